@@ -1,0 +1,24 @@
+"""Runtime configuration read from the environment (no secret is ever stored in the code)."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """The data directory: `TERRINUM_DATA_DIR`, default `./var`."""
+    path = Path(os.environ.get("TERRINUM_DATA_DIR", "var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key() -> str:
+    """`TERRINUM_SECRET_KEY`, or a random key generated once and kept in the data directory."""
+    key = os.environ.get("TERRINUM_SECRET_KEY")
+    if key:
+        return key
+    path = data_dir() / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Référentiel territorial: communes, EPCI, départements, régions, France."""

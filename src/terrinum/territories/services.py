@@ -1,0 +1,226 @@
+"""Finding territories: resolution of codes and names, hierarchy, and the public JSON shape."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from terrinum.territories.models import NIVEAU_LABELS, CodeAlias, CodePostal, Territory
+from terrinum.territories.normalize import normalize
+
+COMMUNE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+DEPARTEMENT_CODE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
+SIREN = re.compile(r"^\d{9}$")
+EXPLICIT = re.compile(r"^(commune|arrondissement|epci|departement|region|pays)\s*:\s*(\S+)$")
+LIST_FIELDS = ("niveau", "code", "nom", "population", "departement_code", "region_code")
+MAX_CANDIDATES = 50
+
+
+class ResolutionError(ValueError):
+    """A query that cannot be a territory (empty, malformed)."""
+
+
+@dataclass
+class Resolution:
+    """Outcome of resolving a query: exactly one territory, several candidates, or none."""
+
+    query: str
+    statut: str  # "trouve" | "ambigu" | "inconnu"
+    territoire: Territory | None = None
+    candidats: list[Territory] = field(default_factory=list)
+    message: str = ""
+    note: str | None = None  # e.g. "08123 est un ancien code de commune, rattaché à ..."
+
+
+def get(niveau: str, code: str) -> Territory | None:
+    return Territory.objects.filter(niveau=niveau, code=code.upper()).first()
+
+
+def _ranked(qs) -> list[Territory]:
+    return list(qs.order_by("-population", "niveau", "code")[:MAX_CANDIDATES])
+
+
+def _one_or_many(query: str, found: list[Territory], what: str) -> Resolution:
+    """`what` names the query for messages, e.g. "le code postal 23000" or "« gueret »"."""
+    if len(found) == 1:
+        return Resolution(query, "trouve", territoire=found[0])
+    if found:
+        return Resolution(query, "ambigu", candidats=found, message=f"Plusieurs territoires ({len(found)}) répondent à {what}.")
+    return Resolution(query, "inconnu", message=f"Aucun territoire ne répond à {what}.")
+
+
+def resolve(query: str) -> Resolution:
+    """Resolve an INSEE code, SIREN, postal code, `niveau:code`, or a name.
+
+    Raises ResolutionError for an empty query. A name shared by several territories gives
+    every candidate ranked by population; nothing is ever guessed silently.
+    """
+    q = (query or "").strip()
+    if not q:
+        raise ResolutionError("La recherche est vide : saisissez un nom, un code INSEE, un SIREN ou un code postal.")
+    if len(q) > 200:
+        raise ResolutionError("La recherche est trop longue (200 caractères au plus).")
+    upper = q.upper()
+
+    explicit = EXPLICIT.match(q.lower())
+    if explicit:
+        niveau, code = explicit.groups()
+        t = get(niveau, code)
+        if t is None:
+            return Resolution(q, "inconnu", message=f"Aucun territoire de niveau {niveau} n'a le code {code.upper()}.")
+        return Resolution(q, "trouve", territoire=t)
+
+    if upper in ("FR", "FRA", "FRANCE"):
+        return Resolution(q, "trouve", territoire=get("pays", "FR"))
+
+    if COMMUNE_CODE.match(upper):
+        t = Territory.objects.filter(niveau__in=("commune", "arrondissement"), code=upper).first()
+        if t is not None:
+            return Resolution(q, "trouve", territoire=t)
+        alias = CodeAlias.objects.filter(code=upper).first()
+        if alias is not None:
+            t = get("commune", alias.commune_code)
+            kind = "commune déléguée" if alias.type == "commune_deleguee" else "commune associée"
+            note = f"{upper} ({alias.nom}) est le code d'une ancienne commune, aujourd'hui {kind} de {t.nom} ({t.code})."
+            return Resolution(q, "trouve", territoire=t, note=note)
+        if upper.isdigit():
+            communes = CodePostal.objects.filter(code=upper).values_list("commune_code", flat=True)
+            found = _ranked(Territory.objects.filter(niveau="commune", code__in=list(communes)))
+            if found:
+                res = _one_or_many(q, found, f"le code postal {upper}")
+                if res.territoire:
+                    res.note = f"{upper} est un code postal, celui de {res.territoire.nom}."
+                return res
+        return Resolution(q, "inconnu", message=f"{upper} n'est ni un code INSEE de commune actuelle ou ancienne, ni un code postal connu.")
+
+    if DEPARTEMENT_CODE.match(upper):
+        found = _ranked(Territory.objects.filter(niveau__in=("departement", "region"), code=upper))
+        return _one_or_many(q, found, f"le code {upper}")
+
+    if SIREN.match(upper):
+        found = _ranked(Territory.objects.filter(siren=upper))
+        return _one_or_many(q, found, f"le SIREN {upper}")
+
+    if re.fullmatch(r"[\d\s]+", q):
+        return Resolution(
+            q, "inconnu",
+            message=f"« {q} » n'est pas un code valide : un code INSEE de commune a 5 caractères, "
+            "un SIREN 9 chiffres, un département 2 ou 3 caractères.",
+        )  # fmt: skip
+
+    key = normalize(q)
+    if not key:
+        raise ResolutionError(f"« {q} » ne contient ni lettre ni chiffre.")
+    exact = _ranked(Territory.objects.filter(nom_recherche=key))
+    if exact:
+        return _one_or_many(q, exact, f"« {q} »")
+    aliases = list(CodeAlias.objects.filter(nom_recherche=key))
+    if aliases:
+        communes = _ranked(Territory.objects.filter(niveau="commune", code__in=[a.commune_code for a in aliases]))
+        res = _one_or_many(q, communes, f"« {q} »")
+        if res.territoire:
+            res.note = f"{aliases[0].nom} est une ancienne commune, aujourd'hui rattachée à {res.territoire.nom}."
+        return res
+    partial = suggest(q)
+    if len(partial) == 1:
+        return Resolution(q, "trouve", territoire=partial[0])
+    return _one_or_many(q, partial, f"« {q} »")
+
+
+def suggest(query: str, limit: int = MAX_CANDIDATES) -> list[Territory]:
+    """Territories whose name starts with, then contains, the query (as-you-type suggestions)."""
+    key = normalize(query or "")
+    if not key:
+        return []
+    starts = list(Territory.objects.filter(nom_recherche__startswith=key).order_by("-population")[:limit])
+    if len(starts) < limit:
+        seen = {t.pk for t in starts}
+        more = Territory.objects.filter(nom_recherche__contains=key).exclude(pk__in=seen).order_by("-population")
+        starts += list(more[: limit - len(starts)])
+    return starts
+
+
+def parents(t: Territory) -> list[Territory]:
+    """Enclosing territories from the closest up to France."""
+    chain: list[tuple[str, str | None]] = []
+    if t.niveau == "arrondissement":
+        chain.append(("commune", t.commune_code))
+    if t.niveau in ("commune",):
+        chain.append(("epci", t.epci_code))
+    if t.niveau in ("commune", "arrondissement"):
+        chain.append(("departement", t.departement_code))
+    if t.niveau in ("commune", "arrondissement", "departement", "epci"):
+        chain.append(("region", t.region_code))
+    if t.niveau != "pays":
+        chain.append(("pays", "FR"))
+    wanted = [(n, c) for n, c in chain if c]
+    found = {(p.niveau, p.code): p for p in Territory.objects.filter(code__in=[c for _, c in wanted])}
+    return [found[w] for w in wanted if w in found]
+
+
+CHILD_LEVEL = {"pays": "region", "region": "departement", "departement": "commune", "epci": "commune", "commune": "arrondissement"}
+
+
+def children(t: Territory):
+    """The sub-units shown on a territory's page and map (a queryset)."""
+    niveau = CHILD_LEVEL.get(t.niveau)
+    if niveau is None:
+        return Territory.objects.none()
+    qs = Territory.objects.filter(niveau=niveau)
+    if t.niveau == "pays":
+        return qs
+    if t.niveau == "region":
+        return qs.filter(region_code=t.code)
+    if t.niveau == "departement":
+        return qs.filter(departement_code=t.code)
+    if t.niveau == "epci":
+        return qs.filter(epci_code=t.code)
+    return qs.filter(commune_code=t.code)
+
+
+def as_dict(t: Territory) -> dict:
+    """The public JSON shape of a territory (CLI `territoire --format json` and API)."""
+    ps = parents(t)
+    out = {
+        "code": t.code,
+        "niveau": t.niveau,
+        "nom": t.nom,
+        "siren": t.siren,
+        "population": t.population,
+        "population_millesime": t.population_millesime,
+        "superficie_km2": t.superficie_km2,
+        "densite_hab_km2": t.densite,
+        "nb_communes": t.nb_communes,
+        "chef_lieu": t.chef_lieu_code,
+        "centre": {"latitude": t.latitude, "longitude": t.longitude},
+        "parents": [{"niveau": p.niveau, "code": p.code, "nom": p.nom} for p in ps],
+    }
+    if t.niveau in ("commune", "arrondissement"):
+        epci = next((p for p in ps if p.niveau == "epci"), None)
+        out["epci"] = {"code": epci.code, "nom": epci.nom} if epci else None
+        out["departement"] = t.departement_code
+        out["region"] = t.region_code
+        out["mairie"] = t.mairie
+    if t.niveau == "commune":
+        out["codes_postaux"] = list(CodePostal.objects.filter(commune_code=t.code).order_by("code").values_list("code", flat=True))
+    if t.niveau == "arrondissement":
+        out["commune"] = t.commune_code
+    if t.niveau == "epci":
+        out["type_epci"] = t.epci_type
+        out["departement_principal"] = t.departement_code
+    if t.niveau == "departement":
+        out["region"] = t.region_code
+    if t.geometrie_note:
+        out["geometrie_note"] = t.geometrie_note
+    return out
+
+
+def as_candidate(t: Territory) -> dict:
+    return {
+        "niveau": t.niveau,
+        "niveau_libelle": NIVEAU_LABELS[t.niveau],
+        "code": t.code,
+        "nom": t.nom,
+        "population": t.population,
+        "departement": t.departement_code,
+    }

@@ -1,0 +1,1 @@
+"""Analytical store: a DuckDB file in the data directory, with provenance and rollups."""

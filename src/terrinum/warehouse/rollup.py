@@ -1,0 +1,146 @@
+"""Roll a commune-level table up to any level, and the catalogue where pillars declare
+their indicators (the seam every later pillar uses).
+
+Input table contract: a column `code_commune` (NULL for a row attached only to its
+département, "non rattachée") and a column `code_departement` (required when
+`code_commune` is NULL; ignored otherwise, the reference decides). Any other columns are
+indicators or grouping keys (e.g. `millesime`).
+
+Non-rattachée rows count at département, région and France level, never at commune or
+EPCI level, so that higher totals stay equal to the source file's totals.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+LEVELS = ("commune", "epci", "departement", "region", "pays")
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """How one indicator rolls up.
+
+    kind: `sum` (of `column`), `ratio` (sum of `numerator` / sum of `denominator`, times
+    `scale`), or `weighted_mean` (of `column` weighted by `weight`; `weight="population"`
+    uses the reference population of the commune).
+    """
+
+    name: str
+    kind: str
+    column: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    weight: str | None = None
+    scale: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in ("sum", "ratio", "weighted_mean"):
+            raise ValueError(f"unknown aggregation kind {self.kind!r}")
+        if self.kind == "ratio" and not (self.numerator and self.denominator):
+            raise ValueError(f"{self.name}: a ratio needs numerator and denominator")
+        if self.kind in ("sum", "weighted_mean") and not self.column:
+            raise ValueError(f"{self.name}: {self.kind} needs a column")
+        if self.kind == "weighted_mean" and not self.weight:
+            raise ValueError(f"{self.name}: a weighted mean needs a weight")
+
+
+def sum_of(column: str, name: str | None = None) -> Aggregation:
+    return Aggregation(name or column, "sum", column=column)
+
+
+def ratio_of(name: str, numerator: str, denominator: str, scale: float = 1.0) -> Aggregation:
+    return Aggregation(name, "ratio", numerator=numerator, denominator=denominator, scale=scale)
+
+
+def weighted_mean_of(column: str, weight: str = "population", name: str | None = None) -> Aggregation:
+    return Aggregation(name or column, "weighted_mean", column=column, weight=weight)
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _expr(agg: Aggregation) -> str:
+    if agg.kind == "sum":
+        return f"SUM(t.{_q(agg.column)})"
+    if agg.kind == "ratio":
+        return f"SUM(t.{_q(agg.numerator)}) * {agg.scale!r} / NULLIF(SUM(t.{_q(agg.denominator)}), 0)"
+    weight = "r.population" if agg.weight == "population" else f"t.{_q(agg.weight)}"
+    value = f"t.{_q(agg.column)}"
+    return f"SUM({value} * {weight}) / NULLIF(SUM(CASE WHEN {value} IS NOT NULL THEN {weight} END), 0)"
+
+
+def rollup(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    niveau: str,
+    aggregations: list[Aggregation],
+    group_by: list[str] | None = None,
+) -> duckdb.DuckDBPyRelation:
+    """Aggregate `table` (commune level) to `niveau`; returns a relation with columns
+    `niveau, code, *group_by, *indicator names`, ordered by code."""
+    if niveau not in LEVELS:
+        raise ValueError(f"niveau inconnu {niveau!r} (attendu : {', '.join(LEVELS)})")
+    keys = {
+        "commune": "r.code",
+        "epci": "r.epci_code",
+        "departement": "COALESCE(r.departement_code, t.code_departement)",
+        "region": "COALESCE(r.region_code, d.region_code)",
+        "pays": "'FR'",
+    }
+    key = keys[niveau]
+    groups = [f"t.{_q(g)}" for g in (group_by or [])]
+    select_groups = "".join(f", {g} AS {_q(n)}" for g, n in zip(groups, group_by or []))
+    measures = ", ".join(f"{_expr(a)} AS {_q(a.name)}" for a in aggregations)
+    sql = f"""
+        SELECT '{niveau}' AS niveau, {key} AS code{select_groups}, {measures}
+        FROM {_q(table)} t
+        LEFT JOIN ref_commune r ON r.code = t.code_commune
+        LEFT JOIN ref_departement d ON d.code = COALESCE(r.departement_code, t.code_departement)
+        WHERE {key} IS NOT NULL
+        GROUP BY ALL
+        ORDER BY code{''.join(', ' + _q(g) for g in (group_by or []))}
+    """
+    return con.sql(sql)
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """An indicator a pillar publishes: its name (one name everywhere), label and rollup."""
+
+    nom: str
+    pilier: str
+    libelle: str
+    unite: str | None
+    agregation: Aggregation
+
+
+_CATALOGUE: dict[str, IndicatorSpec] = {}
+
+
+def register(spec: IndicatorSpec) -> IndicatorSpec:
+    """Declare an indicator; a name can only mean one thing."""
+    existing = _CATALOGUE.get(spec.nom)
+    if existing is not None and existing != spec:
+        raise ValueError(f"indicateur {spec.nom!r} déjà déclaré autrement par {existing.pilier}")
+    _CATALOGUE[spec.nom] = spec
+    return spec
+
+
+def registered(pilier: str | None = None) -> list[IndicatorSpec]:
+    return [s for s in _CATALOGUE.values() if pilier is None or s.pilier == pilier]
+
+
+def sync_catalogue(con: duckdb.DuckDBPyConnection) -> int:
+    """Write the declared indicators into the warehouse's `catalogue_indicateurs` table."""
+    specs = registered()
+    con.execute("DELETE FROM catalogue_indicateurs")
+    con.executemany(
+        "INSERT INTO catalogue_indicateurs VALUES (?, ?, ?, ?, ?, ?)",
+        [[s.nom, s.pilier, s.libelle, s.unite, s.agregation.kind, json.dumps(asdict(s.agregation))] for s in specs],
+    )
+    return len(specs)
