@@ -1,3 +1,14 @@
-from django.urls import path
+from django.urls import path, re_path
 
-urlpatterns: list = []
+from terrinum.web import views
+from terrinum.web.api import api
+
+urlpatterns = [
+    path("", views.home, name="accueil"),
+    path("recherche", views.search, name="recherche"),
+    path("france/", views.france, name="france"),
+    re_path(r"^territoires/(?P<niveau>commune|arrondissement|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/$", views.territory, name="territoire"),
+    path("api/v1/", api.urls),
+]
+
+handler404 = "terrinum.web.views.not_found"

@@ -1,0 +1,1 @@
+"""Report composition; SVG maps and charts shared by web pages and PDF reports."""

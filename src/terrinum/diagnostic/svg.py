@@ -1,0 +1,129 @@
+"""SVG maps rendered on the server, shared by web pages and printed reports.
+
+Projection: equirectangular scaled by cos(mean latitude) within each box: simple, exact
+enough for display at territory scale. Overseas départements are drawn in their own
+inset boxes under the mainland when a map spans both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+import shapely
+
+OVERSEAS = ("971", "972", "973", "974", "976")
+
+
+@dataclass
+class Feature:
+    label: str
+    geometry: bytes | None  # WKB, WGS84
+    href: str | None = None
+    css_class: str = "zone"
+    group: str = "metro"  # "metro" or an overseas département code
+
+
+def group_of(departement_code: str | None) -> str:
+    return departement_code if departement_code in OVERSEAS else "metro"
+
+
+def _ring_path(coords, project) -> str:
+    pts = [project(x, y) for x, y in coords]
+    return "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts) + "Z"
+
+
+def _geometry_path(geom, project) -> str:
+    parts = []
+    polygons = shapely.get_parts(geom)
+    for poly in polygons:
+        if poly.geom_type == "Polygon":
+            parts.append(_ring_path(poly.exterior.coords, project))
+            parts.extend(_ring_path(r.coords, project) for r in poly.interiors)
+        elif poly.geom_type in ("MultiPolygon", "GeometryCollection"):
+            parts.append(_geometry_path(poly, project))
+    return "".join(parts)
+
+
+def _projector(bounds, box):
+    minx, miny, maxx, maxy = bounds
+    bx, by, bw, bh = box
+    k = math.cos(math.radians((miny + maxy) / 2))
+    span_x = max((maxx - minx) * k, 1e-9)
+    span_y = max(maxy - miny, 1e-9)
+    scale = min(bw / span_x, bh / span_y)
+    off_x = bx + (bw - span_x * scale) / 2
+    off_y = by + (bh - span_y * scale) / 2
+
+    def project(x, y):
+        return off_x + (x - minx) * k * scale, off_y + (maxy - y) * scale
+
+    return project
+
+
+def _aspect(bounds) -> float:
+    minx, miny, maxx, maxy = bounds
+    k = math.cos(math.radians((miny + maxy) / 2))
+    return max(maxy - miny, 1e-9) / max((maxx - minx) * k, 1e-9)
+
+
+def render_map(features: list[Feature], title: str, width: int = 640, max_height: int = 560) -> str:
+    """An SVG drawing of the features. The drawing is hidden from assistive technology
+    (`aria-hidden`): pages always give the same information as a table beside it."""
+    drawable = [(f, shapely.from_wkb(f.geometry)) for f in features if f.geometry]
+    if not drawable:
+        return ""
+    groups: dict[str, list] = {}
+    for f, g in drawable:
+        groups.setdefault(f.group, []).append((f, g))
+    order = sorted(groups, key=lambda k: (k != "metro", k))
+    main, insets = order[0], order[1:]
+    main_bounds = shapely.total_bounds([g for _, g in groups[main]])
+    main_h = min(max_height, max(200, width * _aspect(main_bounds)))
+    inset_h = 110 if insets else 0
+    height = main_h + (inset_h + 10 if insets else 0)
+    boxes = {main: (4, 4, width - 8, main_h - 8)}
+    if insets:
+        w = (width - 8) / len(insets)
+        for i, key in enumerate(insets):
+            boxes[key] = (4 + i * w + 4, main_h + 6, w - 8, inset_h - 8)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" class="carte" aria-hidden="true" focusable="false">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for key in order:
+        project = _projector(shapely.total_bounds([g for _, g in groups[key]]), boxes[key])
+        if key in insets:
+            x, y, w, h = boxes[key]
+            out.append(f'<rect class="encart" x="{x - 3:.1f}" y="{y - 3:.1f}" width="{w + 6:.1f}" height="{h + 6:.1f}"/>')
+        for f, g in groups[key]:
+            path = f'<path class="{escape(f.css_class)}" d="{_geometry_path(g, project)}"><title>{escape(f.label)}</title></path>'
+            if f.href:
+                out.append(f'<a href="{escape(f.href)}" tabindex="-1">{path}</a>')
+            else:
+                out.append(path)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def quantile_classes(values: list[float | None], n: int = 5) -> list[float]:
+    """Upper bounds of n classes holding about the same number of values."""
+    vals = sorted(v for v in values if v is not None)
+    if not vals:
+        return []
+    bounds = []
+    for i in range(1, n):
+        b = vals[min(len(vals) - 1, int(len(vals) * i / n))]
+        if not bounds or b > bounds[-1]:
+            bounds.append(b)
+    return bounds
+
+
+def class_index(value: float | None, bounds: list[float]) -> int | None:
+    if value is None:
+        return None
+    for i, b in enumerate(bounds):
+        if value < b:
+            return i
+    return len(bounds)

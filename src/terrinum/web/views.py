@@ -1,0 +1,151 @@
+"""Public pages: home, search, territory pages at every level, France, 404."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from terrinum.diagnostic.svg import Feature, class_index, group_of, quantile_classes, render_map
+from terrinum.territories import services
+from terrinum.territories.models import NIVEAU_LABELS, NIVEAUX, Territory
+
+SORT_KEYS = {
+    "nom": "nom_recherche",
+    "code": "code",
+    "population": "population",
+    "superficie": "superficie_km2",
+    "densite": None,  # computed in Python
+}
+CHILD_LABELS = {
+    "region": "Régions",
+    "departement": "Départements",
+    "commune": "Communes",
+    "arrondissement": "Arrondissements municipaux",
+}
+
+
+def territory_url(t: Territory) -> str:
+    return reverse("territoire", args=[t.niveau, t.code])
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/accueil.html", {"france": services.get("pays", "FR")})
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
+    try:
+        res = services.resolve(q)
+    except services.ResolutionError as exc:
+        return render(request, "web/recherche.html", {"q": q, "erreur": str(exc)}, status=400)
+    if res.statut == "trouve":
+        url = territory_url(res.territoire)
+        return redirect(f"{url}?note=ancien-code&q={q}" if res.note else url)
+    return render(
+        request,
+        "web/recherche.html",
+        {"q": q, "resolution": res, "candidats": [(c, territory_url(c)) for c in res.candidats]},
+    )
+
+
+def _sorted_children(request: HttpRequest, children: list[Territory]):
+    tri = request.GET.get("tri", "population")
+    if tri not in SORT_KEYS:
+        tri = "population"
+    ordre = "asc" if request.GET.get("ordre") == "asc" else "desc"
+
+    def key(t):
+        value = t.densite if tri == "densite" else getattr(t, SORT_KEYS[tri])
+        return (value is None, value if value is not None else 0)
+
+    rows = sorted(children, key=key, reverse=(ordre == "desc"))
+    if ordre == "desc":  # keep missing values last in both directions
+        rows = [t for t in rows if key(t)[0] is False] + [t for t in rows if key(t)[0]]
+    return rows, tri, ordre
+
+
+def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
+    t = services.get(niveau, code)
+    if t is None:
+        raise Http404(f"{niveau}/{code}")
+    if code != t.code:
+        return redirect(territory_url(t))
+    ps = services.parents(t)
+    children = list(services.children(t).defer("geometrie", "mairie"))
+    rows, tri, ordre = _sorted_children(request, children)
+    densities = [c.densite for c in children]
+    bounds = quantile_classes(densities)
+    features = []
+    if children:
+        for c in children:
+            idx = class_index(c.densite, bounds)
+            features.append(
+                Feature(c.nom, c.geometrie_carte, territory_url(c), f"zone classe-{idx}" if idx is not None else "zone sans-donnee", _group(c))
+            )
+        map_title = f"{CHILD_LABELS[children[0].niveau]} de {t.nom}, par densité de population"
+    else:
+        # A commune without sub-units: the commune highlighted among its EPCI neighbours.
+        siblings = Territory.objects.filter(niveau="commune", epci_code=t.epci_code).exclude(pk=t.pk) if t.epci_code else []
+        features = [Feature(s.nom, s.geometrie_carte, territory_url(s), "zone voisine", _group(s)) for s in siblings]
+        features.append(Feature(t.nom, t.geometrie_carte, None, "zone focus", _group(t)))
+        map_title = f"{t.nom} et les autres communes de son intercommunalité"
+    legend = []
+    if bounds:
+        lower = [0.0] + bounds
+        upper = bounds + [None]
+        legend = [{"classe": i, "de": lo, "a": hi} for i, (lo, hi) in enumerate(zip(lower, upper))]
+    sort_links = {}
+    for k in SORT_KEYS:
+        next_order = "asc" if (tri == k and ordre == "desc") or (tri != k and k in ("nom", "code")) else "desc"
+        sort_links[k] = {"url": f"?tri={k}&ordre={next_order}#sous-territoires", "actif": tri == k, "ordre": ordre}
+    context = {
+        "t": t,
+        "parents": [(p, territory_url(p)) for p in reversed(ps)],
+        "children": [(c, territory_url(c)) for c in rows],
+        "child_label": CHILD_LABELS.get(children[0].niveau) if children else None,
+        "epcis": _epcis_of(t),
+        "carte": render_map(features, map_title),
+        "carte_titre": map_title,
+        "legende": legend,
+        "tri": sort_links,
+        "note": services.resolve(request.GET["q"]).note if request.GET.get("note") and request.GET.get("q") else None,
+        "chef_lieu": services.get("commune", t.chef_lieu_code) if t.chef_lieu_code else None,
+    }
+    return render(request, "web/territoire.html", context)
+
+
+OVERSEAS_REGIONS = {"01": "971", "02": "972", "03": "973", "04": "974", "06": "976"}
+
+
+def _group(t: Territory) -> str:
+    """Map box of a territory: mainland, or its overseas département's inset."""
+    if t.niveau == "region":
+        return OVERSEAS_REGIONS.get(t.code, "metro")
+    return group_of(t.code if t.niveau == "departement" else t.departement_code)
+
+
+def _epcis_of(t: Territory):
+    if t.niveau != "departement":
+        return []
+    codes = Territory.objects.filter(niveau="commune", departement_code=t.code).values_list("epci_code", flat=True).distinct()
+    epcis = Territory.objects.filter(niveau="epci", code__in=list(codes)).order_by("nom_recherche").defer("geometrie", "geometrie_carte")
+    return [(e, territory_url(e)) for e in epcis]
+
+
+def france(request: HttpRequest) -> HttpResponse:
+    return territory(request, "pays", "FR")
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """404 page with suggestions drawn from the last part of the requested path."""
+    words = [p for p in request.path.strip("/").split("/") if p and p not in dict(NIVEAUX) and p != "territoires"]
+    suggestions = []
+    if words:
+        try:
+            res = services.resolve(words[-1].replace("-", " "))
+            suggestions = [res.territoire] if res.territoire else res.candidats[:10]
+        except services.ResolutionError:
+            pass
+    ctx = {"suggestions": [(s, territory_url(s)) for s in suggestions], "chemin": request.path, "niveaux": NIVEAU_LABELS}
+    return render(request, "web/404.html", ctx, status=404)
