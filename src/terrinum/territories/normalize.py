@@ -14,8 +14,8 @@ def normalize(text: str) -> str:
     "Signy-l'Abbaye", "signy l abbaye" and "SIGNY L'ABBAYE" all give "signy l abbaye";
     "St-Denis" gives "saint denis".
     """
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_text = ascii_text.lower().replace("œ", "oe").replace("æ", "ae")
+    ascii_text = ascii_text.replace("œ", "oe").replace("æ", "ae")
     words = _NON_ALNUM.sub(" ", ascii_text).split()
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)

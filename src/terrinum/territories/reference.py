@@ -204,7 +204,8 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
         kind = row["type"]
         if kind not in ("COM", "ARM", "COMD", "COMA"):
             continue  # SRM (secteurs électoraux of Lyon/Marseille) are not territories here
-        dep_code = dep_by_id[row["departement_id"]]["code"] if row["departement_id"] else None
+        dep_id = row["departement_id"] or (commune_by_id[row["commune_parent_id"]]["departement_id"] if row["commune_parent_id"] else None)
+        dep_code = dep_by_id[dep_id]["code"] if dep_id else None
         parent_code = commune_by_id[row["commune_parent_id"]]["code"] if row["commune_parent_id"] else None
         if kind in ("COMD", "COMA"):
             build.aliases.append(

@@ -41,12 +41,12 @@ def _ranked(qs) -> list[Territory]:
 
 
 def _one_or_many(query: str, found: list[Territory], what: str) -> Resolution:
-    """`what` names the query for messages, e.g. "le code postal 23000" or "« gueret »"."""
+    """`what` completes "répondent …" in messages, e.g. "au code postal 23000" or "à « gueret »"."""
     if len(found) == 1:
         return Resolution(query, "trouve", territoire=found[0])
     if found:
-        return Resolution(query, "ambigu", candidats=found, message=f"Plusieurs territoires ({len(found)}) répondent à {what}.")
-    return Resolution(query, "inconnu", message=f"Aucun territoire ne répond à {what}.")
+        return Resolution(query, "ambigu", candidats=found, message=f"Plusieurs territoires ({len(found)}) répondent {what}.")
+    return Resolution(query, "inconnu", message=f"Aucun territoire ne répond {what}.")
 
 
 def resolve(query: str) -> Resolution:
@@ -87,7 +87,7 @@ def resolve(query: str) -> Resolution:
             communes = CodePostal.objects.filter(code=upper).values_list("commune_code", flat=True)
             found = _ranked(Territory.objects.filter(niveau="commune", code__in=list(communes)))
             if found:
-                res = _one_or_many(q, found, f"le code postal {upper}")
+                res = _one_or_many(q, found, f"au code postal {upper}")
                 if res.territoire:
                     res.note = f"{upper} est un code postal, celui de {res.territoire.nom}."
                 return res
@@ -95,11 +95,11 @@ def resolve(query: str) -> Resolution:
 
     if DEPARTEMENT_CODE.match(upper):
         found = _ranked(Territory.objects.filter(niveau__in=("departement", "region"), code=upper))
-        return _one_or_many(q, found, f"le code {upper}")
+        return _one_or_many(q, found, f"au code {upper}")
 
     if SIREN.match(upper):
         found = _ranked(Territory.objects.filter(siren=upper))
-        return _one_or_many(q, found, f"le SIREN {upper}")
+        return _one_or_many(q, found, f"au SIREN {upper}")
 
     if re.fullmatch(r"[\d\s]+", q):
         return Resolution(
@@ -113,18 +113,18 @@ def resolve(query: str) -> Resolution:
         raise ResolutionError(f"« {q} » ne contient ni lettre ni chiffre.")
     exact = _ranked(Territory.objects.filter(nom_recherche=key))
     if exact:
-        return _one_or_many(q, exact, f"« {q} »")
+        return _one_or_many(q, exact, f"à « {q} »")
     aliases = list(CodeAlias.objects.filter(nom_recherche=key))
     if aliases:
         communes = _ranked(Territory.objects.filter(niveau="commune", code__in=[a.commune_code for a in aliases]))
-        res = _one_or_many(q, communes, f"« {q} »")
+        res = _one_or_many(q, communes, f"à « {q} »")
         if res.territoire:
             res.note = f"{aliases[0].nom} est une ancienne commune, aujourd'hui rattachée à {res.territoire.nom}."
         return res
     partial = suggest(q)
     if len(partial) == 1:
         return Resolution(q, "trouve", territoire=partial[0])
-    return _one_or_many(q, partial, f"« {q} »")
+    return _one_or_many(q, partial, f"à « {q} »")
 
 
 def suggest(query: str, limit: int = MAX_CANDIDATES) -> list[Territory]:

@@ -1,0 +1,64 @@
+"""The `terrinum` CLI, in process, against the test database with the real reference."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from terrinum.cli import app
+
+pytestmark = pytest.mark.django_db
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args))
+
+
+def test_signy_json():
+    r = run("territoire", "Signy-l'Abbaye", "--format", "json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["code"] == "08419" and d["niveau"] == "commune"
+    assert d["epci"]["code"] == "240800862"
+    for key in ("nom", "population", "population_millesime", "superficie_km2", "parents", "departement", "region", "mairie"):
+        assert key in d
+    assert set(d["mairie"]) >= {"adresse", "latitude", "longitude"}
+    assert all(set(p) == {"niveau", "code", "nom"} for p in d["parents"])
+
+
+def test_gueret_json():
+    d = json.loads(run("territoire", "gueret", "--format", "json").stdout)
+    assert (d["code"], d["epci"]["code"], d["departement"], d["region"]) == ("23096", "200034825", "23", "75")
+
+
+def test_table_and_csv():
+    r = run("territoire", "23")
+    assert r.exit_code == 0 and "Creuse" in r.stdout
+    r = run("territoire", "23", "--format", "csv")
+    assert r.exit_code == 0 and r.stdout.splitlines()[0].startswith("code,niveau,nom")
+
+
+def test_ambiguous_exits_2_with_candidates():
+    r = run("territoire", "SAINT-DENIS", "--format", "json")
+    assert r.exit_code == 2
+    candidates = json.loads(r.stdout)
+    assert [c["code"] for c in candidates][:2] == ["97411", "93066"]
+
+
+def test_unknown_exits_1():
+    r = run("territoire", "zzzzqq")
+    assert r.exit_code == 1 and "Aucun territoire" in r.stderr
+
+
+@pytest.mark.parametrize("query", ["", "1234"])
+def test_empty_or_malformed_exits_1(query):
+    r = run("territoire", query)
+    assert r.exit_code == 1
+    assert "Erreur" in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_bad_format_is_a_usage_error():
+    r = run("territoire", "gueret", "--format", "xml")
+    assert r.exit_code == 2

@@ -1,0 +1,31 @@
+import pytest
+
+from terrinum.warehouse import store
+
+PROV = {"source": "referentiel", "millesime": "2023", "fichier": "f", "sha256": "abc", "lues": 1, "chargees": 1, "rejetees": 0}
+
+
+def test_provenance_row(tmp_path):
+    con = store.connect(tmp_path / "w.duckdb")
+    store.publish_reference(con, [{"code": "23096", "nom": "Guéret", "epci_code": "200034825", "departement_code": "23", "region_code": "75", "population": 1}], [{"code": "23", "nom": "Creuse", "region_code": "75"}], PROV)
+    row = store.latest_provenance(con, "referentiel")
+    assert row["fichier"] == "f" and row["lignes_lues"] == 1 and row["millesime"] == "2023"
+    assert store.latest_provenance(con, "autre") is None
+
+
+def test_publish_is_atomic(tmp_path):
+    con = store.connect(tmp_path / "w.duckdb")
+    good = [{"code": "23096", "nom": "Guéret", "epci_code": None, "departement_code": "23", "region_code": "75", "population": 1}]
+    deps = [{"code": "23", "nom": "Creuse", "region_code": "75"}]
+    store.publish_reference(con, good, deps, PROV)
+    bad = good + [{"code": "23097", "nom": None, "epci_code": None, "departement_code": "23", "region_code": "75", "population": 1}]
+    with pytest.raises(Exception):
+        store.publish_reference(con, bad, deps, PROV)
+    assert con.execute("SELECT count(*) FROM ref_commune").fetchone() == (1,)
+    assert con.execute("SELECT count(*) FROM provenance").fetchone() == (1,)
+
+
+def test_sha256_of(tmp_path):
+    p = tmp_path / "x"
+    p.write_bytes(b"abc")
+    assert store.sha256_of(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -1,0 +1,72 @@
+"""The /api/v1 JSON API on the real reference."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_openapi_schema_lists_the_routes(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    paths = schema["paths"]
+    for p in [
+        "/api/v1/territoires/recherche",
+        "/api/v1/territoires/suggestions",
+        "/api/v1/territoires/{niveau}/{code}",
+        "/api/v1/territoires/{niveau}/{code}/enfants",
+        "/api/v1/territoires/{niveau}/{code}/geometrie",
+    ]:
+        assert p in paths
+
+
+def test_territory_by_code(client):
+    d = client.get("/api/v1/territoires/commune/23096").json()
+    assert d["nom"] == "Guéret" and d["epci"]["code"] == "200034825"
+    assert d["departement"] == "23" and d["region"] == "75"
+    assert isinstance(d["population"], int) and isinstance(d["superficie_km2"], float)
+
+
+def test_unknown_territory_is_a_json_404(client):
+    r = client.get("/api/v1/territoires/commune/99999")
+    assert r.status_code == 404 and "99999" in r.json()["detail"]
+
+
+def test_bad_level_is_rejected(client):
+    assert client.get("/api/v1/territoires/canton/23").status_code == 422
+
+
+def test_search(client):
+    d = client.get("/api/v1/territoires/recherche", {"q": "saint-denis"}).json()
+    assert d["statut"] == "ambigu" and d["candidats"][0]["code"] == "97411"
+    d = client.get("/api/v1/territoires/recherche", {"q": "Signy l Abbaye"}).json()
+    assert d["statut"] == "trouve" and d["territoire"]["code"] == "08419"
+
+
+@pytest.mark.parametrize("q", ["", "   "])
+def test_empty_search_is_400(client, q):
+    r = client.get("/api/v1/territoires/recherche", {"q": q})
+    assert r.status_code == 400 and "vide" in r.json()["detail"]
+
+
+def test_too_long_search_is_422(client):
+    assert client.get("/api/v1/territoires/recherche", {"q": "x" * 500}).status_code == 422
+
+
+def test_suggestions(client):
+    items = client.get("/api/v1/territoires/suggestions", {"q": "signy"}).json()
+    assert 1 < len(items) <= 10 and "08419" in [i["code"] for i in items]
+    assert client.get("/api/v1/territoires/suggestions").status_code == 400
+
+
+def test_children(client):
+    items = client.get("/api/v1/territoires/epci/240800862/enfants").json()
+    assert "08419" in [i["code"] for i in items]
+    assert all(i["niveau"] == "commune" for i in items)
+
+
+def test_geometry_geojson_with_tolerance(client):
+    full = client.get("/api/v1/territoires/departement/23/geometrie", {"tolerance": 0}).json()
+    simple = client.get("/api/v1/territoires/departement/23/geometrie", {"tolerance": 0.01}).json()
+    assert full["type"] == "Feature" and full["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert len(str(simple["geometry"]["coordinates"])) < len(str(full["geometry"]["coordinates"]))
+    assert client.get("/api/v1/territoires/departement/23/geometrie", {"tolerance": "abc"}).status_code == 422
+    assert client.get("/api/v1/territoires/departement/23/geometrie", {"tolerance": 5}).status_code == 422

@@ -1,0 +1,107 @@
+"""Public pages through Django's test client, on the real reference."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_has_a_search_form_that_works_without_javascript(client):
+    html = client.get("/").content.decode()
+    assert '<form class="recherche" action="/recherche" method="get"' in html
+    assert '<label for="q">' in html
+    assert 'lang="fr"' in html and 'href="#contenu"' in html
+
+
+def test_search_unique_redirects_to_the_territory(client):
+    r = client.get("/recherche", {"q": "gueret"})
+    assert r.status_code == 302 and r["Location"] == "/territoires/commune/23096/"
+
+
+def test_search_former_code_redirects_with_a_note(client):
+    from terrinum.territories.models import CodeAlias, Territory
+
+    alias = CodeAlias.objects.exclude(code__in=Territory.objects.values("code")).first()
+    r = client.get("/recherche", {"q": alias.code}, follow=True)
+    assert r.redirect_chain[-1][0].startswith(f"/territoires/commune/{alias.commune_code}/")
+    assert "ancienne commune" in r.content.decode()
+
+
+def test_search_ambiguous_lists_candidates(client):
+    html = client.get("/recherche", {"q": "saint-denis"}).content.decode()
+    assert html.index("97411") < html.index("93066")
+    assert "/territoires/commune/11339/" in html
+
+
+def test_search_empty_is_a_clear_400(client):
+    r = client.get("/recherche", {"q": ""})
+    assert r.status_code == 400
+    assert "La recherche est vide" in r.content.decode()
+
+
+def test_search_unknown_says_so(client):
+    r = client.get("/recherche", {"q": "zzzzqq"})
+    assert r.status_code == 200 and "Aucun territoire" in r.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        ("/territoires/commune/08419/", ["Signy-l&#x27;Abbaye", "Crêtes Préardennaises", "Mairie", "<svg"]),
+        ("/territoires/commune/75056/", ["Paris", "Arrondissements municipaux (20)", "Paris 1er Arrondissement"]),
+        ("/territoires/epci/240800862/", ["Crêtes Préardennaises", "Communes (", "Signy-l&#x27;Abbaye", "<svg"]),
+        ("/territoires/departement/23/", ["Creuse", "Guéret", "Intercommunalités présentes", "<svg"]),
+        ("/territoires/region/75/", ["Nouvelle-Aquitaine", "Départements (12)", "Creuse"]),
+        ("/france/", ["France", "Régions (18)", "Guadeloupe", "<svg", "encart"]),
+    ],
+)
+def test_territory_pages(client, url, expected):
+    r = client.get(url)
+    assert r.status_code == 200
+    html = r.content.decode()
+    for text in expected:
+        assert text in html, text
+    assert "Sources et millésimes" in html
+
+
+def test_breadcrumb_goes_up_to_france(client):
+    html = client.get("/territoires/commune/23096/").content.decode()
+    crumbs = re.search(r'<nav aria-label="Fil d\'Ariane".*?</nav>', html, re.S).group(0)
+    assert crumbs.index("France") < crumbs.index("Nouvelle-Aquitaine") < crumbs.index("Creuse") < crumbs.index("Grand Guéret")
+
+
+def test_children_table_sorts_on_the_server(client):
+    by_name = client.get("/territoires/region/75/", {"tri": "nom", "ordre": "asc"}).content.decode()
+    table = by_name[by_name.index('id="sous-territoires"'):]
+    assert table.index("Charente") < table.index("Vienne")
+    assert 'aria-sort="ascending"' in table
+    by_pop = client.get("/territoires/region/75/", {"tri": "population", "ordre": "desc"}).content.decode()
+    table = by_pop[by_pop.index('id="sous-territoires"'):]
+    assert table.index("Gironde") < table.index("Creuse")
+    # garbage sort parameters fall back to the default, never an error
+    assert client.get("/territoires/region/75/", {"tri": "<script>", "ordre": "x"}).status_code == 200
+
+
+def test_lowercase_corsican_code_redirects(client):
+    r = client.get("/territoires/departement/2a/")
+    assert r.status_code == 302 and r["Location"] == "/territoires/departement/2A/"
+
+
+@pytest.mark.parametrize("url", ["/territoires/commune/99999/", "/territoires/commune/gueret/", "/territoires/canton/23/", "/nimporte/quoi"])
+def test_unknown_is_a_404_page_with_search(client, url):
+    r = client.get(url)
+    assert r.status_code == 404
+    html = r.content.decode()
+    assert "Page introuvable" in html and 'action="/recherche"' in html
+
+
+def test_404_suggests_the_territory_named_in_the_path(client):
+    html = client.get("/territoires/commune/gueret/").content.decode()
+    assert "/territoires/commune/23096/" in html
+
+
+def test_static_assets_are_served_locally(client):
+    html = client.get("/").content.decode()
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
+    assert client.get("/static/terrinum/terrinum.css").status_code == 200
