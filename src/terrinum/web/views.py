@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from terrinum.diagnostic.svg import Feature, class_index, group_of, quantile_classes, render_map
-from terrinum.territories import services
+from terrinum.territories import reference, services
 from terrinum.territories.models import NIVEAU_LABELS, NIVEAUX, Territory
 
 SORT_KEYS = {
@@ -111,6 +111,8 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "tri": sort_links,
         "note": services.resolve(request.GET["q"]).note if request.GET.get("note") and request.GET.get("q") else None,
         "chef_lieu": services.get("commune", t.chef_lieu_code) if t.chef_lieu_code else None,
+        "projection": _projection_label(t),
+        "departements": _departements_of_france(t),
     }
     return render(request, "web/territoire.html", context)
 
@@ -123,6 +125,22 @@ def _group(t: Territory) -> str:
     if t.niveau == "region":
         return OVERSEAS_REGIONS.get(t.code, "metro")
     return group_of(t.code if t.niveau == "departement" else t.departement_code)
+
+
+def _projection_label(t: Territory) -> str:
+    if t.niveau in ("pays", "region") and _group(t) == "metro":
+        return "Lambert-93 (EPSG:2154) ; UTM locale outre-mer" if t.niveau == "pays" else "Lambert-93 (EPSG:2154)"
+    dep = t.code if t.niveau == "departement" else (t.departement_code or "")
+    if t.niveau == "region":
+        dep = _group(t)
+    return reference.area_crs(dep)
+
+
+def _departements_of_france(t: Territory):
+    if t.niveau != "pays":
+        return []
+    deps = Territory.objects.filter(niveau="departement").order_by("code").defer("geometrie", "geometrie_carte")
+    return [(d, territory_url(d)) for d in deps]
 
 
 def _epcis_of(t: Territory):

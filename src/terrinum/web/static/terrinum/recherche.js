@@ -9,16 +9,15 @@
   var endpoint = form.getAttribute("data-suggestions");
   var timer = null;
   var lastQuery = "";
+  function close() { list.hidden = true; list.innerHTML = ""; }
+
   var niveaux = { commune: "Commune", arrondissement: "Arrondissement", epci: "EPCI", departement: "Département", region: "Région", pays: "Pays" };
 
-  function close() { list.hidden = true; list.innerHTML = ""; input.setAttribute("aria-expanded", "false"); }
 
   function show(items) {
     list.innerHTML = "";
-    items.forEach(function (t, i) {
+    items.forEach(function (t) {
       var li = document.createElement("li");
-      li.setAttribute("role", "option");
-      li.id = "suggestion-" + i;
       var a = document.createElement("a");
       a.href = "/territoires/" + t.niveau + "/" + t.code + "/";
       a.textContent = t.nom + " ";
@@ -30,7 +29,6 @@
       list.appendChild(li);
     });
     list.hidden = items.length === 0;
-    input.setAttribute("aria-expanded", items.length ? "true" : "false");
     status.textContent = items.length ? items.length + " suggestion(s) ; flèche bas pour les parcourir." : "Aucune suggestion.";
   }
 

@@ -1,0 +1,108 @@
+"""A real Terrinum server (`terrinum init` + `terrinum serve` in subprocesses) and a real
+headless Chromium (Debian's package) driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from terrinum.config import data_dir
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _e2e_database_url() -> str | None:
+    """A separate PostgreSQL database for the server when the suite runs on PostgreSQL."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return None
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    name = f"{cfg['NAME']}_e2e"
+    with psycopg.connect(
+        dbname=cfg["NAME"], user=cfg["USER"], password=cfg["PASSWORD"], host=cfg["HOST"], port=cfg["PORT"], autocommit=True
+    ) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        con.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory, reference_build):
+    """Environment of a fresh data directory initialised by the real `terrinum init`."""
+    root = tmp_path_factory.mktemp("terrinum-e2e")
+    # Reuse the reference cache built for this session instead of recomputing it.
+    (root / "cache").symlink_to(data_dir() / "cache", target_is_directory=True)
+    env = {**os.environ, "TERRINUM_DATA_DIR": str(root)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    db_url = _e2e_database_url()
+    if db_url:
+        env["DATABASE_URL"] = db_url
+    result = subprocess.run([BIN / "terrinum", "init"], env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+@pytest.fixture(scope="session")
+def server(server_env):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [BIN / "terrinum", "serve", "--port", str(port)], env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"le serveur n'a pas démarré : {proc.stdout.read().decode()}")
+            time.sleep(0.3)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium est absent : les tests de bout en bout sont obligatoires en CI")
+        pytest.skip("chromium absent (paquet Debian « chromium »)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR")
+    pg = context.new_page()
+    yield pg
+    context.close()

@@ -1,0 +1,78 @@
+"""End-to-end: a person in a real browser, and the real CLI against a real server's data."""
+
+import json
+import subprocess
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.e2e.conftest import BIN
+
+pytestmark = pytest.mark.e2e
+
+
+def test_type_gueret_and_land_on_gueret(server, page):
+    page.goto(server + "/")
+    page.get_by_label("Nom, code postal, code INSEE ou SIREN d'un territoire").fill("gueret")
+    suggestion = page.locator("#suggestions a", has_text="Guéret").first
+    suggestion.wait_for()
+    suggestion.click()
+    page.wait_for_url("**/territoires/commune/23096/")
+    assert page.locator("h1").inner_text().startswith("Guéret")
+
+
+def test_search_without_javascript(server, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.fill("#q", "Signy l Abbaye")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/territoires/commune/08419/")
+    assert "Crêtes Préardennaises" in page.content()
+    page.goto(server + "/")
+    page.fill("#q", "signy")
+    page.click("button[type=submit]")
+    page.get_by_role("link", name="Signy-le-Petit", exact=True).click()
+    assert page.locator("h1").inner_text().startswith("Signy-le-Petit")
+    context.close()
+
+
+def test_keyboard_reaches_suggestions(server, page):
+    page.goto(server + "/")
+    page.fill("#q", "signy")
+    page.locator("#suggestions a").first.wait_for()
+    assert Axe().run(page).response["violations"] == []  # with the suggestions open
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.closest('#suggestions') !== null")
+
+
+def test_sort_children_by_clicking_a_header(server, page):
+    page.goto(server + "/territoires/departement/23/")
+    page.get_by_role("link", name="Nom").click()
+    first = page.locator("#sous-territoires tbody tr th").first.inner_text()
+    assert first.startswith("A")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/territoires/commune/23096/", "/territoires/epci/240800862/", "/territoires/departement/08/", "/france/", "/recherche?q=saint-denis", "/territoires/commune/99999/"],
+)
+def test_axe_reports_no_violation(server, page, path):
+    page.goto(server + path)
+    results = Axe().run(page)
+    violations = results.response["violations"]
+    assert violations == [], json.dumps([{"id": v["id"], "nodes": [n["target"] for n in v["nodes"][:3]]} for v in violations], ensure_ascii=False)
+
+
+def test_real_cli_exit_codes(server_env):
+    def run(*args):
+        return subprocess.run([str(BIN / "terrinum"), *args], env=server_env, capture_output=True, text=True, timeout=120)
+
+    ok = run("territoire", "gueret", "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["epci"]["code"] == "200034825"
+    assert run("territoire", "SAINT-DENIS").returncode == 2
+    unknown = run("territoire", "zzzzqq")
+    assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
+    empty = run("territoire", "")
+    assert empty.returncode == 1 and "vide" in empty.stderr
