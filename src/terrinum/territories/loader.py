@@ -6,7 +6,7 @@ import hashlib
 import pickle
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from terrinum.territories import reference
 from terrinum.territories.models import CodeAlias, CodePostal, Territory
@@ -69,6 +69,11 @@ def load_reference(build: reference.ReferenceBuild) -> dict[str, int]:
     CodePostal.objects.bulk_create(
         [CodePostal(code=cp, commune_code=c) for cp, c in sorted(set(build.postal_codes))], batch_size=2000
     )
+    with connection.cursor() as cursor:
+        # Fresh planner statistics, so lookups by parent code use their index rather than
+        # scanning every commune of a level (and its geometry) on SQLite.
+        for model in (Territory, CodeAlias, CodePostal):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
     return {
         "territoires": len(objs),
         "supprimes": len(stale),

@@ -44,7 +44,7 @@ class Territory(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["niveau", "code"], name="territory_niveau_code")]
-        indexes = [models.Index(fields=["niveau", "population"])]
+        indexes = [models.Index(fields=["niveau", "population"]), models.Index(fields=["code"])]
 
     def __str__(self) -> str:
         return f"{self.nom} ({self.niveau} {self.code})"

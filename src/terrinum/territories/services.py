@@ -154,7 +154,8 @@ def parents(t: Territory) -> list[Territory]:
     if t.niveau != "pays":
         chain.append(("pays", "FR"))
     wanted = [(n, c) for n, c in chain if c]
-    found = {(p.niveau, p.code): p for p in Territory.objects.filter(code__in=[c for _, c in wanted])}
+    rows = Territory.objects.filter(code__in=[c for _, c in wanted]).defer("geometrie", "geometrie_carte", "mairie")
+    found = {(p.niveau, p.code): p for p in rows}
     return [found[w] for w in wanted if w in found]
 
 

@@ -86,7 +86,11 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         map_title = f"{CHILD_LABELS[children[0].niveau]} de {t.nom}, par densité de population"
     else:
         # A commune without sub-units: the commune highlighted among its EPCI neighbours.
-        siblings = Territory.objects.filter(niveau="commune", epci_code=t.epci_code).exclude(pk=t.pk) if t.epci_code else []
+        siblings = (
+            Territory.objects.filter(niveau="commune", epci_code=t.epci_code).exclude(pk=t.pk).defer("geometrie", "mairie")
+            if t.epci_code
+            else []
+        )
         features = [Feature(s.nom, s.geometrie_carte, territory_url(s), "zone voisine", _group(s)) for s in siblings]
         features.append(Feature(t.nom, t.geometrie_carte, None, "zone focus", _group(t)))
         map_title = f"{t.nom} et les autres communes de son intercommunalité"
