@@ -80,6 +80,18 @@ def test_known_communes():
     assert Territory.objects.get(niveau="departement", code="23").chef_lieu_code == "23096"
 
 
+def test_every_population_comes_from_the_npm_package():
+    communes = Territory.objects.filter(niveau="commune")
+    assert not communes.filter(population__isnull=True).exists()
+    assert set(communes.exclude(departement_code="976").values_list("population_millesime", flat=True)) == {"2023"}
+
+
+def test_commune_nouvelle_without_contour_is_rebuilt_from_its_communes_deleguees():
+    t = Territory.objects.get(niveau="commune", code="12218")  # Conques-en-Rouergue
+    assert t.geometrie is not None and t.superficie_km2 > 100
+    assert "communes déléguées" in t.geometrie_note
+
+
 def test_mayotte_keeps_its_2017_census():
     assert Territory.objects.get(niveau="commune", code="97611").population_millesime == "2017"
     assert Territory.objects.get(niveau="departement", code="976").population_millesime == "2017"
