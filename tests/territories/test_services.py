@@ -1,6 +1,8 @@
 """Resolution of codes and names against the real reference."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from terrinum.territories import services
 from terrinum.territories.models import CodeAlias, Territory
@@ -139,3 +141,16 @@ def test_insee_code_wins_over_an_identical_postal_code():
     # 08460 is both the INSEE code of a commune and the postal code of Signy-l'Abbaye.
     res = services.resolve("08460")
     assert res.statut == "trouve" and res.territoire.code == "08460" and res.note is None
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=250))
+def test_any_text_gets_an_answer_or_a_clear_error(text):
+    try:
+        res = services.resolve(text)
+    except services.ResolutionError as exc:
+        assert str(exc)
+    else:
+        assert res.statut in ("trouve", "ambigu", "inconnu")
+        assert (res.territoire is not None) == (res.statut == "trouve")
+        assert res.statut == "trouve" or res.message

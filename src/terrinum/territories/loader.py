@@ -78,5 +78,5 @@ def load_reference(build: reference.ReferenceBuild) -> dict[str, int]:
         "territoires": len(objs),
         "supprimes": len(stale),
         "alias": len(build.aliases),
-        "codes_postaux": len(set(build.postal_codes)),
+        "codes_postaux": len({cp for cp, _ in build.postal_codes}),
     }
