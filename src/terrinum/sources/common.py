@@ -1,0 +1,139 @@
+"""What every source parser shares: errors that name file, line, field and reason; text
+decoding (UTF-8, cp1252/latin-1 all occur in published files); delimiter detection;
+French number formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One rejected row (or a whole-file problem when `line` is None)."""
+
+    file: str
+    line: int | None
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file + (f", ligne {self.line}" if self.line is not None else "")
+        what = f", champ « {self.field} »" if self.field else ""
+        return f"{where}{what} : {self.reason}"
+
+
+class SourceError(ValueError):
+    """The whole file is refused; nothing is loaded."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@dataclass
+class Parsed:
+    """Canonical rows of one file, with what was rejected and what the parser found."""
+
+    rows: list[dict] = field(default_factory=list)
+    rejected: list[Problem] = field(default_factory=list)
+    read: int = 0
+    millesime: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """Decode a published text file: UTF-8 (with or without BOM), else cp1252 (a superset
+    of latin-1 for printable characters). Returns (text, encoding)."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def sniff_delimiter(header_line: str, candidates: str = ";,\t") -> str:
+    counts = {d: header_line.count(d) for d in candidates}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        raise ValueError("aucun séparateur reconnu (attendu : « ; », « , » ou tabulation)")
+    return best
+
+
+def find_header(lines: list[str], required: set[str], name: str, max_lines: int = 10) -> tuple[int, str, list[str]]:
+    """Index of the header line among the first lines (files may start with free-text
+    title lines), its delimiter and its normalised column names."""
+    for i, line in enumerate(lines[:max_lines]):
+        try:
+            delim = sniff_delimiter(line)
+        except ValueError:
+            continue
+        columns = [c.strip().strip('"').strip().lower() for c in next(csv.reader([line], delimiter=delim))]
+        if required <= set(columns):
+            return i, delim, columns
+    raise SourceError(Problem(name, None, None, f"en-tête introuvable : colonnes attendues {', '.join(sorted(required))}"))
+
+
+def csv_rows(text: str, start: int, delim: str):
+    """(line number, values) for each data line after the header at index `start`."""
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    for index, values in enumerate(reader):
+        if index <= start:
+            continue
+        if not any(v.strip() for v in values):
+            continue
+        yield index + 1, values
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+def french_int(value: str | None) -> int | None:
+    """" 12 218    " -> 12218; " -    " (published zero) -> 0; "" -> None.
+    Raises ValueError on anything else."""
+    if value is None:
+        return None
+    text = _SPACES.sub("", value)
+    if text == "":
+        return None
+    if text == "-":
+        return 0
+    if not re.fullmatch(r"-?\d+", text):
+        raise ValueError(f"« {value.strip()} » n'est pas un nombre entier")
+    return int(text)
+
+
+def departement_of(code: str) -> str | None:
+    """Département of a commune code, from the code itself (97x overseas, 2A/2B Corsica)."""
+    code = code.strip().upper()
+    if re.fullmatch(r"97\d{3}", code):
+        return code[:3]
+    if re.fullmatch(r"(\d{2}|2[AB])\d{3}", code):
+        return code[:2]
+    return None
+
+
+def quarter_of_date(value: str) -> str:
+    """"2019-09-30" -> "2019T3"."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})-\d{2}", value.strip())
+    if not m:
+        raise ValueError(f"date « {value} » illisible (attendu AAAA-MM-JJ)")
+    month = int(m.group(2))
+    if not 1 <= month <= 12:
+        raise ValueError(f"mois impossible dans « {value} »")
+    return f"{m.group(1)}T{(month - 1) // 3 + 1}"
+
+
+MILLESIME = re.compile(r"^(\d{4})T([1-4])$")
+
+
+def check_millesime(value: str) -> str:
+    v = value.strip().upper()
+    if not MILLESIME.match(v):
+        raise ValueError(f"millésime « {value} » invalide (attendu AAAAT[1-4], ex. 2019T3)")
+    return v

@@ -1,0 +1,258 @@
+"""Loading parsed source rows into the warehouse: code reconciliation, one transaction per
+file, provenance, idempotence.
+
+Reconciliation of commune codes (DESIGN "Former commune codes"): a current commune code is
+kept; a commune déléguée/associée or municipal arrondissement code goes to its current
+commune; a user-supplied INSEE passage table resolves the rest; a code still unknown stays
+attached to its département as "non rattachée" (code_commune NULL) and is listed in the
+report, so that département, région and France totals equal the file's.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from terrinum.sources import arcep_ftth, arcep_mci
+from terrinum.sources.common import Parsed, Problem, SourceError, read_text, sniff_delimiter
+from terrinum.warehouse import store
+
+TABLES = {
+    "cf_debits": """CREATE TABLE IF NOT EXISTS cf_debits (
+        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+        code_commune VARCHAR, code_departement VARCHAR NOT NULL, locaux BIGINT NOT NULL,
+        locaux_8mbits BIGINT NOT NULL, locaux_30mbits BIGINT NOT NULL, locaux_100mbits BIGINT NOT NULL,
+        locaux_1gbits BIGINT NOT NULL, demo BOOLEAN NOT NULL)""",
+    "cf_ftth": """CREATE TABLE IF NOT EXISTS cf_ftth (
+        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+        code_commune VARCHAR, code_departement VARCHAR NOT NULL,
+        locaux_ftth_raccordables BIGINT NOT NULL, categorie INTEGER, demo BOOLEAN NOT NULL)""",
+    "cf_informations": """CREATE TABLE IF NOT EXISTS cf_informations (
+        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+        code_commune VARCHAR, code_departement VARCHAR NOT NULL, logements BIGINT NOT NULL,
+        etablissements BIGINT NOT NULL, zone VARCHAR NOT NULL, operateur_amii VARCHAR,
+        rurale BOOLEAN, montagne BOOLEAN, demo BOOLEAN NOT NULL)""",
+}
+TABLE_COLUMNS = {
+    "cf_debits": ["locaux", "locaux_8mbits", "locaux_30mbits", "locaux_100mbits", "locaux_1gbits"],
+    "cf_ftth": ["locaux_ftth_raccordables", "categorie"],
+    "cf_informations": ["logements", "etablissements", "zone", "operateur_amii", "rurale", "montagne"],
+}
+MAX_LISTED = 20
+# Collectivités d'outre-mer that ARCEP files include but the référentiel (mainland France and
+# the DROM) does not: their rows are skipped as "hors champ", counted and listed.
+OUTSIDE_SCOPE = ("975", "977", "978", "98")
+# source kind -> (parser, warehouse table)
+SOURCES = {
+    "arcep-mci-communes": (arcep_mci.parse, "cf_debits"),
+    "arcep-ftth-communes": (arcep_ftth.parse_deployment, "cf_ftth"),
+    "arcep-ftth-informations": (arcep_ftth.parse_information, "cf_informations"),
+}
+
+
+class IngestRefused(Exception):
+    """The file is not loaded; `problems` say why (file, line, field, reason)."""
+
+    def __init__(self, problems: list[Problem], report: "Report | None" = None):
+        super().__init__("\n".join(str(p) for p in problems[:MAX_LISTED]))
+        self.problems = problems
+        self.report = report
+
+
+@dataclass
+class Report:
+    source: str
+    fichier: str
+    millesimes: list[str] = field(default_factory=list)
+    lues: int = 0
+    chargees: int = 0
+    rejetees: list[Problem] = field(default_factory=list)
+    anciens_codes: int = 0
+    hors_champ: list[str] = field(default_factory=list)
+    non_rattachees: list[tuple[str, str]] = field(default_factory=list)  # (code, département)
+    notes: list[str] = field(default_factory=list)
+    deja_importe: bool = False
+    remplace_demo: bool = False
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "fichier": self.fichier,
+            "millesimes": self.millesimes,
+            "lignes_lues": self.lues,
+            "lignes_chargees": self.chargees,
+            "lignes_rejetees": len(self.rejetees),
+            "rejets": [str(p) for p in self.rejetees[:MAX_LISTED]],
+            "anciens_codes_rattaches": self.anciens_codes,
+            "codes_non_rattaches": [{"code": c, "departement": d} for c, d in self.non_rattachees],
+            "codes_hors_champ": self.hors_champ,
+            "notes": self.notes,
+            "deja_importe": self.deja_importe,
+            "remplace_demo": self.remplace_demo,
+        }
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in TABLES.values():
+        con.execute(ddl)
+
+
+def read_passage(path: Path) -> dict[str, str]:
+    """An INSEE "table de passage": two code columns, former then current. Accepts
+    `CODGEO_2019;CODGEO_2024` (oldest year = former) or `ancien;actuel`."""
+    text, _ = read_text(path)
+    lines = text.splitlines()
+    if not lines:
+        raise SourceError(Problem(path.name, None, None, "fichier vide"))
+    delim = sniff_delimiter(lines[0])
+    reader = csv.reader(lines, delimiter=delim)
+    header = [h.strip().lower() for h in next(reader)]
+    years = sorted((h for h in header if h.startswith("codgeo_")), key=lambda h: h[7:])
+    if len(years) >= 2:
+        old, new = header.index(years[0]), header.index(years[-1])
+    elif {"ancien", "actuel"} <= set(header):
+        old, new = header.index("ancien"), header.index("actuel")
+    else:
+        raise SourceError(Problem(path.name, 1, None, "colonnes attendues : CODGEO_<année> (deux années) ou ancien;actuel"))
+    out = {}
+    for line, row in enumerate(reader, start=2):
+        if len(row) <= max(old, new):
+            raise SourceError(Problem(path.name, line, None, "ligne incomplète"))
+        out[row[old].strip().upper()] = row[new].strip().upper()
+    return out
+
+
+class Reconciler:
+    """Maps a source commune code to a current commune (or None: non rattachée)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, passage: dict[str, str] | None = None):
+        self.current = {c for (c,) in con.execute("SELECT code FROM ref_commune").fetchall()}
+        if not self.current:
+            raise SourceError(Problem("entrepôt", None, None, "référentiel absent : lancez « terrinum init »"))
+        self.aliases = dict(con.execute("SELECT code, commune_code FROM ref_alias").fetchall())
+        self.departements = {c for (c,) in con.execute("SELECT code FROM ref_departement").fetchall()}
+        self.passage = passage or {}
+
+    def __call__(self, code: str) -> tuple[str | None, bool]:
+        """(current commune code or None, whether a former code was mapped)."""
+        if code in self.current:
+            return code, False
+        if code in self.aliases:
+            return self.aliases[code], True
+        target = self.passage.get(code)
+        if target is not None:
+            target = target if target in self.current else self.aliases.get(target)
+            if target:
+                return target, True
+        return None, False
+
+
+def already_loaded(con: duckdb.DuckDBPyConnection, source: str, sha256: str) -> bool:
+    return con.execute("SELECT count(*) FROM provenance WHERE source = ? AND sha256 = ?", [source, sha256]).fetchone()[0] > 0
+
+
+def load_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    table: str,
+    source: str,
+    path: Path,
+    parsed: Parsed,
+    passage: dict[str, str] | None = None,
+    accept_rejects: bool = False,
+) -> Report:
+    """Reconcile and write the rows of one parsed file, replacing earlier rows (real or demo)
+    of the same vintages, in one transaction. The same file twice changes nothing."""
+    ensure_tables(con)
+    report = Report(source=source, fichier=path.name, lues=parsed.read, rejetees=list(parsed.rejected), notes=list(parsed.notes))
+    if parsed.rejected and not accept_rejects:
+        raise IngestRefused(parsed.rejected, report)
+    sha = store.sha256_of(path)
+    millesimes = sorted({r.get("millesime") or parsed.millesime for r in parsed.rows})
+    report.millesimes = millesimes
+    if already_loaded(con, source, sha):
+        report.deja_importe = True
+        report.chargees = 0
+        return report
+    reconcile = Reconciler(con, passage)
+    values = []
+    non_rattachees = {}
+    hors_champ = set()
+    for r in parsed.rows:
+        if r["code_source"].startswith(OUTSIDE_SCOPE):
+            hors_champ.add(r["code_source"])
+            continue
+        code_commune, mapped = reconcile(r["code_source"])
+        report.anciens_codes += mapped
+        dep = r["code_departement"]
+        if code_commune is None:
+            if dep not in reconcile.departements:
+                report.rejetees.append(Problem(path.name, r["ligne"], "code", f"code {r['code_source']} inconnu et département {dep} inconnu"))
+                continue
+            non_rattachees[r["code_source"]] = dep
+        values.append(
+            [source, r.get("millesime") or parsed.millesime, r["code_source"], code_commune, dep]
+            + [r[c] for c in TABLE_COLUMNS[table]]
+            + [False]
+        )
+    if len(report.rejetees) > len(parsed.rejected) and not accept_rejects:
+        raise IngestRefused(report.rejetees, report)
+    report.non_rattachees = sorted(non_rattachees.items())
+    report.hors_champ = sorted(hors_champ)
+    if hors_champ:
+        report.notes.append(
+            f"{len(hors_champ)} commune(s) de collectivités d'outre-mer hors du référentiel (métropole et DROM) ignorée(s) : {', '.join(sorted(hors_champ))}"
+        )
+    names = ["source", "millesime", "code_source", "code_commune", "code_departement", *TABLE_COLUMNS[table], "demo"]
+    batch = pa.Table.from_pylist([dict(zip(names, v)) for v in values]) if values else None  # noqa: F841 (read by DuckDB)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        report.remplace_demo = (
+            con.execute(
+                f"SELECT count(*) FROM {table} WHERE demo AND millesime IN (SELECT unnest(?))", [millesimes]
+            ).fetchone()[0]
+            > 0
+        )
+        con.execute(f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?))", [millesimes])
+        if values:
+            con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM batch")
+        store.record_provenance(
+            con,
+            source=source,
+            millesime=",".join(millesimes),
+            fichier=path.name,
+            sha256=sha,
+            lues=parsed.read,
+            chargees=len(values),
+            rejetees=len(report.rejetees),
+            details={k: v for k, v in report.as_dict().items() if k in ("notes", "anciens_codes_rattaches", "codes_non_rattaches", "codes_hors_champ")},
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    report.chargees = len(values)
+    return report
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    path: Path,
+    *,
+    millesime: str | None = None,
+    passage: dict[str, str] | None = None,
+    accept_rejects: bool = False,
+) -> Report:
+    """Parse and load one file of a known source kind (see SOURCES)."""
+    if source not in SOURCES:
+        raise SourceError(Problem(path.name, None, None, f"source inconnue « {source} » (connues : {', '.join(SOURCES)})"))
+    if not path.is_file():
+        raise SourceError(Problem(str(path), None, None, "fichier introuvable"))
+    parse, table = SOURCES[source]
+    parsed = parse(path, millesime)
+    return load_rows(con, table=table, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects)
