@@ -163,6 +163,27 @@ def territoire(
 
 
 @app.command()
+def demo() -> None:
+    """Génère les données de démonstration (déterministes, étiquetées) pour les piliers sans données réelles."""
+    from terrinum.indicators import demo as demo_mod
+    from terrinum.warehouse import store
+
+    try:
+        with store.connect() as con, err.status("Génération des données de démonstration…"):
+            counts = demo_mod.connectivite_fixe(con)
+    except RuntimeError as exc:
+        _fail(str(exc))
+    if counts is None:
+        out.print("Connectivité fixe : des fichiers réels sont importés, pas de données de démonstration.")
+        return
+    out.print(
+        "Données de démonstration (connectivité fixe) : "
+        + ", ".join(f"{n:,} lignes dans {t}".replace(",", "\u202f") for t, n in counts.items())
+        + ". Elles seront remplacées par le premier fichier réel importé (terrinum ingest)."
+    )
+
+
+@app.command()
 def ingest(
     source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations."),
     path: Path = typer.Argument(..., help="Fichier à importer."),

@@ -73,3 +73,24 @@ def test_within_filter_and_most_behind(warehouse, tmp_path):
     rows = cf.indicator_rows(warehouse, "commune")
     behind = cf.most_behind(rows, "part_30mbits")
     assert [r["code"] for r in behind] == ["08419", "23096"]
+
+
+def test_demo_is_calibrated_labelled_and_steps_aside_for_real_data(warehouse, tmp_path):
+    from terrinum.indicators import demo
+
+    counts = demo.connectivite_fixe(warehouse)
+    assert counts["cf_debits"] == 34875
+    again = demo.connectivite_fixe(warehouse)
+    assert again == counts  # deterministic, idempotent
+    france = {r["millesime"]: r for r in cf.indicator_rows(warehouse, "pays")}
+    for year, total in demo.FTTH_YEAR_END.items():
+        assert france[f"{year}T4"]["locaux_ftth_raccordables"] == pytest.approx(total, rel=0.001)
+        assert france[f"{year}T4"]["demo"] is True and france[f"{year}T4"]["source"] == "demo"
+    assert france["2024T4"]["locaux"] == pytest.approx(44.6e6, rel=0.01)
+    communes = {r["code"]: r for r in cf.indicator_rows(warehouse, "commune", millesime="2024T4")}
+    assert communes["75056"]["zone"] == "ZTD" and communes["75056"]["part_ftth"] > communes["08419"]["part_ftth"]
+    for r in communes.values():  # cumulative thresholds stay ordered
+        assert r["locaux"] >= r["locaux_8mbits"] >= r["locaux_30mbits"] >= r["locaux_100mbits"] >= r["locaux_1gbits"]
+    _load(warehouse, tmp_path)  # a real file arrives
+    assert demo.connectivite_fixe(warehouse) is None
+    assert not any(r["demo"] for r in cf.indicator_rows(warehouse, "pays"))

@@ -72,7 +72,7 @@ def test_rejected_rows_refuse_the_whole_file_unless_accepted(tmp_path, warehouse
     assert report.chargees == 19 and len(report.rejetees) == 1
 
 
-def test_same_file_twice_changes_nothing_and_new_vintage_replaces_demo(tmp_path, warehouse):
+def test_same_file_twice_changes_nothing_and_a_real_file_replaces_the_pillars_demo(tmp_path, warehouse):
     path = write(tmp_path, [line("23096", "23", 100, 90, 50)])
     ingest.ingest_file(warehouse, "arcep-mci-communes", path)
     before = (count(warehouse), warehouse.execute("SELECT count(*) FROM provenance").fetchone())
@@ -80,10 +80,13 @@ def test_same_file_twice_changes_nothing_and_new_vintage_replaces_demo(tmp_path,
     assert report.deja_importe
     assert (count(warehouse), warehouse.execute("SELECT count(*) FROM provenance").fetchone()) == before
     warehouse.execute("INSERT INTO cf_debits VALUES ('demo', '2025T4', '08419', '08419', '08', 10, 10, 10, 0, 0, TRUE)")
+    warehouse.execute("INSERT INTO cf_ftth VALUES ('demo', '2020T4', '08419', '08419', '08', 5, NULL, TRUE)")
     later = write(tmp_path, [line("08419", "08", 20, 20, 5, date="2025-12-31")], name="other.csv")
     report = ingest.ingest_file(warehouse, "arcep-mci-communes", later)
     assert report.remplace_demo
+    # demo values of every table of the pillar are gone: no figure mixes real and demo inputs
     assert warehouse.execute("SELECT count(*) FROM cf_debits WHERE demo").fetchone() == (0,)
+    assert warehouse.execute("SELECT count(*) FROM cf_ftth WHERE demo").fetchone() == (0,)
 
 
 def test_unknown_source_and_missing_file(tmp_path, warehouse):

@@ -93,7 +93,9 @@ def _series(con, table: str, niveau: str, columns: list[str]) -> dict[tuple[str,
 def _zones(con, niveau: str) -> dict[str, tuple[str, bool, dict]]:
     """Zone type from the latest information vintage: ZTD / AMII / RIP, "mixte" above the
     commune when member communes differ. Also logements + établissements (premises)."""
-    latest = con.execute("SELECT max(millesime) FROM cf_informations").fetchone()[0]
+    # Real information wins over demonstration values whatever their vintages.
+    latest = con.execute("SELECT max(millesime) FROM cf_informations WHERE NOT demo").fetchone()[0]
+    latest = latest or con.execute("SELECT max(millesime) FROM cf_informations").fetchone()[0]
     if latest is None:
         return {}
     key = level_key(niveau)
@@ -166,9 +168,9 @@ def indicator_rows(
     for (code, m), d in debits.items():
         if code not in latest_debits or quarter_index(m) > quarter_index(latest_debits[code][0]):
             latest_debits[code] = (m, d)
-    ftth_series: dict[str, list[tuple[str, int]]] = {}
+    ftth_series: dict[str, list[tuple[str, int, bool]]] = {}
     for (code, m), f in ftth.items():
-        ftth_series.setdefault(code, []).append((m, f["locaux_ftth_raccordables"]))
+        ftth_series.setdefault(code, []).append((m, f["locaux_ftth_raccordables"], f["demo"]))
 
     rows = []
     for code, m in sorted(set(debits) | set(ftth)):
@@ -217,7 +219,11 @@ def indicator_rows(
             else:
                 row[f"locaux_manquants_{t.key}"] = max(0, locaux - have)
                 row[f"objectif_{t.key}_atteint"] = have >= locaux
-        series = [p for p in ftth_series.get(code, []) if quarter_index(p[0]) <= quarter_index(m)]
+        points = sorted((p for p in ftth_series.get(code, []) if quarter_index(p[0]) <= quarter_index(m)), key=lambda p: quarter_index(p[0]))
+        series = [(q, v) for q, v, _ in points]
+        if any(d for _, _, d in points[-PACE_QUARTERS:]):
+            demo = True  # the projection rests on demonstration values
+            sources.add("demo")
         p95 = projection(series, locaux or 0, 0.95) if series else (None, None, "pas de projection : pas de série FttH")
         p100 = projection(series, locaux or 0, 1.0) if series else (None, None, "pas de projection : pas de série FttH")
         row["projection_ftth_95"] = p95[0] or p95[2]

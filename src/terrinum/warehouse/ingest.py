@@ -42,6 +42,9 @@ TABLE_COLUMNS = {
     "cf_ftth": ["locaux_ftth_raccordables", "categorie"],
     "cf_informations": ["logements", "etablissements", "zone", "operateur_amii", "rurale", "montagne"],
 }
+# Tables of one pillar: demonstration values are replaced pillar by pillar (DESIGN), so that
+# no indicator ever mixes real and demonstration inputs.
+PILLAR_TABLES = {"connectivite-fixe": ["cf_debits", "cf_ftth", "cf_informations"]}
 MAX_LISTED = 20
 # Collectivités d'outre-mer that ARCEP files include but the référentiel (mainland France and
 # the DROM) does not: their rows are skipped as "hors champ", counted and listed.
@@ -165,8 +168,9 @@ def load_rows(
     passage: dict[str, str] | None = None,
     accept_rejects: bool = False,
 ) -> Report:
-    """Reconcile and write the rows of one parsed file, replacing earlier rows (real or demo)
-    of the same vintages, in one transaction. The same file twice changes nothing."""
+    """Reconcile and write the rows of one parsed file, replacing earlier rows of the same
+    vintages and every demonstration row of the pillar, in one transaction. The same file
+    twice changes nothing."""
     ensure_tables(con)
     report = Report(source=source, fichier=path.name, lues=parsed.read, rejetees=list(parsed.rejected), notes=list(parsed.notes))
     if parsed.rejected and not accept_rejects:
@@ -211,12 +215,10 @@ def load_rows(
     batch = pa.Table.from_pylist([dict(zip(names, v)) for v in values]) if values else None  # noqa: F841 (read by DuckDB)
     con.execute("BEGIN TRANSACTION")
     try:
-        report.remplace_demo = (
-            con.execute(
-                f"SELECT count(*) FROM {table} WHERE demo AND millesime IN (SELECT unnest(?))", [millesimes]
-            ).fetchone()[0]
-            > 0
-        )
+        pillar = next(tables for tables in PILLAR_TABLES.values() if table in tables)
+        report.remplace_demo = sum(con.execute(f"SELECT count(*) FROM {t} WHERE demo").fetchone()[0] for t in pillar) > 0
+        for t in pillar:
+            con.execute(f"DELETE FROM {t} WHERE demo")
         con.execute(f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?))", [millesimes])
         if values:
             con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM batch")
