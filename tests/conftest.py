@@ -41,3 +41,24 @@ def warehouse(tmp_path, reference_build):
     store.publish_reference_build(con, reference_build, "test")
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory, reference_build):
+    """A data directory whose warehouse holds the reference and the demonstration values."""
+    from terrinum.indicators import demo
+    from terrinum.warehouse import store
+
+    root = tmp_path_factory.mktemp("demo-data")
+    con = store.connect(root / "warehouse.duckdb")
+    store.publish_reference_build(con, reference_build, "test")
+    demo.connectivite_fixe(con)
+    con.close()
+    return root
+
+
+@pytest.fixture
+def demo_warehouse(demo_data_dir, monkeypatch):
+    """Point the application at the demo data directory for one test."""
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(demo_data_dir))
+    return demo_data_dir

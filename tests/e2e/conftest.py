@@ -55,8 +55,9 @@ def server_env(tmp_path_factory, reference_build):
     db_url = _e2e_database_url()
     if db_url:
         env["DATABASE_URL"] = db_url
-    result = subprocess.run([BIN / "terrinum", "init"], env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+    for verb in ("init", "demo"):  # exactly what ./run.sh does before serving
+        result = subprocess.run([BIN / "terrinum", verb], env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr
     return env
 
 

@@ -55,7 +55,10 @@ def test_sort_children_by_clicking_a_header(server, page):
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/territoires/commune/23096/", "/territoires/epci/240800862/", "/territoires/departement/08/", "/france/", "/recherche?q=saint-denis", "/territoires/commune/99999/"],
+    [
+        "/", "/territoires/commune/23096/", "/territoires/epci/240800862/", "/territoires/departement/08/", "/france/",
+        "/recherche?q=saint-denis", "/territoires/commune/99999/", "/connectivite-fixe/", "/methodologie/connectivite-fixe",
+    ],
 )
 def test_axe_reports_no_violation(server, page, path):
     page.goto(server + path)
@@ -76,3 +79,17 @@ def test_real_cli_exit_codes(server_env):
     assert unknown.returncode == 1 and "Traceback" not in unknown.stderr
     empty = run("territoire", "")
     assert empty.returncode == 1 and "vide" in empty.stderr
+
+
+def test_maire_reads_fixed_connectivity_of_her_commune(server, page):
+    """Journey 1 (part): fibre, premises below 8 and 30 Mbit/s, when fully fibred."""
+    page.goto(server + "/")
+    page.fill("#q", "signy l abbaye")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/territoires/commune/08419/")
+    section = page.locator("#connectivite-fixe")
+    assert "données de démonstration" in section.inner_text()
+    assert "Bon haut débit (≥ 8 Mbit/s) pour tous" in section.inner_text()
+    assert "Au rythme des derniers trimestres" in section.inner_text()
+    section.get_by_text("Série trimestrielle (tableau)").click()
+    assert section.locator("details table tbody tr").count() == 7

@@ -127,3 +127,40 @@ def class_index(value: float | None, bounds: list[float]) -> int | None:
         if value < b:
             return i
     return len(bounds)
+
+
+def line_chart(points: list[tuple[str, float]], title: str, y_label: str = "%", y_max: float = 100.0,
+               target: float | None = None, width: int = 640, height: int = 260) -> str:  # fmt: skip
+    """A line chart of values over ordered labels (e.g. quarters). Hidden from assistive
+    technology: pages give the same series as a table."""
+    if not points:
+        return ""
+    left, right, top, bottom = 48, 36, 16, 40
+    w, h = width - left - right, height - top - bottom
+    n = len(points)
+
+    def x(i):
+        return left + (w * i / (n - 1) if n > 1 else w / 2)
+
+    def y(v):
+        return top + h - h * max(0.0, min(v, y_max)) / y_max
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="graphique" aria-hidden="true" focusable="false">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for k in range(5):
+        v = y_max * k / 4
+        out.append(f'<line class="grille" x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>')
+        out.append(f'<text class="axe" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.0f}{escape(y_label)}</text>')
+    if target is not None:
+        out.append(f'<line class="cible" x1="{left}" x2="{left + w}" y1="{y(target):.1f}" y2="{y(target):.1f}"/>')
+    path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+    out.append(f'<polyline class="serie" points="{path}"/>')
+    step = max(1, math.ceil(n / 8))
+    for i, (label, v) in enumerate(points):
+        out.append(f'<circle class="point" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3"><title>{escape(label)} : {v:.1f}{escape(y_label)}</title></circle>')
+        if i % step == 0 or i == n - 1:
+            out.append(f'<text class="axe" x="{x(i):.1f}" y="{top + h + 18}" text-anchor="middle">{escape(label)}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -75,9 +75,9 @@ def within_codes(con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str,
     return [r[0] for r in rows]
 
 
-def _series(con, table: str, niveau: str, columns: list[str]) -> dict[tuple[str, str], dict]:
+def _series(con, table: str, niveau: str, columns: list[str], codes: list[str] | None) -> dict[tuple[str, str], dict]:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_v AS SELECT *, demo::INTEGER AS demo_n FROM {table}")
-    rel = rollup(con, f"{table}_v", niveau, [sum_of(c) for c in columns] + [sum_of("demo_n")], group_by=["millesime", "source"])
+    rel = rollup(con, f"{table}_v", niveau, [sum_of(c) for c in columns] + [sum_of("demo_n")], group_by=["millesime", "source"], codes=codes)
     out: dict[tuple[str, str], dict] = {}
     for row in rel.fetchall():
         d = dict(zip(rel.columns, row))
@@ -90,7 +90,7 @@ def _series(con, table: str, niveau: str, columns: list[str]) -> dict[tuple[str,
     return out
 
 
-def _zones(con, niveau: str) -> dict[str, tuple[str, bool, dict]]:
+def _zones(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[str, bool, dict]]:
     """Zone type from the latest information vintage: ZTD / AMII / RIP, "mixte" above the
     commune when member communes differ. Also logements + établissements (premises)."""
     # Real information wins over demonstration values whatever their vintages.
@@ -99,12 +99,13 @@ def _zones(con, niveau: str) -> dict[str, tuple[str, bool, dict]]:
     if latest is None:
         return {}
     key = level_key(niveau)
+    only = f" AND {key} IN (SELECT unnest(?))" if codes is not None else ""
     rows = con.execute(
         f"""SELECT {key} AS code, CASE WHEN count(DISTINCT t.zone) = 1 THEN any_value(t.zone) ELSE 'mixte' END,
                    bool_or(t.demo), sum(t.logements + t.etablissements), any_value(t.source)
             FROM cf_informations t {JOINS}
-            WHERE t.millesime = ? AND {key} IS NOT NULL GROUP BY ALL""",
-        [latest],
+            WHERE t.millesime = ? AND {key} IS NOT NULL{only} GROUP BY ALL""",
+        [latest] + ([codes] if codes is not None else []),
     ).fetchall()
     return {code: (zone, demo, {"locaux": locaux, "millesime": latest, "source": source}) for code, zone, demo, locaux, source in rows}
 
@@ -157,12 +158,13 @@ def indicator_rows(
     millesime: str | None = None,
 ) -> list[dict]:
     """One row per territory and vintage with every indicator of the pillar."""
-    ingest.ensure_tables(con)
-    debits = _series(con, "cf_debits", niveau, COUNTS[:5])
-    ftth = _series(con, "cf_ftth", niveau, ["locaux_ftth_raccordables"])
-    zones = _zones(con, niveau)
-    names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ?", [niveau]).fetchall())
+    if not ingest.tables_exist(con, ingest.PILLAR_TABLES[PILIER]):
+        return []
     keep = within_codes(con, niveau, within)
+    debits = _series(con, "cf_debits", niveau, COUNTS[:5], keep)
+    ftth = _series(con, "cf_ftth", niveau, ["locaux_ftth_raccordables"], keep)
+    zones = _zones(con, niveau, keep)
+    names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ?", [niveau]).fetchall())
     keep = set(keep) if keep is not None else None
     latest_debits: dict[str, tuple[str, dict]] = {}
     for (code, m), d in debits.items():

@@ -104,6 +104,12 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
 
 
+def tables_exist(con: duckdb.DuckDBPyConnection, tables) -> bool:
+    """Whether every table exists (usable on a read-only connection)."""
+    names = {n for (n,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return set(tables) <= names
+
+
 def read_passage(path: Path) -> dict[str, str]:
     """An INSEE "table de passage": two code columns, former then current. Accepts
     `CODGEO_2019;CODGEO_2024` (oldest year = former) or `ancien;actuel`."""

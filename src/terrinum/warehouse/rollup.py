@@ -99,10 +99,16 @@ def rollup(
     niveau: str,
     aggregations: list[Aggregation],
     group_by: list[str] | None = None,
+    codes: list[str] | None = None,
 ) -> duckdb.DuckDBPyRelation:
     """Aggregate `table` (commune level) to `niveau`; returns a relation with columns
-    `niveau, code, *group_by, *indicator names`, ordered by code."""
+    `niveau, code, *group_by, *indicator names`, ordered by code. `codes` keeps only those
+    territories (computed on the same rows, so their figures do not change)."""
     key = level_key(niveau)
+    only = ""
+    if codes is not None:
+        quoted = ", ".join("'" + c.replace("'", "''") + "'" for c in codes) or "NULL"
+        only = f" AND {key} IN ({quoted})"
     groups = [f"t.{_q(g)}" for g in (group_by or [])]
     select_groups = "".join(f", {g} AS {_q(n)}" for g, n in zip(groups, group_by or []))
     measures = ", ".join(f"{_expr(a)} AS {_q(a.name)}" for a in aggregations)
@@ -110,7 +116,7 @@ def rollup(
         SELECT '{niveau}' AS niveau, {key} AS code{select_groups}, {measures}
         FROM {_q(table)} t
         {JOINS}
-        WHERE {key} IS NOT NULL
+        WHERE {key} IS NOT NULL{only}
         GROUP BY ALL
         ORDER BY code{''.join(', ' + _q(g) for g in (group_by or []))}
     """

@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from terrinum.indicators.api import router as indicators_router
 from terrinum.territories.api import router as territories_router
 
 api = NinjaAPI(
@@ -12,3 +13,4 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/territoires", territories_router)
+api.add_router("/", indicators_router)

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", views.home, name="accueil"),
     path("recherche", views.search, name="recherche"),
     path("france/", views.france, name="france"),
+    path("connectivite-fixe/", views.fixed_connectivity_overview, name="connectivite-fixe"),
+    path("methodologie/<slug:name>", views.methodology, name="methodologie"),
     re_path(r"^territoires/(?P<niveau>commune|arrondissement|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/$", views.territory, name="territoire"),
     path("api/v1/", api.urls),
 ]

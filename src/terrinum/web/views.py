@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,7 +11,9 @@ from django.urls import reverse
 from terrinum.diagnostic.svg import Feature, class_index, group_of, quantile_classes, render_map
 from terrinum.territories import reference, services
 from terrinum.territories.models import NIVEAU_LABELS, NIVEAUX, Territory
+from terrinum.web import sections
 
+DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
 SORT_KEYS = {
     "nom": "nom_recherche",
     "code": "code",
@@ -117,6 +121,7 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "chef_lieu": services.get("commune", t.chef_lieu_code) if t.chef_lieu_code else None,
         "projection": _projection_label(t),
         "departements": _departements_of_france(t),
+        "cf": sections.fixed_connectivity(t, children, _group, territory_url),
     }
     return render(request, "web/territoire.html", context)
 
@@ -153,6 +158,43 @@ def _epcis_of(t: Territory):
     codes = Territory.objects.filter(niveau="commune", departement_code=t.code).values_list("epci_code", flat=True).distinct()
     epcis = Territory.objects.filter(niveau="epci", code__in=list(codes)).order_by("nom_recherche").defer("geometrie", "geometrie_carte")
     return [(e, territory_url(e)) for e in epcis]
+
+
+def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
+    """France overview: départements ranked on the Plan France Très Haut Débit targets."""
+    from terrinum.indicators import connectivite_fixe as cf
+
+    tri = request.GET.get("tri", "part_30mbits")
+    if tri not in ("part_8mbits", "part_30mbits", "part_ftth", "locaux_manquants_30mbits"):
+        tri = "part_30mbits"
+    rows = []
+    with sections.warehouse() as con:
+        if con is not None:
+            rows = cf.indicator_rows(con, "departement")
+    latest = {}
+    for r in rows:
+        for key in ("part_30mbits", "part_ftth"):
+            if r[key] is not None:
+                latest.setdefault(r["code"], {})[key] = r  # rows are ordered by vintage
+    table = []
+    for code, by in latest.items():
+        speed, ftth = by.get("part_30mbits"), by.get("part_ftth")
+        table.append({"code": code, "nom": (speed or ftth)["nom"], "speed": speed, "ftth": ftth, "url": reverse("territoire", args=["departement", code])})
+    reverse_order = tri == "locaux_manquants_30mbits"
+    table.sort(key=lambda d: ((d["speed"] if tri != "part_ftth" else d["ftth"]) or {}).get(tri) or 0, reverse=reverse_order)
+    context = {"rows": table, "tri": tri, "demo": any(r["demo"] for r in rows), "vide": not rows}
+    return render(request, "web/connectivite_fixe.html", context)
+
+
+def methodology(request: HttpRequest, name: str) -> HttpResponse:
+    """A methodology document of docs/, rendered from Markdown."""
+    from markdown_it import MarkdownIt
+
+    path = DOCS_DIR / f"methodologie-{name}.md"
+    if not path.is_file():
+        raise Http404(name)
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
+    return render(request, "web/methodologie.html", {"contenu": html, "nom": name})
 
 
 def france(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,103 @@
+"""API routes of the indicators (mounted under /api/v1/ by terrinum.web.api)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Literal
+
+import duckdb
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from terrinum.indicators import connectivite_fixe as cf
+from terrinum.sources.common import check_millesime
+from terrinum.territories import services
+from terrinum.warehouse import store
+
+router = Router(tags=["indicateurs"])
+Niveau = Literal["commune", "epci", "departement", "region", "pays"]
+
+
+class FixedConnectivityOut(Schema):
+    code: str = Field(..., description="Code INSEE / SIREN du territoire")
+    nom: str
+    niveau: str
+    millesime: str = Field(..., description="Trimestre AAAATn")
+    source: str
+    demo: bool = Field(..., description="Vrai si la ligne repose sur des données de démonstration")
+    locaux: int | None
+    locaux_8mbits: int | None
+    locaux_30mbits: int | None
+    locaux_100mbits: int | None
+    locaux_1gbits: int | None
+    locaux_ftth_raccordables: int | None
+    part_8mbits: float | None
+    part_30mbits: float | None
+    part_100mbits: float | None
+    part_1gbits: float | None
+    part_ftth: float | None
+    zone: str | None = Field(None, description="ZTD, AMII, RIP ou mixte")
+    objectif_8mbits_atteint: bool | None
+    objectif_30mbits_atteint: bool | None
+    objectif_ftth_atteint: bool | None
+    locaux_manquants_8mbits: int | None
+    locaux_manquants_30mbits: int | None
+    locaux_manquants_ftth: int | None
+    projection_ftth_95: str | None
+    projection_ftth_100: str | None
+    projection_ftth_100_fourchette: str | None
+
+
+class Filters(Schema):
+    territoire: str | None = Field(None, max_length=200, description="Limiter aux unités situées dans ce territoire (code, nom, niveau:code)")
+    millesime: str | None = Field(None, description="Un seul millésime, AAAATn")
+
+
+@contextmanager
+def _warehouse():
+    path = store.warehouse_path()
+    if not path.exists():
+        raise HttpError(404, "Aucun entrepôt de données : lancez terrinum init puis importez des fichiers.")
+    try:
+        con = store.connect(path, read_only=True)
+    except duckdb.Error as exc:
+        raise HttpError(503, "Entrepôt en cours de mise à jour, réessayez dans un instant.") from exc
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _within(query: str | None) -> tuple[str, str] | None:
+    if not query:
+        return None
+    try:
+        res = services.resolve(query)
+    except services.ResolutionError as exc:
+        raise HttpError(400, str(exc)) from exc
+    if res.statut != "trouve":
+        raise HttpError(400 if res.statut == "ambigu" else 404, res.message)
+    if res.territoire.niveau == "arrondissement":
+        raise HttpError(400, "Les indicateurs s'arrêtent à la commune.")
+    return res.territoire.niveau, res.territoire.code
+
+
+@router.get("/connectivite-fixe/{niveau}", response=list[FixedConnectivityOut], summary="Connectivité fixe à un niveau")
+def fixed_connectivity(request: HttpRequest, niveau: Niveau, filters: Query[Filters]):
+    millesime = None
+    if filters.millesime:
+        try:
+            millesime = check_millesime(filters.millesime)
+        except ValueError as exc:
+            raise HttpError(400, str(exc)) from exc
+    with _warehouse() as con:
+        return cf.indicator_rows(con, niveau, within=_within(filters.territoire), millesime=millesime)
+
+
+@router.get("/connectivite-fixe/{niveau}/{code}", response=list[FixedConnectivityOut], summary="Connectivité fixe d'un territoire, tous millésimes")
+def fixed_connectivity_of(request: HttpRequest, niveau: Niveau, code: str):
+    if services.get(niveau, code) is None:
+        raise HttpError(404, f"Aucun territoire de niveau {niveau} n'a le code {code}.")
+    with _warehouse() as con:
+        return [r for r in cf.indicator_rows(con, niveau, within=(niveau, code.upper())) if r["code"] == code.upper()]

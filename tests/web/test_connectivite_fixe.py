@@ -1,0 +1,90 @@
+"""Connectivité fixe on pages, API and CLI (demo warehouse; real files in tests/warehouse)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from terrinum.cli import app
+
+pytestmark = pytest.mark.django_db
+runner = CliRunner()
+
+
+def test_territory_page_section_is_labelled_demo(client, demo_warehouse):
+    html = client.get("/territoires/departement/08/").content.decode()
+    section = html[html.index('id="connectivite-fixe"'):]
+    assert "données de démonstration" in section
+    assert "Très haut débit (≥ 30 Mbit/s) pour tous" in section
+    assert '<svg' in section and "Série trimestrielle" in section
+    assert "plus en retard" in section and "/territoires/commune/" in section
+
+
+def test_commune_page_has_milestones_and_projection(client, demo_warehouse):
+    html = client.get("/territoires/commune/08419/").content.decode()
+    assert "Fibre jusqu&#x27;à l&#x27;abonné (FttH) généralisée" in html or "Fibre jusqu'à l'abonné (FttH) généralisée" in html
+    assert "Au rythme des derniers trimestres" in html
+
+
+def test_page_without_warehouse_has_no_section(client, tmp_path, monkeypatch):
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(tmp_path))
+    html = client.get("/territoires/commune/08419/").content.decode()
+    assert 'id="connectivite-fixe"' not in html
+
+
+def test_france_overview_ranks_departements(client, demo_warehouse):
+    r = client.get("/connectivite-fixe/")
+    html = r.content.decode()
+    assert r.status_code == 200 and "données de démonstration" in html
+    assert html.count("/territoires/departement/") == 101
+    assert client.get("/connectivite-fixe/", {"tri": "n'importe"}).status_code == 200
+
+
+def test_methodology_page(client):
+    html = client.get("/methodologie/connectivite-fixe").content.decode()
+    assert "Projection de la date de fibrage complet" in html
+    assert client.get("/methodologie/inconnue").status_code == 404
+
+
+def test_api(client, demo_warehouse):
+    rows = client.get("/api/v1/connectivite-fixe/departement", {"millesime": "2024T4"}).json()
+    assert len(rows) == 101 and all(r["demo"] for r in rows)
+    creuse = client.get("/api/v1/connectivite-fixe/departement/23").json()
+    assert [r["millesime"] for r in creuse][-1] == "2024T4"
+    communes = client.get("/api/v1/connectivite-fixe/commune", {"territoire": "240800862", "millesime": "2024T4"}).json()
+    assert "08419" in {r["code"] for r in communes}
+    assert client.get("/api/v1/connectivite-fixe/commune", {"territoire": "saint-denis"}).status_code == 400
+    assert client.get("/api/v1/connectivite-fixe/commune", {"millesime": "2024"}).status_code == 400
+    assert client.get("/api/v1/connectivite-fixe/departement/99").status_code == 404
+    assert "/api/v1/connectivite-fixe/{niveau}" in client.get("/api/v1/openapi.json").json()["paths"]
+
+
+def test_api_without_warehouse(client, tmp_path, monkeypatch):
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(tmp_path))
+    assert client.get("/api/v1/connectivite-fixe/region").status_code == 404
+
+
+def test_cli_exports(demo_warehouse, tmp_path):
+    r = runner.invoke(app, ["indicateurs", "connectivite-fixe", "--niveau", "region", "--millesime", "2024T4", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert len(rows) == 18 and list(rows[0])[:6] == ["code", "nom", "niveau", "millesime", "source", "demo"]
+    r = runner.invoke(app, ["indicateurs", "connectivite-fixe", "--niveau", "commune", "--territoire", "Signy l Abbaye", "--format", "csv", "--separateur", ";"])
+    assert r.exit_code == 0 and r.stdout.splitlines()[0].startswith("code;nom;niveau;millesime;source;demo;locaux")
+    out = tmp_path / "cf.parquet"
+    r = runner.invoke(app, ["indicateurs", "connectivite-fixe", "--niveau", "departement", "--format", "parquet", "--out", str(out)])
+    assert r.exit_code == 0
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out).num_rows == 101 * 7
+    assert runner.invoke(app, ["indicateurs", "connectivite-fixe", "--format", "parquet"]).exit_code == 1
+    assert runner.invoke(app, ["indicateurs", "connectivite-fixe", "--territoire", "saint-denis"]).exit_code == 1
+
+
+def test_cli_ingest_refuses_bad_file_clearly(demo_warehouse, tmp_path):
+    bad = tmp_path / "commune_debit.csv"
+    bad.write_text("code_insee;nbr\n01001;abc\n", encoding="utf-8")
+    r = runner.invoke(app, ["ingest", "arcep-mci-communes", str(bad)])
+    assert r.exit_code == 1 and "commune_debit.csv" in r.stderr and "Traceback" not in r.output
+    r = runner.invoke(app, ["ingest", "arcep-inconnue", str(bad)])
+    assert r.exit_code == 1 and "source inconnue" in r.stderr
