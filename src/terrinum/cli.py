@@ -185,8 +185,8 @@ def demo() -> None:
 
 @app.command()
 def ingest(
-    source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations."),
-    path: Path = typer.Argument(..., help="Fichier à importer."),
+    source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations, arcep-mci-batiments (dossier)."),
+    path: Path = typer.Argument(..., help="Fichier à importer (pour arcep-mci-batiments : le dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)."),
     millesime: str = typer.Option(None, "--millesime", help="Millésime (AAAATn) quand le fichier ne le porte pas."),
     passage: Path = typer.Option(None, "--passage", help="Table de passage INSEE des codes communes (CSV)."),
     accepter_rejets: bool = typer.Option(False, "--accepter-rejets", help="Charger les lignes valides même si certaines sont rejetées."),

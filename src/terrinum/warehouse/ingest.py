@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from terrinum.sources import arcep_ftth, arcep_mci
+from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci
 from terrinum.sources.common import Parsed, Problem, SourceError, read_text, sniff_delimiter
 from terrinum.warehouse import store
 
@@ -49,11 +49,12 @@ MAX_LISTED = 20
 # Collectivités d'outre-mer that ARCEP files include but the référentiel (mainland France and
 # the DROM) does not: their rows are skipped as "hors champ", counted and listed.
 OUTSIDE_SCOPE = ("975", "977", "978", "98")
-# source kind -> (parser, warehouse table)
+# source kind -> (parser, warehouse tables)
 SOURCES = {
-    "arcep-mci-communes": (arcep_mci.parse, "cf_debits"),
-    "arcep-ftth-communes": (arcep_ftth.parse_deployment, "cf_ftth"),
-    "arcep-ftth-informations": (arcep_ftth.parse_information, "cf_informations"),
+    "arcep-mci-communes": (arcep_mci.parse, ["cf_debits"]),
+    "arcep-ftth-communes": (arcep_ftth.parse_deployment, ["cf_ftth"]),
+    "arcep-ftth-informations": (arcep_ftth.parse_information, ["cf_informations"]),
+    "arcep-mci-batiments": (arcep_batiments.aggregate, ["cf_debits", "cf_ftth"]),
 }
 
 
@@ -167,12 +168,13 @@ def already_loaded(con: duckdb.DuckDBPyConnection, source: str, sha256: str) -> 
 def load_rows(
     con: duckdb.DuckDBPyConnection,
     *,
-    table: str,
+    tables: list[str],
     source: str,
     path: Path,
     parsed: Parsed,
     passage: dict[str, str] | None = None,
     accept_rejects: bool = False,
+    sha256: str | None = None,
 ) -> Report:
     """Reconcile and write the rows of one parsed file, replacing earlier rows of the same
     vintages and every demonstration row of the pillar, in one transaction. The same file
@@ -181,7 +183,7 @@ def load_rows(
     report = Report(source=source, fichier=path.name, lues=parsed.read, rejetees=list(parsed.rejected), notes=list(parsed.notes))
     if parsed.rejected and not accept_rejects:
         raise IngestRefused(parsed.rejected, report)
-    sha = store.sha256_of(path)
+    sha = sha256 or store.sha256_of(path)
     millesimes = sorted({r.get("millesime") or parsed.millesime for r in parsed.rows})
     report.millesimes = millesimes
     if already_loaded(con, source, sha):
@@ -204,11 +206,8 @@ def load_rows(
                 report.rejetees.append(Problem(path.name, r["ligne"], "code", f"code {r['code_source']} inconnu et département {dep} inconnu"))
                 continue
             non_rattachees[r["code_source"]] = dep
-        values.append(
-            [source, r.get("millesime") or parsed.millesime, r["code_source"], code_commune, dep]
-            + [r[c] for c in TABLE_COLUMNS[table]]
-            + [False]
-        )
+        values.append({**r, "source": source, "millesime": r.get("millesime") or parsed.millesime,
+                       "code_commune": code_commune, "code_departement": dep, "demo": False})  # fmt: skip
     if len(report.rejetees) > len(parsed.rejected) and not accept_rejects:
         raise IngestRefused(report.rejetees, report)
     report.non_rattachees = sorted(non_rattachees.items())
@@ -217,17 +216,18 @@ def load_rows(
         report.notes.append(
             f"{len(hors_champ)} commune(s) de collectivités d'outre-mer hors du référentiel (métropole et DROM) ignorée(s) : {', '.join(sorted(hors_champ))}"
         )
-    names = ["source", "millesime", "code_source", "code_commune", "code_departement", *TABLE_COLUMNS[table], "demo"]
-    batch = pa.Table.from_pylist([dict(zip(names, v)) for v in values]) if values else None  # noqa: F841 (read by DuckDB)
     con.execute("BEGIN TRANSACTION")
     try:
-        pillar = next(tables for tables in PILLAR_TABLES.values() if table in tables)
+        pillar = next(group for group in PILLAR_TABLES.values() if tables[0] in group)
         report.remplace_demo = sum(con.execute(f"SELECT count(*) FROM {t} WHERE demo").fetchone()[0] for t in pillar) > 0
         for t in pillar:
             con.execute(f"DELETE FROM {t} WHERE demo")
-        con.execute(f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?))", [millesimes])
-        if values:
-            con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM batch")
+        for table in tables:
+            con.execute(f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?))", [millesimes])
+            if values:
+                names = ["source", "millesime", "code_source", "code_commune", "code_departement", *TABLE_COLUMNS[table], "demo"]
+                batch = pa.Table.from_pylist([{n: v[n] for n in names} for v in values])  # noqa: F841 (read by DuckDB)
+                con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM batch")
         store.record_provenance(
             con,
             source=source,
@@ -259,8 +259,20 @@ def ingest_file(
     """Parse and load one file of a known source kind (see SOURCES)."""
     if source not in SOURCES:
         raise SourceError(Problem(path.name, None, None, f"source inconnue « {source} » (connues : {', '.join(SOURCES)})"))
-    if not path.is_file():
+    if not path.exists():
         raise SourceError(Problem(str(path), None, None, "fichier introuvable"))
-    parse, table = SOURCES[source]
+    parse, tables = SOURCES[source]
     parsed = parse(path, millesime)
-    return load_rows(con, table=table, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects)
+    sha = directory_sha256(path) if path.is_dir() else None
+    return load_rows(con, tables=tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha)
+
+
+def directory_sha256(root: Path) -> str:
+    """One digest for a folder of files (path names and contents, in sorted order)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in sorted(q for q in root.rglob("*") if q.is_file()):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(store.sha256_of(p).encode())
+    return h.hexdigest()

@@ -1,0 +1,111 @@
+"""Per-building eligibility files: fixtures written by hand in the published layout."""
+
+import gzip
+
+import pytest
+
+from terrinum.indicators import connectivite_fixe as cf
+from terrinum.sources import arcep_batiments
+from terrinum.sources.common import SourceError
+from terrinum.warehouse import ingest
+
+BASE_HEADER = "imb_id;imb_x;imb_y;imb_code;imb_code_insee;imb_nbr_logloc;imb_source;imb_type;addr_code;imb_num;addr_numero;addr_rep;addr_nom_voie;addr_nom_ld;addr_code_insee;addr_nom_commune;addr_id_fantoir;addr_source"
+BASE_2020_HEADER = "imb_id;imb_longitude;imb_latitude;imb_code;imb_code_insee;imb_nbr_logloc;imb_source;imb_type;addr_code;imb_num;addr_numero;addr_rep;addr_nom_voie;addr_nom_ld;addr_code_insee;addr_nom_commune;addr_id_fantoir;addr_source"
+ELIG_HEADER = "imb_id;addr_code;imb_code;code_operateur;code_techno;classe_debit_montant;classe_debit_descendant;limitation;saturation"
+
+
+def building(imb, insee, n, header=BASE_HEADER):
+    if header is BASE_2020_HEADER:
+        return f"{imb};4.39;49.70;IMB/{imb};{insee};{n};CAD;pav;A{imb};1;1;;rue de la Gare;;{insee};X;{insee}0001;BAN"
+    return f"{imb};489000.5;6392000.2;IMB/{imb};{insee};{n};CAD;PA;A{imb};1;1;;rue de la Gare;;{insee};X;{insee}0001;BAN"
+
+
+def elig(imb, techno, classe, op="OF"):
+    return f"{imb};A{imb};IMB/{imb};{op};{techno};{classe};{classe};0;0"
+
+
+def write_gz(path, header, lines):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write(header + "\n" + "\n".join(lines) + "\n")
+
+
+def make_quarter(root, base_header=BASE_HEADER, extra_elig=(), quarter="2024T4"):
+    """Signy-l'Abbaye (08419): 3 buildings; Guéret (23096): 2 buildings; one building with no offer."""
+    write_gz(root / "base_imb_08.csv.gz", base_header, [
+        building("08-1", "08419", 10, base_header),   # fibre 1 Gbit/s
+        building("08-2", "08419", 4, base_header),    # copper 8-30 + fixed 4G 30-100: best 30
+        building("08-3", "08419", 1, base_header),    # no offer at all: ineligible
+    ])  # fmt: skip
+    write_gz(root / "eligibilite" / quarter / "actuel_08.csv.gz", ELIG_HEADER, [
+        elig("08-1", "FO", "1000_inf"), elig("08-1", "CU", "8_30", "SFR0"),
+        elig("08-2", "CU", "8_30"), elig("08-2", "4GF", "30_100", "BOUY"),
+        *extra_elig,
+    ])  # fmt: skip
+    write_gz(root / "base_imb_23.csv.gz", base_header, [building("23-1", "23096", 100, base_header), building("23-2", "23096", 7, base_header)])
+    write_gz(root / "eligibilite" / quarter / "actuel_23.csv.gz", ELIG_HEADER, [
+        elig("23-1", "FO", "sup_1G"), elig("23-1", "COAX", "100M_1G"),
+        elig("23-2", "CU", "inf_3M"),
+    ])  # fmt: skip
+    return root
+
+
+def test_aggregation_per_commune(tmp_path):
+    parsed = arcep_batiments.aggregate(make_quarter(tmp_path))
+    assert parsed.millesime == "2024T4" and not parsed.rejected
+    rows = {r["code_source"]: r for r in parsed.rows}
+    s = rows["08419"]
+    assert (s["locaux"], s["locaux_8mbits"], s["locaux_30mbits"], s["locaux_100mbits"], s["locaux_1gbits"]) == (15, 14, 14, 10, 10)
+    assert s["locaux_ftth_raccordables"] == 10
+    g = rows["23096"]
+    assert (g["locaux"], g["locaux_8mbits"], g["locaux_1gbits"], g["locaux_ftth_raccordables"]) == (107, 100, 100, 100)
+
+
+def test_2020_layout_gives_the_same_result(tmp_path):
+    a = arcep_batiments.aggregate(make_quarter(tmp_path / "a"))
+    b = arcep_batiments.aggregate(make_quarter(tmp_path / "b", base_header=BASE_2020_HEADER))
+    assert a.rows == b.rows
+
+
+@pytest.mark.parametrize("label,expected", [("8_30", 8), ("30M_100M", 30), ("sup_1G", 1000), ("inf_3M", 0), ("1000_inf", 1000), ("0,5_3", 0.5), ("512k_3M", 0.512)])
+def test_class_labels(label, expected):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"CREATE MACRO classe_min(c) AS ({arcep_batiments.CLASS_BOUND_SQL})")
+    assert con.execute("SELECT classe_min(?)", [label]).fetchone()[0] == pytest.approx(expected)
+
+
+def test_unknown_class_and_technology_are_reported(tmp_path):
+    parsed = arcep_batiments.aggregate(make_quarter(tmp_path, extra_elig=[elig("08-3", "XYZ", "8_30"), elig("08-3", "CU", "rapide")]))
+    fields = {p.field for p in parsed.rejected}
+    assert fields == {"code_techno", "classe_debit_descendant"}
+    assert all(p.file == "actuel_08.csv.gz" for p in parsed.rejected)
+
+
+def test_missing_files_and_columns(tmp_path):
+    with pytest.raises(SourceError, match="base_imb"):
+        arcep_batiments.aggregate(tmp_path)
+    root = make_quarter(tmp_path / "q")
+    (root / "eligibilite" / "2024T4" / "actuel_23.csv.gz").unlink()
+    with pytest.raises(SourceError, match="éligibilité absent"):
+        arcep_batiments.aggregate(root)
+    root = make_quarter(tmp_path / "r")
+    write_gz(root / "base_imb_23.csv.gz", "imb_id;imb_code_insee", ["x;23096"])
+    with pytest.raises(SourceError, match="imb_nbr_logloc"):
+        arcep_batiments.aggregate(root)
+    root = make_quarter(tmp_path / "s")
+    make_quarter(root, quarter="2025T1")
+    with pytest.raises(SourceError, match="précisez --millesime"):
+        arcep_batiments.aggregate(root)
+    assert arcep_batiments.aggregate(root, millesime="2025T1").millesime == "2025T1"
+
+
+def test_ingest_loads_speeds_and_fibre_in_one_transaction(tmp_path, warehouse):
+    root = make_quarter(tmp_path / "q")
+    report = ingest.ingest_file(warehouse, "arcep-mci-batiments", root)
+    assert report.chargees == 2 and report.millesimes == ["2024T4"]
+    rows = {r["code"]: r for r in cf.indicator_rows(warehouse, "commune", millesime="2024T4")}
+    assert rows["08419"]["part_ftth"] == pytest.approx(100 * 10 / 15, abs=0.01)
+    assert rows["23096"]["locaux_manquants_8mbits"] == 7
+    assert ingest.ingest_file(warehouse, "arcep-mci-batiments", root).deja_importe
