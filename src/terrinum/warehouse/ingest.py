@@ -262,8 +262,16 @@ def ingest_file(
     if not path.exists():
         raise SourceError(Problem(str(path), None, None, "fichier introuvable"))
     parse, tables = SOURCES[source]
-    parsed = parse(path, millesime)
-    sha = directory_sha256(path) if path.is_dir() else None
+    if path.is_dir():
+        # Hash the folder (provenance, idempotence) while the parser reads it.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(directory_sha256, path)
+            parsed = parse(path, millesime)
+            sha = digest.result()
+    else:
+        parsed, sha = parse(path, millesime), None
     return load_rows(con, tables=tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha)
 
 
