@@ -170,17 +170,15 @@ def demo() -> None:
 
     try:
         with store.connect() as con, err.status("Génération des données de démonstration…"):
-            counts = demo_mod.connectivite_fixe(con)
+            results = {"connectivité fixe": demo_mod.connectivite_fixe(con), "fragilité numérique (entrées INSEE)": demo_mod.fragilite(con)}
     except RuntimeError as exc:
         _fail(str(exc))
-    if counts is None:
-        out.print("Connectivité fixe : des fichiers réels sont importés, pas de données de démonstration.")
-        return
-    out.print(
-        "Données de démonstration (connectivité fixe) : "
-        + ", ".join(f"{n:,} lignes dans {t}".replace(",", "\u202f") for t, n in counts.items())
-        + ". Elles seront remplacées par le premier fichier réel importé (terrinum ingest)."
-    )
+    for pillar, counts in results.items():
+        if counts is None:
+            out.print(f"{pillar} : des fichiers réels sont importés, pas de données de démonstration.")
+        else:
+            written = ", ".join(f"{n:,} lignes dans {t}".replace(",", "\u202f") for t, n in counts.items())
+            out.print(f"{pillar} : données de démonstration, {written} ; le premier fichier réel du pilier les remplacera.")
 
 
 @app.command()
@@ -269,6 +267,31 @@ def indicateurs_connectivite_fixe(
     if not rows:
         _fail("aucune donnée de connectivité fixe pour cette demande : importez un fichier (terrinum ingest) ou lancez terrinum demo.")
     _export(rows, format, out_file, separateur, title="Connectivité fixe")
+
+
+@indicateurs_app.command("fragilite")
+def indicateurs_fragilite(
+    niveau: Niveau = typer.Option(Niveau.departement, "--niveau"),
+    territoire: str = typer.Option(None, "--territoire", help="Limiter aux unités situées dans ce territoire (code ou nom)."),
+    reference: str = typer.Option("pays", "--reference", help="Territoire de référence (indice 100) : pays, region:CODE, departement:CODE, epci:CODE."),
+    format: ExportFormat = typer.Option(ExportFormat.table, "--format"),
+    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet)."),
+    separateur: str = typer.Option(",", "--separateur", help="Séparateur CSV : « , » ou « ; »."),
+) -> None:
+    """Fragilité numérique : indice (référence = 100) sur quatre axes, couverture des données, personnes à risque."""
+    _django()
+    from terrinum.indicators import fragilite as fr
+    from terrinum.warehouse import store
+
+    within = _within(territoire) if territoire else None
+    try:
+        with store.connect() as con:
+            rows = fr.indicator_rows(con, niveau.value, within=within, reference=reference)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not rows:
+        _fail("aucune donnée de fragilité : importez les indicateurs INSEE (terrinum ingest insee-indicateurs) ou lancez terrinum demo.")
+    _export(rows, format, out_file, separateur, title="Fragilité numérique")
 
 
 def _within(query: str) -> tuple[str, str]:

@@ -116,3 +116,41 @@ def connectivite_fixe(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
         con.execute("ROLLBACK")
         raise
     return counts
+
+
+def _clamp(v: float) -> float:
+    return round(min(99.0, max(0.5, v)), 2)
+
+
+def fragilite(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
+    """Demo INSEE rates (census shares, poverty where INSEE would publish it) on every commune,
+    with a rural/urban gradient. None when real INSEE data is loaded."""
+    ingest.ensure_tables(con)
+    if has_real_data(con, "fragilite"):
+        return None
+    communes = con.execute("SELECT code, departement_code, coalesce(population, 0) FROM ref_commune ORDER BY code").fetchall()
+    rows = []
+    for code, dep, pop in communes:
+        x = math.log10(pop + 1)
+        u = lambda salt: unit_noise(code, salt) - 0.5  # noqa: E731
+        values = {
+            "tx_nscol15p": 62 - 4 * x + 10 * u("nscol"),
+            "tx_menseul": 20 + 5 * x + 8 * u("menseul"),
+            "tx_fammono": 5 + 1.5 * x + 4 * u("fammono"),
+            "tx_65etplus": 34 - 3 * x + 10 * u("65"),
+            "tx_25etmoins": 8 + 2 * x + 4 * u("25"),
+        }
+        if pop >= 2000:  # statistical secrecy hides small communes' poverty and job-seeker rates
+            values["tx_pauvrete"] = 6 + 2.5 * x + 8 * u("pauvrete")
+            values["tx_demandeurs_emploi"] = 6 + 1.5 * x + 6 * u("emploi")
+        for indicator, value in values.items():
+            rows.append({"source": SOURCE, "millesime": "2021", "code_source": code, "code_commune": code, "code_departement": dep,
+                         "indicateur": indicator, "valeur": _clamp(value), "demo": True})  # fmt: skip
+    con.execute("BEGIN TRANSACTION")
+    try:
+        n = _replace_demo(con, "fr_valeurs", rows)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return {"fr_valeurs": n}

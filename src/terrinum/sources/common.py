@@ -43,6 +43,7 @@ class Parsed:
     read: int = 0
     millesime: str | None = None
     notes: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # value columns a long-format file carries
 
 
 def read_text(path: Path) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci
+from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci, insee
 from terrinum.sources.common import Parsed, Problem, SourceError, read_text, sniff_delimiter
 from terrinum.warehouse import store
 
@@ -36,7 +36,13 @@ TABLES = {
         code_commune VARCHAR, code_departement VARCHAR NOT NULL, logements BIGINT NOT NULL,
         etablissements BIGINT NOT NULL, zone VARCHAR NOT NULL, operateur_amii VARCHAR,
         rurale BOOLEAN, montagne BOOLEAN, demo BOOLEAN NOT NULL)""",
+    "fr_valeurs": """CREATE TABLE IF NOT EXISTS fr_valeurs (
+        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+        code_commune VARCHAR, code_departement VARCHAR NOT NULL, indicateur VARCHAR NOT NULL,
+        valeur DOUBLE NOT NULL, demo BOOLEAN NOT NULL)""",
 }
+# Long-format tables: one row per commune and indicator; a file replaces the indicators it carries.
+LONG_TABLES = {"fr_valeurs"}
 TABLE_COLUMNS = {
     "cf_debits": ["locaux", "locaux_8mbits", "locaux_30mbits", "locaux_100mbits", "locaux_1gbits"],
     "cf_ftth": ["locaux_ftth_raccordables", "categorie"],
@@ -44,7 +50,7 @@ TABLE_COLUMNS = {
 }
 # Tables of one pillar: demonstration values are replaced pillar by pillar (DESIGN), so that
 # no indicator ever mixes real and demonstration inputs.
-PILLAR_TABLES = {"connectivite-fixe": ["cf_debits", "cf_ftth", "cf_informations"]}
+PILLAR_TABLES = {"connectivite-fixe": ["cf_debits", "cf_ftth", "cf_informations"], "fragilite": ["fr_valeurs"]}
 MAX_LISTED = 20
 # Collectivités d'outre-mer that ARCEP files include but the référentiel (mainland France and
 # the DROM) does not: their rows are skipped as "hors champ", counted and listed.
@@ -55,6 +61,7 @@ SOURCES = {
     "arcep-ftth-communes": (arcep_ftth.parse_deployment, ["cf_ftth"]),
     "arcep-ftth-informations": (arcep_ftth.parse_information, ["cf_informations"]),
     "arcep-mci-batiments": (arcep_batiments.aggregate, ["cf_debits", "cf_ftth"]),
+    "insee-indicateurs": (insee.parse, ["fr_valeurs"]),
 }
 
 
@@ -223,6 +230,9 @@ def load_rows(
         for t in pillar:
             con.execute(f"DELETE FROM {t} WHERE demo")
         for table in tables:
+            if table in LONG_TABLES:
+                _replace_long(con, table, parsed.columns, values)
+                continue
             con.execute(f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?))", [millesimes])
             if values:
                 names = ["source", "millesime", "code_source", "code_commune", "code_departement", *TABLE_COLUMNS[table], "demo"]
@@ -245,6 +255,17 @@ def load_rows(
         raise
     report.chargees = len(values)
     return report
+
+
+def _replace_long(con: duckdb.DuckDBPyConnection, table: str, indicators: list[str], values: list[dict]) -> None:
+    """Replace every value of the file's indicators (whatever their earlier vintage)."""
+    con.execute(f"DELETE FROM {table} WHERE indicateur IN (SELECT unnest(?))", [indicators])
+    keys = ["source", "millesime", "code_source", "code_commune", "code_departement"]
+    long_rows = [{**{k: v[k] for k in keys}, "indicateur": i, "valeur": float(v[i]), "demo": False} for v in values for i in indicators if v.get(i) is not None]
+    if long_rows:
+        batch = pa.Table.from_pylist(long_rows)  # noqa: F841 (read by DuckDB)
+        names = ", ".join(long_rows[0])
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM batch")
 
 
 def ingest_file(
