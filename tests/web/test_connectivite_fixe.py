@@ -88,3 +88,19 @@ def test_cli_ingest_refuses_bad_file_clearly(demo_warehouse, tmp_path):
     assert r.exit_code == 1 and "commune_debit.csv" in r.stderr and "Traceback" not in r.output
     r = runner.invoke(app, ["ingest", "arcep-inconnue", str(bad)])
     assert r.exit_code == 1 and "source inconnue" in r.stderr
+
+
+def test_fragility_section_api_and_cli(client, demo_warehouse):
+    html = client.get("/territoires/commune/08419/").content.decode()
+    section = html[html.index('id="fragilite-numerique"'):]
+    assert "données de démonstration" in section and "Département = 100" in section
+    assert "Personnes probablement en situation d" in section and "connectivité mobile" in section
+    html = client.get("/territoires/departement/23/").content.decode()
+    assert "Sous-territoires les plus fragiles" in html
+    rows = client.get("/api/v1/fragilite/departement", {"reference": "region:75"}).json()
+    assert len(rows) == 101 and rows[0]["reference"] == "region:75" and rows[0]["demo"] is True
+    assert client.get("/api/v1/fragilite/departement", {"reference": "canton:1"}).status_code == 400
+    assert client.get("/methodologie/fragilite").status_code == 200
+    r = runner.invoke(app, ["indicateurs", "fragilite", "--niveau", "pays", "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)[0]["indice_global"] == 100.0
+    assert runner.invoke(app, ["indicateurs", "fragilite", "--reference", "region:99"]).exit_code == 1

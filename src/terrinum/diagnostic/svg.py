@@ -164,3 +164,33 @@ def line_chart(points: list[tuple[str, float]], title: str, y_label: str = "%", 
             out.append(f'<text class="axe" x="{x(i):.1f}" y="{top + h + 18}" text-anchor="middle">{escape(label)}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def bar_chart(bars: list[tuple[str, float | None]], title: str, reference: float = 100.0, width: int = 640) -> str:
+    """Horizontal bars around a reference value (e.g. indices, France = 100). Hidden from
+    assistive technology: pages give the same values as a table."""
+    shown = [(label, v) for label, v in bars if v is not None]
+    if not shown:
+        return ""
+    left, right, row = 230, 60, 30
+    height = row * len(shown) + 30
+    top = max([reference * 1.5, *(v * 1.1 for _, v in shown)])
+    w = width - left - right
+
+    def x(v):
+        return left + w * v / top
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="graphique" aria-hidden="true" focusable="false">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (label, v) in enumerate(shown):
+        y = 10 + i * row
+        cls = "barre barre-haute" if v > reference else "barre"
+        out.append(f'<text class="axe" x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
+        out.append(f'<rect class="{cls}" x="{left}" y="{y + 3}" width="{max(0.0, x(v) - left):.1f}" height="{row - 10}"/>')
+        out.append(f'<text class="axe" x="{x(v) + 6:.1f}" y="{y + 15}">{v:.0f}</text>')
+    out.append(f'<line class="cible" x1="{x(reference):.1f}" x2="{x(reference):.1f}" y1="4" y2="{height - 18}"/>')
+    out.append(f'<text class="axe" x="{x(reference):.1f}" y="{height - 4}" text-anchor="middle">référence = {reference:.0f}</text>')
+    out.append("</svg>")
+    return "".join(out)

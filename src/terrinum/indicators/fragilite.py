@@ -75,14 +75,37 @@ def _connectivity(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[
     return out
 
 
-def _communes_per_unit(con, niveau: str) -> dict[str, int]:
+def _units(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[str, int, int | None]]:
+    """(name, number of communes, population) of the units at `niveau` (only `codes` if given)."""
     key = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code", "pays": "'FR'"}[niveau]
-    return dict(con.execute(f"SELECT {key}, count(*) FROM ref_commune WHERE {key} IS NOT NULL GROUP BY 1").fetchall())
+    only = f" AND {key} IN (SELECT unnest(?))" if codes is not None else ""
+    rows = con.execute(
+        f"""SELECT c.k, t.nom, c.n, c.pop FROM (
+                SELECT {key} AS k, count(*) AS n, sum(population) AS pop FROM ref_commune WHERE {key} IS NOT NULL{only} GROUP BY 1) c
+            JOIN ref_territoire t ON t.niveau = ? AND t.code = c.k""",
+        ([codes] if codes is not None else []) + [niveau],
+    ).fetchall()
+    return {k: (nom, n, pop) for k, nom, n, pop in rows}
 
 
-def _population(con, niveau: str) -> dict[str, int]:
-    key = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code", "pays": "'FR'"}[niveau]
-    return dict(con.execute(f"SELECT {key}, sum(population) FROM ref_commune WHERE {key} IS NOT NULL GROUP BY 1").fetchall())
+_REFERENCE_CACHE: dict[tuple, dict] = {}
+
+
+def _reference_raw(con, niveau: str, code: str) -> dict | None:
+    """Raw inputs of a reference territory, cached per warehouse file version (the file's
+    path and modification time): pages ask for France's values on every request."""
+    import os
+
+    name = con.execute("SELECT current_database()").fetchone()[0]
+    path = next((f for _, n, f in con.execute("PRAGMA database_list").fetchall() if n == name), None)
+    key = (path, os.path.getmtime(path) if path and os.path.exists(path) else None, niveau, code)
+    if key[1] is None:
+        return raw_inputs(con, niveau, [code]).get(code)
+    if key not in _REFERENCE_CACHE:
+        if len(_REFERENCE_CACHE) > 64:
+            _REFERENCE_CACHE.clear()
+        _REFERENCE_CACHE[key] = raw_inputs(con, niveau, [code]).get(code)
+    return _REFERENCE_CACHE[key]
 
 
 def raw_inputs(con, niveau: str, codes: list[str] | None = None) -> dict[str, dict]:
@@ -144,26 +167,24 @@ def indicator_rows(
     if not ingest.tables_exist(con, ingest.PILLAR_TABLES[PILIER]):
         return []
     ref_niveau, ref_code = parse_reference(reference)
-    ref_raw = raw_inputs(con, ref_niveau, [ref_code]).get(ref_code)
+    ref_raw = _reference_raw(con, ref_niveau, ref_code)
     if ref_raw is None:
         raise ValueError(f"pas de données pour la référence {ref_niveau} {ref_code}")
     keep = within_codes(con, niveau, within)
     raws = raw_inputs(con, niveau, keep)
-    names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ?", [niveau]).fetchall())
-    communes = _communes_per_unit(con, niveau)
-    populations = _population(con, niveau)
+    units = _units(con, niveau, keep)
     rows = []
     for code in sorted(raws):
         raw = raws[code]
-        n_all = communes.get(code)
-        if n_all is None:
+        if code not in units:
             continue  # non-rattachées rows only count inside their département
-        row = {"code": code, "nom": names.get(code, code), "niveau": niveau, "reference": f"{ref_niveau}:{ref_code}" if ref_niveau != "pays" else "pays"}
+        nom, n_all, population = units[code]
+        row = {"code": code, "nom": nom, "niveau": niveau, "reference": f"{ref_niveau}:{ref_code}" if ref_niveau != "pays" else "pays"}
         row.update(index_of(raw, ref_raw))
         complete = min((raw["n"].get(i, 0) for i in CENSUS), default=0)
         row["couverture_donnees_pct"] = round(100 * min(complete, n_all) / n_all, 1)
         row["couverture_pauvrete_pct"] = round(100 * min(raw["n"].get("tx_pauvrete", 0), n_all) / n_all, 1)
-        row["population"] = populations.get(code)
+        row["population"] = population
         row["personnes_a_risque_bas"], row["personnes_a_risque_haut"] = people_at_risk(row["population"], raw.get("tx_65etplus"))
         for i in RAW:
             row[i] = round(raw[i], 2) if raw.get(i) is not None else None

@@ -6,8 +6,9 @@ from contextlib import contextmanager
 
 import duckdb
 
-from terrinum.diagnostic.svg import Feature, line_chart, render_map
+from terrinum.diagnostic.svg import Feature, bar_chart, line_chart, render_map
 from terrinum.indicators import connectivite_fixe as cf
+from terrinum.indicators import fragilite as fr
 from terrinum.warehouse import store
 
 FTTH_BINS = [20, 40, 60, 80, 95]  # part_ftth classes (%), fixed so that maps compare
@@ -94,4 +95,62 @@ def fixed_connectivity(territory, children: list, group_of, url_of) -> dict | No
         "legende": _legend(),
         "enfants": latest_children,
         "en_retard": behind,
+    }
+
+
+AXIS_LABELS = {
+    "acces_interfaces": "Accès aux interfaces numériques",
+    "acces_information": "Accès à l'information",
+    "competences_administratives": "Compétences administratives",
+    "competences_numeriques": "Compétences numériques / scolaires",
+}
+INDEX_BINS = [80, 95, 105, 120, 140]  # index classes, reference = 100
+
+
+def _index_class(value: float | None) -> str:
+    if value is None:
+        return "zone sans-donnee"
+    return f"zone classe-{sum(value >= b for b in INDEX_BINS)}"
+
+
+def fragility(territory, children: list, group_of, url_of) -> dict | None:
+    """The four axes against France (and against the parent département for a commune or
+    EPCI), people at risk, sub-unit map and table."""
+    if territory.niveau == "arrondissement":
+        return None
+    with warehouse() as con:
+        if con is None:
+            return None
+        try:
+            rows = fr.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code))
+        except ValueError:
+            return None
+        own = next((r for r in rows if r["code"] == territory.code), None)
+        if own is None:
+            return None
+        local = None
+        if territory.niveau in ("commune", "epci") and territory.departement_code:
+            local_rows = fr.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code), reference=f"departement:{territory.departement_code}")
+            local = next((r for r in local_rows if r["code"] == territory.code), None)
+        child_level = children[0].niveau if children else None
+        child_rows = {}
+        if child_level in ("region", "departement", "commune"):
+            child_rows = {r["code"]: r for r in fr.indicator_rows(con, child_level, within=(territory.niveau, territory.code))}
+    axes = [(AXIS_LABELS[a], own[f"indice_{a}"]) for a in fr.AXES]
+    table = [{"libelle": AXIS_LABELS[a], "france": own[f"indice_{a}"], "local": local[f"indice_{a}"] if local else None} for a in fr.AXES]
+    enfants = [{"t": c, "url": url_of(c), "row": child_rows.get(c.code)} for c in children]
+    features = [Feature(e["t"].nom, e["t"].geometrie_carte, e["url"], _index_class(e["row"]["indice_global"] if e["row"] else None), group_of(e["t"])) for e in enfants]
+    legend = [(0, f"moins de {INDEX_BINS[0]}")]
+    legend += [(i + 1, f"de {lo} à moins de {hi}") for i, (lo, hi) in enumerate(zip(INDEX_BINS, INDEX_BINS[1:]))]
+    legend.append((len(INDEX_BINS), f"{INDEX_BINS[-1]} et plus"))
+    return {
+        "row": own,
+        "local": local,
+        "axes": table,
+        "graphique": bar_chart([*axes, ("Indice global", own["indice_global"])], f"Indice de fragilité numérique de {territory.nom} (France = 100)"),
+        "carte": render_map(features, f"Indice global de fragilité numérique des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
+        "legende": legend,
+        "plus_fragiles": sorted((e for e in enfants if e["row"] and e["row"]["indice_global"] is not None), key=lambda e: -e["row"]["indice_global"])[:10],
+        "demo": own["demo"],
+        "sans_4g": own["part_pop_sans_4g"] is None,
     }

@@ -122,6 +122,7 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "projection": _projection_label(t),
         "departements": _departements_of_france(t),
         "cf": sections.fixed_connectivity(t, children, _group, territory_url),
+        "fr": sections.fragility(t, children, _group, territory_url),
     }
     return render(request, "web/territoire.html", context)
 
