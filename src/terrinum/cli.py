@@ -245,24 +245,38 @@ class ExportFormat(str, Enum):
 
 indicateurs_app = typer.Typer(help="Indicateurs par pilier, à tous les niveaux.", no_args_is_help=True)
 app.add_typer(indicateurs_app, name="indicateurs")
+# Options shared by every `indicateurs` command.
+NIVEAU_OPTION = typer.Option(Niveau.departement, "--niveau")
+TERRITOIRE_OPTION = typer.Option(None, "--territoire", help="Limiter aux unités situées dans ce territoire (code ou nom).")
+FORMAT_OPTION = typer.Option(ExportFormat.table, "--format")
+OUT_OPTION = typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet).")
+SEPARATEUR_OPTION = typer.Option(",", "--separateur", help="Séparateur CSV : « , » ou « ; » (tableurs français).")
+
+
+def _read_warehouse():
+    """A read-only warehouse connection (the web server may be reading it too)."""
+    from terrinum.warehouse import store
+
+    if not store.warehouse_path().exists():
+        _fail("pas d'entrepôt de données : lancez « terrinum init » puis importez des fichiers ou lancez « terrinum demo ».")
+    return store.connect(store.warehouse_path(), read_only=True)
 
 
 @indicateurs_app.command("connectivite-fixe")
 def indicateurs_connectivite_fixe(
-    niveau: Niveau = typer.Option(Niveau.departement, "--niveau"),
-    territoire: str = typer.Option(None, "--territoire", help="Limiter aux unités situées dans ce territoire (code ou nom)."),
+    niveau: Niveau = NIVEAU_OPTION,
+    territoire: str = TERRITOIRE_OPTION,
     millesime: str = typer.Option(None, "--millesime", help="Un seul millésime (AAAATn)."),
-    format: ExportFormat = typer.Option(ExportFormat.table, "--format"),
-    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet)."),
-    separateur: str = typer.Option(",", "--separateur", help="Séparateur CSV : « , » ou « ; » (tableurs français)."),
+    format: ExportFormat = FORMAT_OPTION,
+    out_file: Path = OUT_OPTION,
+    separateur: str = SEPARATEUR_OPTION,
 ) -> None:
     """Connectivité fixe (Plan France Très Haut Débit) : locaux par débit, fibre, objectifs, projections."""
     _django()
     from terrinum.indicators import connectivite_fixe as cf
-    from terrinum.warehouse import store
 
     within = _within(territoire) if territoire else None
-    with store.connect() as con:
+    with _read_warehouse() as con:
         rows = cf.indicator_rows(con, niveau.value, within=within, millesime=millesime)
     if not rows:
         _fail("aucune donnée de connectivité fixe pour cette demande : importez un fichier (terrinum ingest) ou lancez terrinum demo.")
@@ -271,21 +285,20 @@ def indicateurs_connectivite_fixe(
 
 @indicateurs_app.command("fragilite")
 def indicateurs_fragilite(
-    niveau: Niveau = typer.Option(Niveau.departement, "--niveau"),
-    territoire: str = typer.Option(None, "--territoire", help="Limiter aux unités situées dans ce territoire (code ou nom)."),
+    niveau: Niveau = NIVEAU_OPTION,
+    territoire: str = TERRITOIRE_OPTION,
     reference: str = typer.Option("pays", "--reference", help="Territoire de référence (indice 100) : pays, region:CODE, departement:CODE, epci:CODE."),
-    format: ExportFormat = typer.Option(ExportFormat.table, "--format"),
-    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet)."),
-    separateur: str = typer.Option(",", "--separateur", help="Séparateur CSV : « , » ou « ; »."),
+    format: ExportFormat = FORMAT_OPTION,
+    out_file: Path = OUT_OPTION,
+    separateur: str = SEPARATEUR_OPTION,
 ) -> None:
     """Fragilité numérique : indice (référence = 100) sur quatre axes, couverture des données, personnes à risque."""
     _django()
     from terrinum.indicators import fragilite as fr
-    from terrinum.warehouse import store
 
     within = _within(territoire) if territoire else None
     try:
-        with store.connect() as con:
+        with _read_warehouse() as con:
             rows = fr.indicator_rows(con, niveau.value, within=within, reference=reference)
     except ValueError as exc:
         _fail(str(exc))
