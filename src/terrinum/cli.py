@@ -183,7 +183,7 @@ def demo() -> None:
 
 @app.command()
 def ingest(
-    source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations, arcep-mci-batiments (dossier)."),
+    source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations, arcep-mci-batiments (dossier), insee-indicateurs, arcep-mobile-sites, arcep-mobile-communes."),
     path: Path = typer.Argument(..., help="Fichier à importer (pour arcep-mci-batiments : le dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)."),
     millesime: str = typer.Option(None, "--millesime", help="Millésime (AAAATn) quand le fichier ne le porte pas."),
     passage: Path = typer.Option(None, "--passage", help="Table de passage INSEE des codes communes (CSV)."),
@@ -281,6 +281,34 @@ def indicateurs_connectivite_fixe(
     if not rows:
         _fail("aucune donnée de connectivité fixe pour cette demande : importez un fichier (terrinum ingest) ou lancez terrinum demo.")
     _export(rows, format, out_file, separateur, title="Connectivité fixe")
+
+
+class Operateur(str, Enum):
+    OF = "OF"
+    SFR0 = "SFR0"
+    BOUY = "BOUY"
+    FREE = "FREE"
+
+
+@indicateurs_app.command("connectivite-mobile")
+def indicateurs_connectivite_mobile(
+    niveau: Niveau = NIVEAU_OPTION,
+    territoire: str = TERRITOIRE_OPTION,
+    operateur: Operateur = typer.Option(None, "--operateur", help="Un opérateur de métropole ; sans lui, tous."),
+    format: ExportFormat = FORMAT_OPTION,
+    out_file: Path = OUT_OPTION,
+    separateur: str = SEPARATEUR_OPTION,
+) -> None:
+    """Connectivité mobile : sites par technologie, couverture 4G par opérateur (bornes pour « au moins un » et « tous »)."""
+    _django()
+    from terrinum.indicators import connectivite_mobile as cm
+
+    within = _within(territoire) if territoire else None
+    with _read_warehouse() as con:
+        rows = cm.indicator_rows(con, niveau.value, within=within, operateur=operateur.value if operateur else None)
+    if not rows:
+        _fail("aucune donnée de connectivité mobile : importez un fichier (terrinum ingest arcep-mobile-sites ou arcep-mobile-communes).")
+    _export(rows, format, out_file, separateur, title="Connectivité mobile")
 
 
 @indicateurs_app.command("fragilite")

@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci, insee
-from terrinum.sources.common import Parsed, Problem, SourceError, read_text, sniff_delimiter
+from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci, arcep_mobile, insee
+from terrinum.sources.common import Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter
 from terrinum.warehouse import store
 
 TABLES = {
@@ -36,6 +36,17 @@ TABLES = {
         code_commune VARCHAR, code_departement VARCHAR NOT NULL, logements BIGINT NOT NULL,
         etablissements BIGINT NOT NULL, zone VARCHAR NOT NULL, operateur_amii VARCHAR,
         rurale BOOLEAN, montagne BOOLEAN, demo BOOLEAN NOT NULL)""",
+    "cm_sites": """CREATE TABLE IF NOT EXISTS cm_sites (
+        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+        code_commune VARCHAR, code_departement VARCHAR NOT NULL, operateur VARCHAR NOT NULL,
+        site_2g INTEGER NOT NULL, site_3g INTEGER NOT NULL, site_4g INTEGER NOT NULL,
+        longitude DOUBLE, latitude DOUBLE, demo BOOLEAN NOT NULL)""",
+    "cm_couverture": """CREATE TABLE IF NOT EXISTS cm_couverture (
+        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+        code_commune VARCHAR, code_departement VARCHAR NOT NULL, operateur VARCHAR NOT NULL,
+        techno VARCHAR NOT NULL, part_surface_nc DOUBLE, part_surface_cl DOUBLE, part_surface_bc DOUBLE,
+        part_surface_tbc DOUBLE, part_pop_nc DOUBLE, part_pop_cl DOUBLE, part_pop_bc DOUBLE,
+        part_pop_tbc DOUBLE, demo BOOLEAN NOT NULL)""",
     "fr_valeurs": """CREATE TABLE IF NOT EXISTS fr_valeurs (
         source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
         code_commune VARCHAR, code_departement VARCHAR NOT NULL, indicateur VARCHAR NOT NULL,
@@ -47,10 +58,21 @@ TABLE_COLUMNS = {
     "cf_debits": ["locaux", "locaux_8mbits", "locaux_30mbits", "locaux_100mbits", "locaux_1gbits"],
     "cf_ftth": ["locaux_ftth_raccordables", "categorie"],
     "cf_informations": ["logements", "etablissements", "zone", "operateur_amii", "rurale", "montagne"],
+    "cm_sites": ["operateur", "site_2g", "site_3g", "site_4g", "longitude", "latitude"],
+    "cm_couverture": [
+        "operateur", "techno", "part_surface_nc", "part_surface_cl", "part_surface_bc", "part_surface_tbc",
+        "part_pop_nc", "part_pop_cl", "part_pop_bc", "part_pop_tbc",
+    ],
 }
 # Tables of one pillar: demonstration values are replaced pillar by pillar (DESIGN), so that
 # no indicator ever mixes real and demonstration inputs.
-PILLAR_TABLES = {"connectivite-fixe": ["cf_debits", "cf_ftth", "cf_informations"], "fragilite": ["fr_valeurs"]}
+PILLAR_TABLES = {
+    "connectivite-fixe": ["cf_debits", "cf_ftth", "cf_informations"],
+    "connectivite-mobile": ["cm_sites", "cm_couverture"],
+    "fragilite": ["fr_valeurs"],
+}
+# Points farther than this from every commune (degrees, about 2 km) are rejected.
+MAX_LOCATE_DISTANCE = 0.02
 MAX_LISTED = 20
 # Collectivités d'outre-mer that ARCEP files include but the référentiel (mainland France and
 # the DROM) does not: their rows are skipped as "hors champ", counted and listed.
@@ -62,6 +84,8 @@ SOURCES = {
     "arcep-ftth-informations": (arcep_ftth.parse_information, ["cf_informations"]),
     "arcep-mci-batiments": (arcep_batiments.aggregate, ["cf_debits", "cf_ftth"]),
     "insee-indicateurs": (insee.parse, ["fr_valeurs"]),
+    "arcep-mobile-sites": (arcep_mobile.parse_sites, ["cm_sites"]),
+    "arcep-mobile-communes": (arcep_mobile.parse_communes, ["cm_couverture"]),
 }
 
 
@@ -168,6 +192,28 @@ class Reconciler:
         return None, False
 
 
+def locate(con: duckdb.DuckDBPyConnection, points: list[tuple[float, float]]) -> list[str | None]:
+    """Commune code of each (longitude, latitude): the commune containing it, else the
+    nearest within MAX_LOCATE_DISTANCE (coastal sites), else None."""
+    import numpy as np
+    import shapely
+
+    rows = con.execute("SELECT code, geometrie FROM ref_commune_geom ORDER BY code").fetchall()
+    codes = [c for c, _ in rows]
+    tree = shapely.STRtree(shapely.from_wkb([g for _, g in rows]))
+    pts = shapely.points(np.array(points, dtype=float))
+    out: list[str | None] = [None] * len(points)
+    found = tree.query(pts, predicate="within")
+    for p, g in zip(*found):
+        out[p] = codes[g] if out[p] is None else out[p]
+    missing = [i for i, c in enumerate(out) if c is None]
+    if missing:
+        near = tree.query_nearest(pts[missing], max_distance=MAX_LOCATE_DISTANCE)
+        for p, g in zip(*near):
+            out[missing[p]] = codes[g]
+    return out
+
+
 def already_loaded(con: duckdb.DuckDBPyConnection, source: str, sha256: str) -> bool:
     return con.execute("SELECT count(*) FROM provenance WHERE source = ? AND sha256 = ?", [source, sha256]).fetchone()[0] > 0
 
@@ -198,6 +244,17 @@ def load_rows(
         report.chargees = 0
         return report
     reconcile = Reconciler(con, passage)
+    unplaced = [r for r in parsed.rows if r.get("code_source") is None and r.get("longitude") is not None]
+    if unplaced:
+        located = locate(con, [(r["longitude"], r["latitude"]) for r in unplaced])
+        for r, code in zip(unplaced, located):
+            r["code_source"] = code
+            r["code_departement"] = departement_of(code) if code else None
+        missed = [r for r in unplaced if r["code_source"] is None]
+        for r in missed:
+            report.rejetees.append(Problem(path.name, r["ligne"], "X/Y", f"({r['longitude']}, {r['latitude']}) n'est dans aucune commune, même à 2 km près"))
+        parsed.rows = [r for r in parsed.rows if r.get("code_source") is not None]
+        report.notes.append(f"{len(unplaced) - len(missed)} point(s) placé(s) dans leur commune (point dans polygone)")
     values = []
     non_rattachees = {}
     hors_champ = set()
@@ -233,7 +290,12 @@ def load_rows(
             if table in LONG_TABLES:
                 _replace_long(con, table, parsed.columns, values)
                 continue
-            con.execute(f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?))", [millesimes])
+            # A file replaces its vintages in the départements it covers (a national file: all).
+            departements = sorted({v["code_departement"] for v in values})
+            con.execute(
+                f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?)) AND code_departement IN (SELECT unnest(?))",
+                [millesimes, departements],
+            )
             if values:
                 names = ["source", "millesime", "code_source", "code_commune", "code_departement", *TABLE_COLUMNS[table], "demo"]
                 batch = pa.Table.from_pylist([{n: v[n] for n in names} for v in values])  # noqa: F841 (read by DuckDB)

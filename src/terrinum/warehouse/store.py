@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS ref_territoire (
     nom VARCHAR NOT NULL,
     PRIMARY KEY (niveau, code)
 );
+CREATE TABLE IF NOT EXISTS ref_commune_geom (
+    code VARCHAR PRIMARY KEY,
+    geometrie BLOB,                   -- WKB, WGS84: to locate points (mobile sites...) in communes
+    superficie_km2 DOUBLE             -- area weights of area shares
+);
 CREATE TABLE IF NOT EXISTS ref_alias (
     code VARCHAR PRIMARY KEY,         -- commune déléguée/associée or municipal arrondissement
     commune_code VARCHAR NOT NULL
@@ -107,6 +112,7 @@ def publish_reference(
     provenance: dict,
     aliases: list[tuple[str, str]] = (),
     names: list[tuple[str, str, str]] = (),
+    geometries: list[tuple[str, bytes, float | None]] = (),
 ) -> None:
     """Replace the reference tables the rollups and code reconciliation join on, in one
     transaction. `aliases` are (former or arrondissement code, current commune code);
@@ -118,6 +124,13 @@ def publish_reference(
         "ref_departement": pa.table({k: [d[k] for d in departements] for k in ("code", "nom", "region_code")}),
         "ref_alias": pa.table({"code": list(dict(aliases)), "commune_code": list(dict(aliases).values())}),
         "ref_territoire": pa.table({k: [n[i] for n in names] for i, k in enumerate(("niveau", "code", "nom"))}),
+        "ref_commune_geom": pa.table(
+            {
+                "code": [g[0] for g in geometries],
+                "geometrie": pa.array([g[1] for g in geometries], pa.binary()),
+                "superficie_km2": pa.array([g[2] for g in geometries], pa.float64()),
+            }
+        ),
     }
     con.execute("BEGIN TRANSACTION")
     try:
@@ -158,6 +171,7 @@ def publish_reference_build(con: duckdb.DuckDBPyConnection, build, key: str, cou
         },
         aliases,
         [(t["niveau"], t["code"], t["nom"]) for t in build.territories],
+        [(t["code"], t["geometrie"], t["superficie_km2"]) for t in communes if t["geometrie"]],
     )
 
 

@@ -1,0 +1,109 @@
+"""Connectivité mobile (New Deal Mobile): sites per technology and 4G coverage per operator.
+
+Inputs (warehouse, commune level): cm_sites (`terrinum ingest arcep-mobile-sites`) and
+cm_couverture (`arcep-mobile-communes`: shares of area and population per coverage level).
+Coverage shares roll up weighted by population (population shares) or by area (area
+shares), from the référentiel. From per-operator commune statistics alone, coverage "by at
+least one operator" and "by all four" can only be bounded: the best operator's share is a
+lower bound of the first, the worst operator's share an upper bound of the second; the
+exact values need the coverage polygons (a later step of issue 4).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from terrinum.indicators.connectivite_fixe import within_codes
+from terrinum.warehouse import ingest
+from terrinum.warehouse.rollup import JOINS, level_key
+
+PILIER = "connectivite-mobile"
+COLUMNS = [
+    "code", "nom", "niveau", "millesime", "source", "demo", "operateur",
+    "nb_sites", "nb_sites_2g", "nb_sites_3g", "nb_sites_4g",
+    "part_pop_4g_bonne", "part_surface_4g_bonne", "part_pop_4g_aucune",
+    "part_pop_4g_bonne_au_moins_un_min", "part_pop_4g_bonne_tous_max", "pop_zone_blanche_4g_max",
+]  # fmt: skip
+
+
+def _sites(con, niveau, keep, operateur):
+    key = level_key(niveau)
+    where = [f"{key} IS NOT NULL"]
+    params: list = []
+    if keep is not None:
+        where.append(f"{key} IN (SELECT unnest(?))")
+        params.append(keep)
+    if operateur:
+        where.append("t.operateur = ?")
+        params.append(operateur)
+    rows = con.execute(
+        f"""SELECT {key}, t.millesime, count(*), sum(site_2g), sum(site_3g), sum(site_4g), bool_or(t.demo), string_agg(DISTINCT t.source, ' + ')
+            FROM cm_sites t {JOINS} WHERE {' AND '.join(where)} GROUP BY ALL""",
+        params,
+    ).fetchall()
+    return {(code, m): {"nb_sites": n, "nb_sites_2g": s2, "nb_sites_3g": s3, "nb_sites_4g": s4, "demo": demo, "source": src}
+            for code, m, n, s2, s3, s4, demo, src in rows}  # fmt: skip
+
+
+def _coverage(con, niveau, keep, operateur):
+    """4G shares per operator, weighted by the commune's population (or area) in the unit."""
+    key = level_key(niveau)
+    where = [f"{key} IS NOT NULL", "t.techno = '4G'"]
+    params: list = []
+    if keep is not None:
+        where.append(f"{key} IN (SELECT unnest(?))")
+        params.append(keep)
+    rows = con.execute(
+        f"""WITH per_op AS (
+                SELECT {key} AS code, t.millesime, t.operateur,
+                       sum((t.part_pop_bc + t.part_pop_tbc) * r.population) / nullif(sum(r.population), 0) AS pop_bonne,
+                       sum(t.part_pop_nc * r.population) / nullif(sum(r.population), 0) AS pop_aucune,
+                       sum((t.part_surface_bc + t.part_surface_tbc) * s.surface) / nullif(sum(s.surface), 0) AS surface_bonne,
+                       sum(r.population) AS population, bool_or(t.demo) AS demo, string_agg(DISTINCT t.source, ' + ') AS source
+                FROM cm_couverture t {JOINS}
+                LEFT JOIN (SELECT code, superficie_km2 AS surface FROM ref_commune_geom) s ON s.code = t.code_commune
+                WHERE {' AND '.join(where)} GROUP BY ALL)
+            SELECT * FROM per_op""",
+        params,
+    ).fetchall()
+    out: dict[tuple, dict] = {}
+    for code, m, op, pop_bonne, pop_aucune, surf_bonne, population, demo, source in rows:
+        d = out.setdefault((code, m), {"ops": {}, "population": population, "demo": False, "source": source})
+        d["ops"][op] = (pop_bonne, pop_aucune, surf_bonne)
+        d["demo"] |= demo
+    return out
+
+
+def indicator_rows(
+    con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str, str] | None = None, operateur: str | None = None
+) -> list[dict]:
+    if not ingest.tables_exist(con, ingest.PILLAR_TABLES[PILIER]):
+        return []
+    keep = within_codes(con, niveau, within)
+    sites = _sites(con, niveau, keep, operateur)
+    coverage = _coverage(con, niveau, keep, operateur)
+    names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ?", [niveau]).fetchall())
+    rows = []
+    for code, m in sorted(set(sites) | set(coverage)):
+        s, c = sites.get((code, m), {}), coverage.get((code, m))
+        row = {"code": code, "nom": names.get(code, "(non rattachées)"), "niveau": niveau, "millesime": m, "operateur": operateur or "tous"}
+        row.update({k: s.get(k) for k in ("nb_sites", "nb_sites_2g", "nb_sites_3g", "nb_sites_4g")})
+        sources = {x for x in (s.get("source"), c and c["source"]) if x}
+        row["demo"] = bool(s.get("demo")) or bool(c and c["demo"])
+        if c and c["ops"]:
+            ops = c["ops"]
+            if operateur:
+                chosen = ops.get(operateur)
+                if chosen:
+                    row["part_pop_4g_bonne"], row["part_pop_4g_aucune"], row["part_surface_4g_bonne"] = (
+                        round(chosen[0], 2), round(chosen[1], 2), round(chosen[2], 2))  # fmt: skip
+            best = [v[0] for v in ops.values() if v[0] is not None]
+            none = [v[1] for v in ops.values() if v[1] is not None]
+            if best:
+                row["part_pop_4g_bonne_au_moins_un_min"] = round(max(best), 2)
+                row["part_pop_4g_bonne_tous_max"] = round(min(best), 2)
+            if none and c["population"]:
+                row["pop_zone_blanche_4g_max"] = round(min(none) * c["population"] / 100)
+        row["source"] = " + ".join(sorted(sources))
+        rows.append({k: row.get(k) for k in COLUMNS})
+    return rows

@@ -1,0 +1,181 @@
+"""ARCEP "Mon réseau mobile" files (see ../shared/data/real/PROVENANCE.md).
+
+- sites (`arcep-mobile-sites`): one row per mobile site. Overseas layout
+  `Operateur;X;Y;C2G;C3G;C4G` (MCC-MNC, longitude, latitude WGS84, 1/0 per technology),
+  located in a commune by point-in-polygon; metropolitan layout `nom_op;nom_com;insee_dep;
+  insee_com;site_2g;site_3g;site_4g;...` carries the commune code.
+- per-commune coverage statistics (`arcep-mobile-communes`): `techno;mcc_mnc;commune;
+  couv_nc;couv_cl;couv_bc;couv_tbc;pop_nc;pop_cl;pop_bc;pop_tbc` (shares of area and
+  population at each level).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from terrinum.sources.common import (
+    Parsed,
+    Problem,
+    SourceError,
+    check_millesime,
+    csv_rows,
+    departement_of,
+    find_header,
+    read_text,
+)
+
+# Mainland operators (MCC 208); overseas networks use MCC 340 (Antilles, Guyane) and 647
+# (La Réunion, Mayotte): any two-digit MNC of those is accepted and named by its code.
+OPERATORS = {"20801": "OF", "20810": "SFR0", "20815": "FREE", "20820": "BOUY"}
+OPERATOR_NAMES = {"OF": "Orange", "SFR0": "SFR", "FREE": "Free Mobile", "BOUY": "Bouygues Telecom"}
+ALIASES = {"SFR": "SFR0", "BYT": "BOUY", "ORANGE": "OF", "FREE MOBILE": "FREE", "BOUYGUES TELECOM": "BOUY"}
+MCC_MNC = re.compile(r"^(208|340|647)\d{2}$")
+FILE_QUARTER = re.compile(r"(\d{4})[_-]?T([1-4])", re.I)
+LEVELS = ("nc", "cl", "bc", "tbc")
+
+
+def operator_of(value: str) -> str | None:
+    """Canonical operator: OF, SFR0, BOUY, FREE for mainland codes or names; the MCC-MNC
+    itself for overseas networks; None when unknown."""
+    v = value.strip().upper()
+    if v in OPERATORS:
+        return OPERATORS[v]
+    if v in OPERATOR_NAMES:
+        return v
+    if v in ALIASES:
+        return ALIASES[v]
+    if MCC_MNC.match(v):
+        return v
+    return None
+
+
+def _millesime(path: Path, millesime: str | None) -> str:
+    if millesime:
+        return check_millesime(millesime)
+    m = FILE_QUARTER.search(path.name)
+    if not m:
+        raise SourceError(Problem(path.name, None, None, "millésime absent du nom de fichier (ex. 2020T2) : précisez --millesime"))
+    return f"{m.group(1)}T{m.group(2)}"
+
+
+def _flag(value: str) -> int:
+    v = value.strip()
+    if v not in ("0", "1"):
+        raise ValueError(f"« {value} » : 0 ou 1 attendu")
+    return int(v)
+
+
+def parse_sites(path: Path, millesime: str | None = None) -> Parsed:
+    """Sites with their operator, technologies, and either a commune code or a position
+    (`longitude`, `latitude`) for the importer to locate."""
+    name = path.name
+    text, encoding = read_text(path)
+    lines = text.splitlines()
+    try:
+        start, delim, cols = find_header(lines, {"operateur", "x", "y"}, name)
+        layout = "outre-mer"
+    except SourceError:
+        start, delim, cols = find_header(lines, {"nom_op", "insee_com"}, name)
+        layout = "métropole"
+    idx = {c: i for i, c in enumerate(cols)}
+    techs = {"site_2g": ("c2g", "site_2g"), "site_3g": ("c3g", "site_3g"), "site_4g": ("c4g", "site_4g")}
+    parsed = Parsed(millesime=_millesime(path, millesime), notes=[f"encodage {encoding}, séparateur « {delim} », disposition {layout}"])
+    for line, values in csv_rows(text, start, delim):
+        parsed.read += 1
+        if len(values) < len(cols):
+            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(cols)} colonnes"))
+            continue
+        op_col = "operateur" if layout == "outre-mer" else "nom_op"
+        operator = operator_of(values[idx[op_col]])
+        if operator is None:
+            parsed.rejected.append(Problem(name, line, op_col, f"opérateur « {values[idx[op_col]]} » inconnu"))
+            continue
+        row = {"ligne": line, "operateur": operator}
+        try:
+            for key, names in techs.items():
+                col = next((n for n in names if n in idx), None)
+                row[key] = _flag(values[idx[col]]) if col else 0
+        except ValueError as exc:
+            parsed.rejected.append(Problem(name, line, col, str(exc)))
+            continue
+        if layout == "outre-mer":
+            try:
+                lon, lat = float(values[idx["x"]]), float(values[idx["y"]])
+            except ValueError:
+                parsed.rejected.append(Problem(name, line, "X/Y", "coordonnées non numériques"))
+                continue
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                parsed.rejected.append(Problem(name, line, "X/Y", f"({lon}, {lat}) n'est pas une position WGS84"))
+                continue
+            row.update({"longitude": lon, "latitude": lat, "code_source": None, "code_departement": None})
+        else:
+            code = values[idx["insee_com"]].strip().upper()
+            if departement_of(code) is None:
+                parsed.rejected.append(Problem(name, line, "insee_com", f"code commune « {code} » invalide"))
+                continue
+            row.update({"longitude": None, "latitude": None, "code_source": code, "code_departement": departement_of(code)})
+        parsed.rows.append(row)
+    return parsed
+
+
+COMMUNE_STATS = {"techno", "mcc_mnc", "commune", *(f"couv_{lv}" for lv in LEVELS), *(f"pop_{lv}" for lv in LEVELS)}
+
+
+def parse_communes(path: Path, millesime: str | None = None) -> Parsed:
+    """Per-commune coverage shares per technology and operator."""
+    name = path.name
+    text, encoding = read_text(path)
+    start, delim, cols = find_header(text.splitlines(), COMMUNE_STATS, name)
+    idx = {c: i for i, c in enumerate(cols)}
+    parsed = Parsed(millesime=_millesime(path, millesime), notes=[f"encodage {encoding}, séparateur « {delim} »"])
+    seen: dict[tuple, int] = {}
+    for line, values in csv_rows(text, start, delim):
+        parsed.read += 1
+        values = [v.strip().strip('"') for v in values]
+        if len(values) < len(cols):
+            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(cols)} colonnes"))
+            continue
+        operator = operator_of(values[idx["mcc_mnc"]])
+        if operator is None:
+            parsed.rejected.append(Problem(name, line, "mcc_mnc", f"opérateur « {values[idx['mcc_mnc']]} » inconnu"))
+            continue
+        techno = values[idx["techno"]].upper()
+        if techno not in ("2G", "3G", "4G", "5G", "2G3G"):
+            parsed.rejected.append(Problem(name, line, "techno", f"technologie « {techno} » inconnue"))
+            continue
+        code = values[idx["commune"]].upper()
+        if departement_of(code) is None:
+            parsed.rejected.append(Problem(name, line, "commune", f"code commune « {code} » invalide"))
+            continue
+        row = {"ligne": line, "code_source": code, "code_departement": departement_of(code), "operateur": operator, "techno": techno}
+        problem = None
+        for kind in ("couv", "pop"):
+            total = 0.0
+            for lv in LEVELS:
+                raw = values[idx[f"{kind}_{lv}"]].replace(",", ".")
+                try:
+                    v = float(raw) if raw else 0.0
+                except ValueError:
+                    problem = Problem(name, line, f"{kind}_{lv}", f"« {raw} » n'est pas un nombre")
+                    break
+                if not 0 <= v <= 100:
+                    problem = Problem(name, line, f"{kind}_{lv}", f"part {v} hors de 0–100")
+                    break
+                row[f"{'part_surface' if kind == 'couv' else 'part_pop'}_{lv}"] = v
+                total += v
+            if problem:
+                break
+            if abs(total - 100) > 1:
+                problem = Problem(name, line, f"{kind}_*", f"les parts des quatre niveaux font {total:.1f} % et non 100 %")
+                break
+        if problem:
+            parsed.rejected.append(problem)
+            continue
+        key = (code, operator, techno)
+        if key in seen:
+            parsed.rejected.append(Problem(name, line, "commune", f"{code} {operator} {techno} déjà présent ligne {seen[key]}"))
+            continue
+        seen[key] = line
+        parsed.rows.append(row)
+    return parsed
