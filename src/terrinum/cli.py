@@ -183,11 +183,12 @@ def demo() -> None:
 
 @app.command()
 def ingest(
-    source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations, arcep-mci-batiments (dossier), insee-indicateurs, arcep-mobile-sites, arcep-mobile-communes."),
+    source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations, arcep-mci-batiments (dossier), insee-indicateurs, arcep-mobile-sites, arcep-mobile-communes, arcep-mobile-couverture (GeoPackage)."),
     path: Path = typer.Argument(..., help="Fichier à importer (pour arcep-mci-batiments : le dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)."),
     millesime: str = typer.Option(None, "--millesime", help="Millésime (AAAATn) quand le fichier ne le porte pas."),
     passage: Path = typer.Option(None, "--passage", help="Table de passage INSEE des codes communes (CSV)."),
     accepter_rejets: bool = typer.Option(False, "--accepter-rejets", help="Charger les lignes valides même si certaines sont rejetées."),
+    crs: str = typer.Option(None, "--crs", help="Système de coordonnées d'un fichier géographique qui n'en déclare pas (ex. EPSG:2154)."),
     format: Format = typer.Option(Format.table, "--format", help="table ou json (rapport d'import)."),
 ) -> None:
     """Importe un fichier source dans l'entrepôt (une transaction ; réimporter ne change rien)."""
@@ -199,7 +200,9 @@ def ingest(
         with store.connect() as con:
             table_passage = ingest_mod.read_passage(passage) if passage else None
             with err.status(f"Import de {path.name}…"):
-                report = ingest_mod.ingest_file(con, source, path, millesime=millesime, passage=table_passage, accept_rejects=accepter_rejets)
+                report = ingest_mod.ingest_file(
+                    con, source, path, millesime=millesime, passage=table_passage, accept_rejects=accepter_rejets, crs=crs
+                )
     except SourceError as exc:
         _fail(f"fichier refusé, rien n'est chargé.\n  {exc}")
     except ingest_mod.IngestRefused as exc:

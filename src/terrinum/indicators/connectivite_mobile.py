@@ -23,6 +23,7 @@ COLUMNS = [
     "nb_sites", "nb_sites_2g", "nb_sites_3g", "nb_sites_4g",
     "part_pop_4g_bonne", "part_surface_4g_bonne", "part_pop_4g_aucune",
     "part_pop_4g_bonne_au_moins_un_min", "part_pop_4g_bonne_tous_max", "pop_zone_blanche_4g_max",
+    "nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard",
 ]  # fmt: skip
 
 
@@ -74,22 +75,71 @@ def _coverage(con, niveau, keep, operateur):
     return out
 
 
+def _new_deal(con, niveau, keep, operateur, today):
+    """New Deal sites per territory: decided, in service, late (deadline passed, not in service)."""
+    key = level_key(niveau)
+    where = [f"{key} IS NOT NULL"]
+    params: list = [today]
+    if keep is not None:
+        where.append(f"{key} IN (SELECT unnest(?))")
+        params.append(keep)
+    if operateur:
+        where.append("list_contains(string_split(t.operateurs, ','), ?)")
+        params.append(operateur)
+    rows = con.execute(
+        f"""SELECT {key}, t.millesime, count(*), count(*) FILTER (WHERE t.en_service),
+                   count(*) FILTER (WHERE NOT t.en_service AND t.echeance < ?::DATE), bool_or(t.demo), string_agg(DISTINCT t.source, ' + ')
+            FROM cm_newdeal t {JOINS} WHERE {' AND '.join(where)} GROUP BY ALL""",
+        params,
+    ).fetchall()
+    return {(code, m): {"nd_sites_decides": n, "nd_sites_en_service": done, "nd_sites_en_retard": late, "demo": demo, "source": src}
+            for code, m, n, done, late, demo, src in rows}  # fmt: skip
+
+
+def new_deal_sites(con, within: tuple[str, str], today=None) -> list[dict]:
+    """The New Deal sites of a territory with their deadline and status."""
+    import datetime as dt
+
+    today = today or dt.date.today()
+    if not ingest.tables_exist(con, ["cm_newdeal"]):
+        return []
+    codes = within_codes(con, "commune", within)
+    rows = con.execute(
+        """SELECT t.code_commune, r.nom, t.num_arrete, t.date_publication, t.echeance, t.operateurs, t.origine_zone,
+                  t.date_mise_en_service, t.en_service, t.demo
+           FROM cm_newdeal t JOIN ref_commune r ON r.code = t.code_commune
+           WHERE t.code_commune IN (SELECT unnest(?)) ORDER BY t.echeance, r.nom, t.en_service""",
+        [codes or []],
+    ).fetchall()
+    keys = ["code", "nom", "num_arrete", "date_publication", "echeance", "operateurs", "origine_zone", "date_mise_en_service", "en_service", "demo"]
+    out = []
+    for row in rows:
+        d = dict(zip(keys, row))
+        d["statut"] = "en service" if d["en_service"] else ("en retard" if d["echeance"] < today else "dans les délais")
+        out.append(d)
+    return out
+
+
 def indicator_rows(
-    con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str, str] | None = None, operateur: str | None = None
+    con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str, str] | None = None, operateur: str | None = None, today=None
 ) -> list[dict]:
+    import datetime as dt
+
     if not ingest.tables_exist(con, ingest.PILLAR_TABLES[PILIER]):
         return []
     keep = within_codes(con, niveau, within)
     sites = _sites(con, niveau, keep, operateur)
     coverage = _coverage(con, niveau, keep, operateur)
+    new_deal = _new_deal(con, niveau, keep, operateur, today or dt.date.today())
     names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ?", [niveau]).fetchall())
     rows = []
-    for code, m in sorted(set(sites) | set(coverage)):
-        s, c = sites.get((code, m), {}), coverage.get((code, m))
+    for code, m in sorted(set(sites) | set(coverage) | set(new_deal)):
+        s, c, nd = sites.get((code, m), {}), coverage.get((code, m)), new_deal.get((code, m), {})
         row = {"code": code, "nom": names.get(code, "(non rattachées)"), "niveau": niveau, "millesime": m, "operateur": operateur or "tous"}
         row.update({k: s.get(k) for k in ("nb_sites", "nb_sites_2g", "nb_sites_3g", "nb_sites_4g")})
-        sources = {x for x in (s.get("source"), c and c["source"]) if x}
-        row["demo"] = bool(s.get("demo")) or bool(c and c["demo"])
+        row.update({k: nd.get(k) for k in ("nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard")})
+        sources = {x for x in (s.get("source"), c and c["source"], nd.get("source")) if x}
+        row["demo"] = bool(s.get("demo")) or bool(c and c["demo"]) or bool(nd.get("demo"))
         if c and c["ops"]:
             ops = c["ops"]
             if operateur:

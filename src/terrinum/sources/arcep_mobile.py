@@ -179,3 +179,219 @@ def parse_communes(path: Path, millesime: str | None = None) -> Parsed:
         seen[key] = line
         parsed.rows.append(row)
     return parsed
+
+
+COVERAGE_FILE = re.compile(r"(\d{4})_?T([1-4])_couv_[A-Za-z]+_([A-Z0-9]+)_([0-9G]+)_([A-Z]+)", re.I)
+COVERAGE_LEVELS = ("TBC", "BC", "CL")  # best first: très bonne, bonne, limitée
+
+
+def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: str | None = None) -> Parsed:
+    """Coverage polygons of one operator × technology × usage, intersected with every commune
+    of the départements the file covers: per commune, the share of area at each level (each
+    point counted at its best level). Population is spread uniformly over the commune
+    (docs/methodologie-connectivite-mobile.md)."""
+    import numpy as np
+    import pyogrio.raw
+    import shapely
+    from pyproj import CRS, Transformer
+
+    name = path.name
+    if con is None:
+        raise SourceError(Problem(name, None, None, "entrepôt requis pour les contours des communes"))
+    try:
+        meta, _, wkb, fields = pyogrio.raw.read(path)
+    except Exception as exc:  # GDAL raises many types for broken files
+        raise SourceError(Problem(name, None, None, f"GeoPackage illisible ({exc.__class__.__name__}: {exc})")) from exc
+    file_crs = meta.get("crs")
+    if crs:
+        file_crs = crs
+    if not file_crs:
+        raise SourceError(Problem(name, None, None, "fichier sans système de coordonnées : précisez --crs (ex. EPSG:2154)"))
+    try:
+        target = CRS.from_user_input(file_crs)
+    except Exception as exc:
+        raise SourceError(Problem(name, None, None, f"système de coordonnées « {file_crs} » inconnu")) from exc
+    if not target.is_projected:
+        raise SourceError(Problem(name, None, None, f"{file_crs} n'est pas une projection métrique : les surfaces ne peuvent pas être mesurées"))
+    columns = [c.lower() for c in meta["fields"]]
+    values = {c: fields[i] for i, c in enumerate(columns)}
+    if "niveau" not in values:
+        raise SourceError(Problem(name, None, "niveau", "champ « niveau » absent"))
+    m = COVERAGE_FILE.search(name)
+    operator_raw = str(values["operateur"][0]) if "operateur" in values and len(wkb) else (m.group(3) if m else "")
+    operator = operator_of(operator_raw)
+    if operator is None:
+        raise SourceError(Problem(name, None, "operateur", f"opérateur « {operator_raw} » inconnu"))
+    techno = (str(values["techno"][0]) if "techno" in values and len(wkb) else (m.group(4) if m else "")).upper()
+    if techno not in ("2G", "3G", "4G", "5G", "2G3G"):
+        raise SourceError(Problem(name, None, "techno", f"technologie « {techno} » inconnue"))
+    parsed = Parsed(millesime=_coverage_millesime(name, values, millesime))
+    parsed.read = len(wkb)
+    geoms = shapely.from_wkb(wkb)
+    levels = np.array([str(v).upper() for v in values["niveau"]])
+    bad_level = ~np.isin(levels, COVERAGE_LEVELS)
+    for i in np.flatnonzero(bad_level)[:20]:
+        parsed.rejected.append(Problem(name, int(i) + 1, "niveau", f"entité {int(i) + 1} : niveau « {levels[i]} » hors de TBC/BC/CL"))
+    invalid = ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        parsed.notes.append(f"{int(invalid.sum())} géométrie(s) invalide(s) réparée(s)")
+    deps = sorted({str(d).upper().zfill(2) for d in values["dept"]}) if "dept" in values else None
+
+    # Communes, in the file's projection.
+    rows = con.execute(
+        "SELECT g.code, g.geometrie, r.departement_code FROM ref_commune_geom g JOIN ref_commune r USING (code)"
+        + (" WHERE r.departement_code IN (SELECT unnest(?))" if deps else "") + " ORDER BY g.code",
+        [deps] if deps else [],
+    ).fetchall()
+    tr = Transformer.from_crs("EPSG:4326", target, always_xy=True)
+    communes = shapely.transform(shapely.from_wkb([g for _, g, _ in rows]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    codes = [c for c, _, _ in rows]
+    tree = shapely.STRtree(communes)
+    if deps is None:  # no département field: the communes the polygons touch
+        touched = np.unique(tree.query(geoms[~bad_level])[1]) if len(geoms) else np.array([], dtype=int)
+        keep = touched
+    else:
+        keep = np.arange(len(codes))
+    ok = ~bad_level
+    cp, pp = tree.query(geoms[ok], predicate="intersects")[::-1]  # (commune index, polygon index within ok)
+    if len(geoms[ok]) and len(cp) == 0:
+        raise SourceError(Problem(name, None, None, f"aucun polygone ne recoupe une commune : le système de coordonnées ({file_crs}) est-il le bon ?"))
+    ok_levels = levels[ok]
+    ok_geoms = geoms[ok]
+    pieces: dict[int, dict[str, list]] = {}
+    clipped = shapely.intersection(ok_geoms[pp], communes[cp])
+    for c, p, piece in zip(cp, pp, clipped):
+        pieces.setdefault(int(c), {lv: [] for lv in COVERAGE_LEVELS})[ok_levels[p]].append(piece)
+    for c in keep:
+        c = int(c)
+        area = shapely.area(communes[c])
+        if not area:
+            continue
+        by_level = pieces.get(c, {lv: [] for lv in COVERAGE_LEVELS})
+        cumulative, shares = [], {}
+        acc: list = []
+        for lv in COVERAGE_LEVELS:  # area covered at this level or better
+            acc = acc + by_level[lv]
+            cumulative.append(shapely.area(shapely.union_all(acc)) if acc else 0.0)
+        tbc, bc_cum, cl_cum = cumulative
+        shares = {"tbc": tbc, "bc": bc_cum - tbc, "cl": cl_cum - bc_cum}
+        row = {"ligne": None, "code_source": codes[c], "code_departement": rows[c][2], "operateur": operator, "techno": techno}
+        for lv, a in shares.items():
+            row[f"part_surface_{lv}"] = round(100 * max(0.0, a) / area, 6)
+        row["part_surface_nc"] = round(max(0.0, 100 - sum(row[f"part_surface_{lv}"] for lv in shares)), 6)
+        for lv in LEVELS:  # population spread uniformly over the commune
+            row[f"part_pop_{lv}"] = row[f"part_surface_{lv}"]
+        parsed.rows.append(row)
+    parsed.notes.append(
+        f"{len(ok_geoms)} polygone(s) {operator} {techno} en {file_crs}, {len(parsed.rows)} commune(s) "
+        + (f"des départements {', '.join(deps)}" if deps else "touchées")
+        + " ; population répartie uniformément dans chaque commune"
+    )
+    return parsed
+
+
+def _coverage_millesime(name: str, values: dict, millesime: str | None) -> str:
+    if millesime:
+        return check_millesime(millesime)
+    m = COVERAGE_FILE.search(name) or FILE_QUARTER.search(name)
+    if m:
+        return f"{m.group(1)}T{m.group(2)}"
+    raise SourceError(Problem(name, None, None, "millésime absent du nom de fichier (ex. 2024_T1_couv_…) : précisez --millesime"))
+
+
+NEW_DEAL_DEADLINE_MONTHS = 24
+DATE_FORMATS = (re.compile(r"^(\d{4})-(\d{2})-(\d{2})"), re.compile(r"^(\d{2})/(\d{2})/(\d{4})$"))
+
+
+def parse_date(value: str):
+    """ISO (2018-07-05) or French (05/07/2018) date, else None."""
+    import datetime as dt
+
+    v = value.strip()
+    m = DATE_FORMATS[0].match(v)
+    if m:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = DATE_FORMATS[1].match(v)
+    if m:
+        return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    return None
+
+
+def add_months(day, months: int):
+    import calendar
+    import datetime as dt
+
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def parse_new_deal(path: Path, millesime: str | None = None) -> Parsed:
+    """New Deal targeted-coverage sites: arrêté number and publication date, the operators
+    involved (one column per MCC-MNC: 1/0, or the date the operator put the site in
+    service), zone origin, commune code. Deadline = publication + 24 months."""
+    name = path.name
+    text, encoding = read_text(path)
+    start, delim, cols = find_header(text.splitlines(), {"num_arrete", "date_publication_arrete"}, name)
+    idx = {c: i for i, c in enumerate(cols)}
+    op_cols = [c for c in cols if c in OPERATORS]
+    if not op_cols:
+        raise SourceError(Problem(name, start + 1, None, "aucune colonne d'opérateur (20801, 20810, 20815, 20820)"))
+    code_col = next((c for c in ("code_insee", "insee_com", "code_commune") if c in idx), None)
+    if code_col is None:
+        raise SourceError(Problem(name, start + 1, None, "colonne de commune absente (code_insee ou insee_com)"))
+    parsed = Parsed(notes=[f"encodage {encoding}, séparateur « {delim} »"])
+    for line, values in csv_rows(text, start, delim):
+        parsed.read += 1
+        values = [v.strip().strip('"') for v in values]
+        if len(values) < len(cols):
+            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(cols)} colonnes"))
+            continue
+        published = parse_date(values[idx["date_publication_arrete"]])
+        if published is None:
+            parsed.rejected.append(Problem(name, line, "date_publication_arrete", f"date « {values[idx['date_publication_arrete']]} » illisible"))
+            continue
+        code = values[idx[code_col]].upper()
+        if departement_of(code) is None:
+            parsed.rejected.append(Problem(name, line, code_col, f"code commune « {code} » invalide"))
+            continue
+        involved, in_service, problem = [], [], None
+        for c in op_cols:
+            v = values[idx[c]]
+            if v in ("", "0"):
+                continue
+            involved.append(OPERATORS[c])
+            if v != "1":
+                day = parse_date(v)
+                if day is None:
+                    problem = Problem(name, line, c, f"« {v} » : 1, 0 ou une date de mise en service attendus")
+                    break
+                in_service.append(day)
+        if problem:
+            parsed.rejected.append(problem)
+            continue
+        if not involved:
+            parsed.rejected.append(Problem(name, line, "/".join(op_cols), "aucun opérateur désigné"))
+            continue
+        statut = values[idx["statut"]].lower() if "statut" in idx else ""
+        done = len(in_service) == len(involved) or statut in ("en service", "en_service", "mis en service")
+        parsed.rows.append(
+            {
+                "ligne": line,
+                "code_source": code,
+                "code_departement": departement_of(code),
+                "num_arrete": values[idx["num_arrete"]],
+                "date_publication": published,
+                "echeance": add_months(published, NEW_DEAL_DEADLINE_MONTHS),
+                "operateurs": ",".join(involved),
+                "origine_zone": values[idx["origine_zone"]] if "origine_zone" in idx else None,
+                "date_mise_en_service": max(in_service) if done and in_service else None,
+                "en_service": done,
+            }
+        )
+    years = sorted({r["date_publication"].year for r in parsed.rows})
+    parsed.millesime = check_millesime(millesime) if millesime else (f"{years[-1]}T4" if years else None)
+    if parsed.millesime is None:
+        raise SourceError(Problem(name, None, None, "aucun site exploitable"))
+    return parsed

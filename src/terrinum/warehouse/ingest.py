@@ -47,6 +47,11 @@ TABLES = {
         techno VARCHAR NOT NULL, part_surface_nc DOUBLE, part_surface_cl DOUBLE, part_surface_bc DOUBLE,
         part_surface_tbc DOUBLE, part_pop_nc DOUBLE, part_pop_cl DOUBLE, part_pop_bc DOUBLE,
         part_pop_tbc DOUBLE, demo BOOLEAN NOT NULL)""",
+    "cm_newdeal": """CREATE TABLE IF NOT EXISTS cm_newdeal (
+        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+        code_commune VARCHAR, code_departement VARCHAR NOT NULL, num_arrete VARCHAR NOT NULL,
+        date_publication DATE NOT NULL, echeance DATE NOT NULL, operateurs VARCHAR NOT NULL,
+        origine_zone VARCHAR, date_mise_en_service DATE, en_service BOOLEAN NOT NULL, demo BOOLEAN NOT NULL)""",
     "fr_valeurs": """CREATE TABLE IF NOT EXISTS fr_valeurs (
         source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
         code_commune VARCHAR, code_departement VARCHAR NOT NULL, indicateur VARCHAR NOT NULL,
@@ -59,6 +64,7 @@ TABLE_COLUMNS = {
     "cf_ftth": ["locaux_ftth_raccordables", "categorie"],
     "cf_informations": ["logements", "etablissements", "zone", "operateur_amii", "rurale", "montagne"],
     "cm_sites": ["operateur", "site_2g", "site_3g", "site_4g", "longitude", "latitude"],
+    "cm_newdeal": ["num_arrete", "date_publication", "echeance", "operateurs", "origine_zone", "date_mise_en_service", "en_service"],
     "cm_couverture": [
         "operateur", "techno", "part_surface_nc", "part_surface_cl", "part_surface_bc", "part_surface_tbc",
         "part_pop_nc", "part_pop_cl", "part_pop_bc", "part_pop_tbc",
@@ -68,9 +74,12 @@ TABLE_COLUMNS = {
 # no indicator ever mixes real and demonstration inputs.
 PILLAR_TABLES = {
     "connectivite-fixe": ["cf_debits", "cf_ftth", "cf_informations"],
-    "connectivite-mobile": ["cm_sites", "cm_couverture"],
+    "connectivite-mobile": ["cm_sites", "cm_couverture", "cm_newdeal"],
     "fragilite": ["fr_valeurs"],
 }
+# A file replaces rows of its vintages, in its départements, for these key values only
+# (one coverage file is one operator and one technology).
+REPLACE_KEYS = {"cm_couverture": ["operateur", "techno"]}
 # Points farther than this from every commune (degrees, about 2 km) are rejected.
 MAX_LOCATE_DISTANCE = 0.02
 MAX_LISTED = 20
@@ -86,7 +95,11 @@ SOURCES = {
     "insee-indicateurs": (insee.parse, ["fr_valeurs"]),
     "arcep-mobile-sites": (arcep_mobile.parse_sites, ["cm_sites"]),
     "arcep-mobile-communes": (arcep_mobile.parse_communes, ["cm_couverture"]),
+    "arcep-mobile-couverture": (arcep_mobile.parse_coverage, ["cm_couverture"]),
+    "arcep-newdeal-sites": (arcep_mobile.parse_new_deal, ["cm_newdeal"]),
 }
+# Parsers that read the warehouse (commune contours) or take a CRS.
+NEEDS_WAREHOUSE = {"arcep-mobile-couverture"}
 
 
 class IngestRefused(Exception):
@@ -292,9 +305,11 @@ def load_rows(
                 continue
             # A file replaces its vintages in the départements it covers (a national file: all).
             departements = sorted({v["code_departement"] for v in values})
+            keys = REPLACE_KEYS.get(table, [])
+            scope = "".join(f" AND {k} IN (SELECT unnest(?))" for k in keys)
             con.execute(
-                f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?)) AND code_departement IN (SELECT unnest(?))",
-                [millesimes, departements],
+                f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?)) AND code_departement IN (SELECT unnest(?)){scope}",
+                [millesimes, departements, *(sorted({v[k] for v in values}) for k in keys)],
             )
             if values:
                 names = ["source", "millesime", "code_source", "code_commune", "code_departement", *TABLE_COLUMNS[table], "demo"]
@@ -338,6 +353,7 @@ def ingest_file(
     millesime: str | None = None,
     passage: dict[str, str] | None = None,
     accept_rejects: bool = False,
+    crs: str | None = None,
 ) -> Report:
     """Parse and load one file of a known source kind (see SOURCES)."""
     if source not in SOURCES:
@@ -353,6 +369,8 @@ def ingest_file(
             digest = pool.submit(directory_sha256, path)
             parsed = parse(path, millesime)
             sha = digest.result()
+    elif source in NEEDS_WAREHOUSE:
+        parsed, sha = parse(path, millesime, con=con, crs=crs), None
     else:
         parsed, sha = parse(path, millesime), None
     return load_rows(con, tables=tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha)

@@ -1,0 +1,91 @@
+"""Coverage polygons: a fixture whose covered areas are known exactly."""
+
+import numpy as np
+import pyogrio.raw
+import pytest
+import shapely
+from pyproj import Transformer
+
+from terrinum.indicators import connectivite_mobile as cm
+from terrinum.sources.common import SourceError
+from terrinum.warehouse import ingest
+
+TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+
+
+def commune_l93(con, code):
+    wkb = con.execute("SELECT geometrie FROM ref_commune_geom WHERE code = ?", [code]).fetchone()[0]
+    return shapely.transform(shapely.from_wkb(wkb), lambda xy: np.column_stack(TO_L93.transform(xy[:, 0], xy[:, 1])))
+
+
+def write_gpkg(path, geoms, levels, operator="OF", dept="23", crs="EPSG:2154"):
+    n = len(geoms)
+    pyogrio.raw.write(
+        path,
+        geometry=shapely.to_wkb(np.array(geoms, dtype=object)),
+        field_data=[np.array([operator] * n, dtype=object), np.array(["4G"] * n, dtype=object), np.array(levels, dtype=object), np.array([dept] * n, dtype=object)],
+        fields=["operateur", "techno", "niveau", "dept"],
+        geometry_type="MultiPolygon",
+        crs=crs,
+        driver="GPKG",
+        promote_to_multi=True,
+    )
+    return path
+
+
+def test_known_areas(tmp_path, warehouse):
+    gueret = commune_l93(warehouse, "23096")
+    ahun = commune_l93(warehouse, "23001")
+    c = shapely.point_on_surface(ahun)
+    square = shapely.box(c.x - 500, c.y - 500, c.x + 500, c.y + 500)  # 1 km², inside Ahun
+    assert shapely.contains(ahun, square)
+    half = shapely.intersection(gueret, shapely.box(*gueret.bounds[:2], (gueret.bounds[0] + gueret.bounds[2]) / 2, gueret.bounds[3]))
+    # Guéret: entirely covered at BC, and its western part also at TBC (best level wins);
+    # Ahun: 1 km² limited coverage; every other commune of the Creuse: nothing.
+    path = write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_data.gpkg", [gueret, half, square], ["BC", "TBC", "CL"])
+    report = ingest.ingest_file(warehouse, "arcep-mobile-couverture", path)
+    assert report.millesimes == ["2024T1"]
+    rows = {code: r for code, *r in warehouse.execute(
+        "SELECT code_commune, part_surface_tbc, part_surface_bc, part_surface_cl, part_surface_nc, part_pop_bc FROM cm_couverture"
+    ).fetchall()}  # fmt: skip
+    assert len(rows) == warehouse.execute("SELECT count(*) FROM ref_commune WHERE departement_code = '23'").fetchone()[0]
+    tbc_share = 100 * shapely.area(half) / shapely.area(gueret)
+    assert rows["23096"][0] == pytest.approx(tbc_share, abs=1e-4)
+    assert rows["23096"][1] == pytest.approx(100 - tbc_share, abs=1e-4)
+    assert rows["23096"][3] == pytest.approx(0, abs=1e-4)
+    assert rows["23001"][2] == pytest.approx(100 * 1e6 / shapely.area(ahun), abs=1e-6)
+    assert rows["23001"][3] == pytest.approx(100 - 100 * 1e6 / shapely.area(ahun), abs=1e-6)
+    assert rows["23045"][3] == 100.0  # an uncovered commune of the département
+    orange = {r["code"]: r for r in cm.indicator_rows(warehouse, "commune", within=("commune", "23096"), operateur="OF")}
+    assert orange["23096"]["part_pop_4g_bonne"] == pytest.approx(100, abs=1e-3)
+
+
+@pytest.mark.filterwarnings("ignore:.crs. was not provided")
+def test_file_without_crs_is_refused_unless_given(tmp_path, warehouse):
+    gueret = commune_l93(warehouse, "23096")
+    path = write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_data.gpkg", [gueret], ["TBC"], crs=None)
+    with pytest.raises(SourceError, match="--crs"):
+        ingest.ingest_file(warehouse, "arcep-mobile-couverture", path)
+    report = ingest.ingest_file(warehouse, "arcep-mobile-couverture", path, crs="EPSG:2154")
+    assert report.chargees > 0
+
+
+def test_wrong_crs_and_bad_levels(tmp_path, warehouse):
+    gueret = commune_l93(warehouse, "23096")
+    degrees = shapely.transform(gueret, lambda xy: xy / 1e5)  # coordinates that cannot be Lambert-93 in the Creuse
+    with pytest.raises(SourceError, match="aucun polygone"):
+        ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_a.gpkg", [degrees], ["TBC"]))
+    with pytest.raises(SourceError, match="métrique"):
+        ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_b.gpkg", [gueret], ["TBC"], crs="EPSG:4326"))
+    with pytest.raises(ingest.IngestRefused, match="TRES BONNE"):
+        ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_c.gpkg", [gueret], ["TRES BONNE"]))
+    with pytest.raises(SourceError, match="opérateur"):
+        ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_XX_4G_d.gpkg", [gueret], ["TBC"], operator="XX"))
+
+
+def test_invalid_geometry_is_repaired_and_counted(tmp_path, warehouse):
+    gueret = commune_l93(warehouse, "23096")
+    x0, y0, x1, y1 = gueret.bounds
+    bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])  # self-intersecting
+    report = ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_e.gpkg", [bowtie], ["BC"]))
+    assert any("réparée" in n for n in report.notes)
