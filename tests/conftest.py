@@ -53,6 +53,7 @@ def demo_data_dir(tmp_path_factory, reference_build):
     con = store.connect(root / "warehouse.duckdb")
     store.publish_reference_build(con, reference_build, "test")
     demo.connectivite_fixe(con)
+    demo.connectivite_mobile(con)
     demo.fragilite(con)
     con.close()
     return root

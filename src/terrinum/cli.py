@@ -170,7 +170,11 @@ def demo() -> None:
 
     try:
         with store.connect() as con, err.status("Génération des données de démonstration…"):
-            results = {"connectivité fixe": demo_mod.connectivite_fixe(con), "fragilité numérique (entrées INSEE)": demo_mod.fragilite(con)}
+            results = {
+                "connectivité fixe": demo_mod.connectivite_fixe(con),
+                "connectivité mobile": demo_mod.connectivite_mobile(con),
+                "fragilité numérique (entrées INSEE)": demo_mod.fragilite(con),
+            }
     except RuntimeError as exc:
         _fail(str(exc))
     for pillar, counts in results.items():

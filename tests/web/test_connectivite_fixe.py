@@ -104,3 +104,16 @@ def test_fragility_section_api_and_cli(client, demo_warehouse):
     r = runner.invoke(app, ["indicateurs", "fragilite", "--niveau", "pays", "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout)[0]["indice_global"] == 100.0
     assert runner.invoke(app, ["indicateurs", "fragilite", "--reference", "region:99"]).exit_code == 1
+
+
+def test_mobile_section_api_and_cli(client, demo_warehouse):
+    html = client.get("/territoires/departement/08/").content.decode()
+    section = html[html.index('id="connectivite-mobile"'):]
+    assert "données de démonstration" in section and "Orange" in section and "zone blanche" in section
+    assert client.get("/methodologie/connectivite-mobile").status_code == 200
+    rows = client.get("/api/v1/connectivite-mobile/region", {"operateur": "OF"}).json()
+    assert len(rows) == 18 and all(r["operateur"] == "OF" and r["part_pop_4g_bonne"] is not None for r in rows)
+    assert client.get("/api/v1/connectivite-mobile/region", {"operateur": "XX"}).status_code == 422
+    r = runner.invoke(app, ["indicateurs", "connectivite-mobile", "--niveau", "pays", "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)[0]["part_pop_4g_bonne_au_moins_un_min"] > 90
+    assert runner.invoke(app, ["indicateurs", "connectivite-mobile", "--operateur", "XX"]).exit_code == 2

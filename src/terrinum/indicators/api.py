@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from terrinum.indicators import connectivite_fixe as cf
+from terrinum.indicators import connectivite_mobile as cm
 from terrinum.indicators import fragilite as fr
 from terrinum.sources.common import check_millesime
 from terrinum.territories import services
@@ -145,3 +146,37 @@ def fragility(request: HttpRequest, niveau: Niveau, filters: Query[FragilityFilt
             return fr.indicator_rows(con, niveau, within=_within(filters.territoire), reference=filters.reference)
         except ValueError as exc:
             raise HttpError(400, str(exc)) from exc
+
+
+class MobileOut(Schema):
+    code: str
+    nom: str
+    niveau: str
+    millesime: str
+    source: str
+    demo: bool
+    operateur: str = Field(..., description="OF, SFR0, BOUY, FREE ou « tous »")
+    nb_sites: int | None
+    nb_sites_2g: int | None
+    nb_sites_3g: int | None
+    nb_sites_4g: int | None
+    part_pop_4g_bonne: float | None = Field(None, description="Avec --operateur : population en bonne ou très bonne couverture 4G (%)")
+    part_surface_4g_bonne: float | None
+    part_pop_4g_aucune: float | None
+    part_pop_4g_bonne_au_moins_un_min: float | None = Field(None, description="Borne basse : meilleur opérateur")
+    part_pop_4g_bonne_tous_max: float | None = Field(None, description="Borne haute : moins bon opérateur")
+    pop_zone_blanche_4g_max: int | None = Field(None, description="Borne haute des habitants sans aucune 4G")
+    nd_sites_decides: int | None
+    nd_sites_en_service: int | None
+    nd_sites_en_retard: int | None
+
+
+class MobileFilters(Schema):
+    territoire: str | None = Field(None, max_length=200)
+    operateur: Literal["OF", "SFR0", "BOUY", "FREE"] | None = None
+
+
+@router.get("/connectivite-mobile/{niveau}", response=list[MobileOut], summary="Connectivité mobile à un niveau")
+def mobile(request: HttpRequest, niveau: Niveau, filters: Query[MobileFilters]):
+    with _warehouse() as con:
+        return cm.indicator_rows(con, niveau, within=_within(filters.territoire), operateur=filters.operateur)

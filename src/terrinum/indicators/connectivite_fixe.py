@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from terrinum.warehouse import ingest
+from terrinum.warehouse import ingest, store
 from terrinum.warehouse.rollup import JOINS, IndicatorSpec, level_key, register, rollup, sum_of
 
 PILIER = "connectivite-fixe"
@@ -164,7 +164,7 @@ def indicator_rows(
     debits = _series(con, "cf_debits", niveau, COUNTS[:5], keep)
     ftth = _series(con, "cf_ftth", niveau, ["locaux_ftth_raccordables"], keep)
     zones = _zones(con, niveau, keep)
-    names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ?", [niveau]).fetchall())
+    names = store.territory_names(con, niveau, list(keep) if keep is not None else None)
     keep = set(keep) if keep is not None else None
     latest_debits: dict[str, tuple[str, dict]] = {}
     for (code, m), d in debits.items():

@@ -14,10 +14,11 @@ from __future__ import annotations
 import duckdb
 
 from terrinum.indicators.connectivite_fixe import within_codes
-from terrinum.warehouse import ingest
+from terrinum.warehouse import ingest, store
 from terrinum.warehouse.rollup import JOINS, level_key
 
 PILIER = "connectivite-mobile"
+OPERATOR_LABELS = {"OF": "Orange", "SFR0": "SFR", "BOUY": "Bouygues Telecom", "FREE": "Free Mobile"}
 COLUMNS = [
     "code", "nom", "niveau", "millesime", "source", "demo", "operateur",
     "nb_sites", "nb_sites_2g", "nb_sites_3g", "nb_sites_4g",
@@ -96,6 +97,31 @@ def _new_deal(con, niveau, keep, operateur, today):
             for code, m, n, done, late, demo, src in rows}  # fmt: skip
 
 
+def by_operator(con, niveau: str, code: str) -> list[dict]:
+    """Latest 4G shares and sites of each operator in one territory (two queries)."""
+    keep = [code]
+    coverage = _coverage(con, niveau, keep, None)
+    latest = max((m for (_, m) in coverage), default=None)
+    ops = coverage.get((code, latest), {}).get("ops", {}) if latest else {}
+    key = level_key(niveau)
+    sites = dict(
+        con.execute(
+            f"""SELECT t.operateur, sum(site_4g) FROM cm_sites t {JOINS}
+                WHERE {key} = ? AND t.millesime = (SELECT max(millesime) FROM cm_sites) GROUP BY 1""",
+            [code],
+        ).fetchall()
+    )
+    out = []
+    for op in sorted(set(ops) | set(sites)):
+        pop_bonne, pop_aucune, surface_bonne = ops.get(op, (None, None, None))
+        out.append({
+            "operateur": op, "libelle": OPERATOR_LABELS.get(op, f"MCC-MNC {op}"), "millesime": latest,
+            "part_pop_4g_bonne": pop_bonne, "part_pop_4g_aucune": pop_aucune, "part_surface_4g_bonne": surface_bonne,
+            "nb_sites_4g": sites.get(op),
+        })  # fmt: skip
+    return out
+
+
 def new_deal_sites(con, within: tuple[str, str], today=None) -> list[dict]:
     """The New Deal sites of a territory with their deadline and status."""
     import datetime as dt
@@ -121,17 +147,23 @@ def new_deal_sites(con, within: tuple[str, str], today=None) -> list[dict]:
 
 
 def indicator_rows(
-    con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str, str] | None = None, operateur: str | None = None, today=None
+    con: duckdb.DuckDBPyConnection,
+    niveau: str,
+    within: tuple[str, str] | None = None,
+    operateur: str | None = None,
+    today=None,
+    codes: list[str] | None = None,
 ) -> list[dict]:
+    """One row per territory and vintage; `within` or explicit `codes` restrict the units."""
     import datetime as dt
 
     if not ingest.tables_exist(con, ingest.PILLAR_TABLES[PILIER]):
         return []
-    keep = within_codes(con, niveau, within)
+    keep = codes if codes is not None else within_codes(con, niveau, within)
     sites = _sites(con, niveau, keep, operateur)
     coverage = _coverage(con, niveau, keep, operateur)
     new_deal = _new_deal(con, niveau, keep, operateur, today or dt.date.today())
-    names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ?", [niveau]).fetchall())
+    names = store.territory_names(con, niveau, list(keep) if keep is not None else None)
     rows = []
     for code, m in sorted(set(sites) | set(coverage) | set(new_deal)):
         s, c, nd = sites.get((code, m), {}), coverage.get((code, m)), new_deal.get((code, m), {})

@@ -108,8 +108,27 @@ def _reference_raw(con, niveau: str, code: str) -> dict | None:
     return _REFERENCE_CACHE[key]
 
 
+def _mobile(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[float, bool, str]]:
+    """Share of the population without good 4G from its best operator (an upper bound of the
+    share with good 4G from no operator; see the mobile methodology)."""
+    from terrinum.indicators import connectivite_mobile as cm
+
+    if not ingest.tables_exist(con, ingest.PILLAR_TABLES[cm.PILIER]):
+        return {}
+    out = {}
+    for r in cm.indicator_rows(con, niveau, within=None, codes=codes):
+        if r["part_pop_4g_bonne_au_moins_un_min"] is not None:
+            out[r["code"]] = (100 - r["part_pop_4g_bonne_au_moins_un_min"], r["demo"], f"connectivité mobile {r['millesime']}")
+    return out
+
+
 def raw_inputs(con, niveau: str, codes: list[str] | None = None) -> dict[str, dict]:
     values = _values(con, niveau, codes)
+    for code, (share, demo, source) in _mobile(con, niveau, codes).items():
+        d = values.setdefault(code, {"n": {}, "demo": False, "sources": set()})
+        d["part_pop_sans_4g"] = share
+        d["demo"] |= demo
+        d["sources"].add(source)
     for code, (share, demo, source) in _connectivity(con, niveau, codes).items():
         d = values.setdefault(code, {"n": {}, "demo": False, "sources": set()})
         d["part_locaux_sans_30mbits"] = share

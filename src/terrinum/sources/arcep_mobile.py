@@ -259,26 +259,33 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         raise SourceError(Problem(name, None, None, f"aucun polygone ne recoupe une commune : le système de coordonnées ({file_crs}) est-il le bon ?"))
     ok_levels = levels[ok]
     ok_geoms = geoms[ok]
-    pieces: dict[int, dict[str, list]] = {}
     clipped = shapely.intersection(ok_geoms[pp], communes[cp])
+    level_rank = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
+    # Union the pieces of each commune so that an area counts once, at its best level, even
+    # when polygons overlap (they do in published files, along their edges at least).
+    covered = np.zeros((len(codes), len(COVERAGE_LEVELS)))  # cumulative: this level or better
+    pieces: dict[int, list[list]] = {}
     for c, p, piece in zip(cp, pp, clipped):
-        pieces.setdefault(int(c), {lv: [] for lv in COVERAGE_LEVELS})[ok_levels[p]].append(piece)
+        pieces.setdefault(int(c), [[] for _ in COVERAGE_LEVELS])[level_rank[ok_levels[p]]].append(piece)
+    for c, by_level in pieces.items():
+        acc: list = []
+        for r, lv_pieces in enumerate(by_level):
+            if not lv_pieces and r:
+                covered[c, r] = covered[c, r - 1]  # nothing more at this level
+                continue
+            acc = acc + lv_pieces
+            covered[c, r] = shapely.area(acc[0] if len(acc) == 1 else shapely.union_all(acc)) if acc else 0.0
+    commune_areas = shapely.area(communes)
     for c in keep:
         c = int(c)
-        area = shapely.area(communes[c])
+        area = commune_areas[c]
         if not area:
             continue
-        by_level = pieces.get(c, {lv: [] for lv in COVERAGE_LEVELS})
-        cumulative, shares = [], {}
-        acc: list = []
-        for lv in COVERAGE_LEVELS:  # area covered at this level or better
-            acc = acc + by_level[lv]
-            cumulative.append(shapely.area(shapely.union_all(acc)) if acc else 0.0)
-        tbc, bc_cum, cl_cum = cumulative
+        tbc, bc_cum, cl_cum = covered[c]
         shares = {"tbc": tbc, "bc": bc_cum - tbc, "cl": cl_cum - bc_cum}
         row = {"ligne": None, "code_source": codes[c], "code_departement": rows[c][2], "operateur": operator, "techno": techno}
-        for lv, a in shares.items():
-            row[f"part_surface_{lv}"] = round(100 * max(0.0, a) / area, 6)
+        for lv, value in shares.items():
+            row[f"part_surface_{lv}"] = round(100 * max(0.0, value) / area, 6)
         row["part_surface_nc"] = round(max(0.0, 100 - sum(row[f"part_surface_{lv}"] for lv in shares)), 6)
         for lv in LEVELS:  # population spread uniformly over the commune
             row[f"part_pop_{lv}"] = row[f"part_surface_{lv}"]

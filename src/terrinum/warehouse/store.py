@@ -175,6 +175,13 @@ def publish_reference_build(con: duckdb.DuckDBPyConnection, build, key: str, cou
     )
 
 
+def territory_names(con: duckdb.DuckDBPyConnection, niveau: str, codes: list[str] | None = None) -> dict[str, str]:
+    """Names of the territories at `niveau` (only `codes` when given: pages ask for a few)."""
+    if codes is None:
+        return dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ?", [niveau]).fetchall())
+    return dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = ? AND code IN (SELECT unnest(?))", [niveau, codes]).fetchall())
+
+
 def latest_provenance(con: duckdb.DuckDBPyConnection, source: str) -> dict | None:
     row = con.execute(
         "SELECT source, millesime, fichier, sha256, lignes_lues, lignes_chargees, lignes_rejetees, charge_le"

@@ -8,6 +8,7 @@ import duckdb
 
 from terrinum.diagnostic.svg import Feature, bar_chart, line_chart, render_map
 from terrinum.indicators import connectivite_fixe as cf
+from terrinum.indicators import connectivite_mobile as cm
 from terrinum.indicators import fragilite as fr
 from terrinum.warehouse import store
 
@@ -46,21 +47,18 @@ def _legend() -> list[tuple[int, str]]:
     return out
 
 
-def fixed_connectivity(territory, children: list, group_of, url_of) -> dict | None:
+def fixed_connectivity(con, territory, children: list, group_of, url_of) -> dict | None:
     """Key figures vs milestones, FttH curve, sub-unit choropleth and tables for one territory."""
-    if territory.niveau == "arrondissement":
+    if con is None or territory.niveau == "arrondissement":
         return None
-    with warehouse() as con:
-        if con is None:
-            return None
-        rows = [r for r in cf.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code)) if r["code"] == territory.code]
-        if not rows:
-            return None
-        child_rows = {}
-        child_level = children[0].niveau if children else None
-        if child_level in ("region", "departement", "commune"):
-            for r in cf.indicator_rows(con, child_level, within=(territory.niveau, territory.code)):
-                child_rows.setdefault(r["code"], []).append(r)
+    rows = [r for r in cf.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code)) if r["code"] == territory.code]
+    if not rows:
+        return None
+    child_rows = {}
+    child_level = children[0].niveau if children else None
+    if child_level in ("region", "departement", "commune"):
+        for r in cf.indicator_rows(con, child_level, within=(territory.niveau, territory.code)):
+            child_rows.setdefault(r["code"], []).append(r)
     speed = next((r for r in reversed(rows) if r["part_30mbits"] is not None), None)
     ftth = next((r for r in reversed(rows) if r["part_ftth"] is not None), None)
     curve = [(r["millesime"], r["part_ftth"]) for r in rows if r["part_ftth"] is not None]
@@ -113,29 +111,26 @@ def _index_class(value: float | None) -> str:
     return f"zone classe-{sum(value >= b for b in INDEX_BINS)}"
 
 
-def fragility(territory, children: list, group_of, url_of) -> dict | None:
+def fragility(con, territory, children: list, group_of, url_of) -> dict | None:
     """The four axes against France (and against the parent département for a commune or
     EPCI), people at risk, sub-unit map and table."""
-    if territory.niveau == "arrondissement":
+    if con is None or territory.niveau == "arrondissement":
         return None
-    with warehouse() as con:
-        if con is None:
-            return None
-        try:
-            rows = fr.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code))
-        except ValueError:
-            return None
-        own = next((r for r in rows if r["code"] == territory.code), None)
-        if own is None:
-            return None
-        local = None
-        if territory.niveau in ("commune", "epci") and territory.departement_code:
-            local_rows = fr.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code), reference=f"departement:{territory.departement_code}")
-            local = next((r for r in local_rows if r["code"] == territory.code), None)
-        child_level = children[0].niveau if children else None
-        child_rows = {}
-        if child_level in ("region", "departement", "commune"):
-            child_rows = {r["code"]: r for r in fr.indicator_rows(con, child_level, within=(territory.niveau, territory.code))}
+    try:
+        rows = fr.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code))
+    except ValueError:
+        return None
+    own = next((r for r in rows if r["code"] == territory.code), None)
+    if own is None:
+        return None
+    local = None
+    if territory.niveau in ("commune", "epci") and territory.departement_code:
+        local_rows = fr.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code), reference=f"departement:{territory.departement_code}")
+        local = next((r for r in local_rows if r["code"] == territory.code), None)
+    child_level = children[0].niveau if children else None
+    child_rows = {}
+    if child_level in ("region", "departement", "commune"):
+        child_rows = {r["code"]: r for r in fr.indicator_rows(con, child_level, within=(territory.niveau, territory.code))}
     axes = [(AXIS_LABELS[a], own[f"indice_{a}"]) for a in fr.AXES]
     table = [{"libelle": AXIS_LABELS[a], "france": own[f"indice_{a}"], "local": local[f"indice_{a}"] if local else None} for a in fr.AXES]
     enfants = [{"t": c, "url": url_of(c), "row": child_rows.get(c.code)} for c in children]
@@ -153,4 +148,45 @@ def fragility(territory, children: list, group_of, url_of) -> dict | None:
         "plus_fragiles": sorted((e for e in enfants if e["row"] and e["row"]["indice_global"] is not None), key=lambda e: -e["row"]["indice_global"])[:10],
         "demo": own["demo"],
         "sans_4g": own["part_pop_sans_4g"] is None,
+    }
+
+
+MOBILE_BINS = [50, 75, 90, 95, 99]  # share of the population with good 4G from its best operator
+
+
+def _mobile_class(value: float | None) -> str:
+    if value is None:
+        return "zone sans-donnee"
+    return f"zone classe-{sum(value >= b for b in MOBILE_BINS)}"
+
+
+def mobile_connectivity(con, territory, children: list, group_of, url_of) -> dict | None:
+    """Per-operator 4G table, zones blanches, sub-unit choropleth, New Deal sites."""
+    if con is None or territory.niveau == "arrondissement":
+        return None
+    own = [r for r in cm.indicator_rows(con, territory.niveau, within=(territory.niveau, territory.code)) if r["code"] == territory.code]
+    if not own:
+        return None
+    latest = own[-1]
+    operators = cm.by_operator(con, territory.niveau, territory.code)
+    child_rows = {}
+    child_level = children[0].niveau if children else None
+    if child_level in ("region", "departement", "commune"):
+        for r in cm.indicator_rows(con, child_level, within=(territory.niveau, territory.code)):
+            child_rows[r["code"]] = r  # latest vintage last
+    sites = cm.new_deal_sites(con, (territory.niveau, territory.code)) if territory.niveau != "pays" else []
+    enfants = [{"t": c, "url": url_of(c), "row": child_rows.get(c.code)} for c in children]
+    features = [Feature(e["t"].nom, e["t"].geometrie_carte, e["url"], _mobile_class(e["row"]["part_pop_4g_bonne_au_moins_un_min"] if e["row"] else None), group_of(e["t"])) for e in enfants]
+    bounds = [None, *MOBILE_BINS, None]
+    legend = [(i, f"moins de {hi} %" if lo is None else (f"{lo} % et plus" if hi is None else f"de {lo} à moins de {hi} %")) for i, (lo, hi) in enumerate(zip(bounds, bounds[1:]))]
+    gaps = sorted((e for e in enfants if e["row"] and e["row"]["pop_zone_blanche_4g_max"]), key=lambda e: -e["row"]["pop_zone_blanche_4g_max"])[:10]
+    return {
+        "row": latest,
+        "operateurs": operators,
+        "demo": latest["demo"],
+        "carte": render_map(features, f"Couverture 4G des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
+        "legende": legend,
+        "zones_blanches": gaps,
+        "new_deal": sites,
+        "en_retard": sum(1 for s in sites if s["statut"] == "en retard"),
     }

@@ -107,7 +107,14 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     for k in SORT_KEYS:
         next_order = "asc" if (tri == k and ordre == "desc") or (tri != k and k in ("nom", "code")) else "desc"
         sort_links[k] = {"url": f"?tri={k}&ordre={next_order}#sous-territoires", "actif": tri == k, "ordre": ordre}
+    with sections.warehouse() as con:
+        pillars = {
+            "cf": sections.fixed_connectivity(con, t, children, _group, territory_url),
+            "cm": sections.mobile_connectivity(con, t, children, _group, territory_url),
+            "fr": sections.fragility(con, t, children, _group, territory_url),
+        }
     context = {
+        **pillars,
         "t": t,
         "parents": [(p, territory_url(p)) for p in reversed(ps)],
         "children": [(c, territory_url(c)) for c in rows],
@@ -121,8 +128,6 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "chef_lieu": services.get("commune", t.chef_lieu_code) if t.chef_lieu_code else None,
         "projection": _projection_label(t),
         "departements": _departements_of_france(t),
-        "cf": sections.fixed_connectivity(t, children, _group, territory_url),
-        "fr": sections.fragility(t, children, _group, territory_url),
     }
     return render(request, "web/territoire.html", context)
 
