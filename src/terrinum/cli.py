@@ -269,6 +269,20 @@ def _read_warehouse():
     return store.connect(store.warehouse_path(), read_only=True)
 
 
+def _indicators(fetch, territoire, fmt, out_file, separateur, title: str, empty: str) -> None:
+    """What every `indicateurs` command does: resolve the territory, read, export."""
+    _django()
+    within = _within(territoire) if territoire else None
+    try:
+        with _read_warehouse() as con:
+            rows = fetch(con, within)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not rows:
+        _fail(empty)
+    _export(rows, fmt, out_file, separateur, title=title)
+
+
 @indicateurs_app.command("connectivite-fixe")
 def indicateurs_connectivite_fixe(
     niveau: Niveau = NIVEAU_OPTION,
@@ -279,15 +293,13 @@ def indicateurs_connectivite_fixe(
     separateur: str = SEPARATEUR_OPTION,
 ) -> None:
     """Connectivité fixe (Plan France Très Haut Débit) : locaux par débit, fibre, objectifs, projections."""
-    _django()
     from terrinum.indicators import connectivite_fixe as cf
 
-    within = _within(territoire) if territoire else None
-    with _read_warehouse() as con:
-        rows = cf.indicator_rows(con, niveau.value, within=within, millesime=millesime)
-    if not rows:
-        _fail("aucune donnée de connectivité fixe pour cette demande : importez un fichier (terrinum ingest) ou lancez terrinum demo.")
-    _export(rows, format, out_file, separateur, title="Connectivité fixe")
+    _indicators(
+        lambda con, within: cf.indicator_rows(con, niveau.value, within=within, millesime=millesime),
+        territoire, format, out_file, separateur, "Connectivité fixe",
+        "aucune donnée de connectivité fixe pour cette demande : importez un fichier (terrinum ingest) ou lancez terrinum demo.",
+    )  # fmt: skip
 
 
 class Operateur(str, Enum):
@@ -307,15 +319,13 @@ def indicateurs_connectivite_mobile(
     separateur: str = SEPARATEUR_OPTION,
 ) -> None:
     """Connectivité mobile : sites par technologie, couverture 4G par opérateur (bornes pour « au moins un » et « tous »)."""
-    _django()
     from terrinum.indicators import connectivite_mobile as cm
 
-    within = _within(territoire) if territoire else None
-    with _read_warehouse() as con:
-        rows = cm.indicator_rows(con, niveau.value, within=within, operateur=operateur.value if operateur else None)
-    if not rows:
-        _fail("aucune donnée de connectivité mobile : importez un fichier (terrinum ingest arcep-mobile-sites ou arcep-mobile-communes).")
-    _export(rows, format, out_file, separateur, title="Connectivité mobile")
+    _indicators(
+        lambda con, within: cm.indicator_rows(con, niveau.value, within=within, operateur=operateur.value if operateur else None),
+        territoire, format, out_file, separateur, "Connectivité mobile",
+        "aucune donnée de connectivité mobile : importez un fichier (terrinum ingest arcep-mobile-sites ou arcep-mobile-communes) ou lancez terrinum demo.",
+    )  # fmt: skip
 
 
 @indicateurs_app.command("fragilite")
@@ -328,18 +338,13 @@ def indicateurs_fragilite(
     separateur: str = SEPARATEUR_OPTION,
 ) -> None:
     """Fragilité numérique : indice (référence = 100) sur quatre axes, couverture des données, personnes à risque."""
-    _django()
     from terrinum.indicators import fragilite as fr
 
-    within = _within(territoire) if territoire else None
-    try:
-        with _read_warehouse() as con:
-            rows = fr.indicator_rows(con, niveau.value, within=within, reference=reference)
-    except ValueError as exc:
-        _fail(str(exc))
-    if not rows:
-        _fail("aucune donnée de fragilité : importez les indicateurs INSEE (terrinum ingest insee-indicateurs) ou lancez terrinum demo.")
-    _export(rows, format, out_file, separateur, title="Fragilité numérique")
+    _indicators(
+        lambda con, within: fr.indicator_rows(con, niveau.value, within=within, reference=reference),
+        territoire, format, out_file, separateur, "Fragilité numérique",
+        "aucune donnée de fragilité : importez les indicateurs INSEE (terrinum ingest insee-indicateurs) ou lancez terrinum demo.",
+    )  # fmt: skip
 
 
 def _within(query: str) -> tuple[str, str]:

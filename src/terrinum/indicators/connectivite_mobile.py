@@ -28,19 +28,24 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def _sites(con, niveau, keep, operateur):
-    key = level_key(niveau)
-    where = [f"{key} IS NOT NULL"]
-    params: list = []
+def _filters(key: str, keep, operateur, operator_clause: str) -> tuple[str, list]:
+    """WHERE clause and parameters: units at the level, restricted to `keep` and `operateur`."""
+    where, params = [f"{key} IS NOT NULL"], []
     if keep is not None:
         where.append(f"{key} IN (SELECT unnest(?))")
         params.append(keep)
     if operateur:
-        where.append("t.operateur = ?")
+        where.append(operator_clause)
         params.append(operateur)
+    return " AND ".join(where), params
+
+
+def _sites(con, niveau, keep, operateur):
+    key = level_key(niveau)
+    where, params = _filters(key, keep, operateur, "t.operateur = ?")
     rows = con.execute(
         f"""SELECT {key}, t.millesime, count(*), sum(site_2g), sum(site_3g), sum(site_4g), bool_or(t.demo), string_agg(DISTINCT t.source, ' + ')
-            FROM cm_sites t {JOINS} WHERE {' AND '.join(where)} GROUP BY ALL""",
+            FROM cm_sites t {JOINS} WHERE {where} GROUP BY ALL""",
         params,
     ).fetchall()
     return {(code, m): {"nb_sites": n, "nb_sites_2g": s2, "nb_sites_3g": s3, "nb_sites_4g": s4, "demo": demo, "source": src}
@@ -79,19 +84,12 @@ def _coverage(con, niveau, keep, operateur):
 def _new_deal(con, niveau, keep, operateur, today):
     """New Deal sites per territory: decided, in service, late (deadline passed, not in service)."""
     key = level_key(niveau)
-    where = [f"{key} IS NOT NULL"]
-    params: list = [today]
-    if keep is not None:
-        where.append(f"{key} IN (SELECT unnest(?))")
-        params.append(keep)
-    if operateur:
-        where.append("list_contains(string_split(t.operateurs, ','), ?)")
-        params.append(operateur)
+    where, params = _filters(key, keep, operateur, "list_contains(string_split(t.operateurs, ','), ?)")
     rows = con.execute(
         f"""SELECT {key}, t.millesime, count(*), count(*) FILTER (WHERE t.en_service),
                    count(*) FILTER (WHERE NOT t.en_service AND t.echeance < ?::DATE), bool_or(t.demo), string_agg(DISTINCT t.source, ' + ')
-            FROM cm_newdeal t {JOINS} WHERE {' AND '.join(where)} GROUP BY ALL""",
-        params,
+            FROM cm_newdeal t {JOINS} WHERE {where} GROUP BY ALL""",
+        [today, *params],
     ).fetchall()
     return {(code, m): {"nd_sites_decides": n, "nd_sites_en_service": done, "nd_sites_en_retard": late, "demo": demo, "source": src}
             for code, m, n, done, late, demo, src in rows}  # fmt: skip

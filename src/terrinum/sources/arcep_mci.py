@@ -16,11 +16,11 @@ from terrinum.sources.common import (
     Problem,
     SourceError,
     check_millesime,
-    csv_rows,
     departement_of,
     find_header,
     quarter_of_date,
     read_text,
+    table_rows,
 )
 
 CLASSES = ["hd05", "hd3", "hd8", "thd30", "thd100", "thd1g"]
@@ -74,11 +74,7 @@ def parse(path: Path, millesime: str | None = None) -> Parsed:
 
     candidates = []
     dates = set()
-    for line, values in csv_rows(text, start, delim):
-        parsed.read += 1
-        if len(values) < len(columns):
-            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(columns)} colonnes"))
-            continue
+    for line, values in table_rows(text, start, delim, columns, name, parsed):
         code = values[idx["code_insee"]].strip().upper()
         if departement_of(code) is None:
             parsed.rejected.append(Problem(name, line, "code_insee", f"code commune « {code} » invalide"))

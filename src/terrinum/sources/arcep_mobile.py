@@ -19,10 +19,10 @@ from terrinum.sources.common import (
     Problem,
     SourceError,
     check_millesime,
-    csv_rows,
     departement_of,
     find_header,
     read_text,
+    table_rows,
 )
 
 # Mainland operators (MCC 208); overseas networks use MCC 340 (Antilles, Guyane) and 647
@@ -81,11 +81,7 @@ def parse_sites(path: Path, millesime: str | None = None) -> Parsed:
     idx = {c: i for i, c in enumerate(cols)}
     techs = {"site_2g": ("c2g", "site_2g"), "site_3g": ("c3g", "site_3g"), "site_4g": ("c4g", "site_4g")}
     parsed = Parsed(millesime=_millesime(path, millesime), notes=[f"encodage {encoding}, séparateur « {delim} », disposition {layout}"])
-    for line, values in csv_rows(text, start, delim):
-        parsed.read += 1
-        if len(values) < len(cols):
-            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(cols)} colonnes"))
-            continue
+    for line, values in table_rows(text, start, delim, cols, name, parsed):
         op_col = "operateur" if layout == "outre-mer" else "nom_op"
         operator = operator_of(values[idx[op_col]])
         if operator is None:
@@ -130,12 +126,7 @@ def parse_communes(path: Path, millesime: str | None = None) -> Parsed:
     idx = {c: i for i, c in enumerate(cols)}
     parsed = Parsed(millesime=_millesime(path, millesime), notes=[f"encodage {encoding}, séparateur « {delim} »"])
     seen: dict[tuple, int] = {}
-    for line, values in csv_rows(text, start, delim):
-        parsed.read += 1
-        values = [v.strip().strip('"') for v in values]
-        if len(values) < len(cols):
-            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(cols)} colonnes"))
-            continue
+    for line, values in table_rows(text, start, delim, cols, name, parsed, strip_quotes=True):
         operator = operator_of(values[idx["mcc_mnc"]])
         if operator is None:
             parsed.rejected.append(Problem(name, line, "mcc_mnc", f"opérateur « {values[idx['mcc_mnc']]} » inconnu"))
@@ -349,12 +340,7 @@ def parse_new_deal(path: Path, millesime: str | None = None) -> Parsed:
     if code_col is None:
         raise SourceError(Problem(name, start + 1, None, "colonne de commune absente (code_insee ou insee_com)"))
     parsed = Parsed(notes=[f"encodage {encoding}, séparateur « {delim} »"])
-    for line, values in csv_rows(text, start, delim):
-        parsed.read += 1
-        values = [v.strip().strip('"') for v in values]
-        if len(values) < len(cols):
-            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(cols)} colonnes"))
-            continue
+    for line, values in table_rows(text, start, delim, cols, name, parsed, strip_quotes=True):
         published = parse_date(values[idx["date_publication_arrete"]])
         if published is None:
             parsed.rejected.append(Problem(name, line, "date_publication_arrete", f"date « {values[idx['date_publication_arrete']]} » illisible"))

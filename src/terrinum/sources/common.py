@@ -91,6 +91,19 @@ def csv_rows(text: str, start: int, delim: str):
         yield index + 1, values
 
 
+def table_rows(text: str, start: int, delim: str, columns: list[str], name: str, parsed: Parsed, strip_quotes: bool = False):
+    """(line number, values) of each data row, counting it as read; a row with fewer values
+    than columns is rejected (file, line, reason) and not yielded."""
+    for line, values in csv_rows(text, start, delim):
+        parsed.read += 1
+        if strip_quotes:
+            values = [v.strip().strip('"') for v in values]
+        if len(values) < len(columns):
+            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(columns)} colonnes"))
+            continue
+        yield line, values
+
+
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 

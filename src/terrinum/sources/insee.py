@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from terrinum.sources.common import Parsed, Problem, SourceError, csv_rows, departement_of, read_text, sniff_delimiter
+from terrinum.sources.common import Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter, table_rows
 
 RATES = {
     "tx_nscol15p": "tx_nscol15p",
@@ -89,11 +89,7 @@ def parse(path: Path, millesime: str | None = None) -> Parsed:
     code_i = header.index(code_col)
     rows: dict[str, dict] = {}
     empty_duplicates = 0
-    for line, values in csv_rows(text, 0, delim):
-        parsed.read += 1
-        if len(values) < len(header):
-            parsed.rejected.append(Problem(name, line, None, f"{len(values)} valeurs pour {len(header)} colonnes"))
-            continue
+    for line, values in table_rows(text, 0, delim, header, name, parsed):
         code = values[code_i].strip().upper()
         if departement_of(code) is None:
             parsed.rejected.append(Problem(name, line, code_col.upper(), f"code commune « {code} » invalide"))
