@@ -89,3 +89,10 @@ def test_invalid_geometry_is_repaired_and_counted(tmp_path, warehouse):
     bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])  # self-intersecting
     report = ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_e.gpkg", [bowtie], ["BC"]))
     assert any("réparée" in n for n in report.notes)
+
+
+def test_not_a_geopackage(tmp_path, warehouse):
+    path = tmp_path / "2024_T1_couv_Metropole_OF_4G_data.csv"
+    path.write_text("a;b\n1;2\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="GeoPackage"):
+        ingest.ingest_file(warehouse, "arcep-mobile-couverture", path)

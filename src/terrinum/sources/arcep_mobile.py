@@ -189,6 +189,8 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
     name = path.name
     if con is None:
         raise SourceError(Problem(name, None, None, "entrepôt requis pour les contours des communes"))
+    if path.suffix.lower() != ".gpkg":
+        raise SourceError(Problem(name, None, None, "un GeoPackage (.gpkg) est attendu (décompressez d'abord l'archive 7z publiée)"))
     try:
         meta, _, wkb, fields = pyogrio.raw.read(path)
     except Exception as exc:  # GDAL raises many types for broken files
