@@ -117,3 +117,15 @@ def test_mobile_section_api_and_cli(client, demo_warehouse):
     r = runner.invoke(app, ["indicateurs", "connectivite-mobile", "--niveau", "pays", "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout)[0]["part_pop_4g_bonne_au_moins_un_min"] > 90
     assert runner.invoke(app, ["indicateurs", "connectivite-mobile", "--operateur", "XX"]).exit_code == 2
+
+
+def test_epci_compares_its_communes_on_every_pillar(client, demo_warehouse):
+    """Journey 2: the chargée de mission compares member communes, sorted on any indicator."""
+    import re
+
+    html = client.get("/territoires/epci/240800862/", {"comparer": "part_30mbits", "sens": "asc"}).content.decode()
+    section = html[html.index('id="comparaison"'):html.index('id="connectivite-fixe"')]
+    assert "Fragilité (France = 100)" in section and 'aria-sort="ascending"' in section
+    values = [float(v.replace(",", ".")) for v in re.findall(r'<td class="nombre">([\d,]+)</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d—]+</td></tr>', section)]
+    assert len(values) > 50 and values == sorted(values)
+    assert client.get("/territoires/epci/240800862/", {"comparer": "<x>", "sens": "?"}).status_code == 200

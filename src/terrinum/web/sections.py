@@ -145,6 +145,7 @@ def fragility(con, territory, children: list, group_of, url_of) -> dict | None:
         "graphique": bar_chart([*axes, ("Indice global", own["indice_global"])], f"Indice de fragilité numérique de {territory.nom} (France = 100)"),
         "carte": render_map(features, f"Indice global de fragilité numérique des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
         "legende": legend,
+        "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},
         "plus_fragiles": sorted((e for e in enfants if e["row"] and e["row"]["indice_global"] is not None), key=lambda e: -e["row"]["indice_global"])[:10],
         "demo": own["demo"],
         "sans_4g": own["part_pop_sans_4g"] is None,
@@ -187,6 +188,53 @@ def mobile_connectivity(con, territory, children: list, group_of, url_of) -> dic
         "carte": render_map(features, f"Couverture 4G des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
         "legende": legend,
         "zones_blanches": gaps,
+        "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},
         "new_deal": sites,
         "en_retard": sum(1 for s in sites if s["statut"] == "en retard"),
     }
+
+
+COMPARISON_COLUMNS = {
+    "nom": "Territoire",
+    "population": "Population",
+    "part_30mbits": "≥ 30 Mbit/s (%)",
+    "part_ftth": "Fibre (%)",
+    "part_4g": "Bonne 4G, meilleur opérateur (%)",
+    "indice_fragilite": "Fragilité (France = 100)",
+}
+
+
+def comparison(children: list, url_of, pillars: dict, sort: str, order: str) -> dict | None:
+    """Every sub-unit on every pillar's headline indicator, in one sortable table."""
+    cf_rows = {e["t"].code: e for e in (pillars.get("cf") or {}).get("enfants", [])}
+    cm_rows = (pillars.get("cm") or {}).get("par_code", {})
+    fr_rows = (pillars.get("fr") or {}).get("par_code", {})
+    if not children or not (cf_rows or cm_rows or fr_rows):
+        return None
+    rows = []
+    for c in children:
+        cf_row = cf_rows.get(c.code) or {}
+        rows.append(
+            {
+                "t": c,
+                "url": url_of(c),
+                "nom": c.nom,
+                "population": c.population,
+                "part_30mbits": (cf_row.get("speed") or {}).get("part_30mbits"),
+                "part_ftth": (cf_row.get("ftth") or {}).get("part_ftth"),
+                "part_4g": (cm_rows.get(c.code) or {}).get("part_pop_4g_bonne_au_moins_un_min"),
+                "indice_fragilite": (fr_rows.get(c.code) or {}).get("indice_global"),
+            }
+        )
+    if sort not in COMPARISON_COLUMNS:
+        sort = "indice_fragilite"
+    descending = order != "asc"
+    present = [r for r in rows if r[sort] is not None]
+    missing = [r for r in rows if r[sort] is None]
+    present.sort(key=lambda r: r[sort] if sort != "nom" else r["t"].nom_recherche, reverse=descending)
+    links = {}
+    for key, label in COMPARISON_COLUMNS.items():
+        next_order = "asc" if sort == key and descending else "desc"
+        links[key] = {"libelle": label, "url": f"?comparer={key}&sens={next_order}#comparaison", "actif": key == sort, "ordre": "descending" if descending else "ascending"}
+    demo = any((pillars.get(p) or {}).get("demo") for p in ("cf", "cm", "fr"))
+    return {"lignes": present + missing, "colonnes": links, "demo": demo}

@@ -115,6 +115,7 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         }
     context = {
         **pillars,
+        "comparaison": sections.comparison(rows, territory_url, pillars, request.GET.get("comparer", ""), request.GET.get("sens", "desc")),
         "t": t,
         "parents": [(p, territory_url(p)) for p in reversed(ps)],
         "children": [(c, territory_url(c)) for c in rows],
