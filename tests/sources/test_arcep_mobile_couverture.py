@@ -96,3 +96,27 @@ def test_not_a_geopackage(tmp_path, warehouse):
     path.write_text("a;b\n1;2\n", encoding="utf-8")
     with pytest.raises(SourceError, match="GeoPackage"):
         ingest.ingest_file(warehouse, "arcep-mobile-couverture", path)
+
+
+def test_operators_combined_exactly(tmp_path, warehouse):
+    """Orange covers the west half of Guéret, SFR the south half: at least one = 3/4 of the
+    area, both = 1/4 (the south-west quarter), none = the north-east quarter."""
+    gueret = commune_l93(warehouse, "23096")
+    x0, y0, x1, y1 = gueret.bounds
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    west = shapely.intersection(gueret, shapely.box(x0, y0, xm, y1))
+    south = shapely.intersection(gueret, shapely.box(x0, y0, x1, ym))
+    ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_data.gpkg", [west], ["BC"]))
+    ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_SFR0_4G_data.gpkg", [south], ["TBC"], operator="SFR0"))
+    area = shapely.area(gueret)
+    one = 100 * shapely.area(shapely.union(west, south)) / area
+    both = 100 * shapely.area(shapely.intersection(west, south)) / area
+    row = next(r for r in cm.indicator_rows(warehouse, "commune", within=("commune", "23096")))
+    assert row["part_pop_4g_bonne_au_moins_un"] == pytest.approx(one, abs=0.01)
+    assert row["part_pop_4g_bonne_tous"] == pytest.approx(both, abs=0.01)
+    population = warehouse.execute("SELECT population FROM ref_commune WHERE code = '23096'").fetchone()[0]
+    assert row["pop_zone_blanche_4g"] == pytest.approx(population * (100 - one) / 100, abs=1)
+    assert row["operateurs_combines"] == "OF,SFR0"
+    # the per-operator bounds bracket the exact values
+    assert row["part_pop_4g_bonne_au_moins_un_min"] <= row["part_pop_4g_bonne_au_moins_un"] + 1e-6
+    assert row["part_pop_4g_bonne_tous"] <= row["part_pop_4g_bonne_tous_max"] + 1e-6

@@ -163,6 +163,10 @@ class MobileOut(Schema):
     part_pop_4g_bonne: float | None = Field(None, description="Avec --operateur : population en bonne ou très bonne couverture 4G (%)")
     part_surface_4g_bonne: float | None
     part_pop_4g_aucune: float | None
+    part_pop_4g_bonne_au_moins_un: float | None = Field(None, description="Exact (polygones) : bonne 4G d'au moins un opérateur")
+    part_pop_4g_bonne_tous: float | None = Field(None, description="Exact (polygones) : bonne 4G de tous les opérateurs des fichiers")
+    pop_zone_blanche_4g: int | None = Field(None, description="Exact (polygones) : habitants sans aucune 4G")
+    operateurs_combines: str | None = Field(None, description="Opérateurs dont les polygones sont combinés")
     part_pop_4g_bonne_au_moins_un_min: float | None = Field(None, description="Borne basse : meilleur opérateur")
     part_pop_4g_bonne_tous_max: float | None = Field(None, description="Borne haute : moins bon opérateur")
     pop_zone_blanche_4g_max: int | None = Field(None, description="Borne haute des habitants sans aucune 4G")

@@ -23,6 +23,7 @@ COLUMNS = [
     "code", "nom", "niveau", "millesime", "source", "demo", "operateur",
     "nb_sites", "nb_sites_2g", "nb_sites_3g", "nb_sites_4g",
     "part_pop_4g_bonne", "part_surface_4g_bonne", "part_pop_4g_aucune",
+    "part_pop_4g_bonne_au_moins_un", "part_pop_4g_bonne_tous", "pop_zone_blanche_4g", "operateurs_combines",
     "part_pop_4g_bonne_au_moins_un_min", "part_pop_4g_bonne_tous_max", "pop_zone_blanche_4g_max",
     "nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard",
 ]  # fmt: skip
@@ -79,6 +80,25 @@ def _coverage(con, niveau, keep, operateur):
         d["ops"][op] = (pop_bonne, pop_aucune, surf_bonne)
         d["demo"] |= demo
     return out
+
+
+def _combined(con, niveau, keep):
+    """Exact combinations of operators from coverage polygons (population spread uniformly):
+    good 4G from at least one operator, from every operator present, and no 4G at all."""
+    if not ingest.tables_exist(con, ["cm_combinaison"]):
+        return {}
+    key = level_key(niveau)
+    where, params = _filters(key, keep, None, "")
+    rows = con.execute(
+        f"""SELECT {key}, t.millesime,
+                   sum(t.part_bonne_au_moins_un * r.population) / nullif(sum(r.population), 0),
+                   sum(t.part_bonne_tous * r.population) / nullif(sum(r.population), 0),
+                   sum(t.part_aucune * r.population) / 100, min(t.n_operateurs), string_agg(DISTINCT t.operateurs, ' ; ')
+            FROM (SELECT * FROM cm_combinaison WHERE techno = '4G') t {JOINS}
+            WHERE {where} GROUP BY ALL""",
+        params,
+    ).fetchall()
+    return {(code, m): {"au_moins_un": one, "tous": every, "aucune": none, "n": n, "ops": ops} for code, m, one, every, none, n, ops in rows}
 
 
 def _new_deal(con, niveau, keep, operateur, today):
@@ -161,13 +181,20 @@ def indicator_rows(
     sites = _sites(con, niveau, keep, operateur)
     coverage = _coverage(con, niveau, keep, operateur)
     new_deal = _new_deal(con, niveau, keep, operateur, today or dt.date.today())
+    combined = _combined(con, niveau, keep)
     names = store.territory_names(con, niveau, list(keep) if keep is not None else None)
     rows = []
     for code, m in sorted(set(sites) | set(coverage) | set(new_deal)):
         s, c, nd = sites.get((code, m), {}), coverage.get((code, m)), new_deal.get((code, m), {})
+        exact = combined.get((code, m))
         row = {"code": code, "nom": names.get(code, "(non rattachées)"), "niveau": niveau, "millesime": m, "operateur": operateur or "tous"}
         row.update({k: s.get(k) for k in ("nb_sites", "nb_sites_2g", "nb_sites_3g", "nb_sites_4g")})
         row.update({k: nd.get(k) for k in ("nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard")})
+        if exact:
+            row["part_pop_4g_bonne_au_moins_un"] = round(exact["au_moins_un"], 2)
+            row["part_pop_4g_bonne_tous"] = round(exact["tous"], 2)
+            row["pop_zone_blanche_4g"] = round(exact["aucune"])
+            row["operateurs_combines"] = exact["ops"]
         sources = {x for x in (s.get("source"), c and c["source"], nd.get("source")) if x}
         row["demo"] = bool(s.get("demo")) or bool(c and c["demo"]) or bool(nd.get("demo"))
         if c and c["ops"]:

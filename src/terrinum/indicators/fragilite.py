@@ -109,16 +109,19 @@ def _reference_raw(con, niveau: str, code: str) -> dict | None:
 
 
 def _mobile(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[float, bool, str]]:
-    """Share of the population without good 4G from its best operator (an upper bound of the
-    share with good 4G from no operator; see the mobile methodology)."""
+    """Share of the population without good 4G from any operator: exact when coverage
+    polygons are loaded, else from the best operator (an upper bound; see the mobile methodology)."""
     from terrinum.indicators import connectivite_mobile as cm
 
     if not ingest.tables_exist(con, ingest.PILLAR_TABLES[cm.PILIER]):
         return {}
     out = {}
     for r in cm.indicator_rows(con, niveau, within=None, codes=codes):
-        if r["part_pop_4g_bonne_au_moins_un_min"] is not None:
-            out[r["code"]] = (100 - r["part_pop_4g_bonne_au_moins_un_min"], r["demo"], f"connectivité mobile {r['millesime']}")
+        best = r["part_pop_4g_bonne_au_moins_un"]  # exact, from polygons
+        if best is None:
+            best = r["part_pop_4g_bonne_au_moins_un_min"]  # bound, from per-operator statistics
+        if best is not None:
+            out[r["code"]] = (100 - best, r["demo"], f"connectivité mobile {r['millesime']}")
     return out
 
 

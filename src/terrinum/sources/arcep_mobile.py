@@ -260,14 +260,22 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
     pieces: dict[int, list[list]] = {}
     for c, p, piece in zip(cp, pp, clipped):
         pieces.setdefault(int(c), [[] for _ in COVERAGE_LEVELS])[level_rank[ok_levels[p]]].append(piece)
+    # The covered areas themselves (good = BC or better; any = CL or better) are kept so
+    # that operators can be combined exactly (at least one, all four).
+    shapes: dict[int, list] = {}
     for c, by_level in pieces.items():
         acc: list = []
+        unions: list = []
         for r, lv_pieces in enumerate(by_level):
             if not lv_pieces and r:
                 covered[c, r] = covered[c, r - 1]  # nothing more at this level
+                unions.append(unions[-1])
                 continue
             acc = acc + lv_pieces
-            covered[c, r] = shapely.area(acc[0] if len(acc) == 1 else shapely.union_all(acc)) if acc else 0.0
+            union = (acc[0] if len(acc) == 1 else shapely.union_all(acc)) if acc else None
+            unions.append(union)
+            covered[c, r] = shapely.area(union) if union is not None else 0.0
+        shapes[c] = unions
     commune_areas = shapely.area(communes)
     for c in keep:
         c = int(c)
@@ -282,6 +290,10 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         row["part_surface_nc"] = round(max(0.0, 100 - sum(row[f"part_surface_{lv}"] for lv in shares)), 6)
         for lv in LEVELS:  # population spread uniformly over the commune
             row[f"part_pop_{lv}"] = row[f"part_surface_{lv}"]
+        unions = shapes.get(c, [None, None, None])
+        row["crs"] = target.to_string()
+        row["zone_bonne"] = shapely.to_wkb(unions[1]) if unions[1] is not None else None
+        row["zone_couverte"] = shapely.to_wkb(unions[2]) if unions[2] is not None else None
         parsed.rows.append(row)
     parsed.notes.append(
         f"{len(ok_geoms)} polygone(s) {operator} {techno} en {file_crs}, {len(parsed.rows)} commune(s) "
@@ -390,3 +402,62 @@ def parse_new_deal(path: Path, millesime: str | None = None) -> Parsed:
     if parsed.millesime is None:
         raise SourceError(Problem(name, None, None, "aucun site exploitable"))
     return parsed
+
+
+def combine_operators(con, millesime: str, techno: str, departements: list[str]) -> int:
+    """Exact shares of each commune covered by at least one operator and by all operators
+    (good coverage), and not covered at all, from the kept coverage areas. Rewrites the rows
+    of the given départements in table cm_combinaison; returns the number of communes."""
+    import numpy as np
+    import shapely
+
+    rows = con.execute(
+        """SELECT code_commune, operateur, zone_bonne, zone_couverte FROM cm_couverture_geom
+           WHERE millesime = ? AND techno = ? AND code_departement IN (SELECT unnest(?)) AND code_commune IS NOT NULL
+           ORDER BY code_commune, operateur""",
+        [millesime, techno, departements],
+    ).fetchall()
+    crs_rows = con.execute("SELECT DISTINCT crs FROM cm_couverture_geom WHERE millesime = ? AND techno = ?", [millesime, techno]).fetchall()
+    by_commune: dict[str, list] = {}
+    for code, op, good, anyc in rows:
+        by_commune.setdefault(code, []).append((op, good, anyc))
+    geoms = dict(con.execute("SELECT code, geometrie FROM ref_commune_geom WHERE code IN (SELECT unnest(?))", [list(by_commune)]).fetchall())
+    from pyproj import Transformer
+
+    target = crs_rows[0][0] if crs_rows else "EPSG:2154"
+    tr = Transformer.from_crs("EPSG:4326", target, always_xy=True)
+    out = []
+    for code, ops in by_commune.items():
+        commune = shapely.transform(shapely.from_wkb(geoms[code]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        area = shapely.area(commune)
+        if not area:
+            continue
+        goods = [shapely.from_wkb(g) if g is not None else None for _, g, _ in ops]
+        anys = [shapely.from_wkb(a) for _, _, a in ops if a is not None]
+        present = [g for g in goods if g is not None]
+        at_least_one = shapely.area(shapely.union_all(present)) if present else 0.0
+        all_of = 0.0
+        if len(present) == len(goods) and present:
+            inter = present[0]
+            for g in present[1:]:
+                inter = shapely.intersection(inter, g)
+            all_of = shapely.area(inter)
+        none = area - (shapely.area(shapely.union_all(anys)) if anys else 0.0)
+        out.append({
+            "millesime": millesime, "techno": techno, "code_commune": code, "code_departement": departement_of(code),
+            "operateurs": ",".join(sorted(op for op, _, _ in ops)), "n_operateurs": len(ops),
+            "part_bonne_au_moins_un": round(100 * at_least_one / area, 6),
+            "part_bonne_tous": round(100 * all_of / area, 6),
+            "part_aucune": round(max(0.0, 100 * none / area), 6),
+        })  # fmt: skip
+    con.execute(
+        "DELETE FROM cm_combinaison WHERE millesime = ? AND techno = ? AND code_departement IN (SELECT unnest(?))",
+        [millesime, techno, departements],
+    )
+    if out:
+        import pyarrow as pa
+
+        batch = pa.Table.from_pylist(out)  # noqa: F841 (read by DuckDB)
+        names = ", ".join(out[0])
+        con.execute(f"INSERT INTO cm_combinaison ({names}) SELECT {names} FROM batch")
+    return len(out)

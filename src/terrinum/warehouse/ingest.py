@@ -47,6 +47,14 @@ TABLES = {
         techno VARCHAR NOT NULL, part_surface_nc DOUBLE, part_surface_cl DOUBLE, part_surface_bc DOUBLE,
         part_surface_tbc DOUBLE, part_pop_nc DOUBLE, part_pop_cl DOUBLE, part_pop_bc DOUBLE,
         part_pop_tbc DOUBLE, demo BOOLEAN NOT NULL)""",
+    "cm_couverture_geom": """CREATE TABLE IF NOT EXISTS cm_couverture_geom (
+        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
+        code_commune VARCHAR, code_departement VARCHAR NOT NULL, operateur VARCHAR NOT NULL,
+        techno VARCHAR NOT NULL, crs VARCHAR NOT NULL, zone_bonne BLOB, zone_couverte BLOB, demo BOOLEAN NOT NULL)""",
+    "cm_combinaison": """CREATE TABLE IF NOT EXISTS cm_combinaison (
+        millesime VARCHAR NOT NULL, techno VARCHAR NOT NULL, code_commune VARCHAR NOT NULL,
+        code_departement VARCHAR NOT NULL, operateurs VARCHAR NOT NULL, n_operateurs INTEGER NOT NULL,
+        part_bonne_au_moins_un DOUBLE NOT NULL, part_bonne_tous DOUBLE NOT NULL, part_aucune DOUBLE NOT NULL)""",
     "cm_newdeal": """CREATE TABLE IF NOT EXISTS cm_newdeal (
         source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
         code_commune VARCHAR, code_departement VARCHAR NOT NULL, num_arrete VARCHAR NOT NULL,
@@ -64,6 +72,7 @@ TABLE_COLUMNS = {
     "cf_ftth": ["locaux_ftth_raccordables", "categorie"],
     "cf_informations": ["logements", "etablissements", "zone", "operateur_amii", "rurale", "montagne"],
     "cm_sites": ["operateur", "site_2g", "site_3g", "site_4g", "longitude", "latitude"],
+    "cm_couverture_geom": ["operateur", "techno", "crs", "zone_bonne", "zone_couverte"],
     "cm_newdeal": ["num_arrete", "date_publication", "echeance", "operateurs", "origine_zone", "date_mise_en_service", "en_service"],
     "cm_couverture": [
         "operateur", "techno", "part_surface_nc", "part_surface_cl", "part_surface_bc", "part_surface_tbc",
@@ -79,7 +88,7 @@ PILLAR_TABLES = {
 }
 # A file replaces rows of its vintages, in its départements, for these key values only
 # (one coverage file is one operator and one technology).
-REPLACE_KEYS = {"cm_couverture": ["operateur", "techno"]}
+REPLACE_KEYS = {"cm_couverture": ["operateur", "techno"], "cm_couverture_geom": ["operateur", "techno"]}
 # Points farther than this from every commune (degrees, about 2 km) are rejected.
 MAX_LOCATE_DISTANCE = 0.02
 MAX_LISTED = 20
@@ -95,7 +104,7 @@ SOURCES = {
     "insee-indicateurs": (insee.parse, ["fr_valeurs"]),
     "arcep-mobile-sites": (arcep_mobile.parse_sites, ["cm_sites"]),
     "arcep-mobile-communes": (arcep_mobile.parse_communes, ["cm_couverture"]),
-    "arcep-mobile-couverture": (arcep_mobile.parse_coverage, ["cm_couverture"]),
+    "arcep-mobile-couverture": (arcep_mobile.parse_coverage, ["cm_couverture", "cm_couverture_geom"]),
     "arcep-newdeal-sites": (arcep_mobile.parse_new_deal, ["cm_newdeal"]),
 }
 # Parsers that read the warehouse (commune contours) or take a CRS.
@@ -373,7 +382,13 @@ def ingest_file(
         parsed, sha = parse(path, millesime, con=con, crs=crs), None
     else:
         parsed, sha = parse(path, millesime), None
-    return load_rows(con, tables=tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha)
+    report = load_rows(con, tables=tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha)
+    if source == "arcep-mobile-couverture" and not report.deja_importe and parsed.rows:
+        # Derived exact operator combinations for the départements the file touched.
+        departements = sorted({r["code_departement"] for r in parsed.rows})
+        n = arcep_mobile.combine_operators(con, parsed.millesime, parsed.rows[0]["techno"], departements)
+        report.notes.append(f"combinaison exacte des opérateurs recalculée pour {n} commune(s)")
+    return report
 
 
 def directory_sha256(root: Path) -> str:
