@@ -120,3 +120,27 @@ def test_operators_combined_exactly(tmp_path, warehouse):
     # the per-operator bounds bracket the exact values
     assert row["part_pop_4g_bonne_au_moins_un_min"] <= row["part_pop_4g_bonne_au_moins_un"] + 1e-6
     assert row["part_pop_4g_bonne_tous"] <= row["part_pop_4g_bonne_tous_max"] + 1e-6
+
+
+def test_population_follows_the_buildings_when_known(tmp_path, warehouse):
+    """Guéret: coverage over its west half only; 100 premises in the west, 10 in the east:
+    population share covered = 100/110 although the area share is about one half."""
+    from tests.sources.test_arcep_batiments import BASE_HEADER, ELIG_HEADER, elig, write_gz
+
+    gueret = commune_l93(warehouse, "23096")
+    x0, y0, x1, y1 = gueret.bounds
+    west = shapely.intersection(gueret, shapely.box(x0, y0, (x0 + x1) / 2, y1))
+    east = shapely.difference(gueret, west)
+    to_3857 = Transformer.from_crs("EPSG:2154", "EPSG:3857", always_xy=True)
+    (wx, wy), (ex, ey) = (to_3857.transform(p.x, p.y) for p in (shapely.point_on_surface(west), shapely.point_on_surface(east)))
+    root = tmp_path / "imb"
+    line = "{id};{x};{y};IMB/{id};23096;{n};CAD;IM;A{id};1;1;;rue;;23096;Guéret;230960001;BAN"
+    write_gz(root / "base_imb_23.csv.gz", BASE_HEADER, [line.format(id="w", x=wx, y=wy, n=100), line.format(id="e", x=ex, y=ey, n=10)])
+    write_gz(root / "eligibilite" / "2024T4" / "actuel_23.csv.gz", ELIG_HEADER, [elig("w", "FO", "1000_inf"), elig("e", "CU", "3_8")])
+    report = ingest.ingest_file(warehouse, "arcep-mci-batiments", root)
+    assert any("position(s) d'immeubles" in n for n in report.notes)
+    report = ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_data.gpkg", [west], ["BC"]))
+    assert any("selon les locaux des immeubles dans 1 commune" in n for n in report.notes)
+    pop_bc, surface_bc = warehouse.execute("SELECT part_pop_bc, part_surface_bc FROM cm_couverture WHERE code_commune = '23096'").fetchone()
+    assert pop_bc == pytest.approx(100 * 100 / 110, abs=1e-4)
+    assert surface_bc == pytest.approx(100 * shapely.area(west) / shapely.area(gueret), abs=1e-4)

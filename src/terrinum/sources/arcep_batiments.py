@@ -106,8 +106,16 @@ def aggregate(root: Path, millesime: str | None = None) -> Parsed:
             _mbits(pl.col("classe_debit_descendant")).alias("mbits"), pl.col("code_techno").str.to_uppercase().alias("techno")
         )
 
+    # Building positions (for spreading population within communes): EPSG:3857 in current
+    # releases (imb_x, imb_y), WGS84 in 2020 ones (imb_longitude, imb_latitude).
+    header = _header(pairs[0].base)
+    xy, xy_crs = (("imb_x", "imb_y"), "EPSG:3857") if "imb_x" in header else (("imb_longitude", "imb_latitude"), "EPSG:4326")
+    if not set(xy) <= set(header):
+        xy, xy_crs = None, None
+
     def base_frame(with_file=False):
-        return _scan([p.base for p in pairs], ["imb_id", "imb_code_insee", "imb_nbr_logloc"], with_file).with_columns(
+        columns = ["imb_id", "imb_code_insee", "imb_nbr_logloc", *(xy or ())]
+        return _scan([p.base for p in pairs], columns, with_file).with_columns(
             pl.col("imb_code_insee").str.strip_chars().str.to_uppercase().alias("code"),
             pl.col("imb_nbr_logloc").cast(pl.Int64, strict=False).alias("n"),
         )
@@ -123,6 +131,11 @@ def aggregate(root: Path, millesime: str | None = None) -> Parsed:
     )
     n = pl.col("n")
     valid = n.is_not_null() & (n >= 0)
+    points = None
+    if xy:
+        points = base.filter(valid & (n > 0)).select(
+            "code", pl.col(xy[0]).cast(pl.Float64, strict=False).alias("x"), pl.col(xy[1]).cast(pl.Float64, strict=False).alias("y"), "n"
+        ).drop_nulls()
     per_commune = (
         base.join(per_building, on="imb_id", how="left")
         .group_by("code")
@@ -138,11 +151,16 @@ def aggregate(root: Path, millesime: str | None = None) -> Parsed:
             pl.col("n_rows").is_not_null().sum().alias("eligibles"),
         )
         .sort("code")
-        .collect()
     )
+    if points is not None:  # one pass over the files for both results
+        per_commune, parsed_points = pl.collect_all([per_commune, points])
+    else:
+        per_commune, parsed_points = per_commune.collect(), None
     rows = per_commune.to_dicts()
     stats = {k: sum(r[k] or 0 for r in rows) for k in ("n_rows", "bad_class", "bad_techno", "eligibles", "bad_n")}
     parsed = Parsed(millesime=quarter)
+    if parsed_points is not None:
+        parsed.points = (parsed_points, xy_crs)  # written beside the warehouse by the importer
     parsed.read = sum(r["immeubles"] for r in rows)
     parsed.notes.append(
         f"{len(pairs)} département(s), {parsed.read} immeubles, {stats['n_rows']} lignes d'éligibilité ({stats['eligibles']} immeubles éligibles à au moins une offre)"

@@ -176,10 +176,41 @@ COVERAGE_FILE = re.compile(r"(\d{4})_?T([1-4])_couv_[A-Za-z]+_([A-Z0-9]+)_([0-9G
 COVERAGE_LEVELS = ("TBC", "BC", "CL")  # best first: très bonne, bonne, limitée
 
 
-def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: str | None = None) -> Parsed:
+def _building_weights(buildings: Path | None, departements: list[str], target) -> dict[str, tuple]:
+    """Positions (in `target`) and premises of the buildings of the latest per-building
+    import, per commune: {code: (x, y, premises)}. Empty when none was imported."""
+    import numpy as np
+    import polars as pl
+    from pyproj import Transformer
+
+    if buildings is None or not buildings.is_dir():
+        return {}
+    vintages = sorted(d for d in buildings.iterdir() if d.is_dir())
+    if not vintages:
+        return {}
+    files = [vintages[-1] / f"{d}.parquet" for d in departements if (vintages[-1] / f"{d}.parquet").exists()]
+    if not files:
+        return {}
+    frame = pl.concat([pl.read_parquet(f) for f in files])
+    out = {}
+    for crs in frame["crs"].unique().to_list():
+        part = frame.filter(pl.col("crs") == crs)
+        tr = Transformer.from_crs(crs, target, always_xy=True)
+        xs, ys = tr.transform(part["x"].to_numpy(), part["y"].to_numpy())
+        codes, n = part["code"].to_numpy(), part["n"].to_numpy()
+        order = np.argsort(codes, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            idx = order[a:b]
+            out[codes[idx[0]]] = (xs[idx], ys[idx], n[idx])
+    return out
+
+
+def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: str | None = None, buildings: Path | None = None) -> Parsed:
     """Coverage polygons of one operator × technology × usage, intersected with every commune
     of the départements the file covers: per commune, the share of area at each level (each
-    point counted at its best level). Population is spread uniformly over the commune
+    point counted at its best level). Population is spread over the buildings' premises when
+    a per-building import left their positions (`buildings`), else uniformly over the commune
     (docs/methodologie-connectivite-mobile.md)."""
     import numpy as np
     import pyogrio.raw
@@ -277,6 +308,8 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
             covered[c, r] = shapely.area(union) if union is not None else 0.0
         shapes[c] = unions
     commune_areas = shapely.area(communes)
+    weights = _building_weights(buildings, sorted({r[2] for r in rows}), target)
+    weighted = 0
     for c in keep:
         c = int(c)
         area = commune_areas[c]
@@ -288,9 +321,21 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         for lv, value in shares.items():
             row[f"part_surface_{lv}"] = round(100 * max(0.0, value) / area, 6)
         row["part_surface_nc"] = round(max(0.0, 100 - sum(row[f"part_surface_{lv}"] for lv in shares)), 6)
-        for lv in LEVELS:  # population spread uniformly over the commune
-            row[f"part_pop_{lv}"] = row[f"part_surface_{lv}"]
         unions = shapes.get(c, [None, None, None])
+        if codes[c] in weights and weights[codes[c]][2].sum() > 0:
+            # population follows premises: share of premises inside each cumulative zone
+            xs, ys, n = weights[codes[c]]
+            total = n.sum()
+            inside = [n[shapely.contains_xy(u, xs, ys)].sum() if u is not None else 0 for u in unions]
+            cumulative = [100 * v / total for v in inside]
+            row["part_pop_tbc"] = round(cumulative[0], 6)
+            row["part_pop_bc"] = round(cumulative[1] - cumulative[0], 6)
+            row["part_pop_cl"] = round(cumulative[2] - cumulative[1], 6)
+            row["part_pop_nc"] = round(max(0.0, 100 - cumulative[2]), 6)
+            weighted += 1
+        else:
+            for lv in LEVELS:  # population spread uniformly over the commune
+                row[f"part_pop_{lv}"] = row[f"part_surface_{lv}"]
         row["crs"] = target.to_string()
         row["zone_bonne"] = shapely.to_wkb(unions[1]) if unions[1] is not None else None
         row["zone_couverte"] = shapely.to_wkb(unions[2]) if unions[2] is not None else None
@@ -298,7 +343,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
     parsed.notes.append(
         f"{len(ok_geoms)} polygone(s) {operator} {techno} en {file_crs}, {len(parsed.rows)} commune(s) "
         + (f"des départements {', '.join(deps)}" if deps else "touchées")
-        + " ; population répartie uniformément dans chaque commune"
+        + f" ; population répartie selon les locaux des immeubles dans {weighted} commune(s), uniformément ailleurs"
     )
     return parsed
 

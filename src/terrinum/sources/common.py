@@ -44,6 +44,7 @@ class Parsed:
     millesime: str | None = None
     notes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # value columns a long-format file carries
+    points: tuple | None = None  # (Polars frame code/x/y/n, CRS) of building positions, if any
 
 
 def read_text(path: Path) -> tuple[str, str]:

@@ -379,16 +379,33 @@ def ingest_file(
             parsed = parse(path, millesime)
             sha = digest.result()
     elif source in NEEDS_WAREHOUSE:
-        parsed, sha = parse(path, millesime, con=con, crs=crs), None
+        parsed, sha = parse(path, millesime, con=con, crs=crs, buildings=store.buildings_dir(con)), None
     else:
         parsed, sha = parse(path, millesime), None
     report = load_rows(con, tables=tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha)
+    if parsed.points is not None and not report.deja_importe:
+        report.notes.append(f"{write_buildings(con, parsed.millesime, *parsed.points)} position(s) d'immeubles gardée(s) pour répartir la population")
     if source == "arcep-mobile-couverture" and not report.deja_importe and parsed.rows:
         # Derived exact operator combinations for the départements the file touched.
         departements = sorted({r["code_departement"] for r in parsed.rows})
         n = arcep_mobile.combine_operators(con, parsed.millesime, parsed.rows[0]["techno"], departements)
         report.notes.append(f"combinaison exacte des opérateurs recalculée pour {n} commune(s)")
     return report
+
+
+def write_buildings(con: duckdb.DuckDBPyConnection, millesime: str, points, crs: str) -> int:
+    """Building positions and premises, one Parquet file per département (replaced whole)."""
+    import polars as pl
+
+    folder = store.buildings_dir(con, millesime)
+    folder.mkdir(parents=True, exist_ok=True)
+    code = pl.col("code")
+    points = points.with_columns(pl.when(code.str.starts_with("97")).then(code.str.slice(0, 3)).otherwise(code.str.slice(0, 2)).alias("dep"))
+    for (dep,), part in points.partition_by("dep", as_dict=True).items():
+        tmp = folder / f"{dep}.parquet.tmp"
+        part.drop("dep").with_columns(pl.lit(crs).alias("crs")).write_parquet(tmp)
+        tmp.replace(folder / f"{dep}.parquet")
+    return points.height
 
 
 def directory_sha256(root: Path) -> str:

@@ -175,6 +175,19 @@ def publish_reference_build(con: duckdb.DuckDBPyConnection, build, key: str, cou
     )
 
 
+def database_dir(con: duckdb.DuckDBPyConnection) -> Path:
+    """Folder of the warehouse file behind a connection (side files live beside it)."""
+    name = con.execute("SELECT current_database()").fetchone()[0]
+    path = next(f for _, n, f in con.execute("PRAGMA database_list").fetchall() if n == name)
+    return Path(path).parent
+
+
+def buildings_dir(con: duckdb.DuckDBPyConnection, millesime: str | None = None) -> Path:
+    """Building positions per vintage and département (Parquet), beside the warehouse."""
+    root = database_dir(con) / "immeubles"
+    return root / millesime if millesime else root
+
+
 def territory_names(con: duckdb.DuckDBPyConnection, niveau: str, codes: list[str] | None = None) -> dict[str, str]:
     """Names of the territories at `niveau` (only `codes` when given: pages ask for a few)."""
     if codes is None:
