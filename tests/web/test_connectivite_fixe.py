@@ -129,3 +129,11 @@ def test_epci_compares_its_communes_on_every_pillar(client, demo_warehouse):
     values = [float(v.replace(",", ".")) for v in re.findall(r'<td class="nombre">([\d,]+)</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d—]+</td></tr>', section)]
     assert len(values) > 50 and values == sorted(values)
     assert client.get("/territoires/epci/240800862/", {"comparer": "<x>", "sens": "?"}).status_code == 200
+
+
+def test_map_legends_match_their_pillar(client, demo_warehouse):
+    html = client.get("/territoires/departement/23/").content.decode()
+    fragility = html[html.index('id="fragilite-numerique"'):]
+    assert "de 95 à moins de 105</li>" in fragility  # index classes, no unit
+    mobile = html[html.index('id="connectivite-mobile"'):html.index('id="fragilite-numerique"')]
+    assert "de 90 à moins de 95 %</li>" in mobile

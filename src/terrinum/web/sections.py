@@ -39,11 +39,12 @@ def _bin(value: float | None) -> str:
     return f"zone classe-{sum(value >= b for b in FTTH_BINS)}"
 
 
-def _legend() -> list[tuple[int, str]]:
-    bounds = [None, *FTTH_BINS, None]
+def _legend(bins: list[float], unit: str = " %") -> list[tuple[int, str]]:
+    """(class, label) of the classes that `bins` (upper bounds) cut, for map legends."""
+    bounds = [None, *bins, None]
     out = []
     for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
-        out.append((i, f"moins de {hi} %" if lo is None else (f"{lo} % et plus" if hi is None else f"de {lo} à moins de {hi} %")))
+        out.append((i, f"moins de {hi}{unit}" if lo is None else (f"{lo}{unit} et plus" if hi is None else f"de {lo} à moins de {hi}{unit}")))
     return out
 
 
@@ -90,7 +91,7 @@ def fixed_connectivity(con, territory, children: list, group_of, url_of) -> dict
         "courbe": line_chart(curve, f"Part des locaux raccordables à la fibre, {territory.nom}", target=100.0),
         "serie": rows,
         "carte": render_map(features, f"Part des locaux raccordables à la fibre par sous-territoire, {territory.nom}") if features and any(c["ftth"] for c in latest_children) else "",
-        "legende": _legend(),
+        "legende": _legend(FTTH_BINS),
         "enfants": latest_children,
         "en_retard": behind,
     }
@@ -135,16 +136,13 @@ def fragility(con, territory, children: list, group_of, url_of) -> dict | None:
     table = [{"libelle": AXIS_LABELS[a], "france": own[f"indice_{a}"], "local": local[f"indice_{a}"] if local else None} for a in fr.AXES]
     enfants = [{"t": c, "url": url_of(c), "row": child_rows.get(c.code)} for c in children]
     features = [Feature(e["t"].nom, e["t"].geometrie_carte, e["url"], _index_class(e["row"]["indice_global"] if e["row"] else None), group_of(e["t"])) for e in enfants]
-    legend = [(0, f"moins de {INDEX_BINS[0]}")]
-    legend += [(i + 1, f"de {lo} à moins de {hi}") for i, (lo, hi) in enumerate(zip(INDEX_BINS, INDEX_BINS[1:]))]
-    legend.append((len(INDEX_BINS), f"{INDEX_BINS[-1]} et plus"))
     return {
         "row": own,
         "local": local,
         "axes": table,
         "graphique": bar_chart([*axes, ("Indice global", own["indice_global"])], f"Indice de fragilité numérique de {territory.nom} (France = 100)"),
         "carte": render_map(features, f"Indice global de fragilité numérique des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
-        "legende": legend,
+        "legende": _legend(INDEX_BINS, ""),
         "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},
         "plus_fragiles": sorted((e for e in enfants if e["row"] and e["row"]["indice_global"] is not None), key=lambda e: -e["row"]["indice_global"])[:10],
         "demo": own["demo"],
@@ -178,15 +176,13 @@ def mobile_connectivity(con, territory, children: list, group_of, url_of) -> dic
     sites = cm.new_deal_sites(con, (territory.niveau, territory.code)) if territory.niveau != "pays" else []
     enfants = [{"t": c, "url": url_of(c), "row": child_rows.get(c.code)} for c in children]
     features = [Feature(e["t"].nom, e["t"].geometrie_carte, e["url"], _mobile_class(e["row"]["part_pop_4g_bonne_au_moins_un_min"] if e["row"] else None), group_of(e["t"])) for e in enfants]
-    bounds = [None, *MOBILE_BINS, None]
-    legend = [(i, f"moins de {hi} %" if lo is None else (f"{lo} % et plus" if hi is None else f"de {lo} à moins de {hi} %")) for i, (lo, hi) in enumerate(zip(bounds, bounds[1:]))]
     gaps = sorted((e for e in enfants if e["row"] and e["row"]["pop_zone_blanche_4g_max"]), key=lambda e: -e["row"]["pop_zone_blanche_4g_max"])[:10]
     return {
         "row": latest,
         "operateurs": operators,
         "demo": latest["demo"],
         "carte": render_map(features, f"Couverture 4G des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
-        "legende": legend,
+        "legende": _legend(MOBILE_BINS),
         "zones_blanches": gaps,
         "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},
         "new_deal": sites,
