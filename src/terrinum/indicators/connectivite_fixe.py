@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from terrinum.warehouse import ingest, store
-from terrinum.warehouse.rollup import JOINS, IndicatorSpec, level_key, register, rollup, sum_of
+from terrinum.warehouse.rollup import JOINS, IndicatorSpec, level_key, register, rollup, sum_of, within_codes
 
 PILIER = "connectivite-fixe"
 SPEEDS = ["8mbits", "30mbits", "100mbits", "1gbits"]
@@ -60,19 +60,6 @@ def quarter_index(q: str) -> int:
 
 def quarter_name(index: int) -> str:
     return f"{index // 4}T{index % 4 + 1}"
-
-
-def within_codes(con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str, str] | None) -> list[str] | None:
-    """Codes at `niveau` of the units that lie in, or contain, the territory `within`."""
-    if within is None or within[0] == "pays":
-        return None
-    w_niveau, w_code = within
-    column = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code"}
-    if w_niveau not in column:
-        raise ValueError(f"filtre de niveau {w_niveau} non géré")
-    key = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code", "pays": "'FR'"}[niveau]
-    rows = con.execute(f"SELECT DISTINCT {key} FROM ref_commune WHERE {column[w_niveau]} = ? AND {key} IS NOT NULL", [w_code]).fetchall()
-    return [r[0] for r in rows]
 
 
 def _series(con, table: str, niveau: str, columns: list[str], codes: list[str] | None) -> dict[tuple[str, str], dict]:

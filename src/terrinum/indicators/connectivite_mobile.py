@@ -1,21 +1,21 @@
 """Connectivité mobile (New Deal Mobile): sites per technology and 4G coverage per operator.
 
 Inputs (warehouse, commune level): cm_sites (`terrinum ingest arcep-mobile-sites`) and
-cm_couverture (`arcep-mobile-communes`: shares of area and population per coverage level).
+cm_couverture (`arcep-mobile-communes` or `arcep-mobile-couverture`: shares of area and
+population per coverage level).
 Coverage shares roll up weighted by population (population shares) or by area (area
-shares), from the référentiel. From per-operator commune statistics alone, coverage "by at
-least one operator" and "by all four" can only be bounded: the best operator's share is a
-lower bound of the first, the worst operator's share an upper bound of the second; the
-exact values need the coverage polygons (a later step of issue 4).
+shares), from the référentiel. Coverage "by at least one operator" and "by all operators"
+is exact where coverage polygons were imported (cm_combinaison); from per-operator commune
+statistics alone it is bounded: the best operator's share is a lower bound of the first,
+the worst operator's share an upper bound of the second. New Deal sites: cm_newdeal.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from terrinum.indicators.connectivite_fixe import within_codes
 from terrinum.warehouse import ingest, store
-from terrinum.warehouse.rollup import JOINS, level_key
+from terrinum.warehouse.rollup import JOINS, level_key, within_codes
 
 PILIER = "connectivite-mobile"
 OPERATOR_LABELS = {"OF": "Orange", "SFR0": "SFR", "BOUY": "Bouygues Telecom", "FREE": "Free Mobile"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from terrinum.warehouse import ingest
-from terrinum.warehouse.rollup import JOINS, level_key, rollup, sum_of
+from terrinum.warehouse.rollup import JOINS, REF_COLUMN, level_key, rollup, sum_of, within_codes
 
 PILIER = "fragilite"
 # axis -> indicators (all "higher = more fragile")
@@ -77,7 +77,7 @@ def _connectivity(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[
 
 def _units(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[str, int, int | None]]:
     """(name, number of communes, population) of the units at `niveau` (only `codes` if given)."""
-    key = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code", "pays": "'FR'"}[niveau]
+    key = REF_COLUMN[niveau]
     only = f" AND {key} IN (SELECT unnest(?))" if codes is not None else ""
     rows = con.execute(
         f"""SELECT c.k, t.nom, c.n, c.pop FROM (
@@ -184,8 +184,6 @@ def indicator_rows(
     con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str, str] | None = None, reference: str | None = None
 ) -> list[dict]:
     """One row per territory: the four axes and the global index against `reference`."""
-    from terrinum.indicators.connectivite_fixe import within_codes
-
     if not ingest.tables_exist(con, ingest.PILLAR_TABLES[PILIER]):
         return []
     ref_niveau, ref_code = parse_reference(reference)

@@ -7,6 +7,8 @@
 - per-commune coverage statistics (`arcep-mobile-communes`): `techno;mcc_mnc;commune;
   couv_nc;couv_cl;couv_bc;couv_tbc;pop_nc;pop_cl;pop_bc;pop_tbc` (shares of area and
   population at each level).
+- coverage polygons (`arcep-mobile-couverture`, GeoPackage): intersected with communes.
+- New Deal targeted-coverage sites (`arcep-newdeal-sites`): deadlines and status.
 """
 
 from __future__ import annotations

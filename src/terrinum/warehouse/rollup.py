@@ -87,6 +87,23 @@ JOINS = """LEFT JOIN ref_commune r ON r.code = t.code_commune
         LEFT JOIN ref_departement d ON d.code = COALESCE(r.departement_code, t.code_departement)"""
 
 
+# Column of ref_commune holding the code of each level (a constant for France).
+REF_COLUMN = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code", "pays": "'FR'"}
+
+
+def within_codes(con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str, str] | None) -> list[str] | None:
+    """Codes at `niveau` of the units that lie in, or contain, the territory `within`
+    (None: no restriction)."""
+    if within is None or within[0] == "pays":
+        return None
+    w_niveau, w_code = within
+    if w_niveau not in REF_COLUMN:
+        raise ValueError(f"filtre de niveau {w_niveau} non géré")
+    key = REF_COLUMN[niveau]
+    rows = con.execute(f"SELECT DISTINCT {key} FROM ref_commune WHERE {REF_COLUMN[w_niveau]} = ? AND {key} IS NOT NULL", [w_code]).fetchall()
+    return [r[0] for r in rows]
+
+
 def level_key(niveau: str) -> str:
     if niveau not in LEVELS:
         raise ValueError(f"niveau inconnu {niveau!r} (attendu : {', '.join(LEVELS)})")
