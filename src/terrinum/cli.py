@@ -187,7 +187,7 @@ def demo() -> None:
 
 @app.command()
 def ingest(
-    source: str = typer.Argument(..., help="Type de source : arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations, arcep-mci-batiments (dossier), insee-indicateurs, arcep-mobile-sites, arcep-mobile-communes, arcep-mobile-couverture (GeoPackage)."),
+    source: str = typer.Argument(..., help="Type de source : lieux-mediation (CSV ou JSON au standard national), lieux-bibliotheques, arcep-mci-communes, arcep-ftth-communes, arcep-ftth-informations, arcep-mci-batiments (dossier), insee-indicateurs, arcep-mobile-sites, arcep-mobile-communes, arcep-mobile-couverture (GeoPackage)."),
     path: Path = typer.Argument(..., help="Fichier à importer (pour arcep-mci-batiments : le dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)."),
     millesime: str = typer.Option(None, "--millesime", help="Millésime (AAAATn) quand le fichier ne le porte pas."),
     passage: Path = typer.Option(None, "--passage", help="Table de passage INSEE des codes communes (CSV)."),
@@ -195,8 +195,13 @@ def ingest(
     crs: str = typer.Option(None, "--crs", help="Système de coordonnées d'un fichier géographique qui n'en déclare pas (ex. EPSG:2154)."),
     format: Format = typer.Option(Format.table, "--format", help="table ou json (rapport d'import)."),
 ) -> None:
-    """Importe un fichier source dans l'entrepôt (une transaction ; réimporter ne change rien)."""
+    """Importe un fichier source dans l'entrepôt, ou des lieux dans le registre (une
+    transaction ; réimporter ne change rien)."""
     from terrinum.sources.common import SourceError
+
+    if source in LIEUX_SOURCES:
+        _ingest_lieux(source, path, accepter_rejets, format)
+        return
     from terrinum.warehouse import ingest as ingest_mod
     from terrinum.warehouse import store
 
@@ -233,6 +238,82 @@ def ingest(
     for problem in report.rejetees[: ingest_mod.MAX_LISTED]:
         table.add_row("rejet", str(problem))
     out.print(table)
+
+
+LIEUX_SOURCES = ("lieux-mediation", "lieux-bibliotheques")
+
+
+def _ingest_lieux(source: str, path: Path, accept_rejects: bool, fmt: Format) -> None:
+    """Places go to the relational registry (inclusion), not to the warehouse."""
+    _django()
+    from terrinum.inclusion import services
+    from terrinum.sources import lieux
+    from terrinum.sources.common import SourceError
+
+    if not _reference_loaded():
+        _fail("le référentiel n'est pas chargé : lancez d'abord « terrinum init ».")
+    if not path.is_file():
+        _fail(f"fichier refusé, rien n'est chargé.\n  {path} : fichier introuvable")
+    try:
+        with err.status(f"Import de {path.name}…"):
+            if source == "lieux-bibliotheques":
+                parsed, default_source = lieux.parse_libraries(path), lieux.LIBRARY_SOURCE
+            else:
+                parsed, default_source = lieux.parse_standard(path), path.name
+            report = services.import_parsed(parsed, path.name, default_source, accept_rejects=accept_rejects)
+    except SourceError as exc:
+        _fail(f"fichier refusé, rien n'est chargé.\n  {exc}")
+    except services.ImportRefused as exc:
+        listed = "\n".join(f"  {p}" for p in exc.problems[:20])
+        more = len(exc.problems) - 20
+        suffix = f"\n  … et {more} autre(s)" if more > 0 else ""
+        _fail(f"{len(exc.problems)} ligne(s) rejetée(s) : fichier refusé, rien n'est chargé (--accepter-rejets pour charger les lignes valides).\n{listed}{suffix}")
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(show_header=False, title=f"Import {source} — {path.name}")
+    table.add_row("lignes lues / rejetées", f"{report.lues} / {len(report.rejetees)}")
+    table.add_row("lieux créés / mis à jour / fusionnés / inchangés", f"{report.creees} / {report.mises_a_jour} / {report.fusionnees} / {report.inchangees}")
+    for note in report.notes:
+        table.add_row("note", note)
+    for problem in report.rejetees[:20]:
+        table.add_row("rejet", str(problem))
+    out.print(table)
+
+
+lieux_app = typer.Typer(help="Registre des lieux de médiation numérique.", no_args_is_help=True)
+app.add_typer(lieux_app, name="lieux")
+
+
+class LieuxFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+@lieux_app.command("export")
+def lieux_export(
+    format: LieuxFormat = typer.Option(LieuxFormat.csv, "--format", help="csv ou json, au standard national v1.0.2."),
+    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (sinon la sortie standard)."),
+    territoire: str = typer.Option(None, "--territoire", help="Limiter aux lieux situés dans ce territoire (code ou nom)."),
+    separateur: str = typer.Option(",", "--separateur", help="Séparateur CSV : « , » (standard) ou « ; »."),
+) -> None:
+    """Exporte le registre au standard « Lieux de médiation numérique » (réimportable tel quel)."""
+    _django()
+    from terrinum.accounts import policy
+    from terrinum.inclusion import services
+    from terrinum.inclusion.models import Lieu
+
+    qs = Lieu.objects.all()
+    if territoire:
+        niveau, code = _within(territoire)
+        qs = qs.filter(commune_code__in=policy.commune_codes_of({(niveau, code)}))
+    rows = services.export_rows(qs)
+    text = services.to_json(rows) if format is LieuxFormat.json else services.to_csv(rows, separateur)
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"{len(rows)} lieu(x) écrit(s) dans {out_file}")
+    else:
+        sys.stdout.write(text)
 
 
 class Niveau(str, Enum):

@@ -12,6 +12,7 @@ DEBUG = os.environ.get("TERRINUM_DEBUG", "") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("TERRINUM_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -19,6 +20,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "terrinum.territories",
+    "terrinum.accounts",
+    "terrinum.inclusion",
     "terrinum.web",
 ]
 
@@ -73,3 +76,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+LOGIN_URL = "connexion"
+LOGIN_REDIRECT_URL = "mes-lieux"
+LOGOUT_REDIRECT_URL = "accueil"

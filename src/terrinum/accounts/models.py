@@ -1,0 +1,52 @@
+"""Organisations tied to the référentiel, and memberships giving users a role in them."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Organisation(models.Model):
+    """A collectivité, a mutualisation structure, a lieu de médiation, a funder or a
+    prescriber. Collectivités and structures point at their territory by (niveau, code)."""
+
+    COLLECTIVITE = "collectivite"
+    MUTUALISATION = "mutualisation"
+    LIEU = "lieu"
+    FINANCEUR = "financeur"
+    PRESCRIPTEUR = "prescripteur"
+    KINDS = [
+        (COLLECTIVITE, "Collectivité"),
+        (MUTUALISATION, "Structure de mutualisation"),
+        (LIEU, "Lieu de médiation numérique"),
+        (FINANCEUR, "Commanditaire"),
+        (PRESCRIPTEUR, "Prescripteur"),
+    ]
+
+    nom = models.CharField(max_length=200)
+    type = models.CharField(max_length=16, choices=KINDS)
+    territoire_niveau = models.CharField(max_length=16, null=True, blank=True)
+    territoire_code = models.CharField(max_length=9, null=True, blank=True)
+    # A mutualisation structure acts for the collectivités it serves.
+    collectivites_servies = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="structures")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["type", "nom"], name="organisation_type_nom")]
+
+    def __str__(self) -> str:
+        return self.nom
+
+
+class Membership(models.Model):
+    ADMIN = "admin"
+    GESTIONNAIRE = "gestionnaire"
+    MEMBRE = "membre"
+    ROLES = [(ADMIN, "Administrateur"), (GESTIONNAIRE, "Gestionnaire"), (MEMBRE, "Membre (lecture)")]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=ROLES)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="membership_user_organisation")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.organisation} ({self.role})"

@@ -1,0 +1,88 @@
+"""The one permission policy. Every view, API route, export and CLI action asks it; no app
+keeps its own role system.
+
+Objects are judged by two attributes, so that the policy does not import the apps that ask
+it: `organisation_id` (the organisation that owns the object, may be None) and
+`commune_code` (the current commune where the object is, may be None).
+
+Rules:
+- a superuser may do everything;
+- an admin or gestionnaire of the owning organisation may change the object;
+- an admin of a collectivité (or of a mutualisation structure, through the collectivités it
+  serves) may change every object located in that collectivité's territory;
+- members with the "membre" role read only; anonymous visitors see only public objects.
+"""
+
+from __future__ import annotations
+
+from terrinum.accounts.models import Membership, Organisation
+from terrinum.territories.models import Territory
+
+EDIT_ROLES = (Membership.ADMIN, Membership.GESTIONNAIRE)
+# Level -> the Territory column holding a commune's enclosing code at that level.
+_COMMUNE_COLUMN = {"epci": "epci_code", "departement": "departement_code", "region": "region_code"}
+
+
+def _memberships(user, roles):
+    if not getattr(user, "is_authenticated", False):
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user, role__in=roles).select_related("organisation")
+
+
+def administered_territories(user) -> set[tuple[str, str]]:
+    """(niveau, code) of every territory this user administers."""
+    out = set()
+    for m in _memberships(user, (Membership.ADMIN,)):
+        org = m.organisation
+        orgs = [org]
+        if org.type == Organisation.MUTUALISATION:
+            orgs += list(org.collectivites_servies.all())
+        out |= {(o.territoire_niveau, o.territoire_code) for o in orgs if o.territoire_niveau and o.territoire_code}
+    return out
+
+
+def commune_codes_of(territories: set[tuple[str, str]]) -> set[str]:
+    """Current commune codes inside any of these territories."""
+    codes: set[str] = set()
+    for niveau, code in territories:
+        if niveau == "pays":
+            return set(Territory.objects.filter(niveau="commune").values_list("code", flat=True))
+        if niveau == "commune":
+            codes.add(code)
+        elif niveau in _COMMUNE_COLUMN:
+            codes |= set(Territory.objects.filter(niveau="commune", **{_COMMUNE_COLUMN[niveau]: code}).values_list("code", flat=True))
+    return codes
+
+
+def _in_administered_territory(user, commune_code: str | None) -> bool:
+    if not commune_code:
+        return False
+    territories = administered_territories(user)
+    if not territories:
+        return False
+    commune = Territory.objects.filter(niveau="commune", code=commune_code).only("epci_code", "departement_code", "region_code").first()
+    if commune is None:
+        return False
+    enclosing = {("commune", commune_code), ("pays", "FR")}
+    enclosing |= {(niveau, getattr(commune, column)) for niveau, column in _COMMUNE_COLUMN.items()}
+    return bool(territories & enclosing)
+
+
+def can_change(user, obj) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    org_id = getattr(obj, "organisation_id", None)
+    if org_id is not None and _memberships(user, EDIT_ROLES).filter(organisation_id=org_id).exists():
+        return True
+    return _in_administered_territory(user, getattr(obj, "commune_code", None))
+
+
+def editable_filter(user) -> dict | None:
+    """Keyword filters (OR-ed) selecting the objects this user may change, or None for all.
+    Used to list "my places"."""
+    if user.is_superuser:
+        return None
+    orgs = list(_memberships(user, EDIT_ROLES).values_list("organisation_id", flat=True))
+    return {"organisation_id__in": orgs, "commune_code__in": sorted(commune_codes_of(administered_territories(user)))}
