@@ -316,6 +316,98 @@ def lieux_export(
         sys.stdout.write(text)
 
 
+class Objectif(str, Enum):
+    couverture = "couverture"
+    distance = "distance"
+
+
+class Poids(str, Enum):
+    population = "population"
+    fragilite = "fragilite"
+
+
+class Methode(str, Enum):
+    auto = "auto"
+    exacte = "exacte"
+    heuristique = "heuristique"
+
+
+@app.command()
+def implantation(
+    territoire: str = typer.Option(..., "--territoire", help="Territoire à mailler (code ou nom)."),
+    nouveaux: int = typer.Option(..., "--nouveaux", min=1, help="Nombre de nouveaux sites à ouvrir."),
+    rayon_km: float = typer.Option(10.0, "--rayon-km", help="Rayon d'accès en km (objectif couverture)."),
+    objectif: Objectif = typer.Option(Objectif.couverture, "--objectif", help="couverture (MCLP) ou distance (p-médian)."),
+    poids: Poids = typer.Option(Poids.population, "--poids", help="population, ou fragilite (personnes à risque d'illectronisme)."),
+    candidats: str = typer.Option("mairies", "--candidats", help="mairies, bibliotheques (du registre) ou un fichier CSV id;nom;latitude;longitude."),
+    service: str = typer.Option(None, "--service", help="Ne compter comme existants que les lieux offrant ce service (libellé du standard)."),
+    sans_existants: bool = typer.Option(False, "--sans-existants", help="Ignorer les lieux existants (maillage à partir de rien)."),
+    methode: Methode = typer.Option(Methode.auto, "--methode", help="auto (exacte jusqu'à 5 000 communes), exacte ou heuristique."),
+    format: Format = typer.Option(Format.table, "--format", help="table ou json."),
+    instance_out: Path = typer.Option(None, "--instance-out", help="Écrire l'instance résolue (JSON) pour la vérifier avec un autre solveur."),
+) -> None:
+    """Où ouvrir N nouveaux lieux pour que le plus de personnes (fragiles) soient à portée."""
+    _django()
+    from terrinum.planning import implantation as planning
+    from terrinum.planning import siting
+    from terrinum.sources.common import SourceError
+    from terrinum.territories.models import Territory
+
+    niveau, code = _within(territoire)
+    t = Territory.objects.get(niveau=niveau, code=code)
+    source = Path(candidats) if candidats not in planning.CANDIDATES else candidats
+    if isinstance(source, Path) and not source.is_file():
+        _fail(f"candidats « {candidats} » : ni mairies, ni bibliotheques, ni un fichier existant")
+    if format is Format.csv:
+        _fail("format csv non disponible pour implantation : table ou json")
+    try:
+        with err.status("Construction de l'instance…"):
+            plan = planning.build(t, nouveaux, rayon_km, objectif.value, poids.value, source, service, existing=not sans_existants)
+        if instance_out:
+            instance_out.write_text(plan.instance.to_json(), encoding="utf-8")
+        with err.status("Résolution…"):
+            exact = {"auto": None, "exacte": True, "heuristique": False}[methode.value]
+            if objectif is Objectif.distance and exact is False:
+                _fail("l'objectif distance est résolu exactement seulement (--methode auto ou exacte)")
+            sol = siting.solve(plan.instance, exact=exact)
+    except SourceError as exc:
+        _fail(f"fichier de candidats refusé.\n  {exc}")
+    except (ValueError, RuntimeError) as exc:
+        _fail(str(exc))
+    result = planning.describe(plan, sol)
+    if format is Format.json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    head = Table(show_header=False, title=f"Implantation — {t.nom} ({objectif.value}, {nouveaux} site(s), {rayon_km:g} km)")
+    head.add_row("poids", result["source_poids"] + (" — données de démonstration" if result["demo"] else ""))
+    head.add_row("méthode", f"{result['methode']} en {result['secondes']} s")
+    head.add_row("communes / candidats / lieux existants", f"{result['points_de_demande']} / {result['candidats']} / {result['sites_existants']}")
+    if objectif is Objectif.couverture:
+        head.add_row("couvert avant → après", f"{result['couvert_avant']:,.0f} ({result['part_couverte_avant']} %) → {result['couvert_apres']:,.0f} ({result['part_couverte_apres']} %)".replace(",", " "))
+        if result["ecart_a_la_borne_pct"] is not None:
+            head.add_row("écart à la borne", f"{result['ecart_a_la_borne_pct']} % (borne {result['borne_lp']:,.0f})".replace(",", " "))
+    else:
+        before = result["distance_moyenne_avant_km"]
+        head.add_row("distance moyenne avant → après", f"{before if before is not None else '— (aucun lieu existant)'} km → {result['distance_moyenne_apres_km']} km".replace("existant) km", "existant)"))
+    for note in result["notes"]:
+        head.add_row("note", note)
+    out.print(head)
+    sites = Table(title="Sites choisis")
+    for col in ("id", "nom", "commune", "latitude", "longitude"):
+        sites.add_column(col)
+    for s in result["sites_choisis"]:
+        sites.add_row(s["id"], s["nom"], s["commune_code"] or "", f"{s['latitude']:.5f}", f"{s['longitude']:.5f}")
+    out.print(sites)
+    if result["courbe"]:
+        curve = Table(title="Gain marginal (1 à N nouveaux sites)")
+        key = "part_couverte" if objectif is Objectif.couverture else "distance_moyenne_km"
+        curve.add_column("nouveaux sites")
+        curve.add_column("part couverte (%)" if objectif is Objectif.couverture else "distance moyenne (km)")
+        for point in result["courbe"]:
+            curve.add_row(str(point["nouveaux_sites"]), str(point[key]))
+        out.print(curve)
+
+
 class Niveau(str, Enum):
     commune = "commune"
     epci = "epci"

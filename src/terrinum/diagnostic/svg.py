@@ -25,6 +25,18 @@ class Feature:
     group: str = "metro"  # "metro" or an overseas département code
 
 
+@dataclass
+class Marker:
+    """A point drawn over the map (a place, a chosen site, a search origin)."""
+
+    longitude: float
+    latitude: float
+    label: str
+    css_class: str = "point"
+    radius: float = 4.0
+    group: str = "metro"
+
+
 def group_of(departement_code: str | None) -> str:
     return departement_code if departement_code in OVERSEAS else "metro"
 
@@ -68,15 +80,19 @@ def _aspect(bounds) -> float:
     return max(maxy - miny, 1e-9) / max((maxx - minx) * k, 1e-9)
 
 
-def render_map(features: list[Feature], title: str, width: int = 640, max_height: int = 560) -> str:
-    """An SVG drawing of the features. The drawing is hidden from assistive technology
-    (`aria-hidden`): pages always give the same information as a table beside it."""
+def render_map(features: list[Feature], title: str, width: int = 640, max_height: int = 560, markers: list[Marker] | None = None) -> str:
+    """An SVG drawing of the features, with markers on top. The drawing is hidden from
+    assistive technology (`aria-hidden`): pages always give the same information as a table
+    beside it."""
     drawable = [(f, shapely.from_wkb(f.geometry)) for f in features if f.geometry]
-    if not drawable:
+    markers = markers or []
+    if not drawable and not markers:
         return ""
     groups: dict[str, list] = {}
     for f, g in drawable:
         groups.setdefault(f.group, []).append((f, g))
+    for mk in markers:
+        groups.setdefault(mk.group, []).append((None, shapely.Point(mk.longitude, mk.latitude)))
     order = sorted(groups, key=lambda k: (k != "metro", k))
     main, insets = order[0], order[1:]
     main_bounds = shapely.total_bounds([g for _, g in groups[main]])
@@ -98,11 +114,18 @@ def render_map(features: list[Feature], title: str, width: int = 640, max_height
             x, y, w, h = boxes[key]
             out.append(f'<rect class="encart" x="{x - 3:.1f}" y="{y - 3:.1f}" width="{w + 6:.1f}" height="{h + 6:.1f}"/>')
         for f, g in groups[key]:
+            if f is None:
+                continue  # marker positions only widen the box
             path = f'<path class="{escape(f.css_class)}" d="{_geometry_path(g, project)}"><title>{escape(f.label)}</title></path>'
             if f.href:
                 out.append(f'<a href="{escape(f.href)}" tabindex="-1">{path}</a>')
             else:
                 out.append(path)
+    for mk in markers:
+        key = mk.group
+        project = _projector(shapely.total_bounds([g for _, g in groups[key]]), boxes[key])
+        x, y = project(mk.longitude, mk.latitude)
+        out.append(f'<circle class="{escape(mk.css_class)}" cx="{x:.1f}" cy="{y:.1f}" r="{mk.radius:.1f}"><title>{escape(mk.label)}</title></circle>')
     out.append("</svg>")
     return "".join(out)
 

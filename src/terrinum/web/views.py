@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from terrinum.diagnostic.svg import Feature, class_index, group_of, quantile_classes, render_map
+from terrinum.diagnostic.svg import Feature, class_index, group_of, line_chart, quantile_classes, render_map
 from terrinum.territories import reference, services
 from terrinum.territories.models import NIVEAU_LABELS, NIVEAUX, Territory
 from terrinum.web import sections
@@ -115,6 +115,7 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         }
     context = {
         **pillars,
+        "li": sections.inclusion(t, children, _group, territory_url),
         "comparaison": sections.comparison(rows, territory_url, pillars, request.GET.get("comparer", ""), request.GET.get("sens", "desc")),
         "t": t,
         "parents": [(p, territory_url(p)) for p in reversed(ps)],
@@ -220,3 +221,69 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
             pass
     ctx = {"suggestions": [(s, territory_url(s)) for s in suggestions], "chemin": request.path, "niveaux": NIVEAU_LABELS}
     return render(request, "web/404.html", ctx, status=404)
+
+
+SITING_LIMITS = {"nouveaux": (1, 20), "rayon": (1, 50)}
+MAX_COMMUNES_DRAWN = 2000
+
+
+def _int_param(request: HttpRequest, name: str, default: int) -> int:
+    lo, hi = SITING_LIMITS[name]
+    try:
+        return min(max(int(request.GET.get(name, default)), lo), hi)
+    except ValueError:
+        return default
+
+
+def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
+    """"Où ouvrir N nouveaux lieux ?": the siting optimisation on the web (GET form, runs on
+    submit; exact up to a département, heuristic beyond)."""
+    import numpy as np
+
+    from terrinum.diagnostic.svg import Marker
+    from terrinum.planning import implantation as planning
+    from terrinum.planning import siting as solver
+
+    t = services.get(niveau, code)
+    if t is None or t.niveau == "arrondissement":
+        raise Http404(f"{niveau}/{code}")
+    params = {
+        "nouveaux": _int_param(request, "nouveaux", 2),
+        "rayon": _int_param(request, "rayon", 10),
+        "objectif": request.GET.get("objectif") if request.GET.get("objectif") in solver.OBJECTIVES else "couverture",
+        "poids": request.GET.get("poids") if request.GET.get("poids") in planning.WEIGHTS else "fragilite",
+        "candidats": request.GET.get("candidats") if request.GET.get("candidats") in planning.CANDIDATES else "mairies",
+    }
+    context = {"t": t, "url": territory_url(t), "p": params, "lance": "nouveaux" in request.GET}
+    if context["lance"]:
+        try:
+            plan = planning.build(t, params["nouveaux"], params["rayon"], params["objectif"], params["poids"], params["candidats"])
+            sol = solver.solve(plan.instance, exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= 5000)
+        except (ValueError, RuntimeError) as exc:
+            context["erreur"] = str(exc)
+            return render(request, "web/implantation.html", context, status=400)
+        result = planning.describe(plan, sol)
+        inst = plan.instance
+        radius = inst.radius_m
+        d_before = solver.nearest_distance(inst.demand_xy, inst.existing_xy)
+        d_after = np.minimum(d_before, solver.nearest_distance(inst.demand_xy, inst.candidate_xy[np.asarray(sol.chosen, dtype=np.int64)]))
+        status = {}
+        for code_, before, after in zip(inst.demand_ids, d_before, d_after):
+            status[code_] = "avant" if before <= radius else ("nouveau" if after <= radius else "hors")
+        css = {"avant": "zone classe-1", "nouveau": "zone classe-4", "hors": "zone sans-donnee"}
+        if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
+            communes = Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).only("nom", "code", "geometrie_carte", "departement_code", "niveau")
+            features = [Feature(c.nom, c.geometrie_carte, territory_url(c), css[status[c.code]] if inst.objective == "couverture" else "zone voisine", _group(c)) for c in communes]
+        else:  # too many communes for one drawing: départements as background
+            deps = Territory.objects.filter(niveau="departement", **({} if t.niveau == "pays" else {"region_code": t.code})).only("nom", "code", "geometrie_carte", "niveau")
+            features = [Feature(d.nom, d.geometrie_carte, territory_url(d), "zone voisine", group_of(d.code)) for d in deps]
+        markers = [Marker(s["longitude"], s["latitude"], f"Nouveau site : {s['nom']}", "point nouveau", 6, group_of(services.get("commune", s["commune_code"]).departement_code if s["commune_code"] else None)) for s in result["sites_choisis"]]
+        if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
+            markers += [Marker(s.longitude, s.latitude, f"Lieu existant : {s.nom}", "point existant", 3.5, group_of(s.commune_code and services.get("commune", s.commune_code).departement_code)) for s in plan.existing if s.commune_code in status]
+        context.update(
+            r=result,
+            carte=render_map(features, f"Implantation de {params['nouveaux']} nouveau(x) lieu(x) — {t.nom}", markers=markers),
+            courbe=line_chart([(str(pt["nouveaux_sites"]), pt["part_couverte"]) for pt in result["courbe"]], "Part du poids couverte selon le nombre de nouveaux sites", y_label="%", y_max=100.0) if inst.objective == "couverture" and result["courbe"] else "",
+            hors=sum(1 for v in status.values() if v == "hors"),
+        )
+    return render(request, "web/implantation.html", context)

@@ -1,0 +1,130 @@
+"""Accessibility of accompaniment places: distance from each commune's population to the
+nearest place (optionally offering a service), population beyond 5 / 10 / 20 km, rolled up.
+
+Distances are straight lines in the metric projection of the commune's département
+(Lambert-93, or the local UTM overseas), measured from the commune's representative point
+(a point inside the commune, from the reference), times an optional road-detour factor.
+Places of every territory count, so a commune near a border is served by the place across
+it. Method: docs/methodologie-lieux.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pyproj import Transformer
+
+from terrinum.inclusion.models import Lieu, LieuChangement
+from terrinum.planning import siting
+from terrinum.territories.models import Territory
+from terrinum.territories.reference import area_crs
+
+THRESHOLDS_KM = (5, 10, 20)
+DEFAULT_DETOUR = 1.0
+METHOD = "distance à vol d'oiseau (projection Lambert-93, UTM outre-mer) depuis un point représentatif de chaque commune"
+
+# Overseas places are told apart by their latitude/longitude box (their commune may be unknown).
+_OVERSEAS_BOXES = {"971": (15.8, 16.6, -61.9, -60.9), "972": (14.3, 14.95, -61.3, -60.75), "973": (2.0, 6.0, -54.7, -51.5), "974": (-21.45, -20.85, 55.2, 55.9), "976": (-13.1, -12.6, 44.95, 45.35)}
+
+
+def crs_of_point(lat: float, lon: float) -> str:
+    for dep, (a, b, c, d) in _OVERSEAS_BOXES.items():
+        if a <= lat <= b and c <= lon <= d:
+            return area_crs(dep)
+    return area_crs("75")
+
+
+def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(np.asarray(lon, float), np.asarray(lat, float))
+    return np.column_stack([x, y])
+
+
+def places_queryset(service: str | None = None):
+    qs = Lieu.objects.filter(latitude__isnull=False)
+    return qs.filter(services__contains=service) if service else qs
+
+
+def registry_version() -> tuple:
+    """Changes whenever the registry changes (cache key)."""
+    last = LieuChangement.objects.order_by("-id").values_list("id", flat=True).first()
+    return (Lieu.objects.count(), last)
+
+
+_cache: dict = {}
+
+
+def commune_distances(service: str | None = None) -> dict[str, float]:
+    """Commune code -> straight-line distance in km to the nearest place (inf if none in its
+    projection zone). Cached per registry version."""
+    key = (service, registry_version())
+    if key in _cache:
+        return _cache[key]
+    communes = list(Territory.objects.filter(niveau="commune", latitude__isnull=False).values_list("code", "departement_code", "latitude", "longitude"))
+    places = list(places_queryset(service).values_list("latitude", "longitude"))
+    place_crs = [crs_of_point(lat, lon) for lat, lon in places]
+    out: dict[str, float] = {}
+    for crs in sorted({area_crs(dep) for _, dep, _, _ in communes}):
+        group = [c for c in communes if area_crs(c[1]) == crs]
+        pts = [p for p, pc in zip(places, place_crs) if pc == crs]
+        a = project([c[3] for c in group], [c[2] for c in group], crs)
+        b = project([p[1] for p in pts], [p[0] for p in pts], crs) if pts else np.empty((0, 2))
+        d = siting.nearest_distance(a, b) / 1000
+        out.update(zip((c[0] for c in group), d.tolist()))
+    _cache.clear()
+    _cache[key] = out
+    return out
+
+
+@dataclass
+class Access:
+    code: str
+    nom: str
+    niveau: str
+    population: int
+    nb_lieux: int
+    distance_moyenne_km: float | None  # population-weighted
+    pop_au_dela: dict  # km -> population beyond
+
+    def as_dict(self) -> dict:
+        row = {"code": self.code, "nom": self.nom, "niveau": self.niveau, "population": self.population, "nb_lieux": self.nb_lieux, "distance_moyenne_km": self.distance_moyenne_km}
+        for km in THRESHOLDS_KM:
+            row[f"pop_au_dela_{km}km"] = self.pop_au_dela[km]
+            row[f"part_au_dela_{km}km"] = round(100 * self.pop_au_dela[km] / self.population, 1) if self.population else None
+        return row
+
+
+_LEVEL_COLUMN = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code"}
+
+
+def indicator_rows(niveau: str, codes: list[str] | None = None, service: str | None = None, detour: float = DEFAULT_DETOUR) -> list[Access]:
+    """One row per unit of `niveau` (restricted to `codes`), from commune-level distances."""
+    distances = commune_distances(service)
+    communes = Territory.objects.filter(niveau="commune")
+    if codes is not None and niveau != "pays":
+        communes = communes.filter(**{f"{_LEVEL_COLUMN[niveau]}__in": codes})
+    counts: dict[str, int] = {}
+    for code in places_queryset(service).exclude(commune_code__isnull=True).values_list("commune_code", flat=True):
+        counts[code] = counts.get(code, 0) + 1
+    acc: dict[str, dict] = {}
+    for c in communes.values("code", "epci_code", "departement_code", "region_code", "population"):
+        unit = "FR" if niveau == "pays" else c[_LEVEL_COLUMN[niveau]]
+        if unit is None:
+            continue
+        a = acc.setdefault(unit, {"pop": 0, "n": 0, "wd": 0.0, "known": 0, **{km: 0 for km in THRESHOLDS_KM}})
+        pop = c["population"] or 0
+        d = distances.get(c["code"], float("inf")) * detour
+        a["pop"] += pop
+        a["n"] += counts.get(c["code"], 0)
+        if np.isfinite(d):
+            a["wd"] += pop * d
+            a["known"] += pop
+        for km in THRESHOLDS_KM:
+            if d > km:
+                a[km] += pop
+    names = dict(Territory.objects.filter(niveau=niveau, code__in=list(acc)).values_list("code", "nom"))
+    rows = []
+    for unit in sorted(acc):
+        a = acc[unit]
+        mean = round(a["wd"] / a["known"], 2) if a["known"] else None
+        rows.append(Access(unit, names.get(unit, unit), niveau, a["pop"], a["n"], mean, {km: a[km] for km in THRESHOLDS_KM}))
+    return rows

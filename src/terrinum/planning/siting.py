@@ -1,0 +1,578 @@
+"""Siting of new accompaniment places ("mailler le territoire").
+
+Two objectives on one instance (demand points with weights, candidate sites, existing sites,
+all in one metric projection):
+- `couverture`: maximal covering location problem (MCLP): choose p candidates to maximise the
+  weight within the radius of an existing or new site;
+- `distance`: p-median: choose p candidates to minimise the weighted distance from each
+  demand point to its nearest open (existing or new) site.
+
+Both are solved exactly with HiGHS on a sparse formulation (only demand-candidate pairs that
+can matter are variables), and the MCLP also by a greedy + swap heuristic whose gap to the LP
+bound is reported. The method is documented in docs/methodologie-implantation.md.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import os
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import shapely
+
+OBJECTIVES = ("couverture", "distance")
+# Above this many demand-candidate pairs the MCLP is reduced (Lagrangian fixing) before the MIP.
+REDUCE_ABOVE_PAIRS = 50_000
+_highs_banner_done = False
+
+
+def _highs() -> highspy.Highs:
+    """A silent HiGHS instance (HiGHS prints a banner on stdout once per process: keep it out
+    of JSON output)."""
+    global _highs_banner_done
+    if not _highs_banner_done:
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _highs_banner_done = True
+    else:
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+@dataclass
+class Instance:
+    """Everything needed to solve and to check a siting problem with another solver."""
+
+    crs: str
+    objective: str
+    p: int
+    radius_m: float
+    demand_ids: list[str]
+    demand_xy: np.ndarray  # (n, 2) metres
+    weights: np.ndarray  # (n,)
+    candidate_ids: list[str]
+    candidate_xy: np.ndarray  # (m, 2)
+    existing_ids: list[str] = field(default_factory=list)
+    existing_xy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+    candidate_names: list[str] = field(default_factory=list)
+    weight_label: str = "population"
+
+    def to_json(self) -> str:
+        def pts(ids, xy, extra=None):
+            return [{"id": i, "x": round(float(x), 2), "y": round(float(y), 2), **(extra(k) if extra else {})} for k, (i, (x, y)) in enumerate(zip(ids, xy))]
+
+        return json.dumps(
+            {
+                "crs": self.crs,
+                "objectif": self.objective,
+                "nouveaux_sites": self.p,
+                "rayon_m": self.radius_m,
+                "poids": self.weight_label,
+                "distance": "euclidienne dans la projection (mètres)",
+                "demande": pts(self.demand_ids, self.demand_xy, lambda k: {"poids": float(self.weights[k])}),
+                "candidats": pts(self.candidate_ids, self.candidate_xy),
+                "existants": pts(self.existing_ids, self.existing_xy),
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "Instance":
+        d = json.loads(text)
+
+        def xy(items):
+            return np.array([[p["x"], p["y"]] for p in items], dtype=float).reshape(-1, 2)
+
+        return cls(
+            crs=d["crs"], objective=d["objectif"], p=d["nouveaux_sites"], radius_m=d["rayon_m"], weight_label=d.get("poids", ""),
+            demand_ids=[p["id"] for p in d["demande"]], demand_xy=xy(d["demande"]), weights=np.array([p["poids"] for p in d["demande"]], dtype=float),
+            candidate_ids=[p["id"] for p in d["candidats"]], candidate_xy=xy(d["candidats"]),
+            existing_ids=[p["id"] for p in d["existants"]], existing_xy=xy(d["existants"]),
+        )  # fmt: skip
+
+
+@dataclass
+class Solution:
+    objective: str
+    method: str  # "exact (HiGHS)", "heuristique (glouton + échanges)"
+    chosen: list[int]  # candidate indices, in order of marginal gain for the heuristic
+    value: float  # covered weight (couverture) or total weighted distance in metres (distance)
+    before: float  # same measure with existing sites only
+    total_weight: float
+    bound: float | None = None  # LP bound (couverture: upper bound)
+    gap: float | None = None  # (bound - value) / bound
+    seconds: float = 0.0
+    curve: list[float] = field(default_factory=list)  # value with 1..p new sites
+    notes: list[str] = field(default_factory=list)
+
+
+# --- shared geometry --------------------------------------------------------------------------
+
+
+def pairs_within(a_xy: np.ndarray, b_xy: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) index pairs with |a_i - b_j| <= radius, sorted by i then j."""
+    if len(a_xy) == 0 or len(b_xy) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    tree = shapely.STRtree(shapely.points(b_xy))
+    i, j = tree.query(shapely.points(a_xy), predicate="dwithin", distance=radius)
+    order = np.lexsort((j, i))
+    return i[order].astype(np.int64), j[order].astype(np.int64)
+
+
+def nearest_distance(a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
+    """Distance from each point of a to the nearest point of b (inf when b is empty)."""
+    if len(b_xy) == 0:
+        return np.full(len(a_xy), np.inf)
+    tree = shapely.STRtree(shapely.points(b_xy))
+    idx, dist = tree.query_nearest(shapely.points(a_xy), return_distance=True, all_matches=False)
+    out = np.full(len(a_xy), np.inf)
+    out[idx[0]] = dist
+    return out
+
+
+# --- MCLP -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Cover:
+    """The MCLP reduced to what matters: demand not yet covered by existing sites, and for
+    each candidate the uncovered demand it would cover."""
+
+    open_demand: np.ndarray  # indices into the instance's demand
+    w: np.ndarray  # weights of open demand
+    di: np.ndarray  # pair demand index (into open_demand)
+    cj: np.ndarray  # pair candidate index
+    covered_before: float
+
+
+def _cover(inst: Instance) -> _Cover:
+    d_exist = nearest_distance(inst.demand_xy, inst.existing_xy)
+    covered = d_exist <= inst.radius_m
+    open_demand = np.flatnonzero(~covered & (inst.weights > 0))
+    i, j = pairs_within(inst.demand_xy[open_demand], inst.candidate_xy, inst.radius_m)
+    return _Cover(open_demand, inst.weights[open_demand], i, j, float(inst.weights[covered].sum()))
+
+
+def _mclp_model(c: _Cover, m: int, p: int, integer: bool) -> highspy.HighsLp:
+    """Variables: y_j (candidates, binary), z_i (open demand, [0, 1]). Max sum w_i z_i subject
+    to z_i <= sum_{j covers i} y_j and sum y_j <= p. Row-wise sparse matrix."""
+    n = len(c.open_demand)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m + n, n + 1
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = np.concatenate([np.zeros(m), c.w]).astype(float)
+    lp.col_lower_ = np.zeros(m + n)
+    lp.col_upper_ = np.ones(m + n)
+    lp.row_lower_ = np.concatenate([np.full(n, -highspy.kHighsInf), [0.0]])
+    lp.row_upper_ = np.concatenate([np.zeros(n), [float(p)]])
+    counts = np.bincount(c.di, minlength=n)
+    # Row i: +1 * z_i, then -1 * y_j for each covering candidate; last row: all y_j.
+    starts = np.concatenate([[0], np.cumsum(counts + 1)])
+    index = np.empty(starts[-1] + m, dtype=np.int32)
+    value = np.empty(starts[-1] + m)
+    index[starts[:-1]] = m + np.arange(n)
+    value[starts[:-1]] = 1.0
+    offsets = np.repeat(starts[:-1] + 1, counts) + (np.arange(len(c.di)) - np.repeat(np.cumsum(counts) - counts, counts))
+    index[offsets] = c.cj
+    value[offsets] = -1.0
+    index[starts[-1]:] = np.arange(m)
+    value[starts[-1]:] = 1.0
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = m + n, n + 1
+    lp.a_matrix_.start_ = np.concatenate([starts, [starts[-1] + m]]).astype(np.int32)
+    lp.a_matrix_.index_ = index
+    lp.a_matrix_.value_ = value
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * m + [highspy.HighsVarType.kContinuous] * n
+    return lp
+
+
+def _solve(lp: highspy.HighsLp, time_limit: float | None = None, start=None, integral: bool = False) -> tuple[np.ndarray, float, float | None]:
+    """Solve to optimality: with integral objective coefficients an absolute gap below 1
+    proves optimality; otherwise a relative gap of 1e-9."""
+    h = _highs()
+    if time_limit:
+        h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", 0.0 if integral else 1e-9)
+    if integral:
+        h.setOptionValue("mip_abs_gap", 1.0 - 1e-6)
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.getModelStatus()
+    if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kTimeLimit):
+        raise RuntimeError(f"HiGHS : {h.modelStatusToString(status)}")
+    info = h.getInfo()
+    bound = info.mip_dual_bound if lp.integrality_ else None
+    return np.asarray(h.getSolution().col_value), info.objective_function_value, bound
+
+
+def _covered_value(c: _Cover, chosen: np.ndarray) -> float:
+    """Weight of open demand covered by the chosen candidates (boolean membership, so solver
+    values like 1e-15 for closed sites are never read as open)."""
+    mask = np.zeros(max(int(c.cj.max()) + 1 if len(c.cj) else 0, 1), dtype=bool)
+    mask[chosen[chosen < len(mask)]] = True
+    hit = np.zeros(len(c.open_demand), dtype=bool)
+    hit[c.di[mask[c.cj]]] = True
+    return float(c.w[hit].sum())
+
+
+def _gap(bound: float | None, value: float) -> float | None:
+    if bound is None:
+        return None
+    return max(0.0, (bound - value) / bound) if bound > 0 else 0.0
+
+
+class _Pairs:
+    """Both directions of the sparse coverage relation, as CSR arrays."""
+
+    def __init__(self, c: _Cover, m: int):
+        self.c, self.m, self.n = c, m, len(c.open_demand)
+        order = np.argsort(c.cj, kind="stable")
+        self.cand_demand = c.di[order]
+        self.cstart = np.concatenate([[0], np.cumsum(np.bincount(c.cj, minlength=m))])
+        self.dstart = np.concatenate([[0], np.cumsum(np.bincount(c.di, minlength=self.n))])
+
+    def demand_of(self, j: int) -> np.ndarray:
+        return self.cand_demand[self.cstart[j] : self.cstart[j + 1]]
+
+    def value(self, chosen) -> float:
+        hit = np.zeros(self.n, dtype=bool)
+        for j in chosen:
+            hit[self.demand_of(j)] = True
+        return float(self.c.w[hit].sum())
+
+
+def lagrangian(pairs: _Pairs, p: int, target: float, iterations: int = 400) -> tuple[float, np.ndarray, list[int], float]:
+    """Subgradient optimisation of the Lagrangian relaxation of the coverage constraints.
+    Any multipliers give an upper bound (never below the LP bound); the best one is returned
+    with its multipliers, and the best feasible solution met on the way (the top-p candidates
+    by reduced profit) with its value."""
+    c, m = pairs.c, pairs.m
+    w, di, cj = c.w, c.di, c.cj
+    p = min(p, m)
+    lam = w / 2
+    best, best_lam, mu, since = np.inf, lam, 2.0, 0
+    feasible, feasible_value = [], -1.0
+    for _ in range(iterations):
+        r = np.bincount(cj, weights=lam[di], minlength=m)
+        top = np.argpartition(-r, p - 1)[:p] if p < m else np.arange(m)
+        z = w > lam
+        val = float((w - lam)[z].sum() + r[top].sum())
+        if val < best - 1e-9:
+            best, best_lam, since = val, lam, 0
+        else:
+            since += 1
+            if since >= 20:
+                mu, since = mu / 2, 0
+        y = np.zeros(m, dtype=bool)
+        y[top] = True
+        cover = np.bincount(di, weights=y[cj].astype(float), minlength=len(w))
+        got = float(w[cover > 0].sum())
+        if got > feasible_value:
+            feasible, feasible_value = [int(j) for j in top], got
+        g = cover - z
+        norm = float((g * g).sum())
+        if norm == 0 or mu < 1e-6:
+            break
+        lam = np.clip(lam - mu * (val - max(target, feasible_value)) / norm * g, 0, w)
+    return best, best_lam, feasible, feasible_value
+
+
+def _swap_search(pairs: _Pairs, chosen: list[int], deadline: float) -> list[int]:
+    """1-swap local search: for each chosen site, the best replacement (exact gain over all
+    candidates), applied when it improves; repeated until no swap improves or time is up."""
+    c, m = pairs.c, pairs.m
+    w, di, cj = c.w, c.di, c.cj
+    count = np.zeros(pairs.n, dtype=np.int32)
+    for j in chosen:
+        count[pairs.demand_of(j)] += 1
+    is_chosen = np.zeros(m, dtype=bool)
+    is_chosen[chosen] = True
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        base = np.bincount(cj, weights=w[di] * (count[di] == 0), minlength=m)
+        for k, s in enumerate(list(chosen)):
+            if time.perf_counter() >= deadline:
+                break
+            ds = pairs.demand_of(s)
+            only = ds[count[ds] == 1]
+            loss = float(w[only].sum())
+            gain = base.copy()
+            if len(only):
+                idx = np.concatenate([np.arange(pairs.dstart[i], pairs.dstart[i + 1]) for i in only])
+                gain += np.bincount(cj[idx], weights=w[di[idx]], minlength=m)
+            gain[is_chosen] = -np.inf
+            j = int(np.argmax(gain))
+            if gain[j] > loss + 1e-9:
+                count[ds] -= 1
+                count[pairs.demand_of(j)] += 1
+                chosen[k] = j
+                is_chosen[s], is_chosen[j] = False, True
+                base = np.bincount(cj, weights=w[di] * (count[di] == 0), minlength=m)
+                improved = True
+    return chosen
+
+
+def _iterated_swaps(pairs: _Pairs, chosen: list[int], deadline: float, bound: float = np.inf, seed: int = 0, patience: int = 200) -> list[int]:
+    """Iterated local search: swap to a local optimum, then repeatedly drop a random tenth
+    of the sites, complete greedily and swap again, keeping the best (seeded: reproducible).
+    Stops at the deadline, at the bound, or after `patience` trials without improvement."""
+    rng = np.random.default_rng(seed)
+    best = _swap_search(pairs, list(chosen), deadline)
+    best_value = pairs.value(best)
+    idle = 0
+    while time.perf_counter() < deadline and len(best) > 1 and (best_value < bound - 1e-9 * abs(bound) if np.isfinite(bound) else True) and idle < patience:
+        idle += 1
+        k = max(1, len(best) // 10)
+        kept = [j for j in rng.permutation(best)[k:].tolist()]
+        trial, _ = _greedy(pairs, len(best), fixed=kept)
+        trial = _swap_search(pairs, trial, deadline)
+        value = pairs.value(trial)
+        if value > best_value:
+            best, best_value, idle = trial, value, 0
+    return best
+
+
+def _greedy(pairs: _Pairs, p: int, fixed: list[int] | None = None) -> tuple[list[int], list[float]]:
+    """Lazy greedy (coverage is submodular, so a stale gain is an upper bound), completing
+    `fixed` sites up to p."""
+    w = pairs.c.w
+    count = np.zeros(pairs.n, dtype=np.int32)
+    for j in fixed or []:
+        count[pairs.demand_of(j)] += 1
+
+    def gain(j: int) -> float:
+        ds = pairs.demand_of(j)
+        return float(w[ds][count[ds] == 0].sum())
+
+    taken = set(fixed or [])
+    c = pairs.c
+    initial = np.bincount(c.cj, weights=w[c.di] * (count[c.di] == 0), minlength=pairs.m)
+    initial[list(taken)] = 0.0
+    # Only the best candidates enter the heap; if the heap's best falls below the best left
+    # out, everything is put in (lazy greedy stays exact).
+    k = min(pairs.m, 20 * p + 100)
+    top = np.argpartition(-initial, k - 1)[:k] if k < pairs.m else np.arange(pairs.m)
+    left_out = float(np.delete(initial, top).max()) if k < pairs.m else 0.0
+    heap = [(-initial[j], int(j)) for j in top if initial[j] > 0]
+    heapq.heapify(heap)
+    chosen, curve, value = list(fixed or []), [], 0.0
+    while len(chosen) < p:
+        if left_out > 0 and (not heap or -heap[0][0] < left_out):
+            inside = {j for _, j in heap}
+            heap += [(-g, j) for j, g in enumerate(initial.tolist()) if g > 0 and j not in inside and j not in taken and j not in chosen]
+            heapq.heapify(heap)
+            left_out = 0.0
+        if not heap:
+            break
+        _, j = heapq.heappop(heap)
+        g = gain(j)
+        if heap and g < -heap[0][0] - 1e-9:
+            heapq.heappush(heap, (-g, j))
+            continue
+        chosen.append(j)
+        count[pairs.demand_of(j)] += 1
+        value += g
+        curve.append(value)
+    return chosen, curve
+
+
+def mclp_heuristic(inst: Instance, time_limit: float = 4.5) -> Solution:
+    """Greedy, Lagrangian relaxation (bound and candidate solutions), then 1-swap local
+    search from the best solution found. The gap is measured against the Lagrangian bound,
+    which is never below the LP bound."""
+    start = time.perf_counter()
+    c = _cover(inst)
+    pairs = _Pairs(c, len(inst.candidate_ids))
+    chosen, curve = _greedy(pairs, inst.p)
+    greedy_value = pairs.value(chosen)
+    bound, _, lag_chosen, lag_value = lagrangian(pairs, inst.p, greedy_value) if len(c.di) else (0.0, None, [], 0.0)
+    if lag_value > greedy_value:
+        chosen = lag_chosen
+    chosen = _iterated_swaps(pairs, list(chosen), start + time_limit, bound)
+    value = c.covered_before + pairs.value(chosen)
+    sol = Solution("couverture", "heuristique (glouton, relaxation lagrangienne, échanges)", chosen, value, c.covered_before, float(inst.weights.sum()))
+    sol.curve = [c.covered_before + v for v in curve]
+    sol.bound = c.covered_before + bound
+    sol.gap = _gap(sol.bound, value)
+    sol.seconds = time.perf_counter() - start
+    return sol
+
+
+def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
+    """Optimal MCLP. Small instances go straight to HiGHS. Large ones are reduced first:
+    with the heuristic's incumbent and the Lagrangian multipliers, a candidate whose bound
+    when forced open is below the incumbent cannot be in a better solution and is removed;
+    HiGHS then solves the reduced problem exactly, started from the incumbent."""
+    start = time.perf_counter()
+    c = _cover(inst)
+    m = len(inst.candidate_ids)
+    keep = np.arange(m)
+    incumbent: list[int] = []
+    notes = []
+    if len(c.di) > REDUCE_ABOVE_PAIRS:
+        pairs = _Pairs(c, m)
+        chosen, _ = _greedy(pairs, inst.p)
+        bound, lam, lag_chosen, lag_value = lagrangian(pairs, inst.p, pairs.value(chosen), iterations=600)
+        if lag_value > pairs.value(chosen):
+            chosen = lag_chosen
+        incumbent = _iterated_swaps(pairs, list(chosen), time.perf_counter() + 5.0, bound)
+        inc_value = pairs.value(incumbent)
+        r = np.bincount(c.cj, weights=lam[c.di], minlength=m)
+        p = min(inst.p, m)
+        r_p = np.partition(r, m - p)[m - p]
+        integral = bool(np.all(c.w == np.round(c.w)))
+        # Upper bound of any solution opening j; a better integral solution is >= incumbent + 1.
+        threshold = inc_value + (1.0 - 1e-6 if integral else 0.0)
+        forced = bound - r_p + np.maximum(r, 0) - np.maximum(r - r_p, 0)
+        keep = np.flatnonzero((forced >= threshold) | np.isin(np.arange(m), incumbent))
+        notes.append(f"réduction lagrangienne : {m - len(keep)} candidat(s) écarté(s) sur {m} (borne {bound:,.0f}, solution initiale {inc_value:,.0f})".replace(",", " "))
+    sub_index = np.full(m, -1)
+    sub_index[keep] = np.arange(len(keep))
+    mask = sub_index[c.cj] >= 0
+    sub = _Cover(c.open_demand, c.w, c.di[mask], sub_index[c.cj[mask]], c.covered_before)
+    lp = _mclp_model(sub, len(keep), inst.p, integer=True)
+    start_x = None
+    if incumbent:
+        start_x = np.zeros(lp.num_col_)
+        start_x[sub_index[incumbent]] = 1.0
+        hit = np.zeros(len(c.open_demand), dtype=bool)
+        for j in incumbent:
+            hit[c.di[c.cj == j]] = True
+        start_x[len(keep):] = hit
+    x, _, mip_bound = _solve(lp, time_limit, start=start_x, integral=bool(np.all(c.w == np.round(c.w))))
+    chosen = keep[np.flatnonzero(x[: len(keep)] > 0.5)]
+    value = c.covered_before + _covered_value(c, chosen)
+    sol = Solution("couverture", "exact (HiGHS, PLNE)", [int(j) for j in chosen], value, c.covered_before, float(inst.weights.sum()), notes=notes)
+    sol.bound = c.covered_before + mip_bound if mip_bound is not None else None
+    sol.gap = _gap(sol.bound, value)
+    sol.seconds = time.perf_counter() - start
+    return sol
+
+
+def mclp_curve(inst: Instance, exact: bool) -> list[float]:
+    """Covered weight with 1..p new sites (exact: one solve per p)."""
+    if not exact:
+        return mclp_heuristic(inst).curve
+    return [mclp_exact(Instance(**{**inst.__dict__, "p": k})).value for k in range(1, inst.p + 1)]
+
+
+# --- p-median ---------------------------------------------------------------------------------
+
+
+def pmedian_exact(inst: Instance, max_pairs: int = 3_000_000) -> Solution:
+    """min sum_i w_i d(i, nearest open site). Pair variables x_ij only where candidate j is
+    nearer than i's nearest existing site; u_i assigns i to that existing site."""
+    start = time.perf_counter()
+    n, m = len(inst.demand_ids), len(inst.candidate_ids)
+    d0 = nearest_distance(inst.demand_xy, inst.existing_xy)
+    dist = np.sqrt(((inst.demand_xy[:, None, :] - inst.candidate_xy[None, :, :]) ** 2).sum(-1)) if n * m <= max_pairs else None
+    if dist is None:
+        raise ValueError(f"objectif distance : {n} points × {m} candidats dépasse la taille traitée exactement ({max_pairs:,} paires) ; choisissez un territoire plus petit ou l'objectif couverture".replace(",", " "))
+    keep = dist < d0[:, None]
+    di, cj = np.nonzero(keep)
+    k = len(di)
+    has_u = np.isfinite(d0)
+    nu = int(has_u.sum())
+    u_col = np.full(n, -1)
+    u_col[has_u] = m + k + np.arange(nu)
+    ncol = m + k + nu
+    lp = highspy.HighsLp()
+    lp.num_col_ = ncol
+    lp.sense_ = highspy.ObjSense.kMinimize
+    w = inst.weights
+    lp.col_cost_ = np.concatenate([np.zeros(m), w[di] * dist[di, cj], w[has_u] * d0[has_u]]).astype(float)
+    lp.col_lower_ = np.zeros(ncol)
+    lp.col_upper_ = np.ones(ncol)
+    rows_start, rows_index, rows_value, lo, hi = [0], [], [], [], []
+    # Assignment rows: sum_j x_ij + u_i = 1.
+    pair_pos = np.arange(k)
+    by_i = np.split(pair_pos, np.cumsum(np.bincount(di, minlength=n))[:-1])
+    for i in range(n):
+        cols = list(m + by_i[i]) + ([int(u_col[i])] if has_u[i] else [])
+        rows_index += cols
+        rows_value += [1.0] * len(cols)
+        rows_start.append(len(rows_index))
+        lo.append(1.0)
+        hi.append(1.0)
+    # Linking rows: x_ij - y_j <= 0.
+    link_index = np.empty(2 * k, dtype=np.int64)
+    link_index[0::2] = m + pair_pos
+    link_index[1::2] = cj
+    link_value = np.tile([1.0, -1.0], k)
+    base = len(rows_index)
+    rows_index += link_index.tolist()
+    rows_value += link_value.tolist()
+    rows_start += (base + 2 * np.arange(1, k + 1)).tolist()
+    lo += [-highspy.kHighsInf] * k
+    hi += [0.0] * k
+    # Cardinality: sum y_j = p (at most m).
+    rows_index += list(range(m))
+    rows_value += [1.0] * m
+    rows_start.append(len(rows_index))
+    p = min(inst.p, m)
+    lo.append(float(p))
+    hi.append(float(p))
+    lp.num_row_ = len(lo)
+    lp.row_lower_, lp.row_upper_ = np.array(lo), np.array(hi)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = ncol, len(lo)
+    lp.a_matrix_.start_ = np.array(rows_start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(rows_index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(rows_value)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * m + [highspy.HighsVarType.kContinuous] * (k + nu)
+    x, _, bound = _solve(lp)
+    chosen = np.flatnonzero(x[:m] > 0.5)
+    value = total_distance(inst, chosen)
+    before = float((w * d0).sum()) if np.isfinite(d0).all() else float("inf")
+    sol = Solution("distance", "exact (HiGHS, PLNE)", [int(j) for j in chosen], value, before, float(w.sum()), seconds=time.perf_counter() - start)
+    sol.bound = bound
+    sol.gap = max(0.0, (value - bound) / value) if bound is not None and value > 0 else 0.0
+    return sol
+
+
+def total_distance(inst: Instance, chosen) -> float:
+    """Sum of w_i × distance to the nearest open site (existing or chosen), in metres."""
+    sites = np.vstack([inst.existing_xy, inst.candidate_xy[np.asarray(chosen, dtype=np.int64)]])
+    return float((inst.weights * nearest_distance(inst.demand_xy, sites)).sum())
+
+
+def solve(inst: Instance, exact: bool | None = None, curve: bool = True) -> Solution:
+    """Exact for a département-sized instance (or when asked), heuristic otherwise."""
+    if inst.objective not in OBJECTIVES:
+        raise ValueError(f"objectif « {inst.objective} » inconnu ({', '.join(OBJECTIVES)})")
+    if inst.p < 1:
+        raise ValueError("au moins un nouveau site")
+    if inst.objective == "distance":
+        sol = pmedian_exact(inst)
+        if curve:
+            sol.curve = [pmedian_exact(Instance(**{**inst.__dict__, "p": k})).value for k in range(1, inst.p + 1)] if inst.p <= 10 else []
+        return sol
+    if exact is None:
+        exact = len(inst.demand_ids) <= 5000
+    sol = mclp_exact(inst) if exact else mclp_heuristic(inst)
+    if curve and exact:
+        sol.curve = mclp_curve(inst, exact=inst.p <= 10)
+        if inst.p > 10:
+            sol.notes.append("courbe des gains marginaux : glouton (au-delà de 10 sites)")
+    return sol
