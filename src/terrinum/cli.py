@@ -316,6 +316,69 @@ def lieux_export(
         sys.stdout.write(text)
 
 
+compte_app = typer.Typer(help="Comptes, organisations et rôles.", no_args_is_help=True)
+app.add_typer(compte_app, name="compte")
+
+
+class TypeOrganisation(str, Enum):
+    collectivite = "collectivite"
+    mutualisation = "mutualisation"
+    lieu = "lieu"
+    financeur = "financeur"
+    prescripteur = "prescripteur"
+
+
+class Role(str, Enum):
+    admin = "admin"
+    gestionnaire = "gestionnaire"
+    membre = "membre"
+
+
+@compte_app.command("creer")
+def compte_creer(
+    identifiant: str = typer.Argument(..., help="Identifiant de connexion."),
+    organisation: str = typer.Option(None, "--organisation", help="Nom de l'organisation (créée si besoin)."),
+    type_organisation: TypeOrganisation = typer.Option(TypeOrganisation.collectivite, "--type", help="Type de l'organisation."),
+    role: Role = typer.Option(Role.membre, "--role", help="admin, gestionnaire ou membre (lecture)."),
+    territoire: str = typer.Option(None, "--territoire", help="Territoire de la collectivité (code ou nom)."),
+    lieu: list[str] = typer.Option(None, "--lieu", help="Identifiant (champ id) d'un lieu rattaché à l'organisation ; répétable."),
+    email: str = typer.Option("", "--email"),
+    superutilisateur: bool = typer.Option(False, "--superutilisateur", help="Tous les droits (administration de la plateforme)."),
+) -> None:
+    """Crée (ou met à jour) un compte et son rôle dans une organisation. Le mot de passe est lu
+    dans TERRINUM_MOT_DE_PASSE, sinon demandé."""
+    _django()
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from terrinum.accounts.models import Membership, Organisation
+    from terrinum.inclusion.models import Lieu
+
+    password = os.environ.get("TERRINUM_MOT_DE_PASSE") or typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    niveau = code = None
+    if territoire:
+        niveau, code = _within(territoire)
+    if organisation is None and not superutilisateur:
+        _fail("--organisation est obligatoire (sauf --superutilisateur)")
+    missing = [i for i in lieu or [] if not Lieu.objects.filter(identifiant=i).exists()]
+    if missing:
+        _fail(f"lieu(x) inconnu(s) au registre : {', '.join(missing)}")
+    with transaction.atomic():
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=identifiant, defaults={"email": email})
+        user.set_password(password)
+        user.is_superuser = user.is_staff = superutilisateur or user.is_superuser
+        user.save()
+        if organisation:
+            org, _ = Organisation.objects.get_or_create(nom=organisation, type=type_organisation.value)
+            if niveau:
+                org.territoire_niveau, org.territoire_code = niveau, code
+                org.save()
+            Membership.objects.update_or_create(user=user, organisation=org, defaults={"role": role.value})
+            Lieu.objects.filter(identifiant__in=lieu or []).update(organisation=org)
+    out.print(f"Compte « {identifiant} » {'créé' if created else 'mis à jour'}" + (f", {role.value} de « {organisation} »" if organisation else "") + ".")
+
+
 class Objectif(str, Enum):
     couverture = "couverture"
     distance = "distance"

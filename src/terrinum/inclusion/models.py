@@ -7,17 +7,6 @@ from django.db import models
 
 from terrinum.accounts.models import Organisation
 
-# Standard fields stored as text (the others: latitude, longitude, date_maj).
-TEXT_FIELDS = [
-    "pivot", "nom", "commune", "code_postal", "code_insee", "adresse", "complement_adresse",
-    "typologie", "telephone", "courriels", "site_web", "horaires", "presentation_resume",
-    "presentation_detail", "source", "itinerance", "structure_parente", "services",
-    "publics_specifiquement_adresses", "prise_en_charge_specifique", "frais_a_charge",
-    "dispositif_programmes_nationaux", "formations_labels", "autres_formations_labels",
-    "modalites_acces", "modalites_accompagnement", "fiche_acces_libre", "prise_rdv",
-]  # fmt: skip
-
-
 class Lieu(models.Model):
     identifiant = models.CharField("id", max_length=200, unique=True)  # the standard's `id`
     pivot = models.CharField(max_length=14)

@@ -19,9 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from terrinum.accounts import policy
-from terrinum.inclusion.models import TEXT_FIELDS, Lieu, LieuChangement, LieuIdentifiant
+from terrinum.inclusion.models import Lieu, LieuChangement, LieuIdentifiant
 from terrinum.sources import lieux as standard
 from terrinum.sources.common import Parsed, Problem
+from terrinum.territories import services as territories
 from terrinum.territories.models import CodeAlias, CodePostal, Territory
 from terrinum.territories.normalize import normalize
 
@@ -346,6 +347,45 @@ def to_json(rows: list[dict]) -> str:
 
 
 # --- finder -----------------------------------------------------------------------------------
+
+
+def origin_of_query(q: str) -> tuple[Territory | None, str | None, list[Territory]]:
+    """The commune a query designates (postal code, INSEE code, commune name, or an address
+    text ending with a postal code or a commune name), a message, and other candidates."""
+    q = q.strip()
+    if not q:
+        return None, None, []
+    postal = re.search(r"\b(\d{5})\b", q)
+    if postal:
+        code = postal.group(1)
+        communes = list(Territory.objects.filter(niveau="commune", code__in=CodePostal.objects.filter(code=code).values("commune_code")).order_by("-population"))
+        if communes:
+            return communes[0], None, communes[1:]
+    parts = [q] + [p.strip() for p in reversed(re.split(r"[,\n]", q)) if p.strip()]
+    for part in parts:
+        try:
+            res = territories.resolve(part)
+        except territories.ResolutionError:
+            continue
+        if res.statut == "trouve" and res.territoire.niveau in ("commune", "arrondissement"):
+            t = res.territoire
+            if t.niveau == "arrondissement":
+                t = Territory.objects.get(niveau="commune", code=t.commune_code)
+            return t, None, []
+        if res.statut == "ambigu":
+            communes = [c for c in res.candidats if c.niveau == "commune"]
+            if communes:
+                return communes[0], None, communes[1:]
+    return None, f"Aucune commune ne correspond à « {q} ». Essayez un code postal ou le nom de la commune.", []
+
+
+def origin_point(t: Territory) -> tuple[float, float, str]:
+    mairie = t.mairie or {}
+    if mairie.get("latitude") is not None:
+        return mairie["latitude"], mairie["longitude"], f"la mairie de {t.nom}"
+    return t.latitude, t.longitude, f"un point central de {t.nom}"
+
+
 
 
 def open_state(horaires: str | None, when: dt.datetime) -> bool | None:

@@ -3,8 +3,6 @@ and territory admins (every change asks the one policy)."""
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
@@ -17,8 +15,7 @@ from terrinum.diagnostic.svg import Feature, Marker, group_of, render_map
 from terrinum.inclusion import services
 from terrinum.inclusion.models import Lieu
 from terrinum.sources import lieux as standard
-from terrinum.territories import services as territories
-from terrinum.territories.models import CodePostal, Territory
+from terrinum.territories.models import Territory
 
 RESULTS = 10
 LONG_FIELDS = {"presentation_detail", "courriels", "site_web", "horaires", "fiche_acces_libre", "prise_rdv", "autres_formations_labels"}
@@ -55,43 +52,6 @@ LABELS = {
 }
 
 
-def _origin(q: str) -> tuple[Territory | None, str | None, list[Territory]]:
-    """The commune a query designates (postal code, INSEE code, commune name, or an address
-    text ending with a postal code or a commune name), a message, and other candidates."""
-    q = q.strip()
-    if not q:
-        return None, None, []
-    postal = re.search(r"\b(\d{5})\b", q)
-    if postal:
-        code = postal.group(1)
-        communes = list(Territory.objects.filter(niveau="commune", code__in=CodePostal.objects.filter(code=code).values("commune_code")).order_by("-population"))
-        if communes:
-            return communes[0], None, communes[1:]
-    parts = [q] + [p.strip() for p in reversed(re.split(r"[,\n]", q)) if p.strip()]
-    for part in parts:
-        try:
-            res = territories.resolve(part)
-        except territories.ResolutionError:
-            continue
-        if res.statut == "trouve" and res.territoire.niveau in ("commune", "arrondissement"):
-            t = res.territoire
-            if t.niveau == "arrondissement":
-                t = Territory.objects.get(niveau="commune", code=t.commune_code)
-            return t, None, []
-        if res.statut == "ambigu":
-            communes = [c for c in res.candidats if c.niveau == "commune"]
-            if communes:
-                return communes[0], None, communes[1:]
-    return None, f"Aucune commune ne correspond à « {q} ». Essayez un code postal ou le nom de la commune.", []
-
-
-def _point(t: Territory) -> tuple[float, float, str]:
-    mairie = t.mairie or {}
-    if mairie.get("latitude") is not None:
-        return mairie["latitude"], mairie["longitude"], f"la mairie de {t.nom}"
-    return t.latitude, t.longitude, f"un point central de {t.nom}"
-
-
 def _place_summary(found: services.Found, when) -> dict:
     lieu = found.lieu
     return {
@@ -124,10 +84,10 @@ def finder(request: HttpRequest) -> HttpResponse:
         "maintenant": now,
         "nb_lieux": Lieu.objects.count(),
     }
-    origin, message, others = _origin(q)
+    origin, message, others = services.origin_of_query(q)
     context.update(commune=origin, message=message, autres=others[:8])
     if origin is not None:
-        lat, lon, where = _point(origin)
+        lat, lon, where = services.origin_point(origin)
         found = services.nearest(lat, lon, now, service=service, limit=RESULTS, ouvert_seulement=ouvert, pass_numerique=pass_numerique)
         results = [_place_summary(f, now) for f in found]
         context.update(depuis=where, resultats=results, mairie=origin.mairie, commune_url=reverse("territoire", args=["commune", origin.code]))

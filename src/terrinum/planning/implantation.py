@@ -113,8 +113,10 @@ def fragility_weights(t: Territory, codes: list[str]) -> tuple[dict[str, float],
     from terrinum.indicators import fragilite
     from terrinum.warehouse import store
 
-    with store.connect(read_only=True) as con:
-        rows = fragilite.indicator_rows(con, "commune", None if t.niveau == "pays" else (t.niveau, t.code))
+    rows = []
+    if store.warehouse_path().exists():
+        with store.connect(read_only=True) as con:
+            rows = fragilite.indicator_rows(con, "commune", None if t.niveau == "pays" else (t.niveau, t.code))
     if not rows:
         raise ValueError("pas de données de fragilité numérique : importez insee-indicateurs, lancez « terrinum demo », ou pondérez par la population (--poids population)")
     out = {r["code"]: (r["personnes_a_risque_bas"] + r["personnes_a_risque_haut"]) / 2 for r in rows if r["personnes_a_risque_bas"] is not None}
@@ -208,7 +210,7 @@ def describe(plan: Plan, sol: siting.Solution) -> dict:
             courbe=[{"nouveaux_sites": k + 1, "couvert": round(v, 1), "part_couverte": round(100 * v / total, 2)} for k, v in enumerate(sol.curve)],
         )
     else:
-        mean = lambda v: None if not np.isfinite(v) else round(v / total / 1000, 3)  # noqa: E731
+        mean = lambda v: None if not np.isfinite(v) else round(v / total / 1000, 3)
         out.update(
             poids_total=round(total, 1),
             distance_moyenne_avant_km=mean(sol.before),

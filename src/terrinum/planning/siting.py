@@ -91,7 +91,7 @@ class Instance:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "Instance":
+    def from_json(cls, text: str) -> Instance:
         d = json.loads(text)
 
         def xy(items):

@@ -19,7 +19,13 @@ from pathlib import Path
 
 import opening_hours
 
-from terrinum.sources.common import Parsed, Problem, SourceError, read_text, sniff_delimiter
+from terrinum.sources.common import (
+    Parsed,
+    Problem,
+    SourceError,
+    read_text,
+    sniff_delimiter,
+)
 
 SCHEMA_FILE = "lieux-mediation-numerique-v1.0.2.schema.json"
 MULTI_SEPARATOR = "|"

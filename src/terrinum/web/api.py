@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from terrinum.inclusion.api import router as inclusion_router
 from terrinum.indicators.api import router as indicators_router
 from terrinum.territories.api import router as territories_router
 
@@ -14,3 +15,4 @@ api = NinjaAPI(
 )
 api.add_router("/territoires", territories_router)
 api.add_router("/", indicators_router)
+api.add_router("/", inclusion_router)

@@ -8,7 +8,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from terrinum.diagnostic.svg import Feature, class_index, group_of, line_chart, quantile_classes, render_map
+from terrinum.diagnostic.svg import (
+    Feature,
+    class_index,
+    group_of,
+    line_chart,
+    quantile_classes,
+    render_map,
+)
 from terrinum.territories import reference, services
 from terrinum.territories.models import NIVEAU_LABELS, NIVEAUX, Territory
 from terrinum.web import sections

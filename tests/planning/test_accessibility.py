@@ -1,0 +1,80 @@
+import datetime as dt
+
+import pytest
+
+from terrinum.inclusion import services
+from terrinum.planning import accessibility, implantation, siting
+from terrinum.sources import lieux
+from terrinum.territories.models import Territory
+from tests.inclusion.factories import place, write_csv
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def places(tmp_path):
+    rows = [
+        place(id="gueret"),  # Guéret, with services
+        place(id="aubusson", nom="Médiathèque d'Aubusson", code_insee="23008", code_postal="23200", commune="Aubusson", latitude="45.9560", longitude="2.1680", adresse="Place du marché"),
+        place(id="bib-boussac", nom="Bibliothèque de Boussac", code_insee="23031", code_postal="23600", commune="Boussac", latitude="46.3490", longitude="2.2170", adresse="Rue des Loges", services="", typologie="BIB"),
+    ]
+    services.import_parsed(lieux.parse_standard(write_csv(tmp_path / "l.csv", rows)), "l.csv", "test")
+
+
+def test_distances_and_rollup_sum_to_the_communes(places):
+    d = accessibility.commune_distances()
+    assert d["23096"] < 2  # Guéret is near its médiathèque
+    assert d["23031"] < 2  # Boussac's library counts as a place (any place)
+    communes = accessibility.indicator_rows("commune", [c for c in Territory.objects.filter(niveau="commune", departement_code="23").values_list("code", flat=True)])
+    dep = accessibility.indicator_rows("departement", ["23"])[0].as_dict()
+    assert dep["population"] == sum(c.population for c in communes)
+    for km in accessibility.THRESHOLDS_KM:
+        assert dep[f"pop_au_dela_{km}km"] == sum(c.pop_au_dela[km] for c in communes)
+    assert dep["nb_lieux"] == 3
+    assert dep["pop_au_dela_5km"] >= dep["pop_au_dela_10km"] >= dep["pop_au_dela_20km"]
+    # Only places offering a service: Boussac's library drops out, Boussac is farther.
+    with_service = accessibility.commune_distances("Aide aux démarches administratives")
+    assert with_service["23031"] > 20
+    # A detour factor scales distances.
+    assert accessibility.indicator_rows("commune", ["23031"], detour=1.3)[0].distance_moyenne_km == round(1.3 * d["23031"], 2)
+
+
+def test_implantation_on_creuse_counts_existing_places_and_finds_the_optimum(places):
+    creuse = Territory.objects.get(niveau="departement", code="23")
+    plan = implantation.build(creuse, p=3, radius_km=10, candidates="mairies")
+    assert len(plan.instance.demand_ids) == creuse.nb_communes and len(plan.candidates) == creuse.nb_communes
+    # Existing accompaniment sites: places with services (the bare library is a candidate, not a site).
+    assert sorted(s.id for s in plan.existing) == ["aubusson", "gueret"]
+    sol = siting.solve(plan.instance)
+    result = implantation.describe(plan, sol)
+    assert result["methode"].startswith("exact")
+    assert result["couvert_apres"] > result["couvert_avant"] > 0
+    assert [p["couvert"] for p in result["courbe"]] == sorted(p["couvert"] for p in result["courbe"])
+    assert result["courbe"][-1]["couvert"] == pytest.approx(result["couvert_apres"], abs=0.1)
+    # Coverage recomputed independently from the chosen sites' coordinates.
+    inst = plan.instance
+    import numpy as np
+
+    sites = np.vstack([inst.existing_xy, inst.candidate_xy[sol.chosen]])
+    near = siting.nearest_distance(inst.demand_xy, sites) <= inst.radius_m
+    assert result["couvert_apres"] == pytest.approx(inst.weights[near].sum(), abs=0.1)
+    libraries = implantation.build(creuse, p=1, radius_km=10, candidates="bibliotheques")
+    assert [s.id for s in libraries.candidates] == ["bib-boussac"]
+
+
+def test_candidates_file_errors_name_line_and_field(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id;nom;latitude;longitude\na;A;46.1;1.8\nb;B;40.7;-74.0\n", encoding="utf-8")
+    with pytest.raises(implantation.SourceError, match=r"c.csv, ligne 3, champ « latitude ».*hors de France"):
+        implantation.read_candidates(path)
+    path.write_text("id;nom;lat\n", encoding="utf-8")
+    with pytest.raises(implantation.SourceError, match="longitude"):
+        implantation.read_candidates(path)
+
+
+def test_open_state_follows_opening_hours():
+    tuesday_10h, sunday = dt.datetime(2026, 12, 1, 10, 0), dt.datetime(2026, 12, 6, 10, 0)
+    assert services.open_state("Tu-Fr 10:00-12:00", tuesday_10h) is True
+    assert services.open_state("Tu-Fr 10:00-12:00", sunday) is False
+    assert services.open_state(None, sunday) is None
+    assert services.next_change("Tu-Fr 10:00-12:00", tuesday_10h) == dt.datetime(2026, 12, 1, 12, 0)

@@ -1,0 +1,98 @@
+"""Finder, place pages, editing with roles enforced on the server, siting page, API."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from terrinum.accounts.models import Membership, Organisation
+from terrinum.inclusion import services
+from terrinum.inclusion.models import Lieu
+from terrinum.sources import lieux
+from tests.inclusion.factories import place, write_csv
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def registry(tmp_path):
+    rows = [place(id="gueret"), place(id="signy", nom="Espace numérique de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye", latitude="49.699", longitude="4.418", adresse="Place de l'Hôtel de ville")]
+    services.import_parsed(lieux.parse_standard(write_csv(tmp_path / "l.csv", rows)), "l.csv", "test")
+    return {lieu.identifiant: lieu for lieu in Lieu.objects.all()}
+
+
+def test_finder_by_postal_code_without_javascript(client, registry):
+    r = client.get("/lieux/", {"q": "23000"})
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "Lieux les plus proches de Guéret" in html and "Médiathèque du Grand Guéret" in html
+    assert html.index("Médiathèque du Grand Guéret") < html.index("Espace numérique de Signy")
+    assert "<svg" in html and "<script" not in html.split("</main>")[0]
+    assert "Aide aux démarches administratives" in html
+
+
+def test_finder_by_address_text_and_unknown(client, registry):
+    html = client.get("/lieux/", {"q": "2 rue Alexandre Guillon, Guéret"}).content.decode()
+    assert "Lieux les plus proches de Guéret" in html
+    r = client.get("/lieux/", {"q": "zzzqqq"})
+    assert r.status_code == 404 and "Aucune commune" in r.content.decode()
+
+
+def test_place_page_shows_provenance(client, registry):
+    html = client.get(f"/lieux/{registry['gueret'].pk}/").content.decode()
+    assert "Fichier test" in html and "Modifier ce lieu" not in html
+
+
+def _manager(registry):
+    org = Organisation.objects.create(nom="Médiathèque de Guéret", type=Organisation.LIEU)
+    Lieu.objects.filter(pk=registry["gueret"].pk).update(organisation=org)
+    user = User.objects.create_user("conseillere", password="x")
+    Membership.objects.create(user=user, organisation=org, role=Membership.GESTIONNAIRE)
+    return user
+
+
+def test_editing_is_enforced_on_the_server(client, registry):
+    url = f"/lieux/{registry['signy'].pk}/modifier"
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    assert client.post(url, {"nom": "Piraté"}).status_code == 302
+    client.force_login(_manager(registry))
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"nom": "Piraté"}).status_code == 403
+    assert Lieu.objects.get(identifiant="signy").nom == "Espace numérique de Signy"
+
+
+def test_place_manager_edits_her_place_and_marks_pass_numerique(client, registry):
+    client.force_login(_manager(registry))
+    lieu = registry["gueret"]
+    url = f"/lieux/{lieu.pk}/modifier"
+    form = client.get(url)
+    assert form.status_code == 200 and "Pass numérique accepté" in form.content.decode()
+    data = {name: getattr(lieu, name) or "" for name in services.EDITABLE_FIELDS if name not in lieux.enumerations()}
+    data.update({"horaires": "Mo-Sa 09:00-18:00", "pass_numerique": "1", "services": ["Aide aux démarches administratives", "Accès internet et matériel informatique"]})
+    r = client.post(url, data)
+    assert r.status_code == 302
+    lieu.refresh_from_db()
+    assert lieu.pass_numerique and lieu.horaires == "Mo-Sa 09:00-18:00"
+    assert lieu.services == "Aide aux démarches administratives|Accès internet et matériel informatique"
+    assert lieu.changements.first().auteur.username == "conseillere"
+    bad = client.post(url, {**data, "horaires": "le matin"})
+    assert bad.status_code == 400 and "opening_hours" in bad.content.decode()
+    assert "Espace numérique de Signy" not in client.get("/mes-lieux/").content.decode()
+
+
+def test_territory_pages_show_places_and_siting_page_runs(client, registry):
+    html = client.get("/territoires/commune/23096/").content.decode()
+    assert "Lieux d'accompagnement au numérique" in html and "Médiathèque du Grand Guéret" in html
+    html = client.get("/territoires/departement/23/").content.decode()
+    assert "Habitants à plus de 10 km" in html and "/territoires/departement/23/implantation/" in html
+    r = client.get("/territoires/epci/240800862/implantation/", {"nouveaux": 2, "rayon": 10, "poids": "population"})
+    html = r.content.decode()
+    assert r.status_code == 200 and "Nouveaux lieux proposés" in html and html.count("Mairie de ") >= 2
+    r = client.get("/territoires/epci/240800862/implantation/", {"nouveaux": 2, "poids": "fragilite"})
+    assert r.status_code == 400 and "fragilité" in r.content.decode()  # no fragility data in this database's warehouse
+
+
+def test_api_nearest_and_export(client, registry):
+    found = client.get("/api/v1/lieux", {"q": "08460", "limite": 1}).json()
+    assert found[0]["id"] == "signy" and found[0]["distance_km"] < 1
+    assert client.get("/api/v1/lieux", {"q": "zzzqqq"}).status_code == 404
+    csv = client.get("/lieux/export", {"format": "csv"}).content.decode()
+    assert csv.splitlines()[0].startswith("id,pivot,nom,commune") and len(csv.splitlines()) == 3
