@@ -18,6 +18,7 @@ from terrinum.config import data_dir
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BIN = Path(sys.executable).parent
+E2E_PASSWORD = "mot-de-passe-e2e"
 
 
 def _free_port() -> int:
@@ -58,6 +59,17 @@ def server_env(tmp_path_factory, reference_build):
     for verb in ("init", "demo"):  # exactly what ./run.sh does before serving
         result = subprocess.run([BIN / "terrinum", verb], env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr
+    # A small registry of places and a place manager's account, through the real CLI.
+    from tests.inclusion.factories import place, write_csv
+
+    places = write_csv(root / "lieux.csv", [
+        place(id="gueret-mediatheque", horaires="Mo-Su 00:00-24:00"),
+        place(id="gueret-france-services", nom="France Services de Guéret", adresse="1 place Bonnyaud", latitude="46.1712", longitude="1.8700", pivot="13002526500013", horaires="Mo-Fr 09:00-12:00", dispositif_programmes_nationaux="France Services"),
+        place(id="signy-espace", nom="Espace numérique de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye", latitude="49.699", longitude="4.418", adresse="Place de l'Hôtel de ville"),
+    ])  # fmt: skip
+    for args in (["ingest", "lieux-mediation", str(places)], ["compte", "creer", "conseillere", "--organisation", "Médiathèque du Grand Guéret", "--type", "lieu", "--role", "gestionnaire", "--lieu", "gueret-mediatheque"]):
+        result = subprocess.run([BIN / "terrinum", *args], env={**env, "TERRINUM_MOT_DE_PASSE": E2E_PASSWORD}, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stderr + result.stdout
     return env
 
 

@@ -34,8 +34,9 @@ def test_mclp_same_optimum_as_spopt_and_coverage_counted_from_sites(seed):
     assert len(ours.chosen) == inst.p and ours.gap == pytest.approx(0, abs=1e-9)
 
 
-def test_pmedian_same_optimum_as_spopt():
-    inst = instance("distance", p=4, n=80, m=30)
+@pytest.mark.parametrize("p", [1, 4])
+def test_pmedian_same_optimum_as_spopt(p):
+    inst = instance("distance", p=p, n=80, m=30)
     ours = siting.pmedian_exact(inst)
     model = PMedian.from_cost_matrix(cost(inst), inst.weights, inst.p).solve(pulp.HiGHS(msg=False))
     assert ours.value == pytest.approx(pulp.value(model.problem.objective), rel=1e-9)

@@ -73,8 +73,9 @@ def test_place_manager_edits_her_place_and_marks_pass_numerique(client, registry
     assert lieu.pass_numerique and lieu.horaires == "Mo-Sa 09:00-18:00"
     assert lieu.services == "Aide aux démarches administratives|Accès internet et matériel informatique"
     assert lieu.changements.first().auteur.username == "conseillere"
-    bad = client.post(url, {**data, "horaires": "le matin"})
+    bad = client.post(url, {**data, "horaires": "le matin", "comptoir_numerique": "1"})
     assert bad.status_code == 400 and "opening_hours" in bad.content.decode()
+    assert 'id="comptoir_numerique" name="comptoir_numerique" value="1" checked' in bad.content.decode()  # what was typed is kept
     assert "Espace numérique de Signy" not in client.get("/mes-lieux/").content.decode()
 
 

@@ -1,6 +1,6 @@
 """Registry logic, testable without HTTP: import (reconcile, deduplicate, merge with
 provenance per field), edits with a change log, export in the standard, nearest places and
-opening hours. Thresholds and rules are documented in docs/lieux.md."""
+opening hours. Thresholds and rules are documented in docs/methodologie-lieux.md."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from terrinum.territories import services as territories
 from terrinum.territories.models import CodeAlias, CodePostal, Territory
 from terrinum.territories.normalize import normalize
 
-# Deduplication thresholds (docs/lieux.md): prefer missing a duplicate to merging two places.
+# Deduplication thresholds (docs/methodologie-lieux.md): prefer missing a duplicate to merging two places.
 SIRET_MAX_DISTANCE_M = 500
 SIRET_MIN_NAME_SIMILARITY = 0.5
 NAME_MIN_SIMILARITY = 0.85

@@ -136,6 +136,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     enums = standard.enumerations()
     errors: dict[str, str] = {}
     values = {name: getattr(lieu, name) for name in services.EDITABLE_FIELDS}
+    labels = {"comptoir_numerique": lieu.comptoir_numerique, "pass_numerique": lieu.pass_numerique}
     if request.method == "POST":
         for name in services.EDITABLE_FIELDS:
             if name in enums:
@@ -157,7 +158,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             chosen = set(services.multi(value if isinstance(value, str) else None))
             entry["options"] = [{"valeur": v, "coche": v in chosen} for v in enums[name]]
         form.append(entry)
-    return render(request, "inclusion/modifier.html", {"lieu": lieu, "formulaire": form, "erreurs": errors}, status=400 if errors else 200)
+    return render(request, "inclusion/modifier.html", {"lieu": lieu, "formulaire": form, "erreurs": errors, "labels": labels}, status=400 if errors else 200)
 
 
 @login_required

@@ -489,6 +489,17 @@ def pmedian_exact(inst: Instance, max_pairs: int = 3_000_000) -> Solution:
     dist = np.sqrt(((inst.demand_xy[:, None, :] - inst.candidate_xy[None, :, :]) ** 2).sum(-1)) if n * m <= max_pairs else None
     if dist is None:
         raise ValueError(f"objectif distance : {n} points × {m} candidats dépasse la taille traitée exactement ({max_pairs:,} paires) ; choisissez un territoire plus petit ou l'objectif couverture".replace(",", " "))
+    if inst.p == 1 or m <= inst.p:
+        # One site (or every candidate): enumeration is exact and instantaneous, where the
+        # MIP's LP is highly degenerate (p = 1 took 90 s on a département).
+        if m <= inst.p:
+            chosen = np.arange(m)
+        else:
+            totals = (inst.weights[:, None] * np.minimum(dist, d0[:, None])).sum(axis=0)
+            chosen = np.array([int(np.argmin(totals))])
+        value = total_distance(inst, chosen)
+        before = float((inst.weights * d0).sum()) if np.isfinite(d0).all() else float("inf")
+        return Solution("distance", "exact (énumération)", [int(j) for j in chosen], value, before, float(inst.weights.sum()), bound=value, gap=0.0, seconds=time.perf_counter() - start)
     keep = dist < d0[:, None]
     di, cj = np.nonzero(keep)
     k = len(di)
