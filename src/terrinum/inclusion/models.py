@@ -7,6 +7,7 @@ from django.db import models
 
 from terrinum.accounts.models import Organisation
 
+
 class Lieu(models.Model):
     identifiant = models.CharField("id", max_length=200, unique=True)  # the standard's `id`
     pivot = models.CharField(max_length=14)

@@ -4,8 +4,6 @@ the registry, or a CSV file), the existing accompaniment places; then solved and
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +12,8 @@ import numpy as np
 from terrinum.inclusion.models import Lieu
 from terrinum.inclusion.services import multi
 from terrinum.planning import accessibility, siting
-from terrinum.sources.common import Problem, SourceError, read_text, sniff_delimiter
+from terrinum.sources.common import Problem, SourceError, open_delimited
+from terrinum.sources.lieux import in_france
 from terrinum.territories.models import Territory
 from terrinum.territories.reference import area_crs
 
@@ -69,20 +68,17 @@ def _project_zones(lat: np.ndarray, lon: np.ndarray, deps: list[str | None]) -> 
 
 def read_candidates(path: Path) -> list[Site]:
     """A CSV of candidate sites: id, nom, latitude, longitude (`,` or `;`)."""
-    text, _ = read_text(path)
-    lines = text.splitlines()
-    if not lines:
-        raise SourceError(Problem(path.name, None, None, "fichier vide"))
-    reader = csv.DictReader(io.StringIO(text), delimiter=sniff_delimiter(lines[0], ",;"))
-    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
-    missing = {"id", "nom", "latitude", "longitude"} - fields
+    header, reader = open_delimited(path, ",;")
+    fields = [f.lower() for f in header]
+    missing = {"id", "nom", "latitude", "longitude"} - set(fields)
     if missing:
         raise SourceError(Problem(path.name, 1, None, f"colonne(s) absente(s) : {', '.join(sorted(missing))}"))
-    from terrinum.sources.lieux import in_france
-
     sites, problems = [], []
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+    for line, values in enumerate(reader, start=2):
+        if not any(v.strip() for v in values):
+            continue
+        row = {k: v.strip() for k, v in zip(fields, values)}
+        row.update({k: row.get(k, "") for k in ("id", "nom", "latitude", "longitude")})
         try:
             lat, lon = float(row["latitude"].replace(",", ".")), float(row["longitude"].replace(",", "."))
         except ValueError:

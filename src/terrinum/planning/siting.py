@@ -470,6 +470,16 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     return sol
 
 
+def mclp_lp_bound(inst: Instance) -> float:
+    """Optimum of the continuous relaxation (interior point): the LP bound."""
+    c = _cover(inst)
+    h = _highs()
+    h.setOptionValue("solver", "ipm")
+    h.passModel(_mclp_model(c, len(inst.candidate_ids), inst.p, integer=False))
+    h.run()
+    return c.covered_before + h.getInfo().objective_function_value
+
+
 def mclp_curve(inst: Instance, exact: bool) -> list[float]:
     """Covered weight with 1..p new sites (exact: one solve per p)."""
     if not exact:

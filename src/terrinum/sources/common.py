@@ -67,6 +67,21 @@ def sniff_delimiter(header_line: str, candidates: str = ";,\t") -> str:
     return best
 
 
+def open_delimited(path: Path, candidates: str = ";,\t"):
+    """A delimited text file: decoded, refused when empty, delimiter sniffed on the header.
+    Returns (header values, csv reader positioned on the first data line)."""
+    text, _ = read_text(path)
+    lines = text.splitlines()
+    if not lines:
+        raise SourceError(Problem(path.name, None, None, "fichier vide"))
+    try:
+        delim = sniff_delimiter(lines[0], candidates)
+    except ValueError as exc:
+        raise SourceError(Problem(path.name, 1, None, str(exc))) from None
+    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    return [c.strip() for c in next(reader)], reader
+
+
 def find_header(lines: list[str], required: set[str], name: str, max_lines: int = 10) -> tuple[int, str, list[str]]:
     """Index of the header line among the first lines (files may start with free-text
     title lines), its delimiter and its normalised column names."""

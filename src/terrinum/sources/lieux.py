@@ -8,9 +8,7 @@ must parse as OpenStreetMap `opening_hours`, coordinates come in pairs and lie i
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import re
 from functools import cache
@@ -23,8 +21,8 @@ from terrinum.sources.common import (
     Parsed,
     Problem,
     SourceError,
+    open_delimited,
     read_text,
-    sniff_delimiter,
 )
 
 SCHEMA_FILE = "lieux-mediation-numerique-v1.0.2.schema.json"
@@ -164,12 +162,11 @@ def _check_ids(parsed: Parsed, rows: list[tuple[int, dict, list]], name: str) ->
 def parse_standard(path: Path, millesime: str | None = None) -> Parsed:
     """A file in the national standard, CSV (`,` or `;`) or JSON (an array of objects)."""
     name = path.name
-    text, _ = read_text(path)
     parsed = Parsed(millesime=millesime)
     known = set(field_names())
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = json.loads(read_text(path)[0])
         except json.JSONDecodeError as exc:
             raise SourceError(Problem(name, exc.lineno, None, f"JSON illisible : {exc.msg}")) from None
         if isinstance(data, dict) and isinstance(data.get("data"), list):
@@ -180,15 +177,7 @@ def parse_standard(path: Path, millesime: str | None = None) -> Parsed:
         columns = sorted({k for _, d in records for k in d})
         where = "objet"
     else:
-        lines = text.splitlines()
-        if not lines:
-            raise SourceError(Problem(name, None, None, "fichier vide"))
-        try:
-            delim = sniff_delimiter(lines[0], ",;")
-        except ValueError as exc:
-            raise SourceError(Problem(name, 1, None, str(exc))) from None
-        reader = csv.reader(io.StringIO(text), delimiter=delim)
-        columns = [c.strip() for c in next(reader)]
+        columns, reader = open_delimited(path, ",;")
         records = []
         for index, values in enumerate(reader, start=2):
             if not any(v.strip() for v in values):
@@ -227,16 +216,8 @@ def parse_libraries(path: Path, millesime: str | None = None, date_maj: dt.date 
     has no SIRET in the file: its pivot is the standard's "unknown" value and the library is
     never merged by pivot. `date_maj` is the import date unless given."""
     name = path.name
-    text, _ = read_text(path)
-    lines = text.splitlines()
-    if not lines:
-        raise SourceError(Problem(name, None, None, "fichier vide"))
-    try:
-        delim = sniff_delimiter(lines[0])
-    except ValueError as exc:
-        raise SourceError(Problem(name, 1, None, str(exc))) from None
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
-    columns = [c.strip().lower() for c in next(reader)]
+    header, reader = open_delimited(path)
+    columns = [c.lower() for c in header]
     missing = LIBRARY_COLUMNS - set(columns)
     if missing:
         raise SourceError(Problem(name, 1, None, f"colonne(s) absente(s) : {', '.join(sorted(missing))}"))

@@ -1,0 +1,149 @@
+"""Benchmark: siting of new accompaniment places, Terrinum against pysal spopt.
+
+    .venv/bin/python bench/implantation.py [--departement 23] [--repeat 3] [--sans-national-exact]
+
+Needs an initialised data directory (./run.sh, or `terrinum init` + `terrinum demo`): the
+instances are built from the real communes (point inside each commune, population, town
+halls as candidates) exactly as `terrinum implantation` builds them.
+
+Measured in the same run, best of `--repeat`:
+1. a département, MCLP p=10, R=10 km, population weights: Terrinum (exact, HiGHS) vs spopt
+   MCLP with HiGHS and with CBC (cost matrix included), same optimum checked;
+2. the same département, p-median p=5: Terrinum vs spopt PMedian with HiGHS;
+3. France, MCLP p=100, R=10 km, weights = people at risk (fragility index; demo inputs
+   unless real INSEE files were ingested): the heuristic (time, gap to its Lagrangian bound
+   and to the LP bound), then the exact solution (time and peak memory, in a subprocess).
+Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def best_of(repeat: int, fn):
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def exact_in_subprocess(instance_path: str) -> None:
+    """Child process: solve exactly, print value, seconds and peak RSS."""
+    from terrinum.planning import siting
+
+    inst = siting.Instance.from_json(Path(instance_path).read_text())
+    start = time.perf_counter()
+    sol = siting.mclp_exact(inst)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"value": sol.value, "seconds": seconds, "peak_mb": peak, "notes": sol.notes}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--departement", default="23")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sans-national-exact", action="store_true", help="skip the exact national solve (about 10 minutes here)")
+    parser.add_argument("--exact-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    if args.exact_child:
+        exact_in_subprocess(args.exact_child)
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terrinum.web.settings")
+    import django
+
+    django.setup()
+    import pulp
+    from spopt.locate import MCLP, PMedian
+
+    from terrinum.planning import implantation, siting
+    from terrinum.territories.models import Territory
+
+    dep = Territory.objects.filter(niveau="departement", code=args.departement).first()
+    if dep is None:
+        sys.exit("référentiel absent : lancez ./run.sh (ou terrinum init) d'abord")
+
+    def cost(inst):
+        return np.sqrt(((inst.demand_xy[:, None, :] - inst.candidate_xy[None, :, :]) ** 2).sum(-1))
+
+    # 1. MCLP on a département.
+    plan = implantation.build(dep, 10, 10, "couverture", "population", "mairies", existing=False)
+    inst = plan.instance
+    print(f"{dep.nom} : {len(inst.demand_ids)} communes, {len(inst.candidate_ids)} mairies candidates, R = 10 km, p = 10")
+    t_ours, ours = best_of(args.repeat, lambda: siting.mclp_exact(inst))
+
+    def spopt_mclp(solver):
+        model = MCLP.from_cost_matrix(cost(inst), inst.weights, inst.radius_m, inst.p)
+        model.solve(solver)
+        return pulp.value(model.problem.objective)
+
+    t_highs, v_highs = best_of(args.repeat, lambda: spopt_mclp(pulp.HiGHS(msg=False)))
+    t_cbc, v_cbc = best_of(args.repeat, lambda: spopt_mclp(pulp.PULP_CBC_CMD(msg=False)))
+    print(f"  MCLP  Terrinum (HiGHS)   {t_ours:7.3f} s  couvert {ours.value:,.0f}".replace(",", " "))
+    print(f"  MCLP  spopt + HiGHS      {t_highs:7.3f} s  couvert {v_highs:,.0f}   ratio Terrinum/spopt {t_ours / t_highs:.2f}".replace(",", " "))
+    print(f"  MCLP  spopt + CBC        {t_cbc:7.3f} s  couvert {v_cbc:,.0f}   ratio Terrinum/spopt {t_ours / t_cbc:.2f}".replace(",", " "))
+    print(f"  même optimum : {abs(ours.value - v_highs) < 1e-6 and abs(ours.value - v_cbc) < 1e-6}")
+
+    # 2. p-median on the same département.
+    pm = siting.Instance(**{**inst.__dict__, "objective": "distance", "p": 5})
+    t_pm, ours_pm = best_of(args.repeat, lambda: siting.pmedian_exact(pm))
+
+    def spopt_pmedian():
+        model = PMedian.from_cost_matrix(cost(pm), pm.weights, pm.p)
+        model.solve(pulp.HiGHS(msg=False))
+        return pulp.value(model.problem.objective)
+
+    t_spm, v_spm = best_of(args.repeat, spopt_pmedian)
+    print(f"  p-médian p=5  Terrinum {t_pm:7.3f} s  spopt + HiGHS {t_spm:7.3f} s  ratio {t_pm / t_spm:.2f}  "
+          f"objectifs {ours_pm.value:,.0f} / {v_spm:,.0f}  même optimum : {abs(ours_pm.value - v_spm) <= 1e-6 * v_spm}".replace(",", " "))  # fmt: skip
+
+    # 3. France.
+    france = Territory.objects.get(niveau="pays")
+    start = time.perf_counter()
+    try:
+        nat = implantation.build(france, 100, 10, "couverture", "fragilite", "mairies", existing=False)
+        label = "personnes à risque" + (" (données de démonstration)" if nat.demo else "")
+    except ValueError:
+        nat = implantation.build(france, 100, 10, "couverture", "population", "mairies", existing=False)
+        label = "population (pas de données de fragilité)"
+    build_s = time.perf_counter() - start
+    ninst = nat.instance
+    ninst.weights = np.round(ninst.weights)  # people are counted in whole persons
+    c = siting._cover(ninst)
+    print(f"France : {len(ninst.demand_ids)} communes × {len(ninst.candidate_ids)} mairies, {len(c.di):,} couples à moins de 10 km, poids = {label} ; instance construite en {build_s:.1f} s".replace(",", " "))
+    heur = siting.mclp_heuristic(ninst)
+    lp_start = time.perf_counter()
+    lp = siting.mclp_lp_bound(ninst)
+    lp_s = time.perf_counter() - lp_start
+    print(f"  heuristique  {heur.seconds:6.2f} s  couvert {heur.value:,.0f}  borne lagrangienne {heur.bound:,.0f} (écart {100 * heur.gap:.3f} %)".replace(",", " "))
+    print(f"  borne LP (HiGHS, point intérieur) {lp:,.0f} en {lp_s:.1f} s : écart de l'heuristique à la borne LP {100 * (lp - heur.value) / lp:.3f} %".replace(",", " "))
+    if not args.sans_national_exact:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write(ninst.to_json())
+        out = subprocess.run([sys.executable, __file__, "--exact-child", f.name], capture_output=True, text=True)
+        os.unlink(f.name)
+        if out.returncode != 0:
+            print("  exact : échec\n" + out.stderr[-2000:])
+        else:
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"  exact        {r['seconds']:6.1f} s  couvert {r['value']:,.0f}  mémoire max {r['peak_mb']:,.0f} Mo  (heuristique à {100 * (r['value'] - heur.value) / r['value']:.3f} % de l'optimum)".replace(",", " "))
+            for note in r["notes"]:
+                print(f"    {note}")
+
+
+if __name__ == "__main__":
+    main()
