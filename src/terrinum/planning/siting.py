@@ -578,16 +578,16 @@ def total_distance(inst: Instance, chosen) -> float:
     return float((inst.weights * nearest_distance(inst.demand_xy, sites)).sum())
 
 
-def solve(inst: Instance, exact: bool | None = None, curve: bool = True) -> Solution:
+def solve(inst: Instance, exact: bool | None = None, curve: bool = True, max_pairs: int = 3_000_000) -> Solution:
     """Exact for a département-sized instance (or when asked), heuristic otherwise."""
     if inst.objective not in OBJECTIVES:
         raise ValueError(f"objectif « {inst.objective} » inconnu ({', '.join(OBJECTIVES)})")
     if inst.p < 1:
         raise ValueError("au moins un nouveau site")
     if inst.objective == "distance":
-        sol = pmedian_exact(inst)
+        sol = pmedian_exact(inst, max_pairs)
         if curve:
-            sol.curve = [pmedian_exact(Instance(**{**inst.__dict__, "p": k})).value for k in range(1, inst.p + 1)] if inst.p <= 10 else []
+            sol.curve = [pmedian_exact(Instance(**{**inst.__dict__, "p": k}), max_pairs).value for k in range(1, inst.p + 1)] if inst.p <= 10 else []
         return sol
     if exact is None:
         exact = len(inst.demand_ids) <= 5000

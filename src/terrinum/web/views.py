@@ -232,6 +232,9 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 SITING_LIMITS = {"nouveaux": (1, 20), "rayon": (1, 50)}
 MAX_COMMUNES_DRAWN = 2000
+# A web request solves exactly up to a département; beyond, the heuristic (a few seconds).
+WEB_EXACT_MAX_COMMUNES = 1500
+WEB_PMEDIAN_MAX_PAIRS = 300_000  # about 500 communes × 500 candidates
 
 
 def _int_param(request: HttpRequest, name: str, default: int) -> int:
@@ -265,7 +268,7 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     if context["lance"]:
         try:
             plan = planning.build(t, params["nouveaux"], params["rayon"], params["objectif"], params["poids"], params["candidats"])
-            sol = solver.solve(plan.instance, exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= 5000)
+            sol = solver.solve(plan.instance, exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= WEB_EXACT_MAX_COMMUNES, max_pairs=WEB_PMEDIAN_MAX_PAIRS)
         except (ValueError, RuntimeError) as exc:
             context["erreur"] = str(exc)
             return render(request, "web/implantation.html", context, status=400)
