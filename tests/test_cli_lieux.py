@@ -38,6 +38,15 @@ def test_ingest_export_reimport(tmp_path):
     assert [d["id"] for d in json.loads(out.read_text("utf-8"))] == ["a"]
     assert run("lieux", "export", "--territoire", "08").stdout.count("\n") == 1  # header only
     assert run("ingest", "lieux-mediation", tmp_path / "absent.csv").exit_code == 1
+    r = run("indicateurs", "accessibilite", "--niveau", "commune", "--territoire", "200034825", "--format", "json")
+    rows = json.loads(r.stdout)
+    gueret = next(x for x in rows if x["code"] == "23096")
+    assert gueret["distance_moyenne_km"] < 2 and gueret["source"].startswith("registre des lieux (1 lieux)")
+    assert all(x["code"].startswith("23") for x in rows)
+    longer = json.loads(run("indicateurs", "accessibilite", "--niveau", "commune", "--territoire", "23096", "--detour", "1.3", "--format", "json").stdout)
+    assert longer[0]["distance_moyenne_km"] == pytest.approx(1.3 * gueret["distance_moyenne_km"], abs=0.01)
+    dep = json.loads(run("indicateurs", "accessibilite", "--niveau", "departement", "--territoire", "23", "--format", "json").stdout)
+    assert [x["code"] for x in dep] == ["23"] and dep[0]["nb_lieux"] == 1
 
 
 def test_implantation_json_and_instance(tmp_path):

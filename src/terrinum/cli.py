@@ -583,6 +583,38 @@ def indicateurs_fragilite(
     )  # fmt: skip
 
 
+@indicateurs_app.command("accessibilite")
+def indicateurs_accessibilite(
+    niveau: Niveau = NIVEAU_OPTION,
+    territoire: str = TERRITOIRE_OPTION,
+    service: str = typer.Option(None, "--service", help="Ne compter que les lieux offrant ce service (libellé du standard)."),
+    detour: float = typer.Option(1.0, "--detour", help="Facteur de détour routier appliqué aux distances à vol d'oiseau (1 = vol d'oiseau)."),
+    format: ExportFormat = FORMAT_OPTION,
+    out_file: Path = OUT_OPTION,
+    separateur: str = SEPARATEUR_OPTION,
+) -> None:
+    """Accessibilité des lieux d'accompagnement : distance moyenne, habitants au-delà de 5 / 10 / 20 km."""
+    _django()
+    from terrinum.accounts import policy
+    from terrinum.inclusion.models import Lieu
+    from terrinum.planning import accessibility
+    from terrinum.territories.models import Territory
+
+    if detour < 1:
+        _fail("--detour doit être supérieur ou égal à 1")
+    if not Lieu.objects.exists():
+        _fail("le registre des lieux est vide : importez des lieux (terrinum ingest lieux-mediation ou lieux-bibliotheques).")
+    codes = None
+    if territoire:
+        communes = policy.commune_codes_of({_within(territoire)})
+        column = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code"}.get(niveau.value)
+        codes = sorted({c for c in Territory.objects.filter(niveau="commune", code__in=communes).values_list(column, flat=True) if c}) if column else None
+    rows = [r.as_dict() for r in accessibility.indicator_rows(niveau.value, codes, service=service, detour=detour)]
+    source = f"registre des lieux ({Lieu.objects.count()} lieux) ; {accessibility.METHOD}" + (f", facteur de détour {detour:g}" if detour != 1 else "")
+    rows = [{"code": r.pop("code"), "nom": r.pop("nom"), "niveau": r.pop("niveau"), "service": service or "tous", "source": source, "demo": False, **r} for r in rows]
+    _export(rows, format, out_file, separateur, title="Accessibilité des lieux d'accompagnement")
+
+
 def _within(query: str) -> tuple[str, str]:
     from terrinum.territories import services
 
