@@ -293,7 +293,7 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         context.update(
             r=result,
             carte=render_map(features, f"Implantation de {params['nouveaux']} nouveau(x) lieu(x) — {t.nom}", markers=markers),
-            courbe=line_chart([(str(pt["nouveaux_sites"]), pt["part_couverte"]) for pt in result["courbe"]], "Part du poids couverte selon le nombre de nouveaux sites", y_label="%", y_max=100.0) if inst.objective == "couverture" and result["courbe"] else "",
+            courbe=line_chart([("0", result["part_couverte_avant"])] + [(str(pt["nouveaux_sites"]), pt["part_couverte"]) for pt in result["courbe"]], "Part du poids couverte selon le nombre de nouveaux sites", y_label="%", y_max=100.0) if inst.objective == "couverture" and result["courbe"] else "",
             hors=sum(1 for v in status.values() if v == "hors"),
         )
     return render(request, "web/implantation.html", context)
