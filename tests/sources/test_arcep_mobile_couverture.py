@@ -125,12 +125,7 @@ def test_operators_combined_exactly(tmp_path, warehouse):
 def test_population_follows_the_buildings_when_known(tmp_path, warehouse):
     """Guéret: coverage over its west half only; 100 premises in the west, 10 in the east:
     population share covered = 100/110 although the area share is about one half."""
-    from tests.sources.test_arcep_batiments import (
-        BASE_HEADER,
-        ELIG_HEADER,
-        elig,
-        write_gz,
-    )
+    from tests.sources.test_arcep_batiments import BASE_HEADER, ELIG_HEADER, elig, write_gz
 
     gueret = commune_l93(warehouse, "23096")
     x0, y0, x1, y1 = gueret.bounds

@@ -13,15 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from terrinum.warehouse import ingest, store
-from terrinum.warehouse.rollup import (
-    JOINS,
-    IndicatorSpec,
-    level_key,
-    register,
-    rollup,
-    sum_of,
-    within_codes,
-)
+from terrinum.warehouse.rollup import JOINS, IndicatorSpec, level_key, register, rollup, sum_of, within_codes
 
 PILIER = "connectivite-fixe"
 SPEEDS = ["8mbits", "30mbits", "100mbits", "1gbits"]

@@ -132,7 +132,7 @@ def fragilite(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
     rows = []
     for code, dep, pop in communes:
         x = math.log10(pop + 1)
-        u = lambda salt: unit_noise(code, salt) - 0.5
+        u = lambda salt: unit_noise(code, salt) - 0.5  # noqa: E731
         values = {
             "tx_nscol15p": 62 - 4 * x + 10 * u("nscol"),
             "tx_menseul": 20 + 5 * x + 8 * u("menseul"),

@@ -9,14 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from terrinum.warehouse import ingest
-from terrinum.warehouse.rollup import (
-    JOINS,
-    REF_COLUMN,
-    level_key,
-    rollup,
-    sum_of,
-    within_codes,
-)
+from terrinum.warehouse.rollup import JOINS, REF_COLUMN, level_key, rollup, sum_of, within_codes
 
 PILIER = "fragilite"
 # axis -> indicators (all "higher = more fragile")

@@ -24,13 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from terrinum.sources.common import (
-    Parsed,
-    Problem,
-    SourceError,
-    check_millesime,
-    departement_of,
-)
+from terrinum.sources.common import Parsed, Problem, SourceError, check_millesime, departement_of
 
 BASE_REQUIRED = {"imb_id", "imb_code_insee", "imb_nbr_logloc"}
 ELIG_REQUIRED = {"imb_id", "code_techno", "classe_debit_descendant"}

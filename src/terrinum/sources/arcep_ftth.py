@@ -193,7 +193,7 @@ def parse_information(path: Path, millesime: str | None = None) -> Parsed:
         if logements < 0 or etablissements < 0:
             parsed.rejected.append(Problem(name, line, "Logements/Établissements", "valeur négative"))
             continue
-        flag = lambda key: key in idx and _norm(row[idx[key]]) not in ("", "-", "0")
+        flag = lambda key: key in idx and _norm(row[idx[key]]) not in ("", "-", "0")  # noqa: E731
         operator = _norm(row[idx["l3313"]]).upper()
         operator = "" if operator in ("", "-") else operator
         zone = "ZTD" if flag("ztd") else ("AMII" if operator else "RIP")

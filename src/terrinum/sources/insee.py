@@ -16,15 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from terrinum.sources.common import (
-    Parsed,
-    Problem,
-    SourceError,
-    departement_of,
-    read_text,
-    sniff_delimiter,
-    table_rows,
-)
+from terrinum.sources.common import Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter, table_rows
 
 RATES = {
     "tx_nscol15p": "tx_nscol15p",

@@ -18,14 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci, arcep_mobile, insee
-from terrinum.sources.common import (
-    Parsed,
-    Problem,
-    SourceError,
-    departement_of,
-    read_text,
-    sniff_delimiter,
-)
+from terrinum.sources.common import Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter
 from terrinum.warehouse import store
 
 TABLES = {
@@ -121,7 +114,7 @@ NEEDS_WAREHOUSE = {"arcep-mobile-couverture"}
 class IngestRefused(Exception):
     """The file is not loaded; `problems` say why (file, line, field, reason)."""
 
-    def __init__(self, problems: list[Problem], report: Report | None = None):
+    def __init__(self, problems: list[Problem], report: "Report | None" = None):
         super().__init__("\n".join(str(p) for p in problems[:MAX_LISTED]))
         self.problems = problems
         self.report = report
