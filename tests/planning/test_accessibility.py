@@ -78,3 +78,22 @@ def test_open_state_follows_opening_hours():
     assert services.open_state("Tu-Fr 10:00-12:00", sunday) is False
     assert services.open_state(None, sunday) is None
     assert services.next_change("Tu-Fr 10:00-12:00", tuesday_10h) == dt.datetime(2026, 12, 1, 12, 0)
+
+
+def test_population_sits_on_buildings_when_their_positions_are_known(places, tmp_path, monkeypatch):
+    """Boussac: 10 premises next to its library, 30 premises 15 km away -> 75 % beyond 10 km."""
+    import polars as pl
+    from pyproj import Transformer
+
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(tmp_path))
+    folder = tmp_path / "immeubles" / "2024T4"
+    folder.mkdir(parents=True)
+    to_l93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    x0, y0 = to_l93.transform(2.2170, 46.3490)
+    pl.DataFrame({"code": ["23031", "23031"], "x": [x0 + 50, x0 + 15_000 * 0.6], "y": [y0, y0 + 15_000 * 0.8], "n": [10, 30], "crs": ["EPSG:2154"] * 2}).write_parquet(folder / "23.parquet")
+    boussac = accessibility.indicator_rows("commune", ["23031"])[0]
+    assert boussac.pop_au_dela[10] == round(boussac.population * 0.75)
+    assert boussac.pop_au_dela[20] == 0
+    assert 10 < boussac.distance_moyenne_km < 12  # 0.25 × 0.05 km + 0.75 × ~15 km, to the nearest place
+    # Other communes of the département keep their representative point.
+    assert accessibility.indicator_rows("commune", ["23096"])[0].pop_au_dela[5] == 0

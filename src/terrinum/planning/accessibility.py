@@ -2,26 +2,31 @@
 nearest place (optionally offering a service), population beyond 5 / 10 / 20 km, rolled up.
 
 Distances are straight lines in the metric projection of the commune's département
-(Lambert-93, or the local UTM overseas), measured from the commune's representative point
-(a point inside the commune, from the reference), times an optional road-detour factor.
+(Lambert-93, or the local UTM overseas), measured from the buildings of the commune weighted
+by their premises when a per-building import left their positions, else from the commune's
+representative point (a point inside the commune, from the reference), times an optional
+road-detour factor.
 Places of every territory count, so a commune near a border is served by the place across
 it. Method: docs/methodologie-lieux.md."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from pyproj import Transformer
 
 from terrinum.inclusion.models import Lieu, LieuChangement
 from terrinum.planning import siting
+from terrinum.sources import arcep_batiments
 from terrinum.territories.models import Territory
 from terrinum.territories.reference import area_crs
+from terrinum.warehouse import store
 
 THRESHOLDS_KM = (5, 10, 20)
 DEFAULT_DETOUR = 1.0
-METHOD = "distance à vol d'oiseau (projection Lambert-93, UTM outre-mer) depuis un point représentatif de chaque commune"
+METHOD = "distance à vol d'oiseau (projection Lambert-93, UTM outre-mer) depuis les immeubles (pondérés par leurs locaux) quand un import par immeuble les a laissés, sinon depuis un point représentatif de chaque commune"
 
 # Overseas places are told apart by their latitude/longitude box (their commune may be unknown).
 _OVERSEAS_BOXES = {"971": (15.8, 16.6, -61.9, -60.9), "972": (14.3, 14.95, -61.3, -60.75), "973": (2.0, 6.0, -54.7, -51.5), "974": (-21.45, -20.85, 55.2, 55.9), "976": (-13.1, -12.6, 44.95, 45.35)}
@@ -53,26 +58,49 @@ def registry_version() -> tuple:
 _cache: dict = {}
 
 
-def commune_distances(service: str | None = None) -> dict[str, float]:
-    """Commune code -> straight-line distance in km to the nearest place (inf if none in its
-    projection zone). Cached per registry version."""
-    key = (service, registry_version())
+def buildings_folder() -> Path:
+    """Where per-building imports leave building positions (see warehouse.ingest)."""
+    return store.warehouse_path().parent / "immeubles"
+
+
+def commune_access(service: str | None = None, detour: float = DEFAULT_DETOUR) -> dict[str, tuple[float, dict[int, float]]]:
+    """Commune code -> (population-weighted mean distance in km to the nearest place, times the
+    detour factor, and the share of the population beyond each threshold). Population sits on the buildings' premises when a
+    per-building import left their positions for the commune's département, else on the
+    commune's representative point (share 0 or 1). Cached per registry version."""
+    folder = buildings_folder()
+    stamp = max((f.stat().st_mtime for f in folder.rglob("*.parquet")), default=None) if folder.is_dir() else None
+    key = (service, detour, registry_version(), stamp)
     if key in _cache:
         return _cache[key]
     communes = list(Territory.objects.filter(niveau="commune", latitude__isnull=False).values_list("code", "departement_code", "latitude", "longitude"))
     places = list(places_queryset(service).values_list("latitude", "longitude"))
     place_crs = [crs_of_point(lat, lon) for lat, lon in places]
-    out: dict[str, float] = {}
+    out: dict[str, tuple[float, dict[int, float]]] = {}
     for crs in sorted({area_crs(dep) for _, dep, _, _ in communes}):
         group = [c for c in communes if area_crs(c[1]) == crs]
         pts = [p for p, pc in zip(places, place_crs) if pc == crs]
-        a = project([c[3] for c in group], [c[2] for c in group], crs)
         b = project([p[1] for p in pts], [p[0] for p in pts], crs) if pts else np.empty((0, 2))
-        d = siting.nearest_distance(a, b) / 1000
-        out.update(zip((c[0] for c in group), d.tolist()))
-    _cache.clear()
+        a = project([c[3] for c in group], [c[2] for c in group], crs)
+        d = siting.nearest_distance(a, b) / 1000 * detour
+        for (code, *_), km in zip(group, d.tolist()):
+            out[code] = (km, {t: float(km > t) for t in THRESHOLDS_KM})
+        buildings = arcep_batiments.building_points(folder, sorted({c[1] for c in group}), crs) if stamp else {}
+        for code, (xs, ys, n) in buildings.items():
+            if code not in out or n.sum() <= 0:
+                continue
+            dist = siting.nearest_distance(np.column_stack([xs, ys]), b) / 1000 * detour
+            w = n / n.sum()
+            out[code] = (float((w * dist).sum()) if np.isfinite(dist).all() else float("inf"), {t: float(w[dist > t].sum()) for t in THRESHOLDS_KM})
+    if len(_cache) > 8:
+        _cache.clear()
     _cache[key] = out
     return out
+
+
+def commune_distances(service: str | None = None) -> dict[str, float]:
+    """Commune code -> population-weighted mean distance (km) to the nearest place."""
+    return {code: mean for code, (mean, _) in commune_access(service).items()}
 
 
 @dataclass
@@ -98,7 +126,7 @@ _LEVEL_COLUMN = {"commune": "code", "epci": "epci_code", "departement": "departe
 
 def indicator_rows(niveau: str, codes: list[str] | None = None, service: str | None = None, detour: float = DEFAULT_DETOUR) -> list[Access]:
     """One row per unit of `niveau` (restricted to `codes`), from commune-level distances."""
-    distances = commune_distances(service)
+    access = commune_access(service, detour)
     communes = Territory.objects.filter(niveau="commune")
     if codes is not None and niveau != "pays":
         communes = communes.filter(**{f"{_LEVEL_COLUMN[niveau]}__in": codes})
@@ -112,15 +140,14 @@ def indicator_rows(niveau: str, codes: list[str] | None = None, service: str | N
             continue
         a = acc.setdefault(unit, {"pop": 0, "n": 0, "wd": 0.0, "known": 0, **{km: 0 for km in THRESHOLDS_KM}})
         pop = c["population"] or 0
-        d = distances.get(c["code"], float("inf")) * detour
+        mean, beyond = access.get(c["code"], (float("inf"), dict.fromkeys(THRESHOLDS_KM, 1.0)))
         a["pop"] += pop
         a["n"] += counts.get(c["code"], 0)
-        if np.isfinite(d):
-            a["wd"] += pop * d
+        if np.isfinite(mean):
+            a["wd"] += pop * mean
             a["known"] += pop
         for km in THRESHOLDS_KM:
-            if d > km:
-                a[km] += pop
+            a[km] += round(pop * beyond[km])
     names = dict(Territory.objects.filter(niveau=niveau, code__in=list(acc)).values_list("code", "nom"))
     rows = []
     for unit in sorted(acc):

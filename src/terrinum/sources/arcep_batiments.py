@@ -196,3 +196,33 @@ def aggregate(root: Path, millesime: str | None = None) -> Parsed:
             }
         )
     return parsed
+
+
+def building_points(buildings: Path | None, departements: list[str], target) -> dict[str, tuple]:
+    """Positions (in `target`) and premises of the buildings of the latest per-building
+    import, per commune: {code: (x, y, premises)}. Empty when none was imported."""
+    import numpy as np
+    import polars as pl
+    from pyproj import Transformer
+
+    if buildings is None or not buildings.is_dir():
+        return {}
+    vintages = sorted(d for d in buildings.iterdir() if d.is_dir())
+    if not vintages:
+        return {}
+    files = [vintages[-1] / f"{d}.parquet" for d in departements if (vintages[-1] / f"{d}.parquet").exists()]
+    if not files:
+        return {}
+    frame = pl.concat([pl.read_parquet(f) for f in files])
+    out = {}
+    for crs in frame["crs"].unique().to_list():
+        part = frame.filter(pl.col("crs") == crs)
+        tr = Transformer.from_crs(crs, target, always_xy=True)
+        xs, ys = tr.transform(part["x"].to_numpy(), part["y"].to_numpy())
+        codes, n = part["code"].to_numpy(), part["n"].to_numpy()
+        order = np.argsort(codes, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            idx = order[a:b]
+            out[codes[idx[0]]] = (xs[idx], ys[idx], n[idx])
+    return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from terrinum.sources import arcep_batiments
 from terrinum.sources.common import (
     Parsed,
     Problem,
@@ -178,36 +179,6 @@ COVERAGE_FILE = re.compile(r"(\d{4})_?T([1-4])_couv_[A-Za-z]+_([A-Z0-9]+)_([0-9G
 COVERAGE_LEVELS = ("TBC", "BC", "CL")  # best first: très bonne, bonne, limitée
 
 
-def _building_weights(buildings: Path | None, departements: list[str], target) -> dict[str, tuple]:
-    """Positions (in `target`) and premises of the buildings of the latest per-building
-    import, per commune: {code: (x, y, premises)}. Empty when none was imported."""
-    import numpy as np
-    import polars as pl
-    from pyproj import Transformer
-
-    if buildings is None or not buildings.is_dir():
-        return {}
-    vintages = sorted(d for d in buildings.iterdir() if d.is_dir())
-    if not vintages:
-        return {}
-    files = [vintages[-1] / f"{d}.parquet" for d in departements if (vintages[-1] / f"{d}.parquet").exists()]
-    if not files:
-        return {}
-    frame = pl.concat([pl.read_parquet(f) for f in files])
-    out = {}
-    for crs in frame["crs"].unique().to_list():
-        part = frame.filter(pl.col("crs") == crs)
-        tr = Transformer.from_crs(crs, target, always_xy=True)
-        xs, ys = tr.transform(part["x"].to_numpy(), part["y"].to_numpy())
-        codes, n = part["code"].to_numpy(), part["n"].to_numpy()
-        order = np.argsort(codes, kind="stable")
-        bounds = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1], True])
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            idx = order[a:b]
-            out[codes[idx[0]]] = (xs[idx], ys[idx], n[idx])
-    return out
-
-
 def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: str | None = None, buildings: Path | None = None) -> Parsed:
     """Coverage polygons of one operator × technology × usage, intersected with every commune
     of the départements the file covers: per commune, the share of area at each level (each
@@ -310,7 +281,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
             covered[c, r] = shapely.area(union) if union is not None else 0.0
         shapes[c] = unions
     commune_areas = shapely.area(communes)
-    weights = _building_weights(buildings, sorted({r[2] for r in rows}), target)
+    weights = arcep_batiments.building_points(buildings, sorted({r[2] for r in rows}), target)
     weighted = 0
     for c in keep:
         c = int(c)
