@@ -267,11 +267,7 @@ def import_parsed(parsed: Parsed, fichier: str, default_source: str, accept_reje
         if commune_code is None:
             report.sans_commune.append(f"{row['id']} ({row.get('commune')}, {row.get('code_postal')})")
     with transaction.atomic():
-        created = Lieu.objects.bulk_create([lieu for lieu, _ in new_places], batch_size=2000)
-        if created and created[0].pk is None:  # backends that do not return keys
-            pks = dict(Lieu.objects.filter(identifiant__in=[x.identifiant for x in created]).values_list("identifiant", "pk"))
-            for lieu in created:
-                lieu.pk = pks[lieu.identifiant]
+        Lieu.objects.bulk_create([lieu for lieu, _ in new_places], batch_size=2000)  # sets pk on SQLite and PostgreSQL
         LieuIdentifiant.objects.bulk_create([LieuIdentifiant(lieu=lieu, source=source, identifiant=lieu.identifiant) for lieu, source in new_places], batch_size=2000)
         LieuIdentifiant.objects.bulk_create([LieuIdentifiant(lieu=lieu, source=source, identifiant=ident) for lieu, source, ident in merged])
         for lieu, source, changes in changed:

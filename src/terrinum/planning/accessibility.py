@@ -20,6 +20,7 @@ from pyproj import Transformer
 from terrinum.inclusion.models import Lieu, LieuChangement
 from terrinum.planning import siting
 from terrinum.sources import arcep_batiments
+from terrinum.sources.lieux import FRANCE_BOXES
 from terrinum.territories.models import Territory
 from terrinum.territories.reference import area_crs
 from terrinum.warehouse import store
@@ -28,14 +29,11 @@ THRESHOLDS_KM = (5, 10, 20)
 DEFAULT_DETOUR = 1.0
 METHOD = "distance à vol d'oiseau (projection Lambert-93, UTM outre-mer) depuis les immeubles (pondérés par leurs locaux) quand un import par immeuble les a laissés, sinon depuis un point représentatif de chaque commune"
 
-# Overseas places are told apart by their latitude/longitude box (their commune may be unknown).
-_OVERSEAS_BOXES = {"971": (15.8, 16.6, -61.9, -60.9), "972": (14.3, 14.95, -61.3, -60.75), "973": (2.0, 6.0, -54.7, -51.5), "974": (-21.45, -20.85, 55.2, 55.9), "976": (-13.1, -12.6, 44.95, 45.35)}
-
-
 def crs_of_point(lat: float, lon: float) -> str:
-    for dep, (a, b, c, d) in _OVERSEAS_BOXES.items():
+    """Projection of a point from the France box it falls in (its commune may be unknown)."""
+    for code, (a, b, c, d) in FRANCE_BOXES.items():
         if a <= lat <= b and c <= lon <= d:
-            return area_crs(dep)
+            return area_crs(code)
     return area_crs("75")
 
 

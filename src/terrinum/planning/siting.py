@@ -225,16 +225,6 @@ def _solve(lp: highspy.HighsLp, time_limit: float | None = None, start=None, int
     return np.asarray(h.getSolution().col_value), info.objective_function_value, bound
 
 
-def _covered_value(c: _Cover, chosen: np.ndarray) -> float:
-    """Weight of open demand covered by the chosen candidates (boolean membership, so solver
-    values like 1e-15 for closed sites are never read as open)."""
-    mask = np.zeros(max(int(c.cj.max()) + 1 if len(c.cj) else 0, 1), dtype=bool)
-    mask[chosen[chosen < len(mask)]] = True
-    hit = np.zeros(len(c.open_demand), dtype=bool)
-    hit[c.di[mask[c.cj]]] = True
-    return float(c.w[hit].sum())
-
-
 def _gap(bound: float | None, value: float) -> float | None:
     if bound is None:
         return None
@@ -254,11 +244,16 @@ class _Pairs:
     def demand_of(self, j: int) -> np.ndarray:
         return self.cand_demand[self.cstart[j] : self.cstart[j + 1]]
 
-    def value(self, chosen) -> float:
+    def covered(self, chosen) -> np.ndarray:
+        """Which open demand the chosen candidates cover (from the sites themselves, so solver
+        values like 1e-15 for closed sites are never read as open)."""
         hit = np.zeros(self.n, dtype=bool)
         for j in chosen:
             hit[self.demand_of(j)] = True
-        return float(self.c.w[hit].sum())
+        return hit
+
+    def value(self, chosen) -> float:
+        return float(self.c.w[self.covered(chosen)].sum())
 
 
 def lagrangian(pairs: _Pairs, p: int, target: float, iterations: int = 400) -> tuple[float, np.ndarray, list[int], float]:
@@ -430,8 +425,8 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     keep = np.arange(m)
     incumbent: list[int] = []
     notes = []
+    pairs = _Pairs(c, m)
     if len(c.di) > REDUCE_ABOVE_PAIRS:
-        pairs = _Pairs(c, m)
         chosen, _ = _greedy(pairs, inst.p)
         bound, lam, lag_chosen, lag_value = lagrangian(pairs, inst.p, pairs.value(chosen), iterations=600)
         if lag_value > pairs.value(chosen):
@@ -456,13 +451,10 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     if incumbent:
         start_x = np.zeros(lp.num_col_)
         start_x[sub_index[incumbent]] = 1.0
-        hit = np.zeros(len(c.open_demand), dtype=bool)
-        for j in incumbent:
-            hit[c.di[c.cj == j]] = True
-        start_x[len(keep):] = hit
+        start_x[len(keep):] = pairs.covered(incumbent)
     x, _, mip_bound = _solve(lp, time_limit, start=start_x, integral=bool(np.all(c.w == np.round(c.w))))
     chosen = keep[np.flatnonzero(x[: len(keep)] > 0.5)]
-    value = c.covered_before + _covered_value(c, chosen)
+    value = c.covered_before + pairs.value(chosen)
     sol = Solution("couverture", "exact (HiGHS, PLNE)", [int(j) for j in chosen], value, c.covered_before, float(inst.weights.sum()), notes=notes)
     sol.bound = c.covered_before + mip_bound if mip_bound is not None else None
     sol.gap = _gap(sol.bound, value)

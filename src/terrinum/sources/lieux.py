@@ -30,17 +30,18 @@ MULTI_SEPARATOR = "|"
 # The standard's advice for a structure without a known SIRET/RNA.
 UNKNOWN_PIVOT = "00000000000000"
 
-# Latitude/longitude boxes of the territories the référentiel covers (metropolitan France with
-# Corsica, the five DROM, Saint-Pierre-et-Miquelon, Saint-Martin and Saint-Barthélemy).
+# Latitude/longitude boxes of the territories the référentiel covers, by département or
+# collectivité code: metropolitan France with Corsica, the five DROM, Saint-Pierre-et-Miquelon,
+# Saint-Martin and Saint-Barthélemy.
 FRANCE_BOXES = {
-    "France métropolitaine": (41.2, 51.2, -5.3, 9.7),
-    "Guadeloupe": (15.8, 16.6, -61.9, -60.9),
-    "Martinique": (14.3, 14.95, -61.3, -60.75),
-    "Guyane": (2.0, 6.0, -54.7, -51.5),
-    "La Réunion": (-21.45, -20.85, 55.2, 55.9),
-    "Mayotte": (-13.1, -12.6, 44.95, 45.35),
-    "Saint-Pierre-et-Miquelon": (46.7, 47.2, -56.6, -56.1),
-    "Saint-Martin et Saint-Barthélemy": (17.85, 18.15, -63.2, -62.75),
+    "metropole": (41.2, 51.2, -5.3, 9.7),
+    "971": (15.8, 16.6, -61.9, -60.9),
+    "972": (14.3, 14.95, -61.3, -60.75),
+    "973": (2.0, 6.0, -54.7, -51.5),
+    "974": (-21.45, -20.85, 55.2, 55.9),
+    "976": (-13.1, -12.6, 44.95, 45.35),
+    "975": (46.7, 47.2, -56.6, -56.1),
+    "977-978": (17.85, 18.15, -63.2, -62.75),
 }
 
 
