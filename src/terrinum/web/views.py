@@ -287,9 +287,10 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         else:  # too many communes for one drawing: départements as background
             deps = Territory.objects.filter(niveau="departement", **({} if t.niveau == "pays" else {"region_code": t.code})).only("nom", "code", "geometrie_carte", "niveau")
             features = [Feature(d.nom, d.geometrie_carte, territory_url(d), "zone voisine", group_of(d.code)) for d in deps]
-        markers = [Marker(s["longitude"], s["latitude"], f"Nouveau site : {s['nom']}", "point nouveau", 6, group_of(services.get("commune", s["commune_code"]).departement_code if s["commune_code"] else None)) for s in result["sites_choisis"]]
+        dep_of = dict(Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).values_list("code", "departement_code"))
+        markers = [Marker(s["longitude"], s["latitude"], f"Nouveau site : {s['nom']}", "point nouveau", 6, group_of(dep_of.get(s["commune_code"]))) for s in result["sites_choisis"]]
         if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
-            markers += [Marker(s.longitude, s.latitude, f"Lieu existant : {s.nom}", "point existant", 3.5, group_of(s.commune_code and services.get("commune", s.commune_code).departement_code)) for s in plan.existing if s.commune_code in status]
+            markers += [Marker(s.longitude, s.latitude, f"Lieu existant : {s.nom}", "point existant", 3.5, group_of(dep_of.get(s.commune_code))) for s in plan.existing if s.commune_code in status]
         context.update(
             r=result,
             carte=render_map(features, f"Implantation de {params['nouveaux']} nouveau(x) lieu(x) — {t.nom}", markers=markers),
