@@ -144,3 +144,37 @@ def test_population_follows_the_buildings_when_known(tmp_path, warehouse):
     pop_bc, surface_bc = warehouse.execute("SELECT part_pop_bc, part_surface_bc FROM cm_couverture WHERE code_commune = '23096'").fetchone()
     assert pop_bc == pytest.approx(100 * 100 / 110, abs=1e-4)
     assert surface_bc == pytest.approx(100 * shapely.area(west) / shapely.area(gueret), abs=1e-4)
+
+
+def test_cumulative_zones_with_and_without_overlap():
+    from terrinum.sources.arcep_mobile import _cumulative_zones
+
+    def level(*boxes):
+        return [(b, b.area) for b in boxes]
+
+    # side by side, no overlap: areas are sums and the zones stay collections of pieces
+    areas, zones = _cumulative_zones([level(shapely.box(0, 0, 1, 1)), level(shapely.box(1, 0, 2, 1)), level(shapely.box(0, 1, 2, 2))])
+    assert areas == pytest.approx([1, 2, 4])
+    assert zones[1].geom_type == "GeometryCollection" and shapely.contains_xy(zones[1], 1.0, 0.5)
+    assert shapely.area(zones[2]) == pytest.approx(4)
+    # overlapping: the overlap counts once, at its best level
+    areas, zones = _cumulative_zones([level(shapely.box(0, 0, 2, 1)), level(shapely.box(1, 0, 3, 1)), []])
+    assert areas == pytest.approx([2, 3, 3]) and shapely.area(zones[1]) == pytest.approx(3)
+
+
+def test_operators_combined_exactly_when_a_zone_has_several_levels(tmp_path, warehouse):
+    """Orange's west half of Guéret in two pieces (TBC north-west, BC south-west), SFR the
+    south half: the same exact combination as with one piece."""
+    gueret = commune_l93(warehouse, "23096")
+    x0, y0, x1, y1 = gueret.bounds
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    north_west = shapely.intersection(gueret, shapely.box(x0, ym, xm, y1))
+    south_west = shapely.intersection(gueret, shapely.box(x0, y0, xm, ym))
+    south = shapely.intersection(gueret, shapely.box(x0, y0, x1, ym))
+    ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_data.gpkg", [north_west, south_west], ["TBC", "BC"]))
+    ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_SFR0_4G_data.gpkg", [south], ["TBC"], operator="SFR0"))
+    west = shapely.union(north_west, south_west)
+    area = shapely.area(gueret)
+    row = next(r for r in cm.indicator_rows(warehouse, "commune", within=("commune", "23096")))
+    assert row["part_pop_4g_bonne_au_moins_un"] == pytest.approx(100 * shapely.area(shapely.union(west, south)) / area, abs=0.01)
+    assert row["part_pop_4g_bonne_tous"] == pytest.approx(100 * shapely.area(south_west) / area, abs=0.01)

@@ -13,8 +13,13 @@
 
 from __future__ import annotations
 
+import math
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import numpy as np
 
 from terrinum.sources import arcep_batiments
 from terrinum.sources.common import (
@@ -185,7 +190,6 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
     point counted at its best level). Population is spread over the buildings' premises when
     a per-building import left their positions (`buildings`), else uniformly over the commune
     (docs/methodologie-connectivite-mobile.md)."""
-    import numpy as np
     import pyogrio.raw
     import shapely
     from pyproj import CRS, Transformer
@@ -256,31 +260,27 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         raise SourceError(Problem(name, None, None, f"aucun polygone ne recoupe une commune : le système de coordonnées ({file_crs}) est-il le bon ?"))
     ok_levels = levels[ok]
     ok_geoms = geoms[ok]
-    clipped = shapely.intersection(ok_geoms[pp], communes[cp])
     level_rank = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
-    # Union the pieces of each commune so that an area counts once, at its best level, even
-    # when polygons overlap (they do in published files, along their edges at least).
-    covered = np.zeros((len(codes), len(COVERAGE_LEVELS)))  # cumulative: this level or better
-    pieces: dict[int, list[list]] = {}
-    for c, p, piece in zip(cp, pp, clipped):
-        pieces.setdefault(int(c), [[] for _ in COVERAGE_LEVELS])[level_rank[ok_levels[p]]].append(piece)
-    # The covered areas themselves (good = BC or better; any = CL or better) are kept so
-    # that operators can be combined exactly (at least one, all four).
-    shapes: dict[int, list] = {}
-    for c, by_level in pieces.items():
-        acc: list = []
-        unions: list = []
-        for r, lv_pieces in enumerate(by_level):
-            if not lv_pieces and r:
-                covered[c, r] = covered[c, r - 1]  # nothing more at this level
-                unions.append(unions[-1])
+    workers = min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # GEOS releases the GIL
+        chunks = np.array_split(np.arange(len(cp)), workers)
+        clipped = np.concatenate([np.empty(0, dtype=object), *pool.map(lambda k: shapely.intersection(ok_geoms[pp[k]], communes[cp[k]]), chunks)])
+        clipped = _polygonal(clipped)
+        piece_areas = shapely.area(clipped)
+        pieces: dict[int, list[list]] = {}
+        for c, p, piece, a in zip(cp, pp, clipped, piece_areas):
+            if not a:  # polygons touching the commune along its boundary only
                 continue
-            acc = acc + lv_pieces
-            union = (acc[0] if len(acc) == 1 else shapely.union_all(acc)) if acc else None
-            unions.append(union)
-            covered[c, r] = shapely.area(union) if union is not None else 0.0
-        shapes[c] = unions
+            pieces.setdefault(int(c), [[] for _ in COVERAGE_LEVELS])[level_rank[ok_levels[p]]].append((piece, a))
+        # Per commune: the covered area at each level or better and the zones themselves
+        # (kept so that operators can be combined exactly: at least one, all four).
+        zones_of = dict(zip(pieces, pool.map(_cumulative_zones, pieces.values(), chunksize=16)))
+    covered = np.zeros((len(codes), len(COVERAGE_LEVELS)))  # cumulative: this level or better
+    shapes: dict[int, list] = {}
+    for c, (areas, zones) in zones_of.items():
+        covered[c], shapes[c] = areas, zones
     commune_areas = shapely.area(communes)
+    crs_name = target.to_string()
     weights = arcep_batiments.building_points(buildings, sorted({r[2] for r in rows}), target)
     weighted = 0
     for c in keep:
@@ -309,7 +309,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         else:
             for lv in LEVELS:  # population spread uniformly over the commune
                 row[f"part_pop_{lv}"] = row[f"part_surface_{lv}"]
-        row["crs"] = target.to_string()
+        row["crs"] = crs_name
         row["zone_bonne"] = shapely.to_wkb(unions[1]) if unions[1] is not None else None
         row["zone_couverte"] = shapely.to_wkb(unions[2]) if unions[2] is not None else None
         parsed.rows.append(row)
@@ -319,6 +319,53 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         + f" ; population répartie selon les locaux des immeubles dans {weighted} commune(s), uniformément ailleurs"
     )
     return parsed
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Keep the polygonal part of intersection results (a polygon clipped along a commune
+    boundary can also leave lines or points, which carry no area)."""
+    import shapely
+
+    mixed = np.flatnonzero(shapely.get_type_id(geoms) == 7)  # GeometryCollection
+    for i in mixed:
+        parts = shapely.get_parts(geoms[i])
+        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+        geoms[i] = shapely.union_all(parts) if len(parts) else shapely.Polygon()
+    return geoms
+
+
+def _cumulative_zones(by_level: list[list[tuple]]) -> tuple[list[float], list]:
+    """From one commune's clipped pieces per level ((geometry, area), best level first): the
+    area covered at each level or better, and the zone covered at each level or better, so
+    that every point counts once, at its best level.
+
+    Polygons of a published file may overlap (along their edges at least), so the union of
+    all the pieces is computed once. When its area equals the sum of the pieces' areas (to
+    1e-9 relative, 1e-3 m² absolute), the pieces do not overlap: each level's area is a sum
+    and its zone is the collection of its pieces, with no further union. Otherwise the zones
+    are unions, level by level."""
+    import shapely
+
+    flat = [piece for level in by_level for piece in level]
+    sums = np.cumsum([sum(a for _, a in level) for level in by_level]).tolist()
+    if not flat:
+        return sums, [None] * len(by_level)
+    if len(flat) == 1:
+        rank = next(r for r, level in enumerate(by_level) if level)
+        return sums, [flat[0][0] if r >= rank else None for r in range(len(by_level))]
+    union = shapely.union_all([g for g, _ in flat])
+    if math.isclose(shapely.area(union), sums[-1], rel_tol=1e-9, abs_tol=1e-3):
+        zones, acc = [], []
+        for level in by_level[:-1]:
+            acc = acc + [g for g, _ in level]
+            zones.append(None if not acc else acc[0] if len(acc) == 1 else shapely.GeometryCollection(acc))
+        return sums, [*zones, union]
+    areas, zones, acc = [], [], []
+    for level in by_level[:-1]:
+        acc = acc + [g for g, _ in level]
+        zones.append(None if not acc else shapely.union_all(acc) if len(acc) > 1 else acc[0])
+        areas.append(shapely.area(zones[-1]) if zones[-1] is not None else 0.0)
+    return [*areas, shapely.area(union)], [*zones, union]
 
 
 def _coverage_millesime(name: str, values: dict, millesime: str | None) -> str:
@@ -426,7 +473,6 @@ def combine_operators(con, millesime: str, techno: str, departements: list[str])
     """Exact shares of each commune covered by at least one operator and by all operators
     (good coverage), and not covered at all, from the kept coverage areas. Rewrites the rows
     of the given départements in table cm_combinaison; returns the number of communes."""
-    import numpy as np
     import shapely
 
     rows = con.execute(
