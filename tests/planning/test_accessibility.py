@@ -45,6 +45,9 @@ def test_implantation_on_creuse_counts_existing_places_and_finds_the_optimum(pla
     assert len(plan.instance.demand_ids) == creuse.nb_communes and len(plan.candidates) == creuse.nb_communes
     # Existing accompaniment sites: places with services (the bare library is a candidate, not a site).
     assert sorted(s.id for s in plan.existing) == ["aubusson", "gueret"]
+    # ... and the plan says so, since the territory page's accessibility counts every place
+    assert any(n.startswith("1 lieu(x) du registre dans ce territoire ne déclarent aucun service") for n in plan.notes)
+    assert not any("ne déclarent aucun service" in n for n in implantation.build(creuse, p=3, radius_km=10, existing=False).notes)
     sol = siting.solve(plan.instance)
     result = implantation.describe(plan, sol)
     assert result["methode"].startswith("exact")

@@ -153,7 +153,15 @@ def build(t: Territory, p: int, radius_km: float, objective: str = "couverture",
     if not sites:
         raise ValueError("aucun site candidat dans ce territoire")
     # Existing sites: every accompaniment place (those outside the territory serve it too).
-    current = [Site(lieu.identifiant, lieu.nom, lieu.commune_code, lieu.latitude, lieu.longitude) for lieu in accessibility.places_queryset(service) if existing and _is_accompaniment(lieu, service)]
+    # Places of the registry that declare no service and no Comptoir label (imported libraries,
+    # for instance) are not counted: the territory page's accessibility figures, which count
+    # every place of the registry, can therefore differ, and the note says so.
+    current, undeclared = [], 0
+    for lieu in accessibility.places_queryset(service) if existing else []:
+        if _is_accompaniment(lieu, service):
+            current.append(Site(lieu.identifiant, lieu.nom, lieu.commune_code, lieu.latitude, lieu.longitude))
+        elif lieu.commune_code in code_set:
+            undeclared += 1
     lat = np.array([c[3] for c in communes] + [s.latitude for s in sites] + [s.latitude for s in current])
     lon = np.array([c[4] for c in communes] + [s.longitude for s in sites] + [s.longitude for s in current])
     point_deps = [c[2] for c in communes] + [deps.get(s.commune_code) for s in sites] + [None for _ in current]
@@ -167,6 +175,12 @@ def build(t: Territory, p: int, radius_km: float, objective: str = "couverture",
     )  # fmt: skip
     if existing and not current:
         notes.append("aucun lieu d'accompagnement existant au registre (services déclarés ou label Comptoir du numérique)")
+    if undeclared:
+        notes.append(
+            f"{undeclared} lieu(x) du registre dans ce territoire ne déclarent aucun service ni le label Comptoir du numérique"
+            " (bibliothèques importées, par exemple) : ils ne comptent pas ici comme lieux existants, alors que les chiffres"
+            " d'accessibilité de la page du territoire comptent tout lieu du registre ; les candidats « bibliothèques » les proposent"
+        )
     return Plan(inst, t, [c[1] for c in communes], sites, current, weight_source, demo, notes)
 
 
