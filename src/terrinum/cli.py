@@ -583,6 +583,24 @@ def indicateurs_fragilite(
     )  # fmt: skip
 
 
+@indicateurs_app.command("dictionnaire")
+def indicateurs_dictionnaire(
+    pilier: str = typer.Option(None, "--pilier", help="Une table : connectivite-fixe, connectivite-mobile, fragilite ou accessibilite ; sans lui, toutes."),
+    format: ExportFormat = FORMAT_OPTION,
+    out_file: Path = OUT_OPTION,
+    separateur: str = SEPARATEUR_OPTION,
+) -> None:
+    """Dictionnaire des données : chaque colonne des exports « indicateurs », son libellé, son unité, son calcul."""
+    _django()
+    from terrinum.diagnostic import dictionnaire
+
+    try:
+        rows = dictionnaire.rows(pilier)
+    except ValueError as exc:
+        _fail(str(exc))
+    _export(rows, format, out_file, separateur, title="Dictionnaire des données")
+
+
 @indicateurs_app.command("accessibilite")
 def indicateurs_accessibilite(
     niveau: Niveau = NIVEAU_OPTION,
@@ -611,7 +629,7 @@ def indicateurs_accessibilite(
         codes = sorted({c for c in Territory.objects.filter(niveau="commune", code__in=communes).values_list(column, flat=True) if c}) if column else None
     rows = [r.as_dict() for r in accessibility.indicator_rows(niveau.value, codes, service=service, detour=detour)]
     source = f"registre des lieux ({Lieu.objects.count()} lieux) ; {accessibility.METHOD}" + (f", facteur de détour {detour:g}" if detour != 1 else "")
-    rows = [{"code": r.pop("code"), "nom": r.pop("nom"), "niveau": r.pop("niveau"), "service": service or "tous", "source": source, "demo": False, **r} for r in rows]
+    rows = [{c: {"service": service or "tous", "source": source, "demo": False}.get(c, r.get(c)) for c in accessibility.COLUMNS} for r in rows]
     _export(rows, format, out_file, separateur, title="Accessibilité des lieux d'accompagnement")
 
 

@@ -109,11 +109,11 @@ def test_france_total_is_the_input_total_whatever_the_order(tmp_path_factory, da
 
 
 def test_catalogue_rejects_a_name_with_two_meanings(tmp_path):
-    spec = r.IndicatorSpec("test_locaux", "test", "Locaux", "locaux", r.sum_of("test_locaux"))
+    spec = r.IndicatorSpec("test_locaux", "test", "Locaux", "locaux", "somme des communes", r.sum_of("test_locaux"))
     r.register(spec)
     r.register(spec)  # same declaration twice is fine
     with pytest.raises(ValueError, match="déjà déclaré"):
-        r.register(r.IndicatorSpec("test_locaux", "autre", "Locaux", "locaux", r.sum_of("x")))
+        r.register(r.IndicatorSpec("test_locaux", "autre", "Locaux", "locaux", "somme des communes", r.sum_of("x")))
     c = store.connect(tmp_path / "w.duckdb")
     assert r.sync_catalogue(c) >= 1
     assert c.execute("SELECT agregation FROM catalogue_indicateurs WHERE nom = 'test_locaux'").fetchone() == ("sum",)

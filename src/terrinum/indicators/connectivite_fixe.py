@@ -42,16 +42,26 @@ COLUMNS = [
     "projection_ftth_95", "projection_ftth_100", "projection_ftth_100_fourchette",
 ]  # fmt: skip
 
-LABELS = {
-    "locaux": ("Locaux (logements et locaux professionnels)", "locaux"),
-    "locaux_8mbits": ("Locaux éligibles à au moins 8 Mbit/s", "locaux"),
-    "locaux_30mbits": ("Locaux éligibles à au moins 30 Mbit/s", "locaux"),
-    "locaux_100mbits": ("Locaux éligibles à au moins 100 Mbit/s", "locaux"),
-    "locaux_1gbits": ("Locaux éligibles à au moins 1 Gbit/s", "locaux"),
-    "locaux_ftth_raccordables": ("Locaux raccordables à la fibre (FttH)", "locaux"),
+COUNT_LABELS = {
+    "locaux": "Locaux (logements et locaux professionnels)",
+    "locaux_8mbits": "Locaux éligibles à au moins 8 Mbit/s",
+    "locaux_30mbits": "Locaux éligibles à au moins 30 Mbit/s",
+    "locaux_100mbits": "Locaux éligibles à au moins 100 Mbit/s",
+    "locaux_1gbits": "Locaux éligibles à au moins 1 Gbit/s",
+    "locaux_ftth_raccordables": "Locaux raccordables à la fibre (FttH)",
 }
-for _name, (_label, _unit) in LABELS.items():
-    register(IndicatorSpec(_name, PILIER, _label, _unit, sum_of(_name)))
+for _name, _label in COUNT_LABELS.items():
+    register(IndicatorSpec(_name, PILIER, _label, "locaux", "somme des communes (lignes non rattachées comprises au département et au-dessus)", sum_of(_name)))
+for _share, _count in zip(SHARES, COUNTS[1:]):
+    _capped = " ; plafonnée à 100 quand l'observatoire compte plus de locaux raccordables que l'estimation des locaux" if _share == "part_ftth" else ""
+    register(IndicatorSpec(_share, PILIER, f"Part des locaux : {COUNT_LABELS[_count][len('Locaux '):]}", "%", f"100 × {_count} / locaux, sommes du territoire{_capped}"))
+register(IndicatorSpec("zone", PILIER, "Type de zone de déploiement", None, "ZTD, AMII ou RIP (observatoire FttH, dernier millésime) ; « mixte » quand les communes du territoire diffèrent"))
+for _t in TARGETS:
+    register(IndicatorSpec(f"objectif_{_t.key}_atteint", PILIER, f"Objectif atteint : {_t.libelle} (fin {_t.echeance[:4]})", "booléen", f"tous les locaux du territoire ont-ils {_t.key.replace('mbits', ' Mbit/s').replace('ftth', 'la fibre')} ?"))
+    register(IndicatorSpec(f"locaux_manquants_{_t.key}", PILIER, f"Locaux manquants : {_t.libelle}", "locaux", "locaux − locaux qui l'ont, sommes du territoire"))
+register(IndicatorSpec("projection_ftth_95", PILIER, "Trimestre projeté où 95 % des locaux seront raccordables", "trimestre", "rythme des derniers trimestres (docs/methodologie-connectivite-fixe.md), ou « atteint », ou « pas de projection : raison »"))
+register(IndicatorSpec("projection_ftth_100", PILIER, "Trimestre projeté où 100 % des locaux seront raccordables", "trimestre", "rythme des derniers trimestres (docs/methodologie-connectivite-fixe.md), ou « atteint », ou « pas de projection : raison »"))
+register(IndicatorSpec("projection_ftth_100_fourchette", PILIER, "Fourchette de la projection à 100 %", "trimestres", "du rythme le plus rapide au plus lent des derniers trimestres"))
 
 
 def quarter_index(q: str) -> int:

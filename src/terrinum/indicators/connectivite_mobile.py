@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from terrinum.warehouse import ingest, store
-from terrinum.warehouse.rollup import JOINS, level_key, within_codes
+from terrinum.warehouse.rollup import JOINS, IndicatorSpec, level_key, register, within_codes
 
 PILIER = "connectivite-mobile"
 OPERATOR_LABELS = {"OF": "Orange", "SFR0": "SFR", "BOUY": "Bouygues Telecom", "FREE": "Free Mobile"}
@@ -27,6 +27,29 @@ COLUMNS = [
     "part_pop_4g_bonne_au_moins_un_min", "part_pop_4g_bonne_tous_max", "pop_zone_blanche_4g_max",
     "nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard",
 ]  # fmt: skip
+
+_WEIGHTED = "moyenne des communes pondérée par leur population"
+for _nom, _libelle, _unite, _calcul in (
+    ("operateur", "Opérateur", None, "OF (Orange), SFR0 (SFR), BOUY (Bouygues Telecom), FREE (Free Mobile) ; « tous » sans --operateur"),
+    ("nb_sites", "Sites mobiles", "sites", "somme des communes"),
+    ("nb_sites_2g", "Sites mobiles 2G", "sites", "somme des communes"),
+    ("nb_sites_3g", "Sites mobiles 3G", "sites", "somme des communes"),
+    ("nb_sites_4g", "Sites mobiles 4G", "sites", "somme des communes"),
+    ("part_pop_4g_bonne", "Population en bonne ou très bonne couverture 4G de l'opérateur", "%", f"avec --operateur seulement ; {_WEIGHTED}"),
+    ("part_surface_4g_bonne", "Surface en bonne ou très bonne couverture 4G de l'opérateur", "%", "avec --operateur seulement ; moyenne des communes pondérée par leur surface"),
+    ("part_pop_4g_aucune", "Population sans couverture 4G de l'opérateur", "%", f"avec --operateur seulement ; {_WEIGHTED}"),
+    ("part_pop_4g_bonne_au_moins_un", "Population en bonne couverture 4G d'au moins un opérateur (exact)", "%", f"union des zones des opérateurs importées en polygones ; {_WEIGHTED}"),
+    ("part_pop_4g_bonne_tous", "Population en bonne couverture 4G de tous les opérateurs combinés (exact)", "%", f"intersection des zones des opérateurs de operateurs_combines ; {_WEIGHTED}"),
+    ("pop_zone_blanche_4g", "Habitants hors de toute zone couverte en 4G (exact)", "habitants", "population × part hors de l'union des zones couvertes, somme des communes"),
+    ("operateurs_combines", "Opérateurs dont les polygones ont été combinés", None, "liste des opérateurs importés en polygones"),
+    ("part_pop_4g_bonne_au_moins_un_min", "Borne basse : population en bonne couverture 4G d'au moins un opérateur", "%", f"meilleur opérateur (statistiques par opérateur) ; {_WEIGHTED}"),
+    ("part_pop_4g_bonne_tous_max", "Borne haute : population en bonne couverture 4G de tous les opérateurs", "%", f"moins bon opérateur (statistiques par opérateur) ; {_WEIGHTED}"),
+    ("pop_zone_blanche_4g_max", "Borne haute : habitants sans aucune 4G", "habitants", "moins de population sans 4G parmi les opérateurs, appliqué à la population du territoire"),
+    ("nd_sites_decides", "Sites New Deal décidés par arrêté", "sites", "somme des communes"),
+    ("nd_sites_en_service", "Sites New Deal en service", "sites", "somme des communes"),
+    ("nd_sites_en_retard", "Sites New Deal en retard (pas en service 24 mois après l'arrêté)", "sites", "somme des communes, à la date du jour"),
+):
+    register(IndicatorSpec(_nom, PILIER, _libelle, _unite, _calcul))
 
 
 def _filters(key: str, keep, operateur, operator_clause: str) -> tuple[str, list]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from terrinum.warehouse import ingest
-from terrinum.warehouse.rollup import JOINS, REF_COLUMN, level_key, rollup, sum_of, within_codes
+from terrinum.warehouse.rollup import JOINS, REF_COLUMN, IndicatorSpec, level_key, register, rollup, sum_of, within_codes
 
 PILIER = "fragilite"
 # axis -> indicators (all "higher = more fragile")
@@ -31,6 +31,37 @@ COLUMNS = [
     "couverture_donnees_pct", "couverture_pauvrete_pct", "personnes_a_risque_bas", "personnes_a_risque_haut",
     *RAW, "population", "indicateurs_utilises", "source",
 ]  # fmt: skip
+
+AXIS_LABELS = {
+    "acces_interfaces": "Accès aux interfaces numériques",
+    "acces_information": "Accès à l'information",
+    "competences_administratives": "Compétences administratives",
+    "competences_numeriques": "Compétences numériques / scolaires",
+}
+RAW_LABELS = {
+    "part_locaux_sans_30mbits": "Part des locaux sans accès à 30 Mbit/s (pilier connectivité fixe)",
+    "part_pop_sans_4g": "Part de la population sans bonne couverture 4G (pilier connectivité mobile)",
+    "tx_nscol15p": "Part des 15 ans ou plus non scolarisés sans diplôme ou peu diplômés",
+    "tx_menseul": "Part des ménages d'une personne",
+    "tx_fammono": "Part des familles monoparentales",
+    "tx_65etplus": "Part des 65 ans ou plus",
+    "tx_25etmoins": "Part des 25 ans ou moins (importée, hors indice)",
+    "tx_demandeurs_emploi": "Taux de demandeurs d'emploi",
+    "tx_pauvrete": "Taux de pauvreté (absent sous le secret statistique)",
+}
+_INDEX = "moyenne des rapports 100 × valeur du territoire / valeur de la référence, sur les indicateurs disponibles"
+for _nom, _libelle, _unite, _calcul in (
+    ("reference", "Territoire de référence (indice 100)", None, "pays, ou region:CODE, departement:CODE, epci:CODE (--reference)"),
+    ("indice_global", "Indice de fragilité numérique (référence = 100)", "indice", "moyenne des quatre axes disponibles ; au-dessus de 100, plus fragile que la référence"),
+    *((f"indice_{a}", f"Indice de l'axe « {label} » (référence = 100)", "indice", _INDEX) for a, label in AXIS_LABELS.items()),
+    ("couverture_donnees_pct", "Communes ayant les cinq taux du recensement", "%", "part des communes du territoire"),
+    ("couverture_pauvrete_pct", "Communes dont le taux de pauvreté est publié", "%", "part des communes du territoire"),
+    ("personnes_a_risque_bas", "Personnes probablement en illectronisme : bas de la fourchette", "personnes", "65 ans ou plus × 1/3 (Insee Première n° 1953, 2023)"),
+    ("personnes_a_risque_haut", "Personnes probablement en illectronisme : haut de la fourchette", "personnes", "65 ans ou plus × 62 % + autres habitants × 15,4 % (Insee Première n° 1953, 2023)"),
+    *((i, label, "%", "moyenne des communes pondérée par leur population") for i, label in RAW_LABELS.items()),
+    ("indicateurs_utilises", "Indicateurs entrés dans l'indice", None, "ceux dont le territoire et la référence ont une valeur"),
+):
+    register(IndicatorSpec(_nom, PILIER, _libelle, _unite, _calcul))
 
 
 def _values(con, niveau: str, codes: list[str] | None) -> dict[str, dict]:

@@ -142,16 +142,20 @@ def rollup(
 
 @dataclass(frozen=True)
 class IndicatorSpec:
-    """An indicator a pillar publishes: its name (one name everywhere), label and rollup."""
+    """A column a pillar publishes: its name (one name everywhere), label, unit, and how it
+    is obtained, above the commune too (`calcul`, French: the data dictionary of the exports).
+    `agregation` is set when the column is a plain rollup of the commune values."""
 
     nom: str
     pilier: str
     libelle: str
     unite: str | None
-    agregation: Aggregation
+    calcul: str
+    agregation: Aggregation | None = None
 
 
 _CATALOGUE: dict[str, IndicatorSpec] = {}
+COMMON = "commun"  # the pillar of the columns every export starts with
 
 
 def register(spec: IndicatorSpec) -> IndicatorSpec:
@@ -167,12 +171,32 @@ def registered(pilier: str | None = None) -> list[IndicatorSpec]:
     return [s for s in _CATALOGUE.values() if pilier is None or s.pilier == pilier]
 
 
+def dictionary(columns: list[str]) -> list[IndicatorSpec]:
+    """The declarations of an export's columns, in its order (KeyError names a missing one)."""
+    missing = [c for c in columns if c not in _CATALOGUE]
+    if missing:
+        raise KeyError(f"colonnes sans définition au dictionnaire : {', '.join(missing)}")
+    return [_CATALOGUE[c] for c in columns]
+
+
+for _nom, _libelle, _unite, _calcul in (
+    ("code", "Code officiel du territoire", None, "code INSEE (commune, département, région), SIREN (EPCI) ou FR (France)"),
+    ("nom", "Nom du territoire", None, "référentiel territorial (Code officiel géographique)"),
+    ("niveau", "Niveau du territoire", None, "commune, epci, departement, region ou pays"),
+    ("millesime", "Millésime des données", None, "trimestre (AAAATn) ou année des données source"),
+    ("source", "Source des données", None, "fichiers importés (ou « demo ») qui ont servi au calcul"),
+    ("demo", "Données de démonstration", "booléen", "vrai si au moins une valeur vient de terrinum demo : le chiffre ne décrit pas la réalité"),
+    ("population", "Population municipale", "habitants", "populations légales INSEE du référentiel, somme des communes"),
+):
+    register(IndicatorSpec(_nom, COMMON, _libelle, _unite, _calcul))
+
+
 def sync_catalogue(con: duckdb.DuckDBPyConnection) -> int:
     """Write the declared indicators into the warehouse's `catalogue_indicateurs` table."""
     specs = registered()
     con.execute("DELETE FROM catalogue_indicateurs")
     con.executemany(
         "INSERT INTO catalogue_indicateurs VALUES (?, ?, ?, ?, ?, ?)",
-        [[s.nom, s.pilier, s.libelle, s.unite, s.agregation.kind, json.dumps(asdict(s.agregation))] for s in specs],
+        [[s.nom, s.pilier, s.libelle, s.unite, s.agregation.kind if s.agregation else "calcul", json.dumps({"calcul": s.calcul, **(asdict(s.agregation) if s.agregation else {})})] for s in specs],
     )
     return len(specs)

@@ -97,12 +97,6 @@ def fixed_connectivity(con, territory, children: list, group_of, url_of) -> dict
     }
 
 
-AXIS_LABELS = {
-    "acces_interfaces": "Accès aux interfaces numériques",
-    "acces_information": "Accès à l'information",
-    "competences_administratives": "Compétences administratives",
-    "competences_numeriques": "Compétences numériques / scolaires",
-}
 INDEX_BINS = [80, 95, 105, 120, 140]  # index classes, reference = 100
 
 
@@ -132,8 +126,8 @@ def fragility(con, territory, children: list, group_of, url_of) -> dict | None:
     child_rows = {}
     if child_level in ("region", "departement", "commune"):
         child_rows = {r["code"]: r for r in fr.indicator_rows(con, child_level, within=(territory.niveau, territory.code))}
-    axes = [(AXIS_LABELS[a], own[f"indice_{a}"]) for a in fr.AXES]
-    table = [{"libelle": AXIS_LABELS[a], "france": own[f"indice_{a}"], "local": local[f"indice_{a}"] if local else None} for a in fr.AXES]
+    axes = [(fr.AXIS_LABELS[a], own[f"indice_{a}"]) for a in fr.AXES]
+    table = [{"libelle": fr.AXIS_LABELS[a], "france": own[f"indice_{a}"], "local": local[f"indice_{a}"] if local else None} for a in fr.AXES]
     enfants = [{"t": c, "url": url_of(c), "row": child_rows.get(c.code)} for c in children]
     features = [Feature(e["t"].nom, e["t"].geometrie_carte, e["url"], _index_class(e["row"]["indice_global"] if e["row"] else None), group_of(e["t"])) for e in enfants]
     return {

@@ -1,0 +1,45 @@
+"""The data dictionary covers every column of every published indicator table."""
+
+import csv
+import io
+
+import pytest
+from typer.testing import CliRunner
+
+from terrinum.cli import app
+from terrinum.diagnostic import dictionnaire
+from terrinum.indicators import api as indicators_api
+from terrinum.warehouse import rollup
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_exported_column_is_described():
+    for table, columns in dictionnaire.PUBLISHED.items():
+        specs = rollup.dictionary(columns)
+        assert [s.nom for s in specs] == columns
+        for s in specs:
+            assert s.libelle and s.calcul, (table, s.nom)
+    # the API tables have no column the dictionary does not describe
+    for schema, table in ((indicators_api.FixedConnectivityOut, "connectivite-fixe"), (indicators_api.MobileOut, "connectivite-mobile"), (indicators_api.FragilityOut, "fragilite")):
+        assert set(schema.model_fields) <= set(dictionnaire.PUBLISHED[table]), table
+
+
+def test_a_column_without_definition_is_named():
+    with pytest.raises(KeyError, match="colonne_inventee"):
+        rollup.dictionary(["code", "colonne_inventee"])
+
+
+def test_cli_and_api(client):
+    r = CliRunner().invoke(app, ["indicateurs", "dictionnaire", "--pilier", "connectivite-fixe", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(r.output)))
+    assert [row["colonne"] for row in rows] == dictionnaire.PUBLISHED["connectivite-fixe"]
+    part = next(row for row in rows if row["colonne"] == "part_30mbits")
+    assert part["unite"] == "%" and "locaux_30mbits / locaux" in part["calcul"]
+    r = CliRunner().invoke(app, ["indicateurs", "dictionnaire", "--pilier", "inconnu"])
+    assert r.exit_code == 1 and "inconnu" in r.output
+    everything = client.get("/api/v1/indicateurs/dictionnaire").json()
+    assert {row["table"] for row in everything} == set(dictionnaire.PUBLISHED)
+    assert len(everything) == sum(len(c) for c in dictionnaire.PUBLISHED.values())
+    assert client.get("/api/v1/indicateurs/dictionnaire?pilier=inconnu").status_code == 400
