@@ -85,3 +85,36 @@ def test_lagrangian_reduction_keeps_the_optimum(monkeypatch):
     c = siting._cover(inst)
     x, obj, _ = siting._solve(siting._mclp_model(c, len(inst.candidate_ids), inst.p, integer=True), integral=True)
     assert reduced.value == pytest.approx(c.covered_before + obj)
+
+
+def test_swap_search_reaches_a_one_swap_local_optimum():
+    inst = instance(p=5, n=300, m=60, radius=7000.0, seed=21)
+    c = siting._cover(inst)
+    pairs = siting._Pairs(c, len(inst.candidate_ids), inst.radius_m)
+    start, _ = siting._greedy(pairs, inst.p)
+    local = siting._swap_search(pairs, list(start), deadline=float("inf"))
+    value = pairs.value(local)
+    assert value >= pairs.value(start) and len(set(local)) == inst.p
+    for k in range(inst.p):  # brute force: no single swap improves
+        for j in set(range(len(inst.candidate_ids))) - set(local):
+            assert pairs.value(local[:k] + [j] + local[k + 1 :]) <= value + 1e-9
+
+
+def test_large_neighbourhood_search_keeps_p_sites_and_never_loses():
+    inst = instance(p=14, n=2000, m=400, radius=5000.0, seed=8)
+    c = siting._cover(inst)
+    pairs = siting._Pairs(c, len(inst.candidate_ids), inst.radius_m)
+    start, _ = siting._greedy(pairs, inst.p)
+    local = siting._swap_search(pairs, list(start), deadline=float("inf"))
+    import time
+
+    improved = siting._improve(pairs, inst.candidate_xy, list(start), time.perf_counter() + 1.5)
+    assert len(set(improved)) == inst.p and pairs.value(improved) >= pairs.value(local)
+    assert pairs.value(improved) <= siting.mclp_exact(inst).value - c.covered_before + 1e-6
+
+
+def test_heuristic_on_a_small_instance_is_exact():
+    """Few sites and candidates: one large-neighbourhood move frees every site among every
+    candidate, so it solves the whole problem (and the search stops there)."""
+    inst = instance(p=5, n=200, m=40, seed=5)
+    assert siting.mclp_heuristic(inst, time_limit=60).value == pytest.approx(siting.mclp_exact(inst).value)

@@ -8,8 +8,8 @@ all in one metric projection):
   demand point to its nearest open (existing or new) site.
 
 Both are solved exactly with HiGHS on a sparse formulation (only demand-candidate pairs that
-can matter are variables), and the MCLP also by a greedy + swap heuristic whose gap to the LP
-bound is reported. The method is documented in docs/methodologie-implantation.md.
+can matter are variables), and the MCLP also by a heuristic (greedy, swaps, large-neighbourhood
+search with exact sub-problems) whose gap to a bound is reported. The method is documented in docs/methodologie-implantation.md.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class Instance:
 @dataclass
 class Solution:
     objective: str
-    method: str  # "exact (HiGHS)", "heuristique (glouton + échanges)"
+    method: str  # "exact (HiGHS, PLNE)", "heuristique (glouton, …)"
     chosen: list[int]  # candidate indices, in order of marginal gain for the heuristic
     value: float  # covered weight (couverture) or total weighted distance in metres (distance)
     before: float  # same measure with existing sites only
@@ -231,11 +231,18 @@ def _gap(bound: float | None, value: float) -> float | None:
     return max(0.0, (bound - value) / bound) if bound > 0 else 0.0
 
 
+def _ranges(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Concatenated positions starts[r]:starts[r + 1] of the given CSR rows."""
+    lengths = starts[rows + 1] - starts[rows]
+    offsets = np.repeat(starts[rows] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return offsets + np.arange(int(lengths.sum()))
+
+
 class _Pairs:
     """Both directions of the sparse coverage relation, as CSR arrays."""
 
-    def __init__(self, c: _Cover, m: int):
-        self.c, self.m, self.n = c, m, len(c.open_demand)
+    def __init__(self, c: _Cover, m: int, radius: float = np.inf):
+        self.c, self.m, self.n, self.radius = c, m, len(c.open_demand), radius
         order = np.argsort(c.cj, kind="stable")
         self.cand_demand = c.di[order]
         self.cstart = np.concatenate([[0], np.cumsum(np.bincount(c.cj, minlength=m))])
@@ -278,9 +285,7 @@ def lagrangian(pairs: _Pairs, p: int, target: float, iterations: int = 400) -> t
             since += 1
             if since >= 20:
                 mu, since = mu / 2, 0
-        y = np.zeros(m, dtype=bool)
-        y[top] = True
-        cover = np.bincount(di, weights=y[cj].astype(float), minlength=len(w))
+        cover = np.bincount(pairs.cand_demand[_ranges(pairs.cstart, top)], minlength=len(w))
         got = float(w[cover > 0].sum())
         if got > feasible_value:
             feasible, feasible_value = [int(j) for j in top], got
@@ -292,59 +297,113 @@ def lagrangian(pairs: _Pairs, p: int, target: float, iterations: int = 400) -> t
     return best, best_lam, feasible, feasible_value
 
 
+SWAP_BLOCK_CELLS = 4_000_000  # sites × candidates evaluated at once by the swap search
+
+
 def _swap_search(pairs: _Pairs, chosen: list[int], deadline: float) -> list[int]:
-    """1-swap local search: for each chosen site, the best replacement (exact gain over all
-    candidates), applied when it improves; repeated until no swap improves or time is up."""
-    c, m = pairs.c, pairs.m
+    """Best-improvement 1-swap local search. The value of every swap (site s out, candidate
+    j in) is computed at once: gain of j on uncovered demand, plus the demand only s covers
+    that j covers too, minus what only s covers. The best swap is applied while it improves
+    or until the deadline; sites are taken in blocks so that memory stays bounded."""
+    c, m, n = pairs.c, pairs.m, pairs.n
     w, di, cj = c.w, c.di, c.cj
-    count = np.zeros(pairs.n, dtype=np.int32)
-    for j in chosen:
-        count[pairs.demand_of(j)] += 1
-    is_chosen = np.zeros(m, dtype=bool)
-    is_chosen[chosen] = True
-    improved = True
-    while improved and time.perf_counter() < deadline:
-        improved = False
-        base = np.bincount(cj, weights=w[di] * (count[di] == 0), minlength=m)
-        for k, s in enumerate(list(chosen)):
-            if time.perf_counter() >= deadline:
-                break
-            ds = pairs.demand_of(s)
-            only = ds[count[ds] == 1]
-            loss = float(w[only].sum())
-            gain = base.copy()
-            if len(only):
-                idx = np.concatenate([np.arange(pairs.dstart[i], pairs.dstart[i + 1]) for i in only])
-                gain += np.bincount(cj[idx], weights=w[di[idx]], minlength=m)
-            gain[is_chosen] = -np.inf
-            j = int(np.argmax(gain))
-            if gain[j] > loss + 1e-9:
-                count[ds] -= 1
-                count[pairs.demand_of(j)] += 1
-                chosen[k] = j
-                is_chosen[s], is_chosen[j] = False, True
-                base = np.bincount(cj, weights=w[di] * (count[di] == 0), minlength=m)
-                improved = True
+    chosen = list(chosen)
+    p = len(chosen)
+    pos = np.full(m, -1)
+    pos[chosen] = np.arange(p)
+    tolerance = 1e-9 * max(1.0, float(w.sum()))
+    block = max(1, SWAP_BLOCK_CELLS // max(m, 1))
+    while time.perf_counter() < deadline:
+        open_pair = pos[cj] >= 0
+        count = np.bincount(di[open_pair], minlength=n)
+        owner = np.full(n, -1)
+        owner[di[open_pair]] = pos[cj[open_pair]]  # the chosen site covering i, when only one does
+        gain = np.bincount(cj, weights=w[di] * (count[di] == 0), minlength=m)
+        single = count == 1
+        loss = np.bincount(owner[single], weights=w[single], minlength=p)
+        shared = single[di]
+        s_of, j_of, w_of = owner[di[shared]], cj[shared], w[di[shared]]
+        best, best_s, best_j = tolerance, -1, -1
+        for lo in range(0, p, block):
+            hi = min(p, lo + block)
+            inside = (s_of >= lo) & (s_of < hi)
+            delta = np.bincount((s_of[inside] - lo) * m + j_of[inside], weights=w_of[inside], minlength=(hi - lo) * m).reshape(hi - lo, m)
+            delta += gain[None, :]
+            delta -= loss[lo:hi, None]
+            delta[:, chosen] = -np.inf
+            k = int(np.argmax(delta))
+            if delta.flat[k] > best:
+                best, best_s, best_j = float(delta.flat[k]), lo + k // m, k % m
+        if best_s < 0:
+            break
+        pos[chosen[best_s]] = -1
+        pos[best_j] = best_s
+        chosen[best_s] = best_j
     return chosen
 
 
-def _iterated_swaps(pairs: _Pairs, chosen: list[int], deadline: float, bound: float = np.inf, seed: int = 0, patience: int = 200) -> list[int]:
-    """Iterated local search: swap to a local optimum, then repeatedly drop a random tenth
-    of the sites, complete greedily and swap again, keeping the best (seeded: reproducible).
-    Stops at the deadline, at the bound, or after `patience` trials without improvement."""
+LNS_FREE = 8  # chosen sites re-placed together by one large-neighbourhood move
+LNS_GLOBAL = 100  # best candidates anywhere (gain on demand left uncovered) added to each move
+LNS_MOVE_SECONDS = 0.5  # a move whose sub-problem is hard stops there, with its best placement
+LNS_PATIENCE = 50  # moves in a row without improvement before giving up
+
+
+def _improve(pairs: _Pairs, xy: np.ndarray, chosen: list[int], deadline: float, bound: float = np.inf, seed: int = 0) -> list[int]:
+    """Swap search to a local optimum, then large-neighbourhood search until the deadline or
+    the bound: free the LNS_FREE chosen sites nearest a random one and re-place them exactly
+    (HiGHS) among the candidates within 2 radii of them and the LNS_GLOBAL best candidates
+    anywhere, the other sites fixed; a move is kept when it is no worse (then swaps again).
+    Stops after LNS_PATIENCE moves without improvement, or after one move that freed every
+    site among every candidate (it solved the whole problem). Seeded, so reproducible for a
+    given number of moves."""
     rng = np.random.default_rng(seed)
+    c, m = pairs.c, pairs.m
+    w, di, cj = c.w, c.di, c.cj
     best = _swap_search(pairs, list(chosen), deadline)
     best_value = pairs.value(best)
-    idle = 0
-    while time.perf_counter() < deadline and len(best) > 1 and (best_value < bound - 1e-9 * abs(bound) if np.isfinite(bound) else True) and idle < patience:
-        idle += 1
-        k = max(1, len(best) // 10)
-        kept = [j for j in rng.permutation(best)[k:].tolist()]
-        trial, _ = _greedy(pairs, len(best), fixed=kept)
-        trial = _swap_search(pairs, trial, deadline)
+    reach = 2 * pairs.radius
+    integral = bool(np.all(w == np.round(w)))
+    idle, whole = 0, False
+    while time.perf_counter() < deadline and len(best) and best_value < bound - 1e-9 * abs(bound) and idle < LNS_PATIENCE and not whole:
+        anchor = xy[best[int(rng.integers(len(best)))]]
+        order = np.argsort(((xy[best] - anchor) ** 2).sum(axis=1))
+        k = min(LNS_FREE, len(best))
+        freed = [best[i] for i in order[:k]]
+        fixed = [best[i] for i in order[k:]]
+        covered = pairs.covered(fixed)
+        gain = np.bincount(cj, weights=w[di] * ~covered[di], minlength=m)
+        near = np.zeros(m, dtype=bool)
+        for j in freed:
+            near |= ((xy - xy[j]) ** 2).sum(axis=1) <= reach * reach
+        near[np.argpartition(-gain, min(LNS_GLOBAL, m - 1))[:LNS_GLOBAL]] = True
+        near[fixed] = False
+        near[freed] = True
+        whole = not fixed and bool(near.all())
+        sub_cands = np.flatnonzero(near)
+        mask = near[cj] & ~covered[di]
+        sub_demand = np.unique(di[mask])
+        dmap = np.full(pairs.n, -1)
+        dmap[sub_demand] = np.arange(len(sub_demand))
+        smap = np.full(m, -1)
+        smap[sub_cands] = np.arange(len(sub_cands))
+        sub = _Cover(sub_demand, w[sub_demand], dmap[di[mask]], smap[cj[mask]], 0.0)
+        lp = _mclp_model(sub, len(sub_cands), k, integer=True)
+        start_x = np.zeros(lp.num_col_)
+        start_x[smap[freed]] = 1.0
+        hit = np.zeros(len(sub_demand), dtype=bool)
+        hit[sub.di[np.isin(sub.cj, smap[freed])]] = True
+        start_x[len(sub_cands):] = hit
+        x, _, _ = _solve(lp, max(0.05, min(LNS_MOVE_SECONDS, deadline - time.perf_counter())), start=start_x, integral=integral)
+        placed = sub_cands[np.flatnonzero(x[: len(sub_cands)] > 0.5)].tolist()
+        placed += [j for j in freed if j not in placed][: k - len(placed)]  # sites without gain stay
+        trial = fixed + placed
         value = pairs.value(trial)
-        if value > best_value:
-            best, best_value, idle = trial, value, 0
+        idle = 0 if value > best_value else idle + 1
+        if value >= best_value:
+            if value > best_value:
+                trial = _swap_search(pairs, trial, deadline)
+                value = pairs.value(trial)
+            best, best_value = trial, value
     return best
 
 
@@ -393,20 +452,20 @@ def _greedy(pairs: _Pairs, p: int, fixed: list[int] | None = None) -> tuple[list
 
 
 def mclp_heuristic(inst: Instance, time_limit: float = 4.5) -> Solution:
-    """Greedy, Lagrangian relaxation (bound and candidate solutions), then 1-swap local
-    search from the best solution found. The gap is measured against the Lagrangian bound,
-    which is never below the LP bound."""
+    """Greedy, Lagrangian relaxation (bound and candidate solutions), then swap search and
+    large-neighbourhood search (`_improve`) from the best solution found, until the time
+    limit. The gap is measured against the Lagrangian bound, never below the LP bound."""
     start = time.perf_counter()
     c = _cover(inst)
-    pairs = _Pairs(c, len(inst.candidate_ids))
+    pairs = _Pairs(c, len(inst.candidate_ids), inst.radius_m)
     chosen, curve = _greedy(pairs, inst.p)
     greedy_value = pairs.value(chosen)
     bound, _, lag_chosen, lag_value = lagrangian(pairs, inst.p, greedy_value) if len(c.di) else (0.0, None, [], 0.0)
     if lag_value > greedy_value:
         chosen = lag_chosen
-    chosen = _iterated_swaps(pairs, list(chosen), start + time_limit, bound)
+    chosen = _improve(pairs, inst.candidate_xy, list(chosen), start + time_limit, bound)
     value = c.covered_before + pairs.value(chosen)
-    sol = Solution("couverture", "heuristique (glouton, relaxation lagrangienne, échanges)", chosen, value, c.covered_before, float(inst.weights.sum()))
+    sol = Solution("couverture", "heuristique (glouton, relaxation lagrangienne, échanges, grands voisinages)", chosen, value, c.covered_before, float(inst.weights.sum()))
     sol.curve = [c.covered_before + v for v in curve]
     sol.bound = c.covered_before + bound
     sol.gap = _gap(sol.bound, value)
@@ -425,13 +484,13 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     keep = np.arange(m)
     incumbent: list[int] = []
     notes = []
-    pairs = _Pairs(c, m)
+    pairs = _Pairs(c, m, inst.radius_m)
     if len(c.di) > REDUCE_ABOVE_PAIRS:
         chosen, _ = _greedy(pairs, inst.p)
         bound, lam, lag_chosen, lag_value = lagrangian(pairs, inst.p, pairs.value(chosen), iterations=600)
         if lag_value > pairs.value(chosen):
             chosen = lag_chosen
-        incumbent = _iterated_swaps(pairs, list(chosen), time.perf_counter() + 5.0, bound)
+        incumbent = _improve(pairs, inst.candidate_xy, list(chosen), time.perf_counter() + 5.0, bound)
         inc_value = pairs.value(incumbent)
         r = np.bincount(c.cj, weights=lam[c.di], minlength=m)
         p = min(inst.p, m)
