@@ -1,5 +1,7 @@
 """Siting against pysal spopt on the same instances with the same solver (HiGHS)."""
 
+import time
+
 import numpy as np
 import pulp
 import pytest
@@ -87,12 +89,16 @@ def test_lagrangian_reduction_keeps_the_optimum(monkeypatch):
     assert reduced.value == pytest.approx(c.covered_before + obj)
 
 
+def greedy_then_swaps(inst):
+    """Pairs of the instance, its greedy solution and the swap search's local optimum."""
+    pairs = siting._Pairs(siting._cover(inst), len(inst.candidate_ids), inst.radius_m)
+    start, _ = siting._greedy(pairs, inst.p)
+    return pairs, start, siting._swap_search(pairs, list(start), deadline=float("inf"))
+
+
 def test_swap_search_reaches_a_one_swap_local_optimum():
     inst = instance(p=5, n=300, m=60, radius=7000.0, seed=21)
-    c = siting._cover(inst)
-    pairs = siting._Pairs(c, len(inst.candidate_ids), inst.radius_m)
-    start, _ = siting._greedy(pairs, inst.p)
-    local = siting._swap_search(pairs, list(start), deadline=float("inf"))
+    pairs, start, local = greedy_then_swaps(inst)
     value = pairs.value(local)
     assert value >= pairs.value(start) and len(set(local)) == inst.p
     for k in range(inst.p):  # brute force: no single swap improves
@@ -102,15 +108,10 @@ def test_swap_search_reaches_a_one_swap_local_optimum():
 
 def test_large_neighbourhood_search_keeps_p_sites_and_never_loses():
     inst = instance(p=14, n=2000, m=400, radius=5000.0, seed=8)
-    c = siting._cover(inst)
-    pairs = siting._Pairs(c, len(inst.candidate_ids), inst.radius_m)
-    start, _ = siting._greedy(pairs, inst.p)
-    local = siting._swap_search(pairs, list(start), deadline=float("inf"))
-    import time
-
+    pairs, start, local = greedy_then_swaps(inst)
     improved = siting._improve(pairs, inst.candidate_xy, list(start), time.perf_counter() + 1.5)
     assert len(set(improved)) == inst.p and pairs.value(improved) >= pairs.value(local)
-    assert pairs.value(improved) <= siting.mclp_exact(inst).value - c.covered_before + 1e-6
+    assert pairs.value(improved) <= siting.mclp_exact(inst).value - pairs.c.covered_before + 1e-6
 
 
 def test_heuristic_on_a_small_instance_is_exact():

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from terrinum.warehouse import ingest, store
-from terrinum.warehouse.rollup import JOINS, IndicatorSpec, level_key, register, rollup, sum_of, within_codes
+from terrinum.warehouse.rollup import JOINS, IndicatorSpec, declare, level_key, register, rollup, sum_of, within_codes
 
 PILIER = "connectivite-fixe"
 SPEEDS = ["8mbits", "30mbits", "100mbits", "1gbits"]
@@ -52,16 +52,17 @@ COUNT_LABELS = {
 }
 for _name, _label in COUNT_LABELS.items():
     register(IndicatorSpec(_name, PILIER, _label, "locaux", "somme des communes (lignes non rattachées comprises au département et au-dessus)", sum_of(_name)))
-for _share, _count in zip(SHARES, COUNTS[1:]):
-    _capped = " ; plafonnée à 100 quand l'observatoire compte plus de locaux raccordables que l'estimation des locaux" if _share == "part_ftth" else ""
-    register(IndicatorSpec(_share, PILIER, f"Part des locaux : {COUNT_LABELS[_count][len('Locaux '):]}", "%", f"100 × {_count} / locaux, sommes du territoire{_capped}"))
-register(IndicatorSpec("zone", PILIER, "Type de zone de déploiement", None, "ZTD, AMII ou RIP (observatoire FttH, dernier millésime) ; « mixte » quand les communes du territoire diffèrent"))
-for _t in TARGETS:
-    register(IndicatorSpec(f"objectif_{_t.key}_atteint", PILIER, f"Objectif atteint : {_t.libelle} (fin {_t.echeance[:4]})", "booléen", f"tous les locaux du territoire ont-ils {_t.key.replace('mbits', ' Mbit/s').replace('ftth', 'la fibre')} ?"))
-    register(IndicatorSpec(f"locaux_manquants_{_t.key}", PILIER, f"Locaux manquants : {_t.libelle}", "locaux", "locaux − locaux qui l'ont, sommes du territoire"))
-register(IndicatorSpec("projection_ftth_95", PILIER, "Trimestre projeté où 95 % des locaux seront raccordables", "trimestre", "rythme des derniers trimestres (docs/methodologie-connectivite-fixe.md), ou « atteint », ou « pas de projection : raison »"))
-register(IndicatorSpec("projection_ftth_100", PILIER, "Trimestre projeté où 100 % des locaux seront raccordables", "trimestre", "rythme des derniers trimestres (docs/methodologie-connectivite-fixe.md), ou « atteint », ou « pas de projection : raison »"))
-register(IndicatorSpec("projection_ftth_100_fourchette", PILIER, "Fourchette de la projection à 100 %", "trimestres", "du rythme le plus rapide au plus lent des derniers trimestres"))
+_CAPPED = " ; plafonnée à 100 quand l'observatoire compte plus de locaux raccordables que l'estimation des locaux"
+_PACE = "rythme des derniers trimestres (docs/methodologie-connectivite-fixe.md), ou « atteint », ou « pas de projection : raison »"
+declare(PILIER, (
+    *((share, f"Part des locaux : {COUNT_LABELS[count][len('Locaux '):]}", "%", f"100 × {count} / locaux, sommes du territoire" + (_CAPPED if share == "part_ftth" else "")) for share, count in zip(SHARES, COUNTS[1:])),
+    ("zone", "Type de zone de déploiement", None, "ZTD, AMII ou RIP (observatoire FttH, dernier millésime) ; « mixte » quand les communes du territoire diffèrent"),
+    *((f"objectif_{t.key}_atteint", f"Objectif atteint : {t.libelle} (fin {t.echeance[:4]})", "booléen", "tous les locaux du territoire l'ont-ils ?") for t in TARGETS),
+    *((f"locaux_manquants_{t.key}", f"Locaux manquants : {t.libelle}", "locaux", "locaux − locaux qui l'ont, sommes du territoire") for t in TARGETS),
+    ("projection_ftth_95", "Trimestre projeté où 95 % des locaux seront raccordables", "trimestre", _PACE),
+    ("projection_ftth_100", "Trimestre projeté où 100 % des locaux seront raccordables", "trimestre", _PACE),
+    ("projection_ftth_100_fourchette", "Fourchette de la projection à 100 %", "trimestres", "du rythme le plus rapide au plus lent des derniers trimestres"),
+))
 
 
 def quarter_index(q: str) -> int:

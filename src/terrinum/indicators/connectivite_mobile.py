@@ -15,7 +15,7 @@ from __future__ import annotations
 import duckdb
 
 from terrinum.warehouse import ingest, store
-from terrinum.warehouse.rollup import JOINS, IndicatorSpec, level_key, register, within_codes
+from terrinum.warehouse.rollup import JOINS, declare, level_key, within_codes
 
 PILIER = "connectivite-mobile"
 OPERATOR_LABELS = {"OF": "Orange", "SFR0": "SFR", "BOUY": "Bouygues Telecom", "FREE": "Free Mobile"}
@@ -29,7 +29,7 @@ COLUMNS = [
 ]  # fmt: skip
 
 _WEIGHTED = "moyenne des communes pondérée par leur population"
-for _nom, _libelle, _unite, _calcul in (
+declare(PILIER, (
     ("operateur", "Opérateur", None, "OF (Orange), SFR0 (SFR), BOUY (Bouygues Telecom), FREE (Free Mobile) ; « tous » sans --operateur"),
     ("nb_sites", "Sites mobiles", "sites", "somme des communes"),
     ("nb_sites_2g", "Sites mobiles 2G", "sites", "somme des communes"),
@@ -48,8 +48,7 @@ for _nom, _libelle, _unite, _calcul in (
     ("nd_sites_decides", "Sites New Deal décidés par arrêté", "sites", "somme des communes"),
     ("nd_sites_en_service", "Sites New Deal en service", "sites", "somme des communes"),
     ("nd_sites_en_retard", "Sites New Deal en retard (pas en service 24 mois après l'arrêté)", "sites", "somme des communes, à la date du jour"),
-):
-    register(IndicatorSpec(_nom, PILIER, _libelle, _unite, _calcul))
+))
 
 
 def _filters(key: str, keep, operateur, operator_clause: str) -> tuple[str, list]:

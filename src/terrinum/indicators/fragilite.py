@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from terrinum.warehouse import ingest
-from terrinum.warehouse.rollup import JOINS, REF_COLUMN, IndicatorSpec, level_key, register, rollup, sum_of, within_codes
+from terrinum.warehouse.rollup import JOINS, REF_COLUMN, declare, level_key, rollup, sum_of, within_codes
 
 PILIER = "fragilite"
 # axis -> indicators (all "higher = more fragile")
@@ -50,7 +50,7 @@ RAW_LABELS = {
     "tx_pauvrete": "Taux de pauvreté (absent sous le secret statistique)",
 }
 _INDEX = "moyenne des rapports 100 × valeur du territoire / valeur de la référence, sur les indicateurs disponibles"
-for _nom, _libelle, _unite, _calcul in (
+declare(PILIER, (
     ("reference", "Territoire de référence (indice 100)", None, "pays, ou region:CODE, departement:CODE, epci:CODE (--reference)"),
     ("indice_global", "Indice de fragilité numérique (référence = 100)", "indice", "moyenne des quatre axes disponibles ; au-dessus de 100, plus fragile que la référence"),
     *((f"indice_{a}", f"Indice de l'axe « {label} » (référence = 100)", "indice", _INDEX) for a, label in AXIS_LABELS.items()),
@@ -60,8 +60,7 @@ for _nom, _libelle, _unite, _calcul in (
     ("personnes_a_risque_haut", "Personnes probablement en illectronisme : haut de la fourchette", "personnes", "65 ans ou plus × 62 % + autres habitants × 15,4 % (Insee Première n° 1953, 2023)"),
     *((i, label, "%", "moyenne des communes pondérée par leur population") for i, label in RAW_LABELS.items()),
     ("indicateurs_utilises", "Indicateurs entrés dans l'indice", None, "ceux dont le territoire et la référence ont une valeur"),
-):
-    register(IndicatorSpec(_nom, PILIER, _libelle, _unite, _calcul))
+))
 
 
 def _values(con, niveau: str, codes: list[str] | None) -> dict[str, dict]:

@@ -24,7 +24,7 @@ from terrinum.sources.lieux import FRANCE_BOXES
 from terrinum.territories.models import Territory
 from terrinum.territories.reference import area_crs
 from terrinum.warehouse import store
-from terrinum.warehouse.rollup import IndicatorSpec, register
+from terrinum.warehouse.rollup import declare
 
 THRESHOLDS_KM = (5, 10, 20)
 DEFAULT_DETOUR = 1.0
@@ -34,12 +34,13 @@ COLUMNS = [
     "code", "nom", "niveau", "service", "source", "demo", "population", "nb_lieux", "distance_moyenne_km",
     *(f"{kind}_au_dela_{km}km" for km in THRESHOLDS_KM for kind in ("pop", "part")),
 ]  # fmt: skip
-register(IndicatorSpec("service", PILIER, "Service pris en compte", None, "libellé du standard des lieux (--service), ou « tous » : tout lieu du registre"))
-register(IndicatorSpec("nb_lieux", PILIER, "Lieux du registre dans le territoire", "lieux", "somme des communes (lieux rattachés à une commune)"))
-register(IndicatorSpec("distance_moyenne_km", PILIER, "Distance moyenne au lieu le plus proche", "km", f"{METHOD} ; moyenne pondérée par la population, lieux de tous les territoires"))
-for _km in THRESHOLDS_KM:
-    register(IndicatorSpec(f"pop_au_dela_{_km}km", PILIER, f"Habitants à plus de {_km} km du lieu le plus proche", "habitants", "somme des communes (population répartie sur les immeubles quand leurs positions sont connues)"))
-    register(IndicatorSpec(f"part_au_dela_{_km}km", PILIER, f"Part des habitants à plus de {_km} km du lieu le plus proche", "%", f"100 × pop_au_dela_{_km}km / population"))
+declare(PILIER, (
+    ("service", "Service pris en compte", None, "libellé du standard des lieux (--service), ou « tous » : tout lieu du registre"),
+    ("nb_lieux", "Lieux du registre dans le territoire", "lieux", "somme des communes (lieux rattachés à une commune)"),
+    ("distance_moyenne_km", "Distance moyenne au lieu le plus proche", "km", f"{METHOD} ; moyenne pondérée par la population, lieux de tous les territoires"),
+    *((f"pop_au_dela_{km}km", f"Habitants à plus de {km} km du lieu le plus proche", "habitants", "somme des communes (population répartie sur les immeubles quand leurs positions sont connues)") for km in THRESHOLDS_KM),
+    *((f"part_au_dela_{km}km", f"Part des habitants à plus de {km} km du lieu le plus proche", "%", f"100 × pop_au_dela_{km}km / population") for km in THRESHOLDS_KM),
+))
 
 def crs_of_point(lat: float, lon: float) -> str:
     """Projection of a point from the France box it falls in (its commune may be unknown)."""

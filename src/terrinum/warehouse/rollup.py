@@ -171,6 +171,12 @@ def registered(pilier: str | None = None) -> list[IndicatorSpec]:
     return [s for s in _CATALOGUE.values() if pilier is None or s.pilier == pilier]
 
 
+def declare(pilier: str, entries) -> None:
+    """Register columns given as (nom, libelle, unite, calcul) tuples."""
+    for nom, libelle, unite, calcul in entries:
+        register(IndicatorSpec(nom, pilier, libelle, unite, calcul))
+
+
 def dictionary(columns: list[str]) -> list[IndicatorSpec]:
     """The declarations of an export's columns, in its order (KeyError names a missing one)."""
     missing = [c for c in columns if c not in _CATALOGUE]
@@ -179,7 +185,7 @@ def dictionary(columns: list[str]) -> list[IndicatorSpec]:
     return [_CATALOGUE[c] for c in columns]
 
 
-for _nom, _libelle, _unite, _calcul in (
+declare(COMMON, (
     ("code", "Code officiel du territoire", None, "code INSEE (commune, département, région), SIREN (EPCI) ou FR (France)"),
     ("nom", "Nom du territoire", None, "référentiel territorial (Code officiel géographique)"),
     ("niveau", "Niveau du territoire", None, "commune, epci, departement, region ou pays"),
@@ -187,8 +193,7 @@ for _nom, _libelle, _unite, _calcul in (
     ("source", "Source des données", None, "fichiers importés (ou « demo ») qui ont servi au calcul"),
     ("demo", "Données de démonstration", "booléen", "vrai si au moins une valeur vient de terrinum demo : le chiffre ne décrit pas la réalité"),
     ("population", "Population municipale", "habitants", "populations légales INSEE du référentiel, somme des communes"),
-):
-    register(IndicatorSpec(_nom, COMMON, _libelle, _unite, _calcul))
+))
 
 
 def sync_catalogue(con: duckdb.DuckDBPyConnection) -> int:
