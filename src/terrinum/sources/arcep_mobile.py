@@ -274,7 +274,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
             pieces.setdefault(int(c), [[] for _ in COVERAGE_LEVELS])[level_rank[ok_levels[p]]].append((piece, a))
         # Per commune: the covered area at each level or better and the zones themselves
         # (kept so that operators can be combined exactly: at least one, all four).
-        zones_of = dict(zip(pieces, pool.map(_cumulative_zones, pieces.values(), chunksize=16)))
+        zones_of = dict(zip(pieces, pool.map(_cumulative_zones, pieces.values())))
     covered = np.zeros((len(codes), len(COVERAGE_LEVELS)))  # cumulative: this level or better
     shapes: dict[int, list] = {}
     for c, (areas, zones) in zones_of.items():
