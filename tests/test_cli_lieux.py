@@ -64,6 +64,11 @@ def test_implantation_json_and_instance(tmp_path):
     assert r.exit_code == 1 and "ni mairies" in said(r)
     r = run("implantation", "--territoire", "23", "--nouveaux", 2, "--poids", "fragilite")
     assert r.exit_code == 1 and "fragilité" in said(r)
+    # a time limit asks for the exact method (here it proves the optimum well within it)
+    r = run("implantation", "--territoire", "23", "--nouveaux", 2, "--methode", "auto", "--limite-secondes", 60, "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["methode"].startswith("exact")
+    r = run("implantation", "--territoire", "23", "--nouveaux", 2, "--objectif", "distance", "--limite-secondes", 60)
+    assert r.exit_code == 1 and "--limite-secondes vaut pour la méthode exacte" in said(r)
 
 
 def test_compte_creer_gives_a_role(tmp_path, monkeypatch):

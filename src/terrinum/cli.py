@@ -406,6 +406,7 @@ def implantation(
     service: str = typer.Option(None, "--service", help="Ne compter comme existants que les lieux offrant ce service (libellé du standard)."),
     sans_existants: bool = typer.Option(False, "--sans-existants", help="Ignorer les lieux existants (maillage à partir de rien)."),
     methode: Methode = typer.Option(Methode.auto, "--methode", help="auto (exacte jusqu'à 5 000 communes), exacte ou heuristique."),
+    limite_secondes: float = typer.Option(None, "--limite-secondes", min=1, help="Objectif couverture, méthode exacte (implicite) : s'arrêter après ce temps avec la meilleure solution trouvée et l'écart prouvé à la borne."),
     format: Format = typer.Option(Format.table, "--format", help="table ou json."),
     instance_out: Path = typer.Option(None, "--instance-out", help="Écrire l'instance résolue (JSON) pour la vérifier avec un autre solveur."),
 ) -> None:
@@ -432,7 +433,11 @@ def implantation(
             exact = {"auto": None, "exacte": True, "heuristique": False}[methode.value]
             if objectif is Objectif.distance and exact is False:
                 _fail("l'objectif distance est résolu exactement seulement (--methode auto ou exacte)")
-            sol = siting.solve(plan.instance, exact=exact)
+            if limite_secondes and (objectif is Objectif.distance or exact is False):
+                _fail("--limite-secondes vaut pour la méthode exacte de l'objectif couverture")
+            if limite_secondes:
+                exact = True  # a time limit asks for the exact method, stopped there
+            sol = siting.solve(plan.instance, exact=exact, time_limit=limite_secondes)
     except SourceError as exc:
         _fail(f"fichier de candidats refusé.\n  {exc}")
     except (ValueError, RuntimeError) as exc:

@@ -119,3 +119,14 @@ def test_heuristic_on_a_small_instance_is_exact():
     candidate, so it solves the whole problem (and the search stops there)."""
     inst = instance(p=5, n=200, m=40, seed=5)
     assert siting.mclp_heuristic(inst, time_limit=60).value == pytest.approx(siting.mclp_exact(inst).value)
+
+
+def test_exact_stopped_by_its_time_limit_says_so():
+    inst = instance(p=8, n=3000, m=600, radius=5000.0, seed=7)
+    optimum = siting.mclp_exact(inst)
+    assert optimum.method.startswith("exact") and optimum.gap == pytest.approx(0, abs=1e-9)
+    stopped = siting.mclp_exact(inst, time_limit=0.01)  # HiGHS cannot prove anything in 10 ms
+    assert stopped.method.startswith("PLNE HiGHS arrêtée à la limite de temps")
+    pairs, start, _ = greedy_then_swaps(inst)
+    assert pairs.c.covered_before + pairs.value(start) <= stopped.value <= optimum.value
+    assert stopped.bound is None or stopped.bound >= optimum.value - 1e-6

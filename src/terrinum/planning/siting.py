@@ -477,20 +477,26 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     """Optimal MCLP. Small instances go straight to HiGHS. Large ones are reduced first:
     with the heuristic's incumbent and the Lagrangian multipliers, a candidate whose bound
     when forced open is below the incumbent cannot be in a better solution and is removed;
-    HiGHS then solves the reduced problem exactly, started from the incumbent."""
+    HiGHS then solves the reduced problem exactly, started from the incumbent.
+
+    With `time_limit` (seconds, the whole call), HiGHS stops there if it has not proved
+    optimality: the result is then its best solution (never worse than the greedy or the
+    heuristic it started from) with the gap proved by the lower of HiGHS's bound and the
+    Lagrangian one, and says so."""
     start = time.perf_counter()
     c = _cover(inst)
     m = len(inst.candidate_ids)
     keep = np.arange(m)
     incumbent: list[int] = []
+    lag_bound = np.inf
     notes = []
     pairs = _Pairs(c, m, inst.radius_m)
     if len(c.di) > REDUCE_ABOVE_PAIRS:
         chosen, _ = _greedy(pairs, inst.p)
-        bound, lam, lag_chosen, lag_value = lagrangian(pairs, inst.p, pairs.value(chosen), iterations=600)
+        lag_bound, lam, lag_chosen, lag_value = lagrangian(pairs, inst.p, pairs.value(chosen), iterations=600)
         if lag_value > pairs.value(chosen):
             chosen = lag_chosen
-        incumbent = _improve(pairs, inst.candidate_xy, list(chosen), time.perf_counter() + 5.0, bound)
+        incumbent = _improve(pairs, inst.candidate_xy, list(chosen), time.perf_counter() + (min(5.0, time_limit / 4) if time_limit else 5.0), lag_bound)
         inc_value = pairs.value(incumbent)
         r = np.bincount(c.cj, weights=lam[c.di], minlength=m)
         p = min(inst.p, m)
@@ -498,24 +504,33 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
         integral = bool(np.all(c.w == np.round(c.w)))
         # Upper bound of any solution opening j; a better integral solution is >= incumbent + 1.
         threshold = inc_value + (1.0 - 1e-6 if integral else 0.0)
-        forced = bound - r_p + np.maximum(r, 0) - np.maximum(r - r_p, 0)
+        forced = lag_bound - r_p + np.maximum(r, 0) - np.maximum(r - r_p, 0)
         keep = np.flatnonzero((forced >= threshold) | np.isin(np.arange(m), incumbent))
-        notes.append(f"réduction lagrangienne : {m - len(keep)} candidat(s) écarté(s) sur {m} (borne {bound:,.0f}, solution initiale {inc_value:,.0f})".replace(",", " "))
+        notes.append(f"réduction lagrangienne : {m - len(keep)} candidat(s) écarté(s) sur {m} (borne {lag_bound:,.0f}, solution initiale {inc_value:,.0f})".replace(",", " "))
     sub_index = np.full(m, -1)
     sub_index[keep] = np.arange(len(keep))
     mask = sub_index[c.cj] >= 0
     sub = _Cover(c.open_demand, c.w, c.di[mask], sub_index[c.cj[mask]], c.covered_before)
     lp = _mclp_model(sub, len(keep), inst.p, integer=True)
     start_x = None
+    if time_limit and not incumbent:
+        incumbent, _ = _greedy(pairs, inst.p)  # something to return if the limit comes first
     if incumbent:
         start_x = np.zeros(lp.num_col_)
         start_x[sub_index[incumbent]] = 1.0
         start_x[len(keep):] = pairs.covered(incumbent)
-    x, _, mip_bound = _solve(lp, time_limit, start=start_x, integral=bool(np.all(c.w == np.round(c.w))))
+    integral = bool(np.all(c.w == np.round(c.w)))
+    limit = max(0.01, time_limit - (time.perf_counter() - start)) if time_limit else None
+    x, _, mip_bound = _solve(lp, limit, start=start_x, integral=integral)
     chosen = keep[np.flatnonzero(x[: len(keep)] > 0.5)]
     value = c.covered_before + pairs.value(chosen)
-    sol = Solution("couverture", "exact (HiGHS, PLNE)", [int(j) for j in chosen], value, c.covered_before, float(inst.weights.sum()), notes=notes)
-    sol.bound = c.covered_before + mip_bound if mip_bound is not None else None
+    # HiGHS's bound (none yet if stopped early), or the Lagrangian one when it is lower
+    best_bound = min(mip_bound if mip_bound is not None else np.inf, lag_bound)
+    bound = c.covered_before + best_bound if np.isfinite(best_bound) else None
+    proved = bound is not None and bound - value < (1.0 if integral else 1e-9 * abs(bound) + 1e-9)
+    method = "exact (HiGHS, PLNE)" if proved else "PLNE HiGHS arrêtée à la limite de temps : meilleure solution trouvée" + (", écart prouvé à la borne" if bound is not None else ", sans borne encore")
+    sol = Solution("couverture", method, [int(j) for j in chosen], value, c.covered_before, float(inst.weights.sum()), notes=notes)
+    sol.bound = bound
     sol.gap = _gap(sol.bound, value)
     sol.seconds = time.perf_counter() - start
     return sol
@@ -629,8 +644,9 @@ def total_distance(inst: Instance, chosen) -> float:
     return float((inst.weights * nearest_distance(inst.demand_xy, sites)).sum())
 
 
-def solve(inst: Instance, exact: bool | None = None, curve: bool = True, max_pairs: int = 3_000_000) -> Solution:
-    """Exact for a département-sized instance (or when asked), heuristic otherwise."""
+def solve(inst: Instance, exact: bool | None = None, curve: bool = True, max_pairs: int = 3_000_000, time_limit: float | None = None) -> Solution:
+    """Exact for a département-sized instance (or when asked), heuristic otherwise;
+    `time_limit` bounds the exact MCLP (see mclp_exact)."""
     if inst.objective not in OBJECTIVES:
         raise ValueError(f"objectif « {inst.objective} » inconnu ({', '.join(OBJECTIVES)})")
     if inst.p < 1:
@@ -642,7 +658,7 @@ def solve(inst: Instance, exact: bool | None = None, curve: bool = True, max_pai
         return sol
     if exact is None:
         exact = len(inst.demand_ids) <= 5000
-    sol = mclp_exact(inst) if exact else mclp_heuristic(inst)
+    sol = mclp_exact(inst, time_limit) if exact else mclp_heuristic(inst)
     if curve and exact:
         sol.curve = mclp_curve(inst, exact=inst.p <= 10)
         if inst.p > 10:
