@@ -491,6 +491,7 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     lag_bound = np.inf
     notes = []
     pairs = _Pairs(c, m, inst.radius_m)
+    integral = bool(np.all(c.w == np.round(c.w)))
     if len(c.di) > REDUCE_ABOVE_PAIRS:
         chosen, _ = _greedy(pairs, inst.p)
         lag_bound, lam, lag_chosen, lag_value = lagrangian(pairs, inst.p, pairs.value(chosen), iterations=600)
@@ -501,7 +502,6 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
         r = np.bincount(c.cj, weights=lam[c.di], minlength=m)
         p = min(inst.p, m)
         r_p = np.partition(r, m - p)[m - p]
-        integral = bool(np.all(c.w == np.round(c.w)))
         # Upper bound of any solution opening j; a better integral solution is >= incumbent + 1.
         threshold = inc_value + (1.0 - 1e-6 if integral else 0.0)
         forced = lag_bound - r_p + np.maximum(r, 0) - np.maximum(r - r_p, 0)
@@ -519,7 +519,6 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
         start_x = np.zeros(lp.num_col_)
         start_x[sub_index[incumbent]] = 1.0
         start_x[len(keep):] = pairs.covered(incumbent)
-    integral = bool(np.all(c.w == np.round(c.w)))
     limit = max(0.01, time_limit - (time.perf_counter() - start)) if time_limit else None
     x, _, mip_bound = _solve(lp, limit, start=start_x, integral=integral)
     chosen = keep[np.flatnonzero(x[: len(keep)] > 0.5)]
