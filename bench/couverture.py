@@ -8,7 +8,7 @@ reference, Lambert-93), writes them as a GeoPackage, then measures in the same r
 
 - Terrinum: `arcep_mobile.parse_coverage` (read the GeoPackage, repair, intersect with the
   communes, area per commune and level, the zones kept for combining operators), which runs
-  its GEOS work on min(4, cores) threads;
+  its GEOS work on `arcep_mobile.GEOS_WORKERS` threads (min(4, cores));
 - peer: GeoPandas `read_file` + `overlay(how="intersection")` + `dissolve` by commune and
   level, then areas (one thread).
 
@@ -120,8 +120,7 @@ def main() -> None:
         ours = share / 100 * commune_area[code]
         diff = max(diff, abs(ours - areas.get((code, level), 0.0)))
     print(f"GeoPandas overlay + dissolve : {t_peer:.3f} s")
-    threads = min(4, os.cpu_count() or 1)
-    print(f"Terrinum (lecture, réparation, intersection, surfaces, {threads} fil(s)) : {t_ours:.3f} s ; ratio {t_ours / t_peer:.2f}× GeoPandas")
+    print(f"Terrinum (lecture, réparation, intersection, surfaces, {arcep_mobile.GEOS_WORKERS} fil(s)) : {t_ours:.3f} s ; ratio {t_ours / t_peer:.2f}× GeoPandas")
     print(f"Plus grand écart de surface commune × niveau : {diff:.3f} m²")
 
 

@@ -634,7 +634,8 @@ def indicateurs_accessibilite(
         codes = sorted({c for c in Territory.objects.filter(niveau="commune", code__in=communes).values_list(column, flat=True) if c}) if column else None
     rows = [r.as_dict() for r in accessibility.indicator_rows(niveau.value, codes, service=service, detour=detour)]
     source = f"registre des lieux ({Lieu.objects.count()} lieux) ; {accessibility.METHOD}" + (f", facteur de détour {detour:g}" if detour != 1 else "")
-    rows = [{c: {"service": service or "tous", "source": source, "demo": False}.get(c, r.get(c)) for c in accessibility.COLUMNS} for r in rows]
+    meta = {"service": service or "tous", "source": source, "demo": False}
+    rows = [{c: meta[c] if c in meta else r[c] for c in accessibility.COLUMNS} for r in rows]
     _export(rows, format, out_file, separateur, title="Accessibilité des lieux d'accompagnement")
 
 

@@ -182,6 +182,7 @@ def parse_communes(path: Path, millesime: str | None = None) -> Parsed:
 
 COVERAGE_FILE = re.compile(r"(\d{4})_?T([1-4])_couv_[A-Za-z]+_([A-Z0-9]+)_([0-9G]+)_([A-Z]+)", re.I)
 COVERAGE_LEVELS = ("TBC", "BC", "CL")  # best first: très bonne, bonne, limitée
+GEOS_WORKERS = min(4, os.cpu_count() or 1)  # threads for the overlay (GEOS releases the GIL)
 
 
 def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: str | None = None, buildings: Path | None = None) -> Parsed:
@@ -261,9 +262,8 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
     ok_levels = levels[ok]
     ok_geoms = geoms[ok]
     level_rank = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
-    workers = min(4, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # GEOS releases the GIL
-        chunks = np.array_split(np.arange(len(cp)), workers)
+    with ThreadPoolExecutor(max_workers=GEOS_WORKERS) as pool:
+        chunks = np.array_split(np.arange(len(cp)), GEOS_WORKERS)
         clipped = np.concatenate([np.empty(0, dtype=object), *pool.map(lambda k: shapely.intersection(ok_geoms[pp[k]], communes[cp[k]]), chunks)])
         clipped = _polygonal(clipped)
         piece_areas = shapely.area(clipped)

@@ -5,7 +5,6 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 
 from terrinum.diagnostic import dictionnaire
-
 from terrinum.inclusion.api import router as inclusion_router
 from terrinum.indicators.api import router as indicators_router
 from terrinum.territories.api import router as territories_router
