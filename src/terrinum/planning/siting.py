@@ -263,7 +263,7 @@ class _Pairs:
         return float(self.c.w[self.covered(chosen)].sum())
 
 
-def lagrangian(pairs: _Pairs, p: int, target: float, iterations: int = 400) -> tuple[float, np.ndarray, list[int], float]:
+def lagrangian(pairs: _Pairs, p: int, target: float, iterations: int = 400, lam: np.ndarray | None = None) -> tuple[float, np.ndarray, list[int], float]:
     """Subgradient optimisation of the Lagrangian relaxation of the coverage constraints.
     Any multipliers give an upper bound (never below the LP bound); the best one is returned
     with its multipliers, and the best feasible solution met on the way (the top-p candidates
@@ -271,7 +271,7 @@ def lagrangian(pairs: _Pairs, p: int, target: float, iterations: int = 400) -> t
     c, m = pairs.c, pairs.m
     w, di, cj = c.w, c.di, c.cj
     p = min(p, m)
-    lam = w / 2
+    lam = w / 2 if lam is None else lam
     best, best_lam, mu, since = np.inf, lam, 2.0, 0
     feasible, feasible_value = [], -1.0
     for _ in range(iterations):
@@ -353,9 +353,10 @@ def _improve(pairs: _Pairs, xy: np.ndarray, chosen: list[int], deadline: float, 
     the bound: free the LNS_FREE chosen sites nearest a random one and re-place them exactly
     (HiGHS) among the candidates within 2 radii of them and the LNS_GLOBAL best candidates
     anywhere, the other sites fixed; a move is kept when it is no worse (then swaps again).
-    Stops after LNS_PATIENCE moves without improvement, or after one move that freed every
-    site among every candidate (it solved the whole problem). Seeded, so reproducible for a
-    given number of moves."""
+    Stops after LNS_PATIENCE moves without improvement, after a move that freed every site
+    without improving (the next ones would solve the same sub-problem), or after one move that
+    freed every site among every candidate (it solved the whole problem). Seeded, so
+    reproducible for a given number of moves."""
     rng = np.random.default_rng(seed)
     c, m = pairs.c, pairs.m
     w, di, cj = c.w, c.di, c.cj
@@ -379,6 +380,7 @@ def _improve(pairs: _Pairs, xy: np.ndarray, chosen: list[int], deadline: float, 
         near[fixed] = False
         near[freed] = True
         whole = not fixed and bool(near.all())
+        every = not fixed  # this move frees every site: repeating it would solve the same sub-problem
         sub_cands = np.flatnonzero(near)
         mask = near[cj] & ~covered[di]
         sub_demand = np.unique(di[mask])
@@ -398,7 +400,7 @@ def _improve(pairs: _Pairs, xy: np.ndarray, chosen: list[int], deadline: float, 
         placed += [j for j in freed if j not in placed][: k - len(placed)]  # sites without gain stay
         trial = fixed + placed
         value = pairs.value(trial)
-        idle = 0 if value > best_value else idle + 1
+        idle = 0 if value > best_value else idle + (LNS_PATIENCE if every else 1)
         if value >= best_value:
             if value > best_value:
                 trial = _swap_search(pairs, trial, deadline)
@@ -473,22 +475,65 @@ def mclp_heuristic(inst: Instance, time_limit: float = 4.5) -> Solution:
     return sol
 
 
-def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
-    """Optimal MCLP. Small instances go straight to HiGHS. Large ones are reduced first:
-    with the heuristic's incumbent and the Lagrangian multipliers, a candidate whose bound
-    when forced open is below the incumbent cannot be in a better solution and is removed;
-    HiGHS then solves the reduced problem exactly, started from the incumbent.
+EXACT_SEARCH_SECONDS = 60.0  # ceiling of the local search before the reduction (it stops on its own patience)
 
-    With `time_limit` (seconds, the whole call), HiGHS stops there if it has not proved
-    optimality: the result is then its best solution (never worse than the greedy or the
-    heuristic it started from) with the gap proved by the lower of HiGHS's bound and the
-    Lagrangian one, and says so."""
+
+def _fixing(pairs: _Pairs, lam: np.ndarray, p: int) -> tuple[float, np.ndarray]:
+    """The Lagrangian bound at multipliers `lam` (any values in [0, w] give one) and, for each
+    candidate, a bound on every solution that opens it: the best p - 1 others beside it."""
+    c, m = pairs.c, pairs.m
+    p = min(p, m)
+    r = np.bincount(c.cj, weights=lam[c.di], minlength=m)
+    top = np.partition(r, m - p)[m - p :]
+    bound = float(np.maximum(c.w - lam, 0).sum() + top.sum())
+    forced = bound - top.min() + r - np.maximum(r - top.min(), 0)
+    return bound, forced
+
+
+def _restrict(c: _Cover, m: int, keep: np.ndarray) -> _Cover:
+    """The MCLP on the kept candidates only (numbered 0..len(keep)-1); demand none of them
+    covers leaves the problem."""
+    sub_index = np.full(m, -1)
+    sub_index[keep] = np.arange(len(keep))
+    mask = sub_index[c.cj] >= 0
+    used = np.unique(c.di[mask])
+    dmap = np.full(len(c.w), -1)
+    dmap[used] = np.arange(len(used))
+    return _Cover(c.open_demand[used], c.w[used], dmap[c.di[mask]], sub_index[c.cj[mask]], c.covered_before)
+
+
+def _lp_multipliers(c: _Cover, m: int, p: int) -> np.ndarray:
+    """Duals of the coverage rows of the LP relaxation (interior point, no crossover), as
+    Lagrangian multipliers clipped to [0, w]: whatever their accuracy, the bound they give is
+    valid."""
+    h = _highs()
+    h.setOptionValue("solver", "ipm")
+    h.setOptionValue("run_crossover", "off")
+    h.passModel(_mclp_model(c, m, p, integer=False))
+    h.run()
+    dual = np.asarray(h.getSolution().row_dual)[: len(c.w)]
+    return np.clip(np.abs(dual), 0, c.w)
+
+
+def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
+    """Optimal MCLP. Small instances go straight to HiGHS. Large ones are reduced first
+    (variable fixing): the heuristic's search runs until it stalls, then any candidate whose
+    bound when forced open cannot beat that incumbent is removed, twice: with the Lagrangian
+    multipliers of a subgradient optimisation, then, on what is left, with the duals of its LP
+    relaxation. HiGHS solves the reduced problem exactly, started from the incumbent; an
+    optimum of the reduced problem is an optimum of the whole one.
+
+    With `time_limit` (seconds, the whole call), the search gets a third of it and HiGHS stops
+    at the limit if it has not proved optimality: the result is then its best solution (never
+    worse than the greedy or the heuristic it started from) with the gap proved by the lower
+    of HiGHS's bound (widened to the removed candidates' bounds) and the Lagrangian one, and
+    says so."""
     start = time.perf_counter()
     c = _cover(inst)
     m = len(inst.candidate_ids)
     keep = np.arange(m)
     incumbent: list[int] = []
-    lag_bound = np.inf
+    lag_bound, outside = np.inf, -np.inf
     notes = []
     pairs = _Pairs(c, m, inst.radius_m)
     integral = bool(np.all(c.w == np.round(c.w)))
@@ -497,20 +542,32 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
         lag_bound, lam, lag_chosen, lag_value = lagrangian(pairs, inst.p, pairs.value(chosen), iterations=600)
         if lag_value > pairs.value(chosen):
             chosen = lag_chosen
-        incumbent = _improve(pairs, inst.candidate_xy, list(chosen), time.perf_counter() + (min(5.0, time_limit / 4) if time_limit else 5.0), lag_bound)
+        search = min(EXACT_SEARCH_SECONDS, time_limit / 3) if time_limit else EXACT_SEARCH_SECONDS
+        incumbent = _improve(pairs, inst.candidate_xy, list(chosen), time.perf_counter() + search, lag_bound)
         inc_value = pairs.value(incumbent)
-        r = np.bincount(c.cj, weights=lam[c.di], minlength=m)
-        p = min(inst.p, m)
-        r_p = np.partition(r, m - p)[m - p]
+        # Better multipliers now that the target (the incumbent) is close to the optimum.
+        again, lam, _, _ = lagrangian(pairs, inst.p, inc_value, iterations=600, lam=lam)
+        lag_bound = min(lag_bound, again)
         # Upper bound of any solution opening j; a better integral solution is >= incumbent + 1.
         threshold = inc_value + (1.0 - 1e-6 if integral else 0.0)
-        forced = lag_bound - r_p + np.maximum(r, 0) - np.maximum(r - r_p, 0)
-        keep = np.flatnonzero((forced >= threshold) | np.isin(np.arange(m), incumbent))
-        notes.append(f"réduction lagrangienne : {m - len(keep)} candidat(s) écarté(s) sur {m} (borne {lag_bound:,.0f}, solution initiale {inc_value:,.0f})".replace(",", " "))
+        is_incumbent = np.isin(np.arange(m), incumbent)
+        _, forced = _fixing(pairs, lam, inst.p)
+        kept = (forced >= threshold) | is_incumbent
+        outside = float(forced[~kept].max(initial=-np.inf))
+        keep = np.flatnonzero(kept)
+        first = len(keep)
+        sub = _restrict(c, m, keep)
+        _, forced = _fixing(_Pairs(sub, len(keep)), _lp_multipliers(sub, len(keep), inst.p), inst.p)
+        kept = (forced >= threshold) | is_incumbent[keep]
+        outside = max(outside, float(forced[~kept].max(initial=-np.inf)))
+        keep = keep[kept]
+        notes.append(
+            f"réduction (bornes lagrangienne puis de la relaxation linéaire) : {m - len(keep)} candidat(s) écarté(s) sur {m} ({m - first} puis {first - len(keep)} ; "
+            f"borne {lag_bound:,.0f}, solution initiale {inc_value:,.0f})".replace(",", " ")
+        )
+    sub = _restrict(c, m, keep)
     sub_index = np.full(m, -1)
     sub_index[keep] = np.arange(len(keep))
-    mask = sub_index[c.cj] >= 0
-    sub = _Cover(c.open_demand, c.w, c.di[mask], sub_index[c.cj[mask]], c.covered_before)
     lp = _mclp_model(sub, len(keep), inst.p, integer=True)
     start_x = None
     if time_limit and not incumbent:
@@ -518,13 +575,14 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     if incumbent:
         start_x = np.zeros(lp.num_col_)
         start_x[sub_index[incumbent]] = 1.0
-        start_x[len(keep):] = pairs.covered(incumbent)
+        start_x[len(keep) :] = _Pairs(sub, len(keep)).covered(sub_index[incumbent])
     limit = max(0.01, time_limit - (time.perf_counter() - start)) if time_limit else None
     x, _, mip_bound = _solve(lp, limit, start=start_x, integral=integral)
     chosen = keep[np.flatnonzero(x[: len(keep)] > 0.5)]
     value = c.covered_before + pairs.value(chosen)
-    # HiGHS's bound (none yet if stopped early), or the Lagrangian one when it is lower
-    best_bound = min(mip_bound if mip_bound is not None else np.inf, lag_bound)
+    # HiGHS's bound on the reduced problem (none yet if stopped early), widened to the
+    # removed candidates' bounds, or the Lagrangian one when it is lower
+    best_bound = min(max(mip_bound, outside) if mip_bound is not None else np.inf, lag_bound)
     bound = c.covered_before + best_bound if np.isfinite(best_bound) else None
     proved = bound is not None and bound - value < (1.0 if integral else 1e-9 * abs(bound) + 1e-9)
     method = "exact (HiGHS, PLNE)" if proved else "PLNE HiGHS arrêtée à la limite de temps : meilleure solution trouvée" + (", écart prouvé à la borne" if bound is not None else ", sans borne encore")
