@@ -502,16 +502,20 @@ def _restrict(c: _Cover, m: int, keep: np.ndarray) -> _Cover:
     return _Cover(c.open_demand[used], c.w[used], dmap[c.di[mask]], sub_index[c.cj[mask]], c.covered_before)
 
 
-def _lp_multipliers(c: _Cover, m: int, p: int) -> np.ndarray:
-    """Duals of the coverage rows of the LP relaxation (interior point, no crossover), as
-    Lagrangian multipliers clipped to [0, w]: whatever their accuracy, the bound they give is
-    valid."""
+def _lp_relaxation(c: _Cover, m: int, p: int) -> highspy.Highs:
+    """The continuous relaxation, solved by interior point (no crossover)."""
     h = _highs()
     h.setOptionValue("solver", "ipm")
     h.setOptionValue("run_crossover", "off")
     h.passModel(_mclp_model(c, m, p, integer=False))
     h.run()
-    dual = np.asarray(h.getSolution().row_dual)[: len(c.w)]
+    return h
+
+
+def _lp_multipliers(c: _Cover, m: int, p: int) -> np.ndarray:
+    """Duals of the coverage rows of the LP relaxation, as Lagrangian multipliers clipped to
+    [0, w]: whatever their accuracy, the bound they give is valid."""
+    dual = np.asarray(_lp_relaxation(c, m, p).getSolution().row_dual)[: len(c.w)]
     return np.clip(np.abs(dual), 0, c.w)
 
 
@@ -596,11 +600,7 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
 def mclp_lp_bound(inst: Instance) -> float:
     """Optimum of the continuous relaxation (interior point): the LP bound."""
     c = _cover(inst)
-    h = _highs()
-    h.setOptionValue("solver", "ipm")
-    h.passModel(_mclp_model(c, len(inst.candidate_ids), inst.p, integer=False))
-    h.run()
-    return c.covered_before + h.getInfo().objective_function_value
+    return c.covered_before + _lp_relaxation(c, len(inst.candidate_ids), inst.p).getInfo().objective_function_value
 
 
 def mclp_curve(inst: Instance, exact: bool) -> list[float]:
