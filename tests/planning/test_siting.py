@@ -91,7 +91,7 @@ def test_reduction_keeps_the_optimum(monkeypatch):
     assert reduced.method.startswith("exact") and reduced.bound - reduced.value < 1
 
 
-@pytest.mark.parametrize("multipliers", ["subgradient", "lp", "random"])
+@pytest.mark.parametrize("multipliers", ["subgradient", "lp", "lp stopped at once", "random"])
 def test_forced_open_bounds_hold(multipliers):
     """The bound `_fixing` gives for opening a candidate is never below the best solution that
     opens it (brute force: the MIP with that candidate fixed open), whatever the multipliers."""
@@ -101,8 +101,9 @@ def test_forced_open_bounds_hold(multipliers):
     pairs = siting._Pairs(c, m)
     if multipliers == "subgradient":
         lam = siting.lagrangian(pairs, inst.p, 0.0)[1]
-    elif multipliers == "lp":
-        lam = siting._lp_multipliers(c, m, inst.p)
+    elif multipliers.startswith("lp"):
+        lam = siting._lp_multipliers(c, m, inst.p, time_limit=1e-9 if "stopped" in multipliers else None)
+        assert lam.shape == c.w.shape and (0 <= lam).all() and (lam <= c.w).all()
     else:
         lam = np.random.default_rng(0).uniform(0, c.w)
     bound, forced = siting._fixing(pairs, lam, inst.p)

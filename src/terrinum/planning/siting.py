@@ -476,6 +476,7 @@ def mclp_heuristic(inst: Instance, time_limit: float = 4.5) -> Solution:
 
 
 EXACT_SEARCH_SECONDS = 60.0  # ceiling of the local search before the reduction (it stops on its own patience)
+# With a time limit, the search ends at a third of it (counted from the call).
 
 
 def _fixing(pairs: _Pairs, lam: np.ndarray, p: int) -> tuple[float, np.ndarray]:
@@ -502,9 +503,11 @@ def _restrict(c: _Cover, m: int, keep: np.ndarray) -> _Cover:
     return _Cover(c.open_demand[used], c.w[used], dmap[c.di[mask]], sub_index[c.cj[mask]], c.covered_before)
 
 
-def _lp_relaxation(c: _Cover, m: int, p: int) -> highspy.Highs:
+def _lp_relaxation(c: _Cover, m: int, p: int, time_limit: float | None = None) -> highspy.Highs:
     """The continuous relaxation, solved by interior point (no crossover)."""
     h = _highs()
+    if time_limit:
+        h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("solver", "ipm")
     h.setOptionValue("run_crossover", "off")
     h.passModel(_mclp_model(c, m, p, integer=False))
@@ -512,10 +515,13 @@ def _lp_relaxation(c: _Cover, m: int, p: int) -> highspy.Highs:
     return h
 
 
-def _lp_multipliers(c: _Cover, m: int, p: int) -> np.ndarray:
+def _lp_multipliers(c: _Cover, m: int, p: int, time_limit: float | None = None) -> np.ndarray:
     """Duals of the coverage rows of the LP relaxation, as Lagrangian multipliers clipped to
-    [0, w]: whatever their accuracy, the bound they give is valid."""
-    dual = np.asarray(_lp_relaxation(c, m, p).getSolution().row_dual)[: len(c.w)]
+    [0, w]: whatever their accuracy (even when the time limit stops the interior point), the
+    bound they give is valid."""
+    dual = np.asarray(_lp_relaxation(c, m, p, time_limit).getSolution().row_dual)[: len(c.w)]
+    if len(dual) != len(c.w):  # stopped before any iterate: zero multipliers (a weak, valid bound)
+        dual = np.zeros(len(c.w))
     return np.clip(np.abs(dual), 0, c.w)
 
 
@@ -546,8 +552,8 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
         lag_bound, lam, lag_chosen, lag_value = lagrangian(pairs, inst.p, pairs.value(chosen), iterations=600)
         if lag_value > pairs.value(chosen):
             chosen = lag_chosen
-        search = min(EXACT_SEARCH_SECONDS, time_limit / 3) if time_limit else EXACT_SEARCH_SECONDS
-        incumbent = _improve(pairs, inst.candidate_xy, list(chosen), time.perf_counter() + search, lag_bound)
+        deadline = start + time_limit / 3 if time_limit else time.perf_counter() + EXACT_SEARCH_SECONDS
+        incumbent = _improve(pairs, inst.candidate_xy, list(chosen), deadline, lag_bound)
         inc_value = pairs.value(incumbent)
         # Better multipliers now that the target (the incumbent) is close to the optimum.
         again, lam, _, _ = lagrangian(pairs, inst.p, inc_value, iterations=600, lam=lam)
@@ -561,7 +567,8 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
         keep = np.flatnonzero(kept)
         first = len(keep)
         sub = _restrict(c, m, keep)
-        _, forced = _fixing(_Pairs(sub, len(keep)), _lp_multipliers(sub, len(keep), inst.p), inst.p)
+        lp_limit = max(0.01, time_limit - (time.perf_counter() - start)) / 2 if time_limit else None
+        _, forced = _fixing(_Pairs(sub, len(keep)), _lp_multipliers(sub, len(keep), inst.p, lp_limit), inst.p)
         kept = (forced >= threshold) | is_incumbent[keep]
         outside = max(outside, float(forced[~kept].max(initial=-np.inf)))
         keep = keep[kept]
