@@ -56,7 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--departement", default="23")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--sans-national-exact", action="store_true", help="skip the exact national solve (about 3 minutes here)")
+    parser.add_argument("--sans-national-exact", action="store_true", help="skip the exact national solve (2 to 5 minutes here)")
     parser.add_argument("--exact-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
