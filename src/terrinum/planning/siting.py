@@ -225,6 +225,15 @@ def _solve(lp: highspy.HighsLp, time_limit: float | None = None, start=None, int
     return np.asarray(h.getSolution().col_value), info.objective_function_value, bound
 
 
+def _start(c: _Cover, m: int, chosen) -> np.ndarray:
+    """A MIP start for `_mclp_model(c, m, ...)`: the chosen candidates open, and the demand
+    they cover marked covered."""
+    x = np.zeros(m + len(c.w))
+    x[chosen] = 1.0
+    x[m:] = _Pairs(c, m).covered(chosen)
+    return x
+
+
 def _gap(bound: float | None, value: float) -> float | None:
     if bound is None:
         return None
@@ -390,11 +399,7 @@ def _improve(pairs: _Pairs, xy: np.ndarray, chosen: list[int], deadline: float, 
         smap[sub_cands] = np.arange(len(sub_cands))
         sub = _Cover(sub_demand, w[sub_demand], dmap[di[mask]], smap[cj[mask]], 0.0)
         lp = _mclp_model(sub, len(sub_cands), k, integer=True)
-        start_x = np.zeros(lp.num_col_)
-        start_x[smap[freed]] = 1.0
-        hit = np.zeros(len(sub_demand), dtype=bool)
-        hit[sub.di[np.isin(sub.cj, smap[freed])]] = True
-        start_x[len(sub_cands):] = hit
+        start_x = _start(sub, len(sub_cands), smap[freed])
         x, _, _ = _solve(lp, max(0.05, min(LNS_MOVE_SECONDS, deadline - time.perf_counter())), start=start_x, integral=integral)
         placed = sub_cands[np.flatnonzero(x[: len(sub_cands)] > 0.5)].tolist()
         placed += [j for j in freed if j not in placed][: k - len(placed)]  # sites without gain stay
@@ -584,9 +589,7 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     if time_limit and not incumbent:
         incumbent, _ = _greedy(pairs, inst.p)  # something to return if the limit comes first
     if incumbent:
-        start_x = np.zeros(lp.num_col_)
-        start_x[sub_index[incumbent]] = 1.0
-        start_x[len(keep) :] = _Pairs(sub, len(keep)).covered(sub_index[incumbent])
+        start_x = _start(sub, len(keep), sub_index[incumbent])
     limit = max(0.01, time_limit - (time.perf_counter() - start)) if time_limit else None
     x, _, mip_bound = _solve(lp, limit, start=start_x, integral=integral)
     chosen = keep[np.flatnonzero(x[: len(keep)] > 0.5)]
