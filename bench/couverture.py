@@ -4,7 +4,15 @@
 
 Generates disjoint coverage polygons of realistic complexity (irregular blobs, levels
 TBC/BC/CL, ≥ 50,000 vertices in all) over a real département (communes from the packaged
-reference, Lambert-93), writes them as a GeoPackage, then measures in the same run:
+reference, Lambert-93), in two versions written as GeoPackages:
+
+- "découpés": each blob minus the blobs before it (`difference`). Neighbours share edges
+  only to floating-point precision, so they overlap by slivers (about 1e-6 m² in all);
+- "couverture exacte": the same zones rebuilt from the noded boundaries (`polygonize`,
+  then `coverage_union_all`), so that neighbours share identical vertices, as the polygons
+  of a vectorised raster do.
+
+Then it measures each in the same run:
 
 - Terrinum: `arcep_mobile.parse_coverage` (read the GeoPackage, repair, intersect with the
   communes, area per commune and level, the zones kept for combining operators), which runs
@@ -12,8 +20,9 @@ reference, Lambert-93), writes them as a GeoPackage, then measures in the same r
 - peer: GeoPandas `read_file` + `overlay(how="intersection")` + `dissolve` by commune and
   level, then areas (one thread).
 
-Prints the best of `--repeat` runs of each, their ratio, and the largest difference between
-the two areas per commune and level (square metres). Nothing is asserted.
+Prints, per version, the best of `--repeat` runs of each, their ratio, and the largest
+difference between the two areas per commune and level (square metres). Nothing is
+asserted.
 """
 
 from __future__ import annotations
@@ -77,32 +86,18 @@ def main() -> None:
         taken = blob if taken is None else shapely.union(taken, blob)
         blobs.append(blob)
         levels.append(["TBC", "BC", "CL"][i % 3])
-    vertices = int(shapely.get_num_coordinates(np.array(blobs, dtype=object)).sum())
-    path = tmp / f"2024_T1_couv_Metropole_OF_4G_data_{args.departement}.gpkg"
+    blobs = np.array(blobs, dtype=object)
+    # The same zones as an exact coverage: faces of the noded boundaries, each given to the
+    # first blob it lies in, dissolved per blob.
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(shapely.boundary(blobs)))))
+    face, blob = shapely.STRtree(blobs).query(shapely.point_on_surface(faces), predicate="within")
+    owner = np.full(len(faces), len(blobs))
+    np.minimum.at(owner, face, blob)
+    exact = np.array([shapely.coverage_union_all(faces[owner == k]) for k in range(len(blobs))], dtype=object)
     n = len(blobs)
-    pyogrio.raw.write(
-        path,
-        geometry=shapely.to_wkb(np.array(blobs, dtype=object)),
-        field_data=[np.array(["OF"] * n, dtype=object), np.array(["4G"] * n, dtype=object), np.array(levels, dtype=object), np.array([args.departement] * n, dtype=object)],
-        fields=["operateur", "techno", "niveau", "dept"],
-        geometry_type="MultiPolygon",
-        crs="EPSG:2154",
-        driver="GPKG",
-        promote_to_multi=True,
-    )
-    print(f"Département {args.departement} : {len(codes)} communes, {n} polygones de couverture, {vertices:,} sommets".replace(",", " "))
-
-    def terrinum():
-        parsed = arcep_mobile.parse_coverage(path, con=con)
-        return {(r["code_source"], lv.upper()): r[f"part_surface_{lv}"] for r in parsed.rows for lv in ("tbc", "bc", "cl")}
-
+    print(f"Département {args.departement} : {len(codes)} communes, {n} polygones de couverture, {int(shapely.get_num_coordinates(blobs).sum()):,} sommets".replace(",", " "))
     communes_gdf = gpd.GeoDataFrame({"code": codes}, geometry=list(communes), crs="EPSG:2154")
-
-    def geopandas():
-        cover = gpd.read_file(path)
-        pieces = gpd.overlay(communes_gdf, cover[["niveau", "geometry"]], how="intersection", keep_geom_type=True)
-        dissolved = pieces.dissolve(by=["code", "niveau"])
-        return dict(zip(dissolved.index, dissolved.geometry.area))
+    commune_area = dict(zip(codes, shapely.area(communes)))
 
     def best(fn):
         times, result = [], None
@@ -112,16 +107,37 @@ def main() -> None:
             times.append(time.perf_counter() - t)
         return min(times), result
 
-    t_ours, shares = best(terrinum)
-    t_peer, areas = best(geopandas)
-    commune_area = dict(zip(codes, shapely.area(communes)))
-    diff = 0.0
-    for (code, level), share in shares.items():
-        ours = share / 100 * commune_area[code]
-        diff = max(diff, abs(ours - areas.get((code, level), 0.0)))
-    print(f"GeoPandas overlay + dissolve : {t_peer:.3f} s")
-    print(f"Terrinum (lecture, réparation, intersection, surfaces, {arcep_mobile.GEOS_WORKERS} fil(s)) : {t_ours:.3f} s ; ratio {t_ours / t_peer:.2f}× GeoPandas")
-    print(f"Plus grand écart de surface commune × niveau : {diff:.3f} m²")
+    for label, geoms in (("découpés", blobs), ("couverture exacte", exact)):
+        path = tmp / label.replace(" ", "-") / f"2024_T1_couv_Metropole_OF_4G_data_{args.departement}.gpkg"
+        path.parent.mkdir()
+        pyogrio.raw.write(
+            path,
+            geometry=shapely.to_wkb(geoms),
+            field_data=[np.array(["OF"] * n, dtype=object), np.array(["4G"] * n, dtype=object), np.array(levels, dtype=object), np.array([args.departement] * n, dtype=object)],
+            fields=["operateur", "techno", "niveau", "dept"],
+            geometry_type="MultiPolygon",
+            crs="EPSG:2154",
+            driver="GPKG",
+            promote_to_multi=True,
+        )
+
+        def terrinum():
+            parsed = arcep_mobile.parse_coverage(path, con=con)
+            return {(r["code_source"], lv.upper()): r[f"part_surface_{lv}"] for r in parsed.rows for lv in ("tbc", "bc", "cl")}
+
+        def geopandas():
+            cover = gpd.read_file(path)
+            pieces = gpd.overlay(communes_gdf, cover[["niveau", "geometry"]], how="intersection", keep_geom_type=True)
+            dissolved = pieces.dissolve(by=["code", "niveau"])
+            return dict(zip(dissolved.index, dissolved.geometry.area))
+
+        t_ours, shares = best(terrinum)
+        t_peer, areas = best(geopandas)
+        diff = max(abs(share / 100 * commune_area[code] - areas.get((code, level), 0.0)) for (code, level), share in shares.items())
+        print(f"Polygones {label} :")
+        print(f"  GeoPandas overlay + dissolve : {t_peer:.3f} s")
+        print(f"  Terrinum (lecture, réparation, intersection, surfaces, {arcep_mobile.GEOS_WORKERS} fil(s)) : {t_ours:.3f} s ; ratio {t_ours / t_peer:.2f}× GeoPandas")
+        print(f"  Plus grand écart de surface commune × niveau : {diff:.3f} m²")
 
 
 if __name__ == "__main__":

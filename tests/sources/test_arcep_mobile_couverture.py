@@ -146,20 +146,40 @@ def test_population_follows_the_buildings_when_known(tmp_path, warehouse):
     assert surface_bc == pytest.approx(100 * shapely.area(west) / shapely.area(gueret), abs=1e-4)
 
 
-def test_cumulative_zones_with_and_without_overlap():
-    from terrinum.sources.arcep_mobile import _cumulative_zones
+def test_zones_with_and_without_overlap():
+    from concurrent.futures import ThreadPoolExecutor
 
-    def level(*boxes):
-        return [(b, b.area) for b in boxes]
+    from terrinum.sources.arcep_mobile import _collections, _shared_area, _unions
 
-    # side by side, no overlap: areas are sums and the zones stay collections of pieces
-    areas, zones = _cumulative_zones([level(shapely.box(0, 0, 1, 1)), level(shapely.box(1, 0, 2, 1)), level(shapely.box(0, 1, 2, 2))])
-    assert areas == pytest.approx([1, 2, 4])
+    # side by side, no overlap: the zones stay collections of pieces
+    zones = _collections([[shapely.box(0, 0, 1, 1)], [shapely.box(1, 0, 2, 1)], [shapely.box(0, 1, 2, 2)]])
+    assert zones[0].geom_type == "Polygon"
     assert zones[1].geom_type == "GeometryCollection" and shapely.contains_xy(zones[1], 1.0, 0.5)
     assert shapely.area(zones[2]) == pytest.approx(4)
     # overlapping: the overlap counts once, at its best level
-    areas, zones = _cumulative_zones([level(shapely.box(0, 0, 2, 1)), level(shapely.box(1, 0, 3, 1)), []])
+    areas, zones = _unions([[shapely.box(0, 0, 2, 1)], [shapely.box(1, 0, 3, 1)], []])
     assert areas == pytest.approx([2, 3, 3]) and shapely.area(zones[1]) == pytest.approx(3)
+    # shared area per commune: pieces of commune 0 overlap by 0.5, those of commune 1 touch
+    pieces = np.array([shapely.box(0, 0, 2, 1), shapely.box(1.5, 0, 3, 1), shapely.box(0, 5, 1, 6), shapely.box(1, 5, 2, 6), shapely.box(1.5, 0, 3, 1)], dtype=object)
+    owner = np.array([0, 0, 1, 1, 2])
+    with ThreadPoolExecutor(2) as pool:
+        assert _shared_area(pool, pieces, owner, 3).tolist() == pytest.approx([0.5, 0, 0])
+
+
+def test_overlapping_polygons_count_once(tmp_path, warehouse):
+    """Two overlapping TBC squares and a BC square over both, all inside Ahun: each point
+    counts once, at its best level."""
+    ahun = commune_l93(warehouse, "23001")
+    c = shapely.point_on_surface(ahun)
+    a = shapely.box(c.x - 300, c.y - 300, c.x + 100, c.y + 100)
+    b = shapely.box(c.x - 100, c.y - 100, c.x + 300, c.y + 300)
+    big = shapely.box(c.x - 400, c.y - 400, c.x + 400, c.y + 400)
+    assert shapely.contains(ahun, big)
+    ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_data.gpkg", [a, b, big], ["TBC", "TBC", "BC"]))
+    tbc, bc = warehouse.execute("SELECT part_surface_tbc, part_surface_bc FROM cm_couverture WHERE code_commune = '23001'").fetchone()
+    area = shapely.area(ahun)
+    assert tbc == pytest.approx(100 * (2 * 400**2 - 200**2) / area, abs=1e-6)
+    assert bc == pytest.approx(100 * (800**2 - (2 * 400**2 - 200**2)) / area, abs=1e-6)
 
 
 def test_operators_combined_exactly_when_a_zone_has_several_levels(tmp_path, warehouse):

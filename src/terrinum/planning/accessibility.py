@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from pyproj import Transformer
 
 from terrinum.inclusion.models import Lieu, LieuChangement
 from terrinum.planning import siting
 from terrinum.sources import arcep_batiments
 from terrinum.sources.lieux import FRANCE_BOXES
 from terrinum.territories.models import Territory
-from terrinum.territories.reference import area_crs
+from terrinum.territories.reference import area_crs, transformer
 from terrinum.warehouse import store
 from terrinum.warehouse.rollup import declare
 
@@ -51,7 +50,7 @@ def crs_of_point(lat: float, lon: float) -> str:
 
 
 def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> np.ndarray:
-    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(np.asarray(lon, float), np.asarray(lat, float))
+    x, y = transformer("EPSG:4326", crs).transform(np.asarray(lon, float), np.asarray(lat, float))
     return np.column_stack([x, y])
 
 

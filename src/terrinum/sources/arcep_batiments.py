@@ -236,12 +236,13 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
     return parsed
 
 
-def building_points(buildings: Path | None, departements: list[str], target) -> dict[str, tuple]:
+def building_points(buildings: Path | None, departements: list[str], target: str) -> dict[str, tuple]:
     """Positions (in `target`) and premises of the buildings of the latest per-building
     import, per commune: {code: (x, y, premises)}. Empty when none was imported."""
     import numpy as np
     import polars as pl
-    from pyproj import Transformer
+
+    from terrinum.territories.reference import transformer
 
     if buildings is None or not buildings.is_dir():
         return {}
@@ -255,8 +256,7 @@ def building_points(buildings: Path | None, departements: list[str], target) -> 
     out = {}
     for crs in frame["crs"].unique().to_list():
         part = frame.filter(pl.col("crs") == crs)
-        tr = Transformer.from_crs(crs, target, always_xy=True)
-        xs, ys = tr.transform(part["x"].to_numpy(), part["y"].to_numpy())
+        xs, ys = transformer(crs, target).transform(part["x"].to_numpy(), part["y"].to_numpy())
         codes, n = part["code"].to_numpy(), part["n"].to_numpy()
         order = np.argsort(codes, kind="stable")
         bounds = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1], True])

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,7 @@ from terrinum.sources.common import (
     read_text,
     table_rows,
 )
+from terrinum.territories.reference import project
 
 # Mainland operators (MCC 208); overseas networks use MCC 340 (Antilles, Guyane) and 647
 # (La Réunion, Mayotte): any two-digit MNC of those is accepted and named by its code.
@@ -182,6 +182,8 @@ def parse_communes(path: Path, millesime: str | None = None) -> Parsed:
 
 COVERAGE_FILE = re.compile(r"(\d{4})_?T([1-4])_couv_[A-Za-z]+_([A-Z0-9]+)_([0-9G]+)_([A-Z]+)", re.I)
 COVERAGE_LEVELS = ("TBC", "BC", "CL")  # best first: très bonne, bonne, limitée
+# Pieces of a commune whose overlaps add up to less than this are summed, not unioned.
+OVERLAP_TOLERANCE_M2 = 1e-3
 GEOS_WORKERS = min(4, os.cpu_count() or 1)  # threads for the overlay (GEOS releases the GIL)
 
 
@@ -193,7 +195,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
     (docs/methodologie-connectivite-mobile.md)."""
     import pyogrio.raw
     import shapely
-    from pyproj import CRS, Transformer
+    from pyproj import CRS
 
     name = path.name
     if con is None:
@@ -229,96 +231,94 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         raise SourceError(Problem(name, None, "techno", f"technologie « {techno} » inconnue"))
     parsed = Parsed(millesime=_coverage_millesime(name, values, millesime))
     parsed.read = len(wkb)
-    geoms = shapely.from_wkb(wkb)
-    levels = np.array([str(v).upper() for v in values["niveau"]])
-    bad_level = ~np.isin(levels, COVERAGE_LEVELS)
-    for i in np.flatnonzero(bad_level)[:20]:
-        parsed.rejected.append(Problem(name, int(i) + 1, "niveau", f"entité {int(i) + 1} : niveau « {levels[i]} » hors de TBC/BC/CL"))
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-        parsed.notes.append(f"{int(invalid.sum())} géométrie(s) invalide(s) réparée(s)")
     deps = sorted({str(d).upper().zfill(2) for d in values["dept"]}) if "dept" in values else None
-
-    # Communes, in the file's projection.
-    rows = con.execute(
-        "SELECT g.code, g.geometrie, r.departement_code FROM ref_commune_geom g JOIN ref_commune r USING (code)"
-        + (" WHERE r.departement_code IN (SELECT unnest(?))" if deps else "") + " ORDER BY g.code",
-        [deps] if deps else [],
-    ).fetchall()
-    tr = Transformer.from_crs("EPSG:4326", target, always_xy=True)
-    communes = shapely.transform(shapely.from_wkb([g for _, g, _ in rows]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-    codes = [c for c, _, _ in rows]
-    tree = shapely.STRtree(communes)
-    if deps is None:  # no département field: the communes the polygons touch
-        touched = np.unique(tree.query(geoms[~bad_level])[1]) if len(geoms) else np.array([], dtype=int)
-        keep = touched
-    else:
-        keep = np.arange(len(codes))
-    ok = ~bad_level
-    cp, pp = tree.query(geoms[ok], predicate="intersects")[::-1]  # (commune index, polygon index within ok)
-    if len(geoms[ok]) and len(cp) == 0:
-        raise SourceError(Problem(name, None, None, f"aucun polygone ne recoupe une commune : le système de coordonnées ({file_crs}) est-il le bon ?"))
-    ok_levels = levels[ok]
-    ok_geoms = geoms[ok]
-    level_rank = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
-    with ThreadPoolExecutor(max_workers=GEOS_WORKERS) as pool:
-        chunks = np.array_split(np.arange(len(cp)), GEOS_WORKERS)
-        clipped = np.concatenate([np.empty(0, dtype=object), *pool.map(lambda k: shapely.intersection(ok_geoms[pp[k]], communes[cp[k]]), chunks)])
-        clipped = _polygonal(clipped)
-        piece_areas = shapely.area(clipped)
-        pieces: dict[int, list[list]] = {}
-        for c, p, piece, a in zip(cp, pp, clipped, piece_areas):
-            if not a:  # polygons touching the commune along its boundary only
-                continue
-            pieces.setdefault(int(c), [[] for _ in COVERAGE_LEVELS])[level_rank[ok_levels[p]]].append((piece, a))
-        # Per commune: the covered area at each level or better and the zones themselves
-        # (kept so that operators can be combined exactly: at least one, all four).
-        zones_of = dict(zip(pieces, pool.map(_cumulative_zones, pieces.values())))
-    covered = np.zeros((len(codes), len(COVERAGE_LEVELS)))  # cumulative: this level or better
-    shapes: dict[int, list] = {}
-    for c, (areas, zones) in zones_of.items():
-        covered[c], shapes[c] = areas, zones
-    commune_areas = shapely.area(communes)
     crs_name = target.to_string()
-    weights = arcep_batiments.building_points(buildings, sorted({r[2] for r in rows}), target)
-    weighted = 0
-    for c in keep:
-        c = int(c)
-        area = commune_areas[c]
-        if not area:
-            continue
-        tbc, bc_cum, cl_cum = covered[c]
-        shares = {"tbc": tbc, "bc": bc_cum - tbc, "cl": cl_cum - bc_cum}
-        row = {"ligne": None, "code_source": codes[c], "code_departement": rows[c][2], "operateur": operator, "techno": techno}
-        for lv, value in shares.items():
-            row[f"part_surface_{lv}"] = round(100 * max(0.0, value) / area, 6)
-        row["part_surface_nc"] = round(max(0.0, 100 - sum(row[f"part_surface_{lv}"] for lv in shares)), 6)
-        unions = shapes.get(c, [None, None, None])
-        if codes[c] in weights and weights[codes[c]][2].sum() > 0:
-            # population follows premises: share of premises inside each cumulative zone
-            xs, ys, n = weights[codes[c]]
-            total = n.sum()
-            inside = [n[shapely.contains_xy(u, xs, ys)].sum() if u is not None else 0 for u in unions]
-            cumulative = [100 * v / total for v in inside]
-            row["part_pop_tbc"] = round(cumulative[0], 6)
-            row["part_pop_bc"] = round(cumulative[1] - cumulative[0], 6)
-            row["part_pop_cl"] = round(cumulative[2] - cumulative[1], 6)
-            row["part_pop_nc"] = round(max(0.0, 100 - cumulative[2]), 6)
-            weighted += 1
+    with ThreadPoolExecutor(max_workers=GEOS_WORKERS) as pool:
+        communes_job = pool.submit(_communes, con, deps, crs_name)  # while the polygons are read
+        geoms = shapely.from_wkb(wkb)
+        levels = np.array([str(v).upper() for v in values["niveau"]])
+        bad_level = ~np.isin(levels, COVERAGE_LEVELS)
+        for i in np.flatnonzero(bad_level)[:20]:
+            parsed.rejected.append(Problem(name, int(i) + 1, "niveau", f"entité {int(i) + 1} : niveau « {levels[i]} » hors de TBC/BC/CL"))
+        invalid = ~shapely.is_valid(geoms)
+        if invalid.any():
+            geoms[invalid] = shapely.make_valid(geoms[invalid])
+            parsed.notes.append(f"{int(invalid.sum())} géométrie(s) invalide(s) réparée(s)")
+        codes, departements, communes = communes_job.result()
+        tree = shapely.STRtree(communes)
+        ok = ~bad_level
+        rank_of = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
+        ok_geoms, ok_ranks = geoms[ok], np.array([rank_of[lv] for lv in levels[ok]], dtype=int)
+        chunks = np.array_split(np.arange(len(ok_geoms)), GEOS_WORKERS)
+        found = pool.map(lambda k: tree.query(ok_geoms[k], predicate="intersects") + [[k[0] if len(k) else 0], [0]], chunks)
+        pp, cp = np.concatenate(list(found), axis=1)  # (polygon, commune) pairs that intersect
+        if len(ok_geoms) and len(cp) == 0:
+            raise SourceError(Problem(name, None, None, f"aucun polygone ne recoupe une commune : le système de coordonnées ({file_crs}) est-il le bon ?"))
+        clipped = _polygonal(_in_parallel(pool, shapely.intersection, ok_geoms[pp], communes[cp]))
+        piece_areas = shapely.area(clipped)
+        kept = np.flatnonzero(piece_areas > 0)  # not the polygons touching a commune along its boundary only
+        kept = kept[np.argsort(cp[kept], kind="stable")]
+        cp, pieces, piece_areas, ranks = cp[kept], clipped[kept], piece_areas[kept], ok_ranks[pp[kept]]
+        # Per commune: the area covered at each level or better, and the zones themselves
+        # (kept so that operators can be combined exactly: at least one, all four).
+        covered = np.zeros((len(codes), len(COVERAGE_LEVELS)))
+        np.add.at(covered, (cp, ranks), piece_areas)
+        covered = np.cumsum(covered, axis=1)
+        zones = [np.full(len(codes), None, dtype=object) for _ in COVERAGE_LEVELS]
+        for rank, zone in enumerate(zones):  # collections of pieces where they do not overlap
+            shapely.geometrycollections(pieces[ranks <= rank], indices=cp[ranks <= rank], out=zone)
+        overlapping = np.flatnonzero(_shared_area(pool, pieces, cp, len(codes)) > OVERLAP_TOLERANCE_M2)
+        by_level = [[pieces[(cp == c) & (ranks == rank)].tolist() for rank in range(len(COVERAGE_LEVELS))] for c in overlapping]
+        for c, (areas, unions) in zip(overlapping, pool.map(_unions, by_level)):
+            covered[c] = areas
+            for zone, union in zip(zones, unions):
+                zone[c] = union
+        if deps is None:  # no département field: the communes the polygons touch
+            keep = np.unique(tree.query(ok_geoms)[1]) if len(ok_geoms) else np.array([], dtype=int)
         else:
-            for lv in LEVELS:  # population spread uniformly over the commune
-                row[f"part_pop_{lv}"] = row[f"part_surface_{lv}"]
-        row["crs"] = crs_name
-        row["zone_bonne"] = shapely.to_wkb(unions[1]) if unions[1] is not None else None
-        row["zone_couverte"] = shapely.to_wkb(unions[2]) if unions[2] is not None else None
+            keep = np.arange(len(codes))
+        keep = keep[shapely.area(communes[keep]) > 0]
+        area = shapely.area(communes[keep])[:, None]
+        surface = np.round(100 * np.maximum(0.0, np.diff(covered[keep], axis=1, prepend=0.0)) / area, 6)  # TBC, BC, CL
+        surface_nc = np.round(np.maximum(0.0, 100 - surface.sum(axis=1)), 6)
+        population, population_nc = surface, surface_nc  # spread uniformly over the commune...
+        weights = arcep_batiments.building_points(buildings, sorted(set(departements)), crs_name)
+        weighted = [k for k, c in enumerate(keep) if codes[c] in weights and weights[codes[c]][2].sum() > 0]
+        if weighted:  # ... or following premises: share of premises inside each cumulative zone
+            population, population_nc = population.copy(), population_nc.copy()
+            for k in weighted:
+                xs, ys, n = weights[codes[keep[k]]]
+                inside = [n[shapely.contains_xy(zone[keep[k]], xs, ys)].sum() if zone[keep[k]] is not None else 0 for zone in zones]
+                cumulative = 100 * np.array(inside) / n.sum()
+                population[k] = np.round(np.diff(cumulative, prepend=0.0), 6)
+                population_nc[k] = round(max(0.0, 100 - cumulative[-1]), 6)
+        good, any_level = _in_parallel(pool, shapely.to_wkb, zones[1][keep]), _in_parallel(pool, shapely.to_wkb, zones[2][keep])
+    for k, c in enumerate(keep.tolist()):
+        row = {"ligne": None, "code_source": codes[c], "code_departement": departements[c], "operateur": operator, "techno": techno}
+        for lv, share_surface, share_population in zip(("tbc", "bc", "cl"), surface[k].tolist(), population[k].tolist()):
+            row[f"part_surface_{lv}"], row[f"part_pop_{lv}"] = share_surface, share_population
+        row["part_surface_nc"], row["part_pop_nc"] = float(surface_nc[k]), float(population_nc[k])
+        row["crs"], row["zone_bonne"], row["zone_couverte"] = crs_name, good[k], any_level[k]
         parsed.rows.append(row)
     parsed.notes.append(
         f"{len(ok_geoms)} polygone(s) {operator} {techno} en {file_crs}, {len(parsed.rows)} commune(s) "
         + (f"des départements {', '.join(deps)}" if deps else "touchées")
-        + f" ; population répartie selon les locaux des immeubles dans {weighted} commune(s), uniformément ailleurs"
+        + f" ; population répartie selon les locaux des immeubles dans {len(weighted)} commune(s), uniformément ailleurs"
     )
     return parsed
+
+
+def _communes(con, deps: list[str] | None, crs: str) -> tuple[list[str], list[str], np.ndarray]:
+    """Codes, départements and geometries (projected to `crs`) of the communes of the given
+    départements, or of all communes."""
+    import shapely
+
+    rows = con.execute(
+        "SELECT g.code, r.departement_code, g.geometrie FROM ref_commune_geom g JOIN ref_commune r USING (code)"
+        + (" WHERE r.departement_code IN (SELECT unnest(?))" if deps else "") + " ORDER BY g.code",
+        [deps] if deps else [],
+    ).fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows], project(shapely.from_wkb([r[2] for r in rows]), crs)
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -334,38 +334,55 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-def _cumulative_zones(by_level: list[list[tuple]]) -> tuple[list[float], list]:
-    """From one commune's clipped pieces per level ((geometry, area), best level first): the
-    area covered at each level or better, and the zone covered at each level or better, so
-    that every point counts once, at its best level.
+def _in_parallel(pool: ThreadPoolExecutor, operation, *arrays: np.ndarray) -> np.ndarray:
+    """A vectorised shapely operation on aligned arrays, split over the pool's threads."""
+    chunks = np.array_split(np.arange(len(arrays[0])), GEOS_WORKERS)
+    return np.concatenate([np.empty(0, dtype=object), *pool.map(lambda k: operation(*(a[k] for a in arrays)), chunks)])
 
-    Polygons of a published file may overlap (along their edges at least), so the union of
-    all the pieces is computed once. When its area equals the sum of the pieces' areas (to
-    1e-9 relative, 1e-3 m² absolute), the pieces do not overlap: each level's area is a sum
-    and its zone is the collection of its pieces, with no further union. Otherwise the zones
-    are unions, level by level."""
+
+def _shared_area(pool: ThreadPoolExecutor, pieces: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per commune, the sum of the areas shared by two of its pieces. The union of the pieces
+    is at least the sum of their areas minus this (Bonferroni), so where it is below
+    OVERLAP_TOLERANCE_M2 the sums of areas are the areas of the unions to that tolerance.
+
+    Pieces side by side (from polygons sharing an edge) mostly do not overlap: the exact
+    DE-9IM test (interiors meet in two dimensions) sorts them out first, and only the pairs
+    it keeps are intersected. Polygons produced by a GIS often overlap along shared edges by
+    a few square millimetres: those pairs are intersected and their slivers counted."""
     import shapely
 
-    flat = [piece for level in by_level for piece in level]
-    sums = np.cumsum([sum(a for _, a in level) for level in by_level]).tolist()
-    if not flat:
-        return sums, [None] * len(by_level)
-    if len(flat) == 1:
-        rank = next(r for r, level in enumerate(by_level) if level)
-        return sums, [flat[0][0] if r >= rank else None for r in range(len(by_level))]
-    union = shapely.union_all([g for g, _ in flat])
-    if math.isclose(shapely.area(union), sums[-1], rel_tol=1e-9, abs_tol=1e-3):
-        zones, acc = [], []
-        for level in by_level[:-1]:
-            acc = acc + [g for g, _ in level]
-            zones.append(None if not acc else acc[0] if len(acc) == 1 else shapely.GeometryCollection(acc))
-        return sums, [*zones, union]
+    a, b = shapely.STRtree(pieces).query(pieces)
+    same = (a < b) & (owner[a] == owner[b])
+    a, b = a[same], b[same]
+    meet = _in_parallel(pool, lambda x, y: shapely.relate_pattern(x, y, "2********"), pieces[a], pieces[b]).astype(bool)
+    a, b = a[meet], b[meet]
+    shared = shapely.area(_in_parallel(pool, shapely.intersection, pieces[a], pieces[b]))
+    return np.bincount(owner[a], weights=shared, minlength=n)
+
+
+def _collections(by_level: list[list]) -> list:
+    """One commune's zone at each level or better, when its pieces do not overlap: the
+    collection of the pieces (a single piece stays itself)."""
+    import shapely
+
+    zones, acc = [], []
+    for level in by_level:
+        acc = acc + level
+        zones.append(None if not acc else acc[0] if len(acc) == 1 else shapely.GeometryCollection(acc))
+    return zones
+
+
+def _unions(by_level: list[list]) -> tuple[list[float], list]:
+    """One commune's zone at each level or better when its pieces overlap: unions, level by
+    level, so that every point counts once, at its best level; and their areas."""
+    import shapely
+
     areas, zones, acc = [], [], []
-    for level in by_level[:-1]:
-        acc = acc + [g for g, _ in level]
+    for level in by_level:
+        acc = acc + level
         zones.append(None if not acc else shapely.union_all(acc) if len(acc) > 1 else acc[0])
         areas.append(shapely.area(zones[-1]) if zones[-1] is not None else 0.0)
-    return [*areas, shapely.area(union)], [*zones, union]
+    return areas, zones
 
 
 def _coverage_millesime(name: str, values: dict, millesime: str | None) -> str:
@@ -486,13 +503,11 @@ def combine_operators(con, millesime: str, techno: str, departements: list[str])
     for code, op, good, anyc in rows:
         by_commune.setdefault(code, []).append((op, good, anyc))
     geoms = dict(con.execute("SELECT code, geometrie FROM ref_commune_geom WHERE code IN (SELECT unnest(?))", [list(by_commune)]).fetchall())
-    from pyproj import Transformer
 
     target = crs_rows[0][0] if crs_rows else "EPSG:2154"
-    tr = Transformer.from_crs("EPSG:4326", target, always_xy=True)
     out = []
     for code, ops in by_commune.items():
-        commune = shapely.transform(shapely.from_wkb(geoms[code]), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        commune = project(shapely.from_wkb(geoms[code]), target)
         area = shapely.area(commune)
         if not area:
             continue
