@@ -81,6 +81,9 @@ def test_wrong_crs_and_bad_levels(tmp_path, warehouse):
         ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_c.gpkg", [gueret], ["TRES BONNE"]))
     with pytest.raises(SourceError, match="opérateur"):
         ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_XX_4G_d.gpkg", [gueret], ["TBC"], operator="XX"))
+    with pytest.raises(SourceError, match="aucun polygone dans le fichier"):
+        ingest.ingest_file(warehouse, "arcep-mobile-couverture", write_gpkg(tmp_path / "2024_T1_couv_Metropole_OF_4G_f.gpkg", [], []))
+    assert warehouse.execute("SELECT count(*) FROM cm_couverture").fetchone()[0] == 0
 
 
 def test_invalid_geometry_is_repaired_and_counted(tmp_path, warehouse):

@@ -206,6 +206,8 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         meta, _, wkb, fields = pyogrio.raw.read(path)
     except Exception as exc:  # GDAL raises many types for broken files
         raise SourceError(Problem(name, None, None, f"GeoPackage illisible ({exc.__class__.__name__}: {exc})")) from exc
+    if not len(wkb):  # loading it would mark every commune as uncovered
+        raise SourceError(Problem(name, None, None, "aucun polygone dans le fichier : export incomplet ?"))
     file_crs = meta.get("crs")
     if crs:
         file_crs = crs
@@ -245,6 +247,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
             geoms[invalid] = shapely.make_valid(geoms[invalid])
             parsed.notes.append(f"{int(invalid.sum())} géométrie(s) invalide(s) réparée(s)")
         codes, departements, communes = communes_job.result()
+        communes = project(communes, crs_name)  # here: from a pool thread, the cached transformer cost as much as a new one (measured)
         tree = shapely.STRtree(communes)
         ok = ~bad_level
         rank_of = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
@@ -318,7 +321,7 @@ def _communes(con, deps: list[str] | None, crs: str) -> tuple[list[str], list[st
         + (" WHERE r.departement_code IN (SELECT unnest(?))" if deps else "") + " ORDER BY g.code",
         [deps] if deps else [],
     ).fetchall()
-    return [r[0] for r in rows], [r[1] for r in rows], project(shapely.from_wkb([r[2] for r in rows]), crs)
+    return [r[0] for r in rows], [r[1] for r in rows], shapely.from_wkb([r[2] for r in rows])
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
