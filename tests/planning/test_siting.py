@@ -91,6 +91,29 @@ def test_reduction_keeps_the_optimum(monkeypatch):
     assert reduced.method.startswith("exact") and reduced.bound - reduced.value < 1
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compact_problem_has_the_same_optimum(seed):
+    """Dropping candidates covered by another and merging demand covered by the same
+    candidates keeps the optimum; each candidate's substitute covers at least what it covers."""
+    rng = np.random.default_rng(seed)
+    inst = instance(p=4, n=400, m=80, radius=9000.0, seed=seed)
+    inst.candidate_xy[40:] = inst.candidate_xy[:40] + rng.normal(0, 300, (40, 2))  # near twins
+    inst.demand_xy[200:] = inst.demand_xy[:200] + rng.normal(0, 50, (200, 2))
+    c = siting._cover(inst)
+    m = len(inst.candidate_ids)
+    compact, alive, substitute = siting._compact(c, m)
+    assert len(alive) < m and len(compact.w) < len(c.w)
+    assert compact.w.sum() == pytest.approx(c.w.sum())
+    pairs, small = siting._Pairs(c, m), siting._Pairs(compact, len(alive))
+    for j in range(m):
+        assert set(pairs.demand_of(j)) <= set(pairs.demand_of(alive[substitute[j]]))
+    _, full, _ = siting._solve(siting._mclp_model(c, m, inst.p, integer=True), integral=True)
+    x, reduced, _ = siting._solve(siting._mclp_model(compact, len(alive), inst.p, integer=True), integral=True)
+    assert reduced == pytest.approx(full)
+    assert pairs.value(alive[np.flatnonzero(x[: len(alive)] > 0.5)]) == pytest.approx(full)
+    assert small.value(np.flatnonzero(x[: len(alive)] > 0.5)) == pytest.approx(full)
+
+
 @pytest.mark.parametrize("multipliers", ["subgradient", "lp", "lp stopped at once", "random"])
 def test_forced_open_bounds_hold(multipliers):
     """The bound `_fixing` gives for opening a candidate is never below the best solution that

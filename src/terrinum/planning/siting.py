@@ -508,6 +508,42 @@ def _restrict(c: _Cover, m: int, keep: np.ndarray) -> _Cover:
     return _Cover(c.open_demand[used], c.w[used], dmap[c.di[mask]], sub_index[c.cj[mask]], c.covered_before)
 
 
+def _compact(c: _Cover, m: int) -> tuple[_Cover, np.ndarray, np.ndarray]:
+    """The same MCLP, smaller, with the same optimum: a candidate that covers a subset of
+    what another covers is dropped (any solution opening it does as well with the other one
+    instead; of candidates covering the same demand, the first is kept), and demand points
+    covered by the same candidates become one, of their summed weight. Returns the compact
+    problem (its candidates numbered 0..len(alive)-1), `alive` (their indices in `c`) and,
+    for each candidate of `c`, the compact candidate that covers at least what it covers."""
+    import scipy.sparse
+
+    n = len(c.w)
+    a = scipy.sparse.csr_matrix((np.ones(len(c.di)), (c.di, c.cj)), shape=(n, m))
+    size = np.asarray(a.sum(axis=0)).ravel()
+    shared = (a.T @ a).tocoo()  # demand covered by both j (row) and k (column)
+    j, k = shared.row, shared.col
+    inside = (j != k) & (shared.data == size[j]) & ((size[j] < size[k]) | (j > k))  # j within k
+    j, k = j[inside], k[inside]
+    # for each dropped j, the largest k containing it (first index on ties): nothing contains
+    # that one strictly more, so it is kept
+    order = np.lexsort((k, -size[k], j))
+    j, k = j[order], k[order]
+    first = np.r_[True, j[1:] != j[:-1]] if len(j) else np.array([], dtype=bool)
+    substitute = np.arange(m)
+    substitute[j[first]] = k[first]
+    alive = np.setdiff1d(np.arange(m), j)
+    position = np.full(m, -1)
+    position[alive] = np.arange(len(alive))
+    a = a[:, alive].tocsr()
+    a.sort_indices()
+    group_of: dict[bytes, int] = {}
+    group = np.array([group_of.setdefault(a.indices[a.indptr[i] : a.indptr[i + 1]].tobytes(), len(group_of)) for i in range(n)], dtype=int)
+    rows = np.unique(group, return_index=True)[1]
+    merged = a[rows].tocoo()
+    compact = _Cover(c.open_demand[rows], np.bincount(group, weights=c.w, minlength=len(rows)), merged.row.astype(np.int64), merged.col.astype(np.int64), c.covered_before)
+    return compact, alive, position[substitute]
+
+
 def _lp_relaxation(c: _Cover, m: int, p: int, time_limit: float | None = None) -> highspy.Highs:
     """The continuous relaxation, solved by interior point (no crossover)."""
     h = _highs()
@@ -535,8 +571,9 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     (variable fixing): the heuristic's search runs until it stalls, then any candidate whose
     bound when forced open cannot beat that incumbent is removed, twice: with the Lagrangian
     multipliers of a subgradient optimisation, then, on what is left, with the duals of its LP
-    relaxation. HiGHS solves the reduced problem exactly, started from the incumbent; an
-    optimum of the reduced problem is an optimum of the whole one.
+    relaxation. The reduced problem is then compacted (`_compact`: dominated candidates out,
+    demand with the same covering candidates merged) and HiGHS solves it exactly, started
+    from the incumbent; an optimum of the reduced problem is an optimum of the whole one.
 
     With `time_limit` (seconds, the whole call), the search gets a third of it and HiGHS stops
     at the limit if it has not proved optimality: the result is then its best solution (never
@@ -582,17 +619,20 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
             f"borne {lag_bound:,.0f}, solution initiale {inc_value:,.0f})".replace(",", " ")
         )
     sub = _restrict(c, m, keep)
-    sub_index = np.full(m, -1)
-    sub_index[keep] = np.arange(len(keep))
-    lp = _mclp_model(sub, len(keep), inst.p, integer=True)
+    compact, alive, substitute = _compact(sub, len(keep))
+    if len(alive) < len(keep) or len(compact.w) < len(sub.w):
+        notes.append(f"problème compacté : {len(keep) - len(alive)} candidat(s) couvrant une partie de ce qu'un autre couvre écarté(s), {len(sub.w) - len(compact.w)} point(s) de demande fusionné(s) avec un point couvert par les mêmes candidats")
+    lp = _mclp_model(compact, len(alive), inst.p, integer=True)
     start_x = None
     if time_limit and not incumbent:
         incumbent, _ = _greedy(pairs, inst.p)  # something to return if the limit comes first
     if incumbent:
-        start_x = _start(sub, len(keep), sub_index[incumbent])
+        sub_index = np.full(m, -1)
+        sub_index[keep] = np.arange(len(keep))
+        start_x = _start(compact, len(alive), substitute[sub_index[incumbent]])
     limit = max(0.01, time_limit - (time.perf_counter() - start)) if time_limit else None
     x, _, mip_bound = _solve(lp, limit, start=start_x, integral=integral)
-    chosen = keep[np.flatnonzero(x[: len(keep)] > 0.5)]
+    chosen = keep[alive[np.flatnonzero(x[: len(alive)] > 0.5)]]
     value = c.covered_before + pairs.value(chosen)
     # HiGHS's bound on the reduced problem (none yet if stopped early), widened to the
     # removed candidates' bounds, or the Lagrangian one when it is lower
