@@ -252,9 +252,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         ok = ~bad_level
         rank_of = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
         ok_geoms, ok_ranks = geoms[ok], np.array([rank_of[lv] for lv in levels[ok]], dtype=int)
-        chunks = np.array_split(np.arange(len(ok_geoms)), GEOS_WORKERS)
-        found = pool.map(lambda k: tree.query(ok_geoms[k], predicate="intersects") + [[k[0] if len(k) else 0], [0]], chunks)
-        pp, cp = np.concatenate(list(found), axis=1)  # (polygon, commune) pairs that intersect
+        pp, cp = _intersecting(pool, tree, ok_geoms)  # (polygon, commune) pairs
         if len(ok_geoms) and len(cp) == 0:
             raise SourceError(Problem(name, None, None, f"aucun polygone ne recoupe une commune : le système de coordonnées ({file_crs}) est-il le bon ?"))
         clipped = _polygonal(_in_parallel(pool, shapely.intersection, ok_geoms[pp], communes[cp]))
@@ -341,6 +339,19 @@ def _in_parallel(pool: ThreadPoolExecutor, operation, *arrays: np.ndarray) -> np
     """A vectorised shapely operation on aligned arrays, split over the pool's threads."""
     chunks = np.array_split(np.arange(len(arrays[0])), GEOS_WORKERS)
     return np.concatenate([np.empty(0, dtype=object), *pool.map(lambda k: operation(*(a[k] for a in arrays)), chunks)])
+
+
+def _intersecting(pool: ThreadPoolExecutor, tree, geoms: np.ndarray) -> np.ndarray:
+    """Pairs (index in `geoms`, index in the tree) of geometries that intersect, the queries
+    split over the pool's threads."""
+
+    def part(rows: np.ndarray) -> np.ndarray:
+        found = tree.query(geoms[rows], predicate="intersects")
+        found[0] = rows[found[0]]
+        return found
+
+    chunks = np.array_split(np.arange(len(geoms)), GEOS_WORKERS)
+    return np.concatenate([np.empty((2, 0), dtype=np.intp), *pool.map(part, chunks)], axis=1)
 
 
 def _shared_area(pool: ThreadPoolExecutor, pieces: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
