@@ -620,7 +620,7 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
         )
     sub = _restrict(c, m, keep)
     compact, alive, substitute = _compact(sub, len(keep))
-    if len(alive) < len(keep) or len(compact.w) < len(sub.w):
+    if notes:  # after a reduction (large instances), where such details help to read the run
         notes.append(f"problème compacté : {len(keep) - len(alive)} candidat(s) couvrant une partie de ce qu'un autre couvre écarté(s), {len(sub.w) - len(compact.w)} point(s) de demande fusionné(s) avec un point couvert par les mêmes candidats")
     lp = _mclp_model(compact, len(alive), inst.p, integer=True)
     start_x = None
