@@ -119,6 +119,24 @@ def test_mobile_section_api_and_cli(client, demo_warehouse):
     assert runner.invoke(app, ["indicateurs", "connectivite-mobile", "--operateur", "XX"]).exit_code == 2
 
 
+def test_mobile_bounds_at_their_limit_are_stated_as_values(client, demo_warehouse):
+    """From per-operator figures the page gives bounds ("au moins", "au plus"); a bound that
+    is also the limit (100 %, 0 inhabitants) is the value itself and is not qualified."""
+    from terrinum.indicators import connectivite_mobile as cm
+    from terrinum.warehouse import store
+
+    with store.connect(store.warehouse_path(), read_only=True) as con:
+        rows = cm.indicator_rows(con, "commune", within=("departement", "23"))
+    full = next(r for r in rows if r["part_pop_4g_bonne_au_moins_un_min"] >= 99.95 and r["pop_zone_blanche_4g_max"] == 0)
+    partial = next(r for r in rows if r["part_pop_4g_bonne_au_moins_un_min"] < 99.95)
+    html = client.get(f"/territoires/commune/{full['code']}/").content.decode()
+    section = html[html.index('id="connectivite-mobile"'):html.index("</section>", html.index('id="connectivite-mobile"'))]
+    assert "d'au moins un opérateur : <strong>100,0 %</strong>" in section.replace("&#x27;", "'")
+    assert "(aucune 4G) : <strong>0</strong>" in section
+    html = client.get(f"/territoires/commune/{partial['code']}/").content.decode()
+    assert "<strong>au moins " in html
+
+
 def test_epci_compares_its_communes_on_every_pillar(client, demo_warehouse):
     """Journey 2: the chargée de mission compares member communes, sorted on any indicator."""
     import re
