@@ -31,7 +31,7 @@ from terrinum.sources.common import (
     read_text,
     table_rows,
 )
-from terrinum.territories.reference import project
+from terrinum.territories.reference import project_geometries
 
 # Mainland operators (MCC 208); overseas networks use MCC 340 (Antilles, Guyane) and 647
 # (La Réunion, Mayotte): any two-digit MNC of those is accepted and named by its code.
@@ -247,7 +247,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
             geoms[invalid] = shapely.make_valid(geoms[invalid])
             parsed.notes.append(f"{int(invalid.sum())} géométrie(s) invalide(s) réparée(s)")
         codes, departements, communes = communes_job.result()
-        communes = project(communes, crs_name)  # here: from a pool thread, the cached transformer cost as much as a new one (measured)
+        communes = project_geometries(communes, crs_name)  # here: from a pool thread, the cached transformer cost as much as a new one (measured)
         tree = shapely.STRtree(communes)
         ok = ~bad_level
         rank_of = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
@@ -521,7 +521,7 @@ def combine_operators(con, millesime: str, techno: str, departements: list[str])
     target = crs_rows[0][0] if crs_rows else "EPSG:2154"
     out = []
     for code, ops in by_commune.items():
-        commune = project(shapely.from_wkb(geoms[code]), target)
+        commune = project_geometries(shapely.from_wkb(geoms[code]), target)
         area = shapely.area(commune)
         if not area:
             continue

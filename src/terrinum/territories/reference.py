@@ -98,7 +98,7 @@ def transformer(source: str, target: str) -> Transformer:
     return Transformer.from_crs(source, target, always_xy=True)
 
 
-def project(geoms, target: str, source: str = "EPSG:4326"):
+def project_geometries(geoms, target: str, source: str = "EPSG:4326"):
     """Geometries (a shapely geometry or an array of them) projected from `source` to `target`."""
     tr = transformer(source, target)
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
@@ -173,7 +173,7 @@ def _areas_km2(geoms: np.ndarray, crs_by_row: list[str]) -> np.ndarray:
         if geoms[i] is not None:
             by_crs[crs].append(i)
     for crs, idx in by_crs.items():
-        areas[idx] = shapely.area(project(geoms[idx], crs)) / 1e6
+        areas[idx] = shapely.area(project_geometries(geoms[idx], crs)) / 1e6
     return areas
 
 
