@@ -247,6 +247,13 @@ def _ranges(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return offsets + np.arange(int(lengths.sum()))
 
 
+def _positions(n: int, members) -> np.ndarray:
+    """For each of n items, its position among `members`, or -1 when it is not one."""
+    out = np.full(n, -1)
+    out[members] = np.arange(len(members))
+    return out
+
+
 class _Pairs:
     """Both directions of the sparse coverage relation, as CSR arrays."""
 
@@ -318,8 +325,7 @@ def _swap_search(pairs: _Pairs, chosen: list[int], deadline: float) -> list[int]
     w, di, cj = c.w, c.di, c.cj
     chosen = list(chosen)
     p = len(chosen)
-    pos = np.full(m, -1)
-    pos[chosen] = np.arange(p)
+    pos = _positions(m, chosen)
     tolerance = 1e-9 * max(1.0, float(w.sum()))
     block = max(1, SWAP_BLOCK_CELLS // max(m, 1))
     while time.perf_counter() < deadline:
@@ -393,10 +399,7 @@ def _improve(pairs: _Pairs, xy: np.ndarray, chosen: list[int], deadline: float, 
         sub_cands = np.flatnonzero(near)
         mask = near[cj] & ~covered[di]
         sub_demand = np.unique(di[mask])
-        dmap = np.full(pairs.n, -1)
-        dmap[sub_demand] = np.arange(len(sub_demand))
-        smap = np.full(m, -1)
-        smap[sub_cands] = np.arange(len(sub_cands))
+        dmap, smap = _positions(pairs.n, sub_demand), _positions(m, sub_cands)
         sub = _Cover(sub_demand, w[sub_demand], dmap[di[mask]], smap[cj[mask]], 0.0)
         lp = _mclp_model(sub, len(sub_cands), k, integer=True)
         start_x = _start(sub, len(sub_cands), smap[freed])
@@ -499,12 +502,10 @@ def _fixing(pairs: _Pairs, lam: np.ndarray, p: int) -> tuple[float, np.ndarray]:
 def _restrict(c: _Cover, m: int, keep: np.ndarray) -> _Cover:
     """The MCLP on the kept candidates only (numbered 0..len(keep)-1); demand none of them
     covers leaves the problem."""
-    sub_index = np.full(m, -1)
-    sub_index[keep] = np.arange(len(keep))
+    sub_index = _positions(m, keep)
     mask = sub_index[c.cj] >= 0
     used = np.unique(c.di[mask])
-    dmap = np.full(len(c.w), -1)
-    dmap[used] = np.arange(len(used))
+    dmap = _positions(len(c.w), used)
     return _Cover(c.open_demand[used], c.w[used], dmap[c.di[mask]], sub_index[c.cj[mask]], c.covered_before)
 
 
@@ -532,8 +533,7 @@ def _compact(c: _Cover, m: int) -> tuple[_Cover, np.ndarray, np.ndarray]:
     substitute = np.arange(m)
     substitute[j[first]] = k[first]
     alive = np.setdiff1d(np.arange(m), j)
-    position = np.full(m, -1)
-    position[alive] = np.arange(len(alive))
+    position = _positions(m, alive)
     a = a[:, alive].tocsr()
     a.sort_indices()
     group_of: dict[bytes, int] = {}
@@ -627,9 +627,7 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     if time_limit and not incumbent:
         incumbent, _ = _greedy(pairs, inst.p)  # something to return if the limit comes first
     if incumbent:
-        sub_index = np.full(m, -1)
-        sub_index[keep] = np.arange(len(keep))
-        start_x = _start(compact, len(alive), substitute[sub_index[incumbent]])
+        start_x = _start(compact, len(alive), substitute[_positions(m, keep)[incumbent]])
     limit = max(0.01, time_limit - (time.perf_counter() - start)) if time_limit else None
     x, _, mip_bound = _solve(lp, limit, start=start_x, integral=integral)
     chosen = keep[alive[np.flatnonzero(x[: len(alive)] > 0.5)]]
