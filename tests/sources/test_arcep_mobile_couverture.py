@@ -152,13 +152,8 @@ def test_population_follows_the_buildings_when_known(tmp_path, warehouse):
 def test_zones_with_and_without_overlap():
     from concurrent.futures import ThreadPoolExecutor
 
-    from terrinum.sources.arcep_mobile import _collections, _shared_area, _unions
+    from terrinum.sources.arcep_mobile import _shared_area, _unions
 
-    # side by side, no overlap: the zones stay collections of pieces
-    zones = _collections([[shapely.box(0, 0, 1, 1)], [shapely.box(1, 0, 2, 1)], [shapely.box(0, 1, 2, 2)]])
-    assert zones[0].geom_type == "Polygon"
-    assert zones[1].geom_type == "GeometryCollection" and shapely.contains_xy(zones[1], 1.0, 0.5)
-    assert shapely.area(zones[2]) == pytest.approx(4)
     # overlapping: the overlap counts once, at its best level
     areas, zones = _unions([[shapely.box(0, 0, 2, 1)], [shapely.box(1, 0, 3, 1)], []])
     assert areas == pytest.approx([2, 3, 3]) and shapely.area(zones[1]) == pytest.approx(3)

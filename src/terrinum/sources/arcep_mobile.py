@@ -374,18 +374,6 @@ def _shared_area(pool: ThreadPoolExecutor, pieces: np.ndarray, owner: np.ndarray
     return np.bincount(owner[a], weights=shared, minlength=n)
 
 
-def _collections(by_level: list[list]) -> list:
-    """One commune's zone at each level or better, when its pieces do not overlap: the
-    collection of the pieces (a single piece stays itself)."""
-    import shapely
-
-    zones, acc = [], []
-    for level in by_level:
-        acc = acc + level
-        zones.append(None if not acc else acc[0] if len(acc) == 1 else shapely.GeometryCollection(acc))
-    return zones
-
-
 def _unions(by_level: list[list]) -> tuple[list[float], list]:
     """One commune's zone at each level or better when its pieces overlap: unions, level by
     level, so that every point counts once, at its best level; and their areas."""
