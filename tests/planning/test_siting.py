@@ -1,5 +1,6 @@
 """Siting against pysal spopt on the same instances with the same solver (HiGHS)."""
 
+import re
 import time
 
 import numpy as np
@@ -85,6 +86,7 @@ def test_reduction_keeps_the_optimum(monkeypatch):
     reduced = siting.mclp_exact(inst)
     note = next(n for n in reduced.notes if n.startswith("réduction"))
     assert int(note.split(" : ")[1].split()[0]) > 0  # some candidates were removed
+    assert re.search(r"; borne \d[\d ]*, solution initiale \d[\d ]*\)$", note), note  # the message keeps its comma
     c = siting._cover(inst)
     x, obj, _ = siting._solve(siting._mclp_model(c, len(inst.candidate_ids), inst.p, integer=True), integral=True)
     assert reduced.value == pytest.approx(c.covered_before + obj)

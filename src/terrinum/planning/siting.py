@@ -247,6 +247,11 @@ def _ranges(starts: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return offsets + np.arange(int(lengths.sum()))
 
 
+def _whole(x: float) -> str:
+    """A whole number for a French message: thousands separated by spaces."""
+    return f"{x:,.0f}".replace(",", " ")
+
+
 def _positions(n: int, members) -> np.ndarray:
     """For each of n items, its position among `members`, or -1 when it is not one."""
     out = np.full(n, -1)
@@ -616,7 +621,7 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
         keep = keep[kept]
         notes.append(
             f"réduction (bornes lagrangienne puis de la relaxation linéaire) : {m - len(keep)} candidat(s) écarté(s) sur {m} ({m - first} puis {first - len(keep)} ; "
-            f"borne {lag_bound:,.0f}, solution initiale {inc_value:,.0f})".replace(",", " ")
+            f"borne {_whole(lag_bound)}, solution initiale {_whole(inc_value)})"
         )
     sub = _restrict(c, m, keep)
     compact, alive, substitute = _compact(sub, len(keep))
@@ -669,7 +674,7 @@ def pmedian_exact(inst: Instance, max_pairs: int = 3_000_000) -> Solution:
     d0 = nearest_distance(inst.demand_xy, inst.existing_xy)
     dist = np.sqrt(((inst.demand_xy[:, None, :] - inst.candidate_xy[None, :, :]) ** 2).sum(-1)) if n * m <= max_pairs else None
     if dist is None:
-        raise ValueError(f"objectif distance : {n} points × {m} candidats dépasse la taille traitée exactement ({max_pairs:,} paires) ; choisissez un territoire plus petit ou l'objectif couverture".replace(",", " "))
+        raise ValueError(f"objectif distance : {n} points × {m} candidats dépasse la taille traitée exactement ({_whole(max_pairs)} paires) ; choisissez un territoire plus petit ou l'objectif couverture")
     if inst.p == 1 or m <= inst.p:
         # One site (or every candidate): enumeration is exact and instantaneous, where the
         # MIP's LP is highly degenerate (p = 1 took 90 s on a département).
