@@ -17,6 +17,7 @@ Then it measures each in the same run:
 - Terrinum: `arcep_mobile.parse_coverage` (read the GeoPackage, repair, intersect with the
   communes, area per commune and level, the zones kept for combining operators), which runs
   its GEOS work on `arcep_mobile.GEOS_WORKERS` threads (min(4, cores));
+- the same on one thread (`GEOS_WORKERS` = 1): the computing time the threads share out;
 - peer: GeoPandas `read_file` + `overlay(how="intersection")` + `dissolve` by commune and
   level, then areas (one thread).
 
@@ -132,11 +133,16 @@ def main() -> None:
             return dict(zip(dissolved.index, dissolved.geometry.area))
 
         t_ours, shares = best(terrinum)
+        workers = arcep_mobile.GEOS_WORKERS
+        arcep_mobile.GEOS_WORKERS = 1  # the same work on one thread: what the threads share out
+        t_one, _ = best(terrinum)
+        arcep_mobile.GEOS_WORKERS = workers
         t_peer, areas = best(geopandas)
         diff = max(abs(share / 100 * commune_area[code] - areas.get((code, level), 0.0)) for (code, level), share in shares.items())
         print(f"Polygones {label} :")
         print(f"  GeoPandas overlay + dissolve : {t_peer:.3f} s")
-        print(f"  Terrinum (lecture, réparation, intersection, surfaces, {arcep_mobile.GEOS_WORKERS} fil(s)) : {t_ours:.3f} s ; ratio {t_ours / t_peer:.2f}× GeoPandas")
+        print(f"  Terrinum (lecture, réparation, intersection, surfaces, {workers} fil(s)) : {t_ours:.3f} s ; ratio {t_ours / t_peer:.2f}× GeoPandas")
+        print(f"  Terrinum sur un seul fil : {t_one:.3f} s ; ratio {t_one / t_peer:.2f}× GeoPandas (son temps de calcul)")
         print(f"  Plus grand écart de surface commune × niveau : {diff:.3f} m²")
 
 
