@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 METROPOLE_KM2 = 543_940  # metropolitan France (IGN), for the uniform instance of step 4
 
 

@@ -14,8 +14,8 @@ dissolved from commune geometries; their populations and areas are sums over com
 from __future__ import annotations
 
 import base64
-import functools
 import csv
+import functools
 import hashlib
 import io
 import json
