@@ -161,10 +161,11 @@ def run_prepare(root: Path) -> dict:
 
 def run_terrinum(root: Path) -> dict:
     """What `terrinum ingest arcep-mci-batiments DIR` does, on the prepared warehouse."""
-    from terrinum.warehouse import ingest, store
+    from terrinum.pillars.ingest import ingest as ingest_source
+    from terrinum.warehouse import store
 
     con = store.connect(root.parent / (root.name + "-warehouse.duckdb"))
-    report = ingest.ingest_file(con, "arcep-mci-batiments", root, accept_rejects=True)
+    report = ingest_source(con, "arcep-mci-batiments", root, accept_rejects=True)
     locaux = con.execute("SELECT sum(locaux) FROM cf_debits").fetchone()[0]
     return {"communes": report.chargees, "locaux": locaux, "non_rattachees": len(report.non_rattachees)}
 

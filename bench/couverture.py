@@ -55,6 +55,7 @@ def main() -> None:
     from pyproj import Transformer
 
     from terrinum.config import data_dir
+    from terrinum.pillars.connectivite_mobile.transforms import coverage_options
     from terrinum.sources import arcep_mobile
     from terrinum.territories import loader
     from terrinum.warehouse import store
@@ -96,7 +97,11 @@ def main() -> None:
     np.minimum.at(owner, face, blob)
     exact = np.array([shapely.coverage_union_all(faces[owner == k]) for k in range(len(blobs))], dtype=object)
     n = len(blobs)
-    print(f"Département {args.departement} : {len(codes)} communes, {n} polygones de couverture, {int(shapely.get_num_coordinates(blobs).sum()):,} sommets".replace(",", " "))
+    print(
+        f"Département {args.departement} : {len(codes)} communes, {n} polygones de couverture, {int(shapely.get_num_coordinates(blobs).sum()):,} sommets".replace(
+            ",", " "
+        )
+    )
     communes_gdf = gpd.GeoDataFrame({"code": codes}, geometry=list(communes), crs="EPSG:2154")
     commune_area = dict(zip(codes, shapely.area(communes)))
 
@@ -114,7 +119,12 @@ def main() -> None:
         pyogrio.raw.write(
             path,
             geometry=shapely.to_wkb(geoms),
-            field_data=[np.array(["OF"] * n, dtype=object), np.array(["4G"] * n, dtype=object), np.array(levels, dtype=object), np.array([args.departement] * n, dtype=object)],
+            field_data=[
+                np.array(["OF"] * n, dtype=object),
+                np.array(["4G"] * n, dtype=object),
+                np.array(levels, dtype=object),
+                np.array([args.departement] * n, dtype=object),
+            ],
             fields=["operateur", "techno", "niveau", "dept"],
             geometry_type="MultiPolygon",
             crs="EPSG:2154",
@@ -122,11 +132,11 @@ def main() -> None:
             promote_to_multi=True,
         )
 
-        def terrinum():
-            parsed = arcep_mobile.parse_coverage(path, con=con)
+        def terrinum(path=path):
+            parsed = arcep_mobile.parse_coverage(path, **coverage_options(con))
             return {(r["code_source"], lv.upper()): r[f"part_surface_{lv}"] for r in parsed.rows for lv in ("tbc", "bc", "cl")}
 
-        def geopandas():
+        def geopandas(path=path):
             cover = gpd.read_file(path)
             pieces = gpd.overlay(communes_gdf, cover[["niveau", "geometry"]], how="intersection", keep_geom_type=True)
             dissolved = pieces.dissolve(by=["code", "niveau"])

@@ -135,7 +135,9 @@ def main() -> None:
     ninst = nat.instance
     ninst.weights = np.round(ninst.weights)  # people are counted in whole persons
     c = siting._cover(ninst)
-    print(f"France : {len(ninst.demand_ids)} communes × {len(ninst.candidate_ids)} mairies, {whole(len(c.di))} couples à moins de 10 km, poids = {label} ; instance construite en {build_s:.1f} s")
+    print(
+        f"France : {len(ninst.demand_ids)} communes × {len(ninst.candidate_ids)} mairies, {whole(len(c.di))} couples à moins de 10 km, poids = {label} ; instance construite en {build_s:.1f} s"
+    )
     heur = siting.mclp_heuristic(ninst)
     lp_start = time.perf_counter()
     lp = siting.mclp_lp_bound(ninst)
@@ -151,7 +153,9 @@ def main() -> None:
             print("  exact : échec\n" + out.stderr[-2000:])
         else:
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"  exact        {r['seconds']:6.1f} s  couvert {whole(r['value'])}  mémoire max {whole(r['peak_mb'])} Mo  (heuristique à {100 * (r['value'] - heur.value) / r['value']:.3f} % de l'optimum)")
+            print(
+                f"  exact        {r['seconds']:6.1f} s  couvert {whole(r['value'])}  mémoire max {whole(r['peak_mb'])} Mo  (heuristique à {100 * (r['value'] - heur.value) / r['value']:.3f} % de l'optimum)"
+            )
             for note in r["notes"]:
                 print(f"    {note}")
 
@@ -160,10 +164,20 @@ def main() -> None:
     side = np.sqrt(METROPOLE_KM2) * 1000
     n, m = len(ninst.demand_ids), len(ninst.candidate_ids)
     xy = rng.uniform(0, side, size=(n, 2))
-    uniform = siting.Instance(**{**ninst.__dict__, "demand_xy": xy, "candidate_xy": xy[rng.choice(n, m, replace=False)], "weights": rng.permutation(ninst.weights), "existing_xy": np.zeros((0, 2))})
+    uniform = siting.Instance(
+        **{
+            **ninst.__dict__,
+            "demand_xy": xy,
+            "candidate_xy": xy[rng.choice(n, m, replace=False)],
+            "weights": rng.permutation(ninst.weights),
+            "existing_xy": np.zeros((0, 2)),
+        }
+    )
     t_uni, sol_uni = best_of(1, lambda: siting.mclp_exact(uniform))
     ratio = f" ; l'instance réelle a pris {r['seconds'] / t_uni:.0f} fois plus" if not args.sans_national_exact and out.returncode == 0 else ""
-    print(f"  points uniformes (carré de {whole(METROPOLE_KM2)} km², mêmes effectifs et poids, {whole(len(siting._cover(uniform).di))} couples) : exact {t_uni:6.1f} s, {sol_uni.method}{ratio}")
+    print(
+        f"  points uniformes (carré de {whole(METROPOLE_KM2)} km², mêmes effectifs et poids, {whole(len(siting._cover(uniform).di))} couples) : exact {t_uni:6.1f} s, {sol_uni.method}{ratio}"
+    )
 
 
 if __name__ == "__main__":

@@ -46,15 +46,15 @@ def warehouse(tmp_path, reference_build):
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory, reference_build):
     """A data directory whose warehouse holds the reference and the demonstration values."""
-    from terrinum.indicators import demo
+    from terrinum.pillars import all_pillars
     from terrinum.warehouse import store
 
     root = tmp_path_factory.mktemp("demo-data")
     con = store.connect(root / "warehouse.duckdb")
     store.publish_reference_build(con, reference_build, "test")
-    demo.connectivite_fixe(con)
-    demo.connectivite_mobile(con)
-    demo.fragilite(con)
+    for pillar in all_pillars():
+        if pillar.demo is not None:
+            pillar.demo(con)
     con.close()
     return root
 

@@ -5,10 +5,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from terrinum.apps.inclusion.models import Lieu
 from terrinum.cli import app
-from terrinum.inclusion.models import Lieu
 from terrinum.planning import siting
-from tests.inclusion.factories import place, write_csv
+from tests.apps.inclusion.factories import place, write_csv
 
 pytestmark = pytest.mark.django_db
 runner = CliRunner()

@@ -37,9 +37,7 @@ def _e2e_database_url() -> str | None:
 
     cfg = dj_database_url.parse(url)
     name = f"{cfg['NAME']}_e2e"
-    with psycopg.connect(
-        dbname=cfg["NAME"], user=cfg["USER"], password=cfg["PASSWORD"], host=cfg["HOST"], port=cfg["PORT"], autocommit=True
-    ) as con:
+    with psycopg.connect(dbname=cfg["NAME"], user=cfg["USER"], password=cfg["PASSWORD"], host=cfg["HOST"], port=cfg["PORT"], autocommit=True) as con:
         con.execute(f'DROP DATABASE IF EXISTS "{name}"')
         con.execute(f'CREATE DATABASE "{name}"')
     return url.rsplit("/", 1)[0] + "/" + name
@@ -60,14 +58,29 @@ def server_env(tmp_path_factory, reference_build):
         result = subprocess.run([BIN / "terrinum", verb], env=env, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr
     # A small registry of places and a place manager's account, through the real CLI.
-    from tests.inclusion.factories import place, write_csv
+    from tests.apps.inclusion.factories import place, write_csv
 
     places = write_csv(root / "lieux.csv", [
         place(id="gueret-mediatheque", horaires="Mo-Su 00:00-24:00"),
         place(id="gueret-france-services", nom="France Services de Guéret", adresse="1 place Bonnyaud", latitude="46.1712", longitude="1.8700", pivot="13002526500013", horaires="Mo-Fr 09:00-12:00", dispositif_programmes_nationaux="France Services"),
         place(id="signy-espace", nom="Espace numérique de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye", latitude="49.699", longitude="4.418", adresse="Place de l'Hôtel de ville"),
     ])  # fmt: skip
-    for args in (["ingest", "lieux-mediation", str(places)], ["compte", "creer", "conseillere", "--organisation", "Médiathèque du Grand Guéret", "--type", "lieu", "--role", "gestionnaire", "--lieu", "gueret-mediatheque"]):
+    for args in (
+        ["ingest", "lieux-mediation", str(places)],
+        [
+            "compte",
+            "creer",
+            "conseillere",
+            "--organisation",
+            "Médiathèque du Grand Guéret",
+            "--type",
+            "lieu",
+            "--role",
+            "gestionnaire",
+            "--lieu",
+            "gueret-mediatheque",
+        ],
+    ):
         result = subprocess.run([BIN / "terrinum", *args], env={**env, "TERRINUM_MOT_DE_PASSE": E2E_PASSWORD}, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr + result.stdout
     return env
@@ -76,9 +89,7 @@ def server_env(tmp_path_factory, reference_build):
 @pytest.fixture(scope="session")
 def server(server_env):
     port = _free_port()
-    proc = subprocess.Popen(
-        [BIN / "terrinum", "serve", "--port", str(port)], env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    proc = subprocess.Popen([BIN / "terrinum", "serve", "--port", str(port)], env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

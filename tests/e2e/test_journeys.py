@@ -56,9 +56,17 @@ def test_sort_children_by_clicking_a_header(server, page):
 @pytest.mark.parametrize(
     "path",
     [
-        "/", "/territoires/commune/23096/", "/territoires/epci/240800862/", "/territoires/departement/08/", "/france/",
-        "/recherche?q=saint-denis", "/territoires/commune/99999/", "/connectivite-fixe/", "/methodologie/connectivite-fixe",
-        "/methodologie/fragilite", "/methodologie/connectivite-mobile",
+        "/",
+        "/territoires/commune/23096/",
+        "/territoires/epci/240800862/",
+        "/territoires/departement/08/",
+        "/france/",
+        "/recherche?q=saint-denis",
+        "/territoires/commune/99999/",
+        "/connectivite-fixe/",
+        "/methodologie/connectivite-fixe",
+        "/methodologie/fragilite",
+        "/methodologie/connectivite-mobile",
     ],
 )
 def test_axe_reports_no_violation(server, page, path):

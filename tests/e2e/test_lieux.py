@@ -77,7 +77,9 @@ def test_chargee_de_mission_sites_two_comptoirs(server, page):
     assert Axe().run(page).response["violations"] == []
 
 
-@pytest.mark.parametrize("path", ["/lieux/", "/lieux/?q=23000", "/territoires/departement/23/", "/connexion/", "/methodologie/lieux", "/methodologie/implantation"])
+@pytest.mark.parametrize(
+    "path", ["/lieux/", "/lieux/?q=23000", "/territoires/departement/23/", "/connexion/", "/methodologie/lieux", "/methodologie/implantation"]
+)
 def test_axe_reports_no_violation_on_places_pages(server, page, path):
     page.goto(server + path)
     violations = Axe().run(page).response["violations"]

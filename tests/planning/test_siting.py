@@ -54,7 +54,9 @@ def test_existing_sites_count_as_open():
     # spopt with the existing sites as predefined facilities gives the same optimum.
     both = np.vstack([inst.existing_xy, inst.candidate_xy])
     matrix = np.sqrt(((inst.demand_xy[:, None, :] - both[None, :, :]) ** 2).sum(-1))
-    model = MCLP.from_cost_matrix(matrix, inst.weights, inst.radius_m, inst.p + 3, predefined_facilities_arr=np.array([True] * 3 + [False] * len(inst.candidate_ids))).solve(pulp.HiGHS(msg=False))
+    model = MCLP.from_cost_matrix(
+        matrix, inst.weights, inst.radius_m, inst.p + 3, predefined_facilities_arr=np.array([True] * 3 + [False] * len(inst.candidate_ids))
+    ).solve(pulp.HiGHS(msg=False))
     assert sol.value == pytest.approx(pulp.value(model.problem.objective))
     pm = siting.pmedian_exact(instance("distance", p=2, existing=3, n=60, m=20))
     assert pm.value < pm.before

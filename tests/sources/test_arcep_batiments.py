@@ -4,10 +4,10 @@ import gzip
 
 import pytest
 
-from terrinum.indicators import connectivite_fixe as cf
+from terrinum.pillars.connectivite_fixe import indicators as cf
+from terrinum.pillars.ingest import ingest as ingest_source
 from terrinum.sources import arcep_batiments
 from terrinum.sources.common import SourceError
-from terrinum.warehouse import ingest
 
 BASE_HEADER = "imb_id;imb_x;imb_y;imb_code;imb_code_insee;imb_nbr_logloc;imb_source;imb_type;addr_code;imb_num;addr_numero;addr_rep;addr_nom_voie;addr_nom_ld;addr_code_insee;addr_nom_commune;addr_id_fantoir;addr_source"
 BASE_2020_HEADER = "imb_id;imb_longitude;imb_latitude;imb_code;imb_code_insee;imb_nbr_logloc;imb_source;imb_type;addr_code;imb_num;addr_numero;addr_rep;addr_nom_voie;addr_nom_ld;addr_code_insee;addr_nom_commune;addr_id_fantoir;addr_source"
@@ -67,7 +67,9 @@ def test_2020_layout_gives_the_same_result(tmp_path):
     assert a.rows == b.rows
 
 
-@pytest.mark.parametrize("label,expected", [("8_30", 8), ("30M_100M", 30), ("sup_1G", 1000), ("inf_3M", 0), ("1000_inf", 1000), ("0,5_3", 0.5), ("512k_3M", 0.512), ("rapide", None)])
+@pytest.mark.parametrize(
+    "label,expected", [("8_30", 8), ("30M_100M", 30), ("sup_1G", 1000), ("inf_3M", 0), ("1000_inf", 1000), ("0,5_3", 0.5), ("512k_3M", 0.512), ("rapide", None)]
+)
 def test_class_labels(label, expected):
     import polars as pl
 
@@ -102,19 +104,23 @@ def test_missing_files_and_columns(tmp_path):
 
 def test_ingest_loads_speeds_and_fibre_in_one_transaction(tmp_path, warehouse):
     root = make_quarter(tmp_path / "q")
-    report = ingest.ingest_file(warehouse, "arcep-mci-batiments", root)
+    report = ingest_source(warehouse, "arcep-mci-batiments", root)
     assert report.chargees == 2 and report.millesimes == ["2024T4"]
     rows = {r["code"]: r for r in cf.indicator_rows(warehouse, "commune", millesime="2024T4")}
     assert rows["08419"]["part_ftth"] == pytest.approx(100 * 10 / 15, abs=0.01)
     assert rows["23096"]["locaux_manquants_8mbits"] == 7
-    assert ingest.ingest_file(warehouse, "arcep-mci-batiments", root).deja_importe
+    assert ingest_source(warehouse, "arcep-mci-batiments", root).deja_importe
 
 
 def test_known_classes_table_reads_like_the_label_shapes(tmp_path):
     """The fast path (ordered table of the published classes) and the general one agree; a
     label outside the table (sup_1G, 100M_1G in the fixture) makes aggregate take the general one."""
     root = make_quarter(tmp_path)
-    write_gz(root / "eligibilite" / "2024T4" / "actuel_23.csv.gz", ELIG_HEADER, [elig("23-1", "FO", "1000_inf"), elig("23-1", "COAX", "100_500"), elig("23-2", "CU", "inf_3M")])
+    write_gz(
+        root / "eligibilite" / "2024T4" / "actuel_23.csv.gz",
+        ELIG_HEADER,
+        [elig("23-1", "FO", "1000_inf"), elig("23-1", "COAX", "100_500"), elig("23-2", "CU", "inf_3M")],
+    )
     pairs, quarter = arcep_batiments.find_pairs(root, None)
     fast = arcep_batiments._aggregate(pairs, quarter, known_classes=True)
     general = arcep_batiments._aggregate(pairs, quarter, known_classes=False)

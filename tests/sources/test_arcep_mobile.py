@@ -2,17 +2,19 @@
 
 import pytest
 
-from terrinum.indicators import connectivite_mobile as cm
+from terrinum.pillars.connectivite_mobile import indicators as cm
+from terrinum.pillars.ingest import ingest as ingest_source
 from terrinum.sources import arcep_mobile
 from terrinum.sources.common import SourceError
+from terrinum.territories.helpers import TerritorySet
 from terrinum.warehouse import ingest
 
-STATS = '''"techno";"mcc_mnc";"commune";"couv_nc";"couv_cl";"couv_bc";"couv_tbc";"pop_nc";"pop_cl";"pop_bc";"pop_tbc"
+STATS = """"techno";"mcc_mnc";"commune";"couv_nc";"couv_cl";"couv_bc";"couv_tbc";"pop_nc";"pop_cl";"pop_bc";"pop_tbc"
 "4G";"20801";"08419";"10";"20";"30";"40";"2";"8";"30";"60"
 "4G";"20810";"08419";"30";"20";"30";"20";"10";"10";"40";"40"
 "4G";"20801";"23096";"0";"0";"10";"90";"0";"0";"5";"95"
 "3G";"20801";"23096";"0";"0";"10";"90";"0";"0";"5";"95"
-'''
+"""
 
 
 def write(tmp_path, text, name):
@@ -22,23 +24,25 @@ def write(tmp_path, text, name):
 
 
 def test_real_reunion_sites_are_placed_in_their_communes(warehouse, real_data):
-    report = ingest.ingest_file(warehouse, "arcep-mobile-sites", real_data / "mobile" / "sites_mobiles_2020T2_REU.csv")
+    report = ingest_source(warehouse, "arcep-mobile-sites", real_data / "mobile" / "sites_mobiles_2020T2_REU.csv")
     assert report.lues == 1029 and report.chargees == 1029 and report.millesimes == ["2020T2"]
-    placed = dict(((round(lon, 4), round(lat, 4)), code) for lon, lat, code in warehouse.execute("SELECT longitude, latitude, code_commune FROM cm_sites").fetchall())
+    placed = dict(
+        ((round(lon, 4), round(lat, 4)), code) for lon, lat, code in warehouse.execute("SELECT longitude, latitude, code_commune FROM cm_sites").fetchall()
+    )
     # checked by hand on a map: Saint-Denis city centre, Saint-Gilles (Saint-Paul), Saint-Pierre, Saint-Benoît
     assert placed[(55.4509, -20.8784)] == "97411"
     assert placed[(55.2211, -21.0429)] == "97415"
     assert placed[(55.4762, -21.3391)] == "97416"
     assert placed[(55.7209, -21.0462)] == "97410"
-    rows = {r["code"]: r for r in cm.indicator_rows(warehouse, "commune", within=("departement", "974"))}
+    rows = {r["code"]: r for r in cm.indicator_rows(warehouse, "commune", within=TerritorySet.of("departement", "974"))}
     assert sum(r["nb_sites"] for r in rows.values()) == 1029
-    dep = cm.indicator_rows(warehouse, "departement", within=("departement", "974"))[0]
+    dep = cm.indicator_rows(warehouse, "departement", within=TerritorySet.of("departement", "974"))[0]
     assert dep["nb_sites"] == 1029 and dep["demo"] is False
 
 
 def test_other_territories_do_not_replace_each_other(warehouse, real_data):
     for t in ("REU", "MAY"):
-        ingest.ingest_file(warehouse, "arcep-mobile-sites", real_data / "mobile" / f"sites_mobiles_2020T2_{t}.csv")
+        ingest_source(warehouse, "arcep-mobile-sites", real_data / "mobile" / f"sites_mobiles_2020T2_{t}.csv")
     counts = dict(warehouse.execute("SELECT code_departement, count(*) FROM cm_sites GROUP BY 1").fetchall())
     assert counts == {"974": 1029, "976": 149}
 
@@ -46,12 +50,14 @@ def test_other_territories_do_not_replace_each_other(warehouse, real_data):
 def test_site_at_sea_is_rejected_with_line(tmp_path, warehouse):
     path = write(tmp_path, "Operateur;X;Y;C2G;C3G;C4G\n64710;55.45;-20.88;1;1;1\n64710;57.0;-22.0;1;1;1\n", "sites_2020T2_REU.csv")
     with pytest.raises(ingest.IngestRefused) as exc:
-        ingest.ingest_file(warehouse, "arcep-mobile-sites", path)
+        ingest_source(warehouse, "arcep-mobile-sites", path)
     assert "ligne 3" in str(exc.value) and "aucune commune" in str(exc.value)
 
 
 def test_sites_bad_input(tmp_path):
-    parsed = arcep_mobile.parse_sites(write(tmp_path, "Operateur;X;Y;C2G;C3G;C4G\n99999;55.4;-20.8;1;1;1\n64710;abc;-20.8;1;1;1\n64710;55.4;-20.8;2;1;1\n", "s_2020T2.csv"))
+    parsed = arcep_mobile.parse_sites(
+        write(tmp_path, "Operateur;X;Y;C2G;C3G;C4G\n99999;55.4;-20.8;1;1;1\n64710;abc;-20.8;1;1;1\n64710;55.4;-20.8;2;1;1\n", "s_2020T2.csv")
+    )
     assert [(p.line, p.field) for p in parsed.rejected] == [(2, "operateur"), (3, "X/Y"), (4, "c2g")]
     with pytest.raises(SourceError, match="millésime"):
         arcep_mobile.parse_sites(write(tmp_path, "Operateur;X;Y;C2G;C3G;C4G\n", "sites.csv"))
@@ -66,7 +72,7 @@ def test_metropolitan_layout_carries_the_commune(tmp_path):
 
 def test_commune_statistics_and_bounds(tmp_path, warehouse):
     path = write(tmp_path, STATS, "2024T4_op_communes.csv")
-    ingest.ingest_file(warehouse, "arcep-mobile-communes", path)
+    ingest_source(warehouse, "arcep-mobile-communes", path)
     rows = {r["code"]: r for r in cm.indicator_rows(warehouse, "commune")}
     signy = rows["08419"]
     assert signy["part_pop_4g_bonne_au_moins_un_min"] == 90.0  # Orange 30 + 60
@@ -101,13 +107,13 @@ def test_new_deal_deadlines_and_status(tmp_path, warehouse):
     assert [r["echeance"] for r in parsed.rows] == [dt.date(2020, 7, 5), dt.date(2020, 7, 5), dt.date(2025, 12, 20)]
     assert [r["en_service"] for r in parsed.rows] == [False, True, False]
     assert parsed.rows[1]["date_mise_en_service"] == dt.date(2020, 1, 15)
-    ingest.ingest_file(warehouse, "arcep-newdeal-sites", tmp_path / "2024_T4_dcc_Metropole_sites.csv")
+    ingest_source(warehouse, "arcep-newdeal-sites", tmp_path / "2024_T4_dcc_Metropole_sites.csv")
     rows = {r["code"]: r for r in cm.indicator_rows(warehouse, "commune", today=dt.date(2025, 1, 1))}
     assert (rows["08419"]["nd_sites_decides"], rows["08419"]["nd_sites_en_service"], rows["08419"]["nd_sites_en_retard"]) == (2, 1, 1)
     assert rows["23096"]["nd_sites_en_retard"] == 0
     later = {r["code"]: r for r in cm.indicator_rows(warehouse, "commune", today=dt.date(2026, 1, 1))}
     assert later["23096"]["nd_sites_en_retard"] == 1
-    sites = cm.new_deal_sites(warehouse, ("departement", "08"), today=dt.date(2025, 1, 1))
+    sites = cm.new_deal_sites(warehouse, TerritorySet.of("departement", "08"), today=dt.date(2025, 1, 1))
     assert [s["statut"] for s in sites] == ["en retard", "en service"]
 
 

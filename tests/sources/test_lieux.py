@@ -2,7 +2,7 @@ import pytest
 
 from terrinum.sources import lieux
 from terrinum.sources.common import SourceError
-from tests.inclusion.factories import place, write_csv, write_json
+from tests.apps.inclusion.factories import place, write_csv, write_json
 
 STANDARDS = lieux.Path(__file__).resolve().parents[3] / "shared" / "data" / "standards"
 

@@ -25,10 +25,7 @@ def test_counts_per_level():
 
 @pytest.mark.parametrize("niveau,key", [("departement", "departement_code"), ("region", "region_code"), ("epci", "epci_code")])
 def test_population_and_commune_counts_equal_sums_over_communes(niveau, key):
-    sums = {
-        row[key]: (row["pop"], row["n"])
-        for row in Territory.objects.filter(niveau="commune").values(key).annotate(pop=Sum("population"), n=Count("id"))
-    }
+    sums = {row[key]: (row["pop"], row["n"]) for row in Territory.objects.filter(niveau="commune").values(key).annotate(pop=Sum("population"), n=Count("id"))}
     aggregates = Territory.objects.filter(niveau=niveau)
     assert aggregates.count() == len([k for k in sums if k is not None])
     for t in aggregates:
@@ -127,9 +124,7 @@ def test_aliases_point_to_current_communes():
 
 
 def test_town_hall_hours_are_parsed():
-    assert reference.parse_horaires('[["mardi","vendredi",[["09:00:00","12:00:00"]]]]') == [
-        {"du": "mardi", "au": "vendredi", "creneaux": [["09:00", "12:00"]]}
-    ]
+    assert reference.parse_horaires('[["mardi","vendredi",[["09:00:00","12:00:00"]]]]') == [{"du": "mardi", "au": "vendredi", "creneaux": [["09:00", "12:00"]]}]
     assert reference.parse_horaires(None) == []
     assert reference.parse_horaires("not json") == []
 

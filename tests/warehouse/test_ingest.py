@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from terrinum.indicators import connectivite_fixe as cf
+from terrinum.pillars.connectivite_fixe import indicators as cf
+from terrinum.pillars.ingest import ingest as ingest_source
 from terrinum.sources.common import SourceError
 from terrinum.warehouse import ingest
 
@@ -34,7 +35,7 @@ def test_former_codes_non_rattachees_and_out_of_scope(tmp_path, warehouse):
         tmp_path,
         [line("23096", "23", 100, 90, 50), line(alias_code, alias_code[:2], 10, 10, 10), line("23999", "23", 7, 7, 0), line("97701", "977", 5, 5, 5)],
     )
-    report = ingest.ingest_file(warehouse, "arcep-mci-communes", path)
+    report = ingest_source(warehouse, "arcep-mci-communes", path)
     assert report.anciens_codes == 1
     assert report.non_rattachees == [("23999", "23")]
     assert report.hors_champ == ["97701"]
@@ -52,7 +53,7 @@ def test_passage_table_resolves_remaining_codes(tmp_path, warehouse):
     passage = tmp_path / "passage.csv"
     passage.write_text("CODGEO_2019;CODGEO_2026\n23999;23096\n", encoding="utf-8")
     path = write(tmp_path, [line("23999", "23", 7, 7, 0)])
-    report = ingest.ingest_file(warehouse, "arcep-mci-communes", path, passage=ingest.read_passage(passage))
+    report = ingest_source(warehouse, "arcep-mci-communes", path, passage=ingest.read_passage(passage))
     assert report.non_rattachees == [] and report.anciens_codes == 1
     bad = tmp_path / "bad.csv"
     bad.write_text("a;b\n1;2\n", encoding="utf-8")
@@ -64,25 +65,25 @@ def test_rejected_rows_refuse_the_whole_file_unless_accepted(tmp_path, warehouse
     good = [line(f"230{i:02d}", "23", 100, 90, 50) for i in range(1, 20)]
     path = write(tmp_path, good + ["23096;X;23;75;abc;all;0;1;1;1;1;1;1;2026-03-31\n"])
     with pytest.raises(ingest.IngestRefused) as exc:
-        ingest.ingest_file(warehouse, "arcep-mci-communes", path)
+        ingest_source(warehouse, "arcep-mci-communes", path)
     assert "ligne 21" in str(exc.value) and "nbr" in str(exc.value)
     assert count(warehouse) == (0, 0)
     assert warehouse.execute("SELECT count(*) FROM provenance WHERE source = 'arcep-mci-communes'").fetchone() == (0,)
-    report = ingest.ingest_file(warehouse, "arcep-mci-communes", path, accept_rejects=True)
+    report = ingest_source(warehouse, "arcep-mci-communes", path, accept_rejects=True)
     assert report.chargees == 19 and len(report.rejetees) == 1
 
 
 def test_same_file_twice_changes_nothing_and_a_real_file_replaces_the_pillars_demo(tmp_path, warehouse):
     path = write(tmp_path, [line("23096", "23", 100, 90, 50)])
-    ingest.ingest_file(warehouse, "arcep-mci-communes", path)
+    ingest_source(warehouse, "arcep-mci-communes", path)
     before = (count(warehouse), warehouse.execute("SELECT count(*) FROM provenance").fetchone())
-    report = ingest.ingest_file(warehouse, "arcep-mci-communes", path)
+    report = ingest_source(warehouse, "arcep-mci-communes", path)
     assert report.deja_importe
     assert (count(warehouse), warehouse.execute("SELECT count(*) FROM provenance").fetchone()) == before
     warehouse.execute("INSERT INTO cf_debits VALUES ('demo', '2025T4', '08419', '08419', '08', 10, 10, 10, 0, 0, TRUE)")
     warehouse.execute("INSERT INTO cf_ftth VALUES ('demo', '2020T4', '08419', '08419', '08', 5, NULL, TRUE)")
     later = write(tmp_path, [line("08419", "08", 20, 20, 5, date="2025-12-31")], name="other.csv")
-    report = ingest.ingest_file(warehouse, "arcep-mci-communes", later)
+    report = ingest_source(warehouse, "arcep-mci-communes", later)
     assert report.remplace_demo
     # demo values of every table of the pillar are gone: no figure mixes real and demo inputs
     assert warehouse.execute("SELECT count(*) FROM cf_debits WHERE demo").fetchone() == (0,)
@@ -91,9 +92,9 @@ def test_same_file_twice_changes_nothing_and_a_real_file_replaces_the_pillars_de
 
 def test_unknown_source_and_missing_file(tmp_path, warehouse):
     with pytest.raises(SourceError, match="source inconnue"):
-        ingest.ingest_file(warehouse, "arcep-nimporte", tmp_path / "x.csv")
+        ingest_source(warehouse, "arcep-nimporte", tmp_path / "x.csv")
     with pytest.raises(SourceError, match="introuvable"):
-        ingest.ingest_file(warehouse, "arcep-mci-communes", tmp_path / "absent.csv")
+        ingest_source(warehouse, "arcep-mci-communes", tmp_path / "absent.csv")
 
 
 def _file_totals(path: Path) -> dict[str, list[int]]:
@@ -116,9 +117,9 @@ def _file_totals(path: Path) -> dict[str, list[int]]:
 def test_real_files_totals_are_the_files_own_sums_at_every_level(real_data, warehouse):
     arcep = real_data / "arcep"
     mci = arcep / "mci_2019T3_communes_debit_beta.csv"
-    ingest.ingest_file(warehouse, "arcep-mci-communes", mci)
-    ingest.ingest_file(warehouse, "arcep-ftth-communes", arcep / "obs_ftth_2017T3-2018T1_deploiement_communes.csv")
-    ingest.ingest_file(warehouse, "arcep-ftth-informations", arcep / "obs_ftth_2018T1_informations_communes.csv")
+    ingest_source(warehouse, "arcep-mci-communes", mci)
+    ingest_source(warehouse, "arcep-ftth-communes", arcep / "obs_ftth_2017T3-2018T1_deploiement_communes.csv")
+    ingest_source(warehouse, "arcep-ftth-informations", arcep / "obs_ftth_2018T1_informations_communes.csv")
     expected = _file_totals(mci)
     deps = {r["code"]: r for r in cf.indicator_rows(warehouse, "departement", millesime="2019T3")}
     assert {code: [r["locaux"], r["locaux_8mbits"], r["locaux_30mbits"]] for code, r in deps.items()} == expected

@@ -1,3 +1,4 @@
+import duckdb
 import pytest
 
 from terrinum.warehouse import store
@@ -7,7 +8,12 @@ PROV = {"source": "referentiel", "millesime": "2023", "fichier": "f", "sha256": 
 
 def test_provenance_row(tmp_path):
     con = store.connect(tmp_path / "w.duckdb")
-    store.publish_reference(con, [{"code": "23096", "nom": "Guéret", "epci_code": "200034825", "departement_code": "23", "region_code": "75", "population": 1}], [{"code": "23", "nom": "Creuse", "region_code": "75"}], PROV)
+    store.publish_reference(
+        con,
+        [{"code": "23096", "nom": "Guéret", "epci_code": "200034825", "departement_code": "23", "region_code": "75", "population": 1}],
+        [{"code": "23", "nom": "Creuse", "region_code": "75"}],
+        PROV,
+    )
     row = store.latest_provenance(con, "referentiel")
     assert row["fichier"] == "f" and row["lignes_lues"] == 1 and row["millesime"] == "2023"
     assert store.latest_provenance(con, "autre") is None
@@ -19,7 +25,7 @@ def test_publish_is_atomic(tmp_path):
     deps = [{"code": "23", "nom": "Creuse", "region_code": "75"}]
     store.publish_reference(con, good, deps, PROV)
     bad = good + [{"code": "23097", "nom": None, "epci_code": None, "departement_code": "23", "region_code": "75", "population": 1}]
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.Error):
         store.publish_reference(con, bad, deps, PROV)
     assert con.execute("SELECT count(*) FROM ref_commune").fetchone() == (1,)
     assert con.execute("SELECT count(*) FROM provenance").fetchone() == (1,)

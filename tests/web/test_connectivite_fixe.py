@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from terrinum.cli import app
+from terrinum.territories.helpers import TerritorySet
 
 pytestmark = pytest.mark.django_db
 runner = CliRunner()
@@ -13,10 +14,10 @@ runner = CliRunner()
 
 def test_territory_page_section_is_labelled_demo(client, demo_warehouse):
     html = client.get("/territoires/departement/08/").content.decode()
-    section = html[html.index('id="connectivite-fixe"'):]
+    section = html[html.index('id="connectivite-fixe"') :]
     assert "données de démonstration" in section
     assert "Très haut débit (≥ 30 Mbit/s) pour tous" in section
-    assert '<svg' in section and "Série trimestrielle" in section
+    assert "<svg" in section and "Série trimestrielle" in section
     assert "plus en retard" in section and "/territoires/commune/" in section
 
 
@@ -69,7 +70,9 @@ def test_cli_exports(demo_warehouse, tmp_path):
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
     assert len(rows) == 18 and list(rows[0])[:6] == ["code", "nom", "niveau", "millesime", "source", "demo"]
-    r = runner.invoke(app, ["indicateurs", "connectivite-fixe", "--niveau", "commune", "--territoire", "Signy l Abbaye", "--format", "csv", "--separateur", ";"])
+    r = runner.invoke(
+        app, ["indicateurs", "connectivite-fixe", "--niveau", "commune", "--territoire", "Signy l Abbaye", "--format", "csv", "--separateur", ";"]
+    )
     assert r.exit_code == 0 and r.stdout.splitlines()[0].startswith("code;nom;niveau;millesime;source;demo;locaux")
     out = tmp_path / "cf.parquet"
     r = runner.invoke(app, ["indicateurs", "connectivite-fixe", "--niveau", "departement", "--format", "parquet", "--out", str(out)])
@@ -92,7 +95,7 @@ def test_cli_ingest_refuses_bad_file_clearly(demo_warehouse, tmp_path):
 
 def test_fragility_section_api_and_cli(client, demo_warehouse):
     html = client.get("/territoires/commune/08419/").content.decode()
-    section = html[html.index('id="fragilite-numerique"'):]
+    section = html[html.index('id="fragilite-numerique"') :]
     assert "données de démonstration" in section and "Département = 100" in section
     assert "Personnes probablement en situation d" in section and "connectivité mobile" in section
     html = client.get("/territoires/departement/23/").content.decode()
@@ -108,7 +111,7 @@ def test_fragility_section_api_and_cli(client, demo_warehouse):
 
 def test_mobile_section_api_and_cli(client, demo_warehouse):
     html = client.get("/territoires/departement/08/").content.decode()
-    section = html[html.index('id="connectivite-mobile"'):]
+    section = html[html.index('id="connectivite-mobile"') :]
     assert "données de démonstration" in section and "Orange" in section and "zone blanche" in section
     assert client.get("/methodologie/connectivite-mobile").status_code == 200
     rows = client.get("/api/v1/connectivite-mobile/region", {"operateur": "OF"}).json()
@@ -122,15 +125,15 @@ def test_mobile_section_api_and_cli(client, demo_warehouse):
 def test_mobile_bounds_at_their_limit_are_stated_as_values(client, demo_warehouse):
     """From per-operator figures the page gives bounds ("au moins", "au plus"); a bound that
     is also the limit (100 %, 0 inhabitants) is the value itself and is not qualified."""
-    from terrinum.indicators import connectivite_mobile as cm
+    from terrinum.pillars.connectivite_mobile import indicators as cm
     from terrinum.warehouse import store
 
     with store.connect(store.warehouse_path(), read_only=True) as con:
-        rows = cm.indicator_rows(con, "commune", within=("departement", "23"))
+        rows = cm.indicator_rows(con, "commune", within=TerritorySet.of("departement", "23"))
     full = next(r for r in rows if r["part_pop_4g_bonne_au_moins_un_min"] >= 99.95 and r["pop_zone_blanche_4g_max"] == 0)
     partial = next(r for r in rows if r["part_pop_4g_bonne_au_moins_un_min"] < 99.95)
     html = client.get(f"/territoires/commune/{full['code']}/").content.decode()
-    section = html[html.index('id="connectivite-mobile"'):html.index("</section>", html.index('id="connectivite-mobile"'))]
+    section = html[html.index('id="connectivite-mobile"') : html.index("</section>", html.index('id="connectivite-mobile"'))]
     assert "d'au moins un opérateur : <strong>100,0 %</strong>" in section.replace("&#x27;", "'")
     assert "(aucune 4G) : <strong>0</strong>" in section
     html = client.get(f"/territoires/commune/{partial['code']}/").content.decode()
@@ -142,16 +145,21 @@ def test_epci_compares_its_communes_on_every_pillar(client, demo_warehouse):
     import re
 
     html = client.get("/territoires/epci/240800862/", {"comparer": "part_30mbits", "sens": "asc"}).content.decode()
-    section = html[html.index('id="comparaison"'):html.index('id="connectivite-fixe"')]
+    section = html[html.index('id="comparaison"') : html.index('id="connectivite-fixe"')]
     assert "Fragilité (France = 100)" in section and 'aria-sort="ascending"' in section
-    values = [float(v.replace(",", ".")) for v in re.findall(r'<td class="nombre">([\d,]+)</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d—]+</td></tr>', section)]
+    values = [
+        float(v.replace(",", "."))
+        for v in re.findall(
+            r'<td class="nombre">([\d,]+)</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d—]+</td></tr>', section
+        )
+    ]
     assert len(values) > 50 and values == sorted(values)
     assert client.get("/territoires/epci/240800862/", {"comparer": "<x>", "sens": "?"}).status_code == 200
 
 
 def test_map_legends_match_their_pillar(client, demo_warehouse):
     html = client.get("/territoires/departement/23/").content.decode()
-    fragility = html[html.index('id="fragilite-numerique"'):]
+    fragility = html[html.index('id="fragilite-numerique"') :]
     assert "de 95 à moins de 105</li>" in fragility  # index classes, no unit
-    mobile = html[html.index('id="connectivite-mobile"'):html.index('id="fragilite-numerique"')]
+    mobile = html[html.index('id="connectivite-mobile"') : html.index('id="fragilite-numerique"')]
     assert "de 90 à moins de 95 %</li>" in mobile

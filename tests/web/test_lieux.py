@@ -4,17 +4,29 @@ import pytest
 from django.contrib.auth.models import User
 
 from terrinum.accounts.models import Membership, Organisation
-from terrinum.inclusion import services
-from terrinum.inclusion.models import Lieu
+from terrinum.apps.inclusion import services
+from terrinum.apps.inclusion.models import Lieu
 from terrinum.sources import lieux
-from tests.inclusion.factories import place, write_csv
+from tests.apps.inclusion.factories import place, write_csv
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def registry(tmp_path):
-    rows = [place(id="gueret"), place(id="signy", nom="Espace numérique de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye", latitude="49.699", longitude="4.418", adresse="Place de l'Hôtel de ville")]
+    rows = [
+        place(id="gueret"),
+        place(
+            id="signy",
+            nom="Espace numérique de Signy",
+            code_insee="08419",
+            code_postal="08460",
+            commune="Signy-l'Abbaye",
+            latitude="49.699",
+            longitude="4.418",
+            adresse="Place de l'Hôtel de ville",
+        ),
+    ]
     services.import_parsed(lieux.parse_standard(write_csv(tmp_path / "l.csv", rows)), "l.csv", "test")
     return {lieu.identifiant: lieu for lieu in Lieu.objects.all()}
 
@@ -66,7 +78,9 @@ def test_place_manager_edits_her_place_and_marks_pass_numerique(client, registry
     form = client.get(url)
     assert form.status_code == 200 and "Pass numérique accepté" in form.content.decode()
     data = {name: getattr(lieu, name) or "" for name in services.EDITABLE_FIELDS if name not in lieux.enumerations()}
-    data.update({"horaires": "Mo-Sa 09:00-18:00", "pass_numerique": "1", "services": ["Aide aux démarches administratives", "Accès internet et matériel informatique"]})
+    data.update(
+        {"horaires": "Mo-Sa 09:00-18:00", "pass_numerique": "1", "services": ["Aide aux démarches administratives", "Accès internet et matériel informatique"]}
+    )
     r = client.post(url, data)
     assert r.status_code == 302
     lieu.refresh_from_db()

@@ -73,11 +73,11 @@ def test_breadcrumb_goes_up_to_france(client):
 
 def test_children_table_sorts_on_the_server(client):
     by_name = client.get("/territoires/region/75/", {"tri": "nom", "ordre": "asc"}).content.decode()
-    table = by_name[by_name.index('id="sous-territoires"'):]
+    table = by_name[by_name.index('id="sous-territoires"') :]
     assert table.index("Charente") < table.index("Vienne")
     assert 'aria-sort="ascending"' in table
     by_pop = client.get("/territoires/region/75/", {"tri": "population", "ordre": "desc"}).content.decode()
-    table = by_pop[by_pop.index('id="sous-territoires"'):]
+    table = by_pop[by_pop.index('id="sous-territoires"') :]
     assert table.index("Gironde") < table.index("Creuse")
     # garbage sort parameters fall back to the default, never an error
     assert client.get("/territoires/region/75/", {"tri": "<script>", "ordre": "x"}).status_code == 200
@@ -104,4 +104,6 @@ def test_404_suggests_the_territory_named_in_the_path(client):
 def test_static_assets_are_served_locally(client):
     html = client.get("/").content.decode()
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in html
-    assert client.get("/static/terrinum/terrinum.css").status_code == 200
+    response = client.get("/static/terrinum/terrinum.css")
+    assert response.status_code == 200
+    response.close()  # a streamed file: closed as a server would

@@ -15,12 +15,13 @@ Rules:
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from terrinum.accounts.models import Membership, Organisation
+from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet
 from terrinum.territories.models import Territory
 
 EDIT_ROLES = (Membership.ADMIN, Membership.GESTIONNAIRE)
-# Level -> the Territory column holding a commune's enclosing code at that level.
-_COMMUNE_COLUMN = {"epci": "epci_code", "departement": "departement_code", "region": "region_code"}
 
 
 def _memberships(user, roles):
@@ -29,29 +30,30 @@ def _memberships(user, roles):
     return Membership.objects.filter(user=user, role__in=roles).select_related("organisation")
 
 
-def administered_territories(user) -> set[tuple[str, str]]:
-    """(niveau, code) of every territory this user administers."""
-    out = set()
+def administered_territories(user) -> TerritorySet:
+    """Every territory this user administers."""
+    pairs = []
     for m in _memberships(user, (Membership.ADMIN,)):
         org = m.organisation
         orgs = [org]
         if org.type == Organisation.MUTUALISATION:
             orgs += list(org.collectivites_servies.all())
-        out |= {(o.territoire_niveau, o.territoire_code) for o in orgs if o.territoire_niveau and o.territoire_code}
-    return out
+        pairs += [(o.territoire_niveau, o.territoire_code) for o in orgs]
+    return TerritorySet.from_pairs(pairs)
 
 
-def commune_codes_of(territories: set[tuple[str, str]]) -> set[str]:
+def commune_codes_of(territories: TerritorySet) -> set[str]:
     """Current commune codes inside any of these territories."""
-    codes: set[str] = set()
-    for niveau, code in territories:
-        if niveau == "pays":
-            return set(Territory.objects.filter(niveau="commune").values_list("code", flat=True))
-        if niveau == "commune":
-            codes.add(code)
-        elif niveau in _COMMUNE_COLUMN:
-            codes |= set(Territory.objects.filter(niveau="commune", **{_COMMUNE_COLUMN[niveau]: code}).values_list("code", flat=True))
-    return codes
+    communes = Territory.objects.filter(niveau="commune")
+    if territories.is_everywhere:
+        return set(communes.values_list("code", flat=True))
+    conditions = territories.commune_conditions()
+    if not conditions:
+        return set()
+    match = Q()
+    for column, code in conditions:
+        match |= Q(**{column: code})
+    return set(communes.filter(match).values_list("code", flat=True))
 
 
 def _in_administered_territory(user, commune_code: str | None) -> bool:
@@ -60,12 +62,11 @@ def _in_administered_territory(user, commune_code: str | None) -> bool:
     territories = administered_territories(user)
     if not territories:
         return False
-    commune = Territory.objects.filter(niveau="commune", code=commune_code).only("epci_code", "departement_code", "region_code").first()
+    commune = Territory.objects.filter(niveau="commune", code=commune_code).only("code", "epci_code", "departement_code", "region_code").first()
     if commune is None:
         return False
-    enclosing = {("commune", commune_code), ("pays", "FR")}
-    enclosing |= {(niveau, getattr(commune, column)) for niveau, column in _COMMUNE_COLUMN.items()}
-    return bool(territories & enclosing)
+    enclosing = {("pays", "FR")} | {(niveau, getattr(commune, column)) for niveau, column in COMMUNE_COLUMN.items()}
+    return bool(territories.members & enclosing)
 
 
 def can_change(user, obj) -> bool:

@@ -1,1 +1,2 @@
-"""Report composition; SVG maps and charts shared by web pages and PDF reports."""
+"""The diagnostic: composition of a territory's report from the pillars' sections
+(report.py), and the data dictionary of the published tables (dictionnaire.py)."""

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from terrinum.inclusion.models import Lieu
-from terrinum.inclusion.services import multi
-from terrinum.planning import accessibility, siting
+from terrinum.apps.inclusion.models import Lieu
+from terrinum.apps.inclusion.services import multi
+from terrinum.pillars.lieux.indicators import places_queryset
+from terrinum.planning import siting
 from terrinum.sources.common import Problem, SourceError, open_delimited
-from terrinum.sources.lieux import in_france
+from terrinum.territories.geometry import crs_of_point, in_france, project
+from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet
 from terrinum.territories.models import Territory
 from terrinum.territories.reference import area_crs
 
@@ -46,23 +48,17 @@ class Plan:
 
 
 def _commune_filter(t: Territory) -> dict:
-    return {
-        "pays": {},
-        "region": {"region_code": t.code},
-        "departement": {"departement_code": t.code},
-        "epci": {"epci_code": t.code},
-        "commune": {"code": t.code},
-    }[t.niveau]
+    return {} if t.niveau == "pays" else {COMMUNE_COLUMN[t.niveau]: t.code}
 
 
 def _project_zones(lat: np.ndarray, lon: np.ndarray, deps: list[str | None]) -> tuple[np.ndarray, str]:
     """Metric coordinates: each point in its zone's projection, zones shifted apart."""
-    zones = [area_crs(d) if d else accessibility.crs_of_point(la, lo) for d, la, lo in zip(deps, lat, lon)]
+    zones = [area_crs(d) if d else crs_of_point(la, lo) for d, la, lo in zip(deps, lat, lon)]
     xy = np.empty((len(zones), 2))
     names = sorted(set(zones), key=lambda z: (z != area_crs("75"), z))
     for k, z in enumerate(names):
         idx = np.array([i for i, zz in enumerate(zones) if zz == z], dtype=np.int64)
-        xy[idx] = accessibility.project(np.asarray(lon)[idx], np.asarray(lat)[idx], z) + np.array([k * ZONE_OFFSET_M, 0.0])
+        xy[idx] = project(np.asarray(lon)[idx], np.asarray(lat)[idx], z) + np.array([k * ZONE_OFFSET_M, 0.0])
     return xy, " + ".join(names) if len(names) > 1 else (names[0] if names else area_crs("75"))
 
 
@@ -92,7 +88,13 @@ def read_candidates(path: Path) -> list[Site]:
             continue
         sites.append(Site(row["id"], row["nom"] or row["id"], None, lat, lon))
     if problems:
-        raise SourceError(problems[0]) if len(problems) == 1 else SourceError(Problem(path.name, problems[0].line, problems[0].field, f"{problems[0].reason} (et {len(problems) - 1} autre(s) ligne(s) en erreur)"))
+        raise (
+            SourceError(problems[0])
+            if len(problems) == 1
+            else SourceError(
+                Problem(path.name, problems[0].line, problems[0].field, f"{problems[0].reason} (et {len(problems) - 1} autre(s) ligne(s) en erreur)")
+            )
+        )
     return sites
 
 
@@ -106,27 +108,42 @@ def _is_accompaniment(lieu: Lieu, service: str | None) -> bool:
 
 def fragility_weights(t: Territory, codes: list[str]) -> tuple[dict[str, float], bool, str]:
     """People at risk per commune (midpoint of the index's range), from the warehouse."""
-    from terrinum.indicators import fragilite
+    from terrinum.pillars.fragilite import indicators as fragilite
     from terrinum.warehouse import store
 
     rows = []
     if store.warehouse_path().exists():
         with store.connect(read_only=True) as con:
-            rows = fragilite.indicator_rows(con, "commune", None if t.niveau == "pays" else (t.niveau, t.code))
+            rows = fragilite.indicator_rows(con, "commune", None if t.niveau == "pays" else TerritorySet.of(t.niveau, t.code))
     if not rows:
-        raise ValueError("pas de données de fragilité numérique : importez insee-indicateurs, lancez « terrinum demo », ou pondérez par la population (--poids population)")
+        raise ValueError(
+            "pas de données de fragilité numérique : importez insee-indicateurs, lancez « terrinum demo », ou pondérez par la population (--poids population)"
+        )
     out = {r["code"]: (r["personnes_a_risque_bas"] + r["personnes_a_risque_haut"]) / 2 for r in rows if r["personnes_a_risque_bas"] is not None}
     demo = any(r["demo"] for r in rows)
     sources = sorted({r["source"] for r in rows if r["source"]})
     return out, demo, "personnes à risque d'illectronisme (milieu de la fourchette de l'indice de fragilité) — " + " ; ".join(sources)
 
 
-def build(t: Territory, p: int, radius_km: float, objective: str = "couverture", weight: str = "population", candidates: str | Path = "mairies", service: str | None = None, existing: bool = True) -> Plan:
+def build(
+    t: Territory,
+    p: int,
+    radius_km: float,
+    objective: str = "couverture",
+    weight: str = "population",
+    candidates: str | Path = "mairies",
+    service: str | None = None,
+    existing: bool = True,
+) -> Plan:
     if weight not in WEIGHTS:
         raise ValueError(f"poids « {weight} » inconnu ({', '.join(WEIGHTS)})")
     if radius_km <= 0:
         raise ValueError("le rayon doit être positif")
-    communes = list(Territory.objects.filter(niveau="commune", latitude__isnull=False, **_commune_filter(t)).order_by("code").values_list("code", "nom", "departement_code", "latitude", "longitude", "population", "mairie"))
+    communes = list(
+        Territory.objects.filter(niveau="commune", latitude__isnull=False, **_commune_filter(t))
+        .order_by("code")
+        .values_list("code", "nom", "departement_code", "latitude", "longitude", "population", "mairie")
+    )
     codes = [c[0] for c in communes]
     notes: list[str] = []
     demo = False
@@ -145,9 +162,17 @@ def build(t: Territory, p: int, radius_km: float, objective: str = "couverture",
     if isinstance(candidates, Path):
         sites = read_candidates(candidates)
     elif candidates == "mairies":
-        sites = [Site(f"mairie-{c[0]}", f"Mairie de {c[1]}", c[0], c[6]["latitude"], c[6]["longitude"]) for c in communes if c[6] and c[6].get("latitude") is not None]
+        sites = [
+            Site(f"mairie-{c[0]}", f"Mairie de {c[1]}", c[0], c[6]["latitude"], c[6]["longitude"])
+            for c in communes
+            if c[6] and c[6].get("latitude") is not None
+        ]
     elif candidates == "bibliotheques":
-        sites = [Site(lieu.identifiant, lieu.nom, lieu.commune_code, lieu.latitude, lieu.longitude) for lieu in Lieu.objects.filter(commune_code__in=code_set, latitude__isnull=False, typologie__contains="BIB") if not _is_accompaniment(lieu, service)]
+        sites = [
+            Site(lieu.identifiant, lieu.nom, lieu.commune_code, lieu.latitude, lieu.longitude)
+            for lieu in Lieu.objects.filter(commune_code__in=code_set, latitude__isnull=False, typologie__contains="BIB")
+            if not _is_accompaniment(lieu, service)
+        ]
     else:
         raise ValueError(f"candidats « {candidates} » inconnus (mairies, bibliotheques ou un fichier CSV)")
     if not sites:
@@ -157,7 +182,7 @@ def build(t: Territory, p: int, radius_km: float, objective: str = "couverture",
     # for instance) are not counted: the territory page's accessibility figures, which count
     # every place of the registry, can therefore differ, and the note says so.
     current, undeclared = [], 0
-    for lieu in accessibility.places_queryset(service) if existing else []:
+    for lieu in places_queryset(service) if existing else []:
         if _is_accompaniment(lieu, service):
             current.append(Site(lieu.identifiant, lieu.nom, lieu.commune_code, lieu.latitude, lieu.longitude))
         elif lieu.commune_code in code_set:
@@ -182,6 +207,23 @@ def build(t: Territory, p: int, radius_km: float, objective: str = "couverture",
             " d'accessibilité de la page du territoire comptent tout lieu du registre ; les candidats « bibliothèques » les proposent"
         )
     return Plan(inst, t, [c[1] for c in communes], sites, current, weight_source, demo, notes)
+
+
+METHODS = {"auto": None, "exacte": True, "heuristique": False}
+
+
+def solve(plan: Plan, method: str = "auto", time_limit: float | None = None) -> siting.Solution:
+    """Solve a plan by `method` (auto: exact up to 5,000 communes; exacte; heuristique); a
+    time limit asks for the exact coverage method, stopped there (ValueError otherwise)."""
+    exact = METHODS[method]
+    distance = plan.instance.objective == "distance"
+    if distance and exact is False:
+        raise ValueError("l'objectif distance est résolu exactement seulement (--methode auto ou exacte)")
+    if time_limit and (distance or exact is False):
+        raise ValueError("--limite-secondes vaut pour la méthode exacte de l'objectif couverture")
+    if time_limit:
+        exact = True
+    return siting.solve(plan.instance, exact=exact, time_limit=time_limit)
 
 
 def describe(plan: Plan, sol: siting.Solution) -> dict:

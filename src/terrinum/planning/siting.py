@@ -9,7 +9,7 @@ all in one metric projection):
 
 Both are solved exactly with HiGHS on a sparse formulation (only demand-candidate pairs that
 can matter are variables), and the MCLP also by a heuristic (greedy, swaps, large-neighbourhood
-search with exact sub-problems) whose gap to a bound is reported. The method is documented in docs/methodologie-implantation.md.
+search with exact sub-problems) whose gap to a bound is reported. The method is documented in methodologie/methodologie-implantation.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import shapely
+
+from terrinum.territories.geometry import nearest_distance, pairs_within
 
 OBJECTIVES = ("couverture", "distance")
 # Above this many demand-candidate pairs the MCLP is reduced (Lagrangian fixing) before the MIP.
@@ -120,30 +121,6 @@ class Solution:
     notes: list[str] = field(default_factory=list)
 
 
-# --- shared geometry --------------------------------------------------------------------------
-
-
-def pairs_within(a_xy: np.ndarray, b_xy: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """(i, j) index pairs with |a_i - b_j| <= radius, sorted by i then j."""
-    if len(a_xy) == 0 or len(b_xy) == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    tree = shapely.STRtree(shapely.points(b_xy))
-    i, j = tree.query(shapely.points(a_xy), predicate="dwithin", distance=radius)
-    order = np.lexsort((j, i))
-    return i[order].astype(np.int64), j[order].astype(np.int64)
-
-
-def nearest_distance(a_xy: np.ndarray, b_xy: np.ndarray) -> np.ndarray:
-    """Distance from each point of a to the nearest point of b (inf when b is empty)."""
-    if len(b_xy) == 0:
-        return np.full(len(a_xy), np.inf)
-    tree = shapely.STRtree(shapely.points(b_xy))
-    idx, dist = tree.query_nearest(shapely.points(a_xy), return_distance=True, all_matches=False)
-    out = np.full(len(a_xy), np.inf)
-    out[idx[0]] = dist
-    return out
-
-
 # --- MCLP -------------------------------------------------------------------------------------
 
 
@@ -189,8 +166,8 @@ def _mclp_model(c: _Cover, m: int, p: int, integer: bool) -> highspy.HighsLp:
     offsets = np.repeat(starts[:-1] + 1, counts) + (np.arange(len(c.di)) - np.repeat(np.cumsum(counts) - counts, counts))
     index[offsets] = c.cj
     value[offsets] = -1.0
-    index[starts[-1]:] = np.arange(m)
-    value[starts[-1]:] = 1.0
+    index[starts[-1] :] = np.arange(m)
+    value[starts[-1] :] = 1.0
     lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = m + n, n + 1
     lp.a_matrix_.start_ = np.concatenate([starts, [starts[-1] + m]]).astype(np.int32)
@@ -480,7 +457,9 @@ def mclp_heuristic(inst: Instance, time_limit: float = 4.5) -> Solution:
         chosen = lag_chosen
     chosen = _improve(pairs, inst.candidate_xy, list(chosen), start + time_limit, bound)
     value = c.covered_before + pairs.value(chosen)
-    sol = Solution("couverture", "heuristique (glouton, relaxation lagrangienne, échanges, grands voisinages)", chosen, value, c.covered_before, float(inst.weights.sum()))
+    sol = Solution(
+        "couverture", "heuristique (glouton, relaxation lagrangienne, échanges, grands voisinages)", chosen, value, c.covered_before, float(inst.weights.sum())
+    )
     sol.curve = [c.covered_before + v for v in curve]
     sol.bound = c.covered_before + bound
     sol.gap = _gap(sol.bound, value)
@@ -545,7 +524,9 @@ def _compact(c: _Cover, m: int) -> tuple[_Cover, np.ndarray, np.ndarray]:
     group = np.array([group_of.setdefault(a.indices[a.indptr[i] : a.indptr[i + 1]].tobytes(), len(group_of)) for i in range(n)], dtype=int)
     rows = np.unique(group, return_index=True)[1]
     merged = a[rows].tocoo()
-    compact = _Cover(c.open_demand[rows], np.bincount(group, weights=c.w, minlength=len(rows)), merged.row.astype(np.int64), merged.col.astype(np.int64), c.covered_before)
+    compact = _Cover(
+        c.open_demand[rows], np.bincount(group, weights=c.w, minlength=len(rows)), merged.row.astype(np.int64), merged.col.astype(np.int64), c.covered_before
+    )
     return compact, alive, position[substitute]
 
 
@@ -626,7 +607,9 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     sub = _restrict(c, m, keep)
     compact, alive, substitute = _compact(sub, len(keep))
     if notes:  # after a reduction (large instances), where such details help to read the run
-        notes.append(f"problème compacté : {len(keep) - len(alive)} candidat(s) couvrant une partie de ce qu'un autre couvre écarté(s), {len(sub.w) - len(compact.w)} point(s) de demande fusionné(s) avec un point couvert par les mêmes candidats")
+        notes.append(
+            f"problème compacté : {len(keep) - len(alive)} candidat(s) couvrant une partie de ce qu'un autre couvre écarté(s), {len(sub.w) - len(compact.w)} point(s) de demande fusionné(s) avec un point couvert par les mêmes candidats"
+        )
     lp = _mclp_model(compact, len(alive), inst.p, integer=True)
     start_x = None
     if time_limit and not incumbent:
@@ -642,7 +625,12 @@ def mclp_exact(inst: Instance, time_limit: float | None = None) -> Solution:
     best_bound = min(max(mip_bound, outside) if mip_bound is not None else np.inf, lag_bound)
     bound = c.covered_before + best_bound if np.isfinite(best_bound) else None
     proved = bound is not None and bound - value < (1.0 if integral else 1e-9 * abs(bound) + 1e-9)
-    method = "exact (HiGHS, PLNE)" if proved else "PLNE HiGHS arrêtée à la limite de temps : meilleure solution trouvée" + (", écart prouvé à la borne" if bound is not None else ", sans borne encore")
+    method = (
+        "exact (HiGHS, PLNE)"
+        if proved
+        else "PLNE HiGHS arrêtée à la limite de temps : meilleure solution trouvée"
+        + (", écart prouvé à la borne" if bound is not None else ", sans borne encore")
+    )
     sol = Solution("couverture", method, [int(j) for j in chosen], value, c.covered_before, float(inst.weights.sum()), notes=notes)
     sol.bound = bound
     sol.gap = _gap(sol.bound, value)
@@ -674,7 +662,9 @@ def pmedian_exact(inst: Instance, max_pairs: int = 3_000_000) -> Solution:
     d0 = nearest_distance(inst.demand_xy, inst.existing_xy)
     dist = np.sqrt(((inst.demand_xy[:, None, :] - inst.candidate_xy[None, :, :]) ** 2).sum(-1)) if n * m <= max_pairs else None
     if dist is None:
-        raise ValueError(f"objectif distance : {n} points × {m} candidats dépasse la taille traitée exactement ({_whole(max_pairs)} paires) ; choisissez un territoire plus petit ou l'objectif couverture")
+        raise ValueError(
+            f"objectif distance : {n} points × {m} candidats dépasse la taille traitée exactement ({_whole(max_pairs)} paires) ; choisissez un territoire plus petit ou l'objectif couverture"
+        )
     if inst.p == 1 or m <= inst.p:
         # One site (or every candidate): enumeration is exact and instantaneous, where the
         # MIP's LP is highly degenerate (p = 1 took 90 s on a département).
@@ -685,7 +675,17 @@ def pmedian_exact(inst: Instance, max_pairs: int = 3_000_000) -> Solution:
             chosen = np.array([int(np.argmin(totals))])
         value = total_distance(inst, chosen)
         before = float((inst.weights * d0).sum()) if np.isfinite(d0).all() else float("inf")
-        return Solution("distance", "exact (énumération)", [int(j) for j in chosen], value, before, float(inst.weights.sum()), bound=value, gap=0.0, seconds=time.perf_counter() - start)
+        return Solution(
+            "distance",
+            "exact (énumération)",
+            [int(j) for j in chosen],
+            value,
+            before,
+            float(inst.weights.sum()),
+            bound=value,
+            gap=0.0,
+            seconds=time.perf_counter() - start,
+        )
     keep = dist < d0[:, None]
     di, cj = np.nonzero(keep)
     k = len(di)

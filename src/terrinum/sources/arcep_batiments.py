@@ -32,6 +32,7 @@ TECHNOS = ("CU", "COAX", "FO", "4GF", "THDR", "WMX", "SAT")
 QUARTER_DIR = re.compile(r"^(\d{4})[_-]?T([1-4])$", re.I)
 MAX_EXAMPLES = 10
 
+
 @dataclass
 class Pair:
     departement: str
@@ -61,7 +62,9 @@ def find_pairs(root: Path, millesime: str | None) -> tuple[list[Pair], str]:
         quarter_dirs = [d for d in quarter_dirs if "{}T{}".format(*QUARTER_DIR.match(d.name).groups()) == millesime]
     if len(quarter_dirs) != 1:
         found = ", ".join(d.name for d in quarter_dirs) or "aucun"
-        raise SourceError(Problem(str(root / "eligibilite"), None, None, f"un dossier de trimestre attendu (ex. 2024T4), trouvé : {found} ; précisez --millesime"))
+        raise SourceError(
+            Problem(str(root / "eligibilite"), None, None, f"un dossier de trimestre attendu (ex. 2024T4), trouvé : {found} ; précisez --millesime")
+        )
     qdir = quarter_dirs[0]
     quarter = "{}T{}".format(*QUARTER_DIR.match(qdir.name).groups()).upper()
     pairs = []
@@ -169,9 +172,11 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
     valid = n.is_not_null() & (n >= 0)
     points = None
     if xy:
-        points = base.filter(valid & (n > 0)).select(
-            "code", pl.col(xy[0]).cast(pl.Float64, strict=False).alias("x"), pl.col(xy[1]).cast(pl.Float64, strict=False).alias("y"), "n"
-        ).drop_nulls()
+        points = (
+            base.filter(valid & (n > 0))
+            .select("code", pl.col(xy[0]).cast(pl.Float64, strict=False).alias("x"), pl.col(xy[1]).cast(pl.Float64, strict=False).alias("y"), "n")
+            .drop_nulls()
+        )
     per_commune = (
         base.join(per_building, on="imb_id", how="left")
         .group_by("code")
@@ -213,7 +218,9 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
     if stats["bad_n"]:
         examples = base_frame(True).filter(n.is_null() | (n < 0)).head(MAX_EXAMPLES).collect()
         for r in examples.to_dicts():
-            parsed.rejected.append(Problem(Path(r["fichier"]).name, None, "imb_nbr_logloc", f"immeuble {r['imb_id']} : « {r['imb_nbr_logloc']} » n'est pas un nombre de locaux"))
+            parsed.rejected.append(
+                Problem(Path(r["fichier"]).name, None, "imb_nbr_logloc", f"immeuble {r['imb_id']} : « {r['imb_nbr_logloc']} » n'est pas un nombre de locaux")
+            )
     for r in rows:
         dep = departement_of(r["code"]) if r["code"] else None
         if dep is None:
@@ -234,33 +241,3 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
             }
         )
     return parsed
-
-
-def building_points(buildings: Path | None, departements: list[str], target: str) -> dict[str, tuple]:
-    """Positions (in `target`) and premises of the buildings of the latest per-building
-    import, per commune: {code: (x, y, premises)}. Empty when none was imported."""
-    import numpy as np
-    import polars as pl
-
-    from terrinum.territories.reference import transformer
-
-    if buildings is None or not buildings.is_dir():
-        return {}
-    vintages = sorted(d for d in buildings.iterdir() if d.is_dir())
-    if not vintages:
-        return {}
-    files = [vintages[-1] / f"{d}.parquet" for d in departements if (vintages[-1] / f"{d}.parquet").exists()]
-    if not files:
-        return {}
-    frame = pl.concat([pl.read_parquet(f) for f in files])
-    out = {}
-    for crs in frame["crs"].unique().to_list():
-        part = frame.filter(pl.col("crs") == crs)
-        xs, ys = transformer(crs, target).transform(part["x"].to_numpy(), part["y"].to_numpy())
-        codes, n = part["code"].to_numpy(), part["n"].to_numpy()
-        order = np.argsort(codes, kind="stable")
-        bounds = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1], True])
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            idx = order[a:b]
-            out[codes[idx[0]]] = (xs[idx], ys[idx], n[idx])
-    return out

@@ -47,7 +47,10 @@ def _table(path: Path) -> tuple[list[list[str]], list[str]]:
         sheet_name = next((s for s in wb.sheetnames if _norm(s) == "communes"), None)
         if sheet_name is None:
             raise SourceError(Problem(name, None, None, f"feuille « Communes » absente (feuilles : {', '.join(wb.sheetnames)})"))
-        rows = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r] for r in wb[sheet_name].iter_rows(values_only=True)]
+        rows = [
+            ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in r]
+            for r in wb[sheet_name].iter_rows(values_only=True)
+        ]
         wb.close()
         notes.append(f"classeur xlsx, feuille « {sheet_name} »")
         return rows, notes
@@ -103,7 +106,9 @@ def parse_deployment(path: Path, millesime: str | None = None) -> Parsed:
             champ = _norm(row[champ_i]) if champ_i < len(row) else ""
             if champ not in ("locaux raccordables", "catégorie", "categorie"):
                 parsed.read += 1
-                parsed.rejected.append(Problem(name, line, "Champ", f"valeur « {row[champ_i] if champ_i < len(row) else ''} » inconnue (Locaux Raccordables ou Catégorie)"))
+                parsed.rejected.append(
+                    Problem(name, line, "Champ", f"valeur « {row[champ_i] if champ_i < len(row) else ''} » inconnue (Locaux Raccordables ou Catégorie)")
+                )
                 continue
             is_category = champ != "locaux raccordables"
         else:
@@ -193,7 +198,7 @@ def parse_information(path: Path, millesime: str | None = None) -> Parsed:
         if logements < 0 or etablissements < 0:
             parsed.rejected.append(Problem(name, line, "Logements/Établissements", "valeur négative"))
             continue
-        flag = lambda key: key in idx and _norm(row[idx[key]]) not in ("", "-", "0")  # noqa: E731
+        flag = lambda key: key in idx and _norm(row[idx[key]]) not in ("", "-", "0")  # noqa: E731, B023 (used in this iteration)
         operator = _norm(row[idx["l3313"]]).upper()
         operator = "" if operator in ("", "-") else operator
         zone = "ZTD" if flag("ztd") else ("AMII" if operator else "RIP")

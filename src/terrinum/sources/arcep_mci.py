@@ -43,7 +43,9 @@ def _generation(columns: list[str], name: str) -> str:
         if set(cols) <= set(columns):
             return label
     if "nbr_elig_8" in columns:
-        raise SourceError(Problem(name, None, None, "fichier « meilleure technologie » : ce n'est pas une statistique de débit par commune (commune_debit*.csv)"))
+        raise SourceError(
+            Problem(name, None, None, "fichier « meilleure technologie » : ce n'est pas une statistique de débit par commune (commune_debit*.csv)")
+        )
     raise SourceError(Problem(name, None, None, "colonnes de débit introuvables (elig_hd8, elig_cd_1..6 ou elig_bhd8 attendues)"))
 
 
@@ -112,7 +114,12 @@ def parse(path: Path, millesime: str | None = None) -> Parsed:
         semantics = max(fits, key=fits.get)
     if fits[semantics] < MIN_CONSISTENT_SHARE * n:
         raise SourceError(
-            Problem(name, None, None, f"ni classes exclusives ({fits['exclusive']}/{n} lignes cohérentes) ni seuils cumulés ({fits['cumulative']}/{n}) : fichier refusé")
+            Problem(
+                name,
+                None,
+                None,
+                f"ni classes exclusives ({fits['exclusive']}/{n} lignes cohérentes) ni seuils cumulés ({fits['cumulative']}/{n}) : fichier refusé",
+            )
         )
     parsed.notes.append(f"sémantique détectée : {SEMANTICS_LABEL[semantics]} ({fits[semantics]}/{n} lignes cohérentes)")
 

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from terrinum.sources import arcep_batiments
 from terrinum.sources.common import (
     Parsed,
     Problem,
@@ -187,19 +186,23 @@ OVERLAP_TOLERANCE_M2 = 1e-3
 GEOS_WORKERS = min(4, os.cpu_count() or 1)  # threads for the overlay (GEOS releases the GIL)
 
 
-def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: str | None = None, buildings: Path | None = None) -> Parsed:
+def parse_coverage(path: Path, millesime: str | None = None, *, communes=None, premises=None, crs: str | None = None) -> Parsed:
     """Coverage polygons of one operator × technology × usage, intersected with every commune
     of the départements the file covers: per commune, the share of area at each level (each
     point counted at its best level). Population is spread over the buildings' premises when
-    a per-building import left their positions (`buildings`), else uniformly over the commune
-    (docs/methodologie-connectivite-mobile.md)."""
+    a per-building import left their positions, else uniformly over the commune
+    (methodologie/methodologie-connectivite-mobile.md).
+
+    The parser reads no store: `communes(départements or None)` gives (codes, départements,
+    WGS84 geometries) of the reference communes, `premises(départements, crs)` the buildings'
+    positions and premises per commune ({} when none); the pillar supplies both."""
     import pyogrio.raw
     import shapely
     from pyproj import CRS
 
     name = path.name
-    if con is None:
-        raise SourceError(Problem(name, None, None, "entrepôt requis pour les contours des communes"))
+    if communes is None:
+        raise SourceError(Problem(name, None, None, "contours des communes requis (référentiel)"))
     if path.suffix.lower() != ".gpkg":
         raise SourceError(Problem(name, None, None, "un GeoPackage (.gpkg) est attendu (décompressez d'abord l'archive 7z publiée)"))
     try:
@@ -236,7 +239,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
     deps = sorted({str(d).upper().zfill(2) for d in values["dept"]}) if "dept" in values else None
     crs_name = target.to_string()
     with ThreadPoolExecutor(max_workers=GEOS_WORKERS) as pool:
-        communes_job = pool.submit(_communes, con, deps, crs_name)  # while the polygons are read
+        communes_job = pool.submit(communes, deps)  # while the polygons are read
         geoms = shapely.from_wkb(wkb)
         levels = np.array([str(v).upper() for v in values["niveau"]])
         bad_level = ~np.isin(levels, COVERAGE_LEVELS)
@@ -246,8 +249,8 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         if invalid.any():
             geoms[invalid] = shapely.make_valid(geoms[invalid])
             parsed.notes.append(f"{int(invalid.sum())} géométrie(s) invalide(s) réparée(s)")
-        codes, departements, communes = communes_job.result()
-        communes = project_geometries(communes, crs_name)  # here: from a pool thread, the cached transformer cost as much as a new one (measured)
+        codes, departements, wgs84 = communes_job.result()
+        communes = project_geometries(wgs84, crs_name)  # here: from a pool thread, the cached transformer cost as much as a new one (measured)
         tree = shapely.STRtree(communes)
         ok = ~bad_level
         rank_of = {lv: i for i, lv in enumerate(COVERAGE_LEVELS)}
@@ -283,7 +286,7 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         surface = np.round(100 * np.maximum(0.0, np.diff(covered[keep], axis=1, prepend=0.0)) / area, 6)  # TBC, BC, CL
         surface_nc = np.round(np.maximum(0.0, 100 - surface.sum(axis=1)), 6)
         population, population_nc = surface, surface_nc  # spread uniformly over the commune...
-        weights = arcep_batiments.building_points(buildings, sorted(set(departements)), crs_name)
+        weights = premises(sorted(set(departements)), crs_name) if premises else {}
         weighted = [k for k, c in enumerate(keep) if codes[c] in weights and weights[codes[c]][2].sum() > 0]
         if weighted:  # ... or following premises: share of premises inside each cumulative zone
             population, population_nc = population.copy(), population_nc.copy()
@@ -307,19 +310,6 @@ def parse_coverage(path: Path, millesime: str | None = None, *, con=None, crs: s
         + f" ; population répartie selon les locaux des immeubles dans {len(weighted)} commune(s), uniformément ailleurs"
     )
     return parsed
-
-
-def _communes(con, deps: list[str] | None, crs: str) -> tuple[list[str], list[str], np.ndarray]:
-    """Codes, départements and geometries (projected to `crs`) of the communes of the given
-    départements, or of all communes."""
-    import shapely
-
-    rows = con.execute(
-        "SELECT g.code, r.departement_code, g.geometrie FROM ref_commune_geom g JOIN ref_commune r USING (code)"
-        + (" WHERE r.departement_code IN (SELECT unnest(?))" if deps else "") + " ORDER BY g.code",
-        [deps] if deps else [],
-    ).fetchall()
-    return [r[0] for r in rows], [r[1] for r in rows], shapely.from_wkb([r[2] for r in rows])
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -486,59 +476,3 @@ def parse_new_deal(path: Path, millesime: str | None = None) -> Parsed:
     if parsed.millesime is None:
         raise SourceError(Problem(name, None, None, "aucun site exploitable"))
     return parsed
-
-
-def combine_operators(con, millesime: str, techno: str, departements: list[str]) -> int:
-    """Exact shares of each commune covered by at least one operator and by all operators
-    (good coverage), and not covered at all, from the kept coverage areas. Rewrites the rows
-    of the given départements in table cm_combinaison; returns the number of communes."""
-    import shapely
-
-    rows = con.execute(
-        """SELECT code_commune, operateur, zone_bonne, zone_couverte FROM cm_couverture_geom
-           WHERE millesime = ? AND techno = ? AND code_departement IN (SELECT unnest(?)) AND code_commune IS NOT NULL
-           ORDER BY code_commune, operateur""",
-        [millesime, techno, departements],
-    ).fetchall()
-    crs_rows = con.execute("SELECT DISTINCT crs FROM cm_couverture_geom WHERE millesime = ? AND techno = ?", [millesime, techno]).fetchall()
-    by_commune: dict[str, list] = {}
-    for code, op, good, anyc in rows:
-        by_commune.setdefault(code, []).append((op, good, anyc))
-    geoms = dict(con.execute("SELECT code, geometrie FROM ref_commune_geom WHERE code IN (SELECT unnest(?))", [list(by_commune)]).fetchall())
-
-    target = crs_rows[0][0] if crs_rows else "EPSG:2154"
-    out = []
-    for code, ops in by_commune.items():
-        commune = project_geometries(shapely.from_wkb(geoms[code]), target)
-        area = shapely.area(commune)
-        if not area:
-            continue
-        goods = [shapely.from_wkb(g) if g is not None else None for _, g, _ in ops]
-        anys = [shapely.from_wkb(a) for _, _, a in ops if a is not None]
-        present = [g for g in goods if g is not None]
-        at_least_one = shapely.area(shapely.union_all(present)) if present else 0.0
-        all_of = 0.0
-        if len(present) == len(goods) and present:
-            inter = present[0]
-            for g in present[1:]:
-                inter = shapely.intersection(inter, g)
-            all_of = shapely.area(inter)
-        none = area - (shapely.area(shapely.union_all(anys)) if anys else 0.0)
-        out.append({
-            "millesime": millesime, "techno": techno, "code_commune": code, "code_departement": departement_of(code),
-            "operateurs": ",".join(sorted(op for op, _, _ in ops)), "n_operateurs": len(ops),
-            "part_bonne_au_moins_un": round(100 * at_least_one / area, 6),
-            "part_bonne_tous": round(100 * all_of / area, 6),
-            "part_aucune": round(max(0.0, 100 * none / area), 6),
-        })  # fmt: skip
-    con.execute(
-        "DELETE FROM cm_combinaison WHERE millesime = ? AND techno = ? AND code_departement IN (SELECT unnest(?))",
-        [millesime, techno, departements],
-    )
-    if out:
-        import pyarrow as pa
-
-        batch = pa.Table.from_pylist(out)  # noqa: F841 (read by DuckDB)
-        names = ", ".join(out[0])
-        con.execute(f"INSERT INTO cm_combinaison ({names}) SELECT {names} FROM batch")
-    return len(out)

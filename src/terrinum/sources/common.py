@@ -124,7 +124,7 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 
 
 def french_int(value: str | None) -> int | None:
-    """" 12 218    " -> 12218; " -    " (published zero) -> 0; "" -> None.
+    """ " 12 218    " -> 12218; " -    " (published zero) -> 0; "" -> None.
     Raises ValueError on anything else."""
     if value is None:
         return None
@@ -149,7 +149,7 @@ def departement_of(code: str) -> str | None:
 
 
 def quarter_of_date(value: str) -> str:
-    """"2019-09-30" -> "2019T3"."""
+    """ "2019-09-30" -> "2019T3"."""
     m = re.fullmatch(r"(\d{4})-(\d{2})-\d{2}", value.strip())
     if not m:
         raise ValueError(f"date « {value} » illisible (attendu AAAA-MM-JJ)")

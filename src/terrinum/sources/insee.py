@@ -75,7 +75,14 @@ def parse(path: Path, millesime: str | None = None) -> Parsed:
     direct = {RATES[h]: i for i, h in enumerate(header) if h in RATES}
     unknown = [h for h in header if h not in RATES and h not in DESCRIPTIVE and h != code_col and not COUNT_COLUMN.match(h)]
     if unknown:
-        raise SourceError(Problem(name, 1, unknown[0].upper(), f"colonne(s) inconnue(s) : {', '.join(u.upper() for u in unknown)} (indicateurs attendus : {', '.join(sorted({k.upper() for k in RATES}))})"))
+        raise SourceError(
+            Problem(
+                name,
+                1,
+                unknown[0].upper(),
+                f"colonne(s) inconnue(s) : {', '.join(u.upper() for u in unknown)} (indicateurs attendus : {', '.join(sorted({k.upper() for k in RATES}))})",
+            )
+        )
     if not direct and not derived:
         raise SourceError(Problem(name, 1, None, "aucun indicateur reconnu"))
     parsed = Parsed(notes=[f"encodage {encoding}, séparateur « {delim} »"])

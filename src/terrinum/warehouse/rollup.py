@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
-LEVELS = ("commune", "epci", "departement", "region", "pays")
+from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet, check_level
 
 
 @dataclass(frozen=True)
@@ -87,27 +87,22 @@ JOINS = """LEFT JOIN ref_commune r ON r.code = t.code_commune
         LEFT JOIN ref_departement d ON d.code = COALESCE(r.departement_code, t.code_departement)"""
 
 
-# Column of ref_commune holding the code of each level (a constant for France).
-REF_COLUMN = {"commune": "code", "epci": "epci_code", "departement": "departement_code", "region": "region_code", "pays": "'FR'"}
-
-
-def within_codes(con: duckdb.DuckDBPyConnection, niveau: str, within: tuple[str, str] | None) -> list[str] | None:
-    """Codes at `niveau` of the units that lie in, or contain, the territory `within`
+def within_codes(con: duckdb.DuckDBPyConnection, niveau: str, within: TerritorySet | None) -> list[str] | None:
+    """Codes at `niveau` of the units that lie in, or contain, the territories `within`
     (None: no restriction)."""
-    if within is None or within[0] == "pays":
+    if within is None or within.is_everywhere:
         return None
-    w_niveau, w_code = within
-    if w_niveau not in REF_COLUMN:
-        raise ValueError(f"filtre de niveau {w_niveau} non géré")
-    key = REF_COLUMN[niveau]
-    rows = con.execute(f"SELECT DISTINCT {key} FROM ref_commune WHERE {REF_COLUMN[w_niveau]} = ? AND {key} IS NOT NULL", [w_code]).fetchall()
-    return [r[0] for r in rows]
+    conditions = within.commune_conditions()
+    if len(conditions) != len(within.members):
+        raise ValueError(f"filtre de niveau {', '.join(n for n, _ in within)} non géré")
+    key = COMMUNE_COLUMN.get(niveau, "'FR'")
+    where = " OR ".join(f"{column} = ?" for column, _ in conditions)
+    rows = con.execute(f"SELECT DISTINCT {key} FROM ref_commune WHERE ({where}) AND {key} IS NOT NULL", [code for _, code in conditions]).fetchall()
+    return sorted(r[0] for r in rows)
 
 
 def level_key(niveau: str) -> str:
-    if niveau not in LEVELS:
-        raise ValueError(f"niveau inconnu {niveau!r} (attendu : {', '.join(LEVELS)})")
-    return LEVEL_KEYS[niveau]
+    return LEVEL_KEYS[check_level(niveau)]
 
 
 def rollup(
@@ -135,7 +130,7 @@ def rollup(
         {JOINS}
         WHERE {key} IS NOT NULL{only}
         GROUP BY ALL
-        ORDER BY code{''.join(', ' + _q(g) for g in (group_by or []))}
+        ORDER BY code{"".join(", " + _q(g) for g in (group_by or []))}
     """
     return con.sql(sql)
 
@@ -185,15 +180,18 @@ def dictionary(columns: list[str]) -> list[IndicatorSpec]:
     return [_CATALOGUE[c] for c in columns]
 
 
-declare(COMMON, (
-    ("code", "Code officiel du territoire", None, "code INSEE (commune, département, région), SIREN (EPCI) ou FR (France)"),
-    ("nom", "Nom du territoire", None, "référentiel territorial (Code officiel géographique)"),
-    ("niveau", "Niveau du territoire", None, "commune, epci, departement, region ou pays"),
-    ("millesime", "Millésime des données", None, "trimestre (AAAATn) ou année des données source"),
-    ("source", "Source des données", None, "fichiers importés (ou « demo ») qui ont servi au calcul"),
-    ("demo", "Données de démonstration", "booléen", "vrai si au moins une valeur vient de terrinum demo : le chiffre ne décrit pas la réalité"),
-    ("population", "Population municipale", "habitants", "populations légales INSEE du référentiel, somme des communes"),
-))
+declare(
+    COMMON,
+    (
+        ("code", "Code officiel du territoire", None, "code INSEE (commune, département, région), SIREN (EPCI) ou FR (France)"),
+        ("nom", "Nom du territoire", None, "référentiel territorial (Code officiel géographique)"),
+        ("niveau", "Niveau du territoire", None, "commune, epci, departement, region ou pays"),
+        ("millesime", "Millésime des données", None, "trimestre (AAAATn) ou année des données source"),
+        ("source", "Source des données", None, "fichiers importés (ou « demo ») qui ont servi au calcul"),
+        ("demo", "Données de démonstration", "booléen", "vrai si au moins une valeur vient de terrinum demo : le chiffre ne décrit pas la réalité"),
+        ("population", "Population municipale", "habitants", "populations légales INSEE du référentiel, somme des communes"),
+    ),
+)
 
 
 def sync_catalogue(con: duckdb.DuckDBPyConnection) -> int:
@@ -202,6 +200,16 @@ def sync_catalogue(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("DELETE FROM catalogue_indicateurs")
     con.executemany(
         "INSERT INTO catalogue_indicateurs VALUES (?, ?, ?, ?, ?, ?)",
-        [[s.nom, s.pilier, s.libelle, s.unite, s.agregation.kind if s.agregation else "calcul", json.dumps({"calcul": s.calcul, **(asdict(s.agregation) if s.agregation else {})})] for s in specs],
+        [
+            [
+                s.nom,
+                s.pilier,
+                s.libelle,
+                s.unite,
+                s.agregation.kind if s.agregation else "calcul",
+                json.dumps({"calcul": s.calcul, **(asdict(s.agregation) if s.agregation else {})}),
+            ]
+            for s in specs
+        ],
     )
     return len(specs)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -65,6 +67,29 @@ CREATE TABLE IF NOT EXISTS catalogue_indicateurs (
 """
 
 
+@dataclass(frozen=True)
+class TableSpec:
+    """A warehouse table a pillar declares: its DDL, the value columns a source row carries
+    (after source, millesime, code_source, code_commune, code_departement), the key columns
+    within which a file replaces earlier rows (besides vintage and département), and whether
+    it is long-format (one row per commune and indicator; a file replaces the indicators it
+    carries, whatever their vintage)."""
+
+    name: str
+    ddl: str
+    values: tuple[str, ...] = ()
+    replace_keys: tuple[str, ...] = ()
+    long: bool = False
+
+
+class Unavailable(Exception):
+    """The warehouse cannot be read now: `absent` (never created) or `busy` (being written)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 def warehouse_path() -> Path:
     return data_dir() / "warehouse.duckdb"
 
@@ -75,6 +100,57 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     if not read_only:
         con.execute(SCHEMA)
     return con
+
+
+@contextmanager
+def reader(path: Path | None = None):
+    """A read-only connection for pages, API and exports; raises Unavailable."""
+    path = path or warehouse_path()
+    if not path.exists():
+        raise Unavailable("absent")
+    try:
+        con = connect(path, read_only=True)
+    except duckdb.Error as exc:
+        raise Unavailable("busy") from exc
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """One DuckDB transaction: committed when the block ends, rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, specs) -> None:
+    for spec in specs:
+        con.execute(spec.ddl)
+
+
+def tables_exist(con: duckdb.DuckDBPyConnection, tables) -> bool:
+    """Whether every table (names or TableSpecs) exists (usable on a read-only connection)."""
+    names = {n for (n,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return {getattr(t, "name", t) for t in tables} <= names
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], where: str = "demo", params: list | None = None) -> int:
+    """Delete the rows of `table` matching `where`, insert `rows` (dicts with the same keys)."""
+    import polars as pl
+
+    con.execute(f"DELETE FROM {table} WHERE {where}", params or [])
+    if rows:
+        batch = pl.from_dicts(rows, infer_schema_length=None)  # noqa: F841 (read by DuckDB)
+        names = ", ".join(rows[0])
+        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM batch")
+    return len(rows)
 
 
 def sha256_of(path: Path) -> str:
@@ -101,7 +177,7 @@ def record_provenance(
     con.execute(
         "INSERT INTO provenance (source, millesime, fichier, sha256, lignes_lues, lignes_chargees,"
         " lignes_rejetees, charge_le, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source, millesime, fichier, sha256, lues, chargees, rejetees, datetime.now(timezone.utc), json.dumps(details or {})],
+        [source, millesime, fichier, sha256, lues, chargees, rejetees, datetime.now(UTC), json.dumps(details or {})],
     )
 
 
@@ -118,9 +194,7 @@ def publish_reference(
     transaction. `aliases` are (former or arrondissement code, current commune code);
     `names` are (niveau, code, nom) of every territory."""
     tables = {
-        "ref_commune": pa.table(
-            {k: [c[k] for c in communes] for k in ("code", "nom", "epci_code", "departement_code", "region_code", "population")}
-        ),
+        "ref_commune": pa.table({k: [c[k] for c in communes] for k in ("code", "nom", "epci_code", "departement_code", "region_code", "population")}),
         "ref_departement": pa.table({k: [d[k] for d in departements] for k in ("code", "nom", "region_code")}),
         "ref_alias": pa.table({"code": list(dict(aliases)), "commune_code": list(dict(aliases).values())}),
         "ref_territoire": pa.table({k: [n[i] for n in names] for i, k in enumerate(("niveau", "code", "nom"))}),
@@ -132,18 +206,13 @@ def publish_reference(
             }
         ),
     }
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for name, batch in tables.items():
             con.execute(f"DELETE FROM {name}")
             con.register("batch", batch)
             con.execute(f"INSERT INTO {name} ({', '.join(batch.column_names)}) SELECT * FROM batch")
             con.unregister("batch")
         record_provenance(con, **provenance)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def publish_reference_build(con: duckdb.DuckDBPyConnection, build, key: str, counts: dict | None = None) -> None:

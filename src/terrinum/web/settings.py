@@ -1,6 +1,7 @@
 """Django settings; everything deployment-specific comes from the environment."""
 
 import os
+from pathlib import Path
 
 import dj_database_url
 
@@ -21,7 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "terrinum.territories",
     "terrinum.accounts",
-    "terrinum.inclusion",
+    "terrinum.apps.inclusion",
     "terrinum.web",
 ]
 
@@ -42,7 +43,8 @@ WSGI_APPLICATION = "terrinum.web.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Each pillar folder holds its section template (terrinum/pillars/<pillar>/section.html).
+        "DIRS": [Path(__file__).resolve().parents[1] / "pillars"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
-from terrinum.inclusion import views as inclusion
 from terrinum.web import views
 from terrinum.web.api import api
 
@@ -14,11 +13,7 @@ urlpatterns = [
     path("methodologie/<slug:name>", views.methodology, name="methodologie"),
     re_path(r"^territoires/(?P<niveau>commune|arrondissement|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/$", views.territory, name="territoire"),
     re_path(r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/implantation/$", views.siting, name="implantation"),
-    path("lieux/", inclusion.finder, name="lieux"),
-    path("lieux/export", inclusion.export, name="lieux-export"),
-    path("lieux/<int:pk>/", inclusion.place, name="lieu"),
-    path("lieux/<int:pk>/modifier", inclusion.edit, name="lieu-modifier"),
-    path("mes-lieux/", inclusion.my_places, name="mes-lieux"),
+    path("", include("terrinum.apps.inclusion.urls")),
     path("connexion/", auth_views.LoginView.as_view(template_name="web/connexion.html"), name="connexion"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="deconnexion"),
     path("admin/", admin.site.urls),

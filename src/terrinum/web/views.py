@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from terrinum.diagnostic.svg import (
+from terrinum.diagnostic import report
+from terrinum.svg import (
     Feature,
     class_index,
     group_of,
@@ -18,9 +19,8 @@ from terrinum.diagnostic.svg import (
 )
 from terrinum.territories import reference, services
 from terrinum.territories.models import NIVEAU_LABELS, NIVEAUX, Territory
-from terrinum.web import sections
+from terrinum.warehouse import store
 
-DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
 SORT_KEYS = {
     "nom": "nom_recherche",
     "code": "code",
@@ -91,17 +91,11 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     if children:
         for c in children:
             idx = class_index(c.densite, bounds)
-            features.append(
-                Feature(c.nom, c.geometrie_carte, territory_url(c), f"zone classe-{idx}" if idx is not None else "zone sans-donnee", _group(c))
-            )
+            features.append(Feature(c.nom, c.geometrie_carte, territory_url(c), f"zone classe-{idx}" if idx is not None else "zone sans-donnee", _group(c)))
         map_title = f"{CHILD_LABELS[children[0].niveau]} de {t.nom}, par densité de population"
     else:
         # A commune without sub-units: the commune highlighted among its EPCI neighbours.
-        siblings = (
-            Territory.objects.filter(niveau="commune", epci_code=t.epci_code).exclude(pk=t.pk).defer("geometrie", "mairie")
-            if t.epci_code
-            else []
-        )
+        siblings = Territory.objects.filter(niveau="commune", epci_code=t.epci_code).exclude(pk=t.pk).defer("geometrie", "mairie") if t.epci_code else []
         features = [Feature(s.nom, s.geometrie_carte, territory_url(s), "zone voisine", _group(s)) for s in siblings]
         features.append(Feature(t.nom, t.geometrie_carte, None, "zone focus", _group(t)))
         map_title = f"{t.nom} et les autres communes de son intercommunalité"
@@ -114,16 +108,10 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     for k in SORT_KEYS:
         next_order = "asc" if (tri == k and ordre == "desc") or (tri != k and k in ("nom", "code")) else "desc"
         sort_links[k] = {"url": f"?tri={k}&ordre={next_order}#sous-territoires", "actif": tri == k, "ordre": ordre}
-    with sections.warehouse() as con:
-        pillars = {
-            "cf": sections.fixed_connectivity(con, t, children, _group, territory_url),
-            "cm": sections.mobile_connectivity(con, t, children, _group, territory_url),
-            "fr": sections.fragility(con, t, children, _group, territory_url),
-        }
+    composed = report.compose(t, children, _group, territory_url)
     context = {
-        **pillars,
-        "li": sections.inclusion(t, children, _group, territory_url),
-        "comparaison": sections.comparison(rows, territory_url, pillars, request.GET.get("comparer", ""), request.GET.get("sens", "desc")),
+        "sections": composed,
+        "comparaison": report.comparison(rows, territory_url, composed, request.GET.get("comparer", ""), request.GET.get("sens", "desc")),
         "t": t,
         "parents": [(p, territory_url(p)) for p in reversed(ps)],
         "children": [(c, territory_url(c)) for c in rows],
@@ -177,15 +165,17 @@ def _epcis_of(t: Territory):
 
 def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
     """France overview: départements ranked on the Plan France Très Haut Débit targets."""
-    from terrinum.indicators import connectivite_fixe as cf
+    from terrinum.pillars.connectivite_fixe import indicators as cf
 
     tri = request.GET.get("tri", "part_30mbits")
     if tri not in ("part_8mbits", "part_30mbits", "part_ftth", "locaux_manquants_30mbits"):
         tri = "part_30mbits"
     rows = []
-    with sections.warehouse() as con:
-        if con is not None:
+    try:
+        with store.reader() as con:
             rows = cf.indicator_rows(con, "departement")
+    except store.Unavailable:
+        pass
     latest = {}
     for r in rows:
         for key in ("part_30mbits", "part_ftth"):
@@ -202,13 +192,17 @@ def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
 
 
 def methodology(request: HttpRequest, name: str) -> HttpResponse:
-    """A methodology document of docs/, rendered from Markdown."""
+    """A methodology document shipped in the package (terrinum/methodologie/), from Markdown."""
+    from importlib import resources
+
     from markdown_it import MarkdownIt
 
-    path = DOCS_DIR / f"methodologie-{name}.md"
-    if not path.is_file():
+    if not re.fullmatch(r"[a-z-]+", name):
         raise Http404(name)
-    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
+    doc = resources.files("terrinum").joinpath("methodologie", f"methodologie-{name}.md")
+    if not doc.is_file():
+        raise Http404(name)
+    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(doc.read_text(encoding="utf-8"))
     return render(request, "web/methodologie.html", {"contenu": html, "nom": name})
 
 
@@ -246,13 +240,13 @@ def _int_param(request: HttpRequest, name: str, default: int) -> int:
 
 
 def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
-    """"Où ouvrir N nouveaux lieux ?": the siting optimisation on the web (GET form, runs on
+    """ "Où ouvrir N nouveaux lieux ?": the siting optimisation on the web (GET form, runs on
     submit; exact up to a département, heuristic beyond)."""
     import numpy as np
 
-    from terrinum.diagnostic.svg import Marker
     from terrinum.planning import implantation as planning
     from terrinum.planning import siting as solver
+    from terrinum.svg import Marker
 
     t = services.get(niveau, code)
     if t is None or t.niveau == "arrondissement":
@@ -268,7 +262,11 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     if context["lance"]:
         try:
             plan = planning.build(t, params["nouveaux"], params["rayon"], params["objectif"], params["poids"], params["candidats"])
-            sol = solver.solve(plan.instance, exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= WEB_EXACT_MAX_COMMUNES, max_pairs=WEB_PMEDIAN_MAX_PAIRS)
+            sol = solver.solve(
+                plan.instance,
+                exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= WEB_EXACT_MAX_COMMUNES,
+                max_pairs=WEB_PMEDIAN_MAX_PAIRS,
+            )
         except (ValueError, RuntimeError) as exc:
             context["erreur"] = str(exc)
             return render(request, "web/implantation.html", context, status=400)
@@ -283,18 +281,37 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         css = {"avant": "zone classe-1", "nouveau": "zone classe-4", "hors": "zone sans-donnee"}
         if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
             communes = Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).only("nom", "code", "geometrie_carte", "departement_code", "niveau")
-            features = [Feature(c.nom, c.geometrie_carte, territory_url(c), css[status[c.code]] if inst.objective == "couverture" else "zone voisine", _group(c)) for c in communes]
+            features = [
+                Feature(c.nom, c.geometrie_carte, territory_url(c), css[status[c.code]] if inst.objective == "couverture" else "zone voisine", _group(c))
+                for c in communes
+            ]
         else:  # too many communes for one drawing: départements as background
-            deps = Territory.objects.filter(niveau="departement", **({} if t.niveau == "pays" else {"region_code": t.code})).only("nom", "code", "geometrie_carte", "niveau")
+            deps = Territory.objects.filter(niveau="departement", **({} if t.niveau == "pays" else {"region_code": t.code})).only(
+                "nom", "code", "geometrie_carte", "niveau"
+            )
             features = [Feature(d.nom, d.geometrie_carte, territory_url(d), "zone voisine", group_of(d.code)) for d in deps]
         dep_of = dict(Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).values_list("code", "departement_code"))
-        markers = [Marker(s["longitude"], s["latitude"], f"Nouveau site : {s['nom']}", "point nouveau", 6, group_of(dep_of.get(s["commune_code"]))) for s in result["sites_choisis"]]
+        markers = [
+            Marker(s["longitude"], s["latitude"], f"Nouveau site : {s['nom']}", "point nouveau", 6, group_of(dep_of.get(s["commune_code"])))
+            for s in result["sites_choisis"]
+        ]
         if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
-            markers += [Marker(s.longitude, s.latitude, f"Lieu existant : {s.nom}", "point existant", 3.5, group_of(dep_of.get(s.commune_code))) for s in plan.existing if s.commune_code in status]
+            markers += [
+                Marker(s.longitude, s.latitude, f"Lieu existant : {s.nom}", "point existant", 3.5, group_of(dep_of.get(s.commune_code)))
+                for s in plan.existing
+                if s.commune_code in status
+            ]
         context.update(
             r=result,
             carte=render_map(features, f"Implantation de {params['nouveaux']} nouveau(x) lieu(x) — {t.nom}", markers=markers),
-            courbe=line_chart([("0", result["part_couverte_avant"])] + [(str(pt["nouveaux_sites"]), pt["part_couverte"]) for pt in result["courbe"]], "Part du poids couverte selon le nombre de nouveaux sites", y_label="%", y_max=100.0) if inst.objective == "couverture" and result["courbe"] else "",
+            courbe=line_chart(
+                [("0", result["part_couverte_avant"])] + [(str(pt["nouveaux_sites"]), pt["part_couverte"]) for pt in result["courbe"]],
+                "Part du poids couverte selon le nombre de nouveaux sites",
+                y_label="%",
+                y_max=100.0,
+            )
+            if inst.objective == "couverture" and result["courbe"]
+            else "",
             hors=sum(1 for v in status.values() if v == "hors"),
         )
     return render(request, "web/implantation.html", context)

@@ -1,0 +1,44 @@
+"""Account operations, each one transaction: what `terrinum compte` and the admin call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from terrinum.accounts.models import Membership, Organisation
+from terrinum.territories.helpers import TerritorySet
+
+
+def save_account(
+    identifiant: str,
+    password: str,
+    *,
+    email: str = "",
+    superuser: bool = False,
+    organisation: str | None = None,
+    organisation_type: str = Organisation.COLLECTIVITE,
+    role: str = Membership.MEMBRE,
+    territory: TerritorySet | None = None,
+    then: Callable[[Organisation], None] | None = None,
+):
+    """Create or update a user, its organisation (created if needed, tied to `territory`)
+    and its role there; `then(organisation)` runs in the same transaction (an app attaching
+    its objects to the organisation). Returns (user, created)."""
+    if organisation is None and not superuser:
+        raise ValueError("--organisation est obligatoire (sauf --superutilisateur)")
+    with transaction.atomic():
+        user, created = get_user_model().objects.get_or_create(username=identifiant, defaults={"email": email})
+        user.set_password(password)
+        user.is_superuser = user.is_staff = superuser or user.is_superuser
+        user.save()
+        if organisation:
+            org, _ = Organisation.objects.get_or_create(nom=organisation, type=organisation_type)
+            if territory:
+                org.territoire_niveau, org.territoire_code = territory.single()
+                org.save()
+            Membership.objects.update_or_create(user=user, organisation=org, defaults={"role": role})
+            if then is not None:
+                then(org)
+    return user, created

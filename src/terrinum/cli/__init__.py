@@ -1,0 +1,19 @@
+"""The `terrinum` command (Typer + Rich). Verbs are French; one module per verb group, each
+calling services (no business rule, no database write of its own). Reference:
+docs/cli.md, generated from this app (scripts/cli_doc.py)."""
+
+import typer
+
+from terrinum.cli import comptes, implantation, indicateurs, ingest, lieux, reference
+
+app = typer.Typer(help="Terrinum — le diagnostic numérique partagé des territoires.", no_args_is_help=True, add_completion=False)
+app.add_typer(reference.app)
+app.add_typer(ingest.app)
+app.add_typer(implantation.app)
+app.add_typer(lieux.app, name="lieux")
+app.add_typer(comptes.app, name="compte")
+app.add_typer(indicateurs.app, name="indicateurs")
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()

@@ -1,0 +1,152 @@
+"""What every `terrinum` command shares: Django set-up, errors, territory resolution, and
+the table / JSON / CSV / Parquet output of rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from terrinum.territories.helpers import TerritorySet
+
+out = Console()
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ExportFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class Niveau(str, Enum):
+    commune = "commune"
+    epci = "epci"
+    departement = "departement"
+    region = "region"
+    pays = "pays"
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terrinum.web.settings")
+    import django
+
+    django.setup()
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]Erreur :[/] {message}")
+    raise typer.Exit(code)
+
+
+def reference_loaded() -> bool:
+    from django.db import DatabaseError
+
+    from terrinum.territories.models import Territory
+
+    try:
+        return Territory.objects.filter(niveau="pays").exists()
+    except DatabaseError:
+        return False
+
+
+def require_reference() -> None:
+    if not reference_loaded():
+        fail("le référentiel n'est pas chargé : lancez d'abord « terrinum init ».")
+
+
+def print_rows(rows: list[dict], fmt: Format, title: str | None = None) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is Format.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0].keys()) if rows else [])
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(title=title)
+    for key in rows[0].keys() if rows else []:
+        table.add_column(key)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row.values()])
+    out.print(table)
+
+
+def within(query: str) -> TerritorySet:
+    """The territory a --territoire option names (exit 1 with candidates when not exactly one)."""
+    from terrinum.territories import services
+
+    require_reference()
+    try:
+        res = services.resolve(query)
+    except services.ResolutionError as exc:
+        fail(str(exc))
+    if res.statut != "trouve":
+        fail(res.message + (" Candidats : " + ", ".join(f"{c.niveau}:{c.code} {c.nom}" for c in res.candidats[:10]) if res.candidats else ""))
+    if res.territoire.niveau == "arrondissement":
+        fail("les indicateurs s'arrêtent à la commune : donnez la commune plutôt que l'arrondissement.")
+    return TerritorySet.of(res.territoire.niveau, res.territoire.code)
+
+
+def export(rows: list[dict], fmt: ExportFormat, out_file: Path | None, separateur: str, title: str) -> None:
+    if separateur not in (",", ";"):
+        fail("--separateur : « , » ou « ; » seulement.")
+    if fmt is ExportFormat.parquet:
+        if out_file is None:
+            fail("--format parquet demande --out FICHIER.")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), out_file)
+        err.print(f"{len(rows)} lignes écrites dans {out_file}")
+        return
+    if fmt is ExportFormat.json:
+        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    elif fmt is ExportFormat.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), delimiter=separateur)
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buf.getvalue()
+    else:
+        print_rows(rows, Format.table, title)
+        return
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"{len(rows)} lignes écrites dans {out_file}")
+    else:
+        sys.stdout.write(text)
+
+
+def read_warehouse():
+    """A read-only warehouse connection (the web server may be reading it too)."""
+    from terrinum.warehouse import store
+
+    if not store.warehouse_path().exists():
+        fail("pas d'entrepôt de données : lancez « terrinum init » puis importez des fichiers ou lancez « terrinum demo ».")
+    return store.connect(store.warehouse_path(), read_only=True)
+
+
+def refused(problems: list, limit: int = 20) -> None:
+    """Fail with the rejected rows of a refused file (nothing was loaded)."""
+    listed = "\n".join(f"  {p}" for p in problems[:limit])
+    more = len(problems) - limit
+    suffix = f"\n  … et {more} autre(s)" if more > 0 else ""
+    fail(f"{len(problems)} ligne(s) rejetée(s) : fichier refusé, rien n'est chargé (--accepter-rejets pour charger les lignes valides).\n{listed}{suffix}")

@@ -1,0 +1,56 @@
+"""`terrinum compte`: accounts, organisations and roles (accounts.services does the work)."""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+
+import typer
+
+from terrinum.cli.common import django_setup, fail, out, within
+
+app = typer.Typer(help="Comptes, organisations et rôles.", no_args_is_help=True)
+
+
+class TypeOrganisation(str, Enum):
+    collectivite = "collectivite"
+    mutualisation = "mutualisation"
+    lieu = "lieu"
+    financeur = "financeur"
+    prescripteur = "prescripteur"
+
+
+class Role(str, Enum):
+    admin = "admin"
+    gestionnaire = "gestionnaire"
+    membre = "membre"
+
+
+@app.command("creer")
+def compte_creer(
+    identifiant: str = typer.Argument(..., help="Identifiant de connexion."),
+    organisation: str = typer.Option(None, "--organisation", help="Nom de l'organisation (créée si besoin)."),
+    type_organisation: TypeOrganisation = typer.Option(TypeOrganisation.collectivite, "--type", help="Type de l'organisation."),
+    role: Role = typer.Option(Role.membre, "--role", help="admin, gestionnaire ou membre (lecture)."),
+    territoire: str = typer.Option(None, "--territoire", help="Territoire de la collectivité (code ou nom)."),
+    lieu: list[str] = typer.Option(None, "--lieu", help="Identifiant (champ id) d'un lieu rattaché à l'organisation ; répétable."),
+    email: str = typer.Option("", "--email"),
+    superutilisateur: bool = typer.Option(False, "--superutilisateur", help="Tous les droits (administration de la plateforme)."),
+) -> None:
+    """Crée (ou met à jour) un compte et son rôle dans une organisation. Le mot de passe est lu
+    dans TERRINUM_MOT_DE_PASSE, sinon demandé."""
+    django_setup()
+    from terrinum.accounts import services
+    from terrinum.apps.inclusion.services import attach_places
+
+    password = os.environ.get("TERRINUM_MOT_DE_PASSE") or typer.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
+    territory = within(territoire) if territoire else None
+    try:
+        _, created = services.save_account(
+            identifiant, password, email=email, superuser=superutilisateur, organisation=organisation,
+            organisation_type=type_organisation.value, role=role.value, territory=territory,
+            then=lambda org: attach_places(org, lieu or []),
+        )  # fmt: skip
+    except ValueError as exc:
+        fail(str(exc))
+    out.print(f"Compte « {identifiant} » {'créé' if created else 'mis à jour'}" + (f", {role.value} de « {organisation} »" if organisation else "") + ".")

@@ -1,1 +1,0 @@
-"""Indicator definitions per pillar, computed at commune level and rolled up."""

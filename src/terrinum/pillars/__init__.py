@@ -1,0 +1,166 @@
+"""The pillar registry. A pillar is one folder of this package declaring, in one `Pillar`:
+its source kinds (parsers and what they fill), its warehouse tables, its transforms (derived
+tables, recomputed after a load), its indicators and published columns, its demonstration
+generator, its section of the territory page and diagnostic report, its API routes and its
+`terrinum indicateurs` command. The CLI, the API, the data dictionary, `demo`, the territory
+page and the report loop over `all_pillars()`; adding a pillar means adding its folder
+(docs/architecture.md, "Ajouter un pilier")."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from terrinum.warehouse.store import TableSpec
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """A kind of file `terrinum ingest NAME PATH` accepts.
+
+    `parse(path, millesime, **options)` reads and validates the file (sources/). A warehouse
+    kind fills `tables`; `options(con, crs)` gives the parser what it reads besides the file
+    (commune contours...), `transform(con, parsed)` recomputes derived tables after the load
+    and returns a note. A kind whose rows go to an operational app sets `load(path,
+    accept_rejects)` instead, returning a report with `as_dict()`."""
+
+    name: str
+    help: str
+    parse: Callable[..., Any]
+    tables: tuple[TableSpec, ...] = ()
+    options: Callable[..., dict] | None = None
+    transform: Callable[..., str | None] | None = None
+    load: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option of a pillar's indicator query (CLI option and its help)."""
+
+    name: str  # keyword passed to `rows`, and --name on the command line
+    help: str
+    default: Any = None
+    choices: tuple[str, ...] | None = None
+    type: type = str
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """A pillar's published indicator table: `rows(con, niveau, within, **options)` (within:
+    a TerritorySet or None; ValueError for bad options), its columns (the dictionary's order),
+    the `terrinum indicateurs` command's help and options, and the message when empty."""
+
+    table: str
+    columns: tuple[str, ...]
+    rows: Callable[..., list[dict]]
+    help: str
+    empty: str
+    options: tuple[Option, ...] = ()
+    title: str = ""
+    reads_warehouse: bool = True  # False: `rows` gets con=None (reads the relational database)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A headline column of the sub-territories comparison table: `value(section_data, code)`."""
+
+    key: str
+    label: str
+    value: Callable[[dict, str], Any]
+    decimals: int = 1
+
+
+@dataclass(frozen=True)
+class Section:
+    """A pillar's section of the territory page and the diagnostic report.
+
+    `compose(ctx)` returns the section's data (a dict) or None when there is nothing to show;
+    `template` is a Django template path rendering it (the data is `s`, the territory `t`)."""
+
+    key: str
+    title: str
+    compose: Callable[[Any], dict | None]
+    template: str
+    comparison: tuple[Column, ...] = ()
+    reads_warehouse: bool = True
+
+
+@dataclass(frozen=True)
+class Pillar:
+    key: str
+    title: str
+    order: int
+    tables: tuple[TableSpec, ...] = ()
+    sources: tuple[SourceKind, ...] = ()
+    indicators: Indicators | None = None
+    demo: Callable[..., dict[str, int] | None] | None = None
+    demo_label: str = ""
+    section: Section | None = None
+    api: Callable[[], Any] | None = None  # a new ninja Router on each call
+
+
+def lazy(target: str) -> Callable:
+    """A callable that imports "package.module:function" on its first call: pillar modules
+    reading Django models or the web framework stay unimported until used (the CLI lists
+    the pillars before Django is set up)."""
+
+    def call(*args, **kwargs):
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    return call
+
+
+_REGISTRY: dict[str, Pillar] = {}
+_discovered = False
+
+
+def register(pillar: Pillar) -> Pillar:
+    """Declare a pillar; a key and a source-kind name can only mean one thing."""
+    existing = _REGISTRY.get(pillar.key)
+    if existing is not None and existing is not pillar:
+        raise ValueError(f"pilier {pillar.key!r} déjà déclaré")
+    kinds = {k.name for p in _REGISTRY.values() if p.key != pillar.key for k in p.sources}
+    clash = kinds & {k.name for k in pillar.sources}
+    if clash:
+        raise ValueError(f"source(s) déjà déclarée(s) par un autre pilier : {', '.join(sorted(clash))}")
+    _REGISTRY[pillar.key] = pillar
+    return pillar
+
+
+def unregister(key: str) -> None:
+    _REGISTRY.pop(key, None)
+
+
+def discover() -> None:
+    """Import every pillar folder of this package once (each registers itself)."""
+    global _discovered
+    if _discovered:
+        return
+    for module in pkgutil.iter_modules(__path__):
+        if module.ispkg:
+            importlib.import_module(f"{__name__}.{module.name}")
+    _discovered = True
+
+
+def all_pillars() -> list[Pillar]:
+    discover()
+    return sorted(_REGISTRY.values(), key=lambda p: (p.order, p.key))
+
+
+def get(key: str) -> Pillar:
+    discover()
+    return _REGISTRY[key]
+
+
+def source_kinds() -> dict[str, tuple[Pillar, SourceKind]]:
+    """Every source kind, in pillar order: name -> (pillar, kind)."""
+    return {k.name: (p, k) for p in all_pillars() for k in p.sources}
+
+
+def published_tables() -> dict[str, tuple[str, ...]]:
+    """Published indicator tables (the data dictionary's): table -> columns."""
+    return {p.indicators.table: p.indicators.columns for p in all_pillars() if p.indicators}

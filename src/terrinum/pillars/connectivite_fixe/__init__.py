@@ -1,0 +1,51 @@
+"""Connectivité fixe: Plan France Très Haut Débit (speed classes, FttH per quarter, targets,
+projections). Method: methodologie/methodologie-connectivite-fixe.md."""
+
+from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, lazy, register
+from terrinum.pillars.connectivite_fixe import demo, indicators, section
+from terrinum.pillars.connectivite_fixe.tables import DEBITS, FTTH, INFORMATIONS, TABLES
+from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci
+
+PILLAR = register(
+    Pillar(
+        key=indicators.PILIER,
+        title="Connectivité fixe",
+        order=10,
+        tables=TABLES,
+        sources=(
+            SourceKind("arcep-mci-communes", "débits par commune de « Ma connexion internet » (CSV)", arcep_mci.parse, (DEBITS,)),
+            SourceKind("arcep-ftth-communes", "déploiement FttH par commune et par trimestre (CSV ou XLSX)", arcep_ftth.parse_deployment, (FTTH,)),
+            SourceKind(
+                "arcep-ftth-informations", "informations FttH par commune : zones, logements (CSV ou XLSX)", arcep_ftth.parse_information, (INFORMATIONS,)
+            ),
+            SourceKind(
+                "arcep-mci-batiments",
+                "éligibilité par immeuble (dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)",
+                arcep_batiments.aggregate,
+                (DEBITS, FTTH),
+            ),
+        ),
+        indicators=Indicators(
+            table=indicators.PILIER,
+            columns=tuple(indicators.COLUMNS),
+            rows=lambda con, niveau, within, millesime=None: indicators.indicator_rows(con, niveau, within=within, millesime=millesime),
+            help="Connectivité fixe (Plan France Très Haut Débit) : locaux par débit, fibre, objectifs, projections.",
+            empty="aucune donnée de connectivité fixe pour cette demande : importez un fichier (terrinum ingest) ou lancez terrinum demo.",
+            options=(Option("millesime", "Un seul millésime (AAAATn)."),),
+            title="Connectivité fixe",
+        ),
+        demo=demo.generate,
+        demo_label="connectivité fixe",
+        section=Section(
+            "cf",
+            "Connectivité fixe",
+            section.compose,
+            "connectivite_fixe/section.html",
+            comparison=(
+                Column("part_30mbits", "≥ 30 Mbit/s (%)", section.latest_speed),
+                Column("part_ftth", "Fibre (%)", section.latest_ftth),
+            ),
+        ),
+        api=lazy("terrinum.pillars.connectivite_fixe.api:router"),
+    )
+)

@@ -1,0 +1,72 @@
+"""API routes of the fixed-connectivity pillar."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from terrinum.pillars.connectivite_fixe import indicators as cf
+from terrinum.pillars.http import Niveau, warehouse, within
+from terrinum.sources.common import check_millesime
+from terrinum.territories import services
+from terrinum.territories.helpers import TerritorySet
+
+
+class FixedConnectivityOut(Schema):
+    code: str = Field(..., description="Code INSEE / SIREN du territoire")
+    nom: str
+    niveau: str
+    millesime: str = Field(..., description="Trimestre AAAATn")
+    source: str
+    demo: bool = Field(..., description="Vrai si la ligne repose sur des données de démonstration")
+    locaux: int | None
+    locaux_8mbits: int | None
+    locaux_30mbits: int | None
+    locaux_100mbits: int | None
+    locaux_1gbits: int | None
+    locaux_ftth_raccordables: int | None
+    part_8mbits: float | None
+    part_30mbits: float | None
+    part_100mbits: float | None
+    part_1gbits: float | None
+    part_ftth: float | None
+    zone: str | None = Field(None, description="ZTD, AMII, RIP ou mixte")
+    objectif_8mbits_atteint: bool | None
+    objectif_30mbits_atteint: bool | None
+    objectif_ftth_atteint: bool | None
+    locaux_manquants_8mbits: int | None
+    locaux_manquants_30mbits: int | None
+    locaux_manquants_ftth: int | None
+    projection_ftth_95: str | None
+    projection_ftth_100: str | None
+    projection_ftth_100_fourchette: str | None
+
+
+class Filters(Schema):
+    territoire: str | None = Field(None, max_length=200, description="Limiter aux unités situées dans ce territoire (code, nom, niveau:code)")
+    millesime: str | None = Field(None, description="Un seul millésime, AAAATn")
+
+
+def router() -> Router:
+    router = Router(tags=["indicateurs"])
+
+    @router.get("/connectivite-fixe/{niveau}", response=list[FixedConnectivityOut], summary="Connectivité fixe à un niveau")
+    def fixed_connectivity(request: HttpRequest, niveau: Niveau, filters: Query[Filters]):
+        millesime = None
+        if filters.millesime:
+            try:
+                millesime = check_millesime(filters.millesime)
+            except ValueError as exc:
+                raise HttpError(400, str(exc)) from exc
+        with warehouse() as con:
+            return cf.indicator_rows(con, niveau, within=within(filters.territoire), millesime=millesime)
+
+    @router.get("/connectivite-fixe/{niveau}/{code}", response=list[FixedConnectivityOut], summary="Connectivité fixe d'un territoire, tous millésimes")
+    def fixed_connectivity_of(request: HttpRequest, niveau: Niveau, code: str):
+        if services.get(niveau, code) is None:
+            raise HttpError(404, f"Aucun territoire de niveau {niveau} n'a le code {code}.")
+        with warehouse() as con:
+            return [r for r in cf.indicator_rows(con, niveau, within=TerritorySet.of(niveau, code.upper())) if r["code"] == code.upper()]
+
+    return router

@@ -1,0 +1,36 @@
+"""Fragilité numérique: an open illectronisme-risk index per territory, on four axes.
+Method: methodologie/methodologie-fragilite.md."""
+
+from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, lazy, register
+from terrinum.pillars.fragilite import demo, indicators, section
+from terrinum.pillars.fragilite.tables import TABLES, VALUES
+from terrinum.sources import insee
+
+PILLAR = register(
+    Pillar(
+        key=indicators.PILIER,
+        title="Fragilité numérique",
+        order=30,
+        tables=TABLES,
+        sources=(SourceKind("insee-indicateurs", "taux INSEE par commune : recensement, pauvreté, populations (CSV)", insee.parse, (VALUES,)),),
+        indicators=Indicators(
+            table=indicators.PILIER,
+            columns=tuple(indicators.COLUMNS),
+            rows=lambda con, niveau, within, reference="pays": indicators.indicator_rows(con, niveau, within=within, reference=reference),
+            help="Fragilité numérique : indice (référence = 100) sur quatre axes, couverture des données, personnes à risque.",
+            empty="aucune donnée de fragilité : importez les indicateurs INSEE (terrinum ingest insee-indicateurs) ou lancez terrinum demo.",
+            options=(Option("reference", "Territoire de référence (indice 100) : pays, region:CODE, departement:CODE, epci:CODE.", default="pays"),),
+            title="Fragilité numérique",
+        ),
+        demo=demo.generate,
+        demo_label="fragilité numérique (entrées INSEE)",
+        section=Section(
+            "fr",
+            "Fragilité numérique",
+            section.compose,
+            "fragilite/section.html",
+            comparison=(Column("indice_fragilite", "Fragilité (France = 100)", section.global_index, decimals=0),),
+        ),
+        api=lazy("terrinum.pillars.fragilite.api:router"),
+    )
+)

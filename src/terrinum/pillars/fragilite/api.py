@@ -1,0 +1,58 @@
+"""API routes of the digital-fragility pillar."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from terrinum.pillars.fragilite import indicators as fr
+from terrinum.pillars.http import Niveau, warehouse, within
+
+
+class FragilityOut(Schema):
+    code: str
+    nom: str
+    niveau: str
+    reference: str = Field(..., description="Territoire de référence (indice 100) : pays, region:CODE, departement:CODE, epci:CODE")
+    demo: bool = Field(..., description="Vrai si l'indice repose au moins en partie sur des données de démonstration")
+    indice_global: float | None
+    indice_acces_interfaces: float | None
+    indice_acces_information: float | None
+    indice_competences_administratives: float | None
+    indice_competences_numeriques: float | None
+    couverture_donnees_pct: float | None = Field(None, description="Part des communes ayant toutes les données du recensement")
+    couverture_pauvrete_pct: float | None
+    personnes_a_risque_bas: float | None
+    personnes_a_risque_haut: float | None
+    part_locaux_sans_30mbits: float | None
+    part_pop_sans_4g: float | None
+    tx_nscol15p: float | None
+    tx_menseul: float | None
+    tx_fammono: float | None
+    tx_65etplus: float | None
+    tx_25etmoins: float | None
+    tx_demandeurs_emploi: float | None
+    tx_pauvrete: float | None
+    population: int | None
+    indicateurs_utilises: str
+    source: str
+
+
+class FragilityFilters(Schema):
+    territoire: str | None = Field(None, max_length=200, description="Limiter aux unités situées dans ce territoire")
+    reference: str = Field("pays", max_length=30, description="pays, region:CODE, departement:CODE ou epci:CODE")
+
+
+def router() -> Router:
+    router = Router(tags=["indicateurs"])
+
+    @router.get("/fragilite/{niveau}", response=list[FragilityOut], summary="Indice de fragilité numérique à un niveau")
+    def fragility(request: HttpRequest, niveau: Niveau, filters: Query[FragilityFilters]):
+        with warehouse() as con:
+            try:
+                return fr.indicator_rows(con, niveau, within=within(filters.territoire), reference=filters.reference)
+            except ValueError as exc:
+                raise HttpError(400, str(exc)) from exc
+
+    return router

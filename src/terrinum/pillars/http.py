@@ -1,0 +1,42 @@
+"""What the pillars' API routes share (mounted under /api/v1/ by terrinum.web.api): the
+warehouse connection of a request and the territory filter."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Literal
+
+from ninja.errors import HttpError
+
+from terrinum.territories import services
+from terrinum.territories.helpers import TerritorySet
+from terrinum.warehouse import store
+
+Niveau = Literal["commune", "epci", "departement", "region", "pays"]
+
+
+@contextmanager
+def warehouse():
+    """A read-only warehouse connection for an API route: 404 without a warehouse, 503 while
+    an import writes it."""
+    try:
+        with store.reader() as con:
+            yield con
+    except store.Unavailable as exc:
+        if exc.reason == "absent":
+            raise HttpError(404, "Aucun entrepôt de données : lancez terrinum init puis importez des fichiers.") from exc
+        raise HttpError(503, "Entrepôt en cours de mise à jour, réessayez dans un instant.") from exc
+
+
+def within(query: str | None) -> TerritorySet | None:
+    if not query:
+        return None
+    try:
+        res = services.resolve(query)
+    except services.ResolutionError as exc:
+        raise HttpError(400, str(exc)) from exc
+    if res.statut != "trouve":
+        raise HttpError(400 if res.statut == "ambigu" else 404, res.message)
+    if res.territoire.niveau == "arrondissement":
+        raise HttpError(400, "Les indicateurs s'arrêtent à la commune.")
+    return TerritorySet.of(res.territoire.niveau, res.territoire.code)

@@ -1,0 +1,68 @@
+"""`terrinum ingest`: one file of a source kind declared by a pillar, parsed, then loaded
+into the warehouse (one transaction, provenance, idempotence) with the pillar's transforms
+run after, or into the operational app that holds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from terrinum.pillars import source_kinds
+from terrinum.sources.common import Problem, SourceError
+from terrinum.warehouse import ingest as warehouse_ingest
+from terrinum.warehouse import store
+
+
+def kind_of(source: str, path: Path):
+    """(pillar, kind) of a source name; SourceError naming the known ones otherwise."""
+    kinds = source_kinds()
+    if source not in kinds:
+        raise SourceError(Problem(path.name, None, None, f"source inconnue « {source} » (connues : {', '.join(kinds)})"))
+    return kinds[source]
+
+
+def ingest(
+    con,
+    source: str,
+    path: Path,
+    *,
+    millesime: str | None = None,
+    passage: dict[str, str] | None = None,
+    accept_rejects: bool = False,
+    crs: str | None = None,
+):
+    """Import one warehouse file; returns the ingest report."""
+    pillar, kind = kind_of(source, path)
+    if kind.load is not None:
+        raise SourceError(Problem(path.name, None, None, f"« {source} » va au registre, pas à l'entrepôt"))
+    options = kind.options(con, crs) if kind.options else {}
+    report, parsed = warehouse_ingest.ingest_file(
+        con,
+        source,
+        path,
+        parse=kind.parse,
+        tables=list(kind.tables),
+        pillar_tables=list(pillar.tables),
+        millesime=millesime,
+        passage=passage,
+        accept_rejects=accept_rejects,
+        parser_options=options,
+    )
+    if kind.transform is not None and not report.deja_importe:
+        note = kind.transform(con, parsed)
+        if note:
+            report.notes.append(note)
+    return report
+
+
+def ingest_path(source: str, path: Path, **options):
+    """Import one file into the data directory's warehouse."""
+    with store.connect() as con:
+        return ingest(con, source, path, **options)
+
+
+def load_elsewhere(source: str, path: Path, accept_rejects: bool = False):
+    """Import one file of a kind held by an operational app (places...); returns its report."""
+    _, kind = kind_of(source, path)
+    if not path.is_file():
+        raise SourceError(Problem(str(path), None, None, "fichier introuvable"))
+    return kind.load(kind.parse(path), path, accept_rejects)

@@ -1,0 +1,237 @@
+"""SVG maps and charts rendered on the server, shared by web pages and printed reports.
+Imports nothing of Terrinum's (an import-linter contract keeps it so).
+
+Projection: equirectangular scaled by cos(mean latitude) within each box: simple, exact
+enough for display at territory scale. Overseas départements are drawn in their own
+inset boxes under the mainland when a map spans both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+import shapely
+
+OVERSEAS = ("971", "972", "973", "974", "976")
+
+
+@dataclass
+class Feature:
+    label: str
+    geometry: bytes | None  # WKB, WGS84
+    href: str | None = None
+    css_class: str = "zone"
+    group: str = "metro"  # "metro" or an overseas département code
+
+
+@dataclass
+class Marker:
+    """A point drawn over the map (a place, a chosen site, a search origin)."""
+
+    longitude: float
+    latitude: float
+    label: str
+    css_class: str = "point"
+    radius: float = 4.0
+    group: str = "metro"
+
+
+def group_of(departement_code: str | None) -> str:
+    return departement_code if departement_code in OVERSEAS else "metro"
+
+
+def _ring_path(coords, project) -> str:
+    pts = [project(x, y) for x, y in coords]
+    return "M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in pts) + "Z"
+
+
+def _geometry_path(geom, project) -> str:
+    parts = []
+    polygons = shapely.get_parts(geom)
+    for poly in polygons:
+        if poly.geom_type == "Polygon":
+            parts.append(_ring_path(poly.exterior.coords, project))
+            parts.extend(_ring_path(r.coords, project) for r in poly.interiors)
+        elif poly.geom_type in ("MultiPolygon", "GeometryCollection"):
+            parts.append(_geometry_path(poly, project))
+    return "".join(parts)
+
+
+def _projector(bounds, box):
+    minx, miny, maxx, maxy = bounds
+    bx, by, bw, bh = box
+    k = math.cos(math.radians((miny + maxy) / 2))
+    span_x = max((maxx - minx) * k, 1e-9)
+    span_y = max(maxy - miny, 1e-9)
+    scale = min(bw / span_x, bh / span_y)
+    off_x = bx + (bw - span_x * scale) / 2
+    off_y = by + (bh - span_y * scale) / 2
+
+    def project(x, y):
+        return off_x + (x - minx) * k * scale, off_y + (maxy - y) * scale
+
+    return project
+
+
+def _aspect(bounds) -> float:
+    minx, miny, maxx, maxy = bounds
+    k = math.cos(math.radians((miny + maxy) / 2))
+    return max(maxy - miny, 1e-9) / max((maxx - minx) * k, 1e-9)
+
+
+def render_map(features: list[Feature], title: str, width: int = 640, max_height: int = 560, markers: list[Marker] | None = None) -> str:
+    """An SVG drawing of the features, with markers on top. The drawing is hidden from
+    assistive technology (`aria-hidden`): pages always give the same information as a table
+    beside it."""
+    drawable = [(f, shapely.from_wkb(f.geometry)) for f in features if f.geometry]
+    markers = markers or []
+    if not drawable and not markers:
+        return ""
+    groups: dict[str, list] = {}
+    for f, g in drawable:
+        groups.setdefault(f.group, []).append((f, g))
+    for mk in markers:
+        groups.setdefault(mk.group, []).append((None, shapely.Point(mk.longitude, mk.latitude)))
+    order = sorted(groups, key=lambda k: (k != "metro", k))
+    main, insets = order[0], order[1:]
+    main_bounds = shapely.total_bounds([g for _, g in groups[main]])
+    main_h = min(max_height, max(200, width * _aspect(main_bounds)))
+    inset_h = 110 if insets else 0
+    height = main_h + (inset_h + 10 if insets else 0)
+    boxes = {main: (4, 4, width - 8, main_h - 8)}
+    if insets:
+        w = (width - 8) / len(insets)
+        for i, key in enumerate(insets):
+            boxes[key] = (4 + i * w + 4, main_h + 6, w - 8, inset_h - 8)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" class="carte" aria-hidden="true" focusable="false">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for key in order:
+        project = _projector(shapely.total_bounds([g for _, g in groups[key]]), boxes[key])
+        if key in insets:
+            x, y, w, h = boxes[key]
+            out.append(f'<rect class="encart" x="{x - 3:.1f}" y="{y - 3:.1f}" width="{w + 6:.1f}" height="{h + 6:.1f}"/>')
+        for f, g in groups[key]:
+            if f is None:
+                continue  # marker positions only widen the box
+            path = f'<path class="{escape(f.css_class)}" d="{_geometry_path(g, project)}"><title>{escape(f.label)}</title></path>'
+            if f.href:
+                out.append(f'<a href="{escape(f.href)}" tabindex="-1">{path}</a>')
+            else:
+                out.append(path)
+    for mk in markers:
+        key = mk.group
+        project = _projector(shapely.total_bounds([g for _, g in groups[key]]), boxes[key])
+        x, y = project(mk.longitude, mk.latitude)
+        out.append(f'<circle class="{escape(mk.css_class)}" cx="{x:.1f}" cy="{y:.1f}" r="{mk.radius:.1f}"><title>{escape(mk.label)}</title></circle>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def quantile_classes(values: list[float | None], n: int = 5) -> list[float]:
+    """Upper bounds of n classes holding about the same number of values."""
+    vals = sorted(v for v in values if v is not None)
+    if not vals:
+        return []
+    bounds = []
+    for i in range(1, n):
+        b = vals[min(len(vals) - 1, int(len(vals) * i / n))]
+        if not bounds or b > bounds[-1]:
+            bounds.append(b)
+    return bounds
+
+
+def class_index(value: float | None, bounds: list[float]) -> int | None:
+    if value is None:
+        return None
+    for i, b in enumerate(bounds):
+        if value < b:
+            return i
+    return len(bounds)
+
+
+def fixed_class(value: float | None, bins: list[float]) -> str:
+    """CSS class of a value on a map whose classes are cut at fixed `bins` (upper bounds),
+    so that maps of different territories compare."""
+    if value is None:
+        return "zone sans-donnee"
+    return f"zone classe-{sum(value >= b for b in bins)}"
+
+
+def fixed_legend(bins: list[float], unit: str = " %") -> list[tuple[int, str]]:
+    """(class, label) of the classes that `bins` (upper bounds) cut, for map legends."""
+    bounds = [None, *bins, None]
+    out = []
+    for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+        out.append((i, f"moins de {hi}{unit}" if lo is None else (f"{lo}{unit} et plus" if hi is None else f"de {lo} à moins de {hi}{unit}")))
+    return out
+
+
+def line_chart(points: list[tuple[str, float]], title: str, y_label: str = "%", y_max: float = 100.0,
+               target: float | None = None, width: int = 640, height: int = 260) -> str:  # fmt: skip
+    """A line chart of values over ordered labels (e.g. quarters). Hidden from assistive
+    technology: pages give the same series as a table."""
+    if not points:
+        return ""
+    left, right, top, bottom = 48, 36, 16, 40
+    w, h = width - left - right, height - top - bottom
+    n = len(points)
+
+    def x(i):
+        return left + (w * i / (n - 1) if n > 1 else w / 2)
+
+    def y(v):
+        return top + h - h * max(0.0, min(v, y_max)) / y_max
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="graphique" aria-hidden="true" focusable="false">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for k in range(5):
+        v = y_max * k / 4
+        out.append(f'<line class="grille" x1="{left}" x2="{left + w}" y1="{y(v):.1f}" y2="{y(v):.1f}"/>')
+        out.append(f'<text class="axe" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.0f}{escape(y_label)}</text>')
+    if target is not None:
+        out.append(f'<line class="cible" x1="{left}" x2="{left + w}" y1="{y(target):.1f}" y2="{y(target):.1f}"/>')
+    path = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
+    out.append(f'<polyline class="serie" points="{path}"/>')
+    step = max(1, math.ceil(n / 8))
+    for i, (label, v) in enumerate(points):
+        out.append(f'<circle class="point" cx="{x(i):.1f}" cy="{y(v):.1f}" r="3"><title>{escape(label)} : {v:.1f}{escape(y_label)}</title></circle>')
+        if i % step == 0 or i == n - 1:
+            out.append(f'<text class="axe" x="{x(i):.1f}" y="{top + h + 18}" text-anchor="middle">{escape(label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bar_chart(bars: list[tuple[str, float | None]], title: str, reference: float = 100.0, width: int = 640) -> str:
+    """Horizontal bars around a reference value (e.g. indices, France = 100). Hidden from
+    assistive technology: pages give the same values as a table."""
+    shown = [(label, v) for label, v in bars if v is not None]
+    if not shown:
+        return ""
+    left, right, row = 230, 60, 30
+    height = row * len(shown) + 30
+    top = max([reference * 1.5, *(v * 1.1 for _, v in shown)])
+    w = width - left - right
+
+    def x(v):
+        return left + w * v / top
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="graphique" aria-hidden="true" focusable="false">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (label, v) in enumerate(shown):
+        y = 10 + i * row
+        cls = "barre barre-haute" if v > reference else "barre"
+        out.append(f'<text class="axe" x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
+        out.append(f'<rect class="{cls}" x="{left}" y="{y + 3}" width="{max(0.0, x(v) - left):.1f}" height="{row - 10}"/>')
+        out.append(f'<text class="axe" x="{x(v) + 6:.1f}" y="{y + 15}">{v:.0f}</text>')
+    out.append(f'<line class="cible" x1="{x(reference):.1f}" x2="{x(reference):.1f}" y1="4" y2="{height - 18}"/>')
+    out.append(f'<text class="axe" x="{x(reference):.1f}" y="{height - 4}" text-anchor="middle">référence = {reference:.0f}</text>')
+    out.append("</svg>")
+    return "".join(out)

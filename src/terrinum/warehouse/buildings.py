@@ -1,0 +1,50 @@
+"""Building positions and premises kept beside the warehouse by per-building imports (one
+Parquet file per vintage and département), read back to spread population over premises
+(mobile coverage, accessibility)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from terrinum.territories.reference import transformer
+
+
+def write(folder: Path, points: pl.DataFrame, crs: str) -> int:
+    """Write building positions (columns code, x, y, n in `crs`), one file per département
+    (replaced whole); returns the number of buildings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    code = pl.col("code")
+    points = points.with_columns(pl.when(code.str.starts_with("97")).then(code.str.slice(0, 3)).otherwise(code.str.slice(0, 2)).alias("dep"))
+    for (dep,), part in points.partition_by("dep", as_dict=True).items():
+        tmp = folder / f"{dep}.parquet.tmp"
+        part.drop("dep").with_columns(pl.lit(crs).alias("crs")).write_parquet(tmp)
+        tmp.replace(folder / f"{dep}.parquet")
+    return points.height
+
+
+def points_by_commune(root: Path | None, departements: list[str], target: str) -> dict[str, tuple]:
+    """Positions (in `target`) and premises of the buildings of the latest per-building
+    import, per commune: {code: (x, y, premises)}. Empty when none was imported."""
+    if root is None or not root.is_dir():
+        return {}
+    vintages = sorted(d for d in root.iterdir() if d.is_dir())
+    if not vintages:
+        return {}
+    files = [vintages[-1] / f"{d}.parquet" for d in departements if (vintages[-1] / f"{d}.parquet").exists()]
+    if not files:
+        return {}
+    frame = pl.concat([pl.read_parquet(f) for f in files])
+    out = {}
+    for crs in frame["crs"].unique().to_list():
+        part = frame.filter(pl.col("crs") == crs)
+        xs, ys = transformer(crs, target).transform(part["x"].to_numpy(), part["y"].to_numpy())
+        codes, n = part["code"].to_numpy(), part["n"].to_numpy()
+        order = np.argsort(codes, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            idx = order[a:b]
+            out[codes[idx[0]]] = (xs[idx], ys[idx], n[idx])
+    return out
