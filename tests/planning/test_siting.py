@@ -185,3 +185,14 @@ def test_exact_stopped_by_its_time_limit_says_so():
     pairs, start, _ = greedy_then_swaps(inst)
     assert pairs.c.covered_before + pairs.value(start) <= stopped.value <= optimum.value
     assert stopped.bound is None or stopped.bound >= optimum.value - 1e-6
+
+
+def test_one_class_per_model_with_the_same_shape():
+    cover = instance("couverture", p=2, existing=1, n=40, m=12)
+    model = siting.MCLP.from_instance(cover).solve()
+    assert model.solution.value == pytest.approx(siting.mclp_exact(cover).value)
+    assert model.chosen_ids == [cover.candidate_ids[j] for j in model.solution.chosen]
+    distance = instance("distance", p=2, existing=1, n=40, m=12)
+    assert siting.model_for(distance).solve().solution.value == pytest.approx(siting.pmedian_exact(distance).value)
+    with pytest.raises(ValueError, match="ce modèle résout"):
+        siting.PMedian(cover)

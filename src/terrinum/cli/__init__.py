@@ -6,13 +6,20 @@ import typer
 
 from terrinum.cli import comptes, implantation, indicateurs, ingest, lieux, reference
 
-app = typer.Typer(help="Terrinum — le diagnostic numérique partagé des territoires.", no_args_is_help=True, add_completion=False)
-app.add_typer(reference.app)
-app.add_typer(ingest.app)
-app.add_typer(implantation.app)
-app.add_typer(lieux.app, name="lieux")
-app.add_typer(comptes.app, name="compte")
-app.add_typer(indicateurs.app, name="indicateurs")
+
+def build_app() -> typer.Typer:
+    """The command, with the source kinds and indicator tables of the pillars registered now."""
+    app = typer.Typer(help="Terrinum — le diagnostic numérique partagé des territoires.", no_args_is_help=True, add_completion=False)
+    app.add_typer(reference.app)
+    app.add_typer(ingest.build())
+    app.add_typer(implantation.app)
+    app.add_typer(lieux.app, name="lieux")
+    app.add_typer(comptes.app, name="compte")
+    app.add_typer(indicateurs.build(), name="indicateurs")
+    return app
+
+
+app = build_app()
 
 
 def main() -> None:  # pragma: no cover - entry point

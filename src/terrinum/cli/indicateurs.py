@@ -12,8 +12,6 @@ import typer
 from terrinum.cli.common import ExportFormat, Niveau, django_setup, export, fail, read_warehouse, within
 from terrinum.pillars import Indicators, all_pillars
 
-app = typer.Typer(help="Indicateurs par pilier, à tous les niveaux.", no_args_is_help=True)
-
 
 def _common_options(first: list[inspect.Parameter]) -> list[inspect.Parameter]:
     """--niveau and --territoire, the pillar's own options, then the output options."""
@@ -67,12 +65,16 @@ def _command(spec: Indicators):
     return command
 
 
-for _pillar in all_pillars():
-    if _pillar.indicators is not None:
-        app.command(_pillar.indicators.table)(_command(_pillar.indicators))
+def build() -> typer.Typer:
+    """`terrinum indicateurs`: a command per published table of the pillars registered now."""
+    app = typer.Typer(help="Indicateurs par pilier, à tous les niveaux.", no_args_is_help=True)
+    for pillar in all_pillars():
+        if pillar.indicators is not None:
+            app.command(pillar.indicators.table)(_command(pillar.indicators))
+    app.command("dictionnaire")(dictionnaire)
+    return app
 
 
-@app.command("dictionnaire")
 def dictionnaire(
     pilier: str = typer.Option(None, "--pilier", help="Une table d'indicateurs (terrinum indicateurs --help les liste) ; sans lui, toutes."),
     format: ExportFormat = typer.Option(ExportFormat.table, "--format"),

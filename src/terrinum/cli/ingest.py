@@ -12,16 +12,17 @@ from rich.table import Table
 from terrinum.cli.common import Format, django_setup, err, fail, out, refused, require_reference
 from terrinum.pillars import source_kinds
 
-app = typer.Typer()
+
+def build() -> typer.Typer:
+    """The `ingest` command, its list of source kinds taken from the registry now."""
+    app = typer.Typer()
+    kinds = "\n\n".join(f"{name} : {kind.help}" for name, (_, kind) in source_kinds().items())
+    app.command(epilog=f"Types de source :\n\n{kinds}")(ingest)
+    return app
 
 
-def _source_help() -> str:
-    return "Type de source : " + " ; ".join(f"{name} : {kind.help}" for name, (_, kind) in source_kinds().items()) + "."
-
-
-@app.command()
 def ingest(
-    source: str = typer.Argument(..., help=_source_help()),
+    source: str = typer.Argument(..., help="Type de source (liste ci-dessous)."),
     path: Path = typer.Argument(..., help="Fichier à importer (pour arcep-mci-batiments : le dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)."),
     millesime: str = typer.Option(None, "--millesime", help="Millésime (AAAATn) quand le fichier ne le porte pas."),
     passage: Path = typer.Option(None, "--passage", help="Table de passage INSEE des codes communes (CSV)."),

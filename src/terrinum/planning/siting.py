@@ -25,7 +25,6 @@ import numpy as np
 
 from terrinum.territories.geometry import nearest_distance, pairs_within
 
-OBJECTIVES = ("couverture", "distance")
 # Above this many demand-candidate pairs the MCLP is reduced (Lagrangian fixing) before the MIP.
 REDUCE_ABOVE_PAIRS = 50_000
 _highs_banner_done = False
@@ -754,23 +753,79 @@ def total_distance(inst: Instance, chosen) -> float:
     return float((inst.weights * nearest_distance(inst.demand_xy, sites)).sum())
 
 
-def solve(inst: Instance, exact: bool | None = None, curve: bool = True, max_pairs: int = 3_000_000, time_limit: float | None = None) -> Solution:
-    """Exact for a département-sized instance (or when asked), heuristic otherwise;
-    `time_limit` bounds the exact MCLP (see mclp_exact)."""
-    if inst.objective not in OBJECTIVES:
-        raise ValueError(f"objectif « {inst.objective} » inconnu ({', '.join(OBJECTIVES)})")
-    if inst.p < 1:
-        raise ValueError("au moins un nouveau site")
-    if inst.objective == "distance":
+class MCLP:
+    """Maximal covering location: choose p candidates maximising the weight within the radius
+    of an existing or new site. Same shape as spopt's models: built from an instance,
+    `solve()`, then the results (`solution`, `chosen_ids`)."""
+
+    objective = "couverture"
+
+    def __init__(self, instance: Instance):
+        _check(instance, self.objective)
+        self.instance = instance
+        self.solution: Solution | None = None
+
+    @classmethod
+    def from_instance(cls, instance: Instance) -> MCLP:
+        return cls(instance)
+
+    def solve(self, exact: bool | None = None, time_limit: float | None = None, curve: bool = True) -> MCLP:
+        """Exact for a département-sized instance (up to 5,000 demand points) or when asked,
+        heuristic otherwise; `time_limit` bounds the exact solve (see mclp_exact)."""
+        inst = self.instance
+        if exact is None:
+            exact = len(inst.demand_ids) <= 5000
+        sol = mclp_exact(inst, time_limit) if exact else mclp_heuristic(inst)
+        if curve and exact:
+            sol.curve = mclp_curve(inst, exact=inst.p <= 10)
+            if inst.p > 10:
+                sol.notes.append("courbe des gains marginaux : glouton (au-delà de 10 sites)")
+        self.solution = sol
+        return self
+
+    @property
+    def chosen_ids(self) -> list[str]:
+        return [self.instance.candidate_ids[j] for j in self.solution.chosen]
+
+
+class PMedian(MCLP):
+    """p-median: choose p candidates minimising the weighted distance from each demand point
+    to its nearest open (existing or new) site; solved exactly (`max_pairs` bounds the
+    formulation's size)."""
+
+    objective = "distance"
+
+    def solve(self, exact: bool | None = None, time_limit: float | None = None, curve: bool = True, max_pairs: int = 3_000_000) -> PMedian:
+        if exact is False:
+            raise ValueError("l'objectif distance est résolu exactement seulement (--methode auto ou exacte)")
+        inst = self.instance
         sol = pmedian_exact(inst, max_pairs)
         if curve:
             sol.curve = [pmedian_exact(Instance(**{**inst.__dict__, "p": k}), max_pairs).value for k in range(1, inst.p + 1)] if inst.p <= 10 else []
-        return sol
-    if exact is None:
-        exact = len(inst.demand_ids) <= 5000
-    sol = mclp_exact(inst, time_limit) if exact else mclp_heuristic(inst)
-    if curve and exact:
-        sol.curve = mclp_curve(inst, exact=inst.p <= 10)
-        if inst.p > 10:
-            sol.notes.append("courbe des gains marginaux : glouton (au-delà de 10 sites)")
-    return sol
+        self.solution = sol
+        return self
+
+
+MODELS = {model.objective: model for model in (MCLP, PMedian)}
+
+
+def _check(inst: Instance, objective: str) -> None:
+    if inst.objective != objective:
+        raise ValueError(f"objectif « {inst.objective} » : ce modèle résout « {objective} »")
+    if inst.p < 1:
+        raise ValueError("au moins un nouveau site")
+
+
+def model_for(inst: Instance) -> MCLP | PMedian:
+    """The model of an instance's objective."""
+    if inst.objective not in MODELS:
+        raise ValueError(f"objectif « {inst.objective} » inconnu ({', '.join(MODELS)})")
+    return MODELS[inst.objective].from_instance(inst)
+
+
+def solve(inst: Instance, exact: bool | None = None, curve: bool = True, max_pairs: int = 3_000_000, time_limit: float | None = None) -> Solution:
+    """Solve an instance with the model of its objective; returns its solution."""
+    model = model_for(inst)
+    if isinstance(model, PMedian):
+        return model.solve(curve=curve, max_pairs=max_pairs).solution
+    return model.solve(exact=exact, time_limit=time_limit, curve=curve).solution

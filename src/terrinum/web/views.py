@@ -254,7 +254,7 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     params = {
         "nouveaux": _int_param(request, "nouveaux", 2),
         "rayon": _int_param(request, "rayon", 10),
-        "objectif": request.GET.get("objectif") if request.GET.get("objectif") in solver.OBJECTIVES else "couverture",
+        "objectif": request.GET.get("objectif") if request.GET.get("objectif") in solver.MODELS else "couverture",
         "poids": request.GET.get("poids") if request.GET.get("poids") in planning.WEIGHTS else "fragilite",
         "candidats": request.GET.get("candidats") if request.GET.get("candidats") in planning.CANDIDATES else "mairies",
     }
