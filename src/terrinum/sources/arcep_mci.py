@@ -11,17 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from terrinum.sources.common import (
-    Parsed,
-    Problem,
-    SourceError,
-    check_millesime,
-    departement_of,
-    find_header,
-    quarter_of_date,
-    read_text,
-    table_rows,
-)
+from terrinum.sources.common import Parsed, Problem, SourceError, check_millesime, departement_of, find_header, quarter_of_date, read_text, table_rows
 
 CLASSES = ["hd05", "hd3", "hd8", "thd30", "thd100", "thd1g"]
 GENERATIONS = {

@@ -20,16 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from terrinum.sources.common import (
-    Parsed,
-    Problem,
-    SourceError,
-    check_millesime,
-    departement_of,
-    find_header,
-    read_text,
-    table_rows,
-)
+from terrinum.sources.common import Parsed, Problem, SourceError, check_millesime, departement_of, find_header, read_text, table_rows
 from terrinum.territories.reference import project_geometries
 
 # Mainland operators (MCC 208); overseas networks use MCC 340 (Antilles, Guyane) and 647

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from terrinum.pillars.connectivite_fixe import indicators as cf
+from terrinum.pillars.maps import child_level, own_rows
 from terrinum.svg import Feature, fixed_class, fixed_legend, line_chart, render_map
-from terrinum.territories.helpers import TerritorySet
 
 FTTH_BINS = [20, 40, 60, 80, 95]  # part_ftth classes (%), fixed so that maps compare
 
 
 def compose(ctx) -> dict | None:
     """Key figures vs milestones, FttH curve, sub-unit choropleth and tables for one territory."""
-    con, territory, children = ctx.con, ctx.territory, ctx.children
-    if con is None or territory.niveau == "arrondissement":
+    found = own_rows(ctx, cf.indicator_rows)
+    if found is None:
         return None
-    scope = TerritorySet.of(territory.niveau, territory.code)
-    rows = [r for r in cf.indicator_rows(con, territory.niveau, within=scope) if r["code"] == territory.code]
-    if not rows:
-        return None
+    scope, rows = found
+    territory, children = ctx.territory, ctx.children
     child_rows = {}
-    child_level = children[0].niveau if children else None
-    if child_level in ("region", "departement", "commune"):
-        for r in cf.indicator_rows(con, child_level, within=scope):
-            child_rows.setdefault(r["code"], []).append(r)
+    level = child_level(ctx)
+    for r in cf.indicator_rows(ctx.con, level, within=scope) if level else []:
+        child_rows.setdefault(r["code"], []).append(r)
     speed = next((r for r in reversed(rows) if r["part_30mbits"] is not None), None)
     ftth = next((r for r in reversed(rows) if r["part_ftth"] is not None), None)
     curve = [(r["millesime"], r["part_ftth"]) for r in rows if r["part_ftth"] is not None]

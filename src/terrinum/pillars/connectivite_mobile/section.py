@@ -3,40 +3,25 @@
 from __future__ import annotations
 
 from terrinum.pillars.connectivite_mobile import indicators as cm
-from terrinum.svg import Feature, fixed_class, fixed_legend, render_map
-from terrinum.territories.helpers import TerritorySet
+from terrinum.pillars.maps import child_level, own_rows, sub_units
+from terrinum.svg import fixed_legend, render_map
 
 MOBILE_BINS = [50, 75, 90, 95, 99]  # share of the population with good 4G from its best operator
 
 
 def compose(ctx) -> dict | None:
     """Per-operator 4G table, zones blanches, sub-unit choropleth, New Deal sites."""
-    con, territory, children = ctx.con, ctx.territory, ctx.children
-    if con is None or territory.niveau == "arrondissement":
+    found = own_rows(ctx, cm.indicator_rows)
+    if found is None:
         return None
-    scope = TerritorySet.of(territory.niveau, territory.code)
-    own = [r for r in cm.indicator_rows(con, territory.niveau, within=scope) if r["code"] == territory.code]
-    if not own:
-        return None
+    scope, own = found
+    territory = ctx.territory
     latest = own[-1]
-    operators = cm.by_operator(con, territory.niveau, territory.code)
-    child_rows = {}
-    child_level = children[0].niveau if children else None
-    if child_level in ("region", "departement", "commune"):
-        for r in cm.indicator_rows(con, child_level, within=scope):
-            child_rows[r["code"]] = r  # latest vintage last
-    sites = cm.new_deal_sites(con, scope) if territory.niveau != "pays" else []
-    enfants = [{"t": c, "url": ctx.url_of(c), "row": child_rows.get(c.code)} for c in children]
-    features = [
-        Feature(
-            e["t"].nom,
-            e["t"].geometrie_carte,
-            e["url"],
-            fixed_class(e["row"]["part_pop_4g_bonne_au_moins_un_min"] if e["row"] else None, MOBILE_BINS),
-            ctx.group_of(e["t"]),
-        )
-        for e in enfants
-    ]
+    operators = cm.by_operator(ctx.con, territory.niveau, territory.code)
+    level = child_level(ctx)
+    child_rows = {r["code"]: r for r in cm.indicator_rows(ctx.con, level, within=scope)} if level else {}  # latest vintage last
+    sites = cm.new_deal_sites(ctx.con, scope) if territory.niveau != "pays" else []
+    enfants, features = sub_units(ctx, child_rows, "part_pop_4g_bonne_au_moins_un_min", MOBILE_BINS)
     gaps = sorted((e for e in enfants if e["row"] and e["row"]["pop_zone_blanche_4g_max"]), key=lambda e: -e["row"]["pop_zone_blanche_4g_max"])[:10]
     return {
         "row": latest,

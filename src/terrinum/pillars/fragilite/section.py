@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from terrinum.pillars.fragilite import indicators as fr
-from terrinum.svg import Feature, bar_chart, fixed_class, fixed_legend, render_map
-from terrinum.territories.helpers import TerritorySet
+from terrinum.pillars.maps import child_level, own_rows, sub_units
+from terrinum.svg import bar_chart, fixed_legend, render_map
 
 INDEX_BINS = [80, 95, 105, 120, 140]  # index classes, reference = 100
 
@@ -12,32 +12,23 @@ INDEX_BINS = [80, 95, 105, 120, 140]  # index classes, reference = 100
 def compose(ctx) -> dict | None:
     """The four axes against France (and against the parent département for a commune or
     EPCI), people at risk, sub-unit map and table."""
-    con, territory, children = ctx.con, ctx.territory, ctx.children
-    if con is None or territory.niveau == "arrondissement":
-        return None
-    scope = TerritorySet.of(territory.niveau, territory.code)
     try:
-        rows = fr.indicator_rows(con, territory.niveau, within=scope)
+        found = own_rows(ctx, fr.indicator_rows)
     except ValueError:
         return None
-    own = next((r for r in rows if r["code"] == territory.code), None)
-    if own is None:
+    if found is None:
         return None
+    scope, (own, *_) = found
+    territory = ctx.territory
     local = None
     if territory.niveau in ("commune", "epci") and territory.departement_code:
-        local_rows = fr.indicator_rows(con, territory.niveau, within=scope, reference=f"departement:{territory.departement_code}")
-        local = next((r for r in local_rows if r["code"] == territory.code), None)
-    child_level = children[0].niveau if children else None
-    child_rows = {}
-    if child_level in ("region", "departement", "commune"):
-        child_rows = {r["code"]: r for r in fr.indicator_rows(con, child_level, within=scope)}
+        found_local = own_rows(ctx, fr.indicator_rows, reference=f"departement:{territory.departement_code}")
+        local = found_local[1][0] if found_local else None
+    level = child_level(ctx)
+    child_rows = {r["code"]: r for r in fr.indicator_rows(ctx.con, level, within=scope)} if level else {}
     axes = [(fr.AXIS_LABELS[a], own[f"indice_{a}"]) for a in fr.AXES]
     table = [{"libelle": fr.AXIS_LABELS[a], "france": own[f"indice_{a}"], "local": local[f"indice_{a}"] if local else None} for a in fr.AXES]
-    enfants = [{"t": c, "url": ctx.url_of(c), "row": child_rows.get(c.code)} for c in children]
-    features = [
-        Feature(e["t"].nom, e["t"].geometrie_carte, e["url"], fixed_class(e["row"]["indice_global"] if e["row"] else None, INDEX_BINS), ctx.group_of(e["t"]))
-        for e in enfants
-    ]
+    enfants, features = sub_units(ctx, child_rows, "indice_global", INDEX_BINS)
     return {
         "row": own,
         "local": local,

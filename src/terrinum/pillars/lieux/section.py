@@ -7,7 +7,8 @@ from django.utils import timezone
 from terrinum.apps.inclusion import services as places
 from terrinum.apps.inclusion.models import Lieu
 from terrinum.pillars.lieux import indicators as accessibility
-from terrinum.svg import Feature, fixed_class, fixed_legend, render_map
+from terrinum.pillars.maps import child_level, sub_units
+from terrinum.svg import fixed_legend, render_map
 
 ACCESS_BINS = [1, 5, 10, 20, 40]  # share of the population beyond 10 km of any place (%)
 
@@ -29,20 +30,10 @@ def compose(ctx) -> dict | None:
         now = timezone.localtime()
         out["proches"] = [{"lieu": f.lieu, "distance_km": f.distance_km, "ouvert": f.ouvert} for f in places.nearest(lat, lon, now, limit=5)]
         return out
-    child_level = children[0].niveau if children else None
-    if child_level in ("region", "departement", "commune"):
-        rows = {r.code: r.as_dict() for r in accessibility.indicator_rows(child_level, [c.code for c in children])}
-        enfants = [{"t": c, "url": ctx.url_of(c), "row": rows.get(c.code)} for c in children]
-        features = [
-            Feature(
-                e["t"].nom,
-                e["t"].geometrie_carte,
-                e["url"],
-                fixed_class(e["row"]["part_au_dela_10km"] if e["row"] else None, ACCESS_BINS),
-                ctx.group_of(e["t"]),
-            )
-            for e in enfants
-        ]
+    level = child_level(ctx)
+    if level:
+        rows = {r.code: r.as_dict() for r in accessibility.indicator_rows(level, [c.code for c in children])}
+        enfants, features = sub_units(ctx, rows, "part_au_dela_10km", ACCESS_BINS)
         out["carte"] = render_map(features, f"Part de la population à plus de 10 km d'un lieu d'accompagnement, sous-territoires de {territory.nom}")
         out["legende"] = fixed_legend(ACCESS_BINS, " %")
         out["plus_eloignes"] = sorted((e for e in enfants if e["row"] and e["row"]["pop_au_dela_10km"]), key=lambda e: -e["row"]["pop_au_dela_10km"])[:10]
