@@ -14,9 +14,9 @@ reference, Lambert-93), in two versions written as GeoPackages:
 
 Then it measures each in the same run:
 
-- Terrinum: `arcep_mobile.parse_coverage` (read the GeoPackage, repair, intersect with the
+- Terrinum: `arcep_couverture.parse_coverage` (read the GeoPackage, repair, intersect with the
   communes, area per commune and level, the zones kept for combining operators), which runs
-  its GEOS work on `arcep_mobile.GEOS_WORKERS` threads (min(4, cores));
+  its GEOS work on `arcep_couverture.GEOS_WORKERS` threads (min(4, cores));
 - the same on one thread (`GEOS_WORKERS` = 1): the computing time the threads share out;
 - peer: GeoPandas `read_file` + `overlay(how="intersection")` + `dissolve` by commune and
   level, then areas (one thread).
@@ -56,7 +56,7 @@ def main() -> None:
 
     from terrinum.config import data_dir
     from terrinum.pillars.connectivite_mobile.transforms import coverage_options
-    from terrinum.sources import arcep_mobile
+    from terrinum.sources import arcep_couverture
     from terrinum.territories import loader
     from terrinum.warehouse import store
 
@@ -133,7 +133,7 @@ def main() -> None:
         )
 
         def terrinum(path=path):
-            parsed = arcep_mobile.parse_coverage(path, **coverage_options(con))
+            parsed = arcep_couverture.parse_coverage(path, **coverage_options(con))
             return {(r["code_source"], lv.upper()): r[f"part_surface_{lv}"] for r in parsed.rows for lv in ("tbc", "bc", "cl")}
 
         def geopandas(path=path):
@@ -143,10 +143,10 @@ def main() -> None:
             return dict(zip(dissolved.index, dissolved.geometry.area))
 
         t_ours, shares = best(terrinum)
-        workers = arcep_mobile.GEOS_WORKERS
-        arcep_mobile.GEOS_WORKERS = 1  # the same work on one thread: what the threads share out
+        workers = arcep_couverture.GEOS_WORKERS
+        arcep_couverture.GEOS_WORKERS = 1  # the same work on one thread: what the threads share out
         t_one, _ = best(terrinum)
-        arcep_mobile.GEOS_WORKERS = workers
+        arcep_couverture.GEOS_WORKERS = workers
         t_peer, areas = best(geopandas)
         diff = max(abs(share / 100 * commune_area[code] - areas.get((code, level), 0.0)) for (code, level), share in shares.items())
         print(f"Polygones {label} :")

@@ -94,8 +94,8 @@ def server(server_env):
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(base + "/", timeout=2)
-            break
+            with urllib.request.urlopen(base + "/", timeout=2):
+                break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
@@ -104,6 +104,7 @@ def server(server_env):
     yield base
     proc.terminate()
     proc.wait(timeout=10)
+    proc.stdout.close()
 
 
 @pytest.fixture(scope="session")

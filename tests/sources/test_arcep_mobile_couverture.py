@@ -159,7 +159,7 @@ def test_population_follows_the_buildings_when_known(tmp_path, warehouse):
 def test_zones_with_and_without_overlap():
     from concurrent.futures import ThreadPoolExecutor
 
-    from terrinum.sources.arcep_mobile import _shared_area, _unions
+    from terrinum.sources.arcep_couverture import _shared_area, _unions
 
     # overlapping: the overlap counts once, at its best level
     areas, zones = _unions([[shapely.box(0, 0, 2, 1)], [shapely.box(1, 0, 3, 1)], []])

@@ -167,3 +167,29 @@ def check_millesime(value: str) -> str:
     if not MILLESIME.match(v):
         raise ValueError(f"millésime « {value} » invalide (attendu AAAAT[1-4], ex. 2019T3)")
     return v
+
+
+DATE_FORMATS = (re.compile(r"^(\d{4})-(\d{2})-(\d{2})"), re.compile(r"^(\d{2})/(\d{2})/(\d{4})$"))
+
+
+def parse_date(value: str):
+    """ISO (2018-07-05) or French (05/07/2018) date, else None."""
+    import datetime as dt
+
+    v = value.strip()
+    m = DATE_FORMATS[0].match(v)
+    if m:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    m = DATE_FORMATS[1].match(v)
+    if m:
+        return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    return None
+
+
+def add_months(day, months: int):
+    import calendar
+    import datetime as dt
+
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

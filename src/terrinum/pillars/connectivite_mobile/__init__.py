@@ -4,7 +4,7 @@ zones blanches, targeted-coverage sites). Method: methodologie/methodologie-conn
 from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, lazy, register
 from terrinum.pillars.connectivite_mobile import demo, indicators, section, transforms
 from terrinum.pillars.connectivite_mobile.tables import COVERAGE, COVERAGE_ZONES, NEW_DEAL, SITES, TABLES
-from terrinum.sources import arcep_mobile
+from terrinum.sources import arcep_couverture, arcep_mobile
 
 PILLAR = register(
     Pillar(
@@ -18,7 +18,7 @@ PILLAR = register(
             SourceKind(
                 "arcep-mobile-couverture",
                 "polygones de couverture d'un opérateur (GeoPackage)",
-                arcep_mobile.parse_coverage,
+                arcep_couverture.parse_coverage,
                 (COVERAGE, COVERAGE_ZONES),
                 options=transforms.coverage_options,
                 transform=transforms.after_coverage,
