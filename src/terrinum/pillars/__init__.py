@@ -85,7 +85,6 @@ class Section:
     compose: Callable[[Any], dict | None]
     template: str
     comparison: tuple[Column, ...] = ()
-    reads_warehouse: bool = True
 
 
 @dataclass(frozen=True)

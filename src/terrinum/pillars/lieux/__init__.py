@@ -61,6 +61,6 @@ PILLAR = register(
             title="Accessibilité des lieux d'accompagnement",
             reads_warehouse=False,
         ),
-        section=Section("li", "Lieux d'accompagnement", lazy("terrinum.pillars.lieux.section:compose"), "lieux/section.html", reads_warehouse=False),
+        section=Section("li", "Lieux d'accompagnement", lazy("terrinum.pillars.lieux.section:compose"), "lieux/section.html"),
     )
 )
