@@ -70,3 +70,16 @@ def test_geometry_geojson_with_tolerance(client):
     assert len(str(simple["geometry"]["coordinates"])) < len(str(full["geometry"]["coordinates"]))
     assert client.get("/api/v1/territoires/departement/23/geometrie", {"tolerance": "abc"}).status_code == 422
     assert client.get("/api/v1/territoires/departement/23/geometrie", {"tolerance": 5}).status_code == 422
+
+
+def test_api_documentation_works_offline(client):
+    """Swagger UI comes from the application, never from another host (it was a CDN)."""
+    import re
+
+    html = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html), "la documentation de l'API charge un fichier d'un autre hôte"
+    for asset in re.findall(r"(?:src|href)=\"(/static/[^\"]+)\"", html):
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        response.close()

@@ -107,3 +107,11 @@ def test_static_assets_are_served_locally(client):
     response = client.get("/static/terrinum/terrinum.css")
     assert response.status_code == 200
     response.close()  # a streamed file: closed as a server would
+
+
+def test_favicon_is_served(client):
+    """Browsers ask /favicon.ico on every page: it was a 404."""
+    response = client.get("/favicon.ico", follow=True)
+    assert response.status_code == 200 and response["Content-Type"].startswith("image/svg+xml")
+    response.close()
+    assert 'rel="icon"' in client.get("/").content.decode()

@@ -20,6 +20,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # django-ninja: its API documentation page then loads Swagger UI from the application's own
+    # static files (the wheel ships them) instead of a CDN.
+    "ninja",
     "terrinum.territories",
     "terrinum.accounts",
     "terrinum.apps.inclusion",

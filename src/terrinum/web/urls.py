@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from terrinum.web import views
 from terrinum.web.api import api
 
 urlpatterns = [
     path("", views.home, name="accueil"),
+    path("favicon.ico", RedirectView.as_view(url=static("terrinum/favicon.svg"), permanent=True)),
     path("recherche", views.search, name="recherche"),
     path("france/", views.france, name="france"),
     path("connectivite-fixe/", views.fixed_connectivity_overview, name="connectivite-fixe"),
