@@ -30,6 +30,9 @@ def test_resident_of_gueret_finds_places_open_now_on_a_phone(server, browser):
     page = context.new_page()
     page.goto(server + "/lieux/?q=23000&ouvert=1")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    for box in page.locator(".case").all():  # check box + label: a touch target of 44 px at least
+        assert box.bounding_box()["height"] >= 44
+    assert page.locator("#ouvert").bounding_box()["width"] >= 20
     assert Axe().run(page).response["violations"] == []
     context.close()
 

@@ -111,3 +111,22 @@ def test_api_nearest_and_export(client, registry):
     assert client.get("/api/v1/lieux", {"q": "zzzqqq"}).status_code == 404
     csv = client.get("/lieux/export", {"format": "csv"}).content.decode()
     assert csv.splitlines()[0].startswith("id,pivot,nom,commune") and len(csv.splitlines()) == 3
+
+
+def test_empty_registry_speaks_to_citizens_not_in_command_lines(client, admin_client):
+    """A citizen is told whom to ask; only an administrator sees the import commands; the map
+    caption mentions no list when there is none."""
+    html = client.get("/lieux/", {"q": "23000"}).content.decode()
+    main = html[html.index("<main") : html.index("</main>")]
+    assert "Aucun lieu d'accompagnement n'est encore enregistré" in main and "mairie" in main
+    assert "terrinum ingest" not in main and "<code>" not in main
+    assert "numérotés comme dans la liste" not in html
+    assert "terrinum ingest lieux-mediation" in admin_client.get("/lieux/").content.decode()
+
+
+def test_every_commune_of_a_postal_code_is_offered(client, registry):
+    from terrinum.territories.models import CodePostal
+
+    html = client.get("/lieux/", {"q": "23000"}).content.decode()
+    others = html[html.index("Ce code correspond aussi à") :].split("</p>")[0]
+    assert others.count('href="?q=') == CodePostal.objects.filter(code="23000").count() - 1 >= 10

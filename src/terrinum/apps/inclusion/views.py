@@ -85,7 +85,7 @@ def finder(request: HttpRequest) -> HttpResponse:
         "nb_lieux": Lieu.objects.count(),
     }
     origin, message, others = services.origin_of_query(q)
-    context.update(commune=origin, message=message, autres=others[:8])
+    context.update(commune=origin, message=message, autres=others)
     if origin is not None:
         lat, lon, where = services.origin_point(origin)
         found = services.nearest(lat, lon, now, service=service, limit=RESULTS, ouvert_seulement=ouvert, pass_numerique=pass_numerique)
