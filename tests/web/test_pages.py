@@ -115,3 +115,14 @@ def test_favicon_is_served(client):
     assert response.status_code == 200 and response["Content-Type"].startswith("image/svg+xml")
     response.close()
     assert 'rel="icon"' in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("name", ["connectivite-fixe", "connectivite-mobile", "fragilite", "lieux", "implantation"])
+def test_public_methodology_has_no_engineering_notes(client, name):
+    """Benchmark timings, tool invocations, dated decisions and source paths live in
+    docs/notes-techniques.md (not served), not on the public pages."""
+    response = client.get(f"/methodologie/{name}")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for needle in ("bench/", "/usr/bin/time", "Décision (", "DESIGN.md", "src/terrinum", "cProfile", "taskset", "ticket"):
+        assert needle not in html, needle
