@@ -130,3 +130,11 @@ def test_every_commune_of_a_postal_code_is_offered(client, registry):
     html = client.get("/lieux/", {"q": "23000"}).content.decode()
     others = html[html.index("Ce code correspond aussi à") :].split("</p>")[0]
     assert others.count('href="?q=') == CodePostal.objects.filter(code="23000").count() - 1 >= 10
+
+
+def test_siting_link_shows_even_with_an_empty_registry(client):
+    """The README promises the siting page on every territory page: it was hidden while the
+    registry was empty (the computation then starts from no existing place)."""
+    html = client.get("/territoires/epci/240800862/").content.decode()
+    assert "/territoires/epci/240800862/implantation/" in html and "part de zéro" in html
+    assert "importez" not in html  # no operator instruction on a public page

@@ -126,3 +126,9 @@ def test_public_methodology_has_no_engineering_notes(client, name):
     html = response.content.decode()
     for needle in ("bench/", "/usr/bin/time", "Décision (", "DESIGN.md", "src/terrinum", "cProfile", "taskset", "ticket"):
         assert needle not in html, needle
+
+
+def test_home_page_describes_what_is_there(client):
+    html = client.get("/").content.decode()
+    assert "référentiel territorial aujourd'hui" not in html  # out of date since the observatory
+    assert "connectivité fixe et mobile" in html and "fragilité numérique" in html
