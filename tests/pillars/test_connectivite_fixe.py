@@ -97,3 +97,12 @@ def test_demo_is_calibrated_labelled_and_steps_aside_for_real_data(warehouse, tm
     _load(warehouse, tmp_path)  # a real file arrives
     assert demo.generate(warehouse) is None
     assert not any(r["demo"] for r in cf.indicator_rows(warehouse, "pays"))
+
+
+def test_a_projection_in_the_past_is_said_so():
+    import datetime as dt
+
+    today = dt.date(2026, 11, 30)  # 2026T4
+    assert cf.passed("2026T3", today) and cf.passed("2025T1", today)
+    assert not cf.passed("2026T4", today) and not cf.passed("2031T2", today)
+    assert not cf.passed("atteint", today) and not cf.passed("pas de projection : données insuffisantes", today)

@@ -163,3 +163,8 @@ def test_map_legends_match_their_pillar(client, demo_warehouse):
     assert "de 95 à moins de 105</li>" in fragility  # index classes, no unit
     mobile = html[html.index('id="connectivite-mobile"') : html.index('id="fragilite-numerique"')]
     assert "de 90 à moins de 95 %</li>" in mobile
+
+
+def test_ranking_states_each_vintage_once(client, demo_warehouse):
+    html = client.get("/connectivite-fixe/").content.decode()
+    assert "2024T4 / 2024T4" not in html and '<td class="insecable">2024T4</td>' in html

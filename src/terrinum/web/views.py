@@ -184,7 +184,17 @@ def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
     table = []
     for code, by in latest.items():
         speed, ftth = by.get("part_30mbits"), by.get("part_ftth")
-        table.append({"code": code, "nom": (speed or ftth)["nom"], "speed": speed, "ftth": ftth, "url": reverse("territoire", args=["departement", code])})
+        table.append(
+            {
+                "code": code,
+                "nom": (speed or ftth)["nom"],
+                "speed": speed,
+                "ftth": ftth,
+                "url": reverse("territoire", args=["departement", code]),
+                "projection_depassee": bool(ftth) and cf.passed(ftth["projection_ftth_100"]),
+                "millesimes": " / ".join(sorted({r["millesime"] for r in (speed, ftth) if r})),
+            }
+        )
     reverse_order = tri == "locaux_manquants_30mbits"
     table.sort(key=lambda d: ((d["speed"] if tri != "part_ftth" else d["ftth"]) or {}).get(tri) or 0, reverse=reverse_order)
     context = {"rows": table, "tri": tri, "demo": any(r["demo"] for r in rows), "vide": not rows}

@@ -99,6 +99,18 @@ def quarter_name(index: int) -> str:
     return f"{index // 4}T{index % 4 + 1}"
 
 
+def passed(quarter: str | None, today=None) -> bool:
+    """Whether a projected quarter (AAAATn) is already over at `today` (a projection made
+    from an old vintage can land in the past: it must not read as a future date)."""
+    import datetime as dt
+    import re
+
+    if not quarter or not re.fullmatch(r"\d{4}T[1-4]", quarter):
+        return False
+    today = today or dt.date.today()
+    return quarter_index(quarter) < today.year * 4 + (today.month - 1) // 3
+
+
 def _series(con, table: str, niveau: str, columns: list[str], codes: list[str] | None) -> dict[tuple[str, str], dict]:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_v AS SELECT *, demo::INTEGER AS demo_n FROM {table}")
     rel = rollup(con, f"{table}_v", niveau, [sum_of(c) for c in columns] + [sum_of("demo_n")], group_by=["millesime", "source"], codes=codes)

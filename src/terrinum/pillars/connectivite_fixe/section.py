@@ -50,6 +50,7 @@ def compose(ctx) -> dict | None:
         "demo": any(r["demo"] for r in rows) or any(c["ftth"] and c["ftth"]["demo"] for c in latest_children),
         "speed": speed,
         "ftth": ftth,
+        "projection_depassee": bool(ftth) and cf.passed(ftth["projection_ftth_100"]),
         "targets": targets,
         "courbe": line_chart(curve, f"Part des locaux raccordables à la fibre, {territory.nom}", target=100.0),
         "serie": rows,
