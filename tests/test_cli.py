@@ -61,4 +61,28 @@ def test_empty_or_malformed_exits_1(query):
 
 def test_bad_format_is_a_usage_error():
     r = run("territoire", "gueret", "--format", "xml")
-    assert r.exit_code == 2
+    assert r.exit_code == 64
+
+
+def test_exit_codes_are_distinct_and_stated():
+    """0 done, 1 error, 2 ambiguous, 64 usage error: a usage error and "ambiguous" both gave 2,
+    and an ambiguous territory gave 1 in every command but `territoire`."""
+    assert run("indicateurs", "fragilite", "--format", "xml").exit_code == 64
+    assert run("territoire", "Signy").exit_code == 2
+    assert run("implantation", "--territoire", "Signy", "--nouveaux", "1").exit_code == 2
+    assert run("territoire", "Nulle-part-sur-Loire").exit_code == 1
+    assert "Codes de sortie" in run("--help").output
+
+
+def test_a_folder_is_not_a_file_and_a_file_is_not_a_folder(tmp_path):
+    from terrinum.pillars.ingest import kind_of
+    from terrinum.sources.common import SourceError
+
+    file = tmp_path / "x.csv"
+    file.write_text("a;b\n")
+    with pytest.raises(SourceError, match="c'est un dossier"):
+        kind_of("arcep-mci-communes", tmp_path)
+    with pytest.raises(SourceError, match="lit un dossier"):
+        kind_of("arcep-mci-batiments", file)
+    with pytest.raises(SourceError, match="fichier introuvable"):
+        kind_of("lieux-mediation", tmp_path / "absent.csv")

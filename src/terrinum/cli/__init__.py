@@ -3,13 +3,24 @@ calling services (no business rule, no database write of its own). Reference:
 docs/cli.md, generated from this app (scripts/cli_doc.py)."""
 
 import typer
+from typer._click.exceptions import UsageError
 
 from terrinum.cli import comptes, implantation, indicateurs, ingest, lieux, reference
+from terrinum.cli.common import EXIT_USAGE
+
+# A usage error gets its own exit code, distinct from "ambiguous" (2); Typer's bundled Click
+# uses 2 for both. Tested (tests/test_cli.py), so that an upgrade that moves it is seen.
+UsageError.exit_code = EXIT_USAGE
+HELP = (
+    "Terrinum — le diagnostic numérique partagé des territoires.\n\n"
+    "Codes de sortie : 0 fait ; 1 erreur (fichier refusé, territoire inconnu, données absentes) ; "
+    "2 ambigu (plusieurs territoires correspondent, candidats listés) ; 64 usage incorrect (option ou argument)."
+)
 
 
 def build_app() -> typer.Typer:
     """The command, with the source kinds and indicator tables of the pillars registered now."""
-    app = typer.Typer(help="Terrinum — le diagnostic numérique partagé des territoires.", no_args_is_help=True, add_completion=False)
+    app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False)
     app.add_typer(reference.app)
     app.add_typer(ingest.build())
     app.add_typer(implantation.app)

@@ -19,6 +19,10 @@ from terrinum.territories.helpers import TerritorySet
 
 out = Console()
 err = Console(stderr=True)
+# Exit codes, the same for every command (stated in `terrinum --help` and docs/cli.md).
+EXIT_ERROR = 1  # refused file, unknown territory, missing data...
+EXIT_AMBIGUOUS = 2  # several territories match: candidates listed
+EXIT_USAGE = 64  # bad option or argument (EX_USAGE of sysexits.h)
 
 
 class Format(str, Enum):
@@ -49,7 +53,7 @@ def django_setup() -> None:
     django.setup()
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = EXIT_ERROR) -> None:
     err.print(f"[bold red]Erreur :[/] {message}")
     raise typer.Exit(code)
 
@@ -99,7 +103,8 @@ def within(query: str) -> TerritorySet:
     except services.ResolutionError as exc:
         fail(str(exc))
     if res.statut != "trouve":
-        fail(res.message + (" Candidats : " + ", ".join(f"{c.niveau}:{c.code} {c.nom}" for c in res.candidats[:10]) if res.candidats else ""))
+        candidates = " Candidats : " + ", ".join(f"{c.niveau}:{c.code} {c.nom}" for c in res.candidats[:10]) if res.candidats else ""
+        fail(res.message + candidates, EXIT_AMBIGUOUS if res.statut == "ambigu" else EXIT_ERROR)
     if res.territoire.niveau == "arrondissement":
         fail("les indicateurs s'arrêtent à la commune : donnez la commune plutôt que l'arrondissement.")
     return TerritorySet.of(res.territoire.niveau, res.territoire.code)

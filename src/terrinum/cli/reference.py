@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from terrinum.cli.common import Format, django_setup, err, fail, out, print_rows, require_reference
+from terrinum.cli.common import EXIT_AMBIGUOUS, Format, django_setup, err, fail, out, print_rows, require_reference
 
 app = typer.Typer()
 
@@ -82,7 +82,7 @@ def territoire(
     if res.statut == "ambigu":
         err.print(f"[yellow]{res.message}[/] Précisez avec un code (INSEE, SIREN ou niveau:code) parmi :")
         print_rows([services.as_candidate(c) for c in res.candidats], format if format is not Format.table else Format.table, "Candidats")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_AMBIGUOUS)
     if res.statut == "inconnu":
         fail(res.message)
     if res.note:

@@ -34,6 +34,7 @@ class SourceKind:
     options: Callable[..., dict] | None = None
     transform: Callable[..., str | None] | None = None
     load: Callable[..., Any] | None = None
+    folder: bool = False  # the kind reads a folder of files, not one file
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,19 @@ from terrinum.warehouse import store
 
 
 def kind_of(source: str, path: Path):
-    """(pillar, kind) of a source name; SourceError naming the known ones otherwise."""
+    """(pillar, kind) of a source name, the path checked against it; SourceError naming the
+    known kinds, or saying what the path should be, otherwise."""
     kinds = source_kinds()
     if source not in kinds:
         raise SourceError(Problem(path.name, None, None, f"source inconnue « {source} » (connues : {', '.join(kinds)})"))
-    return kinds[source]
+    pillar, kind = kinds[source]
+    if not path.exists():
+        raise SourceError(Problem(str(path), None, None, "fichier ou dossier introuvable" if kind.folder else "fichier introuvable"))
+    if kind.folder and not path.is_dir():
+        raise SourceError(Problem(str(path), None, None, f"« {source} » lit un dossier de fichiers, pas un fichier"))
+    if not kind.folder and path.is_dir():
+        raise SourceError(Problem(str(path), None, None, f"c'est un dossier : « {source} » lit un fichier"))
+    return pillar, kind
 
 
 def ingest(
@@ -63,6 +71,4 @@ def ingest_path(source: str, path: Path, **options):
 def load_elsewhere(source: str, path: Path, accept_rejects: bool = False):
     """Import one file of a kind held by an operational app (places...); returns its report."""
     _, kind = kind_of(source, path)
-    if not path.is_file():
-        raise SourceError(Problem(str(path), None, None, "fichier introuvable"))
     return kind.load(kind.parse(path), path, accept_rejects)

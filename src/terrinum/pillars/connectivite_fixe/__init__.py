@@ -23,6 +23,7 @@ PILLAR = register(
                 "éligibilité par immeuble (dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)",
                 arcep_batiments.aggregate,
                 (DEBITS, FTTH),
+                folder=True,
             ),
         ),
         indicators=Indicators(
