@@ -86,3 +86,13 @@ def test_a_folder_is_not_a_file_and_a_file_is_not_a_folder(tmp_path):
         kind_of("arcep-mci-batiments", file)
     with pytest.raises(SourceError, match="fichier introuvable"):
         kind_of("lieux-mediation", tmp_path / "absent.csv")
+
+
+def test_bad_vintage_and_missing_passage_table_are_errors_not_tracebacks(tmp_path, monkeypatch):
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(tmp_path))
+    path = tmp_path / "mci_2019T3.csv"
+    path.write_text("code_insee;nbr\n")
+    r = run("ingest", "arcep-mci-communes", str(path), "--millesime", "2019T9")
+    assert r.exit_code == 1 and "--millesime" in r.output and "Traceback" not in r.output
+    r = run("ingest", "arcep-mci-communes", str(path), "--passage", str(tmp_path / "absente.csv"))
+    assert r.exit_code == 1 and "table de passage introuvable" in r.output and "Traceback" not in r.output

@@ -24,7 +24,7 @@ class SourceKind:
     `parse(path, millesime, **options)` reads and validates the file (sources/). A warehouse
     kind fills `tables`; `options(con, crs)` gives the parser what it reads besides the file
     (commune contours...), `transform(con, parsed)` recomputes derived tables after the load
-    and returns a note. A kind whose rows go to an operational app sets `load(path,
+    and returns a note; `key` names the fields that identify a row (see reject_duplicates). A kind whose rows go to an operational app sets `load(path,
     accept_rejects)` instead, returning a report with `as_dict()`."""
 
     name: str
@@ -35,6 +35,19 @@ class SourceKind:
     transform: Callable[..., str | None] | None = None
     load: Callable[..., Any] | None = None
     folder: bool = False  # the kind reads a folder of files, not one file
+    # Fields identifying a row (empty: the whole row); a repeated key is a rejected row.
+    # None: the parser's rows are unique by construction (aggregates, polygons per commune).
+    key: tuple[str, ...] | None = ()
+    key_label: str | None = None  # how the file names the key, in the rejection message
+
+    def read(self, path, millesime: str | None = None, **options):
+        """Parse and validate a file: the parser's rows, less those whose key repeats."""
+        from terrinum.sources.common import reject_duplicates
+
+        parsed = self.parse(path, millesime, **options)
+        if self.key is not None:
+            reject_duplicates(parsed, path.name, self.key, self.key_label)
+        return parsed
 
 
 @dataclass(frozen=True)

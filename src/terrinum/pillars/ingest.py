@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from terrinum.pillars import source_kinds
-from terrinum.sources.common import Problem, SourceError
+from terrinum.sources.common import Problem, SourceError, check_millesime
 from terrinum.warehouse import ingest as warehouse_ingest
 from terrinum.warehouse import store
 
@@ -40,6 +40,11 @@ def ingest(
 ):
     """Import one warehouse file; returns the ingest report."""
     pillar, kind = kind_of(source, path)
+    if millesime:
+        try:
+            check_millesime(millesime)
+        except ValueError as exc:
+            raise SourceError(Problem(path.name, None, "--millesime", str(exc))) from exc
     if kind.load is not None:
         raise SourceError(Problem(path.name, None, None, f"« {source} » va au registre, pas à l'entrepôt"))
     options = kind.options(con, crs) if kind.options else {}
@@ -47,7 +52,7 @@ def ingest(
         con,
         source,
         path,
-        parse=kind.parse,
+        parse=kind.read,
         tables=list(kind.tables),
         pillar_tables=list(pillar.tables),
         millesime=millesime,
@@ -71,4 +76,4 @@ def ingest_path(source: str, path: Path, **options):
 def load_elsewhere(source: str, path: Path, accept_rejects: bool = False):
     """Import one file of a kind held by an operational app (places...); returns its report."""
     _, kind = kind_of(source, path)
-    return kind.load(kind.parse(path), path, accept_rejects)
+    return kind.load(kind.read(path), path, accept_rejects)

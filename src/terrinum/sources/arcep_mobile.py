@@ -105,6 +105,21 @@ def parse_sites(path: Path, millesime: str | None = None) -> Parsed:
                 continue
             row.update({"longitude": None, "latitude": None, "code_source": code, "code_departement": departement_of(code)})
         parsed.rows.append(row)
+    # The file has no site identifier: two identical rows may be one site listed twice or two
+    # sites at one position (the published 2020T2 files of La Réunion, Guadeloupe and
+    # Martinique have one such pair each). They are counted as published, and said.
+    seen: dict[tuple, int] = {}
+    repeated = []
+    for row in parsed.rows:
+        same = tuple(v for k, v in row.items() if k != "ligne")
+        if same in seen:
+            repeated.append(f"ligne {row['ligne']} (comme la ligne {seen[same]})")
+        seen.setdefault(same, row["ligne"])
+    if repeated:
+        parsed.notes.append(
+            f"{len(repeated)} ligne(s) identique(s) à une autre, comptées comme publiées (le fichier ne porte pas d'identifiant de site) : "
+            + ", ".join(repeated[:10])
+        )
     return parsed
 
 

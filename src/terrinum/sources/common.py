@@ -193,3 +193,31 @@ def add_months(day, months: int):
     y, m = divmod(day.month - 1 + months, 12)
     year, month = day.year + y, m + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def reject_duplicates(parsed: Parsed, file: str, key: tuple[str, ...] = (), label: str | None = None) -> int:
+    """Reject the rows whose `key` (row fields; empty: the whole row) repeats an earlier row's,
+    identical duplicates included: a row counted twice would add its figures twice. Each is
+    a rejected row naming its line and the line it repeats; returns how many."""
+    seen: dict[tuple, int | None] = {}
+    kept, rejected = [], 0
+    for row in parsed.rows:
+        fields = key or tuple(k for k in row if k != "ligne")
+        value = tuple(row.get(k) if k != "millesime" else row.get(k) or parsed.millesime for k in fields)
+        if value in seen:
+            first = seen[value]
+            what = ", ".join(str(v) for v in value) if key else "la même ligne"
+            parsed.rejected.append(
+                Problem(
+                    file,
+                    row.get("ligne"),
+                    label or ", ".join(fields) if key else None,
+                    f"{what} déjà présent{f' ligne {first}' if first else ''} : compté deux fois sinon",
+                )
+            )
+            rejected += 1
+            continue
+        seen[value] = row.get("ligne")
+        kept.append(row)
+    parsed.rows = kept
+    return rejected

@@ -77,6 +77,8 @@ class Report:
 def read_passage(path: Path) -> dict[str, str]:
     """An INSEE "table de passage": two code columns, former then current. Accepts
     `CODGEO_2019;CODGEO_2024` (oldest year = former) or `ancien;actuel`."""
+    if not path.is_file():
+        raise SourceError(Problem(str(path), None, "--passage", "table de passage introuvable (un fichier CSV est attendu)"))
     text, _ = read_text(path)
     lines = text.splitlines()
     if not lines:

@@ -13,10 +13,29 @@ PILLAR = register(
         order=10,
         tables=TABLES,
         sources=(
-            SourceKind("arcep-mci-communes", "débits par commune de « Ma connexion internet » (CSV)", arcep_mci.parse, (DEBITS,)),
-            SourceKind("arcep-ftth-communes", "déploiement FttH par commune et par trimestre (CSV ou XLSX)", arcep_ftth.parse_deployment, (FTTH,)),
             SourceKind(
-                "arcep-ftth-informations", "informations FttH par commune : zones, logements (CSV ou XLSX)", arcep_ftth.parse_information, (INFORMATIONS,)
+                "arcep-mci-communes",
+                "débits par commune de « Ma connexion internet » (CSV)",
+                arcep_mci.parse,
+                (DEBITS,),
+                key=("code_source", "millesime"),
+                key_label="code commune",
+            ),
+            SourceKind(
+                "arcep-ftth-communes",
+                "déploiement FttH par commune et par trimestre (CSV ou XLSX)",
+                arcep_ftth.parse_deployment,
+                (FTTH,),
+                key=("code_source", "millesime"),
+                key_label="code commune",
+            ),
+            SourceKind(
+                "arcep-ftth-informations",
+                "informations FttH par commune : zones, logements (CSV ou XLSX)",
+                arcep_ftth.parse_information,
+                (INFORMATIONS,),
+                key=("code_source",),
+                key_label="code commune",
             ),
             SourceKind(
                 "arcep-mci-batiments",
@@ -24,6 +43,7 @@ PILLAR = register(
                 arcep_batiments.aggregate,
                 (DEBITS, FTTH),
                 folder=True,
+                key=None,  # rows are sums per commune, computed by the parser
             ),
         ),
         indicators=Indicators(

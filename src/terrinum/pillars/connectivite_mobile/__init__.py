@@ -13,8 +13,14 @@ PILLAR = register(
         order=20,
         tables=TABLES,
         sources=(
-            SourceKind("arcep-mobile-sites", "sites mobiles par opérateur (CSV, métropole ou outre-mer)", arcep_mobile.parse_sites, (SITES,)),
-            SourceKind("arcep-mobile-communes", "couverture par commune et par opérateur (CSV)", arcep_mobile.parse_communes, (COVERAGE,)),
+            SourceKind("arcep-mobile-sites", "sites mobiles par opérateur (CSV, métropole ou outre-mer)", arcep_mobile.parse_sites, (SITES,), key=None),
+            SourceKind(
+                "arcep-mobile-communes",
+                "couverture par commune et par opérateur (CSV)",
+                arcep_mobile.parse_communes,
+                (COVERAGE,),
+                key=("code_source", "operateur", "techno"),
+            ),
             SourceKind(
                 "arcep-mobile-couverture",
                 "polygones de couverture d'un opérateur (GeoPackage)",
@@ -22,6 +28,7 @@ PILLAR = register(
                 (COVERAGE, COVERAGE_ZONES),
                 options=transforms.coverage_options,
                 transform=transforms.after_coverage,
+                key=None,  # one row per commune, computed by the overlay
             ),
             SourceKind("arcep-newdeal-sites", "sites du dispositif de couverture ciblée du New Deal (CSV)", arcep_mobile.parse_new_deal, (NEW_DEAL,)),
         ),

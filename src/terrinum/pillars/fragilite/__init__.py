@@ -12,7 +12,16 @@ PILLAR = register(
         title="Fragilité numérique",
         order=30,
         tables=TABLES,
-        sources=(SourceKind("insee-indicateurs", "taux INSEE par commune : recensement, pauvreté, populations (CSV)", insee.parse, (VALUES,)),),
+        sources=(
+            SourceKind(
+                "insee-indicateurs",
+                "taux INSEE par commune : recensement, pauvreté, populations (CSV)",
+                insee.parse,
+                (VALUES,),
+                key=("code_source",),
+                key_label="code commune",
+            ),
+        ),
         indicators=Indicators(
             table=indicators.PILIER,
             columns=tuple(indicators.COLUMNS),

@@ -43,9 +43,13 @@ PILLAR = register(
         title="Lieux d'accompagnement",
         order=40,
         sources=(
-            SourceKind("lieux-mediation", "lieux de médiation numérique au standard national (CSV ou JSON)", lieux.parse_standard, load=_load(None)),
+            SourceKind("lieux-mediation", "lieux de médiation numérique au standard national (CSV ou JSON)", lieux.parse_standard, load=_load(None), key=None),
             SourceKind(
-                "lieux-bibliotheques", "bibliothèques publiques (CSV du ministère de la Culture)", lieux.parse_libraries, load=_load(lieux.LIBRARY_SOURCE)
+                "lieux-bibliotheques",
+                "bibliothèques publiques (CSV du ministère de la Culture)",
+                lieux.parse_libraries,
+                load=_load(lieux.LIBRARY_SOURCE),
+                key=None,
             ),
         ),
         indicators=Indicators(
