@@ -91,7 +91,10 @@ def test_a_folder_is_not_a_file_and_a_file_is_not_a_folder(tmp_path):
 def test_bad_vintage_and_missing_passage_table_are_errors_not_tracebacks(tmp_path, monkeypatch):
     monkeypatch.setenv("TERRINUM_DATA_DIR", str(tmp_path))
     path = tmp_path / "mci_2019T3.csv"
-    path.write_text("code_insee;nbr\n")
+    path.write_text(
+        "code_insee;nom_com;code_dep;code_reg;nbr;type;inel_hd;elig_hd05;elig_hd3;elig_hd8;elig_thd30;elig_thd100;elig_thd1g;date\n"
+        "67017;Baerendorf;67;44;148;logloc;0;0;0;10;0;0;138;2019-09-30\n"
+    )
     r = run("ingest", "arcep-mci-communes", str(path), "--millesime", "2019T9")
     assert r.exit_code == 1 and "--millesime" in r.output and "Traceback" not in r.output
     r = run("ingest", "arcep-mci-communes", str(path), "--passage", str(tmp_path / "absente.csv"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from terrinum.pillars import source_kinds
-from terrinum.sources.common import Problem, SourceError, check_millesime
+from terrinum.sources.common import Problem, SourceError
 from terrinum.warehouse import ingest as warehouse_ingest
 from terrinum.warehouse import store
 
@@ -40,11 +40,6 @@ def ingest(
 ):
     """Import one warehouse file; returns the ingest report."""
     pillar, kind = kind_of(source, path)
-    if millesime:
-        try:
-            check_millesime(millesime)
-        except ValueError as exc:
-            raise SourceError(Problem(path.name, None, "--millesime", str(exc))) from exc
     if kind.load is not None:
         raise SourceError(Problem(path.name, None, None, f"« {source} » va au registre, pas à l'entrepôt"))
     options = kind.options(con, crs) if kind.options else {}

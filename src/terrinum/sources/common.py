@@ -163,9 +163,10 @@ MILLESIME = re.compile(r"^(\d{4})T([1-4])$")
 
 
 def check_millesime(value: str) -> str:
+    """A quarter AAAATn; SourceError (a ValueError) naming --millesime otherwise."""
     v = value.strip().upper()
     if not MILLESIME.match(v):
-        raise ValueError(f"millésime « {value} » invalide (attendu AAAAT[1-4], ex. 2019T3)")
+        raise SourceError(Problem("--millesime", None, None, f"millésime « {value} » invalide (attendu AAAAT[1-4], ex. 2019T3)"))
     return v
 
 
