@@ -81,7 +81,7 @@ def test_cli_exports(demo_warehouse, tmp_path):
 
     assert pq.read_table(out).num_rows == 101 * 7
     assert runner.invoke(app, ["indicateurs", "connectivite-fixe", "--format", "parquet"]).exit_code == 1
-    assert runner.invoke(app, ["indicateurs", "connectivite-fixe", "--territoire", "saint-denis"]).exit_code == 1
+    assert runner.invoke(app, ["indicateurs", "connectivite-fixe", "--territoire", "saint-denis"]).exit_code == 2  # ambiguous: candidates listed
 
 
 def test_cli_ingest_refuses_bad_file_clearly(demo_warehouse, tmp_path):
@@ -119,7 +119,7 @@ def test_mobile_section_api_and_cli(client, demo_warehouse):
     assert client.get("/api/v1/connectivite-mobile/region", {"operateur": "XX"}).status_code == 422
     r = runner.invoke(app, ["indicateurs", "connectivite-mobile", "--niveau", "pays", "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout)[0]["part_pop_4g_bonne_au_moins_un_min"] > 90
-    assert runner.invoke(app, ["indicateurs", "connectivite-mobile", "--operateur", "XX"]).exit_code == 2
+    assert runner.invoke(app, ["indicateurs", "connectivite-mobile", "--operateur", "XX"]).exit_code == 64  # usage error
 
 
 def test_mobile_bounds_at_their_limit_are_stated_as_values(client, demo_warehouse):
