@@ -111,10 +111,10 @@ def test_static_assets_are_served_locally(client):
 
 def test_favicon_is_served(client):
     """Browsers ask /favicon.ico on every page: it was a 404."""
+    assert 'rel="icon"' in client.get("/").content.decode()
     response = client.get("/favicon.ico", follow=True)
     assert response.status_code == 200 and response["Content-Type"].startswith("image/svg+xml")
-    response.close()
-    assert 'rel="icon"' in client.get("/").content.decode()
+    response.close()  # a streamed file; closing ends the request (and its database connection): last
 
 
 @pytest.mark.parametrize("name", ["connectivite-fixe", "connectivite-mobile", "fragilite", "lieux", "implantation"])
