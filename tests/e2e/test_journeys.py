@@ -102,3 +102,21 @@ def test_maire_reads_fixed_connectivity_of_her_commune(server, page):
     assert "Au rythme des derniers trimestres" in section.inner_text()
     section.get_by_text("Série trimestrielle (tableau)").click()
     assert section.locator("details table tbody tr").count() == 7
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/territoires/commune/23096/", "/territoires/epci/240800862/", "/territoires/departement/23/", "/france/", "/connectivite-fixe/", "/lieux/?q=23000", "/"],
+)
+def test_no_horizontal_page_scroll_on_a_phone(server, browser, path):
+    """At 390 px the page is as wide as the screen: wide tables scroll inside their own box,
+    which takes the keyboard focus; axe finds nothing to say at that width either."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="fr-FR")
+    page = context.new_page()
+    page.goto(server + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    for box in page.locator(".defilant").all():
+        assert box.get_attribute("tabindex") == "0"
+    violations = Axe().run(page).response["violations"]
+    assert violations == [], json.dumps([v["id"] for v in violations])
+    context.close()
