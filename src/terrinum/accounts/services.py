@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from terrinum.accounts.models import Membership, Organisation
@@ -25,11 +27,16 @@ def save_account(
 ):
     """Create or update a user, its organisation (created if needed, tied to `territory`)
     and its role there; `then(organisation)` runs in the same transaction (an app attaching
-    its objects to the organisation). Returns (user, created)."""
+    its objects to the organisation). The password passes Django's validators (ValueError
+    naming what is wrong otherwise). Returns (user, created)."""
     if organisation is None and not superuser:
         raise ValueError("--organisation est obligatoire (sauf --superutilisateur)")
     with transaction.atomic():
         user, created = get_user_model().objects.get_or_create(username=identifiant, defaults={"email": email})
+        try:
+            validate_password(password, user)  # Django's validators, as on the web and in the admin
+        except ValidationError as exc:
+            raise ValueError("mot de passe refusé : " + " ".join(exc.messages)) from exc
         user.set_password(password)
         user.is_superuser = user.is_staff = superuser or user.is_superuser
         user.save()

@@ -1,6 +1,7 @@
 """Django settings; everything deployment-specific comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -27,6 +28,7 @@ INSTALLED_APPS = [
     "terrinum.accounts",
     "terrinum.apps.inclusion",
     "terrinum.web",
+    "axes",  # failed-login throttling and the access log (after our apps: its templates are overridden)
 ]
 
 MIDDLEWARE = [
@@ -38,6 +40,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+# Logins: django-axes counts failed attempts per account and per address; after
+# AXES_FAILURE_LIMIT either is locked for AXES_COOLOFF_TIME (web form, admin, any path through
+# Django's authenticate). Its access log keeps logins, logouts and failures (audit).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("TERRINUM_ECHECS_CONNEXION", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("TERRINUM_VERROU_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/verrou.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Passwords: Django's validators on every path (web, admin, `terrinum compte creer`).
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 ROOT_URLCONF = "terrinum.web.urls"

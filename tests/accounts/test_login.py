@@ -1,0 +1,56 @@
+"""Logins are throttled per account and per address (django-axes), passwords pass Django's
+validators on every path, and logins are kept in an access log."""
+
+import pytest
+from axes.models import AccessLog
+from django.contrib.auth.models import User
+from typer.testing import CliRunner
+
+from terrinum.cli import app
+
+pytestmark = pytest.mark.django_db
+GOOD = "une-phrase-de-passe-longue"
+
+
+@pytest.fixture
+def agent():
+    return User.objects.create_user("agent", password=GOOD)
+
+
+def _login(client, password, username="agent", url="/connexion/"):
+    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR="192.0.2.10")
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(client, agent):
+    for _ in range(4):
+        assert _login(client, "mauvais").status_code == 200  # the form again, with its error
+    assert _login(client, "mauvais").status_code == 429  # the fifth failure locks
+    locked = _login(client, GOOD)
+    assert locked.status_code == 429 and "Connexion suspendue" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_admin_login_is_throttled_too(client, agent):
+    agent.is_staff = agent.is_superuser = True
+    agent.save()
+    for _ in range(5):
+        _login(client, "mauvais", url="/admin/login/")
+    assert _login(client, GOOD, url="/admin/login/").status_code == 429
+
+
+def test_a_success_is_logged_and_resets_the_count(client, agent):
+    for _ in range(3):
+        _login(client, "mauvais")
+    assert _login(client, GOOD).status_code == 302
+    assert AccessLog.objects.filter(username="agent").exists()
+    client.logout()
+    for _ in range(3):
+        _login(client, "mauvais")
+    assert _login(client, GOOD).status_code == 302  # 3 + 3 failures, not 6: reset on success
+
+
+def test_the_cli_refuses_a_weak_password(monkeypatch):
+    monkeypatch.setenv("TERRINUM_MOT_DE_PASSE", "a")
+    r = CliRunner().invoke(app, ["compte", "creer", "faible", "--organisation", "Mairie d'essai"])
+    assert r.exit_code == 1 and "mot de passe refusé" in r.output
+    assert not User.objects.filter(username="faible").exists()
