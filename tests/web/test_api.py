@@ -83,3 +83,31 @@ def test_api_documentation_works_offline(client):
         response = client.get(asset)
         assert response.status_code == 200, asset
         response.close()
+
+
+def test_an_unexpected_api_error_is_json(caplog):
+    """Errors from /api/ were Django's HTML 500 page."""
+    from ninja import Router
+    from ninja.testing import TestClient
+
+    from terrinum.web.api import build_api
+
+    api = build_api("essai-erreur")
+    broken = Router()
+
+    @broken.get("/panne")
+    def panne(request):
+        raise RuntimeError("panne simulée")
+
+    api.add_router("/essai", broken)
+    response = TestClient(api).get("/essai/panne")
+    assert response.status_code == 500 and "Erreur interne" in response.json()["detail"]
+    assert "panne simulée" not in response.content.decode()  # no internals to the client
+    assert "panne simulée" in caplog.text  # but in the server's log
+
+
+def test_the_server_error_page_is_french(rf):
+    from django.views.defaults import server_error
+
+    html = server_error(rf.get("/")).content.decode()
+    assert "Une erreur est survenue" in html and "Server Error" not in html

@@ -2,7 +2,7 @@
 référentiel, every registered pillar's routes, the operational apps' routes and the data
 dictionary."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from ninja import NinjaAPI, Router, Schema
 from ninja.errors import HttpError
 
@@ -57,7 +57,17 @@ def build_api(namespace: str = "api-v1") -> NinjaAPI:
             api.add_router("/", pillar.api())
     api.add_router("/", inclusion_router)
     api.add_router("/", _dictionary_router())
+    api.add_exception_handler(Exception, _server_error)
     return api
+
+
+def _server_error(request: HttpRequest, exc: Exception):
+    """An unexpected error in an API route: a JSON answer (API clients parse JSON), logged
+    with its traceback like any server error, without the details."""
+    import logging
+
+    logging.getLogger("django.request").error("Erreur interne de l'API : %s", request.path, exc_info=exc)
+    return JsonResponse({"detail": "Erreur interne du serveur : réessayez plus tard ou signalez-la."}, status=500)
 
 
 api = build_api()
