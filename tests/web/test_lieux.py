@@ -138,3 +138,24 @@ def test_siting_link_shows_even_with_an_empty_registry(client):
     html = client.get("/territoires/epci/240800862/").content.decode()
     assert "/territoires/epci/240800862/implantation/" in html and "part de zéro" in html
     assert "importez" not in html  # no operator instruction on a public page
+
+
+def test_an_area_admin_cannot_move_a_place_out_of_its_territory(client, registry):
+    """The policy judges the place after the change too: the Ardennes' admin moved one of its
+    places into the Creuse by editing its code_insee, and the Creuse's admin got it."""
+    ardennes = Organisation.objects.create(
+        nom="Département des Ardennes", type=Organisation.COLLECTIVITE, territoire_niveau="departement", territoire_code="08"
+    )
+    admin08 = User.objects.create_user("admin08", password="x")
+    Membership.objects.create(user=admin08, organisation=ardennes, role=Membership.ADMIN)
+    client.force_login(admin08)
+    lieu = registry["signy"]
+    url = f"/lieux/{lieu.pk}/modifier"
+    data = {name: getattr(lieu, name) or "" for name in services.EDITABLE_FIELDS if name not in lieux.enumerations()}
+    logged = lieu.changements.count()
+    moved = client.post(url, {**data, "code_insee": "23096", "code_postal": "23000", "commune": "Guéret", "latitude": "46.1713", "longitude": "1.8713"})
+    assert moved.status_code == 400 and "sortirait de votre territoire" in moved.content.decode()
+    lieu.refresh_from_db()
+    assert lieu.commune_code == "08419" and lieu.code_insee == "08419" and lieu.changements.count() == logged
+    renamed = client.post(url, {**data, "nom": "Espace numérique de Signy-l'Abbaye"})  # inside its territory: allowed
+    assert renamed.status_code == 302

@@ -282,7 +282,8 @@ def import_parsed(parsed: Parsed, fichier: str, default_source: str, accept_reje
 
 def update_place(lieu: Lieu, data: dict, user, labels: dict | None = None) -> dict:
     """A web edit: validate the standard fields as an import would, save, log. Raises
-    PermissionError if the policy refuses, ValueError([(field, reason)]) on invalid input."""
+    PermissionError if the policy refuses the place before or after the change (nothing is
+    saved), ValueError([(field, reason)]) on invalid input."""
     if not policy.can_change(user, lieu):
         raise PermissionError("modification refusée")
     raw = {name: _jsonable(_value(lieu, name)) for name in STANDARD_FIELDS}
@@ -309,6 +310,10 @@ def update_place(lieu: Lieu, data: dict, user, labels: dict | None = None) -> di
         if changes:
             if "code_insee" in changes or "code_postal" in changes or "commune" in changes:
                 lieu.commune_code = CommuneIndex().commune_of(row) or lieu.commune_code
+                # The policy judges the object after the change too: moving a place out of
+                # the territory one administers would hand it to another collectivité.
+                if not policy.can_change(user, lieu):
+                    raise PermissionError("modification refusée : le lieu sortirait de votre territoire")
             lieu.save()
             LieuChangement.objects.create(lieu=lieu, auteur=user, origine="formulaire web", changements=changes)
     return changes

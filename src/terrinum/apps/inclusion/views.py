@@ -158,6 +158,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             services.update_place(lieu, values, request.user, labels=labels)
         except ValueError as exc:
             errors = {f: reason for f, reason in exc.args[0]}
+        except PermissionError as exc:  # the change would move the place out of the user's reach
+            errors = {"code_insee": str(exc)}
         else:
             return redirect(reverse("lieu", args=[lieu.pk]) + "?modifie=1")
     form = []
