@@ -92,7 +92,7 @@ def test_commune_nouvelle_without_contour_is_rebuilt_from_its_communes_deleguees
 def test_mayotte_keeps_its_2017_census():
     assert Territory.objects.get(niveau="commune", code="97611").population_millesime == "2017"
     assert Territory.objects.get(niveau="departement", code="976").population_millesime == "2017"
-    assert Territory.objects.get(niveau="pays").population_millesime == "2017, 2023"
+    assert Territory.objects.get(niveau="pays").population_millesime == "2023 (Mayotte : 2017)"
 
 
 def test_overseas_areas_use_local_projection():
@@ -145,3 +145,11 @@ def test_reload_is_idempotent(reference_build):
     assert before == after
     assert Territory.objects.count() == len(reference_build.territories)
     json.dumps(Territory.objects.get(niveau="commune", code="23096").mairie)
+
+
+def test_population_vintages_say_which_is_which(reference_build):
+    """France showed "millésime 2017, 2023": 2023 for all but Mayotte (census 2017)."""
+    by_code = {(t["niveau"], t["code"]): t for t in reference_build.territories}
+    assert by_code[("pays", "FR")]["population_millesime"] == "2023 (Mayotte : 2017)"
+    assert by_code[("region", "06")]["population_millesime"] == "2017"
+    assert by_code[("departement", "23")]["population_millesime"] == "2023"

