@@ -132,3 +132,13 @@ def test_home_page_describes_what_is_there(client):
     html = client.get("/").content.decode()
     assert "référentiel territorial aujourd'hui" not in html  # out of date since the observatory
     assert "connectivité fixe et mobile" in html and "fragilité numérique" in html
+
+
+def test_long_sub_territory_tables_are_folded_and_open_when_sorted(client):
+    """The Creuse page opened on two 255-row tables: they are folded (no JavaScript needed),
+    and open again after a click on a sorting header."""
+    html = client.get("/territoires/departement/23/").content.decode()
+    assert '<details class="long"><summary>Afficher les 255 communes</summary>' in html
+    sorted_html = client.get("/territoires/departement/23/", {"tri": "nom", "ordre": "asc"}).content.decode()
+    assert '<details class="long" open><summary>Afficher les 255 communes</summary>' in sorted_html
+    assert "<details" not in client.get("/territoires/region/94/").content.decode()  # Corse: 2 départements

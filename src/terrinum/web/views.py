@@ -28,6 +28,9 @@ SORT_KEYS = {
     "superficie": "superficie_km2",
     "densite": None,  # computed in Python
 }
+# Above this many sub-territories, their tables are folded (<details>) so that the page opens
+# on its summaries (the Creuse page was 25,835 px tall, mostly two 255-row tables).
+LONG_TABLE_ROWS = 40
 CHILD_LABELS = {
     "region": "Régions",
     "departement": "Départements",
@@ -115,6 +118,7 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "t": t,
         "parents": [(p, territory_url(p)) for p in reversed(ps)],
         "children": [(c, territory_url(c)) for c in rows],
+        "long_table": LONG_TABLE_ROWS,
         "child_label": CHILD_LABELS.get(children[0].niveau) if children else None,
         "epcis": _epcis_of(t),
         "carte": render_map(features, map_title),
