@@ -121,3 +121,16 @@ def test_no_horizontal_page_scroll_on_a_phone(server, browser, path):
     violations = Axe().run(page).response["violations"]
     assert violations == [], json.dumps([v["id"] for v in violations])
     context.close()
+
+
+def test_no_content_security_policy_violation(server, page):
+    """The strict policy (no inline script or style, nothing from another host) breaks nothing:
+    the browser reports no refused resource on the main pages, the places finder and the API
+    documentation (Swagger UI, served by the application)."""
+    refused = []
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
+    for path in ("/", "/territoires/commune/23096/", "/territoires/departement/23/", "/lieux/?q=23000", "/connectivite-fixe/", "/api/v1/docs"):
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+    assert refused == []
+    assert page.locator(".swagger-ui").count() == 1  # the documentation rendered under the policy

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "terrinum.accounts",
     "terrinum.apps.inclusion",
     "terrinum.web",
+    "csp",
     "axes",  # failed-login throttling and the access log (after our apps: its templates are overridden)
 ]
 
@@ -40,8 +41,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy: every script, style, image and font comes from the application
+# itself (no CDN, no inline script or style); maps are inline SVG, images may be data: URLs
+# (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Logins: django-axes counts failed attempts per account and per address; after
 # AXES_FAILURE_LIMIT either is locked for AXES_COOLOFF_TIME (web form, admin, any path through
@@ -106,3 +126,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 LOGIN_URL = "connexion"
 LOGIN_REDIRECT_URL = "mes-lieux"
 LOGOUT_REDIRECT_URL = "accueil"
+
+# Production (TERRINUM_PRODUCTION=1, behind an HTTPS reverse proxy): secure cookies, HTTPS
+# redirect and HSTS; `terrinum` then refuses to start without TERRINUM_SECRET_KEY. With it,
+# `django-admin check --deploy` reports nothing (tested).
+PRODUCTION = os.environ.get("TERRINUM_PRODUCTION", "") == "1"
+if PRODUCTION:
+    if not os.environ.get("TERRINUM_SECRET_KEY"):
+        raise RuntimeError("TERRINUM_PRODUCTION=1 demande TERRINUM_SECRET_KEY (clé secrète longue et aléatoire).")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("TERRINUM_HSTS_SECONDES", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("TERRINUM_HSTS_SOUS_DOMAINES", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("TERRINUM_HSTS_PRELOAD", "1") == "1"
