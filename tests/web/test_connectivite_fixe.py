@@ -168,3 +168,10 @@ def test_map_legends_match_their_pillar(client, demo_warehouse):
 def test_ranking_states_each_vintage_once(client, demo_warehouse):
     html = client.get("/connectivite-fixe/").content.decode()
     assert "2024T4 / 2024T4" not in html and '<td class="insecable">2024T4</td>' in html
+
+
+def test_ranking_has_a_map_beside_its_table(client, demo_warehouse):
+    html = client.get("/connectivite-fixe/").content.decode()
+    figure = html[html.index('<figure class="figure-carte">') : html.index("</figure>")]
+    assert "<svg" in figure and figure.count("/territoires/departement/") == 101
+    assert "raccordables à la fibre" in html[html.index("</figure>") :].split("<table")[0]  # its legend

@@ -202,6 +202,14 @@ def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
     reverse_order = tri == "locaux_manquants_30mbits"
     table.sort(key=lambda d: ((d["speed"] if tri != "part_ftth" else d["ftth"]) or {}).get(tri) or 0, reverse=reverse_order)
     context = {"rows": table, "tri": tri, "demo": any(r["demo"] for r in rows), "vide": not rows}
+    if table:  # the same ranking as a map: the share of premises connectable to fibre
+        from terrinum.pillars.connectivite_fixe.section import FTTH_BINS
+        from terrinum.svg import fixed_class, fixed_legend
+
+        shares = {d["code"]: (d["ftth"] or {}).get("part_ftth") for d in table}
+        deps = Territory.objects.filter(niveau="departement", code__in=list(shares)).only("nom", "code", "geometrie_carte", "niveau")
+        features = [Feature(d.nom, d.geometrie_carte, territory_url(d), fixed_class(shares[d.code], FTTH_BINS), group_of(d.code)) for d in deps]
+        context.update(carte=render_map(features, "Part des locaux raccordables à la fibre par département"), legende=fixed_legend(FTTH_BINS))
     return render(request, "web/connectivite_fixe.html", context)
 
 
