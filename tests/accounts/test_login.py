@@ -54,3 +54,25 @@ def test_the_cli_refuses_a_weak_password(monkeypatch):
     r = CliRunner().invoke(app, ["compte", "creer", "faible", "--organisation", "Mairie d'essai"])
     assert r.exit_code == 1 and "mot de passe refusé" in r.output
     assert not User.objects.filter(username="faible").exists()
+
+
+def test_login_logs_are_purged_after_their_retention(client, agent):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    assert _login(client, GOOD).status_code == 302
+    AccessLog.objects.update(attempt_time=timezone.now() - dt.timedelta(days=400))
+    client.logout()
+    assert _login(client, GOOD).status_code == 302  # a recent one, kept
+    r = CliRunner().invoke(app, ["compte", "purger-journaux", "--jours", "365"])
+    assert r.exit_code == 0, r.output
+    assert AccessLog.objects.count() == 1 and "1 connexions" in r.output
+
+
+def test_logs_do_not_name_who_failed_to_log_in(client, agent, caplog):
+    """No personal data in the server's logs: the lockout warning masks account and address."""
+    for _ in range(5):
+        _login(client, "mauvais")
+    assert "Locking out" in caplog.text
+    assert "agent" not in caplog.text and "192.0.2.10" not in caplog.text

@@ -49,3 +49,22 @@ def save_account(
             if then is not None:
                 then(org)
     return user, created
+
+
+def purge_login_logs(days: int) -> dict[str, int]:
+    """Delete the login records (successes, failures, attempts) older than `days` days: the
+    retention of docs/registre-traitements.md, enforced. Returns what was deleted, by kind."""
+    import datetime as dt
+
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.utils import timezone
+
+    if days < 1:
+        raise ValueError("--jours doit valoir au moins 1")
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    with transaction.atomic():
+        return {
+            "connexions": AccessLog.objects.filter(attempt_time__lt=cutoff).delete()[0],
+            "echecs": AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()[0],
+            "tentatives": AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()[0],
+        }

@@ -54,3 +54,21 @@ def compte_creer(
     except ValueError as exc:
         fail(str(exc))
     out.print(f"Compte « {identifiant} » {'créé' if created else 'mis à jour'}" + (f", {role.value} de « {organisation} »" if organisation else "") + ".")
+
+
+@app.command("purger-journaux")
+def purger_journaux(
+    jours: int = typer.Option(
+        int(os.environ.get("TERRINUM_RETENTION_JOURNAUX_JOURS", "365")), "--jours", help="Garder les journaux de connexion de ces derniers jours."
+    ),
+) -> None:
+    """Supprime les journaux de connexion plus anciens que la durée de conservation
+    (docs/registre-traitements.md) ; à lancer chaque jour (cron, minuteur systemd)."""
+    django_setup()
+    from terrinum.accounts import services
+
+    try:
+        deleted = services.purge_login_logs(jours)
+    except ValueError as exc:
+        fail(str(exc))
+    out.print("Journaux de connexion de plus de " + str(jours) + " jours supprimés : " + ", ".join(f"{n} {kind}" for kind, n in deleted.items()) + ".")
