@@ -50,6 +50,12 @@ class SourceKind:
         return parsed
 
 
+def commune_source(name: str, help: str, parse: Callable[..., Any], tables: tuple[TableSpec, ...], *, per_vintage: bool = False) -> SourceKind:
+    """A kind whose rows are one per commune (and per vintage when the file holds several): a
+    repeated commune is a rejected row."""
+    return SourceKind(name, help, parse, tables, key=("code_source", "millesime") if per_vintage else ("code_source",), key_label="code commune")
+
+
 @dataclass(frozen=True)
 class Option:
     """An option of a pillar's indicator query (CLI option and its help)."""

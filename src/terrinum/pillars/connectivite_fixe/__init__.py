@@ -1,7 +1,7 @@
 """Connectivité fixe: Plan France Très Haut Débit (speed classes, FttH per quarter, targets,
 projections). Method: methodologie/methodologie-connectivite-fixe.md."""
 
-from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, lazy, register
+from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, commune_source, lazy, register
 from terrinum.pillars.connectivite_fixe import demo, indicators, section
 from terrinum.pillars.connectivite_fixe.tables import DEBITS, FTTH, INFORMATIONS, TABLES
 from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci
@@ -13,29 +13,12 @@ PILLAR = register(
         order=10,
         tables=TABLES,
         sources=(
-            SourceKind(
-                "arcep-mci-communes",
-                "débits par commune de « Ma connexion internet » (CSV)",
-                arcep_mci.parse,
-                (DEBITS,),
-                key=("code_source", "millesime"),
-                key_label="code commune",
+            commune_source("arcep-mci-communes", "débits par commune de « Ma connexion internet » (CSV)", arcep_mci.parse, (DEBITS,), per_vintage=True),
+            commune_source(
+                "arcep-ftth-communes", "déploiement FttH par commune et par trimestre (CSV ou XLSX)", arcep_ftth.parse_deployment, (FTTH,), per_vintage=True
             ),
-            SourceKind(
-                "arcep-ftth-communes",
-                "déploiement FttH par commune et par trimestre (CSV ou XLSX)",
-                arcep_ftth.parse_deployment,
-                (FTTH,),
-                key=("code_source", "millesime"),
-                key_label="code commune",
-            ),
-            SourceKind(
-                "arcep-ftth-informations",
-                "informations FttH par commune : zones, logements (CSV ou XLSX)",
-                arcep_ftth.parse_information,
-                (INFORMATIONS,),
-                key=("code_source",),
-                key_label="code commune",
+            commune_source(
+                "arcep-ftth-informations", "informations FttH par commune : zones, logements (CSV ou XLSX)", arcep_ftth.parse_information, (INFORMATIONS,)
             ),
             SourceKind(
                 "arcep-mci-batiments",

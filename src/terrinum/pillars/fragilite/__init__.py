@@ -1,7 +1,7 @@
 """Fragilité numérique: an open illectronisme-risk index per territory, on four axes.
 Method: methodologie/methodologie-fragilite.md."""
 
-from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, lazy, register
+from terrinum.pillars import Column, Indicators, Option, Pillar, Section, commune_source, lazy, register
 from terrinum.pillars.fragilite import demo, indicators, section
 from terrinum.pillars.fragilite.tables import TABLES, VALUES
 from terrinum.sources import insee
@@ -12,16 +12,7 @@ PILLAR = register(
         title="Fragilité numérique",
         order=30,
         tables=TABLES,
-        sources=(
-            SourceKind(
-                "insee-indicateurs",
-                "taux INSEE par commune : recensement, pauvreté, populations (CSV)",
-                insee.parse,
-                (VALUES,),
-                key=("code_source",),
-                key_label="code commune",
-            ),
-        ),
+        sources=(commune_source("insee-indicateurs", "taux INSEE par commune : recensement, pauvreté, populations (CSV)", insee.parse, (VALUES,)),),
         indicators=Indicators(
             table=indicators.PILIER,
             columns=tuple(indicators.COLUMNS),
