@@ -26,7 +26,7 @@ class Territory(models.Model):
     nom_recherche = models.CharField(max_length=200, db_index=True)
     siren = models.CharField(max_length=9, null=True, blank=True, db_index=True)
     population = models.BigIntegerField(null=True)
-    population_millesime = models.CharField(max_length=20, null=True)
+    population_millesime = models.CharField(max_length=120, null=True)  # "2023 (Mayotte : 2017)"
     superficie_km2 = models.FloatField(null=True)
     nb_communes = models.IntegerField(null=True)
     departement_code = models.CharField(max_length=3, null=True, db_index=True)
