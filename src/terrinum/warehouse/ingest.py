@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from terrinum.sources.common import Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter
 from terrinum.territories.helpers import CommuneReconciler, PointLocator
@@ -203,8 +202,7 @@ def load_rows(
             )
             if values:
                 names = ["source", "millesime", "code_source", "code_commune", "code_departement", *spec.values, "demo"]
-                batch = _frame([{n: v[n] for n in names} for v in values])  # noqa: F841 (read by DuckDB)
-                con.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} FROM batch")
+                store.insert_rows(con, table, [{n: v[n] for n in names} for v in values])
         store.record_provenance(
             con,
             source=source,
@@ -220,21 +218,12 @@ def load_rows(
     return report
 
 
-def _frame(rows: list[dict]) -> pl.DataFrame:
-    """Rows handed to DuckDB as a Polars frame, types inferred over every row (a pyarrow table
-    would import pandas, about 0.3 s, on every ingest command)."""
-    return pl.from_dicts(rows, infer_schema_length=None)
-
-
 def _replace_long(con: duckdb.DuckDBPyConnection, table: str, indicators: list[str], values: list[dict]) -> None:
     """Replace every value of the file's indicators (whatever their earlier vintage)."""
     con.execute(f"DELETE FROM {table} WHERE indicateur IN (SELECT unnest(?))", [indicators])
     keys = ["source", "millesime", "code_source", "code_commune", "code_departement"]
     long_rows = [{**{k: v[k] for k in keys}, "indicateur": i, "valeur": float(v[i]), "demo": False} for v in values for i in indicators if v.get(i) is not None]
-    if long_rows:
-        batch = _frame(long_rows)  # noqa: F841 (read by DuckDB)
-        names = ", ".join(long_rows[0])
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM batch")
+    store.insert_rows(con, table, long_rows)
 
 
 def ingest_file(
@@ -251,9 +240,8 @@ def ingest_file(
     parser_options: dict | None = None,
 ) -> tuple[Report, Parsed]:
     """Parse and load one file of a source kind declared by a pillar. `parser_options` are
-    the extra keyword arguments the pillar gives its parser (what it reads besides the file)."""
-    if not path.exists():
-        raise SourceError(Problem(str(path), None, None, "fichier introuvable"))
+    the extra keyword arguments the pillar gives its parser (what it reads besides the file).
+    The path was checked against the kind by the caller (pillars.ingest.kind_of)."""
     if path.is_dir():
         # Hash the folder (provenance, idempotence) while the parser reads it.
         from concurrent.futures import ThreadPoolExecutor

@@ -141,16 +141,23 @@ def tables_exist(con: duckdb.DuckDBPyConnection, tables) -> bool:
     return {getattr(t, "name", t) for t in tables} <= names
 
 
-def replace_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], where: str = "demo", params: list | None = None) -> int:
-    """Delete the rows of `table` matching `where`, insert `rows` (dicts with the same keys)."""
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> int:
+    """Insert `rows` (dicts with the same keys), handed to DuckDB as a Polars frame whose types
+    are inferred over every row (a pyarrow table would import pandas, about 0.3 s, on every
+    ingest command)."""
     import polars as pl
 
-    con.execute(f"DELETE FROM {table} WHERE {where}", params or [])
     if rows:
         batch = pl.from_dicts(rows, infer_schema_length=None)  # noqa: F841 (read by DuckDB)
         names = ", ".join(rows[0])
         con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM batch")
     return len(rows)
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], where: str = "demo", params: list | None = None) -> int:
+    """Delete the rows of `table` matching `where`, insert `rows`."""
+    con.execute(f"DELETE FROM {table} WHERE {where}", params or [])
+    return insert_rows(con, table, rows)
 
 
 def sha256_of(path: Path) -> str:
@@ -251,9 +258,17 @@ def database_dir(con: duckdb.DuckDBPyConnection) -> Path:
     return Path(path).parent
 
 
+BUILDINGS_FOLDER = "immeubles"
+
+
+def buildings_root(path: Path | None = None) -> Path:
+    """Building positions per vintage and département (Parquet), beside the warehouse file."""
+    return (path or warehouse_path()).parent / BUILDINGS_FOLDER
+
+
 def buildings_dir(con: duckdb.DuckDBPyConnection, millesime: str | None = None) -> Path:
-    """Building positions per vintage and département (Parquet), beside the warehouse."""
-    root = database_dir(con) / "immeubles"
+    """The same folder beside the warehouse behind a connection (one vintage's, if given)."""
+    root = database_dir(con) / BUILDINGS_FOLDER
     return root / millesime if millesime else root
 
 

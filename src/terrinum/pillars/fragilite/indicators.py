@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from terrinum.pillars.connectivite_mobile import indicators as cm
 from terrinum.pillars.fragilite.tables import TABLES
 from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet
 from terrinum.warehouse import store
@@ -159,17 +160,11 @@ def _reference_raw(con, niveau: str, code: str) -> dict | None:
     return _REFERENCE_CACHE[key]
 
 
-def _mobile(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[float, bool, str]]:
-    """Share of the population without good 4G from any operator: exact when coverage
-    polygons are loaded, else from the best operator (an upper bound; see the mobile methodology)."""
-    from terrinum.pillars.connectivite_mobile import indicators as cm
-
-    return cm.without_good_4g(con, niveau, codes)
-
-
 def raw_inputs(con, niveau: str, codes: list[str] | None = None) -> dict[str, dict]:
     values = _values(con, niveau, codes)
-    for code, (share, demo, source) in _mobile(con, niveau, codes).items():
+    # Share of the population without good 4G from any operator: exact when coverage polygons
+    # are loaded, else from the best operator (an upper bound; see the mobile methodology).
+    for code, (share, demo, source) in cm.without_good_4g(con, niveau, codes).items():
         d = values.setdefault(code, {"n": {}, "demo": False, "sources": set()})
         d["part_pop_sans_4g"] = share
         d["demo"] |= demo

@@ -13,7 +13,6 @@ places registry (the inclusion app) and the reference, not the warehouse."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -40,17 +39,12 @@ def registry_version() -> tuple:
 _cache: dict = {}
 
 
-def buildings_folder() -> Path:
-    """Where per-building imports leave building positions (warehouse.buildings)."""
-    return store.warehouse_path().parent / "immeubles"
-
-
 def commune_access(service: str | None = None, detour: float = DEFAULT_DETOUR) -> dict[str, tuple[float, dict[int, float]]]:
     """Commune code -> (population-weighted mean distance in km to the nearest place, times the
     detour factor, and the share of the population beyond each threshold). Population sits on the buildings' premises when a
     per-building import left their positions for the commune's département, else on the
     commune's representative point (share 0 or 1). Cached per registry version."""
-    folder = buildings_folder()
+    folder = store.buildings_root()
     stamp = max((f.stat().st_mtime for f in folder.rglob("*.parquet")), default=None) if folder.is_dir() else None
     key = (service, detour, registry_version(), stamp)
     if key in _cache:
