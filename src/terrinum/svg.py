@@ -163,7 +163,11 @@ def fixed_class(value: float | None, bins: list[float]) -> str:
 
 def fixed_legend(bins: list[float], unit: str = " %") -> list[tuple[int, str]]:
     """(class, label) of the classes that `bins` (upper bounds) cut, for map legends."""
-    bounds = [None, *bins, None]
+
+    def num(v: float) -> str:
+        return f"{v:g}".replace(".", ",")
+
+    bounds = [None, *(num(b) for b in bins), None]
     out = []
     for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
         out.append((i, f"moins de {hi}{unit}" if lo is None else (f"{lo}{unit} et plus" if hi is None else f"de {lo} à moins de {hi}{unit}")))
@@ -207,15 +211,18 @@ def line_chart(points: list[tuple[str, float]], title: str, y_label: str = "%", 
     return "".join(out)
 
 
-def bar_chart(bars: list[tuple[str, float | None]], title: str, reference: float = 100.0, width: int = 640) -> str:
-    """Horizontal bars around a reference value (e.g. indices, France = 100). Hidden from
-    assistive technology: pages give the same values as a table."""
+def bar_chart(bars: list[tuple[str, float | None]], title: str, reference: float = 100.0, width: int = 400,
+              scale_max: float | None = None, reference_label: str | None = None) -> str:  # fmt: skip
+    """Horizontal bars against a reference value (e.g. indices, France = 100), on a scale up
+    to `scale_max` (default: room for the longest bar), each label above its bar so that the
+    chart stays readable on a phone. Hidden from assistive technology: pages give the same
+    values as a table."""
     shown = [(label, v) for label, v in bars if v is not None]
     if not shown:
         return ""
-    left, right, row = 230, 60, 30
-    height = row * len(shown) + 30
-    top = max([reference * 1.5, *(v * 1.1 for _, v in shown)])
+    left, right, row = 4, 44, 38
+    height = row * len(shown) + 26
+    top = scale_max or max([reference * 1.5, *(v * 1.1 for _, v in shown)])
     w = width - left - right
 
     def x(v):
@@ -226,12 +233,14 @@ def bar_chart(bars: list[tuple[str, float | None]], title: str, reference: float
         f"<title>{escape(title)}</title>",
     ]
     for i, (label, v) in enumerate(shown):
-        y = 10 + i * row
+        y = 4 + i * row
         cls = "barre barre-haute" if v > reference else "barre"
-        out.append(f'<text class="axe" x="{left - 8}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
-        out.append(f'<rect class="{cls}" x="{left}" y="{y + 3}" width="{max(0.0, x(v) - left):.1f}" height="{row - 10}"/>')
-        out.append(f'<text class="axe" x="{x(v) + 6:.1f}" y="{y + 15}">{v:.0f}</text>')
-    out.append(f'<line class="cible" x1="{x(reference):.1f}" x2="{x(reference):.1f}" y1="4" y2="{height - 18}"/>')
-    out.append(f'<text class="axe" x="{x(reference):.1f}" y="{height - 4}" text-anchor="middle">référence = {reference:.0f}</text>')
+        out.append(f'<text class="axe" x="{left}" y="{y + 12}">{escape(label)}</text>')
+        out.append(f'<rect class="{cls}" x="{left}" y="{y + 17}" width="{max(0.0, x(v) - left):.1f}" height="14"/>')
+        shown_value = f"{v:.0f}" if scale_max is None else f"{v:.1f}".replace(".", ",")
+        out.append(f'<text class="axe" x="{x(v) + 5:.1f}" y="{y + 29}">{shown_value}</text>')
+    out.append(f'<line class="cible" x1="{x(reference):.1f}" x2="{x(reference):.1f}" y1="16" y2="{height - 18}"/>')
+    label = reference_label or f"référence = {reference:.0f}"
+    out.append(f'<text class="axe" x="{x(reference):.1f}" y="{height - 4}" text-anchor="middle">{escape(label)}</text>')
     out.append("</svg>")
     return "".join(out)

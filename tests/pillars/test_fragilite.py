@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from terrinum.pillars.fragilite import indicators as fr
 from terrinum.pillars.ingest import ingest as ingest_source
 from terrinum.territories.helpers import TerritorySet
-from terrinum.warehouse import ingest
 
 
 @pytest.fixture
@@ -26,54 +25,67 @@ def _read(path, code_col, delim=","):
         return [row for row in csv.DictReader(f, delimiter=delim) if row[code_col]]
 
 
+def _interp(value, anchors):
+    """The 1–10 note written out by hand: 1 below the first anchor, 10 above the last, linear
+    between consecutive anchors k and k+1 (notes k+1 and k+2)."""
+    if value <= anchors[0]:
+        return 1.0
+    if value >= anchors[-1]:
+        return 10.0
+    k = next(i for i in range(len(anchors) - 1) if anchors[i] <= value <= anchors[i + 1])
+    return 1 + k + (value - anchors[k]) / (anchors[k + 1] - anchors[k])
+
+
 def test_three_communes_computed_by_hand(insee_warehouse, real_data):
     folder = real_data / "insee"
-    pops = {r["DEPCOM"]: float(r["PMUN"]) for r in _read(folder / "populations_communes.csv", "DEPCOM", ";")}
-    rates = {}
-    for r in _read(folder / "indicateurs_communes_diplome_menages_age_emploi.csv", "CODE_INSEE"):
-        if r["TX_MENSEUL"]:
-            rates[r["CODE_INSEE"]] = r
-    out_of_scope = ingest.OUTSIDE_SCOPE
-
-    def national(column):
-        # population-weighted mean over source communes (weights: INSEE legal population)
-        num = den = 0.0
-        for code, r in rates.items():
-            if r[column] and code in pops and not code.startswith(out_of_scope):
-                num += pops[code] * float(r[column])
-                den += pops[code]
-        return num / den
-
-    ref = {c: national(c) for c in ("TX_MENSEUL", "TX_FAMMONO", "TX_NSCOL15P", "TX_65ETPLUS")}
+    rates = {r["CODE_INSEE"]: r for r in _read(folder / "indicateurs_communes_diplome_menages_age_emploi.csv", "CODE_INSEE") if r["TX_MENSEUL"]}
+    poverty = {r["CODE_INSEE"]: r["TX_POVERTY"] for r in _read(folder / "taux_pauvrete_communes.csv", "CODE_INSEE")}
     rows = {r["code"]: r for r in fr.indicator_rows(insee_warehouse, "commune", within=TerritorySet.of("departement", "08"))}
     rows.update({r["code"]: r for r in fr.indicator_rows(insee_warehouse, "commune", within=TerritorySet.of("departement", "23"))})
     for code in ("08419", "23096", "23001"):
         r = rates[code]
-        info = (100 * float(r["TX_MENSEUL"]) / ref["TX_MENSEUL"] + 100 * float(r["TX_FAMMONO"]) / ref["TX_FAMMONO"]) / 2
-        skills = (100 * float(r["TX_NSCOL15P"]) / ref["TX_NSCOL15P"] + 100 * float(r["TX_65ETPLUS"]) / ref["TX_65ETPLUS"]) / 2
-        assert rows[code]["indice_acces_information"] == pytest.approx(info, abs=0.06), code
-        assert rows[code]["indice_competences_numeriques"] == pytest.approx(skills, abs=0.06), code
+        notes = [
+            _interp(float(r["TX_65ETPLUS"]), fr.ANCHORS["tx_65etplus"]),
+            _interp(float(r["TX_NSCOL15P"]), fr.ANCHORS["tx_nscol15p"]),
+        ]
+        assert rows[code]["score_tx_65etplus"] == pytest.approx(notes[0], abs=0.06), code
+        assert rows[code]["score_tx_nscol15p"] == pytest.approx(notes[1], abs=0.06), code
+        if poverty.get(code):
+            notes.append(_interp(float(poverty[code]), fr.ANCHORS["tx_pauvrete"]))
+        else:
+            assert rows[code]["score_tx_pauvrete"] is None
+        assert rows[code]["indice_global"] == pytest.approx(sum(notes) / len(notes), abs=0.06), code
         assert rows[code]["demo"] is False
+    assert rows["23096"]["score_tx_pauvrete"] is not None  # Guéret: its poverty rate is published
 
 
-def test_national_value_of_every_axis_is_100(insee_warehouse):
+def test_anchors_match_the_real_data(insee_warehouse):
+    """The fixed scales are what scripts/fragilite-bornes.py computes from the real files."""
+    computed = fr.anchors_from(insee_warehouse)
+    for criterion, anchors in fr.ANCHORS.items():
+        assert computed[criterion] == pytest.approx(anchors, abs=0.11), criterion
+        assert list(anchors) == sorted(anchors), criterion
+
+
+def test_real_inputs_give_a_spread_within_bounds(insee_warehouse):
+    """On the real INSEE data: every index within 1–10, France in the middle of the scale
+    (the anchors are percentiles of the population), communes spread over the whole scale,
+    the Creuse more fragile than France and the Hauts-de-Seine less, and the Creuse's
+    communes spread over several classes (its old ratio index reached 1,028)."""
+    communes = fr.indicator_rows(insee_warehouse, "commune")
+    values = [r["indice_global"] for r in communes if r["indice_global"] is not None]
+    assert len(values) > 30_000
+    assert all(fr.SCALE[0] <= v <= fr.SCALE[1] for v in values)
+    assert min(values) < 2.5 and max(values) > 8.5
     france = fr.indicator_rows(insee_warehouse, "pays")[0]
-    for axis in fr.AXES:
-        if france[f"indice_{axis}"] is not None:
-            assert france[f"indice_{axis}"] == 100.0
-    assert france["indice_global"] == 100.0
-    # and the population-weighted mean of the commune indices of each indicator is 100
-    raws = fr.raw_inputs(insee_warehouse, "commune")
-    ref = fr.raw_inputs(insee_warehouse, "pays")["FR"]
-    weights = dict(
-        insee_warehouse.execute(
-            "SELECT code_commune, sum(valeur) FROM fr_valeurs WHERE indicateur = 'population' AND code_commune IS NOT NULL GROUP BY 1"
-        ).fetchall()
-    )
-    for indicator in ("tx_menseul", "tx_nscol15p"):
-        num = sum(weights.get(c, 0) * 100 * r[indicator] / ref[indicator] for c, r in raws.items() if r.get(indicator) is not None)
-        den = sum(weights.get(c, 0) for c, r in raws.items() if r.get(indicator) is not None)
-        assert num / den == pytest.approx(100, abs=0.5)
+    assert 4 < france["indice_global"] < 7
+    deps = {r["code"]: r for r in fr.indicator_rows(insee_warehouse, "departement")}
+    assert all(fr.SCALE[0] <= r["indice_global"] <= fr.SCALE[1] for r in deps.values())
+    assert deps["23"]["indice_global"] > france["indice_global"] > deps["92"]["indice_global"]
+    assert deps["23"]["ecart_reference"] == pytest.approx(deps["23"]["indice_global"] - france["indice_global"], abs=0.01)
+    creuse = [r["indice_global"] for r in communes if r["code"].startswith("23") and r["indice_global"] is not None]
+    classes = {sum(v >= b for b in fr.INDEX_BINS) for v in creuse}
+    assert len(classes) >= 4, classes
 
 
 def test_departements_coverage_and_people_at_risk(insee_warehouse):
@@ -83,30 +95,42 @@ def test_departements_coverage_and_people_at_risk(insee_warehouse):
     assert creuse["couverture_donnees_pct"] > 95 and 0 < creuse["couverture_pauvrete_pct"] < 50
     assert creuse["personnes_a_risque_bas"] < creuse["personnes_a_risque_haut"] < creuse["population"]
     assert "part_locaux_sans_30mbits" not in creuse["indicateurs_utilises"]  # no connectivity data here
-    assert creuse["indice_acces_interfaces"] is None
+    assert creuse["score_part_locaux_sans_30mbits"] is None
 
 
-def test_reference_other_than_france(insee_warehouse):
-    rows = fr.indicator_rows(insee_warehouse, "departement", within=TerritorySet.of("departement", "23"), reference="departement:23")
-    assert rows[0]["indice_global"] == 100.0 and rows[0]["reference"] == "departement:23"
+def test_reference_is_a_separate_reading(insee_warehouse):
+    """The reference changes the gap, never the index itself."""
+    against_france = fr.indicator_rows(insee_warehouse, "commune", within=TerritorySet.of("departement", "23"))
+    against_creuse = fr.indicator_rows(insee_warehouse, "commune", within=TerritorySet.of("departement", "23"), reference="departement:23")
+    assert [r["indice_global"] for r in against_france] == [r["indice_global"] for r in against_creuse]
+    creuse = fr.indicator_rows(insee_warehouse, "departement", within=TerritorySet.of("departement", "23"), reference="departement:23")[0]
+    assert creuse["ecart_reference"] == 0.0 and creuse["reference"] == "departement:23"
+    assert against_creuse[0]["indice_reference"] == creuse["indice_global"]
     with pytest.raises(ValueError):
         fr.parse_reference("canton:12")
 
 
-@settings(max_examples=60, deadline=None)
+_ANY = st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fixed_dictionaries({c: _ANY for c in fr.CRITERIA}))
+def test_index_stays_within_its_bounds_whatever_the_inputs(raw):
+    out = fr.index_of(raw)
+    for value in [out["indice_global"], *(out[f"score_{c}"] for c in fr.CRITERIA)]:
+        assert value is None or fr.SCALE[0] <= value <= fr.SCALE[1]
+    assert (out["indice_global"] is None) == all(v is None for v in raw.values())
+
+
+@settings(max_examples=100, deadline=None)
 @given(
-    st.dictionaries(st.sampled_from([i for axis in fr.AXES.values() for i in axis]), st.floats(0.1, 99), min_size=1),
-    st.sampled_from([i for axis in fr.AXES.values() for i in axis]),
+    st.fixed_dictionaries({c: st.floats(0, 100) for c in fr.CRITERIA}),
+    st.sampled_from(list(fr.CRITERIA)),
     st.floats(0.01, 50),
 )
-def test_raising_one_input_never_lowers_the_index(raw, indicator, bump):
-    ref = {i: 10.0 for axis in fr.AXES.values() for i in axis}
-    before = fr.index_of(raw, ref)["indice_global"]
-    raised = dict(raw)
-    raised[indicator] = raw.get(indicator, 0.1) + bump if indicator in raw else None
-    if raised[indicator] is None:
-        raised.pop(indicator)
-    after = fr.index_of(raised, ref)["indice_global"]
+def test_raising_one_input_never_lowers_the_index(raw, criterion, bump):
+    before = fr.index_of(raw)["indice_global"]
+    after = fr.index_of({**raw, criterion: raw[criterion] + bump})["indice_global"]
     assert after >= before
 
 

@@ -1,6 +1,7 @@
 """Connectivité fixe on pages, API and CLI (demo warehouse; real files in tests/warehouse)."""
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -97,8 +98,11 @@ def test_cli_ingest_refuses_bad_file_clearly(demo_warehouse, tmp_path):
 def test_fragility_section_api_and_cli(client, demo_warehouse):
     html = client.get("/territoires/commune/08419/").content.decode()
     section = html[html.index('id="fragilite-numerique"') :]
-    assert "données de démonstration" in section and "Département = 100" in section
-    assert "Personnes probablement en situation d" in section and "connectivité mobile" in section
+    section = section[: section.index("</section>")]
+    assert "données de démonstration" in section and "sur 10" in section and "son département" in section
+    assert "Personnes probablement en situation d" in section and "Taux de pauvreté" in section
+    # users read labels, never column names (the sources line names the pillars in words)
+    assert not re.search(r"\b(tx|part|score|indice)_[a-z0-9_]+", section), re.findall(r"\b(?:tx|part|score|indice)_[a-z0-9_]+", section)
     html = client.get("/territoires/departement/23/").content.decode()
     assert "Sous-territoires les plus fragiles" in html
     rows = client.get("/api/v1/fragilite/departement", {"reference": "region:75"}).json()
@@ -106,7 +110,8 @@ def test_fragility_section_api_and_cli(client, demo_warehouse):
     assert client.get("/api/v1/fragilite/departement", {"reference": "canton:1"}).status_code == 400
     assert client.get("/methodologie/fragilite").status_code == 200
     r = runner.invoke(app, ["indicateurs", "fragilite", "--niveau", "pays", "--format", "json"])
-    assert r.exit_code == 0 and json.loads(r.stdout)[0]["indice_global"] == 100.0
+    france = json.loads(r.stdout)[0]
+    assert r.exit_code == 0 and 1 <= france["indice_global"] <= 10 and france["ecart_reference"] == 0.0
     assert runner.invoke(app, ["indicateurs", "fragilite", "--reference", "region:99"]).exit_code == 1
 
 
@@ -147,11 +152,11 @@ def test_epci_compares_its_communes_on_every_pillar(client, demo_warehouse):
 
     html = client.get("/territoires/epci/240800862/", {"comparer": "part_30mbits", "sens": "asc"}).content.decode()
     section = html[html.index('id="comparaison"') : html.index('id="connectivite-fixe"')]
-    assert "Fragilité (France = 100)" in section and 'aria-sort="ascending"' in section
+    assert "Fragilité numérique (sur 10)" in section and 'aria-sort="ascending"' in section
     values = [
         float(v.replace(",", "."))
         for v in re.findall(
-            r'<td class="nombre">([\d,]+)</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d—]+</td></tr>', section
+            r'<td class="nombre">([\d,]+)</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td></tr>', section
         )
     ]
     assert len(values) > 50 and values == sorted(values)
@@ -161,7 +166,7 @@ def test_epci_compares_its_communes_on_every_pillar(client, demo_warehouse):
 def test_map_legends_match_their_pillar(client, demo_warehouse):
     html = client.get("/territoires/departement/23/").content.decode()
     fragility = html[html.index('id="fragilite-numerique"') :]
-    assert "de 95 à moins de 105</li>" in fragility  # index classes, no unit
+    assert "de 4,5 à moins de 5,5</li>" in fragility  # index classes on the 1–10 scale, no unit
     mobile = html[html.index('id="connectivite-mobile"') : html.index('id="fragilite-numerique"')]
     assert "de 90 à moins de 95 %</li>" in mobile
 

@@ -1,4 +1,4 @@
-"""Fragilité numérique: an open illectronisme-risk index per territory, on four axes.
+"""Fragilité numérique: an open illectronisme-risk index per territory, on five criteria (1–10 scale).
 Method: methodologie/methodologie-fragilite.md."""
 
 from terrinum.pillars import Column, Indicators, Option, Pillar, Section, commune_source, lazy, register
@@ -17,9 +17,9 @@ PILLAR = register(
             table=indicators.PILIER,
             columns=tuple(indicators.COLUMNS),
             rows=lambda con, niveau, within, reference="pays": indicators.indicator_rows(con, niveau, within=within, reference=reference),
-            help="Fragilité numérique : indice (référence = 100) sur quatre axes, couverture des données, personnes à risque.",
+            help="Fragilité numérique : indice de 1 à 10 sur cinq critères, écart au territoire de comparaison, couverture des données, personnes à risque.",
             empty="aucune donnée de fragilité : importez les indicateurs INSEE (terrinum ingest insee-indicateurs) ou lancez terrinum demo.",
-            options=(Option("reference", "Territoire de référence (indice 100) : pays, region:CODE, departement:CODE, epci:CODE.", default="pays"),),
+            options=(Option("reference", "Territoire de comparaison (écart à son indice) : pays, region:CODE, departement:CODE, epci:CODE.", default="pays"),),
             title="Fragilité numérique",
         ),
         demo=demo.generate,
@@ -29,7 +29,7 @@ PILLAR = register(
             "Fragilité numérique",
             section.compose,
             "fragilite/section.html",
-            comparison=(Column("indice_fragilite", "Fragilité (France = 100)", section.global_index, decimals=0),),
+            comparison=(Column("indice_fragilite", "Fragilité numérique (sur 10)", section.global_index, decimals=1),),
         ),
         api=lazy("terrinum.pillars.fragilite.api:router"),
     )

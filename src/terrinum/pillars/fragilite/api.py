@@ -14,13 +14,17 @@ class FragilityOut(Schema):
     code: str
     nom: str
     niveau: str
-    reference: str = Field(..., description="Territoire de référence (indice 100) : pays, region:CODE, departement:CODE, epci:CODE")
     demo: bool = Field(..., description="Vrai si l'indice repose au moins en partie sur des données de démonstration")
-    indice_global: float | None
-    indice_acces_interfaces: float | None
-    indice_acces_information: float | None
-    indice_competences_administratives: float | None
-    indice_competences_numeriques: float | None
+    indice_global: float | None = Field(None, description="Indice de fragilité numérique, de 1 (risque le plus faible) à 10 (le plus élevé)")
+    score_part_locaux_sans_30mbits: float | None
+    score_part_pop_sans_4g: float | None
+    score_tx_65etplus: float | None
+    score_tx_nscol15p: float | None
+    score_tx_pauvrete: float | None
+    indicateurs_utilises: str = Field(..., description="Critères entrés dans l'indice")
+    reference: str = Field(..., description="Territoire de comparaison : pays, region:CODE, departement:CODE, epci:CODE")
+    indice_reference: float | None = Field(None, description="Indice du territoire de comparaison")
+    ecart_reference: float | None = Field(None, description="Indice du territoire − indice de la comparaison, en points ; positif = plus fragile")
     couverture_donnees_pct: float | None = Field(None, description="Part des communes ayant toutes les données du recensement")
     couverture_pauvrete_pct: float | None
     personnes_a_risque_bas: float | None
@@ -35,13 +39,12 @@ class FragilityOut(Schema):
     tx_demandeurs_emploi: float | None
     tx_pauvrete: float | None
     population: int | None
-    indicateurs_utilises: str
     source: str
 
 
 class FragilityFilters(Schema):
     territoire: str | None = Field(None, max_length=200, description="Limiter aux unités situées dans ce territoire")
-    reference: str = Field("pays", max_length=30, description="pays, region:CODE, departement:CODE ou epci:CODE")
+    reference: str = Field("pays", max_length=30, description="Territoire de comparaison : pays, region:CODE, departement:CODE ou epci:CODE")
 
 
 def router() -> Router:

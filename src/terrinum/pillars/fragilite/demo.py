@@ -35,7 +35,7 @@ def generate(con: duckdb.DuckDBPyConnection) -> dict[str, int] | None:
             "tx_25etmoins": 8 + 2 * x + 4 * u("25"),
         }
         if pop >= 2000:  # statistical secrecy hides small communes' poverty and job-seeker rates
-            values["tx_pauvrete"] = 6 + 2.5 * x + 8 * u("pauvrete")
+            values["tx_pauvrete"] = 12 + 4 * x + 8 * u("pauvrete")  # the real file's range: 15–45 %
             values["tx_demandeurs_emploi"] = 6 + 1.5 * x + 6 * u("emploi")
         for indicator, value in values.items():
             rows.append({"source": SOURCE, "millesime": "2021", "code_source": code, "code_commune": code, "code_departement": dep,

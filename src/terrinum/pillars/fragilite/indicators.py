@@ -3,11 +3,18 @@
 Method: methodologie/methodologie-fragilite.md. Inputs: warehouse table fr_valeurs (INSEE rates,
 `terrinum ingest insee-indicateurs` or `terrinum demo`), and the canonical tables of the
 fixed and mobile connectivity pillars (read here, not recomputed: one rollup each).
+
+The index follows the construction of La MedNum's current Indice de fragilité numérique:
+five criteria, each put on a fixed 1–10 scale (10 = highest risk), averaged. The scales do
+not depend on the territory compared with, so an index is bounded whatever the inputs and
+keeps its meaning from one territory, and one year, to the next. The comparison with a
+reference territory is a separate reading: the gap, in points, between the two indices.
 """
 
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 
 from terrinum.pillars.connectivite_mobile import indicators as cm
 from terrinum.pillars.fragilite.tables import TABLES
@@ -16,55 +23,89 @@ from terrinum.warehouse import store
 from terrinum.warehouse.rollup import JOINS, declare, level_key, rollup, sum_of, within_codes
 
 PILIER = "fragilite"
-# axis -> indicators (all "higher = more fragile")
-AXES = {
-    "acces_interfaces": ["part_locaux_sans_30mbits", "part_pop_sans_4g"],
-    "acces_information": ["tx_menseul", "tx_fammono"],
-    "competences_administratives": ["tx_demandeurs_emploi", "tx_pauvrete"],
-    "competences_numeriques": ["tx_nscol15p", "tx_65etplus"],
+SCALE = (1.0, 10.0)  # every criterion score and the index lie within these bounds
+# The five criteria of the index (all "higher share = more fragile"), in display order.
+CRITERIA = {
+    "part_locaux_sans_30mbits": "Locaux sans accès à 30 Mbit/s",
+    "part_pop_sans_4g": "Population sans bonne couverture 4G",
+    "tx_65etplus": "Personnes de 65 ans ou plus",
+    "tx_nscol15p": "Personnes sans diplôme ou peu diplômées",
+    "tx_pauvrete": "Taux de pauvreté",
+}
+# Coverage criteria: the share itself on the scale (0 % without → 1, 100 % without → 10).
+LINEAR = ("part_locaux_sans_30mbits", "part_pop_sans_4g")
+# Socio-demographic criteria: fixed anchors, the population-weighted percentiles 5, 15, …, 95
+# of the real commune values (INSEE RP 2016 and Filosofi, weights: legal populations 2023),
+# mapped to 1, 2, …, 10, linear in between and clamped outside. A score of 5.5 is the value of
+# the median inhabitant of France. Recomputed by `scripts/fragilite-bornes.py`; a test checks
+# they match the real data.
+ANCHORS_VINTAGE = "recensement 2016 et Filosofi (Insee), pondéré par les populations légales 2023"
+ANCHORS = {
+    "tx_65etplus": (14.5, 17.0, 19.0, 20.2, 21.9, 23.5, 25.2, 27.2, 30.1, 35.8),
+    "tx_nscol15p": (23.9, 34.0, 40.2, 44.4, 47.3, 50.3, 53.2, 56.0, 59.5, 64.9),
+    "tx_pauvrete": (15.0, 18.2, 21.0, 24.1, 25.6, 29.0, 31.6, 34.0, 37.5, 44.4),
+}
+# Kept as context, shown beside the index but not in it.
+CONTEXT = {
+    "tx_menseul": "Ménages d'une personne",
+    "tx_fammono": "Familles monoparentales",
+    "tx_demandeurs_emploi": "Demandeurs d'emploi",
+    "tx_25etmoins": "Personnes de 25 ans ou moins",
 }
 CENSUS = ["tx_nscol15p", "tx_menseul", "tx_fammono", "tx_65etplus", "tx_25etmoins"]
 INSEE_INDICATORS = [*CENSUS, "tx_demandeurs_emploi", "tx_pauvrete"]
 RAW = ["part_locaux_sans_30mbits", "part_pop_sans_4g", *INSEE_INDICATORS]
+# Map and reading classes of the index (upper bounds, on the 1–10 scale).
+INDEX_BINS = [3.0, 4.5, 5.5, 6.5, 8.0]
 # Published illectronisme rates (INSEE Première n° 1953, June 2023, data 2021), used as bounds.
 RATE_75_PLUS = 0.62  # people aged 75+: the oldest group, an upper bound for the 65+
 RATE_60_PLUS_MIN = 1 / 3  # "more than one person aged 60+ in three": a lower bound for the 65+
 RATE_ALL_15_PLUS = 0.154  # the whole 15+ population: an upper bound below 65
 COLUMNS = [
-    "code", "nom", "niveau", "reference", "demo", "indice_global", *(f"indice_{a}" for a in AXES),
+    "code", "nom", "niveau", "demo", "indice_global", *(f"score_{c}" for c in CRITERIA), "indicateurs_utilises",
+    "reference", "indice_reference", "ecart_reference",
     "couverture_donnees_pct", "couverture_pauvrete_pct", "personnes_a_risque_bas", "personnes_a_risque_haut",
-    *RAW, "population", "indicateurs_utilises", "source",
+    *RAW, "population", "source",
 ]  # fmt: skip
 
-AXIS_LABELS = {
-    "acces_interfaces": "Accès aux interfaces numériques",
-    "acces_information": "Accès à l'information",
-    "competences_administratives": "Compétences administratives",
-    "competences_numeriques": "Compétences numériques / scolaires",
-}
 RAW_LABELS = {
     "part_locaux_sans_30mbits": "Part des locaux sans accès à 30 Mbit/s (pilier connectivité fixe)",
     "part_pop_sans_4g": "Part de la population sans bonne couverture 4G (pilier connectivité mobile)",
     "tx_nscol15p": "Part des 15 ans ou plus non scolarisés sans diplôme ou peu diplômés",
-    "tx_menseul": "Part des ménages d'une personne",
-    "tx_fammono": "Part des familles monoparentales",
+    "tx_menseul": "Part des ménages d'une personne (contexte, hors indice)",
+    "tx_fammono": "Part des familles monoparentales (contexte, hors indice)",
     "tx_65etplus": "Part des 65 ans ou plus",
-    "tx_25etmoins": "Part des 25 ans ou moins (importée, hors indice)",
-    "tx_demandeurs_emploi": "Taux de demandeurs d'emploi",
+    "tx_25etmoins": "Part des 25 ans ou moins (contexte, hors indice)",
+    "tx_demandeurs_emploi": "Taux de demandeurs d'emploi (contexte, hors indice)",
     "tx_pauvrete": "Taux de pauvreté (absent sous le secret statistique)",
 }
-_INDEX = "moyenne des rapports 100 × valeur du territoire / valeur de la référence, sur les indicateurs disponibles"
 declare(
     PILIER,
     (
-        ("reference", "Territoire de référence (indice 100)", None, "pays, ou region:CODE, departement:CODE, epci:CODE (--reference)"),
         (
             "indice_global",
-            "Indice de fragilité numérique (référence = 100)",
-            "indice",
-            "moyenne des quatre axes disponibles ; au-dessus de 100, plus fragile que la référence",
+            "Indice de fragilité numérique (1 à 10)",
+            "score",
+            "moyenne des notes des critères disponibles ; 1 = risque le plus faible, 10 = le plus élevé",
         ),
-        *((f"indice_{a}", f"Indice de l'axe « {label} » (référence = 100)", "indice", _INDEX) for a, label in AXIS_LABELS.items()),
+        *(
+            (
+                f"score_{c}",
+                f"Note du critère « {label} » (1 à 10)",
+                "score",
+                "la part elle-même ramenée de 0–100 % à 1–10" if c in LINEAR else f"échelle fixe : centiles 5 à 95 des communes ({ANCHORS_VINTAGE})",
+            )
+            for c, label in CRITERIA.items()
+        ),
+        ("indicateurs_utilises", "Critères entrés dans l'indice", None, "ceux dont le territoire a une valeur"),
+        ("reference", "Territoire de comparaison", None, "pays, ou region:CODE, departement:CODE, epci:CODE (--reference)"),
+        ("indice_reference", "Indice de fragilité numérique du territoire de comparaison (1 à 10)", "score", "même calcul"),
+        (
+            "ecart_reference",
+            "Écart à l'indice du territoire de comparaison",
+            "points",
+            "indice du territoire − indice de la comparaison ; positif = plus fragile",
+        ),
         ("couverture_donnees_pct", "Communes ayant les cinq taux du recensement", "%", "part des communes du territoire"),
         ("couverture_pauvrete_pct", "Communes dont le taux de pauvreté est publié", "%", "part des communes du territoire"),
         (
@@ -80,7 +121,6 @@ declare(
             "65 ans ou plus × 62 % + autres habitants × 15,4 % (Insee Première n° 1953, 2023)",
         ),
         *((i, label, "%", "moyenne des communes pondérée par leur population") for i, label in RAW_LABELS.items()),
-        ("indicateurs_utilises", "Indicateurs entrés dans l'indice", None, "ceux dont le territoire et la référence ont une valeur"),
     ),
 )
 
@@ -177,21 +217,41 @@ def raw_inputs(con, niveau: str, codes: list[str] | None = None) -> dict[str, di
     return values
 
 
-def index_of(raw: dict, ref: dict) -> dict:
-    """Indices (reference = 100) of one territory, axis by axis; only what both have."""
+def score(criterion: str, value: float | None) -> float | None:
+    """The 1–10 note of one criterion's value (10 = highest risk), on its fixed scale."""
+    if value is None:
+        return None
+    lo, hi = SCALE
+    if criterion in LINEAR:
+        return lo + (hi - lo) * min(1.0, max(0.0, value / 100))
+    return float(np.interp(value, ANCHORS[criterion], np.linspace(lo, hi, len(ANCHORS[criterion]))))
+
+
+def index_of(raw: dict) -> dict:
+    """The criterion notes and the index (their mean) of one territory; only what it has."""
     out, used = {}, []
-    axes = []
-    for axis, indicators in AXES.items():
-        parts = []
-        for i in indicators:
-            if raw.get(i) is not None and ref.get(i):
-                parts.append(100 * raw[i] / ref[i])
-                used.append(i)
-        out[f"indice_{axis}"] = round(sum(parts) / len(parts), 1) if parts else None
-        if parts:
-            axes.append(sum(parts) / len(parts))
-    out["indice_global"] = round(sum(axes) / len(axes), 1) if axes else None
-    out["indicateurs_utilises"] = ", ".join(used)
+    for criterion in CRITERIA:
+        note = score(criterion, raw.get(criterion))
+        out[f"score_{criterion}"] = round(note, 1) if note is not None else None
+        if note is not None:
+            used.append((criterion, note))
+    out["indice_global"] = round(sum(n for _, n in used) / len(used), 1) if used else None
+    out["indicateurs_utilises"] = ", ".join(c for c, _ in used)
+    return out
+
+
+def anchors_from(con: duckdb.DuckDBPyConnection, percentiles=range(5, 100, 10)) -> dict[str, tuple[float, ...]]:
+    """Population-weighted percentiles of the commune values of each socio-demographic
+    criterion: how ANCHORS were computed (scripts/fragilite-bornes.py; checked by a test)."""
+    raws = raw_inputs(con, "commune")
+    weights = {code: pop or 0 for code, (_, _, pop) in _units(con, "commune", None).items()}
+    out = {}
+    for criterion in ANCHORS:
+        pairs = sorted((r[criterion], weights.get(code, 0)) for code, r in raws.items() if r.get(criterion) is not None)
+        values = np.array([v for v, _ in pairs])
+        cumulative = np.cumsum([w for _, w in pairs], dtype=float)
+        cumulative = (cumulative - 0.5 * np.array([w for _, w in pairs])) / cumulative[-1]  # mid-point of each weight
+        out[criterion] = tuple(round(float(np.interp(p / 100, cumulative, values)), 1) for p in percentiles)
     return out
 
 
@@ -218,13 +278,14 @@ def parse_reference(text: str | None) -> tuple[str, str]:
 
 
 def indicator_rows(con: duckdb.DuckDBPyConnection, niveau: str, within: TerritorySet | None = None, reference: str | None = None) -> list[dict]:
-    """One row per territory: the four axes and the global index against `reference`."""
+    """One row per territory: the five criterion notes, the index, and its gap to `reference`."""
     if not store.tables_exist(con, TABLES):
         return []
     ref_niveau, ref_code = parse_reference(reference)
     ref_raw = _reference_raw(con, ref_niveau, ref_code)
     if ref_raw is None:
         raise ValueError(f"pas de données pour la référence {ref_niveau} {ref_code}")
+    ref_index = index_of(ref_raw)["indice_global"]
     keep = within_codes(con, niveau, within)
     raws = raw_inputs(con, niveau, keep)
     units = _units(con, niveau, keep)
@@ -235,7 +296,10 @@ def indicator_rows(con: duckdb.DuckDBPyConnection, niveau: str, within: Territor
             continue  # non-rattachées rows only count inside their département
         nom, n_all, population = units[code]
         row = {"code": code, "nom": nom, "niveau": niveau, "reference": f"{ref_niveau}:{ref_code}" if ref_niveau != "pays" else "pays"}
-        row.update(index_of(raw, ref_raw))
+        row.update(index_of(raw))
+        row["indice_reference"] = ref_index
+        if row["indice_global"] is not None and ref_index is not None:
+            row["ecart_reference"] = round(row["indice_global"] - ref_index, 1)
         complete = min((raw["n"].get(i, 0) for i in CENSUS), default=0)
         row["couverture_donnees_pct"] = round(100 * min(complete, n_all) / n_all, 1)
         row["couverture_pauvrete_pct"] = round(100 * min(raw["n"].get("tx_pauvrete", 0), n_all) / n_all, 1)

@@ -6,12 +6,19 @@ from terrinum.pillars.fragilite import indicators as fr
 from terrinum.pillars.maps import child_level, own_rows, sub_units
 from terrinum.svg import bar_chart, fixed_legend, render_map
 
-INDEX_BINS = [80, 95, 105, 120, 140]  # index classes, reference = 100
+# Words for the classes cut by fr.INDEX_BINS (1–10 scale), used in the text and the legend.
+READINGS = ("faible", "plutôt faible", "moyen", "plutôt élevé", "élevé", "très élevé")
+
+
+def reading(index: float | None) -> str | None:
+    """The word for an index's class (none without an index)."""
+    return None if index is None else READINGS[sum(index >= b for b in fr.INDEX_BINS)]
 
 
 def compose(ctx) -> dict | None:
-    """The four axes against France (and against the parent département for a commune or
-    EPCI), people at risk, sub-unit map and table."""
+    """The five criteria and their notes, the index beside France's (and the parent
+    département's for a commune or EPCI), context indicators, people at risk, sub-unit map
+    and table."""
     try:
         found = own_rows(ctx, fr.indicator_rows)
     except ValueError:
@@ -20,28 +27,40 @@ def compose(ctx) -> dict | None:
         return None
     scope, (own, *_) = found
     territory = ctx.territory
-    local = None
+    france = fr.indicator_rows(ctx.con, "pays")[0] if territory.niveau != "pays" else own
+    departement = None
     if territory.niveau in ("commune", "epci") and territory.departement_code:
-        found_local = own_rows(ctx, fr.indicator_rows, reference=f"departement:{territory.departement_code}")
-        local = found_local[1][0] if found_local else None
+        found_dep = own_rows(ctx, fr.indicator_rows, reference=f"departement:{territory.departement_code}")
+        departement = found_dep[1][0] if found_dep else None
     level = child_level(ctx)
     child_rows = {r["code"]: r for r in fr.indicator_rows(ctx.con, level, within=scope)} if level else {}
-    axes = [(fr.AXIS_LABELS[a], own[f"indice_{a}"]) for a in fr.AXES]
-    table = [{"libelle": fr.AXIS_LABELS[a], "france": own[f"indice_{a}"], "local": local[f"indice_{a}"] if local else None} for a in fr.AXES]
-    enfants, features = sub_units(ctx, child_rows, "indice_global", INDEX_BINS)
+    criteria = [{"libelle": label, "valeur": own[c], "france": france[c], "note": own[f"score_{c}"]} for c, label in fr.CRITERIA.items()]
+    context = [{"libelle": label, "valeur": own[c], "france": france[c]} for c, label in fr.CONTEXT.items() if own[c] is not None]
+    enfants, features = sub_units(ctx, child_rows, "indice_global", fr.INDEX_BINS)
+    bars = [(c["libelle"], c["note"]) for c in criteria] + [("Indice de fragilité", own["indice_global"])]
+    france_index = france["indice_global"]
     return {
         "row": own,
-        "local": local,
-        "axes": table,
-        "graphique": bar_chart([*axes, ("Indice global", own["indice_global"])], f"Indice de fragilité numérique de {territory.nom} (France = 100)"),
-        "carte": render_map(features, f"Indice global de fragilité numérique des sous-territoires de {territory.nom}")
-        if any(e["row"] for e in enfants)
+        "lecture": reading(own["indice_global"]),
+        "france": france,
+        "departement": departement,
+        "criteres": criteria,
+        "contexte": context,
+        "absents": [label for c, label in fr.CRITERIA.items() if own[f"score_{c}"] is None],
+        "graphique": bar_chart(
+            bars,
+            f"Notes de fragilité numérique de {territory.nom} (sur 10)",
+            reference=france_index,
+            scale_max=10,
+            reference_label=f"France : {france_index:.1f}".replace(".", ","),
+        )
+        if france_index is not None
         else "",
-        "legende": fixed_legend(INDEX_BINS, ""),
+        "carte": render_map(features, f"Indice de fragilité numérique des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
+        "legende": fixed_legend(fr.INDEX_BINS, ""),
         "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},
         "plus_fragiles": sorted((e for e in enfants if e["row"] and e["row"]["indice_global"] is not None), key=lambda e: -e["row"]["indice_global"])[:10],
         "demo": own["demo"],
-        "sans_4g": own["part_pop_sans_4g"] is None,
     }
 
 
