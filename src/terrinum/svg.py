@@ -15,6 +15,7 @@ from html import escape
 import shapely
 
 OVERSEAS = ("971", "972", "973", "974", "976")
+INSET_NAMES = {"971": "Guadeloupe", "972": "Martinique", "973": "Guyane", "974": "La Réunion", "976": "Mayotte"}
 
 
 @dataclass
@@ -98,13 +99,13 @@ def render_map(features: list[Feature], title: str, width: int = 640, max_height
     main, insets = order[0], order[1:]
     main_bounds = shapely.total_bounds([g for _, g in groups[main]])
     main_h = min(max_height, max(200, width * _aspect(main_bounds)))
-    inset_h = 110 if insets else 0
+    inset_h = 126 if insets else 0  # a name line above each inset's drawing
     height = main_h + (inset_h + 10 if insets else 0)
     boxes = {main: (4, 4, width - 8, main_h - 8)}
     if insets:
         w = (width - 8) / len(insets)
         for i, key in enumerate(insets):
-            boxes[key] = (4 + i * w + 4, main_h + 6, w - 8, inset_h - 8)
+            boxes[key] = (4 + i * w + 4, main_h + 22, w - 8, inset_h - 24)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" class="carte" aria-hidden="true" focusable="false">',
         f"<title>{escape(title)}</title>",
@@ -113,7 +114,8 @@ def render_map(features: list[Feature], title: str, width: int = 640, max_height
         project = _projector(shapely.total_bounds([g for _, g in groups[key]]), boxes[key])
         if key in insets:
             x, y, w, h = boxes[key]
-            out.append(f'<rect class="encart" x="{x - 3:.1f}" y="{y - 3:.1f}" width="{w + 6:.1f}" height="{h + 6:.1f}"/>')
+            out.append(f'<rect class="encart" x="{x - 3:.1f}" y="{y - 19:.1f}" width="{w + 6:.1f}" height="{h + 22:.1f}"/>')
+            out.append(f'<text class="encart-nom" x="{x:.1f}" y="{y - 6:.1f}">{escape(INSET_NAMES.get(key, key))}</text>')
         for f, g in groups[key]:
             if f is None:
                 continue  # marker positions only widen the box

@@ -92,6 +92,10 @@ def test_demo_is_calibrated_labelled_and_steps_aside_for_real_data(warehouse, tm
     assert france["2024T4"]["locaux"] == pytest.approx(44.6e6, rel=0.01)
     communes = {r["code"]: r for r in cf.indicator_rows(warehouse, "commune", millesime="2024T4")}
     assert communes["75056"]["zone"] == "ZTD" and communes["75056"]["part_ftth"] > communes["08419"]["part_ftth"]
+    deps = {r["code"]: r for r in cf.indicator_rows(warehouse, "departement", millesime="2024T4")}
+    for code, cap in demo.LATE_FIBRE_CAP.items():  # late départements stay plausible (was 99.4 % and 99.7 %)
+        assert deps[code]["part_ftth"] <= 100 * cap + 0.05, code
+    assert deps["974"]["part_ftth"] > 80  # La Réunion, far ahead, is not held back
     for r in communes.values():  # cumulative thresholds stay ordered
         assert r["locaux"] >= r["locaux_8mbits"] >= r["locaux_30mbits"] >= r["locaux_100mbits"] >= r["locaux_1gbits"]
     _load(warehouse, tmp_path)  # a real file arrives

@@ -153,3 +153,33 @@ def test_population_vintages_say_which_is_which(reference_build):
     assert by_code[("pays", "FR")]["population_millesime"] == "2023 (Mayotte : 2017)"
     assert by_code[("region", "06")]["population_millesime"] == "2017"
     assert by_code[("departement", "23")]["population_millesime"] == "2023"
+
+
+def _holes(geometry_wkb) -> list:
+    import shapely
+
+    return [shapely.Polygon(r) for p in shapely.get_parts(shapely.from_wkb(geometry_wkb)) if p.geom_type == "Polygon" for r in p.interiors]
+
+
+def test_map_shapes_have_no_gaps_but_keep_true_enclaves(reference_build):
+    """Gaps between commune contours (white speckles on the France map) are filled; an
+    enclave that another unit covers keeps its hole."""
+    import shapely
+
+    by_code = {(t["niveau"], t["code"]): t for t in reference_build.territories}
+    for key in [("departement", "19"), ("departement", "23"), ("departement", "08"), ("region", "44"), ("pays", "FR")]:
+        big = [h for h in _holes(by_code[key]["geometrie_carte"]) if h.area > 1e-4]  # ≈ 1 km²
+        assert not big, (key, [h.area for h in big])
+    drome = _holes(by_code[("departement", "26")]["geometrie_carte"])
+    valreas = shapely.from_wkb(by_code[("commune", "84138")]["geometrie"]).point_on_surface()
+    assert any(h.contains(valreas) for h in drome)  # the Enclave des papes stays Vaucluse's
+
+
+def test_small_territories_keep_their_shape_on_maps(reference_build):
+    import shapely
+
+    by_code = {(t["niveau"], t["code"]): t for t in reference_build.territories}
+    for key in [("region", "06"), ("departement", "976")]:  # Mayotte, drawn alone in its inset
+        assert shapely.get_num_coordinates(shapely.from_wkb(by_code[key]["geometrie_carte"])) > 200, key
+    france = shapely.get_num_coordinates(shapely.from_wkb(by_code[("pays", "FR")]["geometrie_carte"]))
+    assert france < 20_000  # big shapes are still simplified

@@ -53,7 +53,7 @@ def test_search_unknown_says_so(client):
         ("/territoires/epci/240800862/", ["Crêtes Préardennaises", "Communes (", "Signy-l&#x27;Abbaye", "<svg"]),
         ("/territoires/departement/23/", ["Creuse", "Guéret", "Intercommunalités présentes", "<svg"]),
         ("/territoires/region/75/", ["Nouvelle-Aquitaine", "Départements (12)", "Creuse"]),
-        ("/france/", ["France", "Régions (18)", "Guadeloupe", "<svg", "encart"]),
+        ("/france/", ["France", "Régions (18)", "Guadeloupe", "<svg", "encart", 'class="encart-nom" x=', ">Mayotte</text>"]),
     ],
 )
 def test_territory_pages(client, url, expected):

@@ -204,6 +204,33 @@ def _dissolve(geoms: Iterable) -> shapely.Geometry | None:
     return shapely.make_valid(shapely.union_all(parts, grid_size=1e-7))
 
 
+def fill_gaps(geoms: dict[str, shapely.Geometry | None]) -> dict[str, shapely.Geometry | None]:
+    """The geometries of one level with their gaps filled: an interior ring that no other
+    unit of the level covers is a gap between commune contours (contours of communes
+    nouvelles older than the list of communes, slivers), not an enclave, so it is dropped.
+    True enclaves (Valréas, in the Vaucluse, inside the Drôme) keep their hole."""
+    codes = [c for c, g in geoms.items() if g is not None]
+    tree = shapely.STRtree([geoms[c] for c in codes])
+    out = dict(geoms)
+    for i, code in enumerate(codes):
+        polygons = []
+        changed = False
+        for poly in shapely.get_parts(geoms[code]):
+            if poly.geom_type != "Polygon" or not poly.interiors:
+                polygons.append(poly)
+                continue
+            kept = []
+            for ring in poly.interiors:
+                inside = shapely.Polygon(ring).point_on_surface()
+                if any(j != i for j in tree.query(inside, predicate="intersects")):
+                    kept.append(ring)
+            changed |= len(kept) != len(poly.interiors)
+            polygons.append(shapely.Polygon(poly.exterior, kept))
+        if changed:
+            out[code] = shapely.make_valid(shapely.union_all(polygons))
+    return out
+
+
 def build_reference(progress: Progress | None = None) -> ReferenceBuild:
     """Read the packaged sources and compute every territory of the reference."""
     say = progress or (lambda _msg: None)
@@ -420,6 +447,11 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
             a["geometry"] = _dissolve(dep_geoms[d["code"]] for d in df_deps if region_of_dep[d["code"]] == a["code"] and d["code"] in dep_geoms)
         elif a["niveau"] == "pays":
             a["geometry"] = _dissolve(dep_geoms.values())
+    for level in ("epci", "departement", "region", "pays"):
+        at_level = [a for a in aggregates if a["niveau"] == level]
+        filled = fill_gaps({a["code"]: a["geometry"] for a in at_level})
+        for a in at_level:
+            a["geometry"] = filled[a["code"]]
 
     for c in communes:
         c["nb_communes"] = 1
@@ -432,7 +464,9 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
     say("Géométries simplifiées pour les cartes")
     build.territories = aggregates + territories
     all_geoms = np.array([t["geometry"] for t in build.territories], dtype=object)
-    tolerances = np.array([MAP_TOLERANCE[t["niveau"]] for t in build.territories])
+    # A small territory drawn alone (Mayotte in its inset) keeps about 300 points across.
+    extents = np.array([max(b[2] - b[0], b[3] - b[1]) if g is not None else np.inf for g, b in zip(all_geoms, shapely.bounds(all_geoms))])
+    tolerances = np.minimum([MAP_TOLERANCE[t["niveau"]] for t in build.territories], extents / 300)
     simplified = shapely.simplify(all_geoms, tolerances, preserve_topology=True)
     for t, full, simple in zip(build.territories, all_geoms, simplified):
         t["geometrie"] = shapely.to_wkb(full) if full is not None else None
