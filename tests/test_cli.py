@@ -74,6 +74,54 @@ def test_exit_codes_are_distinct_and_stated():
     assert "Codes de sortie" in run("--help").output
 
 
+@pytest.mark.parametrize(
+    "args, french, english",
+    [
+        (("indicateurs", "fragilite", "--format", "xml"), ["Valeur invalide pour", "'xml' n'est pas parmi", "Erreur"], "Invalid value"),
+        (("indicateurs", "fragilite", "--niveu", "x"), ["Option inconnue : --niveu", "options possibles : --niveau"], "No such option"),
+        (("ingest", "arcep-mci-communes"), ["Argument manquant : 'FICHIER'", "ingest --help"], "Missing argument"),
+        (("implantation", "--territoire", "23", "--nouveaux", "abc"), ["un nombre entier est attendu"], "Input should be"),
+        (("implantation", "--territoire", "23", "--nouveaux", "0"), ["la valeur doit être au moins 1"], "Input should be"),
+        (("terriotire", "23"), ["Commande inconnue : 'terriotire'. Vouliez-vous dire 'territoire' ?"], "No such command"),
+        (("territoire", "23", "en-trop"), ["Argument(s) en trop : en-trop"], "unexpected extra"),
+    ],
+)
+def test_usage_errors_are_in_french_with_exit_64(args, french, english):
+    """Typer's bundled Click writes these in English; users read French (cli/francais.py)."""
+    r = run(*args)
+    text = " ".join(r.output.replace("│", " ").split())
+    assert r.exit_code == 64, text
+    for words in french:
+        assert words in text, (words, text)
+    assert english not in text and "Try " not in text and "Error" not in text
+
+
+def test_help_is_in_french():
+    text = run("indicateurs", "--help").output
+    assert "Afficher cette aide et quitter." in text and "Commandes" in text
+    assert "Show this message" not in text and "Commands" not in text
+
+
+def test_gzip_files_are_read_and_a_truncated_one_is_refused_as_such(tmp_path, monkeypatch):
+    import gzip
+
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(tmp_path))
+    assert run("init").exit_code == 0
+    content = (
+        "code_insee;nom_com;code_dep;code_reg;nbr;type;inel_hd;elig_hd05;elig_hd3;elig_bhd8;elig_thd30;elig_thd100;elig_thd1g;date\n"
+        "23096;Guéret;23;75;100;all;0;100;100;100;90;80;50;2024-12-31\n"
+    ).encode()
+    good = tmp_path / "communes.csv.gz"
+    good.write_bytes(gzip.compress(content))
+    r = run("ingest", "arcep-mci-communes", str(good))
+    assert r.exit_code == 0 and "1 / 1 / 0" in r.output, r.output
+    truncated = tmp_path / "tronque.csv.gz"
+    truncated.write_bytes(gzip.compress(content * 50)[:80])
+    r = run("ingest", "arcep-mci-communes", str(truncated))
+    text = " ".join(r.output.split())
+    assert r.exit_code == 1 and "tronqué" in text and "en-tête introuvable" not in text, text
+
+
 def test_a_folder_is_not_a_file_and_a_file_is_not_a_folder(tmp_path):
     from terrinum.pillars.ingest import kind_of
     from terrinum.sources.common import SourceError

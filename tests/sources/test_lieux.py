@@ -72,6 +72,12 @@ def test_json_and_semicolon_csv_are_read(tmp_path):
     bad.write_text('{"nom": 1}', encoding="utf-8")
     with pytest.raises(SourceError, match="tableau"):
         lieux.parse_standard(bad)
+    for text, reason in [("", "une valeur est attendue"), ('[{"nom": "a",}]', "nom de champ entre guillemets"), ('[{"nom": "a"}] x', "contenu en trop")]:
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(SourceError) as caught:
+            lieux.parse_standard(bad)
+        message = str(caught.value)
+        assert "JSON illisible, colonne" in message and reason in message and "Expecting" not in message, message
 
 
 @pytest.mark.realdata

@@ -5,8 +5,10 @@ docs/cli.md, generated from this app (scripts/cli_doc.py)."""
 import typer
 from typer._click.exceptions import UsageError
 
-from terrinum.cli import comptes, implantation, indicateurs, ingest, lieux, reference
+from terrinum.cli import comptes, francais, implantation, indicateurs, ingest, lieux, reference
 from terrinum.cli.common import EXIT_USAGE
+
+francais.install()
 
 # A usage error gets its own exit code, distinct from "ambiguous" (2); Typer's bundled Click
 # uses 2 for both. Tested (tests/test_cli.py), so that an upgrade that moves it is seen.

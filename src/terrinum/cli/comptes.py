@@ -28,7 +28,7 @@ class Role(str, Enum):
 
 @app.command("creer")
 def compte_creer(
-    identifiant: str = typer.Argument(..., help="Identifiant de connexion."),
+    identifiant: str = typer.Argument(..., metavar="IDENTIFIANT", help="Identifiant de connexion."),
     organisation: str = typer.Option(None, "--organisation", help="Nom de l'organisation (créée si besoin)."),
     type_organisation: TypeOrganisation = typer.Option(TypeOrganisation.collectivite, "--type", help="Type de l'organisation."),
     role: Role = typer.Option(Role.membre, "--role", help="admin, gestionnaire ou membre (lecture)."),

@@ -67,7 +67,7 @@ def serve(
 
 @app.command()
 def territoire(
-    query: str = typer.Argument(..., help="Nom, code INSEE, SIREN, code postal, ou niveau:code (ex. departement:23)."),
+    query: str = typer.Argument(..., metavar="RECHERCHE", help="Nom, code INSEE, SIREN, code postal, ou niveau:code (ex. departement:23)."),
     format: Format = typer.Option(Format.table, "--format", help="table, json ou csv."),
 ) -> None:
     """Affiche un territoire. Code de sortie : 0 trouvé, 2 ambigu (candidats listés), 1 inconnu."""

@@ -5,8 +5,10 @@ French number formats."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,10 +49,20 @@ class Parsed:
     points: tuple | None = None  # (Polars frame code/x/y/n, CRS) of building positions, if any
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def read_text(path: Path) -> tuple[str, str]:
-    """Decode a published text file: UTF-8 (with or without BOM), else cp1252 (a superset
-    of latin-1 for printable characters). Returns (text, encoding)."""
+    """Decode a published text file, gzip-compressed or not (ARCEP publishes both): UTF-8
+    (with or without BOM), else cp1252 (a superset of latin-1 for printable characters).
+    Returns (text, encoding). A damaged or truncated gzip file is refused as such."""
     raw = path.read_bytes()
+    if raw.startswith(GZIP_MAGIC):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            reason = "tronqué (fin de l'archive manquante)" if isinstance(exc, EOFError) else f"illisible ({exc})"
+            raise SourceError(Problem(path.name, None, None, f"fichier compressé (gzip) {reason} : rien n'est lu")) from None
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return raw.decode(encoding), encoding

@@ -143,6 +143,23 @@ def _check_ids(parsed: Parsed, rows: list[tuple[int, dict, list]], name: str) ->
             parsed.rows.append(row)
 
 
+# The reasons Python's JSON decoder gives (English), in words a user reads.
+_JSON_REASONS = {
+    "Expecting value": "une valeur est attendue (fichier vide, tronqué ou qui n'est pas du JSON)",
+    "Expecting ',' delimiter": "une virgule est attendue entre deux éléments",
+    "Expecting ':' delimiter": "deux-points attendus après un nom de champ",
+    "Expecting property name enclosed in double quotes": "un nom de champ entre guillemets droits est attendu",
+    "Unterminated string starting at": "texte entre guillemets jamais refermé",
+    "Invalid control character at": "caractère de contrôle interdit dans un texte",
+    "Invalid \\escape": "séquence d'échappement invalide",
+    "Extra data": "contenu en trop après la fin des données",
+}
+
+
+def _json_reason(message: str) -> str:
+    return next((french for english, french in _JSON_REASONS.items() if message.startswith(english)), message)
+
+
 def parse_standard(path: Path, millesime: str | None = None) -> Parsed:
     """A file in the national standard, CSV (`,` or `;`) or JSON (an array of objects)."""
     name = path.name
@@ -152,7 +169,7 @@ def parse_standard(path: Path, millesime: str | None = None) -> Parsed:
         try:
             data = json.loads(read_text(path)[0])
         except json.JSONDecodeError as exc:
-            raise SourceError(Problem(name, exc.lineno, None, f"JSON illisible : {exc.msg}")) from None
+            raise SourceError(Problem(name, exc.lineno, None, f"JSON illisible, colonne {exc.colno} : {_json_reason(exc.msg)}")) from None
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             data = data["data"]
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
