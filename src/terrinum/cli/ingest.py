@@ -23,7 +23,9 @@ def build() -> typer.Typer:
 
 def ingest(
     source: str = typer.Argument(..., metavar="SOURCE", help="Type de source (liste ci-dessous)."),
-    path: Path = typer.Argument(..., metavar="FICHIER", help="Fichier à importer (pour arcep-mci-batiments : le dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)."),
+    path: Path = typer.Argument(
+        ..., metavar="FICHIER", help="Fichier à importer (pour arcep-mci-batiments : le dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)."
+    ),
     millesime: str = typer.Option(None, "--millesime", help="Millésime (AAAATn) quand le fichier ne le porte pas."),
     passage: Path = typer.Option(None, "--passage", help="Table de passage INSEE des codes communes (CSV)."),
     accepter_rejets: bool = typer.Option(False, "--accepter-rejets", help="Charger les lignes valides même si certaines sont rejetées."),
