@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 from terrinum.sources.common import (
+    CheckedReader,
     Parsed,
     Problem,
     SourceError,
@@ -54,7 +55,6 @@ def _table(path: Path) -> tuple[list[list[str]], list[str]]:
         wb.close()
         notes.append(f"classeur xlsx, feuille « {sheet_name} »")
         return rows, notes
-    import csv
     import io
 
     text, encoding = read_text(path)
@@ -62,9 +62,12 @@ def _table(path: Path) -> tuple[list[list[str]], list[str]]:
     header_line = next((line for line in lines[:10] if "code commune" in line.lower()), None)
     if header_line is None:
         raise SourceError(Problem(name, None, None, "en-tête introuvable : colonne « Code commune » attendue dans les 10 premières lignes"))
-    delim = sniff_delimiter(header_line)
+    try:
+        delim = sniff_delimiter(header_line)
+    except ValueError as exc:
+        raise SourceError(Problem(name, lines.index(header_line) + 1, None, str(exc))) from None
     notes.append(f"export CSV, encodage {encoding}, séparateur « {delim} »")
-    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delim)], notes
+    return [list(r) for r in CheckedReader(name, io.StringIO(text), delimiter=delim)], notes
 
 
 def _header(rows: list[list[str]], name: str) -> tuple[int, list[str]]:
@@ -185,6 +188,9 @@ def parse_information(path: Path, millesime: str | None = None) -> Parsed:
         if not any(str(v).strip() for v in row):
             continue
         parsed.read += 1
+        if len(row) < len(cols):  # a truncated line
+            parsed.rejected.append(Problem(name, line, None, f"{len(row)} valeurs pour {len(cols)} colonnes (ligne tronquée ?)"))
+            continue
         code = _code(row[code_i])
         if departement_of(code) is None:
             parsed.rejected.append(Problem(name, line, "Code commune", f"code commune « {code} » invalide"))

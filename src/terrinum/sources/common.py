@@ -79,6 +79,36 @@ def sniff_delimiter(header_line: str, candidates: str = ";,\t") -> str:
     return best
 
 
+_CSV_REASONS = {
+    "field larger than field limit": "champ de plus de 131 072 caractères (fichier corrompu ou qui n'est pas un CSV ?)",
+    "new-line character seen in unquoted field": "retour à la ligne inattendu dans un champ (fichier tronqué ou mal encodé ?)",
+    "line contains NUL": "caractère nul dans la ligne (fichier binaire, ou encodé en UTF-16 ?)",
+    "unexpected end of data": "fin de fichier au milieu d'un champ entre guillemets (fichier tronqué ?)",
+}
+
+
+class CheckedReader:
+    """`csv.reader` whose parsing errors are refusals naming the file and the line."""
+
+    def __init__(self, name: str, lines, **options):
+        self.name = name
+        self._reader = csv.reader(lines, **options)
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return next(self._reader)
+        except csv.Error as exc:
+            reason = next((fr for en, fr in _CSV_REASONS.items() if str(exc).startswith(en)), f"ligne CSV illisible ({exc})")
+            raise SourceError(Problem(self.name, self._reader.line_num or None, None, reason)) from None
+
+
 def open_delimited(path: Path, candidates: str = ";,\t"):
     """A delimited text file: decoded, refused when empty, delimiter sniffed on the header.
     Returns (header values, csv reader positioned on the first data line)."""
@@ -90,7 +120,7 @@ def open_delimited(path: Path, candidates: str = ";,\t"):
         delim = sniff_delimiter(lines[0], candidates)
     except ValueError as exc:
         raise SourceError(Problem(path.name, 1, None, str(exc))) from None
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    reader = CheckedReader(path.name, io.StringIO(text), delimiter=delim)
     return [c.strip() for c in next(reader)], reader
 
 
@@ -102,15 +132,15 @@ def find_header(lines: list[str], required: set[str], name: str, max_lines: int 
             delim = sniff_delimiter(line)
         except ValueError:
             continue
-        columns = [c.strip().strip('"').strip().lower() for c in next(csv.reader([line], delimiter=delim))]
+        columns = [c.strip().strip('"').strip().lower() for c in next(CheckedReader(name, [line], delimiter=delim))]
         if required <= set(columns):
             return i, delim, columns
     raise SourceError(Problem(name, None, None, f"en-tête introuvable : colonnes attendues {', '.join(sorted(required))}"))
 
 
-def csv_rows(text: str, start: int, delim: str):
+def csv_rows(text: str, start: int, delim: str, name: str):
     """(line number, values) for each data line after the header at index `start`."""
-    reader = csv.reader(io.StringIO(text), delimiter=delim)
+    reader = CheckedReader(name, io.StringIO(text), delimiter=delim)
     for index, values in enumerate(reader):
         if index <= start:
             continue
@@ -122,7 +152,7 @@ def csv_rows(text: str, start: int, delim: str):
 def table_rows(text: str, start: int, delim: str, columns: list[str], name: str, parsed: Parsed, strip_quotes: bool = False):
     """(line number, values) of each data row, counting it as read; a row with fewer values
     than columns is rejected (file, line, reason) and not yielded."""
-    for line, values in csv_rows(text, start, delim):
+    for line, values in csv_rows(text, start, delim, name):
         parsed.read += 1
         if strip_quotes:
             values = [v.strip().strip('"') for v in values]

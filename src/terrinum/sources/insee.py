@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from terrinum.sources.common import Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter, table_rows
+from terrinum.sources.common import CheckedReader, Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter, table_rows
 
 RATES = {
     "tx_nscol15p": "tx_nscol15p",
@@ -56,9 +56,7 @@ def parse(path: Path, millesime: str | None = None) -> Parsed:
         delim = sniff_delimiter(lines[0], ";,\t")
     except ValueError as exc:
         raise SourceError(Problem(name, 1, None, str(exc))) from exc
-    import csv
-
-    header = [h.strip().strip('"').lower() for h in next(csv.reader([lines[0]], delimiter=delim))]
+    header = [h.strip().strip('"').lower() for h in next(CheckedReader(name, [lines[0]], delimiter=delim))]
     code_col = next((c for c in CODE_COLUMNS if c in header), None)
     if code_col is None:
         raise SourceError(Problem(name, 1, None, f"colonne de code commune absente ({', '.join(c.upper() for c in CODE_COLUMNS)})"))

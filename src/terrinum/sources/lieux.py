@@ -170,6 +170,8 @@ def parse_standard(path: Path, millesime: str | None = None) -> Parsed:
             data = json.loads(read_text(path)[0])
         except json.JSONDecodeError as exc:
             raise SourceError(Problem(name, exc.lineno, None, f"JSON illisible, colonne {exc.colno} : {_json_reason(exc.msg)}")) from None
+        except RecursionError:
+            raise SourceError(Problem(name, None, None, "JSON illisible : imbrication trop profonde (un tableau d'objets à plat est attendu)")) from None
         if isinstance(data, dict) and isinstance(data.get("data"), list):
             data = data["data"]
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):

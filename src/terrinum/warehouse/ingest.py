@@ -11,14 +11,13 @@ report, so that département, région and France totals equal the file's.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from terrinum.sources.common import Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter
+from terrinum.sources.common import CheckedReader, Parsed, Problem, SourceError, departement_of, read_text, sniff_delimiter
 from terrinum.territories.helpers import CommuneReconciler, PointLocator
 from terrinum.warehouse import buildings, store
 from terrinum.warehouse.store import TableSpec
@@ -82,8 +81,11 @@ def read_passage(path: Path) -> dict[str, str]:
     lines = text.splitlines()
     if not lines:
         raise SourceError(Problem(path.name, None, None, "fichier vide"))
-    delim = sniff_delimiter(lines[0])
-    reader = csv.reader(lines, delimiter=delim)
+    try:
+        delim = sniff_delimiter(lines[0])
+    except ValueError as exc:
+        raise SourceError(Problem(path.name, 1, None, str(exc))) from None
+    reader = CheckedReader(path.name, lines, delimiter=delim)
     header = [h.strip().lower() for h in next(reader)]
     years = sorted((h for h in header if h.startswith("codgeo_")), key=lambda h: h[7:])
     if len(years) >= 2:

@@ -1,0 +1,162 @@
+"""Every importer, fed damaged versions of a valid file (truncations, flipped bytes, other
+encodings, gzip, swapped or huge fields, duplicated lines, deep nesting, random bytes):
+never a traceback, never a partial state, and a refusal names the file.
+
+A bounded run here (TERRINUM_FUZZ_EXEMPLES examples per importer, 12 by default); the long
+run is `bench/fuzz.py`, which prints how many cases ran and how they ended."""
+
+import gzip
+import os
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from terrinum.apps.inclusion.services import ImportRefused
+from terrinum.pillars.ingest import ingest, load_elsewhere
+from terrinum.sources.common import SourceError
+from terrinum.warehouse.ingest import IngestRefused
+from tests.apps.inclusion.factories import place, write_csv, write_json
+from tests.sources.test_arcep_mobile import NEW_DEAL, STATS
+
+EXAMPLES = int(os.environ.get("TERRINUM_FUZZ_EXEMPLES", "12"))
+REAL = {  # kind: (file under ../shared/data/real, lines kept, name given to the copy)
+    "arcep-mci-communes": ("arcep/mci_2019T3_communes_debit_beta.csv", 30, "mci_2019T3_communes.csv"),
+    "arcep-ftth-communes": ("arcep/obs_ftth_2017T3-2018T1_deploiement_communes.csv", 40, "obs_ftth_deploiement.csv"),
+    "arcep-ftth-informations": ("arcep/obs_ftth_2018T1_informations_communes.csv", 30, "obs_ftth_informations.csv"),
+    "arcep-mobile-sites": ("mobile/sites_mobiles_2020T2_REU.csv", 30, "sites_mobiles_2020T2_REU.csv"),
+    "insee-indicateurs": ("insee/indicateurs_communes_diplome_menages_age_emploi.csv", 30, "indicateurs.csv"),
+    "lieux-bibliotheques": ("lieux/bibliotheques_publiques.csv", 20, "bibliotheques.csv"),
+}
+WRITTEN = {
+    "arcep-mobile-communes": (STATS.encode(), "2024T4_op_communes.csv"),
+    "arcep-newdeal-sites": (NEW_DEAL.encode(), "2024_T4_dcc_Metropole_sites.csv"),
+}
+
+
+def seed(kind: str, real_data, tmp_path) -> tuple[bytes, str]:
+    if kind in WRITTEN:
+        return WRITTEN[kind]
+    if kind == "lieux-mediation":
+        return write_csv(tmp_path / "l.csv", [place(id="a"), place(id="b", nom="Autre")]).read_bytes(), "lieux.csv"
+    if kind == "lieux-mediation-json":
+        return write_json(tmp_path / "l.json", [place(id="a"), place(id="b", nom="Autre")]).read_bytes(), "lieux.json"
+    relative, lines, name = REAL[kind]
+    with (real_data / relative).open("rb") as f:
+        return b"".join(f.readline() for _ in range(lines)), name
+
+
+def mutate(data: bytes, how: str, rnd: random.Random) -> bytes:
+    lines = data.split(b"\n")
+    if how == "tronque":
+        return data[: rnd.randrange(len(data))]
+    if how == "octets":
+        out = bytearray(data)
+        for _ in range(rnd.randint(1, 8)):
+            out[rnd.randrange(len(out))] = rnd.randrange(256)
+        return bytes(out)
+    if how == "latin1":
+        return data.decode("utf-8", "replace").encode("latin-1", "replace")
+    if how == "utf16":
+        return data.decode("utf-8", "replace").encode("utf-16")
+    if how == "gzip":
+        return gzip.compress(data)
+    if how == "gzip-tronque":
+        packed = gzip.compress(data)
+        return packed[: rnd.randrange(1, len(packed))]
+    if how == "champ-enorme":
+        i = rnd.randrange(len(lines))
+        lines[i] = lines[i] + b"x" * 300_000  # beyond the csv module's 131,072-character limit
+        return b"\n".join(lines)
+    if how == "doublon":
+        i = rnd.randrange(1, len(lines)) if len(lines) > 1 else 0
+        return b"\n".join([*lines[: i + 1], lines[i], *lines[i + 1 :]])
+    if how == "colonnes":
+        for i, line in enumerate(lines[:6]):
+            for sep in (b";", b","):
+                cells = line.split(sep)
+                if len(cells) > 2:
+                    a, b = rnd.sample(range(len(cells)), 2)
+                    cells[a], cells[b] = cells[b], cells[a]
+                    lines[i] = sep.join(cells)
+                    return b"\n".join(lines)
+        return data
+    if how == "imbrication":
+        return b"[" * 100_000 + b"]" * 100_000
+    if how == "hasard":
+        return rnd.randbytes(rnd.randint(0, 4000))
+    if how == "vide":
+        return b""
+    raise AssertionError(how)
+
+
+MUTATIONS = ["tronque", "octets", "latin1", "utf16", "gzip", "gzip-tronque", "champ-enorme", "doublon", "colonnes", "imbrication", "hasard", "vide"]
+OPTIONS = {"insee-indicateurs": {"millesime": "2016"}}  # the census year is not in the file
+WAREHOUSE_KINDS = [
+    "arcep-mci-communes",
+    "arcep-ftth-communes",
+    "arcep-ftth-informations",
+    "arcep-mobile-sites",
+    "arcep-mobile-communes",
+    "arcep-newdeal-sites",
+    "insee-indicateurs",
+]
+
+
+def _named(exc, path) -> bool:
+    problems = [exc.problem] if isinstance(exc, SourceError) else exc.problems
+    return bool(problems) and all(p.file in (path.name, str(path)) for p in problems)
+
+
+def _state(con) -> dict:
+    tables = [t for (t,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
+    return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+@pytest.mark.parametrize("kind", WAREHOUSE_KINDS)
+def test_warehouse_importers_refuse_damaged_files_cleanly(kind, warehouse, real_data, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz")
+    data, name = seed(kind, real_data, folder)
+    path = folder / name
+    path.write_bytes(data)
+    ingest(warehouse, kind, path, **OPTIONS.get(kind, {}))  # the seed itself is valid
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.sampled_from(MUTATIONS), st.randoms(use_true_random=False))
+    def damaged(how, rnd):
+        path.write_bytes(mutate(data, how, rnd))
+        before = _state(warehouse)
+        try:
+            ingest(warehouse, kind, path, **OPTIONS.get(kind, {}))
+        except (SourceError, IngestRefused) as exc:  # refused: the file named, nothing half-loaded
+            assert _named(exc, path), (how, exc)
+            assert _state(warehouse) == before, how
+
+    damaged()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["lieux-mediation", "lieux-mediation-json", "lieux-bibliotheques"])
+def test_place_importers_refuse_damaged_files_cleanly(kind, real_data, tmp_path_factory):
+    from terrinum.apps.inclusion.models import Lieu
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    data, name = seed(kind, real_data, folder)
+    source = kind.removesuffix("-json")
+    path = folder / name
+    path.write_bytes(data)
+    load_elsewhere(source, path, accept_rejects=True)
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.sampled_from(MUTATIONS), st.randoms(use_true_random=False))
+    def damaged(how, rnd):
+        path.write_bytes(mutate(data, how, rnd))
+        before = sorted(Lieu.objects.values_list("id", "nom", "date_maj", "adresse", "provenance"))
+        try:
+            load_elsewhere(source, path)
+        except (SourceError, ImportRefused) as exc:
+            assert _named(exc, path), (how, exc)
+            assert sorted(Lieu.objects.values_list("id", "nom", "date_maj", "adresse", "provenance")) == before, how
+
+    damaged()
