@@ -1,0 +1,181 @@
+"""The tenant matrix: every route of the URL configuration and every operation of the API
+schema, requested by every role, on its own object and on another's. The routes are read
+from the URL configuration and the schema, so a new route without a declared rule fails
+here until its access rule is written in RULES.
+
+Roles: anonymous; a member (read only) of the Creuse; the manager of the Guéret place; the
+Creuse's admin; the Ardennes' admin; a superuser. Objects: the Guéret place (Creuse) and the
+Signy place (Ardennes)."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from terrinum.accounts.models import Membership, Organisation
+from terrinum.apps.inclusion import services
+from terrinum.apps.inclusion.models import Lieu
+from terrinum.sources import lieux
+from terrinum.web.api import api
+from tests.apps.inclusion.factories import place, write_csv
+
+pytestmark = pytest.mark.django_db
+ROLES = ("anonyme", "membre23", "gestionnaire_gueret", "admin23", "admin08", "superutilisateur")
+EDITORS_OF = {"gueret": {"gestionnaire_gueret", "admin23", "superutilisateur"}, "signy": {"admin08", "superutilisateur"}}
+
+# Access rules by URL name: "public" (every role reads it), "connecte" (anonymous visitors go
+# to the login page), "editeur" (the place's editors only; others 403, anonymous to login),
+# "admin" (superuser only; others to the admin login), "post" (a form action, POST only).
+PUBLIC_PAGES = {
+    "accueil": "/", "recherche": "/recherche?q=Guéret", "france": "/france/", "connectivite-fixe": "/connectivite-fixe/",
+    "methodologie": "/methodologie/fragilite", "territoire": "/territoires/departement/23/",
+    "implantation": "/territoires/departement/23/implantation/", "lieux": "/lieux/?q=23000",
+    "lieux-export": "/lieux/export?format=csv", "lieu": "/lieux/{gueret}/", "connexion": "/connexion/",
+    "openapi-json": "/api/v1/openapi.json", "openapi-view": "/api/v1/docs", "api-root": None, "favicon": "/favicon.ico",
+}  # fmt: skip
+RULES = {
+    **dict.fromkeys(PUBLIC_PAGES, "public"),
+    "mes-lieux": "connecte",
+    "lieu-modifier": "editeur",
+    "deconnexion": "post",
+}
+API_RULE = "public"  # every API operation reads open data; none writes
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p.name
+
+
+@pytest.fixture
+def world(tmp_path, client):
+    rows = [
+        place(id="gueret"),
+        place(id="signy", nom="Espace numérique de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye",
+              latitude="49.699", longitude="4.418", adresse="Place de l'Hôtel de ville"),
+    ]  # fmt: skip
+    services.import_parsed(lieux.parse_standard(write_csv(tmp_path / "l.csv", rows)), "l.csv", "test")
+    places = {lieu.identifiant: lieu for lieu in Lieu.objects.all()}
+    creuse = Organisation.objects.create(nom="Creuse", type=Organisation.COLLECTIVITE, territoire_niveau="departement", territoire_code="23")
+    ardennes = Organisation.objects.create(nom="Ardennes", type=Organisation.COLLECTIVITE, territoire_niveau="departement", territoire_code="08")
+    structure = Organisation.objects.create(nom="Lieu de Guéret", type=Organisation.LIEU)
+    places["gueret"].organisation = structure
+    places["gueret"].save()
+    users = {"anonyme": None, "superutilisateur": User.objects.create_superuser("super", password="x")}
+    for name, org, role in [("membre23", creuse, Membership.MEMBRE), ("gestionnaire_gueret", structure, Membership.GESTIONNAIRE),
+                            ("admin23", creuse, Membership.ADMIN), ("admin08", ardennes, Membership.ADMIN)]:  # fmt: skip
+        users[name] = User.objects.create_user(name, password="x")
+        Membership.objects.create(user=users[name], organisation=org, role=role)
+    return places, users
+
+
+def _as(client, users, role):
+    client.logout()
+    if users[role] is not None:
+        client.force_login(users[role])
+
+
+def test_every_route_has_a_declared_rule():
+    """A new route fails here until its access rule is declared (RULES, API_RULE, admin)."""
+    names = {name or path for path, name in _walk(get_resolver().url_patterns) if not path.startswith(("admin/", "api/v1/"))}
+    names.add("api-root")
+    names |= {"openapi-json", "openapi-view"}
+    undeclared = names - set(RULES) - {"favicon.ico"}
+    assert not undeclared, f"routes sans règle d'accès déclarée : {sorted(undeclared)}"
+    operations = {op["operationId"] for ops in api.get_openapi_schema()["paths"].values() for op in ops.values()}
+    assert operations, "the API schema lists its operations"
+    for ops in api.get_openapi_schema()["paths"].values():
+        assert set(ops) == {"get"}, f"an API write needs its own rule: {ops.keys()}"
+
+
+def test_public_pages_and_api_for_every_role(client, world, demo_warehouse):
+    places, users = world
+    schema = api.get_openapi_schema()
+    api_urls = []
+    for path in schema["paths"]:
+        url = path.replace("{niveau}", "departement").replace("{code}", "23").replace("{pk}", str(places["gueret"].pk))
+        api_urls.append(url + ("?q=Guéret" if url.endswith(("recherche", "suggestions", "/lieux")) else ""))
+    covered = 0
+    for role in ROLES:
+        _as(client, users, role)
+        for name, url in PUBLIC_PAGES.items():
+            if url is None:
+                continue
+            status = client.get(url.format(gueret=places["gueret"].pk)).status_code
+            assert status in (200, 301, 302), (role, name, status)
+            covered += 1
+        for url in api_urls:
+            status = client.get(url).status_code
+            assert status == 200, (role, url, status)
+            covered += 1
+    assert covered == len(ROLES) * (len([u for u in PUBLIC_PAGES.values() if u]) + len(api_urls))
+
+
+def test_editing_a_place_own_and_other_for_every_role(client, world):
+    places, users = world
+    for role in ROLES:
+        for key, lieu in places.items():
+            _as(client, users, role)
+            url = f"/lieux/{lieu.pk}/modifier"
+            data = {name: getattr(lieu, name) or "" for name in services.EDITABLE_FIELDS if name not in lieux.enumerations()}
+            get, post = client.get(url), client.post(url, {**data, "telephone": "+33555000000"})
+            lieu.refresh_from_db()
+            if role == "anonyme":
+                assert get.status_code == post.status_code == 302 and "/connexion/" in get["Location"], (role, key)
+            elif role in EDITORS_OF[key]:
+                assert get.status_code == 200 and post.status_code == 302, (role, key, get.status_code, post.status_code)
+                assert lieu.telephone == "+33555000000"
+            else:
+                assert get.status_code == post.status_code == 403, (role, key, get.status_code, post.status_code)
+                assert lieu.telephone != "+33555000000"
+            Lieu.objects.filter(pk=lieu.pk).update(telephone="")
+            lieu.refresh_from_db()
+
+
+def test_my_places_lists_only_what_each_role_may_edit(client, world):
+    places, users = world
+    for role in ROLES:
+        _as(client, users, role)
+        response = client.get("/mes-lieux/")
+        if role == "anonyme":
+            assert response.status_code == 302 and "/connexion/" in response["Location"]
+            continue
+        html = response.content.decode()
+        shown = {key for key, lieu in places.items() if f"/lieux/{lieu.pk}/modifier" in html}
+        assert shown == {key for key, editors in EDITORS_OF.items() if role in editors}, (role, shown)
+
+
+def test_administration_is_for_the_superuser_only(client, world):
+    """Every admin page of every registered model, and the object pages of both places."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    places, users = world
+    request = RequestFactory().get("/admin/")
+    request.user = users["superutilisateur"]
+    urls = ["/admin/"]
+    for model, model_admin in admin.site._registry.items():
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        urls += [base] + ([base + "add/"] if model_admin.has_add_permission(request) else [])  # login logs are read only
+    for lieu in places.values():
+        urls += [f"/admin/inclusion/lieu/{lieu.pk}/change/", f"/admin/inclusion/lieu/{lieu.pk}/delete/", f"/admin/inclusion/lieu/{lieu.pk}/history/"]
+    for role in ROLES:
+        _as(client, users, role)
+        for url in urls:
+            response = client.get(url)
+            if role == "superutilisateur":
+                assert response.status_code == 200, (url, response.status_code)
+            else:
+                assert response.status_code == 302 and re.search(r"/admin/login/", response["Location"]), (role, url, response.status_code)
+    assert len(urls) > 10
+
+
+def test_logout_is_a_post_only_action(client, world):
+    _, users = world
+    _as(client, users, "admin23")
+    assert client.get("/deconnexion/").status_code == 405
+    assert client.post("/deconnexion/").status_code == 302
