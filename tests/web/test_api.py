@@ -42,9 +42,11 @@ def test_search(client):
 
 
 @pytest.mark.parametrize("q", ["", "   "])
-def test_empty_search_is_400(client, q):
+def test_empty_search_is_refused_as_the_schema_says(client, q):
+    """The schema says q holds a non-space character: an empty one is a 422, documented."""
     r = client.get("/api/v1/territoires/recherche", {"q": q})
-    assert r.status_code == 400 and "vide" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "q"]
+    assert client.get("/api/v1/territoires/recherche").status_code == 422
 
 
 def test_too_long_search_is_422(client):
@@ -54,7 +56,7 @@ def test_too_long_search_is_422(client):
 def test_suggestions(client):
     items = client.get("/api/v1/territoires/suggestions", {"q": "signy"}).json()
     assert 1 < len(items) <= 10 and "08419" in [i["code"] for i in items]
-    assert client.get("/api/v1/territoires/suggestions").status_code == 400
+    assert client.get("/api/v1/territoires/suggestions").status_code == 422
 
 
 def test_children(client):

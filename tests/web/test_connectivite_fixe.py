@@ -56,8 +56,8 @@ def test_api(client, demo_warehouse):
     assert [r["millesime"] for r in creuse][-1] == "2024T4"
     communes = client.get("/api/v1/connectivite-fixe/commune", {"territoire": "240800862", "millesime": "2024T4"}).json()
     assert "08419" in {r["code"] for r in communes}
-    assert client.get("/api/v1/connectivite-fixe/commune", {"territoire": "saint-denis"}).status_code == 400
-    assert client.get("/api/v1/connectivite-fixe/commune", {"millesime": "2024"}).status_code == 400
+    assert client.get("/api/v1/connectivite-fixe/commune", {"territoire": "saint-denis"}).status_code == 409  # several: choose
+    assert client.get("/api/v1/connectivite-fixe/commune", {"millesime": "2024"}).status_code == 422  # not a quarter
     assert client.get("/api/v1/connectivite-fixe/departement/99").status_code == 404
     assert "/api/v1/connectivite-fixe/{niveau}" in client.get("/api/v1/openapi.json").json()["paths"]
 
@@ -107,7 +107,8 @@ def test_fragility_section_api_and_cli(client, demo_warehouse):
     assert "Sous-territoires les plus fragiles" in html
     rows = client.get("/api/v1/fragilite/departement", {"reference": "region:75"}).json()
     assert len(rows) == 101 and rows[0]["reference"] == "region:75" and rows[0]["demo"] is True
-    assert client.get("/api/v1/fragilite/departement", {"reference": "canton:1"}).status_code == 400
+    assert client.get("/api/v1/fragilite/departement", {"reference": "canton:1"}).status_code == 422
+    assert client.get("/api/v1/fragilite/departement", {"reference": "region:99"}).status_code == 404
     assert client.get("/methodologie/fragilite").status_code == 200
     r = runner.invoke(app, ["indicateurs", "fragilite", "--niveau", "pays", "--format", "json"])
     france = json.loads(r.stdout)[0]

@@ -34,9 +34,9 @@ def within(query: str | None) -> TerritorySet | None:
     try:
         res = services.resolve(query)
     except services.ResolutionError as exc:
-        raise HttpError(400, str(exc)) from exc
-    if res.statut != "trouve":
-        raise HttpError(400 if res.statut == "ambigu" else 404, res.message)
+        raise HttpError(404, str(exc)) from exc
+    if res.statut != "trouve":  # several territories match: the client chooses (409, candidates in the message)
+        raise HttpError(409 if res.statut == "ambigu" else 404, res.message)
     if res.territoire.niveau == "arrondissement":
-        raise HttpError(400, "Les indicateurs s'arrêtent à la commune.")
+        raise HttpError(404, "Pas d'indicateurs à l'arrondissement : ils s'arrêtent à la commune.")
     return TerritorySet.of(res.territoire.niveau, res.territoire.code)

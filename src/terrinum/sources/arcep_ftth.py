@@ -80,7 +80,7 @@ def _header(rows: list[list[str]], name: str) -> tuple[int, list[str]]:
 
 def _code(value: str) -> str:
     code = str(value).strip().upper()
-    return code.zfill(5) if code.isdigit() and len(code) == 4 else code  # "1001" from a spreadsheet -> "01001"
+    return code.zfill(5) if code.isascii() and code.isdigit() and len(code) == 4 else code  # "1001" from a spreadsheet -> "01001"
 
 
 def parse_deployment(path: Path, millesime: str | None = None) -> Parsed:

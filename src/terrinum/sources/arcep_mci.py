@@ -77,7 +77,7 @@ def parse(path: Path, millesime: str | None = None) -> Parsed:
                 if col not in idx:
                     continue
                 raw = values[idx[col]].strip()
-                if not raw.lstrip("-").isdigit():
+                if not (raw.lstrip("-").isascii() and raw.lstrip("-").isdigit()):  # "²" is a digit to isdigit()
                     raise ValueError(col, f"« {raw} » n'est pas un nombre entier")
                 if int(raw) < 0:
                     raise ValueError(col, f"valeur négative {raw}")

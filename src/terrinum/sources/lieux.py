@@ -252,7 +252,7 @@ def parse_libraries(path: Path, millesime: str | None = None, date_maj: dt.date 
             "pivot": UNKNOWN_PIVOT,
             "nom": nom,
             "commune": r["ville"],
-            "code_postal": cp.zfill(5) if cp.isdigit() else cp,
+            "code_postal": cp.zfill(5) if cp.isascii() and cp.isdigit() else cp,
             "code_insee": r["insee"],
             "adresse": r["voie"] or r.get("localisation", ""),
             "complement_adresse": r.get("localisation") if r["voie"] else None,

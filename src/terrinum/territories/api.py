@@ -67,7 +67,7 @@ class TerritoryOut(Schema):
 
 
 class SearchQuery(Schema):
-    q: str = Field("", max_length=200, description="Nom, code INSEE, SIREN, code postal ou niveau:code")
+    q: str = Field(..., max_length=200, pattern=r"\S", description="Nom, code INSEE, SIREN, code postal ou niveau:code (non vide)")
 
 
 class GeometryQuery(Schema):
@@ -85,8 +85,8 @@ def _get(niveau: str, code: str) -> Territory:
 def search(request: HttpRequest, params: Query[SearchQuery]):
     try:
         res = services.resolve(params.q)
-    except services.ResolutionError as exc:
-        raise HttpError(400, str(exc)) from exc
+    except services.ResolutionError as exc:  # nothing can match such a query
+        raise HttpError(404, str(exc)) from exc
     return {
         "query": params.q,
         "statut": res.statut,
@@ -99,8 +99,6 @@ def search(request: HttpRequest, params: Query[SearchQuery]):
 
 @router.get("/suggestions", response=list[CandidateOut], summary="Suggestions à la saisie")
 def suggestions(request: HttpRequest, params: Query[SearchQuery]):
-    if not params.q.strip():
-        raise HttpError(400, "Le paramètre q est vide.")
     return [services.as_candidate(t) for t in services.suggest(params.q, limit=10)]
 
 

@@ -3,7 +3,7 @@ référentiel, every registered pillar's routes, the operational apps' routes an
 dictionary."""
 
 from django.http import HttpRequest, JsonResponse
-from ninja import NinjaAPI, Router, Schema
+from ninja import NinjaAPI, Query, Router, Schema
 from ninja.errors import HttpError
 
 from terrinum.apps.inclusion.api import router as inclusion_router
@@ -24,18 +24,47 @@ def _dictionary_router() -> Router:
     router = Router(tags=["indicateurs"])
 
     @router.get("/indicateurs/dictionnaire", response=list[DictionaryOut], summary="Dictionnaire des données des tables d'indicateurs")
-    def data_dictionary(request: HttpRequest, pilier: str | None = None):
+    def data_dictionary(request: HttpRequest, pilier: str | None = Query(None, min_length=1, max_length=60, description="Une seule table (ex. fragilite)")):
         """Chaque colonne des tables d'indicateurs (`/connectivite-fixe`, `/connectivite-mobile`,
         `/fragilite`, et l'export `terrinum indicateurs accessibilite`) : libellé, unité, calcul."""
         try:
             return dictionnaire.rows(pilier)
-        except ValueError as exc:
-            raise HttpError(400, str(exc)) from exc
+        except ValueError as exc:  # no such table
+            raise HttpError(404, str(exc)) from exc
 
     return router
 
 
+# The error answers every operation may give, documented once (a JSON body with `detail`).
+ERRORS = {
+    "400": "Requête invalide ; `detail` dit pourquoi",
+    "404": "Territoire, lieu, pilier, référence ou données introuvables",
+    "409": "Plusieurs territoires correspondent au paramètre `territoire` : préciser (code, niveau:code) ; `detail` les cite",
+    "422": "Paramètre mal formé (type, longueur, valeur permise) ; `detail` liste les paramètres en cause",
+    "500": "Erreur interne du serveur",
+    "503": "Entrepôt de données momentanément indisponible (import en cours) : réessayer",
+}
+ERROR_SCHEMA = {
+    "title": "Erreur",
+    "type": "object",
+    "properties": {"detail": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]}},
+    "required": ["detail"],
+}
+
+
 class TerrinumAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Ninja's schema, with the error answers of every operation documented."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Erreur"] = ERROR_SCHEMA
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, description in ERRORS.items():
+                    operation["responses"].setdefault(
+                        status, {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}
+                    )
+        return schema
+
     def get_openapi_operation_id(self, operation) -> str:
         """The view's own name: stable when code moves between modules (ninja's default
         prefixes the module path, which leaked the package layout into client code)."""

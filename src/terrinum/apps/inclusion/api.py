@@ -43,7 +43,7 @@ class FoundOut(PlaceOut):
 
 
 class FinderQuery(Schema):
-    q: str = Field(..., description="Code postal, code INSEE, nom de commune ou adresse se terminant par l'un d'eux")
+    q: str = Field(..., max_length=200, pattern=r"\S", description="Code postal, code INSEE, nom de commune ou adresse se terminant par l'un d'eux")
     service: str | None = Field(None, description="Libellé d'un service du standard")
     ouvert: bool = False
     pass_numerique: bool = False

@@ -45,7 +45,7 @@ class FixedConnectivityOut(Schema):
 
 class Filters(Schema):
     territoire: str | None = Field(None, max_length=200, description="Limiter aux unités situées dans ce territoire (code, nom, niveau:code)")
-    millesime: str | None = Field(None, description="Un seul millésime, AAAATn")
+    millesime: str | None = Field(None, pattern=r"^\d{4}T[1-4]$", description="Un seul millésime, AAAATn")
 
 
 def router() -> Router:

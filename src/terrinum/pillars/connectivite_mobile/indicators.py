@@ -285,8 +285,9 @@ def indicator_rows(
             if operateur:
                 chosen = ops.get(operateur)
                 if chosen:
+                    # a share may be missing (no population or no area measured for the commune)
                     row["part_pop_4g_bonne"], row["part_pop_4g_aucune"], row["part_surface_4g_bonne"] = (
-                        round(chosen[0], 2), round(chosen[1], 2), round(chosen[2], 2))  # fmt: skip
+                        None if v is None else round(v, 2) for v in chosen[:3])  # fmt: skip
             best = [v[0] for v in ops.values() if v[0] is not None]
             none = [v[1] for v in ops.values() if v[1] is not None]
             if best:

@@ -44,7 +44,12 @@ class FragilityOut(Schema):
 
 class FragilityFilters(Schema):
     territoire: str | None = Field(None, max_length=200, description="Limiter aux unités situées dans ce territoire")
-    reference: str = Field("pays", max_length=30, description="Territoire de comparaison : pays, region:CODE, departement:CODE ou epci:CODE")
+    reference: str = Field(
+        "pays",
+        max_length=30,
+        pattern=r"^(pays|(region|departement|epci):[0-9A-Za-z]{1,9})$",
+        description="Territoire de comparaison : pays, region:CODE, departement:CODE ou epci:CODE",
+    )
 
 
 def router() -> Router:
@@ -56,6 +61,6 @@ def router() -> Router:
             try:
                 return fr.indicator_rows(con, niveau, within=within(filters.territoire), reference=filters.reference)
             except ValueError as exc:
-                raise HttpError(400, str(exc)) from exc
+                raise HttpError(404, str(exc)) from exc  # no data for this reference
 
     return router
