@@ -54,11 +54,8 @@ def ingest(
         passage=passage,
         accept_rejects=accept_rejects,
         parser_options=options,
+        then=kind.transform,
     )
-    if kind.transform is not None and not report.deja_importe:
-        note = kind.transform(con, parsed)
-        if note:
-            report.notes.append(note)
     return report
 
 

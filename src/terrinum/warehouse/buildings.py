@@ -12,12 +12,21 @@ import polars as pl
 from terrinum.territories.reference import transformer
 
 
+def _departements(points: pl.DataFrame) -> pl.Series:
+    code = pl.col("code")
+    return points.select(pl.when(code.str.starts_with("97")).then(code.str.slice(0, 3)).otherwise(code.str.slice(0, 2)).alias("dep"))["dep"]
+
+
+def missing(folder: Path, points: pl.DataFrame) -> list[str]:
+    """The départements of `points` whose file is not in `folder` (a crash after the commit)."""
+    return sorted(d for d in _departements(points).unique().to_list() if not (folder / f"{d}.parquet").exists())
+
+
 def write(folder: Path, points: pl.DataFrame, crs: str) -> int:
     """Write building positions (columns code, x, y, n in `crs`), one file per département
     (replaced whole); returns the number of buildings."""
     folder.mkdir(parents=True, exist_ok=True)
-    code = pl.col("code")
-    points = points.with_columns(pl.when(code.str.starts_with("97")).then(code.str.slice(0, 3)).otherwise(code.str.slice(0, 2)).alias("dep"))
+    points = points.with_columns(_departements(points))
     for (dep,), part in points.partition_by("dep", as_dict=True).items():
         tmp = folder / f"{dep}.parquet.tmp"
         part.drop("dep").with_columns(pl.lit(crs).alias("crs")).write_parquet(tmp)

@@ -132,10 +132,13 @@ def load_rows(
     passage: dict[str, str] | None = None,
     accept_rejects: bool = False,
     sha256: str | None = None,
+    then: Callable[[duckdb.DuckDBPyConnection, Parsed], str | None] | None = None,
 ) -> Report:
     """Reconcile and write the rows of one parsed file, replacing earlier rows of the same
-    vintages and every demonstration row of the pillar, in one transaction. The same file
-    twice changes nothing."""
+    vintages and every demonstration row of the pillar, in one transaction. `then` (a
+    pillar's transform) runs inside that transaction, before the provenance is recorded: a
+    crash leaves the file either wholly imported, derived tables included, or not at all.
+    The same file twice changes nothing."""
     store.ensure_tables(con, [*pillar_tables, *tables])
     report = Report(source=source, fichier=path.name, lues=parsed.read, rejetees=list(parsed.rejected), notes=list(parsed.notes))
     if parsed.rejected and not accept_rejects:
@@ -205,6 +208,9 @@ def load_rows(
             if values:
                 names = ["source", "millesime", "code_source", "code_commune", "code_departement", *spec.values, "demo"]
                 store.insert_rows(con, table, [{n: v[n] for n in names} for v in values])
+        note = then(con, parsed) if then is not None else None
+        if note:
+            report.notes.append(note)
         store.record_provenance(
             con,
             source=source,
@@ -240,6 +246,7 @@ def ingest_file(
     passage: dict[str, str] | None = None,
     accept_rejects: bool = False,
     parser_options: dict | None = None,
+    then: Callable[[duckdb.DuckDBPyConnection, Parsed], str | None] | None = None,
 ) -> tuple[Report, Parsed]:
     """Parse and load one file of a source kind declared by a pillar. `parser_options` are
     the extra keyword arguments the pillar gives its parser (what it reads besides the file).
@@ -255,12 +262,19 @@ def ingest_file(
     else:
         parsed, sha = parse(path, millesime, **(parser_options or {})), None
     report = load_rows(
-        con, tables=tables, pillar_tables=pillar_tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects, sha256=sha
-    )
-    if parsed.points is not None and not report.deja_importe:
-        report.notes.append(
-            f"{buildings.write(store.buildings_dir(con, parsed.millesime), *parsed.points)} position(s) d'immeubles gardée(s) pour répartir la population"
-        )
+        con, tables=tables, pillar_tables=pillar_tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects,
+        sha256=sha, then=then,
+    )  # fmt: skip
+    # Building positions are files beside the warehouse, written once its transaction is
+    # committed. A crash in between leaves them missing: importing the file again (which the
+    # provenance calls "already imported") writes what is missing.
+    if parsed.points is not None:
+        folder = store.buildings_dir(con, parsed.millesime)
+        if not report.deja_importe or buildings.missing(folder, parsed.points[0]):
+            written = buildings.write(folder, *parsed.points)
+            report.notes.append(
+                f"{written} position(s) d'immeubles gardée(s) pour répartir la population" + (" (complétées : elles manquaient)" if report.deja_importe else "")
+            )
     return report, parsed
 
 
