@@ -113,3 +113,16 @@ def test_real_files(real_data):
     assert zones["75056"] == "ZTD" and zones["80001"] == "AMII" and zones["78003"] == "RIP"
     abbeville = next(r for r in info.rows if r["code_source"] == "80001")
     assert abbeville["logements"] == 12218 and abbeville["etablissements"] == 853
+
+
+def test_an_information_file_alone_says_what_else_to_import(tmp_path, warehouse):
+    """It replaces the pillar's demonstration data (never mixed with real data), so alone it
+    gives no speeds and no fibre: the report says which files to import next."""
+    from terrinum.pillars.connectivite_fixe import demo
+    from terrinum.pillars.ingest import ingest as ingest_source
+
+    demo.generate(warehouse)
+    report = ingest_source(warehouse, "arcep-ftth-informations", workbook(tmp_path))
+    assert report.remplace_demo
+    note = next(n for n in report.notes if "démonstration" in n)
+    assert "arcep-mci-communes" in note and "arcep-ftth-communes" in note and "arcep-ftth-informations" not in note

@@ -121,3 +121,16 @@ def test_new_deal_bad_input(tmp_path):
     bad = NEW_DEAL + "2024-01;31/02/2024x;23096;X;DCC;1;0;0;0\n2024-01;2024-01-01;23096;X;DCC;0;0;0;0\n2024-01;2024-01-01;23096;X;DCC;bientôt;0;0;0\n"
     parsed = arcep_mobile.parse_new_deal(write(tmp_path, bad, "dcc.csv"))
     assert [(p.line, p.field) for p in parsed.rejected] == [(5, "date_publication_arrete"), (6, "20801/20810/20815/20820"), (7, "20801")]
+
+
+@pytest.mark.parametrize(
+    "header, missing",
+    [("Operateur;X;Y;C2G;C3G", "C4G"), ("Operateur;Y;C2G;C3G;C4G", "X"), ("nom_op;insee_com;site_2g;site_4g", "site_3g")],
+)
+def test_a_site_file_missing_a_column_names_it_in_its_own_layout(tmp_path, header, missing):
+    path = write(tmp_path, header + "\n20801;55.45;-20.87;1;1\n", "sites_mobiles_2020T2_REU.csv")
+    with pytest.raises(SourceError) as caught:
+        arcep_mobile.parse_sites(path)
+    message = str(caught.value)
+    assert f"manquante(s) {missing}" in message, message
+    assert ("insee_com" not in message) if header.startswith("Operateur") else ("C4G" not in message), message

@@ -63,7 +63,7 @@ def ingest(
     table.add_row("anciens codes rattachés", str(report.anciens_codes))
     table.add_row("codes non rattachés (comptés au département)", ", ".join(f"{c} ({d})" for c, d in report.non_rattachees) or "aucun")
     if report.remplace_demo:
-        table.add_row("données de démonstration", "remplacées pour ce millésime")
+        table.add_row("données de démonstration", "retirées de tout le pilier")
     for note in report.notes:
         table.add_row("note", note)
     for problem in report.rejetees[: warehouse_ingest.MAX_LISTED]:

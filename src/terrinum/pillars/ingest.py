@@ -56,6 +56,14 @@ def ingest(
         parser_options=options,
         then=kind.transform,
     )
+    if report.remplace_demo:  # the pillar's demonstration rows are gone, from every table
+        empty = {t.name for t in pillar.tables if not con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]}
+        needed = [k.name for k in pillar.sources if k.load is None and {t.name for t in k.tables} & empty]
+        if needed:
+            report.notes.append(
+                "les données de démonstration du pilier sont retirées (un pilier ne mélange jamais réel et démonstration) ; "
+                f"ce fichier ne suffit pas à tous ses indicateurs : importez aussi {', '.join(needed)}"
+            )
     return report
 
 

@@ -65,12 +65,28 @@ def parse_sites(path: Path, millesime: str | None = None) -> Parsed:
     name = path.name
     text, encoding = read_text(path)
     lines = text.splitlines()
-    try:
-        start, delim, cols = find_header(lines, {"operateur", "x", "y"}, name)
-        layout = "outre-mer"
-    except SourceError:
-        start, delim, cols = find_header(lines, {"nom_op", "insee_com"}, name)
-        layout = "métropole"
+    # Two published layouts, told apart by their operator column; each must be complete.
+    layouts = {
+        "outre-mer": ("operateur", ["operateur", "x", "y", "c2g", "c3g", "c4g"]),
+        "métropole": ("nom_op", ["nom_op", "insee_com", "site_2g", "site_3g", "site_4g"]),
+    }
+    found = None
+    for layout, (operator_column, required) in layouts.items():
+        try:
+            found = layout, required, find_header(lines, {operator_column}, name)
+            break
+        except SourceError:
+            continue
+    if found is None:
+        expected = " ; ".join(
+            f"{layout} : {', '.join(c.upper() if layout == 'outre-mer' else c for c in required)}" for layout, (_, required) in layouts.items()
+        )
+        raise SourceError(Problem(name, None, None, f"en-tête introuvable : colonnes attendues ({expected})"))
+    layout, required, (start, delim, cols) = found
+    missing = [c for c in required if c not in cols]
+    if missing:
+        shown = [c.upper() if layout == "outre-mer" else c for c in missing]
+        raise SourceError(Problem(name, start + 1, None, f"disposition {layout} : colonne(s) manquante(s) {', '.join(shown)}"))
     idx = {c: i for i, c in enumerate(cols)}
     techs = {"site_2g": ("c2g", "site_2g"), "site_3g": ("c3g", "site_3g"), "site_4g": ("c4g", "site_4g")}
     parsed = Parsed(millesime=_millesime(path, millesime), notes=[f"encodage {encoding}, séparateur « {delim} », disposition {layout}"])
