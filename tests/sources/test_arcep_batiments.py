@@ -8,6 +8,7 @@ from terrinum.pillars.connectivite_fixe import indicators as cf
 from terrinum.pillars.ingest import ingest as ingest_source
 from terrinum.sources import arcep_batiments
 from terrinum.sources.common import SourceError
+from terrinum.warehouse.ingest import IngestRefused
 
 BASE_HEADER = "imb_id;imb_x;imb_y;imb_code;imb_code_insee;imb_nbr_logloc;imb_source;imb_type;addr_code;imb_num;addr_numero;addr_rep;addr_nom_voie;addr_nom_ld;addr_code_insee;addr_nom_commune;addr_id_fantoir;addr_source"
 BASE_2020_HEADER = "imb_id;imb_longitude;imb_latitude;imb_code;imb_code_insee;imb_nbr_logloc;imb_source;imb_type;addr_code;imb_num;addr_numero;addr_rep;addr_nom_voie;addr_nom_ld;addr_code_insee;addr_nom_commune;addr_id_fantoir;addr_source"
@@ -134,3 +135,14 @@ def test_known_classes_table_reads_like_the_label_shapes(tmp_path):
     write_gz(root / "eligibilite" / "2024T4" / "actuel_23.csv.gz", ELIG_HEADER, [elig("23-1", "fo", "1000_inf"), elig("23-2", "CU", "inf_3M")])
     assert arcep_batiments._aggregate(pairs, quarter, known_classes=True) is None
     assert {r["code_source"]: r for r in arcep_batiments.aggregate(root).rows}["23096"]["locaux_ftth_raccordables"] == 100
+
+
+def test_a_building_listed_twice_is_refused_not_counted_twice(tmp_path, warehouse):
+    """An identical line repeated in base_imb added its premises again (+10 in Signy)."""
+    root = make_quarter(tmp_path / "q")
+    write_gz(root / "base_imb_08.csv.gz", BASE_HEADER, [building("08-1", "08419", 10), building("08-1", "08419", 10), building("08-2", "08419", 4)])
+    parsed = arcep_batiments.aggregate(root)
+    assert [(p.file, p.field, p.reason) for p in parsed.rejected] == [("base_imb_08.csv.gz", "imb_id", "immeuble 08-1 listé 2 fois")]
+    with pytest.raises(IngestRefused):
+        ingest_source(warehouse, "arcep-mci-batiments", root)
+    assert warehouse.execute("SELECT count(*) FROM provenance WHERE source = 'arcep-mci-batiments'").fetchone()[0] == 0

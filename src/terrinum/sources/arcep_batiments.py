@@ -193,10 +193,12 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
         )
         .sort("code")
     )
-    if points is not None:  # one pass over the files for both results
-        per_commune, parsed_points = pl.collect_all([per_commune, points])
+    # A building listed twice would count its premises twice: each imb_id once, or refused.
+    repeated = base.group_by("imb_id").agg(pl.len().alias("fois")).filter(pl.col("fois") > 1).sort("imb_id")
+    if points is not None:  # one pass over the files for all results
+        per_commune, repeated, parsed_points = pl.collect_all([per_commune, repeated, points])
     else:
-        per_commune, parsed_points = per_commune.collect(), None
+        (per_commune, repeated), parsed_points = pl.collect_all([per_commune, repeated]), None
     rows = per_commune.to_dicts()
     stats = {k: sum(r[k] or 0 for r in rows) for k in ("n_rows", "bad_class", "bad_techno", "eligibles", "bad_n")}
     if known_classes and (stats["bad_class"] or stats["bad_techno"]):
@@ -215,6 +217,14 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
             field, value = ("code_techno", r["techno"]) if r["techno"] not in TECHNOS else ("classe_debit_descendant", r["classe_debit_descendant"])
             parsed.rejected.append(Problem(Path(r["fichier"]).name, None, field, f"immeuble {r['imb_id']} : valeur « {value} » non reconnue"))
         parsed.notes.append(f"{stats['bad_class']} classe(s) de débit et {stats['bad_techno']} technologie(s) non reconnue(s)")
+    if repeated.height:
+        where = base_frame(True).filter(pl.col("imb_id").is_in(repeated["imb_id"].head(MAX_EXAMPLES).implode())).collect()
+        files = {}
+        for r in where.to_dicts():
+            files.setdefault(r["imb_id"], Path(r["fichier"]).name)
+        for r in repeated.head(MAX_EXAMPLES).to_dicts():
+            parsed.rejected.append(Problem(files.get(r["imb_id"], "base_imb"), None, "imb_id", f"immeuble {r['imb_id']} listé {r['fois']} fois"))
+        parsed.notes.append(f"{repeated.height} immeuble(s) listé(s) plus d'une fois")
     if stats["bad_n"]:
         examples = base_frame(True).filter(n.is_null() | (n < 0)).head(MAX_EXAMPLES).collect()
         for r in examples.to_dicts():
