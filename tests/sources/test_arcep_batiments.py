@@ -146,3 +146,17 @@ def test_a_building_listed_twice_is_refused_not_counted_twice(tmp_path, warehous
     with pytest.raises(IngestRefused):
         ingest_source(warehouse, "arcep-mci-batiments", root)
     assert warehouse.execute("SELECT count(*) FROM provenance WHERE source = 'arcep-mci-batiments'").fetchone()[0] == 0
+
+
+def test_latin1_and_truncated_gzip_files_never_give_a_traceback(tmp_path):
+    """A base file saved in latin-1 is read (only ASCII columns are used); a truncated
+    eligibility file is refused, named (it gave OSError from inside the Polars query)."""
+    root = make_quarter(tmp_path / "latin1")
+    base = root / "base_imb_08.csv.gz"
+    base.write_bytes(gzip.compress(gzip.decompress(base.read_bytes()).decode().replace("08-2", "08-é").encode("latin-1")))
+    assert arcep_batiments.aggregate(root).read == 5
+    root = make_quarter(tmp_path / "tronque")
+    elig = root / "eligibilite" / "2024T4" / "actuel_08.csv.gz"
+    elig.write_bytes(elig.read_bytes()[:-10])
+    with pytest.raises(SourceError, match="actuel_08.csv.gz : fichier compressé .gzip. tronqué"):
+        arcep_batiments.aggregate(root)

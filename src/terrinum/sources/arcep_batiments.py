@@ -107,7 +107,11 @@ def _class_table() -> tuple[pl.Enum, dict[str, int]]:
 
 def _scan(paths: list[Path], columns: list[str], with_file: bool = False) -> pl.LazyFrame:
     extra = {"include_file_paths": "fichier"} if with_file else {}
-    frames = [pl.scan_csv(p, separator=";", infer_schema=False, **extra).select(*columns, *(["fichier"] if with_file else [])) for p in paths]
+    # Lossy decoding: the columns read (identifiers, codes, counts, coordinates) are ASCII; a
+    # file saved in latin-1 differs only in the addresses, which are not read.
+    frames = [
+        pl.scan_csv(p, separator=";", infer_schema=False, encoding="utf8-lossy", **extra).select(*columns, *(["fichier"] if with_file else [])) for p in paths
+    ]
     return pl.concat(frames)
 
 
@@ -120,10 +124,26 @@ def aggregate(root: Path, millesime: str | None = None) -> Parsed:
             missing = required - set(_header(path))
             if missing:
                 raise SourceError(Problem(path.name, 1, None, f"colonnes manquantes : {', '.join(sorted(missing))}"))
-    parsed = _aggregate(pairs, quarter, known_classes=True)
-    if parsed is None:  # a label or technology code outside the tables: the general reading
-        parsed = _aggregate(pairs, quarter, known_classes=False)
+    try:
+        parsed = _aggregate(pairs, quarter, known_classes=True)
+        if parsed is None:  # a label or technology code outside the tables: the general reading
+            parsed = _aggregate(pairs, quarter, known_classes=False)
+    except (OSError, EOFError, pl.exceptions.PolarsError) as exc:
+        raise SourceError(_culprit([path for p in pairs for path in (p.base, p.eligibilite)], exc)) from None
     return parsed
+
+
+def _culprit(paths: list[Path], exc: Exception) -> Problem:
+    """The file a failed read came from (the query does not say): the first one that does not
+    decompress to its end or whose lines are not all delimited rows."""
+    for path in paths:
+        try:
+            with gzip.open(path, "rb") as f:
+                while f.read(1 << 20):
+                    pass
+        except (OSError, EOFError) as error:
+            return Problem(path.name, None, None, f"fichier compressé (gzip) tronqué ou illisible ({error}) : rien n'est lu")
+    return Problem(paths[0].parent.name, None, None, f"lecture impossible ({exc.__class__.__name__} : {str(exc).splitlines()[0][:200]}) : rien n'est lu")
 
 
 def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed | None:
