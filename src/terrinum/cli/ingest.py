@@ -44,8 +44,13 @@ def ingest(
         return
     try:
         table_passage = warehouse_ingest.read_passage(passage) if passage else None
-        with err.status(f"Import de {path.name}…"):
-            report = service.ingest_path(source, path, millesime=millesime, passage=table_passage, accept_rejects=accepter_rejets, crs=crs)
+        with err.status(f"Import de {path.name}…") as status:
+
+            def waiting() -> None:
+                status.update(f"Un autre import est en cours : {path.name} attend qu'il se termine…")
+                err.print(f"Un autre import est en cours : {path.name} sera importé ensuite (attente).")
+
+            report = service.ingest_path(source, path, on_wait=waiting, millesime=millesime, passage=table_passage, accept_rejects=accepter_rejets, crs=crs)
     except SourceError as exc:
         fail(f"fichier refusé, rien n'est chargé.\n  {exc}")
     except warehouse_ingest.IngestRefused as exc:

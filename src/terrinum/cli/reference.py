@@ -38,7 +38,7 @@ def init() -> None:
         progress.update(task, description="Écriture du référentiel dans la base")
         counts = loader.load_reference(build)
         progress.update(task, description="Entrepôt analytique", completed=steps - 1)
-        with store.connect() as con:
+        with store.writer() as con:
             store.publish_reference_build(con, build, loader.cache_key(), counts)
         progress.update(task, description="Terminé", completed=steps)
     n = {k: f"{v:,}".replace(",", "\u202f") for k, v in counts.items()}
@@ -113,7 +113,7 @@ def demo() -> None:
     from terrinum.warehouse import store
 
     try:
-        with store.connect() as con, err.status("Génération des données de démonstration…"):
+        with store.writer() as con, err.status("Génération des données de démonstration…"):
             results = {p.demo_label: p.demo(con) for p in all_pillars() if p.demo is not None}
     except RuntimeError as exc:
         fail(str(exc))

@@ -9,9 +9,8 @@ What a backup holds (docs/fiabilite.md):
   sources, `terrinum init`), content types and permissions (migrations), sessions (people
   log in again).
 - `warehouse.duckdb` and `immeubles/`: the analytical warehouse and its building positions,
-  copied while a read-only connection holds the warehouse's shared lock, so that no import
-  writes meanwhile (an import that is writing makes the backup wait for nothing: it stops
-  and says so).
+  copied while holding the writers' lock (store.writers_paused): an import under way is
+  waited for, and none publishes a new version during the copy.
 - `manifeste.json`: format, date, database engine, reference key, row counts, and the
   SHA-256 of every file; a restore checks them all before it touches anything.
 
@@ -157,7 +156,7 @@ def backup(target: Path, say: Callable[[str], None] = lambda _m: None) -> dict:
         source = store.warehouse_path()
         if source.exists():
             try:
-                with store.reader(source) as con:  # the shared lock keeps writers out while we copy
+                with store.writers_paused(source, lambda: say("Un import est en cours : attente de sa fin")), store.reader(source) as con:
                     shutil.copy2(source, partial / WAREHOUSE)
                     wal = source.with_name(source.name + ".wal")
                     if wal.exists():
@@ -246,6 +245,6 @@ def restore(source: Path, replace: bool = False, say: Callable[[str], None] = la
         if (source / store.BUILDINGS_FOLDER).is_dir():
             shutil.copytree(source / store.BUILDINGS_FOLDER, buildings)
         if manifest.get("referentiel") != loader.cache_key():
-            with store.connect(root / WAREHOUSE) as con:  # the reference of this version of Terrinum
+            with store.writer(root / WAREHOUSE) as con:  # the reference of this version of Terrinum
                 store.publish_reference_build(con, build, loader.cache_key())
     return manifest

@@ -67,9 +67,10 @@ def ingest(
     return report
 
 
-def ingest_path(source: str, path: Path, **options):
-    """Import one file into the data directory's warehouse."""
-    with store.connect() as con:
+def ingest_path(source: str, path: Path, on_wait=None, **options):
+    """Import one file into the data directory's warehouse, as its next version (readers
+    keep the current one meanwhile; a second import waits: `on_wait` says so)."""
+    with store.writer(on_wait=on_wait) as con:
         return ingest(con, source, path, **options)
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+import shutil
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,6 +120,64 @@ def reader(path: Path | None = None):
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def writers_paused(path: Path | None = None, on_wait: Callable[[], None] | None = None):
+    """Hold the writers' lock of the warehouse: no new version is published meanwhile (a
+    writer holds it while it works; a backup, while it copies the warehouse and the files
+    beside it). Waits for the holder, calling `on_wait` once."""
+    path = path or warehouse_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(path.name + ".verrou").open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@contextmanager
+def writer(path: Path | None = None, on_wait: Callable[[], None] | None = None):
+    """A connection to the next version of the warehouse, published when the block ends.
+
+    Readers never wait and never see half a change: the writer works on a copy of the
+    current file (`warehouse.duckdb.brouillon`) and, once it is complete and checkpointed,
+    renames it over the current one (an atomic rename: a page opened before keeps reading
+    the version it opened). Writers are serialised by an exclusive lock on
+    `warehouse.duckdb.verrou`: a second one waits (`on_wait` is called once, to say so).
+    An error or a crash leaves the current version as it was; the next writer discards the
+    unfinished copy. docs/architecture.md, "Concurrence"."""
+    path = path or warehouse_path()
+    with writers_paused(path, on_wait):
+        draft = path.with_name(path.name + ".brouillon")
+        wal = Path(str(path) + ".wal")
+        for leftover in (draft, Path(str(draft) + ".wal")):
+            leftover.unlink(missing_ok=True)
+        if path.exists():
+            shutil.copy2(path, draft)
+            if wal.exists():  # a version left by a writer that did not checkpoint
+                shutil.copy2(wal, Path(str(draft) + ".wal"))
+        con = connect(draft)
+        try:
+            yield con
+            con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            draft.unlink(missing_ok=True)
+            Path(str(draft) + ".wal").unlink(missing_ok=True)
+            raise
+        con.close()
+        Path(str(draft) + ".wal").unlink(missing_ok=True)  # checkpointed: nothing left in it
+        os.replace(draft, path)
+        wal.unlink(missing_ok=True)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the rename itself survives a power cut
+        finally:
+            os.close(directory)
 
 
 @contextmanager
