@@ -113,3 +113,23 @@ def test_the_server_error_page_is_french(rf):
 
     html = server_error(rf.get("/")).content.decode()
     assert "Une erreur est survenue" in html and "Server Error" not in html
+
+
+@pytest.mark.parametrize("path", ["/api/v1/connectivite-fixe/commune", "/api/v1/fragilite/commune", "/api/v1/connectivite-mobile/commune"])
+def test_lists_come_in_bounded_pages_that_add_up_to_the_table(client, demo_warehouse, path):
+    """Concatenated pages equal the whole table; the page size has a maximum."""
+    from terrinum.pillars.http import PAGE_MAX
+
+    first = client.get(path, {"territoire": "23"}).json()
+    total = first["count"]
+    assert 255 <= total <= len(first["items"]) + 10_000
+    pages, offset = [], 0
+    while offset < total:
+        page = client.get(path, {"territoire": "23", "limit": 100, "offset": offset}).json()
+        assert page["count"] == total and len(page["items"]) <= 100
+        pages += page["items"]
+        offset += 100
+    whole = client.get(path, {"territoire": "23", "limit": PAGE_MAX}).json()["items"]
+    assert pages == whole and len(pages) == total
+    assert client.get(path, {"limit": PAGE_MAX + 1}).status_code == 422
+    assert len(client.get(path).json()["items"]) <= 500  # the default page, whatever the table's size

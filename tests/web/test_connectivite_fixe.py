@@ -50,11 +50,11 @@ def test_methodology_page(client):
 
 
 def test_api(client, demo_warehouse):
-    rows = client.get("/api/v1/connectivite-fixe/departement", {"millesime": "2024T4"}).json()
+    rows = client.get("/api/v1/connectivite-fixe/departement", {"millesime": "2024T4"}).json()["items"]
     assert len(rows) == 101 and all(r["demo"] for r in rows)
     creuse = client.get("/api/v1/connectivite-fixe/departement/23").json()
     assert [r["millesime"] for r in creuse][-1] == "2024T4"
-    communes = client.get("/api/v1/connectivite-fixe/commune", {"territoire": "240800862", "millesime": "2024T4"}).json()
+    communes = client.get("/api/v1/connectivite-fixe/commune", {"territoire": "240800862", "millesime": "2024T4"}).json()["items"]
     assert "08419" in {r["code"] for r in communes}
     assert client.get("/api/v1/connectivite-fixe/commune", {"territoire": "saint-denis"}).status_code == 409  # several: choose
     assert client.get("/api/v1/connectivite-fixe/commune", {"millesime": "2024"}).status_code == 422  # not a quarter
@@ -105,7 +105,7 @@ def test_fragility_section_api_and_cli(client, demo_warehouse):
     assert not re.search(r"\b(tx|part|score|indice)_[a-z0-9_]+", section), re.findall(r"\b(?:tx|part|score|indice)_[a-z0-9_]+", section)
     html = client.get("/territoires/departement/23/").content.decode()
     assert "Sous-territoires les plus fragiles" in html
-    rows = client.get("/api/v1/fragilite/departement", {"reference": "region:75"}).json()
+    rows = client.get("/api/v1/fragilite/departement", {"reference": "region:75"}).json()["items"]
     assert len(rows) == 101 and rows[0]["reference"] == "region:75" and rows[0]["demo"] is True
     assert client.get("/api/v1/fragilite/departement", {"reference": "canton:1"}).status_code == 422
     assert client.get("/api/v1/fragilite/departement", {"reference": "region:99"}).status_code == 404
@@ -121,7 +121,7 @@ def test_mobile_section_api_and_cli(client, demo_warehouse):
     section = html[html.index('id="connectivite-mobile"') :]
     assert "données de démonstration" in section and "Orange" in section and "zone blanche" in section
     assert client.get("/methodologie/connectivite-mobile").status_code == 200
-    rows = client.get("/api/v1/connectivite-mobile/region", {"operateur": "OF"}).json()
+    rows = client.get("/api/v1/connectivite-mobile/region", {"operateur": "OF"}).json()["items"]
     assert len(rows) == 18 and all(r["operateur"] == "OF" and r["part_pop_4g_bonne"] is not None for r in rows)
     assert client.get("/api/v1/connectivite-mobile/region", {"operateur": "XX"}).status_code == 422
     r = runner.invoke(app, ["indicateurs", "connectivite-mobile", "--niveau", "pays", "--format", "json"])

@@ -6,13 +6,29 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Literal
 
+from ninja import Field, Schema
 from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination
 
 from terrinum.territories import services
 from terrinum.territories.helpers import TerritorySet
 from terrinum.warehouse import store
 
 Niveau = Literal["commune", "epci", "departement", "region", "pays"]
+PAGE_SIZE, PAGE_MAX = 500, 2000
+
+
+class Pages(LimitOffsetPagination):
+    """Every list of indicator rows comes in pages: `{"items": [...], "count": total}`, at most
+    PAGE_MAX rows a page (the whole table of the communes weighed 183 MB of JSON in one
+    answer). Bulk downloads: `terrinum indicateurs … --format csv|parquet`."""
+
+    class Input(Schema):
+        limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_MAX, description=f"Lignes par page ({PAGE_SIZE} par défaut, {PAGE_MAX} au plus)")
+        offset: int = Field(0, ge=0, description="Rang de la première ligne de la page (0 pour la première page)")
+
+    def __init__(self, **kwargs):
+        super().__init__(max_limit=PAGE_MAX, **kwargs)
 
 
 @contextmanager

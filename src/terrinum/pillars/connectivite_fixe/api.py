@@ -1,13 +1,12 @@
 """API routes of the fixed-connectivity pillar."""
 
-from __future__ import annotations
-
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from terrinum.pillars.connectivite_fixe import indicators as cf
-from terrinum.pillars.http import Niveau, warehouse, within
+from terrinum.pillars.http import Niveau, Pages, warehouse, within
 from terrinum.sources.common import check_millesime
 from terrinum.territories import services
 from terrinum.territories.helpers import TerritorySet
@@ -52,6 +51,7 @@ def router() -> Router:
     router = Router(tags=["indicateurs"])
 
     @router.get("/connectivite-fixe/{niveau}", response=list[FixedConnectivityOut], summary="Connectivité fixe à un niveau")
+    @paginate(Pages)
     def fixed_connectivity(request: HttpRequest, niveau: Niveau, filters: Query[Filters]):
         millesime = None
         if filters.millesime:

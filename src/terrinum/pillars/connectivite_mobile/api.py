@@ -1,14 +1,13 @@
 """API routes of the mobile-connectivity pillar."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
 from terrinum.pillars.connectivite_mobile import indicators as cm
-from terrinum.pillars.http import Niveau, warehouse, within
+from terrinum.pillars.http import Niveau, Pages, warehouse, within
 
 
 class MobileOut(Schema):
@@ -47,6 +46,7 @@ def router() -> Router:
     router = Router(tags=["indicateurs"])
 
     @router.get("/connectivite-mobile/{niveau}", response=list[MobileOut], summary="Connectivité mobile à un niveau")
+    @paginate(Pages)
     def mobile(request: HttpRequest, niveau: Niveau, filters: Query[MobileFilters]):
         with warehouse() as con:
             return cm.indicator_rows(con, niveau, within=within(filters.territoire), operateur=filters.operateur)

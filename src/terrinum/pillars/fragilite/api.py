@@ -1,13 +1,12 @@
 """API routes of the digital-fragility pillar."""
 
-from __future__ import annotations
-
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from terrinum.pillars.fragilite import indicators as fr
-from terrinum.pillars.http import Niveau, warehouse, within
+from terrinum.pillars.http import Niveau, Pages, warehouse, within
 
 
 class FragilityOut(Schema):
@@ -56,6 +55,7 @@ def router() -> Router:
     router = Router(tags=["indicateurs"])
 
     @router.get("/fragilite/{niveau}", response=list[FragilityOut], summary="Indice de fragilité numérique à un niveau")
+    @paginate(Pages)
     def fragility(request: HttpRequest, niveau: Niveau, filters: Query[FragilityFilters]):
         with warehouse() as con:
             try:
