@@ -44,4 +44,4 @@ def test_cli_and_api(client):
     everything = client.get("/api/v1/indicateurs/dictionnaire").json()
     assert {row["table"] for row in everything} == set(published_tables())
     assert len(everything) == sum(len(c) for c in published_tables().values())
-    assert client.get("/api/v1/indicateurs/dictionnaire?pilier=inconnu").status_code == 400
+    assert client.get("/api/v1/indicateurs/dictionnaire?pilier=inconnu").status_code == 404  # no such table

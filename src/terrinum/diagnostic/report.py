@@ -4,6 +4,8 @@ composition. Testable without HTTP."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -39,22 +41,57 @@ def sections() -> list[Section]:
     return [p.section for p in all_pillars() if p.section is not None]
 
 
+class _Cache:
+    """Section data per (section, territory, warehouse version), least recently used out.
+    Kept in the process (no pickling: the data holds drawings and territories) and read
+    only: templates do not change what they render."""
+
+    def __init__(self, size: int = 256):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+CACHE = _Cache()
+_NOTHING = object()  # a cached "nothing to show"
+
+
 def compose(territory, children: list, group_of: Callable, url_of: Callable) -> list[ComposedSection]:
-    """Every section with something to show for this territory, in pillar order."""
+    """Every section with something to show for this territory, in pillar order. A section
+    that depends on the warehouse alone is computed once per warehouse version (a page is
+    then a cache read and a template render; an import's publication makes a new version)."""
     specs = sections()
-    out = []
+    version = store.version()  # before opening: data newer than its key is harmless, older is not
     try:
         with store.reader() as con:
-            out = _compose(specs, SectionContext(con, territory, children, group_of, url_of))
+            return _compose(specs, SectionContext(con, territory, children, group_of, url_of), version)
     except store.Unavailable:
-        out = _compose(specs, SectionContext(None, territory, children, group_of, url_of))
-    return out
+        return _compose(specs, SectionContext(None, territory, children, group_of, url_of), None)
 
 
-def _compose(specs: list[Section], ctx: SectionContext) -> list[ComposedSection]:
+def _compose(specs: list[Section], ctx: SectionContext, version) -> list[ComposedSection]:
     composed = []
     for spec in specs:
-        data = spec.compose(ctx)
+        key = (spec.key, ctx.territory.niveau, ctx.territory.code, tuple(c.code for c in ctx.children), version)
+        cached = CACHE.get(key) if spec.warehouse_only and version is not None else None
+        if cached is None:
+            data = spec.compose(ctx)
+            if spec.warehouse_only and version is not None:
+                CACHE.put(key, data if data else _NOTHING)
+        else:
+            data = None if cached is _NOTHING else cached
         if data:
             composed.append(ComposedSection(spec.key, spec.title, spec.template, data, spec))
     return composed

@@ -98,13 +98,17 @@ class Section:
     """A pillar's section of the territory page and the diagnostic report.
 
     `compose(ctx)` returns the section's data (a dict) or None when there is nothing to show;
-    `template` is a Django template path rendering it (the data is `s`, the territory `t`)."""
+    `template` is a Django template path rendering it (the data is `s`, the territory `t`).
+    `warehouse_only`: the data depends on the warehouse alone, so it is kept per warehouse
+    version and recomputed only after an import publishes a new one (a section that reads
+    the operational apps' tables, edited at any time, says False)."""
 
     key: str
     title: str
     compose: Callable[[Any], dict | None]
     template: str
     comparison: tuple[Column, ...] = ()
+    warehouse_only: bool = True
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,19 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     return con
 
 
+def version(path: Path | None = None) -> tuple | None:
+    """The identity of the current warehouse version (each publication is a new file: a new
+    inode, size and time), or None without a warehouse. Cheap: one stat."""
+    path = path or warehouse_path()
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    wal = Path(str(path) + ".wal")  # a writer that wrote in place, without store.writer
+    log = wal.stat() if wal.exists() else None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, log.st_size if log else None, log.st_mtime_ns if log else None)
+
+
 @contextmanager
 def reader(path: Path | None = None):
     """A read-only connection for pages, API and exports; raises Unavailable."""

@@ -65,6 +65,6 @@ PILLAR = register(
             title="Accessibilité des lieux d'accompagnement",
             reads_warehouse=False,
         ),
-        section=Section("li", "Lieux d'accompagnement", lazy("terrinum.pillars.lieux.section:compose"), "lieux/section.html"),
+        section=Section("li", "Lieux d'accompagnement", lazy("terrinum.pillars.lieux.section:compose"), "lieux/section.html", warehouse_only=False),
     )
 )
