@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import typer
@@ -48,21 +49,50 @@ def init() -> None:
     )
 
 
+def default_workers() -> int:
+    """One worker process per core (at least 2): pages are CPU work (DuckDB, drawing)."""
+    return max(2, os.cpu_count() or 1)
+
+
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Adresse d'écoute."),
+    host: str = typer.Option("127.0.0.1", help="Adresse d'écoute (derrière un mandataire HTTPS : 127.0.0.1)."),
     port: int = typer.Option(8000, help="Port d'écoute."),
-    threads: int = typer.Option(8, help="Nombre de fils de traitement."),
+    workers: int = typer.Option(None, "--workers", min=1, help="Processus de traitement (défaut : un par cœur, 2 au moins)."),
+    threads: int = typer.Option(4, "--threads", min=1, help="Fils par processus."),
+    timeout: int = typer.Option(60, "--delai", min=5, help="Secondes avant qu'une requête bloquée fasse redémarrer son processus."),
 ) -> None:
-    """Sert la plateforme web (http://HOST:PORT)."""
+    """Sert la plateforme web (http://HOST:PORT) avec le serveur de production Gunicorn :
+    plusieurs processus, plusieurs fils chacun. Exploitation : docs/exploitation.md."""
     django_setup()
     require_reference()
-    from waitress import serve as waitress_serve
+    from gunicorn.app.base import BaseApplication
 
     from terrinum.web.wsgi import application
 
-    out.print(f"Terrinum est servi sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
-    waitress_serve(application, host=host, port=port, threads=threads, ident="terrinum")
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers or default_workers(),
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": timeout,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "forwarded_allow_ips": os.environ.get("TERRINUM_MANDATAIRES", "127.0.0.1"),
+        "proc_name": "terrinum",
+    }
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return application
+
+    out.print(f"Terrinum est servi sur http://{host}:{port}/ ({options['workers']} processus × {threads} fils ; Ctrl+C pour arrêter)")
+    Server().run()
 
 
 @app.command()

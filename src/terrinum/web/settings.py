@@ -135,6 +135,8 @@ if PRODUCTION:
     if not os.environ.get("TERRINUM_SECRET_KEY"):
         raise RuntimeError("TERRINUM_PRODUCTION=1 demande TERRINUM_SECRET_KEY (clé secrète longue et aléatoire).")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The public address(es) behind the proxy, for the CSRF check of forms (https://…).
+    CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("TERRINUM_ORIGINES", "").split(",") if o]
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
