@@ -159,3 +159,30 @@ def test_an_area_admin_cannot_move_a_place_out_of_its_territory(client, registry
     assert lieu.commune_code == "08419" and lieu.code_insee == "08419" and lieu.changements.count() == logged
     renamed = client.post(url, {**data, "nom": "Espace numérique de Signy-l'Abbaye"})  # inside its territory: allowed
     assert renamed.status_code == 302
+
+
+def test_costly_siting_is_bounded_kept_and_rate_limited(client, registry, monkeypatch):
+    """A région or France needs an account; a result is kept (asking again does not solve
+    again); a visitor without account may start a few runs a minute."""
+    from terrinum.planning import siting as solver
+    from terrinum.web import views
+
+    views.SITING_CACHE.items.clear()
+    views._SITING_RUNS.clear()
+    runs = []
+    real = solver.solve
+
+    def counting(*args, **kwargs):
+        runs.append(kwargs.get("time_limit"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "solve", counting)
+    france = client.get("/territoires/pays/FR/implantation/", {"nouveaux": 20, "rayon": 5})
+    assert france.status_code == 403 and "réservé aux comptes" in france.content.decode() and runs == []
+    query = {"nouveaux": 1, "rayon": 10, "poids": "population"}
+    assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200
+    assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200
+    assert runs == [views.SITING_SECONDS["anonyme"]]  # solved once, within the anonymous time limit
+    statuses = [client.get("/territoires/epci/240800862/implantation/", {**query, "rayon": r}).status_code for r in range(11, 11 + views.SITING_RATE)]
+    assert statuses[-1] == 429 and statuses.count(200) == views.SITING_RATE - 1
+    assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200  # a kept result is still served

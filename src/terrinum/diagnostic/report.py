@@ -41,10 +41,10 @@ def sections() -> list[Section]:
     return [p.section for p in all_pillars() if p.section is not None]
 
 
-class _Cache:
-    """Section data per (section, territory, warehouse version), least recently used out.
-    Kept in the process (no pickling: the data holds drawings and territories) and read
-    only: templates do not change what they render."""
+class Cache:
+    """Computed results by key (here: section data per section, territory and warehouse
+    version), least recently used out. Kept in the process (no pickling: the data holds
+    drawings and territories) and read only: templates do not change what they render."""
 
     def __init__(self, size: int = 256):
         self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
@@ -64,7 +64,7 @@ class _Cache:
                 self.items.popitem(last=False)
 
 
-CACHE = _Cache()
+CACHE = Cache()
 _NOTHING = object()  # a cached "nothing to show"
 
 

@@ -247,6 +247,41 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 SITING_LIMITS = {"nouveaux": (1, 20), "rayon": (1, 50)}
+# Costly work on the web is bounded. Anyone may run the siting up to a département, within
+# SITING_SECONDS["anonyme"] of solving; a région or France needs an account (a larger time
+# limit). A result is kept per parameters, warehouse version and registry state, so asking
+# again costs nothing; a visitor without account may start SITING_RATE new runs a minute
+# (per server process). docs/exploitation.md.
+SITING_OPEN_LEVELS = ("commune", "epci", "departement")
+SITING_SECONDS = {"anonyme": 2.0, "compte": 5.0}
+SITING_RATE = 6
+SITING_CACHE = report.Cache(64)
+_SITING_RUNS: dict[str, list[float]] = {}
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    """Whether this visitor without account started SITING_RATE runs in the last minute."""
+    import time
+
+    now, client = time.monotonic(), request.META.get("REMOTE_ADDR", "?")
+    recent = [t for t in _SITING_RUNS.get(client, []) if now - t < 60]
+    if len(_SITING_RUNS) > 10_000:
+        _SITING_RUNS.clear()
+    if len(recent) >= SITING_RATE:
+        _SITING_RUNS[client] = recent
+        return True
+    _SITING_RUNS[client] = [*recent, now]
+    return False
+
+
+def _registry_state() -> tuple:
+    from django.db.models import Max
+
+    from terrinum.apps.inclusion.models import Lieu, LieuChangement
+
+    return (Lieu.objects.count(), Lieu.objects.aggregate(m=Max("pk"))["m"], LieuChangement.objects.aggregate(m=Max("pk"))["m"])
+
+
 MAX_COMMUNES_DRAWN = 2000
 # A web request solves exactly up to a département; beyond, the heuristic (a few seconds).
 WEB_EXACT_MAX_COMMUNES = 1500
@@ -281,6 +316,24 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "candidats": request.GET.get("candidats") if request.GET.get("candidats") in planning.CANDIDATES else "mairies",
     }
     context = {"t": t, "url": territory_url(t), "p": params, "lance": "nouveaux" in request.GET}
+    account = request.user.is_authenticated
+    context["ouvert_a_tous"] = t.niveau in SITING_OPEN_LEVELS
+    if context["lance"] and not account and t.niveau not in SITING_OPEN_LEVELS:
+        context["erreur"] = (
+            f"Le calcul pour {t.nom} (une région ou la France entière) est réservé aux comptes de la plateforme : "
+            "connectez-vous, ou choisissez un département, une intercommunalité ou une commune."
+        )
+        return render(request, "web/implantation.html", context, status=403)
+    key = (t.niveau, t.code, tuple(sorted(params.items())), account, store.version(), _registry_state()) if context["lance"] else None
+    cached = SITING_CACHE.get(key) if key else None
+    if cached is not None:
+        context.update(cached)
+        return render(request, "web/implantation.html", context)
+    if context["lance"] and not account and _rate_limited(request):
+        context["erreur"] = (
+            f"Vous avez lancé {SITING_RATE} calculs en une minute : attendez un instant avant le suivant (les résultats déjà calculés restent disponibles)."
+        )
+        return render(request, "web/implantation.html", context, status=429)
     if context["lance"]:
         try:
             plan = planning.build(t, params["nouveaux"], params["rayon"], params["objectif"], params["poids"], params["candidats"])
@@ -288,6 +341,7 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
                 plan.instance,
                 exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= WEB_EXACT_MAX_COMMUNES,
                 max_pairs=WEB_PMEDIAN_MAX_PAIRS,
+                time_limit=SITING_SECONDS["compte" if account else "anonyme"],
             )
         except (ValueError, RuntimeError) as exc:
             context["erreur"] = str(exc)
@@ -336,4 +390,5 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
             else "",
             hors=sum(1 for v in status.values() if v == "hors"),
         )
+        SITING_CACHE.put(key, {k: context[k] for k in ("r", "carte", "courbe", "hors")})
     return render(request, "web/implantation.html", context)
