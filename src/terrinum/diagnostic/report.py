@@ -4,10 +4,9 @@ composition. Testable without HTTP."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from terrinum.pillars import Section, all_pillars
@@ -34,6 +33,18 @@ class ComposedSection:
     template: str
     data: dict
     spec: Section
+    kept: dict | None = None  # the cache entry of a warehouse-only section (its HTML goes there too)
+
+    def render(self, territory, request=None) -> str:
+        """The section's HTML (its template with `s` and `t`); a warehouse-only section's HTML
+        is kept with its data, for the same warehouse version."""
+        from django.template.loader import render_to_string
+
+        if self.kept is None:
+            return render_to_string(self.template, {"s": self.data, "t": territory}, request=request)
+        if "html" not in self.kept:
+            self.kept["html"] = render_to_string(self.template, {"s": self.data, "t": territory})
+        return self.kept["html"]
 
 
 def sections() -> list[Section]:
@@ -41,31 +52,7 @@ def sections() -> list[Section]:
     return [p.section for p in all_pillars() if p.section is not None]
 
 
-class Cache:
-    """Computed results by key (here: section data per section, territory and warehouse
-    version), least recently used out. Kept in the process (no pickling: the data holds
-    drawings and territories) and read only: templates do not change what they render."""
-
-    def __init__(self, size: int = 256):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.items[key] = value
-            self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
-CACHE = Cache()
-_NOTHING = object()  # a cached "nothing to show"
+CACHE = store.Cache()
 
 
 def compose(territory, children: list, group_of: Callable, url_of: Callable) -> list[ComposedSection]:
@@ -84,16 +71,18 @@ def compose(territory, children: list, group_of: Callable, url_of: Callable) -> 
 def _compose(specs: list[Section], ctx: SectionContext, version) -> list[ComposedSection]:
     composed = []
     for spec in specs:
-        key = (spec.key, ctx.territory.niveau, ctx.territory.code, tuple(c.code for c in ctx.children), version)
-        cached = CACHE.get(key) if spec.warehouse_only and version is not None else None
-        if cached is None:
-            data = spec.compose(ctx)
+        # the day too: sections compare projected dates with today's
+        key = (spec.key, ctx.territory.niveau, ctx.territory.code, tuple(c.code for c in ctx.children), version, date.today())
+        kept = CACHE.get(key) if spec.warehouse_only and version is not None else None
+        if kept is None:
+            kept = {"data": spec.compose(ctx)}
             if spec.warehouse_only and version is not None:
-                CACHE.put(key, data if data else _NOTHING)
-        else:
-            data = None if cached is _NOTHING else cached
+                CACHE.put(key, kept)
+            else:
+                kept = None if not kept["data"] else {"data": kept["data"], "ephemere": True}
+        data = kept["data"] if kept else None
         if data:
-            composed.append(ComposedSection(spec.key, spec.title, spec.template, data, spec))
+            composed.append(ComposedSection(spec.key, spec.title, spec.template, data, spec, None if kept.get("ephemere") else kept))
     return composed
 
 

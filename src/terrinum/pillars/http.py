@@ -4,6 +4,7 @@ warehouse connection of a request and the territory filter."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date
 from typing import Literal
 
 from ninja import Field, Schema
@@ -29,6 +30,22 @@ class Pages(LimitOffsetPagination):
 
     def __init__(self, **kwargs):
         super().__init__(max_limit=PAGE_MAX, **kwargs)
+
+
+ROWS = store.Cache(128)
+
+
+def rows_of(name: str, params: tuple, compute):
+    """The rows `compute(con)` gives, kept per warehouse version and day (a projected date
+    becomes "passed" at midnight): a list endpoint computes its table once per version,
+    then serves pages of it."""
+    key = (name, params, store.version(), date.today())
+    rows = ROWS.get(key)
+    if rows is None:
+        with warehouse() as con:
+            rows = compute(con)
+        ROWS.put(key, rows)
+    return rows
 
 
 @contextmanager

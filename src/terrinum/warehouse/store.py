@@ -7,6 +7,8 @@ import hashlib
 import json
 import os
 import shutil
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,6 +108,30 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     return con
 
 
+class Cache:
+    """Results computed from a warehouse version, by key (the key holds `version()`), least
+    recently used out. Kept in the process (no pickling: results hold drawings and model
+    instances) and read only by their users. Pages keep section data and HTML, the API its
+    lists of rows; a publication makes a new version, hence new keys."""
+
+    def __init__(self, size: int = 256):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
 def version(path: Path | None = None) -> tuple | None:
     """The identity of the current warehouse version (each publication is a new file: a new
     inode, size and time), or None without a warehouse. Cheap: one stat."""
@@ -116,7 +142,7 @@ def version(path: Path | None = None) -> tuple | None:
         return None
     wal = Path(str(path) + ".wal")  # a writer that wrote in place, without store.writer
     log = wal.stat() if wal.exists() else None
-    return (st.st_ino, st.st_size, st.st_mtime_ns, log.st_size if log else None, log.st_mtime_ns if log else None)
+    return (str(path), st.st_ino, st.st_size, st.st_mtime_ns, log.st_size if log else None, log.st_mtime_ns if log else None)
 
 
 @contextmanager

@@ -114,6 +114,7 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     composed = report.compose(t, children, _group, territory_url)
     context = {
         "sections": composed,
+        "sections_html": [s.render(t, request) for s in composed],
         "comparaison": report.comparison(rows, territory_url, composed, request.GET.get("comparer", ""), request.GET.get("sens", "desc")),
         "t": t,
         "parents": [(p, territory_url(p)) for p in reversed(ps)],
@@ -255,7 +256,7 @@ SITING_LIMITS = {"nouveaux": (1, 20), "rayon": (1, 50)}
 SITING_OPEN_LEVELS = ("commune", "epci", "departement")
 SITING_SECONDS = {"anonyme": 2.0, "compte": 5.0}
 SITING_RATE = 6
-SITING_CACHE = report.Cache(64)
+SITING_CACHE = store.Cache(64)
 _SITING_RUNS: dict[str, list[float]] = {}
 
 

@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from terrinum.pillars.connectivite_mobile import indicators as cm
-from terrinum.pillars.http import Niveau, Pages, warehouse, within
+from terrinum.pillars.http import Niveau, Pages, rows_of, within
 
 
 class MobileOut(Schema):
@@ -48,7 +48,9 @@ def router() -> Router:
     @router.get("/connectivite-mobile/{niveau}", response=list[MobileOut], summary="Connectivité mobile à un niveau")
     @paginate(Pages)
     def mobile(request: HttpRequest, niveau: Niveau, filters: Query[MobileFilters]):
-        with warehouse() as con:
-            return cm.indicator_rows(con, niveau, within=within(filters.territoire), operateur=filters.operateur)
+        scope = within(filters.territoire)
+        return rows_of(
+            "connectivite-mobile", (niveau, scope, filters.operateur), lambda con: cm.indicator_rows(con, niveau, within=scope, operateur=filters.operateur)
+        )
 
     return router

@@ -6,7 +6,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from terrinum.pillars.fragilite import indicators as fr
-from terrinum.pillars.http import Niveau, Pages, warehouse, within
+from terrinum.pillars.http import Niveau, Pages, rows_of, within
 
 
 class FragilityOut(Schema):
@@ -57,10 +57,12 @@ def router() -> Router:
     @router.get("/fragilite/{niveau}", response=list[FragilityOut], summary="Indice de fragilité numérique à un niveau")
     @paginate(Pages)
     def fragility(request: HttpRequest, niveau: Niveau, filters: Query[FragilityFilters]):
-        with warehouse() as con:
-            try:
-                return fr.indicator_rows(con, niveau, within=within(filters.territoire), reference=filters.reference)
-            except ValueError as exc:
-                raise HttpError(404, str(exc)) from exc  # no data for this reference
+        scope = within(filters.territoire)
+        try:
+            return rows_of(
+                "fragilite", (niveau, scope, filters.reference), lambda con: fr.indicator_rows(con, niveau, within=scope, reference=filters.reference)
+            )
+        except ValueError as exc:
+            raise HttpError(404, str(exc)) from exc  # no data for this reference
 
     return router
