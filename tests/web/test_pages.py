@@ -142,3 +142,25 @@ def test_long_sub_territory_tables_are_folded_and_open_when_sorted(client):
     sorted_html = client.get("/territoires/departement/23/", {"tri": "nom", "ordre": "asc"}).content.decode()
     assert '<details class="long" open><summary>Afficher les 255 communes</summary>' in sorted_html
     assert "<details" not in client.get("/territoires/region/94/").content.decode()  # Corse: 2 départements
+
+
+def test_pages_are_kept_for_visitors_and_fresh_for_signed_in_users(client, monkeypatch):
+    """A visitor's territory page is kept whole (per URL, data version, registry state and
+    day); a signed-in user's is rendered each time (it names the user)."""
+    from django.contrib.auth.models import User
+
+    from terrinum.diagnostic import report
+    from terrinum.web import views
+
+    views.PAGES.items.clear()
+    calls = []
+    real = report.compose
+    monkeypatch.setattr(report, "compose", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = client.get("/territoires/departement/23/").content
+    assert client.get("/territoires/departement/23/").content == first and len(calls) == 1
+    client.get("/territoires/departement/23/?tri=population&ordre=desc")
+    assert len(calls) == 2  # another URL, another page
+    client.force_login(User.objects.create_user("lecteur", password="x"))
+    client.get("/territoires/departement/23/")
+    client.get("/territoires/departement/23/")
+    assert len(calls) == 4

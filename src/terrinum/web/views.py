@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -37,6 +38,31 @@ CHILD_LABELS = {
     "commune": "Communes",
     "arrondissement": "Arrondissements municipaux",
 }
+
+
+PAGES = store.Cache(64)
+
+
+def kept_for_visitors(view):
+    """A page served to visitors without account is kept whole per URL, warehouse version,
+    registry state and day: the next visitor gets it without any computation. Signed-in
+    users (their page shows who they are and a logout form) always get a fresh render."""
+    import functools
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "GET" or request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        key = (view.__name__, request.get_full_path(), store.version(), _registry_state(), date.today())
+        kept = PAGES.get(key)
+        if kept is not None:
+            return HttpResponse(kept)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            PAGES.put(key, response.content)
+        return response
+
+    return wrapper
 
 
 def territory_url(t: Territory) -> str:
@@ -79,6 +105,7 @@ def _sorted_children(request: HttpRequest, children: list[Territory]):
     return rows, tri, ordre
 
 
+@kept_for_visitors
 def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     t = services.get(niveau, code)
     if t is None:
@@ -168,6 +195,7 @@ def _epcis_of(t: Territory):
     return [(e, territory_url(e)) for e in epcis]
 
 
+@kept_for_visitors
 def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
     """France overview: départements ranked on the Plan France Très Haut Débit targets."""
     from terrinum.pillars.connectivite_fixe import indicators as cf
