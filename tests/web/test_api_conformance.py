@@ -12,6 +12,22 @@ from hypothesis import HealthCheck, settings
 
 from terrinum.web.wsgi import application
 
+
+@pytest.fixture
+def same_connection():
+    """The WSGI handler closes the database connection at each request's end; the test's
+    transaction lives on it (PostgreSQL then answered "connection is closed"). Django's own
+    test client keeps it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 EXAMPLES = int(os.environ.get("TERRINUM_SCHEMATHESIS_EXEMPLES", "8"))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
@@ -19,5 +35,5 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_api_conforms_to_its_schema(case, demo_warehouse):
+def test_api_conforms_to_its_schema(case, demo_warehouse, same_connection):
     case.call_and_validate()
