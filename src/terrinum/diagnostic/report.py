@@ -73,16 +73,14 @@ def _compose(specs: list[Section], ctx: SectionContext, version) -> list[Compose
     for spec in specs:
         # the day too: sections compare projected dates with today's
         key = (spec.key, ctx.territory.niveau, ctx.territory.code, tuple(c.code for c in ctx.children), version, date.today())
-        kept = CACHE.get(key) if spec.warehouse_only and version is not None else None
+        keep = spec.warehouse_only and version is not None
+        kept = CACHE.get(key) if keep else None
         if kept is None:
             kept = {"data": spec.compose(ctx)}
-            if spec.warehouse_only and version is not None:
+            if keep:
                 CACHE.put(key, kept)
-            else:
-                kept = None if not kept["data"] else {"data": kept["data"], "ephemere": True}
-        data = kept["data"] if kept else None
-        if data:
-            composed.append(ComposedSection(spec.key, spec.title, spec.template, data, spec, None if kept.get("ephemere") else kept))
+        if kept["data"]:
+            composed.append(ComposedSection(spec.key, spec.title, spec.template, kept["data"], spec, kept if keep else None))
     return composed
 
 
