@@ -231,7 +231,7 @@ def bar_chart(bars: list[tuple[str, float | None]], title: str, reference: float
         return left + w * v / top
 
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="graphique" aria-hidden="true" focusable="false">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="graphique barres" aria-hidden="true" focusable="false">',
         f"<title>{escape(title)}</title>",
     ]
     for i, (label, v) in enumerate(shown):
