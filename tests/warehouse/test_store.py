@@ -35,3 +35,28 @@ def test_sha256_of(tmp_path):
     p = tmp_path / "x"
     p.write_bytes(b"abc")
     assert store.sha256_of(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_a_kept_result_is_computed_once_for_simultaneous_requests():
+    import threading
+    import time
+
+    from terrinum.warehouse.store import Cache
+
+    cache, calls = Cache(4), []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.3)
+        return ["lignes"]
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_compute("clé", slow))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [["lignes"]] * 4 and len(calls) == 1 and not cache.computing
+    for k in range(6):  # least recently used out
+        cache.put(k, k)
+    assert cache.get("clé") is None and cache.get(5) == 5 and len(cache.items) == 4

@@ -39,13 +39,12 @@ def rows_of(name: str, params: tuple, compute):
     """The rows `compute(con)` gives, kept per warehouse version and day (a projected date
     becomes "passed" at midnight): a list endpoint computes its table once per version,
     then serves pages of it."""
-    key = (name, params, store.version(), date.today())
-    rows = ROWS.get(key)
-    if rows is None:
+
+    def computed():
         with warehouse() as con:
-            rows = compute(con)
-        ROWS.put(key, rows)
-    return rows
+            return compute(con)
+
+    return ROWS.get_or_compute((name, params, store.version(), date.today()), computed)
 
 
 @contextmanager
