@@ -43,6 +43,19 @@ def warehouse(tmp_path, reference_build):
     con.close()
 
 
+@pytest.fixture
+def fresh_data_dir(tmp_path, reference_build, monkeypatch):
+    """A fresh data directory for this test (TERRINUM_DATA_DIR), its warehouse holding the
+    real reference, published as `terrinum init` does."""
+    from terrinum.warehouse import store
+
+    root = tmp_path / "data"
+    with store.writer(root / "warehouse.duckdb") as con:
+        store.publish_reference_build(con, reference_build, "test")
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(root))
+    return root
+
+
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory, reference_build):
     """A data directory whose warehouse holds the reference and the demonstration values."""

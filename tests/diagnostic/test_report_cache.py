@@ -22,11 +22,7 @@ def _counting(name):
 
 
 @pytest.fixture
-def counting_sections(tmp_path, reference_build, monkeypatch):
-    root = tmp_path / "data"
-    with store.writer(root / "warehouse.duckdb") as con:
-        store.publish_reference_build(con, reference_build, "test")
-    monkeypatch.setenv("TERRINUM_DATA_DIR", str(root))
+def counting_sections(fresh_data_dir):
     added = [
         pillars.Pillar(key="essai-entrepot", title="E", order=901, section=pillars.Section("ze", "E", _counting("entrepot"), "x.html")),
         pillars.Pillar(key="essai-registre", title="R", order=902, section=pillars.Section("zr", "R", _counting("registre"), "x.html", warehouse_only=False)),
@@ -34,7 +30,7 @@ def counting_sections(tmp_path, reference_build, monkeypatch):
     for p in added:
         pillars.register(p)
     CALLS.update(entrepot=0, registre=0)
-    yield root
+    yield fresh_data_dir
     for p in added:
         pillars.unregister(p.key)
 

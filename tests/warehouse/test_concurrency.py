@@ -21,17 +21,8 @@ def _mci(path: Path, premises: int) -> Path:
     return path
 
 
-@pytest.fixture
-def data_dir(tmp_path, reference_build, monkeypatch):
-    root = tmp_path / "data"
-    with store.writer(root / "warehouse.duckdb") as con:
-        store.publish_reference_build(con, reference_build, "test")
-    monkeypatch.setenv("TERRINUM_DATA_DIR", str(root))
-    return root
-
-
-def test_an_import_completes_while_readers_read_and_none_sees_half_of_it(data_dir, tmp_path):
-    path = data_dir / "warehouse.duckdb"
+def test_an_import_completes_while_readers_read_and_none_sees_half_of_it(fresh_data_dir, tmp_path):
+    path = fresh_data_dir / "warehouse.duckdb"
     with store.writer(path) as con:
         ingest(con, "arcep-mci-communes", _mci(tmp_path / "a.csv", 100))
     errors, seen, stop = [], set(), threading.Event()
@@ -62,23 +53,23 @@ def test_an_import_completes_while_readers_read_and_none_sees_half_of_it(data_di
     assert seen <= {(1, 100), (2, 200), (3, 300)}, seen
     with store.reader(path) as con:
         assert next(r["locaux"] for r in cf.indicator_rows(con, "commune", millesime="2024T4") if r["code"] == "23096") == 300
-    assert not list(data_dir.glob("*.brouillon*"))
+    assert not list(fresh_data_dir.glob("*.brouillon*"))
 
 
-def test_a_failed_import_leaves_the_current_version_untouched(data_dir, tmp_path):
-    path = data_dir / "warehouse.duckdb"
+def test_a_failed_import_leaves_the_current_version_untouched(fresh_data_dir, tmp_path):
+    path = fresh_data_dir / "warehouse.duckdb"
     before = path.read_bytes()
     with pytest.raises(RuntimeError), store.writer(path) as con:
         ingest(con, "arcep-mci-communes", _mci(tmp_path / "a.csv", 100))
         raise RuntimeError("panne au milieu")
-    assert path.read_bytes() == before and not list(data_dir.glob("*.brouillon*"))
+    assert path.read_bytes() == before and not list(fresh_data_dir.glob("*.brouillon*"))
 
 
-def test_a_second_import_waits_for_the_first_and_says_so(data_dir, tmp_path):
+def test_a_second_import_waits_for_the_first_and_says_so(fresh_data_dir, tmp_path):
     """Two imports at once: serialised. The test holds the writers' lock (as an import
     would) while `terrinum ingest` starts; it waits, says so, then completes."""
-    env = {**os.environ, "TERRINUM_DATA_DIR": str(data_dir)}
-    with store.writers_paused(data_dir / "warehouse.duckdb"):
+    env = {**os.environ, "TERRINUM_DATA_DIR": str(fresh_data_dir)}
+    with store.writers_paused(fresh_data_dir / "warehouse.duckdb"):
         second = subprocess.Popen(
             [sys.executable, "-m", "terrinum.cli", "ingest", "arcep-mci-communes", str(_mci(tmp_path / "b.csv", 250))],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -88,5 +79,5 @@ def test_a_second_import_waits_for_the_first_and_says_so(data_dir, tmp_path):
         assert second.poll() is None  # still waiting
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
-    with store.reader(data_dir / "warehouse.duckdb") as con:
+    with store.reader(fresh_data_dir / "warehouse.duckdb") as con:
         assert con.execute("SELECT count(*) FROM provenance WHERE source = 'arcep-mci-communes'").fetchone()[0] == 1

@@ -41,12 +41,8 @@ def _import_killed_at(warehouse_path, kind, path, module, function) -> int:
 
 
 @pytest.fixture
-def warehouse_file(tmp_path, reference_build):
-    path = tmp_path / "data" / "warehouse.duckdb"
-    path.parent.mkdir()
-    with store.connect(path) as con:
-        store.publish_reference_build(con, reference_build, "test")
-    return path
+def warehouse_file(fresh_data_dir):
+    return fresh_data_dir / "warehouse.duckdb"
 
 
 def _count(path, sql):

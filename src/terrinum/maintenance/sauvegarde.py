@@ -21,7 +21,6 @@ environment of the installation restored into.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -52,14 +51,6 @@ EXCLUDED_MODELS = ("auth.permission",)
 
 class BackupError(Exception):
     """A backup or restore that cannot go on; nothing has been changed."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def saved_models() -> list:
@@ -170,7 +161,7 @@ def backup(target: Path, say: Callable[[str], None] = lambda _m: None) -> dict:
                 raise BackupError("l'entrepôt est en cours d'écriture (un import tourne) : relancez la sauvegarde après l'import") from exc
         say("Empreintes")
         manifest["fichiers"] = {
-            str(p.relative_to(partial)): {"sha256": _sha256(p), "octets": p.stat().st_size} for p in sorted(partial.rglob("*")) if p.is_file()
+            str(p.relative_to(partial)): {"sha256": store.sha256_of(p), "octets": p.stat().st_size} for p in sorted(partial.rglob("*")) if p.is_file()
         }
         (partial / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
         if target.exists():
@@ -197,7 +188,7 @@ def read_manifest(source: Path) -> dict:
         file = source / name
         if not file.is_file():
             raise BackupError(f"{file} : fichier manquant dans la sauvegarde")
-        if file.stat().st_size != meta["octets"] or _sha256(file) != meta["sha256"]:
+        if file.stat().st_size != meta["octets"] or store.sha256_of(file) != meta["sha256"]:
             raise BackupError(f"{file} : contenu altéré (empreinte SHA-256 différente de celle du manifeste)")
     if DATABASE not in manifest.get("fichiers", {}):
         raise BackupError(f"{source} : {DATABASE} manquant")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
-from terrinum.sources.common import Parsed, Problem, SourceError, check_millesime, departement_of
+from terrinum.sources.common import Parsed, Problem, SourceError, check_millesime, departement_of, gzip_refusal
 
 BASE_REQUIRED = {"imb_id", "imb_code_insee", "imb_nbr_logloc"}
 ELIG_REQUIRED = {"imb_id", "code_techno", "classe_debit_descendant"}
@@ -45,7 +45,7 @@ def _header(path: Path) -> list[str]:
         with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
             line = f.readline()
     except (OSError, EOFError) as exc:
-        raise SourceError(Problem(path.name, None, None, f"fichier gzip illisible ({exc})")) from exc
+        raise SourceError(gzip_refusal(path.name, exc)) from exc
     if ";" not in line:
         raise SourceError(Problem(path.name, 1, None, "séparateur « ; » attendu"))
     return [c.strip().strip('"').lower() for c in line.rstrip("\r\n").split(";")]
@@ -142,7 +142,7 @@ def _culprit(paths: list[Path], exc: Exception) -> Problem:
                 while f.read(1 << 20):
                     pass
         except (OSError, EOFError) as error:
-            return Problem(path.name, None, None, f"fichier compressé (gzip) tronqué ou illisible ({error}) : rien n'est lu")
+            return gzip_refusal(path.name, error)
     return Problem(paths[0].parent.name, None, None, f"lecture impossible ({exc.__class__.__name__} : {str(exc).splitlines()[0][:200]}) : rien n'est lu")
 
 

@@ -52,6 +52,12 @@ class Parsed:
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+def gzip_refusal(name: str, exc: Exception) -> Problem:
+    """Why a gzip file is refused: truncated (its end is missing) or unreadable."""
+    reason = "tronqué (fin de l'archive manquante)" if isinstance(exc, EOFError) else f"illisible ({exc})"
+    return Problem(name, None, None, f"fichier compressé (gzip) {reason} : rien n'est lu")
+
+
 def read_text(path: Path) -> tuple[str, str]:
     """Decode a published text file, gzip-compressed or not (ARCEP publishes both): UTF-8
     (with or without BOM), else cp1252 (a superset of latin-1 for printable characters).
@@ -61,8 +67,7 @@ def read_text(path: Path) -> tuple[str, str]:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
-            reason = "tronqué (fin de l'archive manquante)" if isinstance(exc, EOFError) else f"illisible ({exc})"
-            raise SourceError(Problem(path.name, None, None, f"fichier compressé (gzip) {reason} : rien n'est lu")) from None
+            raise SourceError(gzip_refusal(path.name, exc)) from None
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return raw.decode(encoding), encoding
