@@ -47,10 +47,11 @@ def warehouse(tmp_path, reference_build):
 def fresh_data_dir(tmp_path, reference_build, monkeypatch):
     """A fresh data directory for this test (TERRINUM_DATA_DIR), its warehouse holding the
     real reference, published as `terrinum init` does."""
+    from terrinum.pillars import publication
     from terrinum.warehouse import store
 
     root = tmp_path / "data"
-    with store.writer(root / "warehouse.duckdb") as con:
+    with publication.next_version(root / "warehouse.duckdb") as con:
         store.publish_reference_build(con, reference_build, "test")
     monkeypatch.setenv("TERRINUM_DATA_DIR", str(root))
     return root
@@ -58,17 +59,17 @@ def fresh_data_dir(tmp_path, reference_build, monkeypatch):
 
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory, reference_build):
-    """A data directory whose warehouse holds the reference and the demonstration values."""
-    from terrinum.pillars import all_pillars
+    """A data directory whose warehouse holds the reference and the demonstration values,
+    with its published tables (as `terrinum init` then `terrinum demo` leave it)."""
+    from terrinum.pillars import all_pillars, publication
     from terrinum.warehouse import store
 
     root = tmp_path_factory.mktemp("demo-data")
-    con = store.connect(root / "warehouse.duckdb")
-    store.publish_reference_build(con, reference_build, "test")
-    for pillar in all_pillars():
-        if pillar.demo is not None:
-            pillar.demo(con)
-    con.close()
+    with publication.next_version(root / "warehouse.duckdb") as con:
+        store.publish_reference_build(con, reference_build, "test")
+        for pillar in all_pillars():
+            if pillar.demo is not None:
+                pillar.demo(con)
     return root
 
 

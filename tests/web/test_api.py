@@ -133,3 +133,34 @@ def test_lists_come_in_bounded_pages_that_add_up_to_the_table(client, demo_wareh
     assert pages == whole and len(pages) == total
     assert client.get(path, {"limit": PAGE_MAX + 1}).status_code == 422
     assert len(client.get(path).json()["items"]) <= 500  # the default page, whatever the table's size
+
+
+@pytest.mark.parametrize("niveau, territoire", [("commune", "23"), ("departement", None), ("epci", "region:75")])
+def test_published_tables_hold_the_rows_the_indicators_compute(client, demo_warehouse, niveau, territoire):
+    """A list read from the table published with the version equals the pillar's rows
+    computed on demand (the path of a request with non-default options)."""
+    from terrinum.pillars import publication
+    from terrinum.pillars.http import PAGE_MAX, within
+    from terrinum.warehouse import store
+
+    scope = within(territoire)
+    with store.reader() as con:
+        for table, indicators in publication.published().items():
+            assert publication.available(con, table)
+            computed = indicators.rows(con, niveau, scope)
+            served = []
+            while len(served) < len(computed) or not served:
+                page = client.get(f"/api/v1/{table}/{niveau}", {"territoire": territoire or "", "limit": PAGE_MAX, "offset": len(served)}).json()
+                assert page["count"] == len(computed), table
+                served += page["items"]
+                if not page["items"]:
+                    break
+            assert computed and served == [{k: r[k] for k in page["items"][0]} for r in computed], table
+
+
+def test_a_request_with_an_option_is_computed_not_published(client, demo_warehouse):
+    one = client.get("/api/v1/connectivite-mobile/departement", {"operateur": "OF", "limit": 200}).json()
+    assert one["count"] == 101 and {r["operateur"] for r in one["items"]} == {"OF"}
+    ref = client.get("/api/v1/fragilite/departement", {"reference": "departement:23", "limit": 200}).json()
+    creuse = next(r for r in ref["items"] if r["code"] == "23")
+    assert creuse["reference"] == "departement:23" and creuse["ecart_reference"] == 0

@@ -22,6 +22,7 @@ def init() -> None:
     from django.core.management import call_command
 
     from terrinum.config import data_dir
+    from terrinum.pillars import publication
     from terrinum.territories import loader, reference
     from terrinum.warehouse import store
 
@@ -39,7 +40,7 @@ def init() -> None:
         progress.update(task, description="Écriture du référentiel dans la base")
         counts = loader.load_reference(build)
         progress.update(task, description="Entrepôt analytique", completed=steps - 1)
-        with store.writer() as con:
+        with publication.next_version() as con:
             store.publish_reference_build(con, build, loader.cache_key(), counts)
         progress.update(task, description="Terminé", completed=steps)
     n = {k: f"{v:,}".replace(",", "\u202f") for k, v in counts.items()}
@@ -139,11 +140,10 @@ def territoire(
 @app.command()
 def demo() -> None:
     """Génère les données de démonstration (déterministes, étiquetées) pour les piliers sans données réelles."""
-    from terrinum.pillars import all_pillars
-    from terrinum.warehouse import store
+    from terrinum.pillars import all_pillars, publication
 
     try:
-        with store.writer() as con, err.status("Génération des données de démonstration…"):
+        with publication.next_version() as con, err.status("Génération des données de démonstration…"):
             results = {p.demo_label: p.demo(con) for p in all_pillars() if p.demo is not None}
     except RuntimeError as exc:
         fail(str(exc))

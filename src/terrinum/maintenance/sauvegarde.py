@@ -36,6 +36,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from terrinum.config import data_dir
+from terrinum.pillars import publication
 from terrinum.territories import loader
 from terrinum.territories.models import Territory
 from terrinum.warehouse import store
@@ -235,7 +236,7 @@ def restore(source: Path, replace: bool = False, say: Callable[[str], None] = la
             shutil.rmtree(buildings)
         if (source / store.BUILDINGS_FOLDER).is_dir():
             shutil.copytree(source / store.BUILDINGS_FOLDER, buildings)
-        if manifest.get("referentiel") != loader.cache_key():
-            with store.writer(root / WAREHOUSE) as con:  # the reference of this version of Terrinum
+        with publication.next_version(root / WAREHOUSE) as con:  # the tables this version of Terrinum publishes
+            if manifest.get("referentiel") != loader.cache_key():  # and its reference
                 store.publish_reference_build(con, build, loader.cache_key())
     return manifest

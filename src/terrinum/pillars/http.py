@@ -11,9 +11,11 @@ from ninja import Field, Schema
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination
 
+from terrinum.pillars import publication
 from terrinum.territories import services
 from terrinum.territories.helpers import TerritorySet
 from terrinum.warehouse import store
+from terrinum.warehouse.rollup import within_codes
 
 Niveau = Literal["commune", "epci", "departement", "region", "pays"]
 PAGE_SIZE, PAGE_MAX = 500, 2000
@@ -22,7 +24,7 @@ PAGE_SIZE, PAGE_MAX = 500, 2000
 class Pages(LimitOffsetPagination):
     """Every list of indicator rows comes in pages: `{"items": [...], "count": total}`, at most
     PAGE_MAX rows a page (the whole table of the communes weighed 183 MB of JSON in one
-    answer). Bulk downloads: `terrinum indicateurs … --format csv|parquet`."""
+    answer). Bulk downloads: the export files of /donnees/ (pillars.publication)."""
 
     class Input(Schema):
         limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_MAX, description=f"Lignes par page ({PAGE_SIZE} par défaut, {PAGE_MAX} au plus)")
@@ -33,6 +35,37 @@ class Pages(LimitOffsetPagination):
 
 
 ROWS = store.Cache(128)
+
+
+class PublishedRows:
+    """The rows of a published table at one level, in a territory and a vintage, read a page
+    at a time from the current version (what the paginator asks: a slice and the length)."""
+
+    def __init__(self, table: str, niveau: str, scope: TerritorySet | None, millesime: str | None = None):
+        self.table, self.niveau, self.scope, self.millesime = table, niveau, scope, millesime
+
+    def _query(self, con) -> tuple:
+        return (con, self.table, self.niveau, within_codes(con, self.niveau, self.scope), self.millesime)
+
+    def __len__(self) -> int:
+        with warehouse() as con:
+            return publication.count(*self._query(con))
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        with warehouse() as con:
+            return publication.page(*self._query(con), part.start, part.stop - part.start)
+
+
+def indicator_list(table: str, niveau: str, scope: TerritorySet | None, compute, *, options: tuple = (), millesime: str | None = None):
+    """A list endpoint's rows: read from the published table when the request asks for the
+    default options (`options`: those it sets, empty for the defaults), else `compute(con)`,
+    kept per version."""
+    if not options:
+        with warehouse() as con:
+            ready = publication.available(con, table)
+        if ready:
+            return PublishedRows(table, niveau, scope, millesime)
+    return rows_of(table, (niveau, scope, millesime, options), compute)
 
 
 def rows_of(name: str, params: tuple, compute):

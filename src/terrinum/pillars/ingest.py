@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from terrinum.pillars import source_kinds
+from terrinum.pillars import publication, source_kinds
 from terrinum.sources.common import Problem, SourceError
 from terrinum.warehouse import ingest as warehouse_ingest
-from terrinum.warehouse import store
 
 
 def kind_of(source: str, path: Path):
@@ -69,8 +68,9 @@ def ingest(
 
 def ingest_path(source: str, path: Path, on_wait=None, **options):
     """Import one file into the data directory's warehouse, as its next version (readers
-    keep the current one meanwhile; a second import waits: `on_wait` says so)."""
-    with store.writer(on_wait=on_wait) as con:
+    keep the current one meanwhile; a second import waits: `on_wait` says so), its
+    published tables recomputed."""
+    with publication.next_version(on_wait=on_wait) as con:
         return ingest(con, source, path, **options)
 
 

@@ -421,3 +421,44 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         )
         SITING_CACHE.put(key, {k: context[k] for k in ("r", "carte", "courbe", "hors")})
     return render(request, "web/implantation.html", context)
+
+
+def downloads(request: HttpRequest) -> HttpResponse:
+    """The export files of the published tables (CSV, Parquet), with their dictionary."""
+    from terrinum.diagnostic import dictionnaire
+    from terrinum.pillars import publication
+
+    tables = []
+    try:
+        with store.reader() as con:
+            when = publication.published_at(con)
+            for table, indicators in publication.published().items():
+                if publication.available(con, table):
+                    tables.append(
+                        {
+                            "cle": table,
+                            "titre": indicators.title or table,
+                            "niveaux": [dict(n, libelle=NIVEAU_LABELS[n["niveau"]]) for n in publication.summary(con, table)],
+                            "dictionnaire": dictionnaire.rows(table),
+                        }
+                    )
+    except store.Unavailable:
+        when = None
+    return render(request, "web/donnees.html", {"tables": tables, "publie_le": when})
+
+
+def download(request: HttpRequest, table: str, niveau: str, fmt: str):
+    """One export file, written once per published version, sent as a file (streamed)."""
+    from django.http import FileResponse
+
+    from terrinum.pillars import publication
+
+    try:
+        path = publication.export_file(table, niveau, fmt)
+    except KeyError as exc:
+        raise Http404(table) from exc
+    except store.Unavailable:
+        return render(request, "web/donnees.html", {"tables": [], "indisponible": True}, status=503)
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=f"terrinum-{path.name}", content_type=publication.FORMATS[fmt])
+    response["Cache-Control"] = "public, max-age=300"
+    return response

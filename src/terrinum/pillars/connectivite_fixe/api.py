@@ -6,7 +6,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from terrinum.pillars.connectivite_fixe import indicators as cf
-from terrinum.pillars.http import Niveau, Pages, rows_of, warehouse, within
+from terrinum.pillars.http import Niveau, Pages, indicator_list, warehouse, within
 from terrinum.sources.common import check_millesime
 from terrinum.territories import services
 from terrinum.territories.helpers import TerritorySet
@@ -60,7 +60,7 @@ def router() -> Router:
             except ValueError as exc:
                 raise HttpError(400, str(exc)) from exc
         scope = within(filters.territoire)
-        return rows_of("connectivite-fixe", (niveau, scope, millesime), lambda con: cf.indicator_rows(con, niveau, within=scope, millesime=millesime))
+        return indicator_list(cf.PILIER, niveau, scope, lambda con: cf.indicator_rows(con, niveau, within=scope, millesime=millesime), millesime=millesime)
 
     @router.get("/connectivite-fixe/{niveau}/{code}", response=list[FixedConnectivityOut], summary="Connectivité fixe d'un territoire, tous millésimes")
     def fixed_connectivity_of(request: HttpRequest, niveau: Niveau, code: str):

@@ -7,6 +7,8 @@ filled by `terrinum ingest` or `terrinum demo`): cf_debits (premises by speed), 
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from dataclasses import dataclass
 
@@ -91,6 +93,7 @@ declare(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def quarter_index(q: str) -> int:
     return int(q[:4]) * 4 + int(q[5]) - 1
 
@@ -115,8 +118,9 @@ def _series(con, table: str, niveau: str, columns: list[str], codes: list[str] |
     con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_v AS SELECT *, demo::INTEGER AS demo_n FROM {table}")
     rel = rollup(con, f"{table}_v", niveau, [sum_of(c) for c in columns] + [sum_of("demo_n")], group_by=["millesime", "source"], codes=codes)
     out: dict[tuple[str, str], dict] = {}
+    names = rel.columns
     for row in rel.fetchall():
-        d = dict(zip(rel.columns, row))
+        d = dict(zip(names, row))
         key = (d["code"], d["millesime"])
         current = out.setdefault(key, {"sources": set(), "demo": False, **{c: 0 for c in columns}})
         current["sources"].add(d["source"])
@@ -209,6 +213,9 @@ def indicator_rows(
     ftth_series: dict[str, list[tuple[str, int, bool]]] = {}
     for (code, m), f in ftth.items():
         ftth_series.setdefault(code, []).append((m, f["locaux_ftth_raccordables"], f["demo"]))
+    for points in ftth_series.values():  # each series sorted once; a row takes the quarters up to its own
+        points.sort(key=lambda p: quarter_index(p[0]))
+    ftth_ends = {code: [quarter_index(p[0]) for p in points] for code, points in ftth_series.items()}
 
     rows = []
     for code, m in sorted(set(debits) | set(ftth)):
@@ -257,7 +264,7 @@ def indicator_rows(
             else:
                 row[f"locaux_manquants_{t.key}"] = max(0, locaux - have)
                 row[f"objectif_{t.key}_atteint"] = have >= locaux
-        points = sorted((p for p in ftth_series.get(code, []) if quarter_index(p[0]) <= quarter_index(m)), key=lambda p: quarter_index(p[0]))
+        points = ftth_series.get(code, [])[: bisect.bisect_right(ftth_ends.get(code, []), quarter_index(m))]
         series = [(q, v) for q, v, _ in points]
         if any(d for _, _, d in points[-PACE_QUARTERS:]):
             demo = True  # the projection rests on demonstration values

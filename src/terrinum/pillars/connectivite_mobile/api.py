@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from terrinum.pillars.connectivite_mobile import indicators as cm
-from terrinum.pillars.http import Niveau, Pages, rows_of, within
+from terrinum.pillars.http import Niveau, Pages, indicator_list, within
 
 
 class MobileOut(Schema):
@@ -49,8 +49,12 @@ def router() -> Router:
     @paginate(Pages)
     def mobile(request: HttpRequest, niveau: Niveau, filters: Query[MobileFilters]):
         scope = within(filters.territoire)
-        return rows_of(
-            "connectivite-mobile", (niveau, scope, filters.operateur), lambda con: cm.indicator_rows(con, niveau, within=scope, operateur=filters.operateur)
+        return indicator_list(
+            cm.PILIER,
+            niveau,
+            scope,
+            lambda con: cm.indicator_rows(con, niveau, within=scope, operateur=filters.operateur),
+            options=(filters.operateur,) if filters.operateur else (),
         )
 
     return router

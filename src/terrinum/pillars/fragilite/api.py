@@ -6,7 +6,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from terrinum.pillars.fragilite import indicators as fr
-from terrinum.pillars.http import Niveau, Pages, rows_of, within
+from terrinum.pillars.http import Niveau, Pages, indicator_list, within
 
 
 class FragilityOut(Schema):
@@ -59,8 +59,12 @@ def router() -> Router:
     def fragility(request: HttpRequest, niveau: Niveau, filters: Query[FragilityFilters]):
         scope = within(filters.territoire)
         try:
-            return rows_of(
-                "fragilite", (niveau, scope, filters.reference), lambda con: fr.indicator_rows(con, niveau, within=scope, reference=filters.reference)
+            return indicator_list(
+                fr.PILIER,
+                niveau,
+                scope,
+                lambda con: fr.indicator_rows(con, niveau, within=scope, reference=filters.reference),
+                options=(filters.reference,) if filters.reference != "pays" else (),
             )
         except ValueError as exc:
             raise HttpError(404, str(exc)) from exc  # no data for this reference

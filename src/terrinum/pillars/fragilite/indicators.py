@@ -224,7 +224,10 @@ def score(criterion: str, value: float | None) -> float | None:
     lo, hi = SCALE
     if criterion in LINEAR:
         return lo + (hi - lo) * min(1.0, max(0.0, value / 100))
-    return float(np.interp(value, ANCHORS[criterion], np.linspace(lo, hi, len(ANCHORS[criterion]))))
+    return float(np.interp(value, ANCHORS[criterion], _NOTES[len(ANCHORS[criterion])]))
+
+
+_NOTES = {n: np.linspace(*SCALE, n) for n in range(2, 32)}  # the notes of n anchors, evenly spaced on SCALE
 
 
 def index_of(raw: dict) -> dict:

@@ -1,0 +1,70 @@
+"""Server memory stays bounded whatever the request: the heaviest anonymous requests, four at
+a time, against one worker process of the real server (`terrinum serve --workers 1`), on the
+whole demonstration warehouse (every commune of France)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.e2e.conftest import BIN, _free_port
+
+# The stated bound for one worker's peak resident memory (docs/exploitation.md).
+RSS_BOUND_MB = 600  # measured: 534 MB (30 November 2026)
+HEAVIEST = [
+    "/api/v1/fragilite/commune?reference=departement:23&limit=2000",  # computed on demand, every commune
+    "/api/v1/connectivite-mobile/commune?operateur=OF&limit=2000",
+    "/api/v1/connectivite-fixe/commune?limit=2000&offset=240000",  # the largest published table
+    "/donnees/connectivite-fixe-commune.csv",  # 40 MB, sent from its file
+    "/territoires/pays/FR/",
+    "/territoires/pays/FR/implantation/",
+]
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("VmHWM absent")
+
+
+def test_four_of_each_heaviest_request_stay_under_the_stated_memory(server_env):
+    port = _free_port()
+    master = subprocess.Popen(
+        [BIN / "terrinum", "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/", timeout=2):
+                    break
+            except OSError:
+                assert master.poll() is None and time.monotonic() < deadline, "le serveur n'a pas démarré"
+                time.sleep(0.3)
+        (worker,) = (int(p) for p in Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split())
+
+        def fetch(path: str) -> tuple[str, int, int]:
+            with urllib.request.urlopen(base + path, timeout=120) as response:
+                size = 0
+                while chunk := response.read(1 << 16):
+                    size += len(chunk)
+                return path, response.status, size
+
+        with ThreadPoolExecutor(4) as pool:
+            for path in HEAVIEST:
+                results = list(pool.map(fetch, [path] * 4))
+                assert all(status == 200 and size > 0 for _, status, size in results), results
+        peak = _peak_rss_mb(worker)
+        assert peak < RSS_BOUND_MB, f"pic de mémoire du processus : {peak:.0f} Mo"
+        print(f"pic de mémoire du processus : {peak:.0f} Mo")
+    finally:
+        master.terminate()
+        master.wait(timeout=20)
