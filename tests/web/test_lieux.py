@@ -182,7 +182,57 @@ def test_costly_siting_is_bounded_kept_and_rate_limited(client, registry, monkey
     query = {"nouveaux": 1, "rayon": 10, "poids": "population"}
     assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200
     assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200
-    assert runs == [views.SITING_SECONDS["anonyme"]]  # solved once, within the anonymous time limit
+    assert runs == [views.SITING_SECONDS]  # solved once, within the request's time limit
     statuses = [client.get("/territoires/epci/240800862/implantation/", {**query, "rayon": r}).status_code for r in range(11, 11 + views.SITING_RATE)]
     assert statuses[-1] == 429 and statuses.count(200) == views.SITING_RATE - 1
     assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200  # a kept result is still served
+
+
+def test_a_region_run_goes_through_the_job_queue(client, registry, monkeypatch):
+    """With an account, a région's run is a job: the request only queues it (no solving),
+    the page shows its progress; the worker runs it; the same page then shows the result;
+    asking again reuses the job."""
+    from terrinum.planning import siting as solver
+    from terrinum.web import travaux
+    from terrinum.web.models import CalculImplantation
+
+    runs = []
+    real = solver.solve
+
+    def counting(*args, **kwargs):
+        runs.append(kwargs.get("time_limit"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "solve", counting)
+    client.force_login(User.objects.create_user("analyste", password="x"))
+    query = {"nouveaux": 2, "rayon": 10, "poids": "population"}
+    waiting = client.get("/territoires/region/94/implantation/", query)
+    html = waiting.content.decode()
+    assert waiting.status_code == 200 and runs == [] and "Calcul en attente" in html and "calcul.js" in html
+    job = CalculImplantation.objects.get()
+    assert job.statut == job.EN_ATTENTE and job.niveau == "region" and job.code == "94"
+    assert travaux.work(once=True) == 1
+    job.refresh_from_db()
+    assert job.statut == job.TERMINE and job.etapes_faites == travaux.STAGES and runs == [travaux.JOB_SECONDS]
+    done = client.get("/territoires/region/94/implantation/", query).content.decode()
+    assert "Nouveaux lieux proposés" in done and "<svg" in done and "Calcul en" not in done
+    assert CalculImplantation.objects.count() == 1 and runs == [travaux.JOB_SECONDS]  # not run again
+
+
+def test_job_queue_limits_unfinished_jobs_and_requeues_an_interrupted_one(client, registry, monkeypatch):
+    from terrinum.web import travaux
+    from terrinum.web.models import CalculImplantation
+
+    client.force_login(User.objects.create_user("analyste", password="x"))
+    for rayon in range(10, 10 + travaux.PER_USER):
+        assert client.get("/territoires/region/94/implantation/", {"nouveaux": 1, "rayon": rayon}).status_code == 200
+    refused = client.get("/territoires/region/94/implantation/", {"nouveaux": 1, "rayon": 40})
+    assert refused.status_code == 429 and "calculs en attente ou en cours" in refused.content.decode()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(travaux, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        travaux.work(once=True)
+    assert CalculImplantation.objects.filter(statut=CalculImplantation.EN_ATTENTE).count() == travaux.PER_USER  # back in the queue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 
 import typer
@@ -62,9 +63,11 @@ def serve(
     workers: int = typer.Option(None, "--workers", min=1, help="Processus de traitement (défaut : un par cœur, 2 au moins)."),
     threads: int = typer.Option(4, "--threads", min=1, help="Fils par processus."),
     timeout: int = typer.Option(60, "--delai", min=5, help="Secondes avant qu'une requête bloquée fasse redémarrer son processus."),
+    jobs: bool = typer.Option(True, "--travaux/--sans-travaux", help="Lancer aussi le processus des calculs longs (terrinum travaux)."),
 ) -> None:
     """Sert la plateforme web (http://HOST:PORT) avec le serveur de production Gunicorn :
-    plusieurs processus, plusieurs fils chacun. Exploitation : docs/exploitation.md."""
+    plusieurs processus, plusieurs fils chacun, et le processus des calculs longs (les
+    implantations d'une région ou de la France). Exploitation : docs/exploitation.md."""
     django_setup()
     require_reference()
     from gunicorn.app.base import BaseApplication
@@ -93,7 +96,38 @@ def serve(
             return application
 
     out.print(f"Terrinum est servi sur http://{host}:{port}/ ({options['workers']} processus × {threads} fils ; Ctrl+C pour arrêter)")
-    Server().run()
+    worker = subprocess.Popen([sys.executable, "-m", "terrinum.cli", "travaux"]) if jobs else None
+    try:
+        Server().run()
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+@app.command()
+def travaux(
+    une_fois: bool = typer.Option(False, "--une-fois", help="Traiter les calculs en attente, puis s'arrêter."),
+) -> None:
+    """Exécute les calculs longs demandés sur le web (implantation de nouveaux lieux pour une
+    région ou la France), l'un après l'autre, au fur et à mesure. `terrinum serve` le lance."""
+    import signal
+
+    django_setup()
+    from terrinum.web import travaux as jobs
+
+    def stop(*_):
+        raise SystemExit(0)  # a job under way goes back to the queue (web.travaux.work)
+
+    signal.signal(signal.SIGTERM, stop)
+    if not une_fois:
+        err.print("Calculs longs : en attente de travaux (Ctrl+C pour arrêter).")
+    try:
+        done = jobs.work(once=une_fois)
+    except KeyboardInterrupt:
+        return
+    if une_fois:
+        out.print(f"{done} calcul(s) traité(s).")
 
 
 @app.command()

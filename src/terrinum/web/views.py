@@ -277,12 +277,12 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 SITING_LIMITS = {"nouveaux": (1, 20), "rayon": (1, 50)}
 # Costly work on the web is bounded. Anyone may run the siting up to a département, within
-# SITING_SECONDS["anonyme"] of solving; a région or France needs an account (a larger time
-# limit). A result is kept per parameters, warehouse version and registry state, so asking
+# SITING_SECONDS of solving; a région or France needs an account and runs as a job
+# (web.travaux, a larger time limit). A result is kept per parameters, warehouse version and registry state, so asking
 # again costs nothing; a visitor without account may start SITING_RATE new runs a minute
 # (per server process). docs/exploitation.md.
 SITING_OPEN_LEVELS = ("commune", "epci", "departement")
-SITING_SECONDS = {"anonyme": 2.0, "compte": 5.0}
+SITING_SECONDS = 2.0
 SITING_RATE = 6
 SITING_CACHE = store.Cache(64)
 _SITING_RUNS: dict[str, list[float]] = {}
@@ -317,109 +317,145 @@ WEB_EXACT_MAX_COMMUNES = 1500
 WEB_PMEDIAN_MAX_PAIRS = 300_000  # about 500 communes × 500 candidates
 
 
-def _int_param(request: HttpRequest, name: str, default: int) -> int:
-    lo, hi = SITING_LIMITS[name]
-    try:
-        return min(max(int(request.GET.get(name, default)), lo), hi)
-    except ValueError:
-        return default
+def siting_params(get) -> dict:
+    """The parameters of a siting run from a query string, bounded (SITING_LIMITS)."""
+    from terrinum.planning import implantation as planning
+    from terrinum.planning import siting as solver
+
+    def bounded(name: str, default: int) -> int:
+        lo, hi = SITING_LIMITS[name]
+        try:
+            return min(max(int(get.get(name, default)), lo), hi)
+        except ValueError:
+            return default
+
+    return {
+        "nouveaux": bounded("nouveaux", 2),
+        "rayon": bounded("rayon", 10),
+        "objectif": get.get("objectif") if get.get("objectif") in solver.MODELS else "couverture",
+        "poids": get.get("poids") if get.get("poids") in planning.WEIGHTS else "fragilite",
+        "candidats": get.get("candidats") if get.get("candidats") in planning.CANDIDATES else "mairies",
+    }
 
 
-def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
-    """ "Où ouvrir N nouveaux lieux ?": the siting optimisation on the web (GET form, runs on
-    submit; exact up to a département, heuristic beyond)."""
+def siting_result(t: Territory, params: dict, time_limit: float, step=lambda message: None) -> dict:
+    """Run the siting optimisation and draw its result: {"r", "carte", "courbe", "hors"} (the
+    drawings as SVG text). `step(message)` is told each stage (a job's progress). Raises
+    ValueError or RuntimeError with a message for the user."""
     import numpy as np
 
     from terrinum.planning import implantation as planning
     from terrinum.planning import siting as solver
     from terrinum.svg import Marker
 
+    step("Préparation des communes, des lieux existants et des sites candidats")
+    plan = planning.build(t, params["nouveaux"], params["rayon"], params["objectif"], params["poids"], params["candidats"])
+    step(f"Optimisation ({len(plan.instance.demand_ids)} communes, au plus {time_limit:.0f} s)")
+    sol = solver.solve(
+        plan.instance,
+        exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= WEB_EXACT_MAX_COMMUNES,
+        max_pairs=WEB_PMEDIAN_MAX_PAIRS,
+        time_limit=time_limit,
+    )
+    step("Dessin de la carte")
+    result = planning.describe(plan, sol)
+    inst = plan.instance
+    radius = inst.radius_m
+    d_before = solver.nearest_distance(inst.demand_xy, inst.existing_xy)
+    d_after = np.minimum(d_before, solver.nearest_distance(inst.demand_xy, inst.candidate_xy[np.asarray(sol.chosen, dtype=np.int64)]))
+    status = {}
+    for code_, before, after in zip(inst.demand_ids, d_before, d_after):
+        status[code_] = "avant" if before <= radius else ("nouveau" if after <= radius else "hors")
+    css = {"avant": "zone classe-1", "nouveau": "zone classe-4", "hors": "zone sans-donnee"}
+    if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
+        communes = Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).only("nom", "code", "geometrie_carte", "departement_code", "niveau")
+        features = [
+            Feature(c.nom, c.geometrie_carte, territory_url(c), css[status[c.code]] if inst.objective == "couverture" else "zone voisine", _group(c))
+            for c in communes
+        ]
+    else:  # too many communes for one drawing: départements as background
+        deps = Territory.objects.filter(niveau="departement", **({} if t.niveau == "pays" else {"region_code": t.code})).only(
+            "nom", "code", "geometrie_carte", "niveau"
+        )
+        features = [Feature(d.nom, d.geometrie_carte, territory_url(d), "zone voisine", group_of(d.code)) for d in deps]
+    dep_of = dict(Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).values_list("code", "departement_code"))
+    markers = [
+        Marker(s["longitude"], s["latitude"], f"Nouveau site : {s['nom']}", "point nouveau", 6, group_of(dep_of.get(s["commune_code"])))
+        for s in result["sites_choisis"]
+    ]
+    if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
+        markers += [
+            Marker(s.longitude, s.latitude, f"Lieu existant : {s.nom}", "point existant", 3.5, group_of(dep_of.get(s.commune_code)))
+            for s in plan.existing
+            if s.commune_code in status
+        ]
+    courbe = ""
+    if inst.objective == "couverture" and result["courbe"]:
+        courbe = line_chart(
+            [("0", result["part_couverte_avant"])] + [(str(pt["nouveaux_sites"]), pt["part_couverte"]) for pt in result["courbe"]],
+            "Part du poids couverte selon le nombre de nouveaux sites",
+            y_label="%",
+            y_max=100.0,
+        )
+    return {
+        "r": result,
+        "carte": str(render_map(features, f"Implantation de {params['nouveaux']} nouveau(x) lieu(x) — {t.nom}", markers=markers)),
+        "courbe": str(courbe),
+        "hors": sum(1 for v in status.values() if v == "hors"),
+    }
+
+
+def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
+    """ "Où ouvrir N nouveaux lieux ?": the siting optimisation on the web (GET form, runs on
+    submit). Up to a département it runs in the request, within SITING_SECONDS; a région or
+    France needs an account and goes to the job queue (web.travaux): the page then shows
+    the job's progress, then its result."""
+    from terrinum.web import travaux
+
     t = services.get(niveau, code)
     if t is None or t.niveau == "arrondissement":
         raise Http404(f"{niveau}/{code}")
-    params = {
-        "nouveaux": _int_param(request, "nouveaux", 2),
-        "rayon": _int_param(request, "rayon", 10),
-        "objectif": request.GET.get("objectif") if request.GET.get("objectif") in solver.MODELS else "couverture",
-        "poids": request.GET.get("poids") if request.GET.get("poids") in planning.WEIGHTS else "fragilite",
-        "candidats": request.GET.get("candidats") if request.GET.get("candidats") in planning.CANDIDATES else "mairies",
-    }
+    params = siting_params(request.GET)
     context = {"t": t, "url": territory_url(t), "p": params, "lance": "nouveaux" in request.GET}
     account = request.user.is_authenticated
     context["ouvert_a_tous"] = t.niveau in SITING_OPEN_LEVELS
-    if context["lance"] and not account and t.niveau not in SITING_OPEN_LEVELS:
-        context["erreur"] = (
-            f"Le calcul pour {t.nom} (une région ou la France entière) est réservé aux comptes de la plateforme : "
-            "connectez-vous, ou choisissez un département, une intercommunalité ou une commune."
-        )
-        return render(request, "web/implantation.html", context, status=403)
-    key = (t.niveau, t.code, tuple(sorted(params.items())), account, store.version(), _registry_state()) if context["lance"] else None
-    cached = SITING_CACHE.get(key) if key else None
+    if not context["lance"]:
+        return render(request, "web/implantation.html", context)
+    if not context["ouvert_a_tous"]:
+        if not account:
+            context["erreur"] = (
+                f"Le calcul pour {t.nom} (une région ou la France entière) est réservé aux comptes de la plateforme : "
+                "connectez-vous, ou choisissez un département, une intercommunalité ou une commune."
+            )
+            return render(request, "web/implantation.html", context, status=403)
+        try:
+            job = travaux.submit(request.user, t, params)
+        except travaux.TooMany as exc:
+            context["erreur"] = str(exc)
+            return render(request, "web/implantation.html", context, status=429)
+        context.update(calcul=job, etapes=travaux.STAGES)
+        if job.statut == job.TERMINE:
+            context.update(job.resultat)
+        elif job.statut == job.ECHEC:
+            context["erreur"] = job.erreur
+        return render(request, "web/implantation.html", context)
+    key = (t.niveau, t.code, tuple(sorted(params.items())), store.version(), _registry_state())
+    cached = SITING_CACHE.get(key)
     if cached is not None:
         context.update(cached)
         return render(request, "web/implantation.html", context)
-    if context["lance"] and not account and _rate_limited(request):
+    if not account and _rate_limited(request):
         context["erreur"] = (
             f"Vous avez lancé {SITING_RATE} calculs en une minute : attendez un instant avant le suivant (les résultats déjà calculés restent disponibles)."
         )
         return render(request, "web/implantation.html", context, status=429)
-    if context["lance"]:
-        try:
-            plan = planning.build(t, params["nouveaux"], params["rayon"], params["objectif"], params["poids"], params["candidats"])
-            sol = solver.solve(
-                plan.instance,
-                exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= WEB_EXACT_MAX_COMMUNES,
-                max_pairs=WEB_PMEDIAN_MAX_PAIRS,
-                time_limit=SITING_SECONDS["compte" if account else "anonyme"],
-            )
-        except (ValueError, RuntimeError) as exc:
-            context["erreur"] = str(exc)
-            return render(request, "web/implantation.html", context, status=400)
-        result = planning.describe(plan, sol)
-        inst = plan.instance
-        radius = inst.radius_m
-        d_before = solver.nearest_distance(inst.demand_xy, inst.existing_xy)
-        d_after = np.minimum(d_before, solver.nearest_distance(inst.demand_xy, inst.candidate_xy[np.asarray(sol.chosen, dtype=np.int64)]))
-        status = {}
-        for code_, before, after in zip(inst.demand_ids, d_before, d_after):
-            status[code_] = "avant" if before <= radius else ("nouveau" if after <= radius else "hors")
-        css = {"avant": "zone classe-1", "nouveau": "zone classe-4", "hors": "zone sans-donnee"}
-        if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
-            communes = Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).only("nom", "code", "geometrie_carte", "departement_code", "niveau")
-            features = [
-                Feature(c.nom, c.geometrie_carte, territory_url(c), css[status[c.code]] if inst.objective == "couverture" else "zone voisine", _group(c))
-                for c in communes
-            ]
-        else:  # too many communes for one drawing: départements as background
-            deps = Territory.objects.filter(niveau="departement", **({} if t.niveau == "pays" else {"region_code": t.code})).only(
-                "nom", "code", "geometrie_carte", "niveau"
-            )
-            features = [Feature(d.nom, d.geometrie_carte, territory_url(d), "zone voisine", group_of(d.code)) for d in deps]
-        dep_of = dict(Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).values_list("code", "departement_code"))
-        markers = [
-            Marker(s["longitude"], s["latitude"], f"Nouveau site : {s['nom']}", "point nouveau", 6, group_of(dep_of.get(s["commune_code"])))
-            for s in result["sites_choisis"]
-        ]
-        if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
-            markers += [
-                Marker(s.longitude, s.latitude, f"Lieu existant : {s.nom}", "point existant", 3.5, group_of(dep_of.get(s.commune_code)))
-                for s in plan.existing
-                if s.commune_code in status
-            ]
-        context.update(
-            r=result,
-            carte=render_map(features, f"Implantation de {params['nouveaux']} nouveau(x) lieu(x) — {t.nom}", markers=markers),
-            courbe=line_chart(
-                [("0", result["part_couverte_avant"])] + [(str(pt["nouveaux_sites"]), pt["part_couverte"]) for pt in result["courbe"]],
-                "Part du poids couverte selon le nombre de nouveaux sites",
-                y_label="%",
-                y_max=100.0,
-            )
-            if inst.objective == "couverture" and result["courbe"]
-            else "",
-            hors=sum(1 for v in status.values() if v == "hors"),
-        )
-        SITING_CACHE.put(key, {k: context[k] for k in ("r", "carte", "courbe", "hors")})
+    try:
+        result = siting_result(t, params, SITING_SECONDS)
+    except (ValueError, RuntimeError) as exc:
+        context["erreur"] = str(exc)
+        return render(request, "web/implantation.html", context, status=400)
+    SITING_CACHE.put(key, result)
+    context.update(result)
     return render(request, "web/implantation.html", context)
 
 
