@@ -1,6 +1,6 @@
 """Load benchmark of the production server, on loopback only, bounded in time.
 
-    .venv/bin/python bench/charge.py [--clients 32] [--secondes 30] [--donnees var]
+    .venv/bin/python bench/charge.py [--clients 32] [--secondes 30] [--donnees var] [--seulement API]
 
 Copies an initialised data directory (`./run.sh` leaves one in var/; never modified) to a
 temporary one, starts `terrinum serve` (Gunicorn, default workers) on a free loopback port,
@@ -108,7 +108,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--secondes", type=float, default=30)
     parser.add_argument("--donnees", type=Path, default=Path(os.environ.get("TERRINUM_DATA_DIR", ROOT / "var")))
+    parser.add_argument("--seulement", help="Ne mesurer que les cibles dont le nom contient ce mot (la vue triviale toujours).")
     args = parser.parse_args()
+    if args.seulement:
+        for label in [label for label in TARGETS if args.seulement.lower() not in label.lower()]:
+            del TARGETS[label]
     if not (args.donnees / "warehouse.duckdb").exists():
         sys.exit(f"{args.donnees} n'est pas un dossier de données initialisé : lancez d'abord ./run.sh --preparer")
     with tempfile.TemporaryDirectory(prefix="terrinum-charge-") as tmp:

@@ -68,6 +68,10 @@ def test_sort_children_by_clicking_a_header(server, page):
         "/methodologie/connectivite-fixe",
         "/methodologie/fragilite",
         "/methodologie/connectivite-mobile",
+        "/methodologie/diagnostic",
+        "/territoires/commune/23096/diagnostic/",
+        "/territoires/departement/08/diagnostic/",
+        "/donnees/",
     ],
 )
 def test_axe_reports_no_violation(server, page, path):

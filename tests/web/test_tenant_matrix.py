@@ -31,7 +31,8 @@ PUBLIC_PAGES = {
     "accueil": "/", "recherche": "/recherche?q=Guéret", "france": "/france/", "connectivite-fixe": "/connectivite-fixe/",
     "methodologie": "/methodologie/fragilite", "territoire": "/territoires/departement/23/",
     "implantation": "/territoires/departement/23/implantation/", "lieux": "/lieux/?q=23000",
-    "lieux-export": "/lieux/export?format=csv", "donnees": "/donnees/", "donnee": "/donnees/fragilite-departement.csv", "lieu": "/lieux/{gueret}/", "connexion": "/connexion/",
+    "lieux-export": "/lieux/export?format=csv", "donnees": "/donnees/", "donnee": "/donnees/fragilite-departement.csv",
+    "diagnostic": "/territoires/departement/23/diagnostic/", "diagnostic-pdf": "/territoires/epci/240800862/diagnostic.pdf", "lieu": "/lieux/{gueret}/", "connexion": "/connexion/",
     "openapi-json": "/api/v1/openapi.json", "openapi-view": "/api/v1/docs", "api-root": None, "favicon": "/favicon.ico",
 }  # fmt: skip
 RULES = {

@@ -2,13 +2,16 @@
 référentiel, every registered pillar's routes, the operational apps' routes and the data
 dictionary."""
 
+from typing import Literal
+
 from django.http import HttpRequest, JsonResponse
-from ninja import NinjaAPI, Query, Router, Schema
+from ninja import Field, NinjaAPI, Path, Query, Router, Schema
 from ninja.errors import HttpError
 
 from terrinum.apps.inclusion.api import router as inclusion_router
-from terrinum.diagnostic import dictionnaire
+from terrinum.diagnostic import dictionnaire, document
 from terrinum.pillars import all_pillars
+from terrinum.territories import services
 from terrinum.territories.api import router as territories_router
 
 
@@ -31,6 +34,70 @@ def _dictionary_router() -> Router:
             return dictionnaire.rows(pilier)
         except ValueError as exc:  # no such table
             raise HttpError(404, str(exc)) from exc
+
+    return router
+
+
+class FigureOut(Schema):
+    libelle: str
+    valeur: float | int | str | None
+    unite: str
+    source: str
+    millesime: str
+    demo: bool
+
+
+class PriorityOut(Schema):
+    regle: str = Field(..., description="Identifiant de la règle (docs : méthode du diagnostic)")
+    titre: str
+    constat: str
+    seuil: str = Field(..., description="Le seuil de la règle")
+    chiffres: list[FigureOut] = Field(..., description="Les chiffres qui ont déclenché la règle, avec source et millésime")
+    concernes: float = Field(..., description="Personnes ou locaux concernés")
+    ecart: float = Field(..., description="Taille de l'écart, de 0 à 1")
+    score: float = Field(..., description="concernes × ecart : l'ordre des priorités")
+    demo: bool
+
+
+class RuleOut(Schema):
+    regle: str
+    titre: str
+    seuil: str
+    resultat: str = Field(..., description="déclenchée, non déclenchée, ou non évaluable : données absentes")
+
+
+class DiagnosticOut(Schema):
+    territoire: dict
+    date: str
+    reference: str
+    chiffres: dict = Field(..., description="Les chiffres de chaque pilier que lisent les règles (null : pas de données)")
+    piliers: dict[str, str] = Field(..., description="Par pilier : reel, demo ou absent")
+    pairs: dict | None = Field(None, description="Les territoires pairs, leurs descripteurs, et pour chaque chiffre clé le rang et l'écart à la médiane")
+    priorites: list[PriorityOut]
+    regles: list[RuleOut]
+    sources: list[dict] = Field(..., description="Les fichiers importés (provenance) : source, millésime, fichier, lignes, date")
+    demo: bool
+    sections: list[str]
+
+
+def _diagnostic_router() -> Router:
+    router = Router(tags=["diagnostic"])
+
+    @router.get("/territoires/{niveau}/{code}/diagnostic", response=DiagnosticOut, summary="Diagnostic numérique d'un territoire")
+    def diagnostic(
+        request: HttpRequest,
+        niveau: Literal["commune", "epci", "departement", "region", "pays"],
+        code: str = Path(..., pattern=r"^[0-9A-Za-z]{1,9}$"),
+        reference: str = Query(
+            "pays", max_length=30, pattern=r"^(pays|(region|departement|epci):[0-9A-Za-z]{1,9})$", description="Territoire de comparaison de la fragilité"
+        ),
+    ):
+        """Le diagnostic entier en JSON : les chiffres de chaque pilier, les territoires pairs,
+        les priorités avec les chiffres qui les déclenchent, les règles vérifiées, les sources."""
+        t = services.get(niveau, code)
+        if t is None:
+            raise HttpError(404, f"Aucun territoire de niveau {niveau} n'a le code {code}.")
+        return document.compose(t, reference)
 
     return router
 
@@ -86,6 +153,7 @@ def build_api(namespace: str = "api-v1") -> NinjaAPI:
             api.add_router("/", pillar.api())
     api.add_router("/", inclusion_router)
     api.add_router("/", _dictionary_router())
+    api.add_router("/", _diagnostic_router())
     api.add_exception_handler(Exception, _server_error)
     return api
 

@@ -18,6 +18,12 @@ urlpatterns = [
     path("methodologie/<slug:name>", views.methodology, name="methodologie"),
     re_path(r"^territoires/(?P<niveau>commune|arrondissement|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/$", views.territory, name="territoire"),
     re_path(r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/implantation/$", views.siting, name="implantation"),
+    re_path(r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/diagnostic/$", views.diagnostic_page, name="diagnostic"),
+    re_path(
+        r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/diagnostic\.pdf$",
+        views.diagnostic_pdf,
+        name="diagnostic-pdf",
+    ),
     path("", include("terrinum.apps.inclusion.urls")),
     path("connexion/", auth_views.LoginView.as_view(template_name="web/connexion.html"), name="connexion"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="deconnexion"),

@@ -115,6 +115,37 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     ps = services.parents(t)
     children = list(services.children(t).defer("geometrie", "mairie"))
     rows, tri, ordre = _sorted_children(request, children)
+    carte, map_title, legend = territory_map(t, children)
+    sort_links = {}
+    for k in SORT_KEYS:
+        next_order = "asc" if (tri == k and ordre == "desc") or (tri != k and k in ("nom", "code")) else "desc"
+        sort_links[k] = {"url": f"?tri={k}&ordre={next_order}#sous-territoires", "actif": tri == k, "ordre": ordre}
+    composed = report.compose(t, children, _group, territory_url)
+    context = {
+        "sections": composed,
+        "sections_html": [s.render(t, request) for s in composed],
+        "comparaison": report.comparison(rows, territory_url, composed, request.GET.get("comparer", ""), request.GET.get("sens", "desc")),
+        "t": t,
+        "parents": [(p, territory_url(p)) for p in reversed(ps)],
+        "children": [(c, territory_url(c)) for c in rows],
+        "long_table": LONG_TABLE_ROWS,
+        "child_label": CHILD_LABELS.get(children[0].niveau) if children else None,
+        "epcis": _epcis_of(t),
+        "carte": carte,
+        "carte_titre": map_title,
+        "legende": legend,
+        "tri": sort_links,
+        "note": services.resolve(request.GET["q"]).note if request.GET.get("note") and request.GET.get("q") else None,
+        "chef_lieu": services.get("commune", t.chef_lieu_code) if t.chef_lieu_code else None,
+        "projection": _projection_label(t),
+        "departements": _departements_of_france(t),
+    }
+    return render(request, "web/territoire.html", context)
+
+
+def territory_map(t: Territory, children: list) -> tuple[str, str, list[dict]]:
+    """The territory's map: its sub-territories by density (quantile classes), or a commune
+    among its intercommunality's. Returns (SVG, title, legend classes)."""
     densities = [c.densite for c in children]
     bounds = quantile_classes(densities)
     features = []
@@ -134,31 +165,7 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         lower = [0.0] + bounds
         upper = bounds + [None]
         legend = [{"classe": i, "de": lo, "a": hi} for i, (lo, hi) in enumerate(zip(lower, upper))]
-    sort_links = {}
-    for k in SORT_KEYS:
-        next_order = "asc" if (tri == k and ordre == "desc") or (tri != k and k in ("nom", "code")) else "desc"
-        sort_links[k] = {"url": f"?tri={k}&ordre={next_order}#sous-territoires", "actif": tri == k, "ordre": ordre}
-    composed = report.compose(t, children, _group, territory_url)
-    context = {
-        "sections": composed,
-        "sections_html": [s.render(t, request) for s in composed],
-        "comparaison": report.comparison(rows, territory_url, composed, request.GET.get("comparer", ""), request.GET.get("sens", "desc")),
-        "t": t,
-        "parents": [(p, territory_url(p)) for p in reversed(ps)],
-        "children": [(c, territory_url(c)) for c in rows],
-        "long_table": LONG_TABLE_ROWS,
-        "child_label": CHILD_LABELS.get(children[0].niveau) if children else None,
-        "epcis": _epcis_of(t),
-        "carte": render_map(features, map_title),
-        "carte_titre": map_title,
-        "legende": legend,
-        "tri": sort_links,
-        "note": services.resolve(request.GET["q"]).note if request.GET.get("note") and request.GET.get("q") else None,
-        "chef_lieu": services.get("commune", t.chef_lieu_code) if t.chef_lieu_code else None,
-        "projection": _projection_label(t),
-        "departements": _departements_of_france(t),
-    }
-    return render(request, "web/territoire.html", context)
+    return render_map(features, map_title), map_title, legend
 
 
 OVERSEAS_REGIONS = {"01": "971", "02": "972", "03": "973", "04": "974", "06": "976"}
@@ -497,4 +504,45 @@ def download(request: HttpRequest, table: str, niveau: str, fmt: str):
         return render(request, "web/donnees.html", {"tables": [], "indisponible": True}, status=503)
     response = FileResponse(path.open("rb"), as_attachment=True, filename=f"terrinum-{path.name}", content_type=publication.FORMATS[fmt])
     response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _diagnostic_options(request: HttpRequest) -> dict:
+    from terrinum.web import diagnostic
+
+    def bounded(name: str, default: int) -> int:
+        lo, hi = SITING_LIMITS[name]
+        try:
+            return min(max(int(request.GET.get(name, default)), lo), hi)
+        except ValueError:
+            return default
+
+    return {"nouveaux": bounded("nouveaux", diagnostic.DEFAULT_SITES), "rayon": bounded("rayon", diagnostic.DEFAULT_RADIUS)}
+
+
+@kept_for_visitors
+def diagnostic_page(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
+    """The territory's diagnostic report (every pillar, peers, priorities, sources)."""
+    from terrinum.web import diagnostic
+
+    t = services.get(niveau, code)
+    if t is None:
+        raise Http404(f"{niveau}/{code}")
+    if code != t.code:
+        return redirect(territory_url(t) + "diagnostic/")
+    return HttpResponse(diagnostic.html(t, request=request, **_diagnostic_options(request)))
+
+
+def diagnostic_pdf(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
+    """The same report as a PDF, kept per data version."""
+    from terrinum.web import diagnostic
+
+    t = services.get(niveau, code)
+    if t is None:
+        raise Http404(f"{niveau}/{code}")
+    options = _diagnostic_options(request)
+    key = ("pdf", t.niveau, t.code, tuple(sorted(options.items())), store.version(), _registry_state(), date.today())
+    body = diagnostic.CACHE.get_or_compute(key, lambda: diagnostic.pdf(t, **options))
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="diagnostic-{t.niveau}-{t.code}.pdf"'
     return response

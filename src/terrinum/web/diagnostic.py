@@ -1,0 +1,115 @@
+"""The diagnostic report rendered: the web page, the PDF (WeasyPrint, from the same HTML) and
+the files of a batch. The composition is diagnostic.document (data) and diagnostic.report
+(the pillars' sections); this module adds the drawings and the template."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.template.loader import render_to_string
+
+from terrinum.diagnostic import document, report
+from terrinum.pillars import all_pillars
+from terrinum.svg import dot_chart
+from terrinum.territories import services
+from terrinum.warehouse import store
+
+DEFAULT_SITES, DEFAULT_RADIUS = 3, 10
+SITING_IN_REPORT = ("commune", "epci", "departement")  # beyond: the siting page (a job)
+CACHE = store.Cache(32)
+
+
+def context(t, nouveaux: int = DEFAULT_SITES, rayon: int = DEFAULT_RADIUS, reference: str = "pays") -> dict:
+    """Everything the diagnostic template shows for a territory."""
+    from terrinum.web import views
+
+    data = document.compose(t, reference)
+    children = list(services.children(t).defer("geometrie", "mairie"))
+    composed = {s.key: s for s in report.compose(t, children, views._group, views.territory_url)}
+    sections = []
+    for pillar in all_pillars():
+        spec = pillar.section
+        if spec is None:
+            continue
+        found = composed.get(spec.key)
+        # the siting proposal goes with the accompaniment offer
+        sections.append({"cle": spec.key, "titre": spec.title, "html": found.render(t) if found else "", "implantation": pillar.key == "lieux"})
+    carte, carte_titre, legende = views.territory_map(t, children)
+    params = {"nouveaux": nouveaux, "rayon": rayon, "objectif": "couverture", "poids": "fragilite", "candidats": "mairies"}
+    implantation, implantation_erreur = None, None
+    if t.niveau in SITING_IN_REPORT:
+        key = ("diagnostic", t.niveau, t.code, tuple(sorted(params.items())), store.version(), views._registry_state())
+        try:
+            implantation = views.SITING_CACHE.get_or_compute(key, lambda: views.siting_result(t, params, views.SITING_SECONDS))
+        except (ValueError, RuntimeError) as exc:
+            implantation_erreur = str(exc)
+    peers = data["pairs"]
+    chart = ""
+    if peers and peers["chiffres"]:
+        chart = dot_chart(
+            [(f["libelle"], [p["valeur"] for p in f["pairs"]], f["valeur"], f["unite"]) for f in peers["chiffres"]],
+            f"{t.nom} parmi ses territoires pairs",
+        )
+    return {
+        "t": t,
+        "d": data,
+        "parents": [(p, views.territory_url(p)) for p in reversed(services.parents(t))],
+        "url": views.territory_url(t),
+        "sections": sections,
+        "carte": carte,
+        "carte_titre": carte_titre,
+        "legende": legende,
+        "implantation": implantation,
+        "implantation_erreur": implantation_erreur,
+        "implantation_page": f"{views.territory_url(t)}implantation/?nouveaux={nouveaux}&rayon={rayon}",
+        "p": params,
+        "graphique_pairs": chart,
+        "aujourdhui": date.today(),
+        "projection": views._projection_label(t),
+    }
+
+
+DRAWING = re.compile(r"\.(carte|graphique)\b")
+
+
+def _stylesheets() -> tuple[str, str]:
+    """(page rules, drawing rules) of the site's stylesheets, for WeasyPrint: it applies to
+    an inline SVG only the styles inside it, so the drawing rules (maps, charts) go inside
+    each drawing, their colour variables resolved, and the page rules stay outside."""
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    css = "".join(Path(finders.find(f"terrinum/{name}")).read_text(encoding="utf-8") for name in ("terrinum.css", "diagnostic.css"))
+    variables = dict(re.findall(r"--([\w-]+):\s*([^;]+);", css.split("}", 1)[0]))
+    page, drawing, depth = [], [], 0
+    for rule in re.findall(r"[^{}]*\{[^{}]*\}|[^{}]*\{|\}", css):  # flat rules, @-blocks opened and closed
+        if rule.strip() == "}" or rule.rstrip().endswith("{"):
+            depth += 1 if rule.rstrip().endswith("{") else -1
+            page.append(rule)
+        elif depth == 0 and DRAWING.search(rule.split("{")[0]):
+            drawing.append(rule)
+        else:
+            page.append(rule)
+    resolved = re.sub(r"var\(--([\w-]+)\)", lambda m: variables.get(m.group(1), "currentColor"), "".join(drawing))
+    return "".join(page), resolved
+
+
+def html(t, request=None, pdf: bool = False, **options) -> str:
+    """The report's HTML page (`pdf`: the variant WeasyPrint lays out: no navigation, the
+    stylesheet inlined, and the drawing rules inside each drawing)."""
+    ctx = context(t, **options)
+    ctx["pdf"] = pdf
+    if not pdf:
+        return render_to_string("web/diagnostic.html", ctx, request=request)
+    ctx["feuille"], drawing = _stylesheets()
+    page = render_to_string("web/diagnostic_pdf.html", ctx)
+    return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + f"<style>{drawing}</style>", page)
+
+
+def pdf(t, **options) -> bytes:
+    """The report as a tagged PDF (PDF/UA-1), laid out by WeasyPrint from the same HTML."""
+    from weasyprint import HTML
+
+    return HTML(string=html(t, pdf=True, **options)).write_pdf(pdf_variant="pdf/ua-1")
