@@ -236,7 +236,11 @@ def restore(source: Path, replace: bool = False, say: Callable[[str], None] = la
             shutil.rmtree(buildings)
         if (source / store.BUILDINGS_FOLDER).is_dir():
             shutil.copytree(source / store.BUILDINGS_FOLDER, buildings)
-        with publication.next_version(root / WAREHOUSE) as con:  # the tables this version of Terrinum publishes
-            if manifest.get("referentiel") != loader.cache_key():  # and its reference
-                store.publish_reference_build(con, build, loader.cache_key())
+        other_reference = manifest.get("referentiel") != loader.cache_key()
+        with store.reader(root / WAREHOUSE) as con:
+            unpublished = publication.identifier(con) is None  # saved before the published tables existed
+        if other_reference or unpublished:  # else the warehouse is restored as it was saved
+            with publication.next_version(root / WAREHOUSE) as con:
+                if other_reference:  # the reference of this version of Terrinum
+                    store.publish_reference_build(con, build, loader.cache_key())
     return manifest
