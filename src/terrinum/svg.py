@@ -248,7 +248,7 @@ def bar_chart(bars: list[tuple[str, float | None]], title: str, reference: float
     return "".join(out)
 
 
-def dot_chart(rows: list[tuple[str, list[float], float | None, str]], title: str, width: int = 640) -> str:
+def dot_chart(rows: list[tuple[str, list[float], float | None, str]], title: str, width: int = 400) -> str:
     """One line per figure: the peers' values as dots and the territory's as a larger mark,
     each line on its own scale (from its smallest to its largest value). `rows`: (label,
     peers' values, territory's value, unit). Hidden from assistive technology: pages give the
@@ -256,19 +256,22 @@ def dot_chart(rows: list[tuple[str, list[float], float | None, str]], title: str
     shown = [(label, [v for v in values if v is not None], own, unit) for label, values, own, unit in rows if own is not None]
     if not shown:
         return ""
-    left, right, row = 8, 8, 52
+    left, right, row = 4, 4, 56
     height = row * len(shown) + 8
     w = width - left - right
+
+    def number(v: float) -> str:
+        return f"{v:.1f}".replace(".", ",")
+
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="graphique points" aria-hidden="true" focusable="false">',
         f"<title>{escape(title)}</title>",
     ]
     for i, (label, values, own, unit) in enumerate(shown):
         lo, hi = min([*values, own]), max([*values, own])
-        span = hi - lo or 1.0
 
-        def x(v, lo=lo, span=span):
-            return left + 6 + (w - 12) * (v - lo) / span
+        def x(v, lo=lo, hi=hi):
+            return left + w / 2 if hi == lo else left + 8 + (w - 16) * (v - lo) / (hi - lo)
 
         y = 8 + i * row
         out.append(f'<text class="axe" x="{left}" y="{y + 12}">{escape(label)}</text>')
@@ -276,8 +279,10 @@ def dot_chart(rows: list[tuple[str, list[float], float | None, str]], title: str
         for v in values:
             out.append(f'<circle class="point-pair" cx="{x(v):.1f}" cy="{y + 30}" r="4"/>')
         out.append(f'<circle class="point-territoire" cx="{x(own):.1f}" cy="{y + 30}" r="7"/>')
-        fmt = lambda v: f"{v:.1f}".replace(".", ",")  # noqa: E731
-        out.append(f'<text class="axe" x="{left}" y="{y + 48}">{fmt(lo)} {escape(unit)}</text>')
-        out.append(f'<text class="axe" x="{left + w}" y="{y + 48}" text-anchor="end">{fmt(hi)} {escape(unit)}</text>')
+        if hi == lo:
+            out.append(f'<text class="axe" x="{left + w / 2:.1f}" y="{y + 50}" text-anchor="middle">toutes les valeurs : {number(lo)} {escape(unit)}</text>')
+        else:
+            out.append(f'<text class="axe" x="{left}" y="{y + 50}">{number(lo)} {escape(unit)}</text>')
+            out.append(f'<text class="axe" x="{left + w}" y="{y + 50}" text-anchor="end">{number(hi)} {escape(unit)}</text>')
     out.append("</svg>")
     return "".join(out)

@@ -28,7 +28,7 @@ class Headline:
     key: str
     libelle: str
     table: str
-    column: str
+    column: str  # a column, or an SQL expression of the table's columns (a column empty in every row is text: cast)
     unite: str
     higher_is_better: bool
     decimals: int = 1
@@ -37,7 +37,15 @@ class Headline:
 HEADLINES = (
     Headline("part_30mbits", "Locaux à 30 Mbit/s ou plus", "connectivite-fixe", "part_30mbits", "%", True),
     Headline("part_ftth", "Locaux raccordables à la fibre", "connectivite-fixe", "part_ftth", "%", True),
-    Headline("part_4g", "Population en bonne 4G d'au moins un opérateur", "connectivite-mobile", "part_pop_4g_bonne_au_moins_un", "%", True),
+    # exact when coverage polygons are loaded, else the lower bound (best operator)
+    Headline(
+        "part_4g",
+        "Population en bonne 4G d'au moins un opérateur",
+        "connectivite-mobile",
+        "coalesce(TRY_CAST(part_pop_4g_bonne_au_moins_un AS DOUBLE), TRY_CAST(part_pop_4g_bonne_au_moins_un_min AS DOUBLE))",
+        "%",
+        True,
+    ),
     Headline("indice_fragilite", "Indice de fragilité numérique", "fragilite", "indice_global", "sur 10", False),
 )
 
@@ -185,7 +193,7 @@ def _latest_values(con, h: Headline, niveau: str, codes: list[str]):
     order = "millesime DESC, rang" if has_vintage else "rang"
     return con.execute(
         f"""SELECT code, {h.column}, demo FROM {publication.table_name(h.table)}
-            WHERE niveau = ? AND code IN (SELECT unnest(?)) AND {h.column} IS NOT NULL
+            WHERE niveau = ? AND code IN (SELECT unnest(?)) AND ({h.column}) IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY code ORDER BY {order}) = 1""",
         [niveau, codes],
     ).fetchall()

@@ -61,6 +61,10 @@ def _n(value, decimals: int = 0) -> str:
     return text
 
 
+def _name(nom: str) -> str:
+    return "la France" if nom == "France" else nom
+
+
 def _speed(facts: dict, key: str, echeance: str) -> list[Finding]:
     row = facts["fixe_debits"]
     if row[f"objectif_{key}_atteint"] is not False:
@@ -166,7 +170,7 @@ def _fragility_axes(facts: dict) -> list[Finding]:
             Finding(
                 f"fragilite-{criterion}",
                 f"Fragilité numérique au-dessus de la référence : {label[0].lower() + label[1:]}",
-                f"Note {_n(own, 1)} sur 10 contre {_n(other, 1)} pour {ref['nom']}.",
+                f"Note {_n(own, 1)} sur 10 contre {_n(other, 1)} pour {_name(ref['nom'])}.",
                 f"note du critère supérieure d'au moins {_n(FRAGILITY_GAP_POINTS)} point à celle de la référence",
                 [
                     Figure(f"Note « {label} »", own, "sur 10", row["source"], "", row["demo"]),
@@ -216,7 +220,7 @@ def _pass(facts: dict) -> list[Finding]:
         Finding(
             "pass-absent",
             "Fragilité élevée et aucun lieu acceptant le Pass numérique",
-            f"Indice de fragilité {_n(row['indice_global'], 1)} contre {_n(ref['indice_global'], 1)} pour {ref['nom']}, et aucun lieu du territoire n'accepte le Pass numérique.",
+            f"Indice de fragilité {_n(row['indice_global'], 1)} contre {_n(ref['indice_global'], 1)} pour {_name(ref['nom'])}, et aucun lieu du territoire n'accepte le Pass numérique.",
             f"indice supérieur d'au moins {_n(PASS_FRAGILITY_POINTS)} point à la référence, et 0 lieu « Pass numérique accepté »",
             [
                 Figure("Indice de fragilité numérique", row["indice_global"], "sur 10", row["source"], "", row["demo"]),
