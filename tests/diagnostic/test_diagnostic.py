@@ -220,3 +220,25 @@ def test_the_api_gives_the_whole_report(client, demo_warehouse):
     assert body["territoire"]["code"] == "08" and body["pairs"]["pairs"] and body["regles"]
     assert all({"chiffres", "seuil", "score"} <= set(p) for p in body["priorites"])
     assert client.get("/api/v1/territoires/departement/999/diagnostic").status_code == 404
+
+
+# --- command line -----------------------------------------------------------------------
+
+
+def test_the_report_command(demo_warehouse, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from terrinum.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["rapport", "Guéret", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["territoire"]["code"] == "23096"
+    out = tmp_path / "gueret.pdf"
+    assert runner.invoke(app, ["rapport", "23096", "--format", "pdf", "--out", str(out)]).exit_code == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert runner.invoke(app, ["rapport", "Saint-Denis"]).exit_code == 2  # ambiguous: candidates listed
+    assert runner.invoke(app, ["rapport"]).exit_code == 64
+    assert runner.invoke(app, ["rapport", "--dans", "08"]).exit_code == 64  # a batch needs --niveau and --out

@@ -93,8 +93,9 @@ def print_rows(rows: list[dict], fmt: Format, title: str | None = None) -> None:
     out.print(table)
 
 
-def within(query: str) -> TerritorySet:
-    """The territory a --territoire option names (exit 1 with candidates when not exactly one)."""
+def territory(query: str, what: str = "les indicateurs s'arrêtent"):
+    """The territory a query names (exit 1 with candidates when not exactly one, 2 when
+    ambiguous); an arrondissement is refused (`what` says why)."""
     from terrinum.territories import services
 
     require_reference()
@@ -106,8 +107,14 @@ def within(query: str) -> TerritorySet:
         candidates = " Candidats : " + ", ".join(f"{c.niveau}:{c.code} {c.nom}" for c in res.candidats[:10]) if res.candidats else ""
         fail(res.message + candidates, EXIT_AMBIGUOUS if res.statut == "ambigu" else EXIT_ERROR)
     if res.territoire.niveau == "arrondissement":
-        fail("les indicateurs s'arrêtent à la commune : donnez la commune plutôt que l'arrondissement.")
-    return TerritorySet.of(res.territoire.niveau, res.territoire.code)
+        fail(f"{what} à la commune : donnez la commune plutôt que l'arrondissement.")
+    return res.territoire
+
+
+def within(query: str) -> TerritorySet:
+    """The territory a --territoire option names, as a filter."""
+    t = territory(query)
+    return TerritorySet.of(t.niveau, t.code)
 
 
 def export(rows: list[dict], fmt: ExportFormat, out_file: Path | None, separateur: str, title: str) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from terrinum.cli.common import EXIT_AMBIGUOUS, EXIT_ERROR, django_setup, err, fail, out, require_reference
+from terrinum.cli.common import django_setup, err, fail, out, require_reference, territory
 
 app = typer.Typer()
 STATE = ".rapports.json"  # in a batch folder: file -> key of its inputs
@@ -33,21 +33,6 @@ class Level(str, Enum):
     epci = "epci"
     departement = "departement"
     region = "region"
-
-
-def _resolve(query: str):
-    from terrinum.territories import services
-
-    try:
-        res = services.resolve(query)
-    except services.ResolutionError as exc:
-        fail(str(exc))
-    if res.statut != "trouve":
-        candidates = " Candidats : " + ", ".join(f"{c.niveau}:{c.code} {c.nom}" for c in res.candidats[:10]) if res.candidats else ""
-        fail(res.message + candidates, EXIT_AMBIGUOUS if res.statut == "ambigu" else EXIT_ERROR)
-    if res.territoire.niveau == "arrondissement":
-        fail("le diagnostic s'arrête à la commune : donnez la commune plutôt que l'arrondissement.")
-    return res.territoire
 
 
 def render(t, fmt: str, nouveaux: int, rayon: int) -> bytes:
@@ -120,9 +105,9 @@ def rapport(
     if dans is not None:
         if niveau is None or out_path is None:
             fail("un lot demande --niveau et --out DOSSIER.", 64)
-        batch(_resolve(dans), niveau.value, format.value, out_path, nouveaux, rayon, processus)
+        batch(territory(dans, "le diagnostic s'arrête"), niveau.value, format.value, out_path, nouveaux, rayon, processus)
         return
-    t = _resolve(territoire)
+    t = territory(territoire, "le diagnostic s'arrête")
     data = render(t, format.value, nouveaux, rayon)
     if out_path is None and format is ReportFormat.pdf:
         out_path = Path(f"diagnostic-{t.niveau}-{t.code}.pdf")

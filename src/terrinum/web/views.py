@@ -324,21 +324,23 @@ WEB_EXACT_MAX_COMMUNES = 1500
 WEB_PMEDIAN_MAX_PAIRS = 300_000  # about 500 communes × 500 candidates
 
 
+def _bounded(get, name: str, default: int) -> int:
+    """An integer parameter of a siting run, within SITING_LIMITS (the default when unreadable)."""
+    lo, hi = SITING_LIMITS[name]
+    try:
+        return min(max(int(get.get(name, default)), lo), hi)
+    except ValueError:
+        return default
+
+
 def siting_params(get) -> dict:
     """The parameters of a siting run from a query string, bounded (SITING_LIMITS)."""
     from terrinum.planning import implantation as planning
     from terrinum.planning import siting as solver
 
-    def bounded(name: str, default: int) -> int:
-        lo, hi = SITING_LIMITS[name]
-        try:
-            return min(max(int(get.get(name, default)), lo), hi)
-        except ValueError:
-            return default
-
     return {
-        "nouveaux": bounded("nouveaux", 2),
-        "rayon": bounded("rayon", 10),
+        "nouveaux": _bounded(get, "nouveaux", 2),
+        "rayon": _bounded(get, "rayon", 10),
         "objectif": get.get("objectif") if get.get("objectif") in solver.MODELS else "couverture",
         "poids": get.get("poids") if get.get("poids") in planning.WEIGHTS else "fragilite",
         "candidats": get.get("candidats") if get.get("candidats") in planning.CANDIDATES else "mairies",
@@ -510,14 +512,7 @@ def download(request: HttpRequest, table: str, niveau: str, fmt: str):
 def _diagnostic_options(request: HttpRequest) -> dict:
     from terrinum.web import diagnostic
 
-    def bounded(name: str, default: int) -> int:
-        lo, hi = SITING_LIMITS[name]
-        try:
-            return min(max(int(request.GET.get(name, default)), lo), hi)
-        except ValueError:
-            return default
-
-    return {"nouveaux": bounded("nouveaux", diagnostic.DEFAULT_SITES), "rayon": bounded("rayon", diagnostic.DEFAULT_RADIUS)}
+    return {"nouveaux": _bounded(request.GET, "nouveaux", diagnostic.DEFAULT_SITES), "rayon": _bounded(request.GET, "rayon", diagnostic.DEFAULT_RADIUS)}
 
 
 @kept_for_visitors
