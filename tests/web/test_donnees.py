@@ -35,20 +35,25 @@ def test_an_export_file_holds_the_published_rows(client, demo_warehouse, fmt):
     assert [r["code"] for r in rows] == [r["code"] for r in expected]
 
 
+def _read(response) -> bytes:
+    """Read a file answer to its end (which closes it, as a server does)."""
+    return b"".join(response.streaming_content)
+
+
 def test_an_export_is_written_once_per_version(fresh_data_dir, client, db):
     """The file is kept for its version; a new publication makes new files, and the old
     version's are removed."""
     from terrinum.pillars import publication
 
-    client.get("/donnees/connectivite-fixe-pays.csv").close()
+    _read(client.get("/donnees/connectivite-fixe-pays.csv"))
     first = sorted(publication.exports_dir().rglob("*.csv"))
     assert len(first) == 1
     stamp = first[0].stat().st_mtime_ns
-    client.get("/donnees/connectivite-fixe-pays.csv").close()
+    _read(client.get("/donnees/connectivite-fixe-pays.csv"))
     assert first[0].stat().st_mtime_ns == stamp
     with publication.next_version():
         pass
-    client.get("/donnees/connectivite-fixe-pays.csv").close()
+    _read(client.get("/donnees/connectivite-fixe-pays.csv"))
     second = sorted(publication.exports_dir().rglob("*.csv"))
     assert len(second) == 1 and second[0].parent != first[0].parent
 
