@@ -86,21 +86,26 @@ def server_env(tmp_path_factory, reference_build):
     return env
 
 
-@pytest.fixture(scope="session")
-def server(server_env):
+def start_server(env: dict, *options: str) -> tuple[subprocess.Popen, str]:
+    """The real `terrinum serve` on a free port, once it answers: (process, base URL)."""
     port = _free_port()
-    proc = subprocess.Popen([BIN / "terrinum", "serve", "--port", str(port)], env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([BIN / "terrinum", "serve", "--port", str(port), *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             with urllib.request.urlopen(base + "/", timeout=2):
-                break
+                return proc, base
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 pytest.fail(f"le serveur n'a pas démarré : {proc.stdout.read().decode()}")
             time.sleep(0.3)
+
+
+@pytest.fixture(scope="session")
+def server(server_env):
+    proc, base = start_server(server_env)
     yield base
     proc.terminate()
     proc.wait(timeout=10)

@@ -4,13 +4,11 @@ whole demonstration warehouse (every commune of France)."""
 
 from __future__ import annotations
 
-import subprocess
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.e2e.conftest import BIN, _free_port
+from tests.e2e.conftest import start_server
 
 # The stated bound for one worker's peak resident memory (docs/exploitation.md).
 RSS_BOUND_MB = 600  # measured: 534 MB (30 November 2026)
@@ -32,23 +30,8 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def test_four_of_each_heaviest_request_stay_under_the_stated_memory(server_env):
-    port = _free_port()
-    master = subprocess.Popen(
-        [BIN / "terrinum", "serve", "--port", str(port), "--workers", "1", "--threads", "4", "--sans-travaux"],
-        env=server_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    master, base = start_server(server_env, "--workers", "1", "--threads", "4", "--sans-travaux")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/", timeout=2):
-                    break
-            except OSError:
-                assert master.poll() is None and time.monotonic() < deadline, "le serveur n'a pas démarré"
-                time.sleep(0.3)
         (worker,) = (int(p) for p in Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split())
 
         def fetch(path: str) -> tuple[str, int, int]:
@@ -68,3 +51,4 @@ def test_four_of_each_heaviest_request_stay_under_the_stated_memory(server_env):
     finally:
         master.terminate()
         master.wait(timeout=20)
+        master.stdout.close()

@@ -161,22 +161,29 @@ def test_an_area_admin_cannot_move_a_place_out_of_its_territory(client, registry
     assert renamed.status_code == 302
 
 
-def test_costly_siting_is_bounded_kept_and_rate_limited(client, registry, monkeypatch):
+@pytest.fixture
+def runs(monkeypatch) -> list:
+    """The time limit of every siting solve, in order (the solver itself still runs)."""
+    from terrinum.planning import siting as solver
+
+    calls = []
+    real = solver.solve
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("time_limit"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(solver, "solve", counting)
+    return calls
+
+
+def test_costly_siting_is_bounded_kept_and_rate_limited(client, registry, runs):
     """A région or France needs an account; a result is kept (asking again does not solve
     again); a visitor without account may start a few runs a minute."""
-    from terrinum.planning import siting as solver
     from terrinum.web import views
 
     views.SITING_CACHE.items.clear()
     views._SITING_RUNS.clear()
-    runs = []
-    real = solver.solve
-
-    def counting(*args, **kwargs):
-        runs.append(kwargs.get("time_limit"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(solver, "solve", counting)
     france = client.get("/territoires/pays/FR/implantation/", {"nouveaux": 20, "rayon": 5})
     assert france.status_code == 403 and "réservé aux comptes" in france.content.decode() and runs == []
     query = {"nouveaux": 1, "rayon": 10, "poids": "population"}
@@ -188,22 +195,13 @@ def test_costly_siting_is_bounded_kept_and_rate_limited(client, registry, monkey
     assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200  # a kept result is still served
 
 
-def test_a_region_run_goes_through_the_job_queue(client, registry, monkeypatch):
+def test_a_region_run_goes_through_the_job_queue(client, registry, runs):
     """With an account, a région's run is a job: the request only queues it (no solving),
     the page shows its progress; the worker runs it; the same page then shows the result;
     asking again reuses the job."""
-    from terrinum.planning import siting as solver
     from terrinum.web import travaux
     from terrinum.web.models import CalculImplantation
 
-    runs = []
-    real = solver.solve
-
-    def counting(*args, **kwargs):
-        runs.append(kwargs.get("time_limit"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(solver, "solve", counting)
     client.force_login(User.objects.create_user("analyste", password="x"))
     query = {"nouveaux": 2, "rayon": 10, "poids": "population"}
     waiting = client.get("/territoires/region/94/implantation/", query)

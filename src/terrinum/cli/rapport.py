@@ -52,7 +52,7 @@ def inputs_key(fmt: str, nouveaux: int, rayon: int) -> str:
     places registry, the code of the report, the options. Unchanged: the report is skipped."""
     import terrinum
     from terrinum.warehouse import store
-    from terrinum.web.views import _registry_state
+    from terrinum.web.views import registry_state
 
     with store.reader() as con:
         files = con.execute("SELECT source, millesime, sha256 FROM provenance ORDER BY ALL").fetchall()
@@ -62,12 +62,8 @@ def inputs_key(fmt: str, nouveaux: int, rayon: int) -> str:
         [*(root / "diagnostic").glob("*.py"), *(root / "pillars").rglob("*.html"), root / "web" / "diagnostic.py", *(root / "web" / "templates" / "web").glob("*diagnostic*.html"), *(root / "web" / "static" / "terrinum").glob("*.css")]
     ):  # fmt: skip
         code.update(path.read_bytes())
-    state = [files, list(_registry_state()), code.hexdigest(), fmt, nouveaux, rayon]
+    state = [files, list(registry_state()), code.hexdigest(), fmt, nouveaux, rayon]
     return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
-
-
-def _worker_setup() -> None:
-    django_setup()
 
 
 def _one(niveau: str, code: str, fmt: str, nouveaux: int, rayon: int, target: str) -> str:
@@ -144,7 +140,7 @@ def batch(scope, niveau: str, fmt: str, folder: Path, nouveaux: int, rayon: int,
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task(f"Diagnostics ({niveau}, {scope.nom})", total=len(units), completed=skipped)
         if todo:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_setup) as pool:
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=django_setup) as pool:
                 futures = {pool.submit(_one, niveau, code, fmt, nouveaux, rayon, str(folder / names[code])): code for code in todo}
                 for future in as_completed(futures):
                     code = futures[future]

@@ -214,25 +214,21 @@ def compose(t, reference: str = "pays", k: int = peer_module.K) -> dict:
     sections' drawings)."""
     from terrinum.diagnostic import report
 
+    def gather(con):
+        return facts(con, t, reference), peer_block(con, t, k), sources(con)
+
     try:
-        reader = store.reader()
-        con = reader.__enter__()
-    except store.Unavailable:
-        reader, con = None, None
-    try:
-        f = facts(con, t, reference)
-        block = peer_block(con, t, k)
-        provenance = sources(con)
-    finally:
-        if reader is not None:
-            reader.__exit__(None, None, None)
-    states = pillar_states(t, f)
+        with store.reader() as con:
+            f, block, provenance = gather(con)
+    except store.Unavailable:  # no warehouse, or an import writing it: the figures are absent
+        f, block, provenance = gather(None)
+    states = pillar_states(f)
     evaluated = priorities.evaluate(f, states)
     return {
         "territoire": services.as_dict(t),
         "date": date.today().isoformat(),
         "reference": reference,
-        "chiffres": {k_: v for k_, v in f.items()},
+        "chiffres": f,
         "piliers": states,
         "pairs": block,
         "priorites": [asdict(p) for p in evaluated["priorites"]],
@@ -243,7 +239,7 @@ def compose(t, reference: str = "pays", k: int = peer_module.K) -> dict:
     }
 
 
-def pillar_states(t, f: dict) -> dict[str, str]:
+def pillar_states(f: dict) -> dict[str, str]:
     """Per pillar with a section: "reel", "demo" or "absent" (from the figures the rules
     read; a pillar the rules do not read counts as real)."""
     from terrinum.pillars import all_pillars

@@ -39,7 +39,7 @@ def context(t, nouveaux: int = DEFAULT_SITES, rayon: int = DEFAULT_RADIUS, refer
     params = {"nouveaux": nouveaux, "rayon": rayon, "objectif": "couverture", "poids": "fragilite", "candidats": "mairies"}
     implantation, implantation_erreur = None, None
     if t.niveau in SITING_IN_REPORT:
-        key = ("diagnostic", t.niveau, t.code, tuple(sorted(params.items())), store.version(), views._registry_state())
+        key = ("diagnostic", t.niveau, t.code, tuple(sorted(params.items())), store.version(), views.registry_state())
         try:
             implantation = views.SITING_CACHE.get_or_compute(key, lambda: views.siting_result(t, params, views.SITING_SECONDS))
         except (ValueError, RuntimeError) as exc:

@@ -32,9 +32,9 @@ class TooMany(Exception):
 
 
 def key_of(niveau: str, code: str, params: dict) -> str:
-    from terrinum.web.views import _registry_state
+    from terrinum.web.views import registry_state
 
-    state = [niveau, code, sorted(params.items()), list(store.version() or ()), list(_registry_state())]
+    state = [niveau, code, sorted(params.items()), list(store.version() or ()), list(registry_state())]
     return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
 
 

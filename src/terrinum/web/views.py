@@ -53,7 +53,7 @@ def kept_for_visitors(view):
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method != "GET" or request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = (view.__name__, request.get_full_path(), store.version(), _registry_state(), date.today())
+        key = (view.__name__, request.get_full_path(), store.version(), registry_state(), date.today())
         kept = PAGES.get(key)
         if kept is not None:
             return HttpResponse(kept)
@@ -310,7 +310,7 @@ def _rate_limited(request: HttpRequest) -> bool:
     return False
 
 
-def _registry_state() -> tuple:
+def registry_state() -> tuple:
     from django.db.models import Max
 
     from terrinum.apps.inclusion.models import Lieu, LieuChangement
@@ -448,7 +448,7 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         elif job.statut == job.ECHEC:
             context["erreur"] = job.erreur
         return render(request, "web/implantation.html", context)
-    key = (t.niveau, t.code, tuple(sorted(params.items())), store.version(), _registry_state())
+    key = (t.niveau, t.code, tuple(sorted(params.items())), store.version(), registry_state())
     cached = SITING_CACHE.get(key)
     if cached is not None:
         context.update(cached)
@@ -536,7 +536,7 @@ def diagnostic_pdf(request: HttpRequest, niveau: str, code: str) -> HttpResponse
     if t is None:
         raise Http404(f"{niveau}/{code}")
     options = _diagnostic_options(request)
-    key = ("pdf", t.niveau, t.code, tuple(sorted(options.items())), store.version(), _registry_state(), date.today())
+    key = ("pdf", t.niveau, t.code, tuple(sorted(options.items())), store.version(), registry_state(), date.today())
     body = diagnostic.CACHE.get_or_compute(key, lambda: diagnostic.pdf(t, **options))
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="diagnostic-{t.niveau}-{t.code}.pdf"'
