@@ -215,6 +215,22 @@ def test_the_pdf_holds_the_figures_of_the_page(client, demo_warehouse):
         assert figure in text, figure
 
 
+def test_the_pdf_draws_every_drawing_at_its_size(demo_warehouse):
+    """The maps and charts are laid out in the PDF with a size (a drawing sized only by the
+    page's stylesheet once came out 0 high, invisible, while the text around it passed)."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure.boxes import ReplacedBox
+
+    from terrinum.territories import services
+    from terrinum.web import diagnostic
+
+    page = diagnostic.html(services.get("commune", "23096"), pdf=True)
+    document = HTML(string=page).render()
+    drawn = [box for p in document.pages for box in p._page_box.descendants() if isinstance(box, ReplacedBox)]  # WeasyPrint's layout boxes
+    assert page.count("<svg") >= 3 and len(drawn) == page.count("<svg")
+    assert all(box.width > 100 and box.height > 50 for box in drawn), [(box.width, box.height) for box in drawn]
+
+
 def test_the_api_gives_the_whole_report(client, demo_warehouse):
     body = client.get("/api/v1/territoires/departement/08/diagnostic").json()
     assert body["territoire"]["code"] == "08" and body["pairs"]["pairs"] and body["regles"]

@@ -3,6 +3,7 @@ territory of a level inside another (a batch on every core, resumable, with an i
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -66,11 +67,26 @@ def inputs_key(fmt: str, nouveaux: int, rayon: int) -> str:
     return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
 
 
+def _start_worker() -> None:
+    django_setup()
+    gc.disable()  # collected after each report instead: _one
+
+
 def _one(niveau: str, code: str, fmt: str, nouveaux: int, rayon: int, target: str) -> str:
+    """One report of a batch, in a worker process. The garbage collector runs once per report,
+    not during it, and what the first report loaded (peers of the level, fonts, caches) is
+    frozen out of its scans: a PDF is laid out from some 10⁵ short-lived objects, and the
+    collections triggered while they are made scanned the whole heap (0.25 s of the 1.1 s of
+    a commune's PDF; docs/notes-techniques.md, "Diagnostic")."""
     from terrinum.territories import services
 
     t = services.get(niveau, code)
-    data = render(t, fmt, nouveaux, rayon)
+    try:
+        data = render(t, fmt, nouveaux, rayon)
+    finally:
+        gc.collect()
+        if not gc.get_freeze_count():
+            gc.freeze()
     draft = Path(target + ".brouillon")
     draft.write_bytes(data)
     os.replace(draft, target)
@@ -140,7 +156,7 @@ def batch(scope, niveau: str, fmt: str, folder: Path, nouveaux: int, rayon: int,
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task(f"Diagnostics ({niveau}, {scope.nom})", total=len(units), completed=skipped)
         if todo:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=django_setup) as pool:
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker) as pool:
                 futures = {pool.submit(_one, niveau, code, fmt, nouveaux, rayon, str(folder / names[code])): code for code in todo}
                 for future in as_completed(futures):
                     code = futures[future]

@@ -50,14 +50,11 @@ HEADLINES = (
 )
 
 
-def own_rows(con, table: str, niveau: str, code: str) -> list[dict]:
-    """A territory's rows of a published table (every vintage, in the pillar's order)."""
+def own_rows(con, table: str, niveau: str, code: str, **options) -> list[dict]:
+    """A territory's rows of a pillar's indicator table (every vintage, in the pillar's order)."""
     if con is None or niveau not in INDICATOR_LEVELS:
         return []
-    if publication.available(con, table):
-        return publication.page(con, table, niveau, [code], None, 0, 100_000)
-    indicators = publication.published()[table]
-    return [r for r in indicators.rows(con, niveau, TerritorySet.of(niveau, code)) if r["code"] == code]
+    return [r for r in publication.rows(con, table, niveau, TerritorySet.of(niveau, code), **options) if r["code"] == code]
 
 
 def _latest(rows: list[dict], column: str) -> dict | None:
@@ -81,17 +78,10 @@ def facts(con, t, reference: str = "pays") -> dict:
     mobile = own_rows(con, "connectivite-mobile", t.niveau, t.code)
     out["mobile"] = max(mobile, key=lambda r: r["millesime"]) if mobile else None
     ref_niveau, ref_code = fr.parse_reference(reference)
-    if reference == "pays":
-        rows = own_rows(con, "fragilite", t.niveau, t.code)
-    else:
-        try:
-            rows = (
-                [r for r in fr.indicator_rows(con, t.niveau, within=TerritorySet.of(t.niveau, t.code), reference=reference) if r["code"] == t.code]
-                if con
-                else []
-            )
-        except ValueError:
-            rows = []
+    try:
+        rows = own_rows(con, "fragilite", t.niveau, t.code, reference=None if reference == "pays" else reference)
+    except ValueError:  # no data for the reference
+        rows = []
     out["fragilite"] = rows[0] if rows else None
     ref_rows = own_rows(con, "fragilite", ref_niveau, ref_code)
     out["fragilite_reference"] = ref_rows[0] if ref_rows else None

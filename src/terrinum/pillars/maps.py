@@ -3,19 +3,20 @@ map (each sub-unit classed on one indicator, with fixed bins so that maps compar
 
 from __future__ import annotations
 
+from terrinum.pillars import publication
 from terrinum.svg import Feature, fixed_class
 from terrinum.territories.helpers import TerritorySet
 
 MAPPED_LEVELS = ("region", "departement", "commune")  # sub-units with indicator rows
 
 
-def own_rows(ctx, indicator_rows, **options) -> tuple[TerritorySet, list[dict]] | None:
-    """(scope of the territory, its own rows), or None: no warehouse, an arrondissement, or
-    no row (`options` go to `indicator_rows`)."""
+def own_rows(ctx, table: str, **options) -> tuple[TerritorySet, list[dict]] | None:
+    """(scope of the territory, its own rows of a pillar's indicator table), or None: no
+    warehouse, an arrondissement, or no row (`options`: publication.rows)."""
     if ctx.con is None or ctx.territory.niveau == "arrondissement":
         return None
     scope = TerritorySet.of(ctx.territory.niveau, ctx.territory.code)
-    rows = [r for r in indicator_rows(ctx.con, ctx.territory.niveau, within=scope, **options) if r["code"] == ctx.territory.code]
+    rows = [r for r in publication.rows(ctx.con, table, ctx.territory.niveau, scope, **options) if r["code"] == ctx.territory.code]
     return (scope, rows) if rows else None
 
 

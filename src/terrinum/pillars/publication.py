@@ -22,8 +22,9 @@ import pyarrow as pa
 
 from terrinum.config import data_dir
 from terrinum.pillars import Indicators, all_pillars
-from terrinum.territories.helpers import LEVELS
+from terrinum.territories.helpers import LEVELS, TerritorySet
 from terrinum.warehouse import store
+from terrinum.warehouse.rollup import within_codes
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
@@ -110,6 +111,27 @@ def page(con, table: str, niveau: str, codes: list[str] | None, millesime: str |
     columns = published()[table].columns
     rel = con.execute(f"SELECT {', '.join(columns)} FROM {name} WHERE {where} AND rang >= ? ORDER BY rang LIMIT ?", [*params, first[0], limit])
     return [dict(zip(columns, row)) for row in rel.fetchall()]
+
+
+def rows(con, table: str, niveau: str, within: TerritorySet | None = None, **options) -> list[dict]:
+    """A pillar's indicator rows at one level (inside `within`), in the pillar's order: read
+    from the version's published table for the default options, computed otherwise (an
+    option given, or a version published without its tables). A section or a report then
+    reads its territory's rows in a few milliseconds instead of computing them (a commune's
+    fragility row: 45 ms, most of it the mobile coverage it rests on)."""
+    options = {k: v for k, v in options.items() if v is not None}
+    if options or not available(con, table):
+        return published()[table].rows(con, niveau, within, **options)
+    if within is None or within.is_everywhere:
+        codes = None
+    elif all(n == niveau for n, _ in within):
+        codes = sorted(code for _, code in within)
+    else:
+        codes = within_codes(con, niveau, within)
+    where, params = _where(niveau, codes, None)
+    columns = published()[table].columns
+    found = con.execute(f"SELECT {', '.join(columns)} FROM {table_name(table)} WHERE {where} ORDER BY rang", params).fetchall()
+    return [dict(zip(columns, row)) for row in found]
 
 
 def summary(con, table: str) -> list[dict]:

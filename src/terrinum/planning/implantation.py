@@ -108,13 +108,15 @@ def _is_accompaniment(lieu: Lieu, service: str | None) -> bool:
 
 def fragility_weights(t: Territory, codes: list[str]) -> tuple[dict[str, float], bool, str]:
     """People at risk per commune (midpoint of the index's range), from the warehouse."""
+    from terrinum.pillars import publication
     from terrinum.pillars.fragilite import indicators as fragilite
     from terrinum.warehouse import store
 
-    rows = []
-    if store.warehouse_path().exists():
-        with store.connect(read_only=True) as con:
-            rows = fragilite.indicator_rows(con, "commune", None if t.niveau == "pays" else TerritorySet.of(t.niveau, t.code))
+    try:
+        with store.reader() as con:
+            rows = publication.rows(con, fragilite.PILIER, "commune", None if t.niveau == "pays" else TerritorySet.of(t.niveau, t.code))
+    except store.Unavailable:
+        rows = []
     if not rows:
         raise ValueError(
             "pas de données de fragilité numérique : importez insee-indicateurs, lancez « terrinum demo », ou pondérez par la population (--poids population)"

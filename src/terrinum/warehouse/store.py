@@ -10,7 +10,8 @@ import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,20 +167,52 @@ def version(path: Path | None = None) -> tuple | None:
     return (str(path), st.st_ino, st.st_size, st.st_mtime_ns, log.st_size if log else None, log.st_mtime_ns if log else None)
 
 
+@dataclass
+class _Reader:
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    tables: set[str] | None = None  # a read-only version's tables do not change: listed once
+
+
+_OPEN_READER: ContextVar[_Reader | None] = ContextVar("terrinum_reader", default=None)
+
+
 @contextmanager
 def reader(path: Path | None = None):
-    """A read-only connection for pages, API and exports; raises Unavailable."""
+    """A read-only connection for pages, API and exports; raises Unavailable.
+
+    Inside another reader of the same file (same thread), the outer connection is reused:
+    a diagnostic report reads the warehouse from a dozen places, and each connection costs
+    about 13 ms; the whole report then also reads one version."""
     path = path or warehouse_path()
+    current = _OPEN_READER.get()
+    if current is not None and current.path == path:
+        yield current.con
+        return
     if not path.exists():
         raise Unavailable("absent")
     try:
         con = connect(path, read_only=True)
     except duckdb.Error as exc:
         raise Unavailable("busy") from exc
+    token = _OPEN_READER.set(_Reader(path, con))
     try:
         yield con
     finally:
+        _OPEN_READER.reset(token)
         con.close()
+
+
+@contextmanager
+def shared_reader(path: Path | None = None):
+    """A block whose readers share one connection, when the warehouse can be read (else each
+    reader inside raises Unavailable as usual)."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(reader(path))
+        except Unavailable:
+            pass
+        yield
 
 
 @contextmanager
@@ -259,7 +292,13 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, specs) -> None:
 
 def tables_exist(con: duckdb.DuckDBPyConnection, tables) -> bool:
     """Whether every table (names or TableSpecs) exists (usable on a read-only connection)."""
-    names = {n for (n,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    current = _OPEN_READER.get()
+    own = current is not None and current.con is con
+    names = current.tables if own else None
+    if names is None:
+        names = {n for (n,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if own:
+            current.tables = names
     return {getattr(t, "name", t) for t in tables} <= names
 
 

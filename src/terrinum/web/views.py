@@ -205,6 +205,7 @@ def _epcis_of(t: Territory):
 @kept_for_visitors
 def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
     """France overview: départements ranked on the Plan France Très Haut Débit targets."""
+    from terrinum.pillars import publication
     from terrinum.pillars.connectivite_fixe import indicators as cf
 
     tri = request.GET.get("tri", "part_30mbits")
@@ -213,7 +214,7 @@ def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
     rows = []
     try:
         with store.reader() as con:
-            rows = cf.indicator_rows(con, "departement")
+            rows = publication.rows(con, cf.PILIER, "departement")
     except store.Unavailable:
         pass
     latest = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from terrinum.pillars import publication
 from terrinum.pillars.connectivite_fixe import indicators as cf
 from terrinum.pillars.maps import child_level, own_rows
 from terrinum.svg import Feature, fixed_class, fixed_legend, line_chart, render_map
@@ -11,14 +12,14 @@ FTTH_BINS = [20, 40, 60, 80, 95]  # part_ftth classes (%), fixed so that maps co
 
 def compose(ctx) -> dict | None:
     """Key figures vs milestones, FttH curve, sub-unit choropleth and tables for one territory."""
-    found = own_rows(ctx, cf.indicator_rows)
+    found = own_rows(ctx, cf.PILIER)
     if found is None:
         return None
     scope, rows = found
     territory, children = ctx.territory, ctx.children
     child_rows = {}
     level = child_level(ctx)
-    for r in cf.indicator_rows(ctx.con, level, within=scope) if level else []:
+    for r in publication.rows(ctx.con, cf.PILIER, level, scope) if level else []:
         child_rows.setdefault(r["code"], []).append(r)
     speed = next((r for r in reversed(rows) if r["part_30mbits"] is not None), None)
     ftth = next((r for r in reversed(rows) if r["part_ftth"] is not None), None)

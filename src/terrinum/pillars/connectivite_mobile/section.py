@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from terrinum.pillars import publication
 from terrinum.pillars.connectivite_mobile import indicators as cm
 from terrinum.pillars.maps import child_level, own_rows, sub_units
 from terrinum.svg import fixed_legend, render_map
@@ -11,7 +12,7 @@ MOBILE_BINS = [50, 75, 90, 95, 99]  # share of the population with good 4G from 
 
 def compose(ctx) -> dict | None:
     """Per-operator 4G table, zones blanches, sub-unit choropleth, New Deal sites."""
-    found = own_rows(ctx, cm.indicator_rows)
+    found = own_rows(ctx, cm.PILIER)
     if found is None:
         return None
     scope, own = found
@@ -19,7 +20,7 @@ def compose(ctx) -> dict | None:
     latest = own[-1]
     operators = cm.by_operator(ctx.con, territory.niveau, territory.code)
     level = child_level(ctx)
-    child_rows = {r["code"]: r for r in cm.indicator_rows(ctx.con, level, within=scope)} if level else {}  # latest vintage last
+    child_rows = {r["code"]: r for r in publication.rows(ctx.con, cm.PILIER, level, scope)} if level else {}  # latest vintage last
     sites = cm.new_deal_sites(ctx.con, scope) if territory.niveau != "pays" else []
     enfants, features = sub_units(ctx, child_rows, "part_pop_4g_bonne_au_moins_un_min", MOBILE_BINS)
     gaps = sorted((e for e in enfants if e["row"] and e["row"]["pop_zone_blanche_4g_max"]), key=lambda e: -e["row"]["pop_zone_blanche_4g_max"])[:10]

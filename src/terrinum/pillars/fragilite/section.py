@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from terrinum.pillars import publication
 from terrinum.pillars.fragilite import indicators as fr
 from terrinum.pillars.maps import child_level, own_rows, sub_units
 from terrinum.svg import bar_chart, fixed_legend, render_map
+from terrinum.territories.helpers import TerritorySet
 
 # Words for the classes cut by fr.INDEX_BINS (1–10 scale), used in the text and the legend.
 READINGS = ("faible", "plutôt faible", "moyen", "plutôt élevé", "élevé", "très élevé")
@@ -20,20 +22,21 @@ def compose(ctx) -> dict | None:
     département's for a commune or EPCI), context indicators, people at risk, sub-unit map
     and table."""
     try:
-        found = own_rows(ctx, fr.indicator_rows)
+        found = own_rows(ctx, fr.PILIER)
     except ValueError:
         return None
     if found is None:
         return None
     scope, (own, *_) = found
     territory = ctx.territory
-    france = fr.indicator_rows(ctx.con, "pays")[0] if territory.niveau != "pays" else own
-    departement = None
-    if territory.niveau in ("commune", "epci") and territory.departement_code:
-        found_dep = own_rows(ctx, fr.indicator_rows, reference=f"departement:{territory.departement_code}")
-        departement = found_dep[1][0] if found_dep else None
+    france = publication.rows(ctx.con, fr.PILIER, "pays")[0] if territory.niveau != "pays" else own
+    departement = None  # the parent département's index and the gap to it
+    if territory.niveau in ("commune", "epci") and territory.departement_code and own["indice_global"] is not None:
+        dep = publication.rows(ctx.con, fr.PILIER, "departement", TerritorySet.of("departement", territory.departement_code))
+        if dep and dep[0]["indice_global"] is not None:
+            departement = {"indice_reference": dep[0]["indice_global"], "ecart_reference": round(own["indice_global"] - dep[0]["indice_global"], 1)}
     level = child_level(ctx)
-    child_rows = {r["code"]: r for r in fr.indicator_rows(ctx.con, level, within=scope)} if level else {}
+    child_rows = {r["code"]: r for r in publication.rows(ctx.con, fr.PILIER, level, scope)} if level else {}
     criteria = [{"libelle": label, "valeur": own[c], "france": france[c], "note": own[f"score_{c}"]} for c, label in fr.CRITERIA.items()]
     context = [{"libelle": label, "valeur": own[c], "france": france[c]} for c, label in fr.CONTEXT.items() if own[c] is not None]
     enfants, features = sub_units(ctx, child_rows, "indice_global", fr.INDEX_BINS)
