@@ -50,3 +50,13 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.organisation} ({self.role})"
+
+
+class ApiToken(models.Model):
+    """A per-user API token, stored as its SHA-256 (the token itself is shown once).
+    `terrinum compte jeton` creates or replaces it; revoked, it opens nothing."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jeton_api")
+    empreinte = models.CharField(max_length=64, unique=True)
+    cree_le = models.DateTimeField(auto_now_add=True)
+    revoque = models.BooleanField(default=False)

@@ -87,3 +87,16 @@ def editable_filter(user) -> dict | None:
         return None
     orgs = list(_memberships(user, EDIT_ROLES).values_list("organisation_id", flat=True))
     return {"organisation_id__in": orgs, "commune_code__in": sorted(commune_codes_of(administered_territories(user)))}
+
+
+def acting_organisations(user, kind: str) -> set[int]:
+    """The organisations of a type for which this user acts (admin or gestionnaire): the
+    places it redeems for, the prescribers it hands carnets out for, the funders whose
+    programmes it manages. Members with the "membre" role read only (`reading_organisations`)."""
+    return set(_memberships(user, EDIT_ROLES).filter(organisation__type=kind).values_list("organisation_id", flat=True))
+
+
+def reading_organisations(user, kind: str) -> set[int]:
+    """The organisations of a type whose records this user may read (any role)."""
+    roles = (Membership.ADMIN, Membership.GESTIONNAIRE, Membership.MEMBRE)
+    return set(_memberships(user, roles).filter(organisation__type=kind).values_list("organisation_id", flat=True))

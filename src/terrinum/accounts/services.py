@@ -68,3 +68,36 @@ def purge_login_logs(days: int) -> dict[str, int]:
             "echecs": AccessFailureLog.objects.filter(attempt_time__lt=cutoff).delete()[0],
             "tentatives": AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()[0],
         }
+
+
+def issue_token(identifiant: str) -> str:
+    """A new API token for an account (any previous one stops working); returned once,
+    stored only as its SHA-256."""
+    import hashlib
+    import secrets
+
+    from terrinum.accounts.models import ApiToken
+
+    user = get_user_model().objects.filter(username=identifiant).first()
+    if user is None:
+        raise ValueError(f"aucun compte « {identifiant} »")
+    token = "trn_" + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        ApiToken.objects.update_or_create(user=user, defaults={"empreinte": hashlib.sha256(token.encode()).hexdigest(), "revoque": False})
+    return token
+
+
+def revoke_token(identifiant: str) -> bool:
+    from terrinum.accounts.models import ApiToken
+
+    return ApiToken.objects.filter(user__username=identifiant, revoque=False).update(revoque=True) > 0
+
+
+def user_for_token(token: str):
+    """The active account holding this token, or None."""
+    import hashlib
+
+    from terrinum.accounts.models import ApiToken
+
+    found = ApiToken.objects.filter(empreinte=hashlib.sha256(token.encode()).hexdigest(), revoque=False, user__is_active=True).select_related("user").first()
+    return found.user if found else None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import Enum
 
 import typer
 
-from terrinum.cli.common import django_setup, fail, out, within
+from terrinum.cli.common import django_setup, err, fail, out, within
 
 app = typer.Typer(help="Comptes, organisations et rôles.", no_args_is_help=True)
 
@@ -72,3 +73,27 @@ def purger_journaux(
     except ValueError as exc:
         fail(str(exc))
     out.print("Journaux de connexion de plus de " + str(jours) + " jours supprimés : " + ", ".join(f"{n} {kind}" for kind, n in deleted.items()) + ".")
+
+
+@app.command("jeton")
+def compte_jeton(
+    identifiant: str = typer.Argument(..., metavar="IDENTIFIANT", help="Identifiant du compte."),
+    revoquer: bool = typer.Option(False, "--revoquer", help="Révoquer le jeton du compte au lieu d'en créer un."),
+) -> None:
+    """Crée (ou remplace) le jeton d'API d'un compte, affiché une seule fois, à envoyer dans
+    l'en-tête « Authorization: Bearer … » ; l'ancien cesse de fonctionner. --revoquer le
+    désactive."""
+    django_setup()
+    from terrinum.accounts import services
+
+    if revoquer:
+        if not services.revoke_token(identifiant):
+            fail(f"aucun jeton actif pour « {identifiant} »")
+        out.print(f"Jeton de « {identifiant} » révoqué.")
+        return
+    try:
+        token = services.issue_token(identifiant)
+    except ValueError as exc:
+        fail(str(exc))
+    err.print(f"Jeton d'API de « {identifiant} » (affiché une seule fois, gardé chiffré par son empreinte) :")
+    sys.stdout.write(token + "\n")

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "terrinum.territories",
     "terrinum.accounts",
     "terrinum.apps.inclusion",
+    "terrinum.apps.pass_numerique",
     "terrinum.web",
     "csp",
     "axes",  # failed-login throttling and the access log (after our apps: its templates are overridden)

@@ -1,0 +1,142 @@
+"""The Pass numérique: programmes of a funder, carnets handed out by prescribers to
+pseudonymous beneficiaries, vouchers redeemed in labelled places, and the append-only
+ledger of every voucher's transitions. Rules: docs/pass-numerique.md."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from terrinum.accounts.models import Organisation
+from terrinum.apps.inclusion.models import Lieu
+
+EMIS, ATTRIBUE, UTILISE, REMBOURSE, EXPIRE, ANNULE = "emis", "attribue", "utilise", "rembourse", "expire", "annule"
+STATES = [(EMIS, "émis"), (ATTRIBUE, "attribué"), (UTILISE, "utilisé"), (REMBOURSE, "remboursé"), (EXPIRE, "expiré"), (ANNULE, "annulé")]
+# The transitions a voucher may take (from -> to); "" is its creation.
+TRANSITIONS = {
+    "": {EMIS},
+    EMIS: {ATTRIBUE, EXPIRE, ANNULE},
+    ATTRIBUE: {UTILISE, EXPIRE, ANNULE},
+    UTILISE: {REMBOURSE},
+    REMBOURSE: set(),
+    EXPIRE: set(),
+    ANNULE: set(),
+}
+
+
+class Programme(models.Model):
+    """A funder's order: a territory, carnets of 5 or 10 vouchers of a face value, valid to a
+    date (redeemable to a later tolerance date), the prescribers who hand them out, the
+    places where they are accepted (none listed: every labelled place of the territory)."""
+
+    nom = models.CharField(max_length=200)
+    financeur = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="programmes_pass")
+    territoire_niveau = models.CharField(max_length=16)
+    territoire_code = models.CharField(max_length=9)
+    carnets = models.PositiveIntegerField()
+    cheques_par_carnet = models.PositiveSmallIntegerField(choices=[(5, "5"), (10, "10")])
+    valeur_centimes = models.PositiveIntegerField(default=1000)
+    fin_validite = models.DateField()
+    fin_tolerance = models.DateField()
+    frais_pour_dix_mille = models.PositiveIntegerField(default=400)  # the operator's fee: 400 = 4 %
+    prescripteurs = models.ManyToManyField(Organisation, related_name="programmes_prescrits", blank=True)
+    lieux_eligibles = models.ManyToManyField(Lieu, related_name="programmes_pass", blank=True)
+    cree_le = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.nom
+
+
+class Beneficiaire(models.Model):
+    """A person who received a carnet, pseudonymous: age band, commune, needs profile and
+    reason; a name only when the prescriber records one with its purpose."""
+
+    AGES = [("moins-25", "moins de 25 ans"), ("25-59", "25 à 59 ans"), ("60-74", "60 à 74 ans"), ("75-plus", "75 ans et plus")]
+
+    prescripteur = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="beneficiaires_pass")
+    tranche_age = models.CharField(max_length=8, choices=AGES)
+    commune_code = models.CharField(max_length=5)
+    profil = models.CharField(max_length=60, blank=True)
+    motif = models.CharField(max_length=200)
+    nom = models.CharField(max_length=200, blank=True)
+    finalite_nom = models.CharField(max_length=200, blank=True)  # why a name is kept
+    cree_le = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(nom="") | ~Q(finalite_nom=""), name="beneficiaire_nom_avec_finalite")]
+
+
+class Carnet(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="carnets_emis")
+    numero = models.PositiveIntegerField()
+    prescripteur = models.ForeignKey(Organisation, null=True, on_delete=models.PROTECT, related_name="carnets_pass")
+    beneficiaire = models.ForeignKey(Beneficiaire, null=True, on_delete=models.SET_NULL, related_name="carnets")
+    attribue_le = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["programme", "numero"], name="carnet_programme_numero")]
+
+
+class Reglement(models.Model):
+    """What a place is paid for the vouchers it redeemed in a month (one per place and month)."""
+
+    lieu = models.ForeignKey(Lieu, on_delete=models.PROTECT, related_name="reglements_pass")
+    mois = models.CharField(max_length=7)  # AAAA-MM
+    cheques = models.PositiveIntegerField()
+    montant_centimes = models.PositiveBigIntegerField()
+    etabli_le = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lieu", "mois"], name="reglement_lieu_mois")]
+        ordering = ["-mois", "lieu_id"]
+
+
+class Cheque(models.Model):
+    """A voucher. `etat` is the last state of its ledger (kept in the same transaction as
+    each entry; `terrinum pass-numerique verifier` proves they agree)."""
+
+    code = models.CharField(max_length=13, unique=True)
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cheques")
+    carnet = models.ForeignKey(Carnet, on_delete=models.PROTECT, related_name="cheques")
+    etat = models.CharField(max_length=10, choices=STATES, default=EMIS, db_index=True)
+    lieu = models.ForeignKey(Lieu, null=True, on_delete=models.PROTECT, related_name="cheques_pass")
+    utilise_le = models.DateTimeField(null=True, db_index=True)
+    reglement = models.ForeignKey(Reglement, null=True, on_delete=models.PROTECT, related_name="cheques_regles")
+
+
+class Mouvement(models.Model):
+    """One entry of the ledger: a voucher going from one state to another, by whom, where.
+    Entries are only ever added: saving an existing one or deleting one raises."""
+
+    cheque = models.ForeignKey(Cheque, on_delete=models.PROTECT, related_name="mouvements")
+    de = models.CharField(max_length=10, blank=True)
+    vers = models.CharField(max_length=10, choices=STATES)
+    quand = models.DateTimeField()
+    auteur = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    organisation = models.ForeignKey(Organisation, null=True, on_delete=models.PROTECT, related_name="+")
+    lieu = models.ForeignKey(Lieu, null=True, on_delete=models.PROTECT, related_name="+")
+    reglement = models.ForeignKey(Reglement, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # The database itself refuses a second use (or a second payment) of a voucher.
+            models.UniqueConstraint(fields=["cheque"], condition=Q(vers="utilise"), name="mouvement_une_utilisation"),
+            models.UniqueConstraint(fields=["cheque"], condition=Q(vers="rembourse"), name="mouvement_un_remboursement"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("le registre des chèques n'est jamais modifié : ajoutez un mouvement")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("le registre des chèques n'est jamais effacé")
+
+
+class EssaiCode(models.Model):
+    """A wrong code typed by an account (throttling; purged with the login records)."""
+
+    auteur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    quand = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,0 +1,316 @@
+"""Pass numérique operations, each one transaction: create a programme, hand out a carnet,
+redeem a voucher, expire what is left after the tolerance date, settle a month, check the
+ledger, purge old beneficiaries. Who may do what: accounts.policy; rules:
+docs/pass-numerique.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from terrinum.accounts import policy
+from terrinum.accounts.models import Organisation
+from terrinum.apps.inclusion.models import Lieu
+from terrinum.apps.pass_numerique import codes
+from terrinum.apps.pass_numerique.models import (
+    ATTRIBUE,
+    EMIS,
+    EXPIRE,
+    REMBOURSE,
+    TRANSITIONS,
+    UTILISE,
+    Beneficiaire,
+    Carnet,
+    Cheque,
+    EssaiCode,
+    Mouvement,
+    Programme,
+    Reglement,
+)
+from terrinum.territories.helpers import TerritorySet
+
+WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW = 10, dt.timedelta(minutes=10)
+RETENTION_DAYS = 3 * 365  # beneficiaries kept 3 years after their programme's last redemption day
+
+
+class Refused(Exception):
+    """An operation refused, with its reason in French; `status` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.status = status
+
+
+def _move(cheques, to: str, who=None, organisation=None, lieu_id=None, reglement=None, when=None) -> None:
+    """Ledger entries: each voucher from its current state to `to`."""
+    when = when or timezone.now()
+    Mouvement.objects.bulk_create(
+        Mouvement(cheque_id=c.pk, de=c.etat, vers=to, quand=when, auteur=who, organisation=organisation, lieu_id=lieu_id, reglement=reglement) for c in cheques
+    )
+
+
+def create_programme(
+    financeur: Organisation,
+    territory: TerritorySet,
+    carnets: int,
+    per_carnet: int,
+    *,
+    nom: str | None = None,
+    valeur_centimes: int = 1000,
+    year: int | None = None,
+    prescripteurs: list[Organisation] = (),
+    lieux: list[Lieu] = (),
+    frais_pour_dix_mille: int = 400,
+    who=None,
+) -> Programme:
+    """A programme and its carnets of vouchers, all "émis", in one transaction. Valid to
+    31 December of the issue year, redeemable to 31 January after (the programme's rules)."""
+    if financeur.type != Organisation.FINANCEUR:
+        raise Refused(f"« {financeur.nom} » n'est pas un commanditaire", 400)
+    if per_carnet not in (5, 10):
+        raise Refused("un carnet compte 5 ou 10 chèques", 400)
+    if not 1 <= carnets <= 100_000:
+        raise Refused("nombre de carnets entre 1 et 100 000", 400)
+    if any(p.type != Organisation.PRESCRIPTEUR for p in prescripteurs):
+        raise Refused("un prescripteur du programme n'est pas une organisation de type prescripteur", 400)
+    year = year or timezone.localdate().year
+    niveau, code = territory.single()
+    with transaction.atomic():
+        programme = Programme.objects.create(
+            nom=nom or f"Pass numérique {year} — {financeur.nom}",
+            financeur=financeur,
+            territoire_niveau=niveau,
+            territoire_code=code,
+            carnets=carnets,
+            cheques_par_carnet=per_carnet,
+            valeur_centimes=valeur_centimes,
+            fin_validite=dt.date(year, 12, 31),
+            fin_tolerance=dt.date(year + 1, 1, 31),
+            frais_pour_dix_mille=frais_pour_dix_mille,
+        )
+        programme.prescripteurs.set(prescripteurs)
+        programme.lieux_eligibles.set(lieux)
+        books = Carnet.objects.bulk_create(Carnet(programme=programme, numero=n + 1) for n in range(carnets))
+        cheques = Cheque.objects.bulk_create(Cheque(code=codes.new_code(), programme=programme, carnet=b, etat="") for b in books for _ in range(per_carnet))
+        _move(cheques, EMIS, who=who, organisation=financeur)
+        Cheque.objects.filter(programme=programme).update(etat=EMIS)
+    return programme
+
+
+def carnet_of(code: str) -> Carnet:
+    try:
+        cheque = Cheque.objects.select_related("carnet").get(code=codes.normalise(code))
+    except Cheque.DoesNotExist:
+        raise Refused("aucun chèque ne porte ce code", 404) from None
+    return cheque.carnet
+
+
+def attribute(
+    carnet: Carnet,
+    prescripteur: Organisation,
+    *,
+    tranche_age: str,
+    commune_code: str,
+    motif: str,
+    profil: str = "",
+    nom: str = "",
+    finalite_nom: str = "",
+    who=None,
+) -> Beneficiaire:
+    """Hand a carnet to a person (a pseudonymous record): its vouchers go "attribué"."""
+    if tranche_age not in dict(Beneficiaire.AGES):
+        raise Refused(f"tranche d'âge inconnue : {tranche_age} ({', '.join(dict(Beneficiaire.AGES))})", 400)
+    if nom and not finalite_nom:
+        raise Refused("un nom n'est gardé qu'avec sa finalité (--finalite-nom)", 400)
+    if not motif.strip():
+        raise Refused("le motif est obligatoire", 400)
+    with transaction.atomic():
+        carnet = Carnet.objects.select_for_update().select_related("programme").get(pk=carnet.pk)
+        if not carnet.programme.prescripteurs.filter(pk=prescripteur.pk).exists():
+            raise Refused(f"« {prescripteur.nom} » n'est pas prescripteur de ce programme", 403)
+        if carnet.beneficiaire_id is not None or carnet.prescripteur_id is not None:
+            raise Refused("ce carnet a déjà été remis")
+        if timezone.localdate() > carnet.programme.fin_validite:
+            raise Refused("le programme de ce carnet a pris fin")
+        person = Beneficiaire.objects.create(
+            prescripteur=prescripteur,
+            tranche_age=tranche_age,
+            commune_code=commune_code,
+            motif=motif.strip(),
+            profil=profil,
+            nom=nom,
+            finalite_nom=finalite_nom,
+        )
+        carnet.prescripteur, carnet.beneficiaire, carnet.attribue_le = prescripteur, person, timezone.now()
+        carnet.save()
+        cheques = list(carnet.cheques.select_for_update().filter(etat=EMIS))
+        _move(cheques, ATTRIBUE, who=who, organisation=prescripteur)
+        Cheque.objects.filter(pk__in=[c.pk for c in cheques]).update(etat=ATTRIBUE)
+    return person
+
+
+def _throttled(user) -> bool:
+    since = timezone.now() - WRONG_CODES_WINDOW
+    return EssaiCode.objects.filter(auteur=user, quand__gte=since).count() >= WRONG_CODES_ALLOWED
+
+
+def _wrong(user, message: str, status: int):
+    if user is not None and getattr(user, "is_authenticated", False):
+        EssaiCode.objects.create(auteur=user)
+    raise Refused(message, status)
+
+
+def eligible(programme: Programme, lieu: Lieu) -> bool:
+    """A labelled place listed by the programme, or (none listed) in its territory."""
+    if not lieu.pass_numerique:
+        return False
+    if programme.lieux_eligibles.exists():
+        return programme.lieux_eligibles.filter(pk=lieu.pk).exists()
+    return bool(lieu.commune_code) and lieu.commune_code in policy.commune_codes_of(TerritorySet.of(programme.territoire_niveau, programme.territoire_code))
+
+
+def redeem(typed: str, lieu: Lieu, user, now: dt.datetime | None = None) -> Cheque:
+    """A voucher used at a place, once. The database guarantees it: the state changes by a
+    conditional UPDATE (one writer wins, the others see 0 rows) and the ledger refuses a
+    second "utilisé" entry (a unique index). Wrong codes are counted per account."""
+    if not (user is not None and (user.is_superuser or lieu.organisation_id in policy.acting_organisations(user, Organisation.LIEU))):
+        raise Refused("seul un compte du lieu peut y utiliser un chèque", 403)
+    if _throttled(user):
+        raise Refused("trop de codes erronés : réessayez dans quelques minutes", 429)
+    try:
+        code = codes.normalise(typed)
+    except codes.CodeError as exc:
+        _wrong(user, str(exc), 400)
+    now = now or timezone.now()
+    cheque = Cheque.objects.select_related("programme").filter(code=code).first()
+    if cheque is None:
+        _wrong(user, "aucun chèque ne porte ce code", 404)
+    if not eligible(cheque.programme, lieu):
+        raise Refused("ce chèque n'est pas accepté dans ce lieu (programme d'un autre territoire, ou lieu sans le label Pass numérique)", 403)
+    if timezone.localdate(now) > cheque.programme.fin_tolerance:
+        raise Refused(f"chèque périmé depuis le {cheque.programme.fin_tolerance:%d/%m/%Y}")
+    try:
+        with transaction.atomic():
+            won = Cheque.objects.filter(pk=cheque.pk, etat=ATTRIBUE).update(etat=UTILISE, lieu=lieu, utilise_le=now)
+            if won:
+                Mouvement.objects.create(cheque=cheque, de=ATTRIBUE, vers=UTILISE, quand=now, auteur=user, organisation_id=lieu.organisation_id, lieu=lieu)
+    except IntegrityError:  # the ledger's unique index: another request used it first
+        won = 0
+    if not won:
+        cheque.refresh_from_db()
+        reason = {EMIS: "ce chèque n'a pas encore été remis à un bénéficiaire"}.get(
+            cheque.etat, f"ce chèque est déjà {dict(Cheque._meta.get_field('etat').choices)[cheque.etat]}"
+        )
+        raise Refused(reason)
+    cheque.refresh_from_db()
+    return cheque
+
+
+def expire(today: dt.date | None = None, who=None) -> dict[int, int]:
+    """Vouchers not used by their programme's tolerance date become "expiré" (credited back
+    to the funder). Returns vouchers expired per programme; running it again changes nothing."""
+    today = today or timezone.localdate()
+    out = {}
+    with transaction.atomic():
+        for programme in Programme.objects.filter(fin_tolerance__lt=today):
+            left = list(Cheque.objects.select_for_update().filter(programme=programme, etat__in=(EMIS, ATTRIBUE)))
+            if left:
+                _move(left, EXPIRE, who=who, organisation=programme.financeur)
+                Cheque.objects.filter(pk__in=[c.pk for c in left]).update(etat=EXPIRE)
+                out[programme.pk] = len(left)
+    return out
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    try:
+        start = dt.datetime.strptime(month, "%Y-%m")
+    except ValueError:
+        raise Refused(f"mois « {month} » invalide : AAAA-MM", 400) from None
+    end = (start + dt.timedelta(days=32)).replace(day=1)
+    tz = timezone.get_current_timezone()
+    return start.replace(tzinfo=tz), end.replace(tzinfo=tz)
+
+
+def settle(month: str, today: dt.date | None = None, who=None, pause=None) -> list[Reglement]:
+    """The statements of a finished month: per place, the vouchers it redeemed that month,
+    paid ("remboursé"). One transaction: a crash leaves nothing; a second run for the same
+    month finds nothing left to pay and changes nothing. `pause(n)` is called between
+    places (tests stop a process there)."""
+    start, end = month_bounds(month)
+    if (today or timezone.localdate()) < end.date():
+        raise Refused(f"le mois {month} n'est pas terminé", 400)
+    made = []
+    with transaction.atomic():
+        due = Cheque.objects.select_for_update().filter(etat=UTILISE, utilise_le__gte=start, utilise_le__lt=end).select_related("programme")
+        by_place = defaultdict(list)
+        for c in due.order_by("lieu_id", "id"):
+            by_place[c.lieu_id].append(c)
+        for n, (lieu_id, cheques) in enumerate(sorted(by_place.items())):
+            if Reglement.objects.filter(lieu_id=lieu_id, mois=month).exists():
+                raise Refused(f"le lieu {lieu_id} a déjà un règlement pour {month} et des chèques non payés : voir docs/pass-numerique.md")
+            reglement = Reglement.objects.create(
+                lieu_id=lieu_id, mois=month, cheques=len(cheques), montant_centimes=sum(c.programme.valeur_centimes for c in cheques)
+            )
+            _move(cheques, REMBOURSE, who=who, lieu_id=lieu_id, reglement=reglement)
+            Cheque.objects.filter(pk__in=[c.pk for c in cheques]).update(etat=REMBOURSE, reglement=reglement)
+            made.append(reglement)
+            if pause is not None:
+                pause(n)
+    return made
+
+
+def funder_summary(programme: Programme) -> dict:
+    """Vouchers by state, and the amounts: used, paid, credited back (expired)."""
+    counts = dict(programme.cheques.values_list("etat").annotate(n=Count("id")).values_list("etat", "n"))
+    value = programme.valeur_centimes
+    return {
+        "etats": counts,
+        "utilises_centimes": (counts.get(UTILISE, 0) + counts.get(REMBOURSE, 0)) * value,
+        "rembourses_centimes": counts.get(REMBOURSE, 0) * value,
+        "credites_centimes": counts.get(EXPIRE, 0) * value,
+        "frais_centimes": (counts.get(UTILISE, 0) + counts.get(REMBOURSE, 0)) * value * programme.frais_pour_dix_mille // 10_000,
+    }
+
+
+def use_by_commune(programme: Programme) -> list[tuple[str, int]]:
+    """Vouchers used, by commune of the beneficiaries."""
+    rows = (
+        programme.cheques.filter(etat__in=(UTILISE, REMBOURSE))
+        .values_list("carnet__beneficiaire__commune_code")
+        .annotate(n=Count("id"))
+        .order_by("carnet__beneficiaire__commune_code")
+    )
+    return [(code or "—", n) for code, n in rows]
+
+
+def check_ledger() -> list[str]:
+    """Problems where a voucher's state and its ledger disagree, or where the ledger holds a
+    transition the rules do not allow (empty: they agree)."""
+    problems = []
+    last: dict[int, str] = {}
+    for cheque_id, de, vers in Mouvement.objects.order_by("cheque_id", "id").values_list("cheque_id", "de", "vers").iterator(chunk_size=10_000):
+        before = last.get(cheque_id, "")
+        if de != before or vers not in TRANSITIONS.get(before, set()):
+            problems.append(f"chèque {cheque_id} : mouvement {de or '∅'} → {vers} après {before or '∅'}")
+        last[cheque_id] = vers
+    for cheque_id, code, etat in Cheque.objects.values_list("id", "code", "etat").iterator(chunk_size=10_000):
+        if last.get(cheque_id, "") != etat:
+            problems.append(f"chèque {code} : état {etat}, registre {last.get(cheque_id) or 'vide'}")
+    return problems
+
+
+def purge_beneficiaries(today: dt.date | None = None, days: int = RETENTION_DAYS) -> int:
+    """Delete the beneficiaries whose programme ended (tolerance date) more than `days` days
+    ago; their carnets stay, anonymous. Returns how many were deleted."""
+    cutoff = (today or timezone.localdate()) - dt.timedelta(days=days)
+    with transaction.atomic():
+        old = Beneficiaire.objects.filter(carnets__programme__fin_tolerance__lt=cutoff).distinct()
+        return old.delete()[0] if old.exists() else 0
+
+
+def amounts(reglements) -> int:
+    return reglements.aggregate(total=Sum("montant_centimes"))["total"] or 0

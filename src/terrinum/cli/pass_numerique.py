@@ -1,0 +1,194 @@
+"""`terrinum pass-numerique`: programmes, carnets handed out, expiry, monthly settlement,
+the ledger check and the purge (apps.pass_numerique.services does the work)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from terrinum.cli.common import django_setup, err, fail, out, require_reference, within
+
+app = typer.Typer(help="Pass numérique : programmes, carnets, règlements, registre.", no_args_is_help=True)
+programme_app = typer.Typer(help="Programmes des commanditaires.", no_args_is_help=True)
+app.add_typer(programme_app, name="programme")
+
+
+class Output(str, Enum):
+    texte = "texte"
+    json = "json"
+
+
+class Age(str, Enum):
+    moins_25 = "moins-25"
+    de_25_a_59 = "25-59"
+    de_60_a_74 = "60-74"
+    plus_75 = "75-plus"
+
+
+def _organisation(nom: str, kind: str, role: str):
+    from terrinum.accounts.models import Organisation
+
+    found = Organisation.objects.filter(nom=nom, type=kind).first()
+    if found is None:
+        fail(f"aucune organisation « {nom} » de type {kind} ({role}) : créez-la avec « terrinum compte creer --type {kind} »")
+    return found
+
+
+@programme_app.command("creer")
+def programme_creer(
+    financeur: str = typer.Option(..., "--financeur", metavar="ORGANISATION", help="Le commanditaire (organisation de type financeur)."),
+    territoire: str = typer.Option(..., "--territoire", help="Le territoire du programme (code, nom, niveau:code)."),
+    carnets: int = typer.Option(..., "--carnets", min=1, max=100_000),
+    cheques_par_carnet: int = typer.Option(10, "--cheques-par-carnet", help="5 ou 10."),
+    valeur: int = typer.Option(10, "--valeur", min=1, max=100, help="Valeur faciale d'un chèque, en euros."),
+    annee: int = typer.Option(None, "--annee", help="Année d'émission (défaut : l'année en cours) : valide au 31 décembre, accepté au 31 janvier."),
+    prescripteur: list[str] = typer.Option(None, "--prescripteur", metavar="ORGANISATION", help="Un prescripteur qui remet les carnets ; répétable."),
+    format: Output = typer.Option(Output.texte, "--format", help="json : le programme et tous ses codes, pour un opérateur."),
+) -> None:
+    """Crée un programme et ses carnets de chèques (codes uniques, imprévisibles, avec un
+    caractère de contrôle), en une transaction."""
+    django_setup()
+    require_reference()
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.pass_numerique import codes, services
+
+    funder = _organisation(financeur, Organisation.FINANCEUR, "commanditaire")
+    prescribers = [_organisation(p, Organisation.PRESCRIPTEUR, "prescripteur") for p in prescripteur or []]
+    try:
+        programme = services.create_programme(
+            funder, within(territoire), carnets, cheques_par_carnet, valeur_centimes=valeur * 100, year=annee, prescripteurs=prescribers
+        )
+    except services.Refused as exc:
+        fail(str(exc))
+    if format is Output.json:
+        books = [
+            {"numero": b.numero, "cheques": [codes.display(c) for c in b.cheques.order_by("id").values_list("code", flat=True)]}
+            for b in programme.carnets_emis.order_by("numero").prefetch_related("cheques")
+        ]
+        payload = {
+            "programme": programme.pk,
+            "nom": programme.nom,
+            "fin_validite": str(programme.fin_validite),
+            "fin_tolerance": str(programme.fin_tolerance),
+            "carnets": books,
+        }
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.print(
+        f"Programme {programme.pk} « {programme.nom} » : {carnets} carnet(s) de {cheques_par_carnet} chèques de {valeur} €, "
+        f"valables jusqu'au {programme.fin_validite:%d/%m/%Y} (acceptés jusqu'au {programme.fin_tolerance:%d/%m/%Y})."
+    )
+
+
+@app.command("attribuer")
+def attribuer(
+    code: str = typer.Argument(..., metavar="CODE", help="Le code d'un chèque du carnet remis."),
+    prescripteur: str = typer.Option(..., "--prescripteur", metavar="ORGANISATION"),
+    age: Age = typer.Option(..., "--age", help="Tranche d'âge du bénéficiaire."),
+    commune: str = typer.Option(..., "--commune", help="Commune du bénéficiaire (code INSEE)."),
+    motif: str = typer.Option(..., "--motif", help="Pourquoi ce carnet (ex. « démarches en ligne »)."),
+    profil: str = typer.Option("", "--profil", help="Profil de besoins (diagnostic des besoins)."),
+) -> None:
+    """Remet un carnet à une personne, sans son nom : tranche d'âge, commune, motif. Les
+    chèques du carnet passent « attribué »."""
+    django_setup()
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.pass_numerique import services
+
+    org = _organisation(prescripteur, Organisation.PRESCRIPTEUR, "prescripteur")
+    try:
+        carnet = services.carnet_of(code)
+        services.attribute(carnet, org, tranche_age=age.value, commune_code=commune, motif=motif, profil=profil)
+    except services.Refused as exc:
+        fail(str(exc))
+    out.print(f"Carnet {carnet.numero} du programme « {carnet.programme.nom} » remis ({carnet.cheques.count()} chèques).")
+
+
+@app.command("expirer")
+def expirer(date: str = typer.Option(None, "--date", metavar="AAAA-MM-JJ", help="Date du jour (défaut : aujourd'hui).")) -> None:
+    """Passe « expiré » les chèques non utilisés des programmes dont la date limite
+    d'acceptation est passée (recrédités au commanditaire) ; relancé, ne change rien."""
+    django_setup()
+    from terrinum.apps.pass_numerique import services
+
+    today = _date(date)
+    done = services.expire(today)
+    out.print(f"{sum(done.values())} chèque(s) expiré(s) dans {len(done)} programme(s).")
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"date « {text} » invalide : AAAA-MM-JJ", 64)
+
+
+@app.command("reglement")
+def reglement(
+    mois: str = typer.Option(..., "--mois", metavar="AAAA-MM", help="Un mois terminé."),
+    out_dir: Path = typer.Option(None, "--out", metavar="DOSSIER", help="Écrire un relevé CSV par lieu dans ce dossier."),
+) -> None:
+    """Établit les règlements d'un mois terminé : pour chaque lieu, les chèques utilisés ce
+    mois-là, payés. Une transaction ; relancé pour le même mois, ne change rien."""
+    django_setup()
+    from terrinum.apps.pass_numerique import services
+    from terrinum.apps.pass_numerique.models import Reglement
+
+    try:
+        made = services.settle(mois)
+    except services.Refused as exc:
+        fail(str(exc))
+    statements = Reglement.objects.filter(mois=mois).select_related("lieu")
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for r in statements:
+            write_statement(r, out_dir / f"releve-{mois}-lieu-{r.lieu_id}.csv")
+    total = services.amounts(statements)
+    euros = f"{total / 100:.2f}".replace(".", ",")
+    out.print(f"{len(made)} règlement(s) établi(s) pour {mois} ; {statements.count()} relevé(s) pour ce mois, {euros} €.")
+
+
+def write_statement(r, path: Path) -> None:
+    """A place's statement: one line per voucher (code, date, value)."""
+    from terrinum.apps.pass_numerique import codes
+
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, delimiter=";")
+        w.writerow(["lieu", "mois", "code", "utilise_le", "valeur_eur"])
+        for code, when, value in r.cheques_regles.order_by("utilise_le").values_list("code", "utilise_le", "programme__valeur_centimes"):
+            w.writerow([r.lieu.nom, r.mois, codes.display(code), when.isoformat(timespec="seconds"), f"{value / 100:.2f}"])
+
+
+@app.command("verifier")
+def verifier() -> None:
+    """Rejoue le registre de chaque chèque et vérifie qu'il mène à son état (code 1 sinon)."""
+    django_setup()
+    from terrinum.apps.pass_numerique import services
+
+    problems = services.check_ledger()
+    for p in problems[:50]:
+        err.print(p)
+    if problems:
+        fail(f"{len(problems)} désaccord(s) entre les chèques et leur registre.")
+    out.print("Registre et états des chèques concordent.")
+
+
+@app.command("purger")
+def purger(
+    jours: int = typer.Option(None, "--jours", min=1, help="Durée de conservation après la fin d'un programme (défaut : 3 ans)."),
+) -> None:
+    """Supprime les bénéficiaires des programmes finis depuis plus que la durée de
+    conservation (docs/pass-numerique.md) ; les carnets restent, anonymes."""
+    django_setup()
+    from terrinum.apps.pass_numerique import services
+
+    n = services.purge_beneficiaries(days=jours or services.RETENTION_DAYS)
+    out.print(f"{n} bénéficiaire(s) supprimé(s).")

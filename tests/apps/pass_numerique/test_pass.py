@@ -1,0 +1,220 @@
+"""The Pass numérique: codes, the life of a voucher, its ledger, expiry, settlement, roles."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
+
+from terrinum.accounts.models import Membership, Organisation
+from terrinum.accounts.services import issue_token, revoke_token
+from terrinum.apps.inclusion import services as places
+from terrinum.apps.inclusion.models import Lieu
+from terrinum.apps.pass_numerique import codes, services
+from terrinum.apps.pass_numerique.models import Cheque, Mouvement, Reglement
+from terrinum.sources import lieux
+from terrinum.territories.helpers import TerritorySet
+from tests.apps.inclusion.factories import place, write_csv
+
+# --- codes ---------------------------------------------------------------------------------
+
+
+@given(st.data())
+def test_the_check_character_catches_every_substitution_and_adjacent_transposition(data):
+    code = codes.new_code()
+    assert codes.normalise(code) == code
+    i = data.draw(st.integers(0, len(code) - 1))
+    other = data.draw(st.sampled_from([c for c in codes.ALPHABET if c != code[i]]))
+    with pytest.raises(codes.CodeError):
+        codes.normalise(code[:i] + other + code[i + 1 :])
+    j = data.draw(st.integers(0, len(code) - 2))
+    if code[j] != code[j + 1]:
+        with pytest.raises(codes.CodeError):
+            codes.normalise(code[:j] + code[j + 1] + code[j] + code[j + 2 :])
+
+
+def test_codes_read_as_typed():
+    code = codes.new_code()
+    assert codes.normalise(codes.display(code).lower()) == code
+    assert codes.normalise(" " + code.replace("0", "O").replace("1", "l")) == code  # what people read
+    with pytest.raises(codes.CodeError, match="13 caractères"):
+        codes.normalise(code[:-1])
+    with pytest.raises(codes.CodeError, match="impossible"):
+        codes.normalise(code[:-1] + "Z")
+
+
+# --- the life of a voucher -----------------------------------------------------------------
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(tmp_path):
+    rows = [place(id="gueret"), place(id="signy", nom="Espace de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye", latitude="49.699", longitude="4.418")]
+    places.import_parsed(lieux.parse_standard(write_csv(tmp_path / "l.csv", rows)), "l.csv", "test")
+    orgs = {
+        "creuse": Organisation.objects.create(nom="Département de la Creuse", type=Organisation.FINANCEUR),
+        "ardennes": Organisation.objects.create(nom="Département des Ardennes", type=Organisation.FINANCEUR),
+        "ccas": Organisation.objects.create(nom="CCAS de Guéret", type=Organisation.PRESCRIPTEUR),
+        "mediatheque": Organisation.objects.create(nom="Médiathèque", type=Organisation.LIEU),
+        "signy": Organisation.objects.create(nom="Espace de Signy", type=Organisation.LIEU),
+    }
+    lieux_ = {lieu.identifiant: lieu for lieu in Lieu.objects.all()}
+    for key, org in (("gueret", "mediatheque"), ("signy", "signy")):
+        Lieu.objects.filter(pk=lieux_[key].pk).update(organisation=orgs[org], pass_numerique=True)
+        lieux_[key].refresh_from_db()
+    users = {}
+    for name, org in (("financeur", "creuse"), ("financeur08", "ardennes"), ("travailleuse", "ccas"), ("conseillere", "mediatheque"), ("signy", "signy")):
+        users[name] = User.objects.create_user(name, password="x")
+        Membership.objects.create(user=users[name], organisation=orgs[org], role=Membership.GESTIONNAIRE)
+    programme = services.create_programme(orgs["creuse"], TerritorySet.of("departement", "23"), 3, 5, prescripteurs=[orgs["ccas"]], year=timezone.localdate().year)
+    return orgs, lieux_, users, programme
+
+
+def _hand_out(programme, orgs, numero=1):
+    carnet = programme.carnets_emis.get(numero=numero)
+    services.attribute(carnet, orgs["ccas"], tranche_age="60-74", commune_code="23096", motif="démarches en ligne")
+    return list(carnet.cheques.values_list("code", flat=True))
+
+
+def test_a_voucher_is_used_once_and_its_ledger_tells_its_life(world):
+    orgs, lieux_, users, programme = world
+    assert programme.cheques.count() == 15 and set(programme.cheques.values_list("etat", flat=True)) == {"emis"}
+    first = programme.cheques.first().code
+    with pytest.raises(services.Refused, match="pas encore été remis"):
+        services.redeem(first, lieux_["gueret"], users["conseillere"])
+    code = _hand_out(programme, orgs)[0]
+    used = services.redeem(codes.display(code), lieux_["gueret"], users["conseillere"])
+    assert used.etat == "utilise" and used.lieu == lieux_["gueret"]
+    with pytest.raises(services.Refused, match="déjà utilisé"):
+        services.redeem(code, lieux_["gueret"], users["conseillere"])
+    assert list(Mouvement.objects.filter(cheque=used).values_list("de", "vers")) == [("", "emis"), ("emis", "attribue"), ("attribue", "utilise")]
+    assert services.check_ledger() == []
+    with pytest.raises(ValueError):
+        Mouvement.objects.first().delete()
+
+
+def test_who_may_redeem_where(world):
+    orgs, lieux_, users, programme = world
+    code = _hand_out(programme, orgs)[0]
+    with pytest.raises(services.Refused) as refused:  # a prescriber is not a place
+        services.redeem(code, lieux_["gueret"], users["travailleuse"])
+    assert refused.value.status == 403
+    with pytest.raises(services.Refused, match="pas accepté"):  # a Creuse programme, a place of the Ardennes
+        services.redeem(code, lieux_["signy"], users["signy"])
+    Lieu.objects.filter(pk=lieux_["gueret"].pk).update(pass_numerique=False)
+    lieux_["gueret"].refresh_from_db()
+    with pytest.raises(services.Refused, match="pas accepté"):
+        services.redeem(code, lieux_["gueret"], users["conseillere"])
+
+
+def test_wrong_codes_are_refused_before_any_lookup_and_throttled(world):
+    orgs, lieux_, users, programme = world
+    code = _hand_out(programme, orgs)[0]
+    typo = code[:3] + ("A" if code[3] != "A" else "B") + code[4:]
+    with pytest.raises(services.Refused, match="mal saisi"):
+        services.redeem(typo, lieux_["gueret"], users["conseillere"])
+    unknown = codes.new_code()
+    for _ in range(9):
+        with pytest.raises(services.Refused, match="aucun chèque"):
+            services.redeem(unknown, lieux_["gueret"], users["conseillere"])
+    with pytest.raises(services.Refused) as refused:  # the 11th try, even with a right code
+        services.redeem(code, lieux_["gueret"], users["conseillere"])
+    assert refused.value.status == 429
+
+
+def test_expiry_at_the_year_boundary_credits_back(world):
+    orgs, lieux_, users, programme = world
+    codes_ = _hand_out(programme, orgs)
+    jan_31 = dt.datetime.combine(programme.fin_tolerance, dt.time(12), tzinfo=timezone.get_current_timezone())
+    services.redeem(codes_[0], lieux_["gueret"], users["conseillere"], now=jan_31)  # tolerated to 31 January
+    with pytest.raises(services.Refused, match="périmé"):
+        services.redeem(codes_[1], lieux_["gueret"], users["conseillere"], now=jan_31 + dt.timedelta(days=1))
+    assert services.expire(programme.fin_tolerance) == {}  # not before the day after
+    assert services.expire(programme.fin_tolerance + dt.timedelta(days=1)) == {programme.pk: 14}
+    assert services.expire(programme.fin_tolerance + dt.timedelta(days=2)) == {}
+    summary = services.funder_summary(programme)
+    assert summary["etats"] == {"utilise": 1, "expire": 14} and summary["credites_centimes"] == 14_000
+    assert summary["frais_centimes"] == 40  # 4 % of 10 €
+    assert services.check_ledger() == []
+
+
+def test_a_month_is_settled_once(world):
+    orgs, lieux_, users, programme = world
+    code_a, code_b = _hand_out(programme, orgs)[:2]
+    march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
+    services.redeem(code_a, lieux_["gueret"], users["conseillere"], now=march)
+    services.redeem(code_b, lieux_["gueret"], users["conseillere"], now=march + dt.timedelta(days=30))  # April
+    month = f"{march.year}-03"
+    with pytest.raises(services.Refused, match="pas terminé"):
+        services.settle(month, today=march.date())
+    made = services.settle(month, today=dt.date(march.year, 4, 1))
+    assert [(r.lieu_id, r.cheques, r.montant_centimes) for r in made] == [(lieux_["gueret"].pk, 1, 1000)]
+    assert services.settle(month, today=dt.date(march.year, 4, 1)) == []  # the rerun changes nothing
+    assert Reglement.objects.count() == 1 and Cheque.objects.get(code=code_a).etat == "rembourse"
+    assert Cheque.objects.get(code=code_b).etat == "utilise"
+    assert services.check_ledger() == []
+
+
+def test_a_failed_settlement_leaves_nothing(world):
+    orgs, lieux_, users, programme = world
+    codes_ = _hand_out(programme, orgs)
+    march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
+    services.redeem(codes_[0], lieux_["gueret"], users["conseillere"], now=march)
+
+    def crash(n):
+        raise RuntimeError("arrêt au milieu")
+
+    with pytest.raises(RuntimeError):
+        services.settle(f"{march.year}-03", today=dt.date(march.year, 4, 1), pause=crash)
+    assert Reglement.objects.count() == 0 and Cheque.objects.get(code=codes_[0]).etat == "utilise"
+    assert not Mouvement.objects.filter(vers="rembourse").exists()
+
+
+def test_the_purge_removes_old_beneficiaries_only(world):
+    orgs, lieux_, users, programme = world
+    _hand_out(programme, orgs)
+    assert services.purge_beneficiaries(today=programme.fin_tolerance) == 0
+    assert services.purge_beneficiaries(today=programme.fin_tolerance + dt.timedelta(days=services.RETENTION_DAYS + 1)) == 1
+    assert programme.carnets_emis.get(numero=1).beneficiaire is None
+
+
+# --- API and roles -------------------------------------------------------------------------
+
+
+def test_api_roles(client, world):
+    orgs, lieux_, users, programme = world
+    code = _hand_out(programme, orgs)[0]
+    url = f"/api/v1/pass-numerique/cheques/{code}"
+    redeem = url + "/utilisation"
+    assert client.get(url).status_code == 401 and client.post(redeem, {"lieu": lieux_["gueret"].pk}, content_type="application/json").status_code == 401
+    token = issue_token("travailleuse")
+    as_prescriber = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert client.post(redeem, {"lieu": lieux_["gueret"].pk}, content_type="application/json", **as_prescriber).status_code == 403
+    assert client.get(url, **as_prescriber).json()["etat"] == "attribue"  # it handed the carnet out
+    place_token = {"HTTP_AUTHORIZATION": f"Bearer {issue_token('conseillere')}"}
+    assert client.get(url, **place_token).status_code == 404  # not yet its voucher: as if unknown
+    answer = client.post(redeem, {"lieu": lieux_["gueret"].pk}, content_type="application/json", **place_token)
+    assert answer.status_code == 200 and answer.json()["etat"] == "utilise"
+    assert client.post(redeem, {"lieu": lieux_["gueret"].pk}, content_type="application/json", **place_token).status_code == 409
+    assert client.get(url, **place_token).json()["lieu"] == lieux_["gueret"].pk
+    client.force_login(users["financeur08"])  # the session works too; another funder sees nothing
+    assert client.get(url).status_code == 404 and client.get("/api/v1/pass-numerique/programmes").json() == []
+    client.force_login(users["financeur"])
+    assert [p["id"] for p in client.get("/api/v1/pass-numerique/programmes").json()] == [programme.pk]
+    client.logout()
+    revoke_token("conseillere")
+    assert client.get(url, **place_token).status_code == 401
+
+
+def test_statements_are_seen_by_their_place_and_funder_only(client, world):
+    orgs, lieux_, users, programme = world
+    code = _hand_out(programme, orgs)[0]
+    march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
+    services.redeem(code, lieux_["gueret"], users["conseillere"], now=march)
+    services.settle(f"{march.year}-03", today=dt.date(march.year, 4, 1))
+    for user, seen in (("conseillere", 1), ("financeur", 1), ("signy", 0), ("financeur08", 0), ("travailleuse", 0)):
+        client.force_login(users[user])
+        assert len(client.get("/api/v1/pass-numerique/reglements").json()) == seen, user
