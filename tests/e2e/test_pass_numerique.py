@@ -29,7 +29,9 @@ def _run(env, *args, stdin=None):
 
 
 def _python(env, code):
-    result = subprocess.run([BIN / "python", "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "terrinum.web.settings"}, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [BIN / "python", "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "terrinum.web.settings"}, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -44,7 +46,9 @@ def test_32_clients_redeem_one_voucher_once(server_env):
     code = made["carnets"][0]["cheques"][0]
     _run(env, "pass-numerique", "attribuer", code, "--prescripteur", "CCAS de Guéret", "--age", "75-plus", "--commune", "23096", "--motif", "démarches")
     token = _run(env, "compte", "jeton", "conseillere").strip()
-    lieu = _python(env, 'import django; django.setup()\nfrom terrinum.apps.inclusion.models import Lieu\nprint(Lieu.objects.get(identifiant="gueret-mediatheque").pk)').strip()
+    lieu = _python(
+        env, 'import django; django.setup()\nfrom terrinum.apps.inclusion.models import Lieu\nprint(Lieu.objects.get(identifiant="gueret-mediatheque").pk)'
+    ).strip()
     proc, base = start_server(env, "--workers", "2", "--threads", "8", "--sans-travaux")
     try:
         start, answers = threading.Barrier(32), []
@@ -77,3 +81,100 @@ def test_32_clients_redeem_one_voucher_once(server_env):
     assert all("déjà utilisé" in body["detail"] for status, body in answers if status == 409)
     assert json.loads(_python(env, LEDGER.replace("{code}", code.replace("-", "")))) == [1, "utilise"]
     assert "concordent" in _run(env, "pass-numerique", "verifier")
+
+
+SETUP_SETTLEMENT = """
+import django, datetime as dt; django.setup()
+from django.utils import timezone
+from django.contrib.auth.models import User
+from terrinum.accounts.models import Organisation
+from terrinum.apps.inclusion.models import Lieu
+from terrinum.apps.pass_numerique import services
+from terrinum.territories.helpers import TerritorySet
+funder = Organisation.objects.get(nom="Département de la Creuse", type="financeur")
+ccas = Organisation.objects.get(nom="CCAS de Guéret", type="prescripteur")
+places = list(Lieu.objects.filter(identifiant__in=["gueret-mediatheque", "gueret-france-services"]))
+org = Organisation.objects.get(nom="Médiathèque du Grand Guéret")
+Lieu.objects.filter(pk__in=[p.pk for p in places]).update(pass_numerique=True, organisation=org)
+programme = services.create_programme(funder, TerritorySet.of("departement", "23"), 2, 10, prescripteurs=[ccas])
+first = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+when = dt.datetime(first.year, first.month, 10, 12, tzinfo=timezone.get_current_timezone())
+user = User.objects.get(username="conseillere")
+for n, carnet in enumerate(programme.carnets_emis.order_by("numero")):
+    services.attribute(carnet, ccas, tranche_age="25-59", commune_code="23096", motif="démarches")
+    for code in carnet.cheques.values_list("code", flat=True)[:3]:
+        services.redeem(code, Lieu.objects.get(pk=places[n % 2].pk), user, now=when)
+print(f"{first:%Y-%m}")
+"""
+SETTLE = """
+import django, sys, time; django.setup()
+from terrinum.apps.pass_numerique import services
+def pause(n):
+    print("pause", n, flush=True)
+    time.sleep(120)
+services.settle(sys.argv[1], pause=pause)
+"""
+COUNT = """
+import django, json, sys; django.setup()
+from terrinum.apps.pass_numerique.models import Reglement, Cheque, Mouvement
+m = sys.argv[1]
+print(json.dumps([Reglement.objects.filter(mois=m).count(), Cheque.objects.filter(etat="rembourse").count(), Mouvement.objects.filter(vers="rembourse").count()]))
+"""
+
+
+def test_a_settlement_killed_midway_leaves_nothing_and_the_rerun_completes(server_env):
+    env = {**server_env, "DJANGO_SETTINGS_MODULE": "terrinum.web.settings"}
+    if "Département de la Creuse" not in _python(
+        env, "import django; django.setup()\nfrom terrinum.accounts.models import Organisation\nprint(list(Organisation.objects.values_list('nom', flat=True)))"
+    ):
+        _run(env, "compte", "creer", "creuse", "--organisation", "Département de la Creuse", "--type", "financeur", "--role", "gestionnaire")
+        _run(env, "compte", "creer", "ccas", "--organisation", "CCAS de Guéret", "--type", "prescripteur", "--role", "gestionnaire")
+    month = _python(env, SETUP_SETTLEMENT).strip()
+    before = json.loads(_python(env, COUNT.replace("sys.argv[1]", repr(month))))
+    proc = subprocess.Popen([BIN / "python", "-c", SETTLE, month], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("pause 0")  # the first place's statement is written, not committed
+    proc.kill()
+    proc.wait(timeout=10)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert json.loads(_python(env, COUNT.replace("sys.argv[1]", repr(month)))) == before  # nothing left by the killed run
+    _run(env, "pass-numerique", "reglement", "--mois", month)
+    after = json.loads(_python(env, COUNT.replace("sys.argv[1]", repr(month))))
+    assert after[0] == before[0] + 2 and after[1] == before[1] + 6 == after[2]
+    _run(env, "pass-numerique", "reglement", "--mois", month)  # the rerun changes nothing
+    assert json.loads(_python(env, COUNT.replace("sys.argv[1]", repr(month)))) == after
+    assert "concordent" in _run(env, "pass-numerique", "verifier")
+
+
+def test_conseillere_redeems_a_voucher_on_her_phone(server_env, server, browser):
+    """Journey 4 (Pass numérique): on a phone, she types the code a person brings; the page
+    says it is used; axe finds nothing to say."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    env = server_env
+    _run(env, "compte", "creer", "creuse", "--organisation", "Département de la Creuse", "--type", "financeur", "--role", "gestionnaire")
+    _run(env, "compte", "creer", "ccas", "--organisation", "CCAS de Guéret", "--type", "prescripteur", "--role", "gestionnaire")
+    _python(env, LABEL)
+    made = json.loads(_run(env, "pass-numerique", "programme", "creer", "--financeur", "Département de la Creuse", "--territoire", "23",
+                           "--carnets", "1", "--cheques-par-carnet", "5", "--prescripteur", "CCAS de Guéret", "--format", "json"))  # fmt: skip
+    code = made["carnets"][0]["cheques"][2]
+    _run(env, "pass-numerique", "attribuer", code, "--prescripteur", "CCAS de Guéret", "--age", "60-74", "--commune", "23096", "--motif", "démarches")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/connexion/?next=/pass-numerique/")
+        page.get_by_label("Identifiant").fill("conseillere")
+        page.get_by_label("Mot de passe").fill(E2E_PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url("**/pass-numerique/")
+        page.get_by_label("Code du chèque").fill(code.lower().replace("-", " "))
+        page.get_by_role("button", name="Utiliser le chèque").click()
+        assert "utilisé à Médiathèque du Grand Guéret" in page.get_by_role("status").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        violations = Axe().run(page).response["violations"]
+        assert violations == [], json.dumps([v["id"] for v in violations])
+        page.get_by_label("Code du chèque").fill(code)
+        page.get_by_role("button", name="Utiliser le chèque").click()
+        assert "déjà utilisé" in page.get_by_role("alert").inner_text()
+    finally:
+        context.close()

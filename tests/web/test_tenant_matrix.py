@@ -38,6 +38,9 @@ PUBLIC_PAGES = {
 RULES = {
     **dict.fromkeys(PUBLIC_PAGES, "public"),
     "mes-lieux": "connecte",
+    # an account's Pass numérique page and a statement: per role and object in tests/apps/pass_numerique
+    "pass-numerique": "connecte",
+    "pass-numerique-releve": "connecte",
     "lieu-modifier": "editeur",
     "deconnexion": "post",
 }

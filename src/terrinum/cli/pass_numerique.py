@@ -3,7 +3,6 @@ the ledger check and the purge (apps.pass_numerique.services does the work)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -50,6 +49,7 @@ def programme_creer(
     annee: int = typer.Option(None, "--annee", help="Année d'émission (défaut : l'année en cours) : valide au 31 décembre, accepté au 31 janvier."),
     prescripteur: list[str] = typer.Option(None, "--prescripteur", metavar="ORGANISATION", help="Un prescripteur qui remet les carnets ; répétable."),
     format: Output = typer.Option(Output.texte, "--format", help="json : le programme et tous ses codes, pour un opérateur."),
+    pdf: Path = typer.Option(None, "--pdf", metavar="DOSSIER", help="Écrire les carnets à imprimer (un PDF, un QR code par chèque) dans ce dossier."),
 ) -> None:
     """Crée un programme et ses carnets de chèques (codes uniques, imprévisibles, avec un
     caractère de contrôle), en une transaction."""
@@ -66,6 +66,11 @@ def programme_creer(
         )
     except services.Refused as exc:
         fail(str(exc))
+    if pdf is not None:
+        pdf.mkdir(parents=True, exist_ok=True)
+        target = pdf / f"carnets-programme-{programme.pk}.pdf"
+        target.write_bytes(services.carnets_pdf(programme))
+        err.print(f"Carnets à imprimer : {target}")
     if format is Output.json:
         books = [
             {"numero": b.numero, "cheques": [codes.display(c) for c in b.cheques.order_by("id").values_list("code", flat=True)]}
@@ -150,21 +155,10 @@ def reglement(
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         for r in statements:
-            write_statement(r, out_dir / f"releve-{mois}-lieu-{r.lieu_id}.csv")
+            (out_dir / f"releve-{mois}-lieu-{r.lieu_id}.csv").write_text(services.statement_csv(r), encoding="utf-8")
     total = services.amounts(statements)
     euros = f"{total / 100:.2f}".replace(".", ",")
     out.print(f"{len(made)} règlement(s) établi(s) pour {mois} ; {statements.count()} relevé(s) pour ce mois, {euros} €.")
-
-
-def write_statement(r, path: Path) -> None:
-    """A place's statement: one line per voucher (code, date, value)."""
-    from terrinum.apps.pass_numerique import codes
-
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, delimiter=";")
-        w.writerow(["lieu", "mois", "code", "utilise_le", "valeur_eur"])
-        for code, when, value in r.cheques_regles.order_by("utilise_le").values_list("code", "utilise_le", "programme__valeur_centimes"):
-            w.writerow([r.lieu.nom, r.mois, codes.display(code), when.isoformat(timespec="seconds"), f"{value / 100:.2f}"])
 
 
 @app.command("verifier")

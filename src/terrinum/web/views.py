@@ -312,11 +312,20 @@ def _rate_limited(request: HttpRequest) -> bool:
 
 
 def registry_state() -> tuple:
+    """What the operational apps' sections show has changed when this changes: places added,
+    deleted or edited; a Pass numérique voucher handed out, used, paid or expired (each adds
+    a ledger entry) or a programme created."""
     from django.db.models import Max
 
     from terrinum.apps.inclusion.models import Lieu, LieuChangement
+    from terrinum.apps.pass_numerique.models import Mouvement
 
-    return (Lieu.objects.count(), Lieu.objects.aggregate(m=Max("pk"))["m"], LieuChangement.objects.aggregate(m=Max("pk"))["m"])
+    return (
+        Lieu.objects.count(),
+        Lieu.objects.aggregate(m=Max("pk"))["m"],
+        LieuChangement.objects.aggregate(m=Max("pk"))["m"],
+        Mouvement.objects.aggregate(m=Max("pk"))["m"],
+    )
 
 
 MAX_COMMUNES_DRAWN = 2000

@@ -52,7 +52,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(tmp_path):
-    rows = [place(id="gueret"), place(id="signy", nom="Espace de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye", latitude="49.699", longitude="4.418")]
+    rows = [
+        place(id="gueret"),
+        place(id="signy", nom="Espace de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye", latitude="49.699", longitude="4.418"),
+    ]
     places.import_parsed(lieux.parse_standard(write_csv(tmp_path / "l.csv", rows)), "l.csv", "test")
     orgs = {
         "creuse": Organisation.objects.create(nom="Département de la Creuse", type=Organisation.FINANCEUR),
@@ -69,7 +72,9 @@ def world(tmp_path):
     for name, org in (("financeur", "creuse"), ("financeur08", "ardennes"), ("travailleuse", "ccas"), ("conseillere", "mediatheque"), ("signy", "signy")):
         users[name] = User.objects.create_user(name, password="x")
         Membership.objects.create(user=users[name], organisation=orgs[org], role=Membership.GESTIONNAIRE)
-    programme = services.create_programme(orgs["creuse"], TerritorySet.of("departement", "23"), 3, 5, prescripteurs=[orgs["ccas"]], year=timezone.localdate().year)
+    programme = services.create_programme(
+        orgs["creuse"], TerritorySet.of("departement", "23"), 3, 5, prescripteurs=[orgs["ccas"]], year=timezone.localdate().year
+    )
     return orgs, lieux_, users, programme
 
 
@@ -218,3 +223,85 @@ def test_statements_are_seen_by_their_place_and_funder_only(client, world):
     for user, seen in (("conseillere", 1), ("financeur", 1), ("signy", 0), ("financeur08", 0), ("travailleuse", 0)):
         client.force_login(users[user])
         assert len(client.get("/api/v1/pass-numerique/reglements").json()) == seen, user
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def test_the_pages_of_each_role(client, world):
+    orgs, lieux_, users, programme = world
+    assert client.get("/pass-numerique/").status_code == 302  # to the login page
+    code = programme.carnets_emis.get(numero=2).cheques.first().code
+    client.force_login(users["travailleuse"])
+    page = client.get("/pass-numerique/").content.decode()
+    assert "Remettre un carnet" in page and "Utiliser un chèque" not in page and "Programmes financés" not in page
+    answer = client.post(
+        "/pass-numerique/",
+        {"action": "remettre", "code": codes.display(code), "prescripteur": orgs["ccas"].pk, "age": "75-plus", "commune": "23096", "motif": "démarches"},
+    )
+    assert answer.status_code == 200 and "Carnet 2 remis" in answer.content.decode() and "pass=1" in answer.content.decode()
+    again = client.post(
+        "/pass-numerique/", {"action": "remettre", "code": code, "prescripteur": orgs["ccas"].pk, "age": "75-plus", "commune": "23096", "motif": "x"}
+    )
+    assert again.status_code == 409 and "déjà été remis" in again.content.decode()
+    short = client.post(
+        "/pass-numerique/", {"action": "remettre", "code": "ABCD", "prescripteur": orgs["ccas"].pk, "age": "75-plus", "commune": "23096", "motif": "x"}
+    )
+    assert short.status_code == 400 and "13 caractères" in short.content.decode()
+    refused = client.post("/pass-numerique/", {"action": "utiliser", "code": code, "lieu": lieux_["gueret"].pk})
+    assert refused.status_code == 403 and Cheque.objects.get(code=code).etat == "attribue"
+    client.force_login(users["conseillere"])
+    page = client.get("/pass-numerique/").content.decode()
+    assert "Utiliser un chèque" in page and "Remettre un carnet" not in page
+    used = client.post("/pass-numerique/", {"action": "utiliser", "code": code.lower(), "lieu": lieux_["gueret"].pk})
+    assert used.status_code == 200 and "utilisé à" in used.content.decode() and Cheque.objects.get(code=code).etat == "utilise"
+    typo = client.post("/pass-numerique/", {"action": "utiliser", "code": code[:-1] + ("0" if code[-1] != "0" else "1"), "lieu": lieux_["gueret"].pk})
+    assert typo.status_code == 400 and "mal saisi" in typo.content.decode()
+    client.force_login(users["financeur"])
+    page = client.get("/pass-numerique/").content.decode()
+    assert programme.nom in page and "23096" in page and "Médiathèque du Grand Guéret" in page
+    client.force_login(users["financeur08"])
+    assert programme.nom not in client.get("/pass-numerique/").content.decode()
+
+
+def test_a_statement_is_downloaded_by_its_place_and_funder_only(client, world):
+    orgs, lieux_, users, programme = world
+    code = _hand_out(programme, orgs)[0]
+    march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
+    services.redeem(code, lieux_["gueret"], users["conseillere"], now=march)
+    (r,) = services.settle(f"{march.year}-03", today=dt.date(march.year, 4, 1))
+    for user, status in (("conseillere", 200), ("financeur", 200), ("signy", 403), ("financeur08", 403), ("travailleuse", 403)):
+        client.force_login(users[user])
+        answer = client.get(f"/pass-numerique/releves/{r.pk}.csv")
+        assert answer.status_code == status, user
+        if status == 200:
+            assert codes.display(code) in answer.content.decode() and "10.00" in answer.content.decode()
+
+
+def test_the_territory_section_publishes_beneficiary_figures_from_ten_people(client, world, demo_warehouse):
+    orgs, lieux_, users, programme = world
+    html = client.get("/territoires/commune/23096/").content.decode()
+    assert "Lieux qui acceptent le Pass numérique" in html and "Moins de 10 personnes" in html and "Chèques utilisés par ces personnes" not in html
+    for numero in (1, 2, 3):
+        _hand_out(programme, orgs, numero)
+    more = services.create_programme(orgs["creuse"], TerritorySet.of("departement", "23"), 7, 5, prescripteurs=[orgs["ccas"]])
+    for numero in range(1, 8):
+        _hand_out(more, orgs, numero)
+    services.redeem(programme.carnets_emis.get(numero=1).cheques.first().code, lieux_["gueret"], users["conseillere"])
+    html = client.get("/territoires/commune/23096/").content.decode()
+    assert "Chèques utilisés par ces personnes" in html and "pour 1 000 personnes à risque" in html
+    assert "Pass numérique" in client.get("/territoires/commune/23096/diagnostic/").content.decode()
+    ardennes = client.get("/territoires/commune/08105/").content.decode()
+    assert "titre-pass" in ardennes and "Moins de 10 personnes de Charleville-Mézières" in ardennes  # their people are in the Creuse
+
+
+def test_the_printable_carnets_hold_every_code(world):
+    import io
+
+    import pypdf
+
+    orgs, lieux_, users, programme = world
+    reader = pypdf.PdfReader(io.BytesIO(services.carnets_pdf(programme)))
+    assert len(reader.pages) == programme.carnets and "/StructTreeRoot" in reader.trailer["/Root"]
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert all(codes.display(c) in text for c in programme.cheques.values_list("code", flat=True))

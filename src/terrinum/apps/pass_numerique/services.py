@@ -102,8 +102,11 @@ def create_programme(
 
 
 def carnet_of(code: str) -> Carnet:
+    """The carnet of a voucher's code (Refused: mistyped, 400; unknown, 404)."""
     try:
         cheque = Cheque.objects.select_related("carnet").get(code=codes.normalise(code))
+    except codes.CodeError as exc:
+        raise Refused(str(exc), 400) from None
     except Cheque.DoesNotExist:
         raise Refused("aucun chèque ne porte ce code", 404) from None
     return cheque.carnet
@@ -312,5 +315,42 @@ def purge_beneficiaries(today: dt.date | None = None, days: int = RETENTION_DAYS
         return old.delete()[0] if old.exists() else 0
 
 
+def statement_csv(r: Reglement) -> str:
+    """A place's statement for a month: one line per voucher (code, time of use, value)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    w = csv.writer(buffer, delimiter=";")
+    w.writerow(["lieu", "mois", "code", "utilise_le", "valeur_eur"])
+    for code, when, value in r.cheques_regles.order_by("utilise_le", "id").values_list("code", "utilise_le", "programme__valeur_centimes"):
+        w.writerow([r.lieu.nom, r.mois, codes.display(code), timezone.localtime(when).isoformat(timespec="seconds"), f"{value / 100:.2f}"])
+    return buffer.getvalue()
+
+
 def amounts(reglements) -> int:
     return reglements.aggregate(total=Sum("montant_centimes"))["total"] or 0
+
+
+def carnets_pdf(programme: Programme, numeros: list[int] | None = None) -> bytes:
+    """The printable carnets of a programme (all, or some numbers): one page per carnet, each
+    voucher with its code in text and as a QR code (segno), as a tagged PDF (WeasyPrint)."""
+    import segno
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    books = programme.carnets_emis.order_by("numero").prefetch_related("cheques")
+    if numeros:
+        books = books.filter(numero__in=numeros)
+    pages = [
+        {
+            "numero": b.numero,
+            "cheques": [
+                {"code": codes.display(c.code), "qr": segno.make(codes.display(c.code), error="m").svg_inline(scale=3, border=2, omitsize=False)}
+                for c in sorted(b.cheques.all(), key=lambda c: c.pk)
+            ],
+        }
+        for b in books
+    ]
+    html = render_to_string("pass_numerique/carnets_pdf.html", {"p": programme, "carnets": pages})
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")

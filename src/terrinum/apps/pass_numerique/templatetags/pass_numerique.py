@@ -1,0 +1,19 @@
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def euros(centimes) -> str:
+    """An amount in centimes, in euros as people read it (1 234,50 €)."""
+    if centimes is None:
+        return "—"
+    return f"{number_format(centimes / 100, 2, use_l10n=True, force_grouping=True)}\u00a0€"
+
+
+@register.filter
+def code_cheque(code: str) -> str:
+    from terrinum.apps.pass_numerique.codes import display
+
+    return display(code)

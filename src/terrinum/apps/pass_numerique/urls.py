@@ -1,0 +1,10 @@
+"""Pages of the Pass numérique (included at the site root by terrinum.web.urls)."""
+
+from django.urls import path
+
+from terrinum.apps.pass_numerique import views
+
+urlpatterns = [
+    path("pass-numerique/", views.home, name="pass-numerique"),
+    path("pass-numerique/releves/<int:pk>.csv", views.statement, name="pass-numerique-releve"),
+]

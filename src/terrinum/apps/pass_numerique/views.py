@@ -1,0 +1,125 @@
+"""Pages of the Pass numérique for accounts: the place redeems (on a phone) and downloads its
+statements; the prescriber hands a carnet out; the funder follows its programmes. One page,
+/pass-numerique/, with the sections of the account's roles; every action asks the policy
+through the services."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from terrinum.accounts import policy
+from terrinum.accounts.models import Organisation
+from terrinum.apps.inclusion.models import Lieu
+from terrinum.apps.pass_numerique import codes, services
+from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, Programme, Reglement
+from terrinum.territories.models import Territory
+
+
+def _places(user):
+    if user.is_superuser:
+        return Lieu.objects.filter(pass_numerique=True).order_by("nom")
+    return Lieu.objects.filter(organisation_id__in=policy.acting_organisations(user, Organisation.LIEU)).order_by("nom")
+
+
+def _prescribers(user):
+    if user.is_superuser:
+        return Organisation.objects.filter(type=Organisation.PRESCRIPTEUR).order_by("nom")
+    return Organisation.objects.filter(pk__in=policy.acting_organisations(user, Organisation.PRESCRIPTEUR)).order_by("nom")
+
+
+def _programmes(user):
+    found = Programme.objects.select_related("financeur").order_by("-id")
+    if not user.is_superuser:
+        found = found.filter(financeur_id__in=policy.reading_organisations(user, Organisation.FINANCEUR))
+    return found
+
+
+def _funder_view(programme: Programme) -> dict:
+    summary = services.funder_summary(programme)
+    by_place = (
+        programme.cheques.filter(etat__in=("utilise", "rembourse")).values("lieu__nom", "lieu__commune").annotate(n=Count("id")).order_by("-n", "lieu__nom")
+    )
+    by_commune = services.use_by_commune(programme)
+    names = dict(Territory.objects.filter(niveau="commune", code__in=[c for c, _ in by_commune]).values_list("code", "nom"))
+    rate = f"{programme.frais_pour_dix_mille / 100:g} %".replace(".", ",")
+    return {
+        "p": programme,
+        "resume": summary,
+        "communes": [(names.get(c, "commune inconnue"), c, n) for c, n in by_commune],
+        "lieux": list(by_place),
+        "taux": rate,
+    }
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    places, prescribers = list(_places(user)), list(_prescribers(user))
+    message, status = None, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "utiliser":
+                lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
+                used = services.redeem(request.POST.get("code", ""), lieu, user)
+                message = {
+                    "ok": True,
+                    "texte": f"Chèque {codes.display(used.code)} utilisé à {lieu.nom} : {used.programme.valeur_centimes / 100:.0f} € vous seront réglés avec les chèques du mois.",
+                }
+            elif action == "remettre":
+                org = get_object_or_404(Organisation, pk=request.POST.get("prescripteur") or 0, type=Organisation.PRESCRIPTEUR)
+                if not (user.is_superuser or org.pk in policy.acting_organisations(user, Organisation.PRESCRIPTEUR)):
+                    raise services.Refused("vous ne remettez pas de carnets pour cette organisation", 403)
+                carnet = services.carnet_of(request.POST.get("code", ""))
+                services.attribute(
+                    carnet,
+                    org,
+                    tranche_age=request.POST.get("age", ""),
+                    commune_code=request.POST.get("commune", "").strip(),
+                    motif=request.POST.get("motif", ""),
+                    who=user,
+                )
+                p = carnet.programme
+                message = {
+                    "ok": True,
+                    "texte": f"Carnet {carnet.numero} remis : {carnet.cheques.count()} chèques de {p.valeur_centimes / 100:.0f} €, valables jusqu'au {p.fin_validite:%d/%m/%Y}.",
+                    "commune": request.POST.get("commune", "").strip(),
+                }
+            else:
+                message, status = {"ok": False, "texte": "action inconnue"}, 400
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+    context = {
+        "lieux": places,
+        "utilises": Cheque.objects.filter(lieu__in=places, etat__in=("utilise", "rembourse")).select_related("lieu").order_by("-utilise_le")[:20]
+        if places
+        else [],
+        "releves": Reglement.objects.filter(lieu__in=places).select_related("lieu")[:24] if places else [],
+        "prescripteurs": prescribers,
+        "ages": Beneficiaire.AGES,
+        "programmes": [_funder_view(p) for p in _programmes(user)],
+        "message": message,
+        "aujourdhui": timezone.localdate(),
+    }
+    return render(request, "pass_numerique/accueil.html", context, status=status if status < 500 else 400)
+
+
+@login_required
+def statement(request: HttpRequest, pk: int) -> HttpResponse:
+    """A place's monthly statement as CSV, for the place's accounts and the funders paying it."""
+    r = get_object_or_404(Reglement.objects.select_related("lieu"), pk=pk)
+    user = request.user
+    allowed = (
+        user.is_superuser
+        or r.lieu.organisation_id in policy.reading_organisations(user, Organisation.LIEU)
+        or r.cheques_regles.filter(programme__financeur_id__in=policy.reading_organisations(user, Organisation.FINANCEUR)).exists()
+    )
+    if not allowed:
+        return HttpResponse("Ce relevé n'est pas le vôtre.", status=403, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(services.statement_csv(r), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="releve-pass-numerique-{r.mois}-lieu-{r.lieu_id}.csv"'
+    return response
