@@ -6,9 +6,8 @@ docs/pass-numerique.md."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -241,28 +240,40 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
 def settle(month: str, today: dt.date | None = None, who=None, pause=None) -> list[Reglement]:
     """The statements of a finished month: per place, the vouchers it redeemed that month,
     paid ("remboursé"). One transaction: a crash leaves nothing; a second run for the same
-    month finds nothing left to pay and changes nothing. `pause(n)` is called between
-    places (tests stop a process there)."""
+    month finds nothing left to pay and changes nothing. Set-based (one INSERT … SELECT into
+    the ledger and one UPDATE per place): a million vouchers are not loaded into Python.
+    `pause(n)` is called after each place (tests stop a process there)."""
     start, end = month_bounds(month)
     if (today or timezone.localdate()) < end.date():
         raise Refused(f"le mois {month} n'est pas terminé", 400)
     made = []
-    with transaction.atomic():
-        due = Cheque.objects.select_for_update().filter(etat=UTILISE, utilise_le__gte=start, utilise_le__lt=end).select_related("programme")
-        by_place = defaultdict(list)
-        for c in due.order_by("lieu_id", "id"):
-            by_place[c.lieu_id].append(c)
-        for n, (lieu_id, cheques) in enumerate(sorted(by_place.items())):
-            if Reglement.objects.filter(lieu_id=lieu_id, mois=month).exists():
-                raise Refused(f"le lieu {lieu_id} a déjà un règlement pour {month} et des chèques non payés : voir docs/pass-numerique.md")
-            reglement = Reglement.objects.create(
-                lieu_id=lieu_id, mois=month, cheques=len(cheques), montant_centimes=sum(c.programme.valeur_centimes for c in cheques)
-            )
-            _move(cheques, REMBOURSE, who=who, lieu_id=lieu_id, reglement=reglement)
-            Cheque.objects.filter(pk__in=[c.pk for c in cheques]).update(etat=REMBOURSE, reglement=reglement)
-            made.append(reglement)
-            if pause is not None:
-                pause(n)
+    ledger, now = Mouvement._meta.db_table, connection.ops.adapt_datetimefield_value(timezone.now())
+    try:
+        with transaction.atomic():
+            due = Cheque.objects.filter(etat=UTILISE, utilise_le__gte=start, utilise_le__lt=end)
+            totals = due.values("lieu_id").annotate(n=Count("id"), total=Sum("programme__valeur_centimes")).order_by("lieu_id")
+            for n, row in enumerate(list(totals)):
+                lieu_id = row["lieu_id"]
+                if Reglement.objects.filter(lieu_id=lieu_id, mois=month).exists():
+                    raise Refused(f"le lieu {lieu_id} a déjà un règlement pour {month} et des chèques non payés : voir docs/pass-numerique.md")
+                reglement = Reglement.objects.create(lieu_id=lieu_id, mois=month, cheques=row["n"], montant_centimes=row["total"])
+                of_place = due.filter(lieu_id=lieu_id)
+                ids, params = of_place.values_list("id", flat=True).query.sql_with_params()
+                with connection.cursor() as cur:  # the ledger first: the vouchers are still "utilisé"
+                    cur.execute(
+                        f"INSERT INTO {ledger} (cheque_id, de, vers, quand, auteur_id, reglement_id, lieu_id) "
+                        f"SELECT due.id, %s, %s, %s, %s, %s, %s FROM ({ids}) due",
+                        [UTILISE, REMBOURSE, now, getattr(who, "pk", None), reglement.pk, lieu_id, *params],
+                    )
+                    entries = cur.rowcount
+                moved = of_place.update(etat=REMBOURSE, reglement=reglement)
+                if not entries == moved == row["n"]:
+                    raise Refused("des chèques ont changé pendant le règlement : relancez-le")
+                made.append(reglement)
+                if pause is not None:
+                    pause(n)
+    except IntegrityError as exc:  # another run of the same month committed first
+        raise Refused(f"un autre règlement de {month} vient d'être établi : relancez pour vérifier qu'il ne reste rien") from exc
     return made
 
 
