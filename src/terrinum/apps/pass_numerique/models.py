@@ -99,14 +99,17 @@ class Cheque(models.Model):
     code = models.CharField(max_length=13, unique=True)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cheques")
     carnet = models.ForeignKey(Carnet, on_delete=models.PROTECT, related_name="cheques")
-    etat = models.CharField(max_length=10, choices=STATES, default=EMIS, db_index=True)
+    # not indexed: read through the programme or the code; an index on six values slowed the
+    # settlement's UPDATE of a million rows (docs/pass-numerique.md)
+    etat = models.CharField(max_length=10, choices=STATES, default=EMIS)
     lieu = models.ForeignKey(Lieu, null=True, on_delete=models.PROTECT, related_name="cheques_pass")
     utilise_le = models.DateTimeField(null=True, db_index=True)
     reglement = models.ForeignKey(Reglement, null=True, on_delete=models.PROTECT, related_name="cheques_regles")
 
 
 class Mouvement(models.Model):
-    """One entry of the ledger: a voucher going from one state to another, by whom, where.
+    """One entry of the ledger: a voucher going from one state to another, by whom, where
+    (the statement that paid a voucher is the voucher's `reglement`).
     Entries are only ever added: saving an existing one or deleting one raises."""
 
     cheque = models.ForeignKey(Cheque, on_delete=models.PROTECT, related_name="mouvements")
@@ -116,7 +119,6 @@ class Mouvement(models.Model):
     auteur = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     organisation = models.ForeignKey(Organisation, null=True, on_delete=models.PROTECT, related_name="+")
     lieu = models.ForeignKey(Lieu, null=True, on_delete=models.PROTECT, related_name="+")
-    reglement = models.ForeignKey(Reglement, null=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["id"]
