@@ -72,6 +72,7 @@ def test_sort_children_by_clicking_a_header(server, page):
         "/territoires/commune/23096/diagnostic/",
         "/territoires/departement/08/diagnostic/",
         "/donnees/",
+        "/faire-le-point/",
     ],
 )
 def test_axe_reports_no_violation(server, page, path):

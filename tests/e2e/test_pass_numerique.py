@@ -180,3 +180,26 @@ def test_conseillere_redeems_a_voucher_on_her_phone(server_env, server, browser)
         assert "déjà utilisé" in page.get_by_role("alert").inner_text()
     finally:
         context.close()
+
+
+def test_a_resident_not_sure_she_needs_help(server, browser):
+    """Journey 11: on a phone, twelve plain questions; she learns which help fits, the nearest
+    places offering it and whether the Pass numérique can pay for it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(server + "/lieux/")
+        page.get_by_role("link", name="Faites le point en douze questions").click()
+        assert Axe().run(page).response["violations"] == []
+        for i, fieldset in enumerate(page.locator("fieldset.question").all()):
+            fieldset.get_by_label("Non" if i >= 10 else "Avec de l'aide" if i >= 8 else "Oui, seul·e").check()
+        page.get_by_label("Votre commune ou votre code postal").fill("23000")
+        page.get_by_role("button", name="Voir l'aide qui me convient").click()
+        result = page.get_by_role("status").inner_text()
+        assert "Aide aux démarches administratives" in result and "Médiathèque du Grand Guéret" in result and "Pass numérique" in result
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert Axe().run(page).response["violations"] == []
+    finally:
+        context.close()

@@ -139,7 +139,7 @@ def _date(text: str | None) -> dt.date | None:
 @app.command("reglement")
 def reglement(
     mois: str = typer.Option(..., "--mois", metavar="AAAA-MM", help="Un mois terminé."),
-    out_dir: Path = typer.Option(None, "--out", metavar="DOSSIER", help="Écrire un relevé CSV par lieu dans ce dossier."),
+    out_dir: Path = typer.Option(None, "--out", metavar="DOSSIER", help="Écrire le relevé de chaque lieu (CSV et PDF) dans ce dossier."),
 ) -> None:
     """Établit les règlements d'un mois terminé : pour chaque lieu, les chèques utilisés ce
     mois-là, payés. Une transaction ; relancé pour le même mois, ne change rien."""
@@ -156,6 +156,7 @@ def reglement(
         out_dir.mkdir(parents=True, exist_ok=True)
         for r in statements:
             (out_dir / f"releve-{mois}-lieu-{r.lieu_id}.csv").write_text(services.statement_csv(r), encoding="utf-8")
+            (out_dir / f"releve-{mois}-lieu-{r.lieu_id}.pdf").write_bytes(services.statement_pdf(r))
     total = services.amounts(statements)
     euros = f"{total / 100:.2f}".replace(".", ",")
     out.print(f"{len(made)} règlement(s) établi(s) pour {mois} ; {statements.count()} relevé(s) pour ce mois, {euros} €.")

@@ -314,17 +314,18 @@ def _rate_limited(request: HttpRequest) -> bool:
 def registry_state() -> tuple:
     """What the operational apps' sections show has changed when this changes: places added,
     deleted or edited; a Pass numérique voucher handed out, used, paid or expired (each adds
-    a ledger entry) or a programme created."""
+    a ledger entry) or a programme created; a needs assessment answered."""
     from django.db.models import Max
 
     from terrinum.apps.inclusion.models import Lieu, LieuChangement
-    from terrinum.apps.pass_numerique.models import Mouvement
+    from terrinum.apps.pass_numerique.models import Autodiagnostic, Mouvement
 
     return (
         Lieu.objects.count(),
         Lieu.objects.aggregate(m=Max("pk"))["m"],
         LieuChangement.objects.aggregate(m=Max("pk"))["m"],
         Mouvement.objects.aggregate(m=Max("pk"))["m"],
+        Autodiagnostic.objects.aggregate(m=Max("pk"))["m"],
     )
 
 

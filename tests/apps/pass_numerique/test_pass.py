@@ -260,11 +260,16 @@ def test_the_pages_of_each_role(client, world):
     client.force_login(users["financeur"])
     page = client.get("/pass-numerique/").content.decode()
     assert programme.nom in page and "23096" in page and "Médiathèque du Grand Guéret" in page
+    assert "<svg" in page and "Guéret : 1 chèque(s)" in page  # the map of use by commune
     client.force_login(users["financeur08"])
     assert programme.nom not in client.get("/pass-numerique/").content.decode()
 
 
 def test_a_statement_is_downloaded_by_its_place_and_funder_only(client, world):
+    import io
+
+    import pypdf
+
     orgs, lieux_, users, programme = world
     code = _hand_out(programme, orgs)[0]
     march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
@@ -274,8 +279,12 @@ def test_a_statement_is_downloaded_by_its_place_and_funder_only(client, world):
         client.force_login(users[user])
         answer = client.get(f"/pass-numerique/releves/{r.pk}.csv")
         assert answer.status_code == status, user
+        pdf = client.get(f"/pass-numerique/releves/{r.pk}.pdf")
+        assert pdf.status_code == status, user
         if status == 200:
             assert codes.display(code) in answer.content.decode() and "10.00" in answer.content.decode()
+            text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+            assert codes.display(code) in text and "Médiathèque du Grand Guéret" in text
 
 
 def test_the_territory_section_publishes_beneficiary_figures_from_ten_people(client, world, demo_warehouse):

@@ -142,3 +142,13 @@ class EssaiCode(models.Model):
 
     auteur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     quand = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class Autodiagnostic(models.Model):
+    """An anonymous needs assessment: the commune and the answers, nothing else (no account,
+    no address, no time finer than the day)."""
+
+    commune_code = models.CharField(max_length=5, db_index=True)
+    reponses = models.JSONField()
+    profil = models.CharField(max_length=20)
+    jour = models.DateField()

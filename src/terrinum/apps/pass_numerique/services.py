@@ -341,6 +341,19 @@ def statement_csv(r: Reglement) -> str:
     return buffer.getvalue()
 
 
+def statement_pdf(r: Reglement) -> bytes:
+    """The same statement as a tagged PDF (WeasyPrint), to file or send."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    rows = [
+        {"code": codes.display(code), "quand": timezone.localtime(when), "valeur": value}
+        for code, when, value in r.cheques_regles.order_by("utilise_le", "id").values_list("code", "utilise_le", "programme__valeur_centimes")
+    ]
+    html = render_to_string("pass_numerique/releve_pdf.html", {"r": r, "lignes": rows, "aujourdhui": timezone.localdate()})
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+
+
 def amounts(reglements) -> int:
     return reglements.aggregate(total=Sum("montant_centimes"))["total"] or 0
 
@@ -367,3 +380,35 @@ def carnets_pdf(programme: Programme, numeros: list[int] | None = None) -> bytes
     ]
     html = render_to_string("pass_numerique/carnets_pdf.html", {"p": programme, "carnets": pages})
     return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+
+
+MIN_ANSWERS = 10  # answers of a territory are shown together only from this many on
+
+
+def record_self_assessment(commune_code: str, answers: dict):
+    """Keep an anonymous assessment (the commune and the answers) and return its result."""
+    from terrinum.apps.pass_numerique import besoins
+    from terrinum.apps.pass_numerique.models import Autodiagnostic
+
+    result = besoins.assess(answers)
+    Autodiagnostic.objects.create(commune_code=commune_code, reponses=besoins.validate(answers), profil=result.profil, jour=timezone.localdate())
+    return result
+
+
+def assessments_in(communes: list[str] | None) -> dict | None:
+    """The assessments of the people of these communes (None: everywhere): how many, the
+    share of each profile and of each kind of help, or None under MIN_ANSWERS."""
+    from terrinum.apps.pass_numerique import besoins
+    from terrinum.apps.pass_numerique.models import Autodiagnostic
+
+    found = Autodiagnostic.objects.all() if communes is None else Autodiagnostic.objects.filter(commune_code__in=communes)
+    rows = list(found.values_list("reponses", flat=True))
+    if len(rows) < MIN_ANSWERS:
+        return None
+    results = [besoins.assess(r) for r in rows]
+    share = lambda n: round(100 * n / len(results), 1)  # noqa: E731
+    return {
+        "reponses": len(results),
+        "profils": [(label, share(sum(r.profil == key for r in results))) for key, label, *_ in besoins.PROFILES],
+        "services": sorted(((s, share(sum(s in r.services for r in results))) for s in {s for r in results for s in r.services}), key=lambda x: -x[1]),
+    }

@@ -14,8 +14,10 @@ from django.utils import timezone
 from terrinum.accounts import policy
 from terrinum.accounts.models import Organisation
 from terrinum.apps.inclusion.models import Lieu
-from terrinum.apps.pass_numerique import codes, services
+from terrinum.apps.pass_numerique import besoins, codes, services
 from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, Programme, Reglement
+from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
+from terrinum.territories.helpers import COMMUNE_COLUMN
 from terrinum.territories.models import Territory
 
 
@@ -52,7 +54,29 @@ def _funder_view(programme: Programme) -> dict:
         "communes": [(names.get(c, "commune inconnue"), c, n) for c, n in by_commune],
         "lieux": list(by_place),
         "taux": rate,
+        "carte": _use_map(programme, dict(by_commune)),
+        "legende": fixed_legend(USE_BINS, ""),
     }
+
+
+USE_BINS = [1, 5, 20, 50, 100]  # vouchers used by the people of a commune
+MAX_COMMUNES_DRAWN = 2000
+
+
+def _use_map(programme: Programme, used: dict[str, int]) -> str:
+    """The programme's communes classed by the vouchers their people used (no map beyond
+    MAX_COMMUNES_DRAWN communes: a région or France; the table says the same)."""
+    column = COMMUNE_COLUMN.get(programme.territoire_niveau)
+    communes = Territory.objects.filter(niveau="commune")
+    if column is not None:
+        communes = communes.filter(**{column: programme.territoire_code})
+    if communes.count() > MAX_COMMUNES_DRAWN:
+        return ""
+    features = [
+        Feature(f"{c.nom} : {used.get(c.code, 0)} chèque(s)", c.geometrie_carte, None, fixed_class(used.get(c.code, 0), USE_BINS), group_of(c.departement_code))
+        for c in communes.only("code", "nom", "geometrie_carte", "departement_code")
+    ]
+    return render_map(features, f"Chèques utilisés par les habitants de chaque commune, {programme.nom}")
 
 
 @login_required
@@ -81,6 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     tranche_age=request.POST.get("age", ""),
                     commune_code=request.POST.get("commune", "").strip(),
                     motif=request.POST.get("motif", ""),
+                    profil=request.POST.get("profil", "") if request.POST.get("profil", "") in besoins.PROFILE_LABELS else "",
                     who=user,
                 )
                 p = carnet.programme
@@ -101,6 +126,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "releves": Reglement.objects.filter(lieu__in=places).select_related("lieu")[:24] if places else [],
         "prescripteurs": prescribers,
         "ages": Beneficiaire.AGES,
+        "profils": list(besoins.PROFILE_LABELS.items()),
         "programmes": [_funder_view(p) for p in _programmes(user)],
         "message": message,
         "aujourdhui": timezone.localdate(),
@@ -109,8 +135,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def statement(request: HttpRequest, pk: int) -> HttpResponse:
-    """A place's monthly statement as CSV, for the place's accounts and the funders paying it."""
+def statement(request: HttpRequest, pk: int, fmt: str = "csv") -> HttpResponse:
+    """A place's monthly statement (CSV or PDF), for the place's accounts and the funders paying it."""
     r = get_object_or_404(Reglement.objects.select_related("lieu"), pk=pk)
     user = request.user
     allowed = (
@@ -120,6 +146,37 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not allowed:
         return HttpResponse("Ce relevé n'est pas le vôtre.", status=403, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(services.statement_csv(r), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="releve-pass-numerique-{r.mois}-lieu-{r.lieu_id}.csv"'
+    if fmt == "pdf":
+        response = HttpResponse(services.statement_pdf(r), content_type="application/pdf")
+    else:
+        response = HttpResponse(services.statement_csv(r), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="releve-pass-numerique-{r.mois}-lieu-{r.lieu_id}.{fmt}"'
     return response
+
+
+def needs(request: HttpRequest) -> HttpResponse:
+    """ "Faire le point": twelve questions for anyone, without an account; the answer gives the
+    profile, the help that fits, the nearest places offering it and whether the Pass numérique
+    can pay for it. Only the commune and the answers are kept."""
+    from terrinum.apps.inclusion import services as places
+
+    context = {"questions": besoins.QUESTIONS, "reponses_possibles": besoins.ANSWERS, "choisies": {}, "q": "", "erreur": None}
+    if request.method != "POST":
+        return render(request, "pass_numerique/besoins.html", context)
+    answers = {k: request.POST.get(k, "") for k in besoins.KEYS}
+    context.update(choisies=answers, q=request.POST.get("commune", "").strip())
+    origin, message, _ = places.origin_of_query(context["q"]) if context["q"] else (None, "indiquez votre commune ou votre code postal", [])
+    try:
+        besoins.validate(answers)
+    except ValueError as exc:
+        message = f"{exc} : répondez à chaque question" + (f" ; {message}" if message else "")
+    if origin is None or message:
+        context["erreur"] = message or "commune introuvable"
+        return render(request, "pass_numerique/besoins.html", context, status=400)
+    result = services.record_self_assessment(origin.code, answers)
+    lat, lon, where = places.origin_point(origin)
+    now = timezone.localtime()
+    service = result.services[0] if result.services else None
+    found = places.nearest(lat, lon, now, service=service, limit=3) if service else []
+    context.update(resultat=result, commune=origin, depuis=where, lieux=found, service=service, pass_ici=any(f.lieu.pass_numerique for f in found))
+    return render(request, "pass_numerique/besoins.html", context)

@@ -1,12 +1,14 @@
 """The Pass numérique section: labelled places, carnets handed out to people of the
 territory and vouchers used, against the people at risk of the fragility index. Figures about
-beneficiaries are shown only from MIN_PEOPLE people on (small numbers are not published)."""
+beneficiaries are shown only from MIN_PEOPLE people on (small numbers are not published);
+the needs assessments of its people, from as many answers on (services.MIN_ANSWERS)."""
 
 from __future__ import annotations
 
 from terrinum.accounts.policy import commune_codes_of
 from terrinum.apps.inclusion.models import Lieu
-from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, Programme
+from terrinum.apps.pass_numerique.models import Autodiagnostic, Beneficiaire, Cheque, Programme
+from terrinum.apps.pass_numerique.services import assessments_in
 from terrinum.pillars import publication
 from terrinum.territories.helpers import TerritorySet
 
@@ -17,7 +19,7 @@ def compose(ctx) -> dict | None:
     t = ctx.territory
     if t.niveau == "arrondissement":
         return None
-    if not Programme.objects.exists():
+    if not Programme.objects.exists() and not Autodiagnostic.objects.exists():
         return {"vide": True}
     scope = TerritorySet.of(t.niveau, t.code)
     communes = None if t.niveau == "pays" else sorted(commune_codes_of(scope))
@@ -27,7 +29,7 @@ def compose(ctx) -> dict | None:
     if communes is not None:
         places, people = places.filter(commune_code__in=communes), people.filter(commune_code__in=communes)
         used = used.filter(carnet__beneficiaire__commune_code__in=communes)
-    out = {"vide": False, "lieux": places.count(), "beneficiaires": people.count(), "seuil": MIN_PEOPLE}
+    out = {"vide": False, "lieux": places.count(), "beneficiaires": people.count(), "seuil": MIN_PEOPLE, "besoins": assessments_in(communes)}
     if out["beneficiaires"] < MIN_PEOPLE:
         return out
     out["cheques_utilises"] = used.count()
