@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +46,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def served(env: dict, *options: str):
+    """`terrinum serve` on a free loopback port for the block, once it accepts connections:
+    (port, process); stopped (SIGTERM, then killed) at the end. Also used by
+    bench/pass_numerique.py."""
+    port = free_port()
+    server = subprocess.Popen([BIN / "terrinum", "serve", "--port", str(port), *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"le serveur n'a pas démarré : {server.stdout.read().decode()}")
+                time.sleep(0.3)
+        yield port, server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server.stdout.close()
 
 
 def load(port: int, path: str, clients: int, seconds: float) -> dict:
@@ -119,18 +147,7 @@ def main() -> None:
         data = Path(tmp) / "donnees"
         shutil.copytree(args.donnees, data, ignore=shutil.ignore_patterns("*.brouillon*", "*.verrou"))
         env = {**os.environ, "TERRINUM_DATA_DIR": str(data)}
-        port = free_port()
-        server = subprocess.Popen([BIN / "terrinum", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        sys.exit(f"le serveur n'a pas démarré : {server.stdout.read().decode()}")
-                    time.sleep(0.3)
+        with served(env) as (port, server):
             print((server.stdout.readline() or b"").decode().strip())
             for path in [TRIVIAL, *TARGETS.values()]:  # first requests (each worker computes once per data version)
                 load(port, path, 4, 2)
@@ -167,13 +184,6 @@ def main() -> None:
             print(f"\n  imports pendant la mesure : {len(imports)}, réussis : {ok}, durée médiane {statistics.median(i[1] for i in imports):.1f} s")
             for label in ["trivial", *TARGETS]:
                 print(f"  {label:<26} débit pendant les imports / sans : {busy[label]['rps'] / calm[label]['rps']:.2f}×")
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            server.stdout.close()
 
 
 if __name__ == "__main__":

@@ -28,8 +28,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +35,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from charge import served  # bench/charge.py: the server of a benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -106,12 +106,6 @@ made = services.settle(month)
 seconds = time.perf_counter() - start
 print(json.dumps({"ecriture": written, "reglement": seconds, "releves": len(made), "cheques": sum(r.cheques for r in made)}))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def python(env: dict, code: str, *args: str) -> str:
@@ -187,18 +181,7 @@ def main() -> None:
         t = time.perf_counter()
         made = json.loads(python(env, SETUP, str(args.cheques)))
         print(f"  programme créé et carnets remis en {time.perf_counter() - t:.1f} s")
-        port = free_port()
-        server = subprocess.Popen([BIN / "terrinum", "serve", "--port", str(port), "--sans-travaux"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        sys.exit(f"le serveur n'a pas démarré : {server.stdout.read().decode()}")
-                    time.sleep(0.3)
+        with served(env, "--sans-travaux") as (port, _):
             headers = {"Authorization": f"Bearer {made['token']}", "Content-Type": "application/json"}
             body = json.dumps({"lieu": made["lieu"]}).encode()
             codes = made["codes"]
@@ -217,13 +200,6 @@ def main() -> None:
             others = len(redeem["statuses"]) - ok - refused
             print(f"  réponses : {ok} utilisés, {refused} refus « déjà utilisé », {others} autres ; chèques : {len(codes)}")
             print(f"  doubles dépenses : {ok - len(codes) if ok > len(codes) else 0} en réponses, {ledger['entrees'] - ledger['cheques']} au registre")
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            server.stdout.close()
         if args.reglement:
             settled = json.loads(python(env, SETTLE, str(args.reglement)))
             print(

@@ -36,15 +36,27 @@ def _python(env, code):
     return result.stdout
 
 
-def test_32_clients_redeem_one_voucher_once(server_env):
-    env = server_env
+def _accounts(env):
+    """The Creuse (funder) and the CCAS of Guéret (prescriber), created or updated."""
     _run(env, "compte", "creer", "creuse", "--organisation", "Département de la Creuse", "--type", "financeur", "--role", "gestionnaire")
     _run(env, "compte", "creer", "ccas", "--organisation", "CCAS de Guéret", "--type", "prescripteur", "--role", "gestionnaire")
+
+
+def _handed_out_voucher(env, territoire: str, age: str) -> str:
+    """A voucher of a new programme of the Creuse, handed out by the CCAS, redeemable at the
+    Guéret médiathèque (labelled here): its code as printed."""
+    _accounts(env)
     _python(env, LABEL)
-    made = json.loads(_run(env, "pass-numerique", "programme", "creer", "--financeur", "Département de la Creuse", "--territoire", "departement:23",
-                           "--carnets", "2", "--cheques-par-carnet", "5", "--prescripteur", "CCAS de Guéret", "--format", "json"))  # fmt: skip
+    made = json.loads(_run(env, "pass-numerique", "programme", "creer", "--financeur", "Département de la Creuse", "--territoire", territoire,
+                           "--carnets", "1", "--cheques-par-carnet", "5", "--prescripteur", "CCAS de Guéret", "--format", "json"))  # fmt: skip
     code = made["carnets"][0]["cheques"][0]
-    _run(env, "pass-numerique", "attribuer", code, "--prescripteur", "CCAS de Guéret", "--age", "75-plus", "--commune", "23096", "--motif", "démarches")
+    _run(env, "pass-numerique", "attribuer", code, "--prescripteur", "CCAS de Guéret", "--age", age, "--commune", "23096", "--motif", "démarches")
+    return code
+
+
+def test_32_clients_redeem_one_voucher_once(server_env):
+    env = server_env
+    code = _handed_out_voucher(env, "departement:23", "75-plus")
     token = _run(env, "compte", "jeton", "conseillere").strip()
     lieu = _python(
         env, 'import django; django.setup()\nfrom terrinum.apps.inclusion.models import Lieu\nprint(Lieu.objects.get(identifiant="gueret-mediatheque").pk)'
@@ -124,11 +136,7 @@ print(json.dumps([Reglement.objects.filter(mois=m).count(), Cheque.objects.filte
 
 def test_a_settlement_killed_midway_leaves_nothing_and_the_rerun_completes(server_env):
     env = {**server_env, "DJANGO_SETTINGS_MODULE": "terrinum.web.settings"}
-    if "Département de la Creuse" not in _python(
-        env, "import django; django.setup()\nfrom terrinum.accounts.models import Organisation\nprint(list(Organisation.objects.values_list('nom', flat=True)))"
-    ):
-        _run(env, "compte", "creer", "creuse", "--organisation", "Département de la Creuse", "--type", "financeur", "--role", "gestionnaire")
-        _run(env, "compte", "creer", "ccas", "--organisation", "CCAS de Guéret", "--type", "prescripteur", "--role", "gestionnaire")
+    _accounts(env)
     month = _python(env, SETUP_SETTLEMENT).strip()
     before = json.loads(_python(env, COUNT.replace("sys.argv[1]", repr(month))))
     proc = subprocess.Popen([BIN / "python", "-c", SETTLE, month], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -152,13 +160,7 @@ def test_conseillere_redeems_a_voucher_on_her_phone(server_env, server, browser)
     from axe_playwright_python.sync_playwright import Axe
 
     env = server_env
-    _run(env, "compte", "creer", "creuse", "--organisation", "Département de la Creuse", "--type", "financeur", "--role", "gestionnaire")
-    _run(env, "compte", "creer", "ccas", "--organisation", "CCAS de Guéret", "--type", "prescripteur", "--role", "gestionnaire")
-    _python(env, LABEL)
-    made = json.loads(_run(env, "pass-numerique", "programme", "creer", "--financeur", "Département de la Creuse", "--territoire", "23",
-                           "--carnets", "1", "--cheques-par-carnet", "5", "--prescripteur", "CCAS de Guéret", "--format", "json"))  # fmt: skip
-    code = made["carnets"][0]["cheques"][2]
-    _run(env, "pass-numerique", "attribuer", code, "--prescripteur", "CCAS de Guéret", "--age", "60-74", "--commune", "23096", "--motif", "démarches")
+    code = _handed_out_voucher(env, "23", "60-74")
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     try:
