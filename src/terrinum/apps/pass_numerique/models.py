@@ -138,7 +138,7 @@ class Mouvement(models.Model):
 
 
 class EssaiCode(models.Model):
-    """A wrong code typed by an account (throttling; purged with the login records)."""
+    """A wrong code typed by an account (throttling; kept only for the throttling window)."""
 
     auteur = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     quand = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -156,7 +156,10 @@ def attribute(
 
 
 def _throttled(user) -> bool:
+    """Whether the account typed too many wrong codes lately; its older wrong codes are
+    deleted here (kept no longer than the window)."""
     since = timezone.now() - WRONG_CODES_WINDOW
+    EssaiCode.objects.filter(auteur=user, quand__lt=since).delete()
     return EssaiCode.objects.filter(auteur=user, quand__gte=since).count() >= WRONG_CODES_ALLOWED
 
 
