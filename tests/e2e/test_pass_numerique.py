@@ -2,11 +2,14 @@
 server (Gunicorn, the suite's database: SQLite, or PostgreSQL under .ci/run): exactly one
 success, 31 clean refusals, one ledger entry."""
 
+import io
 import json
 import subprocess
 import threading
 import urllib.error
 import urllib.request
+
+import segno
 
 from tests.e2e.conftest import BIN, E2E_PASSWORD, start_server
 
@@ -156,7 +159,8 @@ def test_a_settlement_killed_midway_leaves_nothing_and_the_rerun_completes(serve
 
 def test_conseillere_redeems_a_voucher_on_her_phone(server_env, server, browser):
     """Journey 4 (Pass numérique): on a phone, she types the code a person brings; the page
-    says it is used; axe finds nothing to say."""
+    says it is used; axe finds nothing to say; a photo of the same voucher's QR code is refused
+    as already used."""
     from axe_playwright_python.sync_playwright import Axe
 
     env = server_env
@@ -177,7 +181,9 @@ def test_conseillere_redeems_a_voucher_on_her_phone(server_env, server, browser)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         violations = Axe().run(page).response["violations"]
         assert violations == [], json.dumps([v["id"] for v in violations])
-        page.get_by_label("Code du chèque").fill(code)
+        photo = io.BytesIO()  # the same voucher again, from a photo of its QR code this time
+        segno.make(code, error="m").save(photo, kind="png", scale=8, border=4)
+        page.get_by_label("Ou une photo de son QR code").set_input_files(files=[{"name": "qr.png", "mimeType": "image/png", "buffer": photo.getvalue()}])
         page.get_by_role("button", name="Utiliser le chèque").click()
         assert "déjà utilisé" in page.get_by_role("alert").inner_text()
     finally:

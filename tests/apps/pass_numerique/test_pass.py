@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
@@ -265,6 +266,56 @@ def test_the_pages_of_each_role(client, world):
     assert programme.nom not in client.get("/pass-numerique/").content.decode()
 
 
+def _photo(text: str | None, name="photo.jpg"):
+    """A phone's photo of a voucher: its QR code (as printed in the carnet) on a grey page,
+    a little rotated; or a page with no QR code."""
+    import io
+
+    import segno
+    from PIL import Image
+
+    page = Image.new("RGB", (1200, 900), (200, 200, 190))
+    if text is not None:
+        qr = io.BytesIO()
+        segno.make(text, error="m").save(qr, kind="png", scale=8, border=2)
+        qr.seek(0)
+        page.paste(Image.open(qr).convert("RGB").rotate(7, expand=True, fillcolor=(200, 200, 190)), (300, 200))
+    out = io.BytesIO()
+    page.save(out, "JPEG", quality=85)
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def test_a_voucher_is_redeemed_and_a_carnet_handed_out_from_a_photo_of_its_qr_code(client, world):
+    orgs, lieux_, users, programme = world
+    carnet = programme.carnets_emis.get(numero=2)
+    first, second = carnet.cheques.order_by("id").values_list("code", flat=True)[:2]
+    client.force_login(users["travailleuse"])
+    answer = client.post(
+        "/pass-numerique/",
+        {
+            "action": "remettre",
+            "code": "",
+            "photo": _photo(codes.display(first)),
+            "prescripteur": orgs["ccas"].pk,
+            "age": "75-plus",
+            "commune": "23096",
+            "motif": "démarches",
+        },
+    )
+    assert answer.status_code == 200 and "Carnet 2 remis" in answer.content.decode()
+    client.force_login(users["conseillere"])
+    used = client.post("/pass-numerique/", {"action": "utiliser", "code": "", "photo": _photo(codes.display(second)), "lieu": lieux_["gueret"].pk})
+    assert used.status_code == 200 and Cheque.objects.get(code=second).etat == "utilise" and Cheque.objects.get(code=first).etat == "attribue"
+    blank = client.post("/pass-numerique/", {"action": "utiliser", "code": "", "photo": _photo(None), "lieu": lieux_["gueret"].pk})
+    assert blank.status_code == 400 and "aucun QR code lisible" in blank.content.decode()
+    text = SimpleUploadedFile("notes.jpg", b"not an image", content_type="image/jpeg")
+    assert "pas une photo lisible" in client.post("/pass-numerique/", {"action": "utiliser", "photo": text, "lieu": lieux_["gueret"].pk}).content.decode()
+    nothing = client.post("/pass-numerique/", {"action": "utiliser", "code": "", "lieu": lieux_["gueret"].pk})
+    assert nothing.status_code == 400 and "joignez une photo" in nothing.content.decode()
+    mistyped = codes.display(first)[:-1] + ("0" if first[-1] != "0" else "1")  # a QR code that is not a voucher's
+    assert "mal saisi" in client.post("/pass-numerique/", {"action": "utiliser", "photo": _photo(mistyped), "lieu": lieux_["gueret"].pk}).content.decode()
+
+
 def test_a_statement_is_downloaded_by_its_place_and_funder_only(client, world):
     import io
 
@@ -302,6 +353,21 @@ def test_the_territory_section_publishes_beneficiary_figures_from_ten_people(cli
     assert "Pass numérique" in client.get("/territoires/commune/23096/diagnostic/").content.decode()
     ardennes = client.get("/territoires/commune/08105/").content.decode()
     assert "titre-pass" in ardennes and "Moins de 10 personnes de Charleville-Mézières" in ardennes  # their people are in the Creuse
+
+
+def test_the_funder_sees_its_reach_of_the_people_at_risk(client, world, demo_warehouse):
+    orgs, lieux_, users, programme = world
+    client.force_login(users["financeur"])
+    codes_ = _hand_out(programme, orgs)
+    for code in codes_[:3]:
+        services.redeem(code, lieux_["gueret"], users["conseillere"])
+    risk = services.people_at_risk("departement", "23")
+    assert risk and risk["bas"] <= risk["personnes"] <= risk["haut"]
+    found = services.reach(programme)
+    assert found["utilises"] == 3 and found["pour_mille"] == pytest.approx(3000 / risk["personnes"])
+    page = client.get("/pass-numerique/").content.decode()
+    assert "pour 1&nbsp;000 personnes à risque" in page and f"{found['pour_mille']:.1f}".replace(".", ",") in page
+    assert "données de démonstration" in page  # the fragility index of the demo warehouse
 
 
 def test_the_printable_carnets_hold_every_code(world):

@@ -31,6 +31,7 @@ from terrinum.apps.pass_numerique.models import (
     Reglement,
 )
 from terrinum.territories.helpers import TerritorySet
+from terrinum.warehouse import store
 
 WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW = 10, dt.timedelta(minutes=10)
 RETENTION_DAYS = 3 * 365  # beneficiaries kept 3 years after their programme's last redemption day
@@ -42,6 +43,30 @@ class Refused(Exception):
     def __init__(self, message: str, status: int = 409):
         super().__init__(message)
         self.status = status
+
+
+MAX_PHOTO_BYTES = 15 * 1024 * 1024
+PHOTO_SIDE = 1600  # pixels: a phone's photo is scaled down to this before reading
+
+
+def code_in_photo(upload) -> str:
+    """The voucher code of the QR code in a photo (a phone's camera, through the page's file
+    field: no JavaScript, any phone). Read with zxing-cpp; the code still goes through its
+    check character as if it had been typed. Refused (400) when nothing can be read."""
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    if upload.size > MAX_PHOTO_BYTES:
+        raise Refused(f"photo trop lourde ({upload.size // 1_000_000} Mo, au plus {MAX_PHOTO_BYTES // 1_000_000} Mo)", 400)
+    try:
+        with Image.open(upload) as image:
+            image.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
+            found = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise Refused("ce fichier n'est pas une photo lisible", 400) from exc
+    if not found:
+        raise Refused("aucun QR code lisible sur la photo : rapprochez-vous du chèque, ou tapez son code", 400)
+    return found[0].text
 
 
 def _move(cheques, to: str, who=None, organisation=None, lieu_id=None, when=None) -> None:
@@ -293,6 +318,38 @@ def funder_summary(programme: Programme) -> dict:
         "credites_centimes": counts.get(EXPIRE, 0) * value,
         "frais_centimes": (counts.get(UTILISE, 0) + counts.get(REMBOURSE, 0)) * value * programme.frais_pour_dix_mille // 10_000,
     }
+
+
+# The fragility pillar's published table (docs/architecture.md, "Tables publiées"): its
+# estimate of the people at risk of illectronism, a range, for every territory.
+FRAGILITY_TABLE = "publie_fragilite"
+
+
+def people_at_risk(niveau: str, code: str) -> dict | None:
+    """The fragility index's estimate of the people at risk in a territory (the middle of its
+    range) and whether it rests on demonstration values; None when the warehouse or the
+    estimate is missing."""
+    try:
+        with store.reader() as con:
+            if not store.tables_exist(con, [FRAGILITY_TABLE]):
+                return None
+            row = con.execute(
+                f"SELECT personnes_a_risque_bas, personnes_a_risque_haut, demo, source FROM {FRAGILITY_TABLE} WHERE niveau = ? AND code = ?", [niveau, code]
+            ).fetchone()
+    except store.Unavailable:
+        return None
+    if row is None or row[0] is None:
+        return None
+    return {"personnes": (row[0] + row[1]) / 2, "bas": row[0], "haut": row[1], "demo": bool(row[2]), "source": row[3]}
+
+
+def reach(programme: Programme) -> dict | None:
+    """Vouchers of the programme used per 1,000 people at risk in its territory."""
+    risk = people_at_risk(programme.territoire_niveau, programme.territoire_code)
+    if not risk or not risk["personnes"]:
+        return None
+    used = programme.cheques.filter(etat__in=(UTILISE, REMBOURSE)).count()
+    return {**risk, "utilises": used, "pour_mille": 1000 * used / risk["personnes"]}
 
 
 def use_by_commune(programme: Programme) -> list[tuple[str, int]]:

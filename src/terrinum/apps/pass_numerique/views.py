@@ -51,6 +51,7 @@ def _funder_view(programme: Programme) -> dict:
     return {
         "p": programme,
         "resume": summary,
+        "portee": services.reach(programme),
         "communes": [(names.get(c, "commune inconnue"), c, n) for c, n in by_commune],
         "lieux": list(by_place),
         "taux": rate,
@@ -79,6 +80,16 @@ def _use_map(programme: Programme, used: dict[str, int]) -> str:
     return render_map(features, f"Chèques utilisés par les habitants de chaque commune, {programme.nom}")
 
 
+def _typed_or_scanned(request: HttpRequest) -> str:
+    """The code typed in the form, else the one in the photo of its QR code."""
+    typed = request.POST.get("code", "").strip()
+    if typed:
+        return typed
+    if "photo" not in request.FILES:
+        raise services.Refused("tapez le code du chèque, ou joignez une photo de son QR code", 400)
+    return services.code_in_photo(request.FILES["photo"])
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -89,7 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
         try:
             if action == "utiliser":
                 lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
-                used = services.redeem(request.POST.get("code", ""), lieu, user)
+                used = services.redeem(_typed_or_scanned(request), lieu, user)
                 message = {
                     "ok": True,
                     "texte": f"Chèque {codes.display(used.code)} utilisé à {lieu.nom} : {used.programme.valeur_centimes / 100:.0f} € vous seront réglés avec les chèques du mois.",
@@ -98,7 +109,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 org = get_object_or_404(Organisation, pk=request.POST.get("prescripteur") or 0, type=Organisation.PRESCRIPTEUR)
                 if not (user.is_superuser or org.pk in policy.acting_organisations(user, Organisation.PRESCRIPTEUR)):
                     raise services.Refused("vous ne remettez pas de carnets pour cette organisation", 403)
-                carnet = services.carnet_of(request.POST.get("code", ""))
+                carnet = services.carnet_of(_typed_or_scanned(request))
                 services.attribute(
                     carnet,
                     org,
