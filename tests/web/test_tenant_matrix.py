@@ -42,6 +42,14 @@ RULES = {
     "pass-numerique": "connecte",
     "pass-numerique-releve": "connecte",
     "pass-numerique-releve-pdf": "connecte",
+    # the RGPD pages: every role × page × own/other collectivité in tests/apps/rgpd
+    "rgpd": "connecte",
+    "rgpd-collectivite": "connecte",
+    "rgpd-activite-nouvelle": "connecte",
+    "rgpd-activite": "connecte",
+    "rgpd-export": "connecte",
+    # public only once its collectivité publishes it (404 before): tests/apps/rgpd
+    "registre-public": "public",
     "lieu-modifier": "editeur",
     "deconnexion": "post",
 }
@@ -50,7 +58,11 @@ API_RULE = "public"  # every API operation reads open data, except those of ACCO
 # sees or does is tested object by object in tests/apps/pass_numerique (funder, prescriber,
 # place, other place, other funder).
 ACCOUNT_API = {("get", "/api/v1/pass-numerique/cheques/{code}"), ("post", "/api/v1/pass-numerique/cheques/{code}/utilisation"),
-               ("get", "/api/v1/pass-numerique/programmes"), ("get", "/api/v1/pass-numerique/reglements")}  # fmt: skip
+               ("get", "/api/v1/pass-numerique/programmes"), ("get", "/api/v1/pass-numerique/reglements"),
+               # the RGPD registers: role × operation × collectivité in tests/apps/rgpd
+               ("get", "/api/v1/rgpd/collectivites"), ("get", "/api/v1/rgpd/collectivites/{pk}/activites"),
+               ("get", "/api/v1/rgpd/collectivites/{pk}/demandes"), ("post", "/api/v1/rgpd/collectivites/{pk}/demandes"),
+               ("get", "/api/v1/rgpd/collectivites/{pk}/violations"), ("post", "/api/v1/rgpd/collectivites/{pk}/violations")}  # fmt: skip
 
 
 def _walk(patterns, prefix=""):
@@ -110,10 +122,11 @@ def test_public_pages_and_api_for_every_role(client, world, demo_warehouse):
     accounts_only = []
     for path, ops in schema["paths"].items():
         if any((method, path) in ACCOUNT_API for method in ops):
-            accounts_only += [(method, path.replace("{code}", "0000000000000")) for method in ops]
+            accounts_only += [(method, path.replace("{code}", "0000000000000").replace("{pk}", "0")) for method in ops]
             continue
         url = path.replace("{niveau}", "departement").replace("{code}", "23").replace("{pk}", str(places["gueret"].pk))
-        api_urls.append(url + ("?q=Guéret" if url.endswith(("recherche", "suggestions", "/lieux")) else ""))
+        url += "?q=Guéret" if url.endswith(("recherche", "suggestions", "/lieux")) else ""
+        api_urls.append(url + ("?type=demande&depuis=2025-01-31T10:00" if url.endswith("/rgpd/echeance") else ""))
     covered = 0
     for role in ROLES:
         _as(client, users, role)

@@ -39,11 +39,23 @@ class Membership(models.Model):
     ADMIN = "admin"
     GESTIONNAIRE = "gestionnaire"
     MEMBRE = "membre"
-    ROLES = [(ADMIN, "Administrateur"), (GESTIONNAIRE, "Gestionnaire"), (MEMBRE, "Membre (lecture)")]
+    # In a mutualisation structure: the shared DPO (every collectivité served), and a référent
+    # for the collectivités assigned to him (docs/rgpd.md, "Rôles").
+    DPO = "dpo"
+    REFERENT = "referent"
+    ROLES = [
+        (ADMIN, "Administrateur"),
+        (GESTIONNAIRE, "Gestionnaire"),
+        (MEMBRE, "Membre (lecture)"),
+        (DPO, "DPO mutualisé"),
+        (REFERENT, "Référent multi-structures"),
+    ]
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=ROLES)
+    # A référent's collectivités, among those the structure serves.
+    collectivites_assignees = models.ManyToManyField(Organisation, blank=True, related_name="referents")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="membership_user_organisation")]

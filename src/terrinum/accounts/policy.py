@@ -10,7 +10,11 @@ Rules:
 - an admin or gestionnaire of the owning organisation may change the object;
 - an admin of a collectivité (or of a mutualisation structure, through the collectivités it
   serves) may change every object located in that collectivité's territory;
-- members with the "membre" role read only; anonymous visitors see only public objects.
+- members with the "membre" role read only; anonymous visitors see only public objects;
+- RGPD registers (`rgpd_collectivites`): a collectivité's own accounts read it (membre) or
+  keep it (gestionnaire, admin); in a mutualisation structure, the shared DPO and the admin
+  keep and verify every collectivité the structure serves, a référent keeps those assigned to
+  him, a membre reads them all.
 """
 
 from __future__ import annotations
@@ -100,3 +104,38 @@ def reading_organisations(user, kind: str) -> set[int]:
     """The organisations of a type whose records this user may read (any role)."""
     roles = (Membership.ADMIN, Membership.GESTIONNAIRE, Membership.MEMBRE)
     return set(_memberships(user, roles).filter(organisation__type=kind).values_list("organisation_id", flat=True))
+
+
+RGPD_ACTIONS = ("lire", "modifier", "verifier")
+
+
+def rgpd_collectivites(user, action: str) -> set[int] | None:
+    """The organisations (collectivités) whose RGPD registers this user may read, keep
+    (`modifier`) or verify (`verifier`, the DPO's status); None means all (superuser)."""
+    if action not in RGPD_ACTIONS:
+        raise ValueError(action)
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_superuser:
+        return None
+    found: set[int] = set()
+    for m in Membership.objects.filter(user=user).select_related("organisation"):
+        org = m.organisation
+        if org.type == Organisation.COLLECTIVITE:
+            if action == "lire" or (action == "modifier" and m.role in EDIT_ROLES):
+                found.add(org.pk)
+        elif org.type == Organisation.MUTUALISATION:
+            served = set(org.collectivites_servies.values_list("pk", flat=True))
+            if m.role in (Membership.DPO, Membership.ADMIN):
+                found |= served
+            elif m.role == Membership.REFERENT and action != "verifier":
+                found |= served & set(m.collectivites_assignees.values_list("pk", flat=True))
+            elif action == "lire":
+                found |= served
+    return found
+
+
+def may_rgpd(user, obj, action: str) -> bool:
+    """Whether `user` may `action` this object of a register (judged by its organisation_id)."""
+    allowed = rgpd_collectivites(user, action)
+    return allowed is None or getattr(obj, "organisation_id", None) in allowed

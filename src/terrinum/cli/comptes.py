@@ -25,6 +25,8 @@ class Role(str, Enum):
     admin = "admin"
     gestionnaire = "gestionnaire"
     membre = "membre"
+    dpo = "dpo"
+    referent = "referent"
 
 
 @app.command("creer")
@@ -32,7 +34,11 @@ def compte_creer(
     identifiant: str = typer.Argument(..., metavar="IDENTIFIANT", help="Identifiant de connexion."),
     organisation: str = typer.Option(None, "--organisation", help="Nom de l'organisation (créée si besoin)."),
     type_organisation: TypeOrganisation = typer.Option(TypeOrganisation.collectivite, "--type", help="Type de l'organisation."),
-    role: Role = typer.Option(Role.membre, "--role", help="admin, gestionnaire ou membre (lecture)."),
+    role: Role = typer.Option(
+        Role.membre,
+        "--role",
+        help="admin, gestionnaire, membre (lecture) ; dans une structure de mutualisation : dpo (DPO mutualisé) ou referent (référent multi-structures).",
+    ),
     territoire: str = typer.Option(None, "--territoire", help="Territoire de la collectivité (code ou nom)."),
     lieu: list[str] = typer.Option(None, "--lieu", help="Identifiant (champ id) d'un lieu rattaché à l'organisation ; répétable."),
     email: str = typer.Option("", "--email"),

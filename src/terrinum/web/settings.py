@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "terrinum.accounts",
     "terrinum.apps.inclusion",
     "terrinum.apps.pass_numerique",
+    "terrinum.apps.rgpd",
     "terrinum.web",
     "csp",
     "axes",  # failed-login throttling and the access log (after our apps: its templates are overridden)

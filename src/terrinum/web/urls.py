@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("", include("terrinum.apps.inclusion.urls")),
     path("", include("terrinum.apps.pass_numerique.urls")),
+    path("", include("terrinum.apps.rgpd.urls")),
     path("connexion/", auth_views.LoginView.as_view(template_name="web/connexion.html"), name="connexion"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="deconnexion"),
     path("admin/", admin.site.urls),

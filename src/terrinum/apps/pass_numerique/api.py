@@ -1,6 +1,5 @@
 """API routes of the Pass numérique (mounted under /api/v1/ by terrinum.web.api). Every
-route needs an account: a per-user token (`Authorization: Bearer …`, `terrinum compte
-jeton`) or the session of a signed-in user."""
+route needs an account (accounts.api_auth)."""
 
 from __future__ import annotations
 
@@ -9,25 +8,15 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
-from ninja.security import HttpBearer, django_auth
 
 from terrinum.accounts import policy
+from terrinum.accounts.api_auth import ACCOUNT_AUTH
 from terrinum.accounts.models import Organisation
-from terrinum.accounts.services import user_for_token
 from terrinum.apps.inclusion.models import Lieu
 from terrinum.apps.pass_numerique import codes, services
 from terrinum.apps.pass_numerique.models import Cheque, Programme, Reglement
 
-
-class Token(HttpBearer):
-    def authenticate(self, request, token):
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-router = Router(tags=["pass-numerique"], auth=[Token(), django_auth])
+router = Router(tags=["pass-numerique"], auth=ACCOUNT_AUTH)
 
 
 class RedeemIn(Schema):

@@ -1,0 +1,135 @@
+"""Legal deadlines of the RGPD, computed as the law counts them (docs/rgpd.md, "Délais").
+
+- A rights request (art. 12.3) is answered within one month of receipt, extendable by two
+  further months when the person is told within the first month. Periods are counted by
+  Regulation (EEC, Euratom) No 1182/71, as the EDPB guidelines 01/2022 on the right of access
+  apply it: the day of receipt does not count (art. 3.1); a period in months ends on the same
+  date of the last month, or on that month's last day when it has no such date (art. 3.2.c:
+  received 31 January 2025, due 28 February 2025); a period ending on a Saturday, a Sunday or a
+  public holiday ends on the next working day (art. 3.4). The period ends with the last hour
+  of its last day: 23:59:59, Europe/Paris time.
+- A breach is notified to the CNIL within 72 hours of becoming aware of it (art. 33.1):
+  real elapsed hours, counted in UTC, so that a clock change in between moves the local
+  time shown, not the moment. Decision: 1182/71 would start an hour period at the next full
+  hour (art. 3.1); the deadline here starts at the moment itself, which never ends later.
+
+Public holidays are the French ones (the `holidays` package), with those of Alsace-Moselle
+(Good Friday, 26 December) for its collectivités (départements 57, 67, 68) and those of the
+overseas départements for theirs: the holidays "of the place where the action is to be taken".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.relativedelta import relativedelta
+
+PARIS = ZoneInfo("Europe/Paris")
+REQUEST_MONTHS = 1
+EXTENSION_MONTHS = 2
+BREACH_HOURS = 72
+DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+
+# Département code -> subdivision of holidays.France with its own public holidays.
+SUBDIVISIONS = {"57": "57", "67": "6AE", "68": "6AE", "971": "971", "972": "972", "973": "973", "974": "974", "976": "976"}
+
+RULE_REQUEST = (
+    "RGPD art. 12.3 : un mois à compter de la réception ; décompte du règlement (CEE, Euratom) "
+    "n° 1182/71 : le jour de réception ne compte pas, le délai finit le même quantième du mois "
+    "suivant (ou le dernier jour de ce mois), reporté au premier jour ouvrable s'il tombe un samedi, "
+    "un dimanche ou un jour férié, à 23 h 59 min 59 s (heure de Paris)."
+)
+RULE_EXTENSION = (
+    "RGPD art. 12.3 : délai prolongé de deux mois (trois mois à compter de la réception), la personne "
+    "ayant été informée de la prolongation et de ses motifs dans le premier mois ; même décompte "
+    "(règlement n° 1182/71)."
+)
+RULE_BREACH = (
+    "RGPD art. 33.1 : notification à la CNIL dans les 72 heures après en avoir pris connaissance ; "
+    "heures réellement écoulées (un changement d'heure déplace l'heure affichée, pas l'instant)."
+)
+
+
+class DeadlineError(ValueError):
+    """A moment that cannot be read, said in French."""
+
+
+@dataclass
+class Deadline:
+    due: dt.datetime  # aware, Europe/Paris
+    rule: str
+    steps: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"echeance": self.due.isoformat(), "regle": self.rule, "etapes": self.steps}
+
+
+def moment(text: str) -> dt.datetime:
+    """An aware moment from ISO 8601 text. Without an offset the time is Paris time, and an
+    hour that does not exist there (spring clock change) or exists twice (autumn) is refused,
+    naming the offsets to choose from."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise DeadlineError(f"« {text} » n'est pas une date et heure AAAA-MM-JJTHH:MM") from exc
+    return aware(value)
+
+
+def aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is not None:
+        return value.astimezone(PARIS)
+    first, second = value.replace(tzinfo=PARIS, fold=0), value.replace(tzinfo=PARIS, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        round_trip = first.astimezone(dt.UTC).astimezone(PARIS).replace(tzinfo=None)
+        if round_trip != value:
+            raise DeadlineError(f"{value:%d/%m/%Y %H:%M} n'existe pas à Paris (passage à l'heure d'été) : précisez le décalage, +01:00 ou +02:00")
+        raise DeadlineError(f"{value:%d/%m/%Y %H:%M} existe deux fois à Paris (passage à l'heure d'hiver) : précisez le décalage, +02:00 ou +01:00")
+    return first
+
+
+def public_holidays(years, departement: str | None = None) -> holidays.HolidayBase:
+    return holidays.France(years=years, subdiv=SUBDIVISIONS.get(departement or ""), language="fr")
+
+
+def _working_day(day: dt.date, departement: str | None, steps: list[str]) -> dt.date:
+    off = public_holidays(range(day.year, day.year + 2), departement)
+    while day.weekday() >= 5 or day in off:
+        why = off.get(day) if day in off else DAYS[day.weekday()]
+        nxt = day + dt.timedelta(days=1)
+        steps.append(f"le {day:%d/%m/%Y} est un jour non ouvrable ({why}) : report au {nxt:%d/%m/%Y}")
+        day = nxt
+    return day
+
+
+def request_deadline(received: dt.datetime, extended: bool = False, departement: str | None = None) -> Deadline:
+    """When a rights request received at `received` must be answered (module docstring)."""
+    received = aware(received)
+    months = REQUEST_MONTHS + (EXTENSION_MONTHS if extended else 0)
+    start = received.date()
+    steps = [f"reçue le {start:%d/%m/%Y} (heure de Paris) ; ce jour ne compte pas"]
+    last = start + relativedelta(months=months)
+    if last.day != start.day:
+        steps.append(f"{start:%d/%m/%Y} + {months} mois : pas de {start.day} en {last:%m/%Y}, dernier jour du mois : {last:%d/%m/%Y}")
+    else:
+        steps.append(f"{start:%d/%m/%Y} + {months} mois : {last:%d/%m/%Y}")
+    last = _working_day(last, departement, steps)
+    due = dt.datetime.combine(last, dt.time(23, 59, 59), tzinfo=PARIS)
+    return Deadline(due, RULE_EXTENSION if extended else RULE_REQUEST, steps)
+
+
+def extension_allowed(received: dt.datetime, told: dt.datetime, departement: str | None = None) -> bool:
+    """Whether the person was told of the extension within the first month."""
+    return aware(told) <= request_deadline(received, departement=departement).due
+
+
+def breach_deadline(aware_at: dt.datetime) -> Deadline:
+    """When the CNIL must be notified of a breach the controller became aware of at `aware_at`."""
+    start = aware(aware_at)
+    due = (start.astimezone(dt.UTC) + dt.timedelta(hours=BREACH_HOURS)).astimezone(PARIS)
+    steps = [f"connue le {start:%d/%m/%Y à %H:%M} (UTC{start:%z}) + {BREACH_HOURS} heures écoulées : {due:%d/%m/%Y à %H:%M} (UTC{due:%z})"]
+    if start.utcoffset() != due.utcoffset():
+        steps.append("l'heure a changé entre les deux : l'heure affichée se décale d'une heure, le délai reste de 72 heures")
+    return Deadline(due, RULE_BREACH, steps)

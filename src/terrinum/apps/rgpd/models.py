@@ -1,0 +1,244 @@
+"""The RGPD registers of the collectivités served by a shared DPO (docs/rgpd.md).
+
+Every object belongs to one collectivité (`Collectivite`, the RGPD file of an existing
+`accounts.Organisation`); the policy judges it by `organisation_id`, which each object
+exposes. Lists of labels (data subjects, security measures, DPIA criteria...) are JSON lists
+of the keys defined here, validated by the services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from terrinum.accounts.models import Organisation
+from terrinum.apps.rgpd import echeances
+
+CATEGORIES = [
+    ("commune", "Commune"),
+    ("ccas", "CCAS"),
+    ("epci", "EPCI"),
+    ("cias", "CIAS"),
+    ("syndicat", "Syndicat"),
+    ("etablissement", "Établissement public"),
+    ("association", "Association"),
+    ("autre", "Autre"),
+]
+
+LEGAL_BASES = [
+    ("consentement", "Consentement (art. 6.1.a)"),
+    ("contrat", "Contrat (art. 6.1.b)"),
+    ("obligation-legale", "Obligation légale (art. 6.1.c)"),
+    ("interets-vitaux", "Sauvegarde des intérêts vitaux (art. 6.1.d)"),
+    ("mission-publique", "Mission d'intérêt public (art. 6.1.e)"),
+    ("interet-legitime", "Intérêt légitime (art. 6.1.f)"),
+]
+ROLES = [("responsable", "Responsable de traitement"), ("sous-traitant", "Sous-traitant"), ("conjoint", "Responsable conjoint")]
+MEASURES = [
+    ("controle-acces", "Contrôle d'accès des utilisateurs"),
+    ("tracabilite", "Traçabilité des accès et des actions"),
+    ("sauvegardes", "Sauvegardes"),
+    ("chiffrement", "Chiffrement"),
+    ("controle-sous-traitants", "Contrôle des sous-traitants"),
+    ("mises-a-jour", "Mises à jour des logiciels"),
+    ("sensibilisation", "Sensibilisation des agents"),
+    ("securite-physique", "Sécurité des locaux"),
+]
+# The CNIL's criteria (after the EDPB guidelines WP248 rev.01): meeting two of them calls for a DPIA.
+DPIA_CRITERIA = [
+    ("evaluation", "Évaluation ou notation (profilage)"),
+    ("decision-automatique", "Décision automatique avec effet juridique"),
+    ("surveillance", "Surveillance systématique"),
+    ("donnees-sensibles", "Données sensibles ou hautement personnelles"),
+    ("grande-echelle", "Traitement à grande échelle"),
+    ("croisement", "Croisement ou combinaison d'ensembles de données"),
+    ("personnes-vulnerables", "Personnes vulnérables (enfants, patients, personnes âgées, demandeurs d'aide)"),
+    ("usage-innovant", "Usage innovant ou nouvelle technologie"),
+    ("exclusion", "Traitement qui empêche d'exercer un droit ou de bénéficier d'un service"),
+]
+DPIA_THRESHOLD = 2
+DPIA_STATES = [("a-faire", "À faire"), ("en-cours", "En cours"), ("faite", "Faite"), ("non-requise", "Non requise")]
+OUTCOMES = [("destruction", "Destruction"), ("archives", "Versement aux archives"), ("anonymisation", "Anonymisation")]
+# Art. 28.3 a-h: what a processing contract must stipulate.
+CLAUSES = [
+    ("instructions", "Traite les données uniquement sur instruction documentée (a)"),
+    ("confidentialite", "Personnes autorisées tenues à la confidentialité (b)"),
+    ("securite", "Mesures de sécurité de l'article 32 (c)"),
+    ("sous-traitance-ulterieure", "Sous-traitance ultérieure autorisée par écrit (d)"),
+    ("aide-droits", "Aide à répondre aux demandes d'exercice des droits (e)"),
+    ("aide-obligations", "Aide aux obligations des articles 32 à 36 (f)"),
+    ("fin-contrat", "Suppression ou restitution des données en fin de contrat (g)"),
+    ("audit", "Informations et audits (h)"),
+]
+
+
+class Collectivite(models.Model):
+    """The RGPD file of a collectivité (an Organisation of type collectivité, served by a
+    mutualisation structure): its category, its DPO, whether its register is public."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="rgpd")
+    categorie = models.CharField(max_length=16, choices=CATEGORIES)
+    insee = models.CharField(max_length=9, blank=True, help_text="Code INSEE de la commune (ou SIREN de l'EPCI) rattaché au référentiel")
+    departement = models.CharField(max_length=3, blank=True, help_text="Pour ses jours fériés (57, 67, 68, outre-mer)")
+    dpo_nom = models.CharField(max_length=200, blank=True, help_text="Vide : le DPO mutualisé de la structure")
+    dpo_designation_cnil = models.CharField(max_length=40, blank=True, help_text="Numéro de désignation du DPO auprès de la CNIL")
+    registre_public = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["organisation__nom"]
+
+    def __str__(self) -> str:
+        return self.organisation.nom
+
+
+class Owned(models.Model):
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def organisation_id(self) -> int:  # what the policy judges
+        return self.collectivite.organisation_id
+
+
+class Activite(Owned):
+    """One processing activity of the register (art. 30.1, the fields of the CNIL's model)."""
+
+    BROUILLON, TERMINE, VERIFIE = "brouillon", "termine", "verifie"
+    STATES = [(BROUILLON, "Brouillon"), (TERMINE, "Terminé"), (VERIFIE, "Vérifié par le DPO")]
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="activites")
+    nom = models.CharField(max_length=200)
+    finalites = models.TextField()
+    role = models.CharField(max_length=16, choices=ROLES, default="responsable")
+    base_legale = models.CharField(max_length=20, choices=LEGAL_BASES)
+    justification = models.TextField(blank=True, help_text="Texte qui fonde la base légale")
+    personnes = models.JSONField(default=list, help_text="Catégories de personnes concernées")
+    destinataires = models.JSONField(default=list, help_text="[{nom, type: interne|externe|sous-traitant}]")
+    transferts = models.TextField(blank=True, help_text="Transferts hors de l'Union européenne")
+    garanties = models.TextField(blank=True, help_text="Garanties des transferts")
+    mesures = models.JSONField(default=list, help_text="Clés de MEASURES")
+    logiciels = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=300, blank=True, help_text="Source des données")
+    criteres_aipd = models.JSONField(default=list, help_text="Clés de DPIA_CRITERIA")
+    aipd_requise = models.BooleanField(default=False, help_text="Calculé : deux critères de la CNIL au moins (services.dpia_required)")
+    aipd_statut = models.CharField(max_length=12, choices=DPIA_STATES, default="non-requise")
+    statut = models.CharField(max_length=10, choices=STATES, default=BROUILLON)
+    recommandations = models.TextField(blank=True, help_text="Recommandations du DPO")
+    verifie_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    verifie_le = models.DateTimeField(null=True, blank=True)
+    modele = models.CharField(max_length=40, blank=True, help_text="Le modèle de la bibliothèque dont elle est la copie")
+    modifie_le = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["nom", "id"]
+        constraints = [models.UniqueConstraint(fields=["collectivite", "nom"], name="activite_collectivite_nom")]
+
+    def __str__(self) -> str:
+        return self.nom
+
+
+class Donnee(models.Model):
+    """A category of data of an activity, with its own retention."""
+
+    activite = models.ForeignKey(Activite, on_delete=models.CASCADE, related_name="donnees")
+    categorie = models.CharField(max_length=200)
+    sensible = models.BooleanField(default=False, help_text="Donnée sensible (art. 9) ou d'infraction (art. 10)")
+    nir = models.BooleanField(default=False, help_text="Numéro d'inscription au répertoire (numéro de sécurité sociale)")
+    duree = models.CharField(max_length=200, help_text="Durée de conservation ou critère")
+    sort_final = models.CharField(max_length=16, choices=OUTCOMES, default="destruction")
+
+    class Meta:
+        ordering = ["id"]
+
+
+class SousTraitant(Owned):
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="sous_traitants")
+    nom = models.CharField(max_length=200)
+    prestation = models.CharField(max_length=300)
+    clauses = models.JSONField(default=list, help_text="Clés de CLAUSES présentes au contrat")
+    hors_ue = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["nom"]
+
+    @property
+    def clauses_manquantes(self) -> list[str]:
+        return [label for key, label in CLAUSES if key not in self.clauses]
+
+
+class Demande(Owned):
+    """A request to exercise a right (art. 15-22), with its legal deadline (echeances)."""
+
+    RIGHTS = [
+        ("acces", "Accès (art. 15)"),
+        ("rectification", "Rectification (art. 16)"),
+        ("effacement", "Effacement (art. 17)"),
+        ("limitation", "Limitation (art. 18)"),
+        ("portabilite", "Portabilité (art. 20)"),
+        ("opposition", "Opposition (art. 21)"),
+        ("retrait-consentement", "Retrait du consentement (art. 7.3)"),
+    ]
+    EN_COURS, REPONDUE = "en-cours", "repondue"
+    STATES = [(EN_COURS, "En cours"), (REPONDUE, "Répondue")]
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="demandes")
+    droit = models.CharField(max_length=24, choices=RIGHTS)
+    recue_le = models.DateTimeField()
+    reference = models.CharField(max_length=60, blank=True, help_text="Référence interne (pas de nom : la demande reste dans le dossier du service)")
+    identite_verifiee = models.BooleanField(default=False)
+    prolongation_informee_le = models.DateTimeField(null=True, blank=True, help_text="Personne informée de la prolongation (dans le premier mois)")
+    statut = models.CharField(max_length=10, choices=STATES, default=EN_COURS)
+    repondue_le = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recue_le"]
+
+    def echeance(self) -> echeances.Deadline:
+        return echeances.request_deadline(self.recue_le, self.prolongation_informee_le is not None, self.collectivite.departement)
+
+
+class Violation(Owned):
+    """A personal data breach (art. 33.5: every breach is recorded)."""
+
+    NATURES = [("confidentialite", "Confidentialité"), ("integrite", "Intégrité"), ("disponibilite", "Disponibilité")]
+    RISKS = [("aucun", "Risque peu probable (pas de notification)"), ("risque", "Risque"), ("eleve", "Risque élevé")]
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="violations")
+    connue_le = models.DateTimeField(help_text="Prise de connaissance")
+    natures = models.JSONField(default=list)
+    cause = models.TextField()
+    donnees = models.TextField(help_text="Données concernées")
+    personnes = models.PositiveIntegerField(help_text="Nombre approximatif de personnes concernées")
+    risque = models.CharField(max_length=8, choices=RISKS)
+    notifiee_le = models.DateTimeField(null=True, blank=True, help_text="Notification à la CNIL")
+    personnes_informees_le = models.DateTimeField(null=True, blank=True, help_text="Communication aux personnes (art. 34)")
+    mesures = models.TextField(blank=True, help_text="Mesures prises ou envisagées")
+
+    class Meta:
+        ordering = ["-connue_le"]
+
+    def echeance(self) -> echeances.Deadline:
+        return echeances.breach_deadline(self.connue_le)
+
+    @property
+    def notification_requise(self) -> bool:
+        return self.risque != "aucun"
+
+    @property
+    def communication_requise(self) -> bool:
+        return self.risque == "eleve"
+
+
+class Action(Owned):
+    PRIORITIES = [(1, "Haute"), (2, "Moyenne"), (3, "Basse")]
+    STATES = [("a-faire", "À faire"), ("en-cours", "En cours"), ("faite", "Faite")]
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="actions")
+    intitule = models.CharField(max_length=300)
+    priorite = models.PositiveSmallIntegerField(choices=PRIORITIES, default=2)
+    echeance = models.DateField()
+    statut = models.CharField(max_length=10, choices=STATES, default="a-faire")
+
+    class Meta:
+        ordering = ["statut", "echeance", "priorite"]

@@ -1,0 +1,562 @@
+"""RGPD operations, each one transaction, each checked against the policy by its caller's
+account (`who`): enrolling a collectivité, duplicating a model activity, the register's
+workflow, rights requests, breaches, the compliance score and the dashboard across
+collectivités, exports and the JSON import. Rules: docs/rgpd.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from terrinum.accounts import policy
+from terrinum.accounts.models import Organisation
+from terrinum.apps.rgpd import modeles
+from terrinum.apps.rgpd.models import (
+    CATEGORIES,
+    CLAUSES,
+    DPIA_CRITERIA,
+    DPIA_THRESHOLD,
+    LEGAL_BASES,
+    MEASURES,
+    OUTCOMES,
+    ROLES,
+    Action,
+    Activite,
+    Collectivite,
+    Demande,
+    Donnee,
+    SousTraitant,
+    Violation,
+)
+
+
+class Refused(Exception):
+    """An operation refused, its reason in French; `status` is the HTTP answer."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def require(who, obj, action: str) -> None:
+    if not policy.may_rgpd(who, obj, action):
+        raise Refused("cette collectivité n'est pas dans votre périmètre" if action != "verifier" else "seul le DPO vérifie une activité", 403)
+
+
+def readable(who):
+    """The collectivités whose registers `who` may read."""
+    allowed = policy.rgpd_collectivites(who, "lire")
+    found = Collectivite.objects.select_related("organisation")
+    return found if allowed is None else found.filter(organisation_id__in=allowed)
+
+
+# --- collectivités ------------------------------------------------------------------------
+
+
+def enrol(
+    structure: Organisation, organisation: Organisation, categorie: str, insee: str = "", departement: str = "", dpo_designation: str = ""
+) -> Collectivite:
+    """Give a collectivité its RGPD file and put it among those the structure serves."""
+    if structure.type != Organisation.MUTUALISATION:
+        raise Refused(f"« {structure.nom} » n'est pas une structure de mutualisation")
+    if categorie not in dict(CATEGORIES):
+        raise Refused(f"catégorie inconnue : {categorie} (attendu : {', '.join(dict(CATEGORIES))})")
+    with transaction.atomic():
+        found, _ = Collectivite.objects.update_or_create(
+            organisation=organisation, defaults={"categorie": categorie, "insee": insee, "departement": departement, "dpo_designation_cnil": dpo_designation}
+        )
+        structure.collectivites_servies.add(organisation)
+    return found
+
+
+def dpo_of(c: Collectivite) -> str:
+    """Its DPO: the one named, else the shared DPO of the structure that serves it."""
+    if c.dpo_nom:
+        return c.dpo_nom
+    structure = c.organisation.structures.filter(type=Organisation.MUTUALISATION).first()
+    return f"DPO mutualisé — {structure.nom}" if structure else "non désigné"
+
+
+# --- the register -------------------------------------------------------------------------
+
+
+def dpia_required(criteres: list[str], donnees) -> bool:
+    """Two criteria of the CNIL at least (sensitive data and the NIR count as one)."""
+    criteria = set(criteres)
+    if any(d.sensible or d.nir for d in donnees):
+        criteria.add("donnees-sensibles")
+    return len(criteria) >= DPIA_THRESHOLD
+
+
+def _check_keys(field: str, values, allowed) -> None:
+    keys = dict(allowed)
+    wrong = [v for v in values if v not in keys]
+    if wrong:
+        raise Refused(f"{field} : valeur(s) inconnue(s) {', '.join(map(str, wrong))} (attendu : {', '.join(keys)})")
+
+
+def _copy(model: modeles.Model, c: Collectivite) -> Activite:
+    return Activite(
+        collectivite=c,
+        nom=model.nom,
+        finalites=model.finalites,
+        base_legale=model.base_legale,
+        justification=model.justification,
+        personnes=list(model.personnes),
+        destinataires=list(model.destinataires),
+        mesures=list(model.mesures),
+        criteres_aipd=list(model.criteres_aipd),
+        aipd_requise=dpia_required(model.criteres_aipd, model.donnees),
+        aipd_statut="a-faire" if dpia_required(model.criteres_aipd, model.donnees) else "non-requise",
+        source=model.sources,
+        modele=model.key,
+    )
+
+
+def duplicate(model_key: str, collectivites: list[Collectivite], who) -> dict:
+    """Copy a model activity into each collectivité's register, in one transaction; a
+    collectivité that already has an activity of that name keeps it (skipped). Each copy is
+    then the collectivité's own."""
+    model = modeles.BY_KEY.get(model_key)
+    if model is None:
+        raise Refused(f"modèle inconnu : {model_key} (attendu : {', '.join(modeles.BY_KEY)})", 404)
+    allowed = policy.rgpd_collectivites(who, "modifier")
+    outside = [c for c in collectivites if allowed is not None and c.organisation_id not in allowed]
+    if outside:
+        raise Refused(f"hors de votre périmètre : {', '.join(str(c) for c in outside[:5])}", 403)
+    with transaction.atomic():
+        having = set(Activite.objects.filter(collectivite__in=collectivites, nom=model.nom).values_list("collectivite_id", flat=True))
+        todo = [c for c in collectivites if c.pk not in having]
+        made = Activite.objects.bulk_create([_copy(model, c) for c in todo], batch_size=500)
+        Donnee.objects.bulk_create(
+            [
+                Donnee(activite=a, categorie=d.categorie, sensible=d.sensible, nir=d.nir, duree=d.duree, sort_final=d.sort_final)
+                for a in made
+                for d in model.donnees
+            ],
+            batch_size=2000,
+        )
+    return {"creees": len(made), "deja_presentes": len(having)}
+
+
+def save_activity(activite: Activite, who, donnees: list[dict] | None = None) -> Activite:
+    """Save an activity (new or changed) and, when given, its data categories. Every list is
+    checked against its keys; the DPIA flag is recomputed; a verified activity that changes
+    goes back to "terminé" (the DPO's verification was of the old text)."""
+    require(who, activite, "modifier")
+    _check_keys("base légale", [activite.base_legale], LEGAL_BASES)
+    _check_keys("rôle", [activite.role], ROLES)
+    _check_keys("mesures de sécurité", activite.mesures, MEASURES)
+    _check_keys("critères d'AIPD", activite.criteres_aipd, DPIA_CRITERIA)
+    rows = None
+    if donnees is not None:
+        rows = []
+        for i, d in enumerate(donnees, 1):
+            if not str(d.get("categorie", "")).strip() or not str(d.get("duree", "")).strip():
+                raise Refused(f"catégorie de données n° {i} : la catégorie et la durée de conservation sont obligatoires")
+            _check_keys(f"catégorie de données n° {i}, sort final", [d.get("sort_final", "destruction")], OUTCOMES)
+            rows.append(
+                Donnee(
+                    categorie=d["categorie"].strip(),
+                    duree=d["duree"].strip(),
+                    sensible=bool(d.get("sensible")),
+                    nir=bool(d.get("nir")),
+                    sort_final=d.get("sort_final", "destruction"),
+                )
+            )
+    with transaction.atomic():
+        if activite.pk and activite.statut == Activite.VERIFIE:
+            activite.statut = Activite.TERMINE
+        if Activite.objects.filter(collectivite=activite.collectivite, nom=activite.nom).exclude(pk=activite.pk).exists():
+            raise Refused(f"le registre a déjà une activité « {activite.nom} »", 409)
+        current = rows if rows is not None else (list(activite.donnees.all()) if activite.pk else [])
+        activite.aipd_requise = dpia_required(activite.criteres_aipd, current)
+        if activite.aipd_requise and activite.aipd_statut == "non-requise":
+            activite.aipd_statut = "a-faire"
+        activite.save()
+        if rows is not None:
+            activite.donnees.all().delete()
+            for row in rows:
+                row.activite = activite
+            Donnee.objects.bulk_create(rows)
+    return activite
+
+
+def set_status(activite: Activite, statut: str, who, recommandations: str = "") -> Activite:
+    """brouillon -> terminé (who keeps the register) -> vérifié (the DPO only, with his
+    recommendations); back to brouillon at any time."""
+    if statut == Activite.VERIFIE:
+        require(who, activite, "verifier")
+        if activite.statut != Activite.TERMINE:
+            raise Refused("seule une activité « terminée » se vérifie", 409)
+        activite.verifie_par, activite.verifie_le, activite.recommandations = who, timezone.now(), recommandations
+    elif statut in (Activite.TERMINE, Activite.BROUILLON):
+        require(who, activite, "modifier")
+        activite.verifie_par = activite.verifie_le = None
+    else:
+        raise Refused(f"statut inconnu : {statut}")
+    activite.statut = statut
+    activite.save()
+    return activite
+
+
+# --- rights requests and breaches ---------------------------------------------------------
+
+
+def record_request(c: Collectivite, who, droit: str, recue_le: dt.datetime, reference: str = "", identite_verifiee: bool = False) -> Demande:
+    require(who, c, "modifier")
+    _check_keys("droit", [droit], Demande.RIGHTS)
+    if recue_le > timezone.now() + dt.timedelta(minutes=5):
+        raise Refused("la date de réception est dans le futur")
+    return Demande.objects.create(collectivite=c, droit=droit, recue_le=recue_le, reference=reference, identite_verifiee=identite_verifiee)
+
+
+def extend_request(d: Demande, who, told: dt.datetime) -> Demande:
+    """Extend by two months: only when the person is told within the first month (art. 12.3)."""
+    from terrinum.apps.rgpd import echeances
+
+    require(who, d, "modifier")
+    if not echeances.extension_allowed(d.recue_le, told, d.collectivite.departement):
+        limit = echeances.request_deadline(d.recue_le, departement=d.collectivite.departement).due
+        raise Refused(f"prolongation impossible : la personne devait en être informée au plus tard le {limit:%d/%m/%Y}", 409)
+    d.prolongation_informee_le = told
+    d.save()
+    return d
+
+
+def answer_request(d: Demande, who, when: dt.datetime | None = None) -> Demande:
+    require(who, d, "modifier")
+    d.statut, d.repondue_le = Demande.REPONDUE, when or timezone.now()
+    d.save()
+    return d
+
+
+def record_breach(c: Collectivite, who, **fields) -> Violation:
+    require(who, c, "modifier")
+    _check_keys("nature", fields.get("natures", []), Violation.NATURES)
+    _check_keys("risque", [fields.get("risque")], Violation.RISKS)
+    if not fields.get("natures"):
+        raise Refused("nature : au moins une (confidentialité, intégrité, disponibilité)")
+    return Violation.objects.create(collectivite=c, **fields)
+
+
+def request_late(d: Demande, now: dt.datetime) -> bool:
+    due = d.echeance().due
+    return (d.repondue_le or now) > due
+
+
+def breach_late(v: Violation, now: dt.datetime) -> bool:
+    if not v.notification_requise:
+        return False
+    return (v.notifiee_le or now) > v.echeance().due
+
+
+# --- score and dashboard ------------------------------------------------------------------
+
+# (key, label, points): docs/rgpd.md, "Score de conformité".
+CRITERIA = [
+    ("dpo", "DPO désigné auprès de la CNIL (numéro de désignation renseigné)", 10),
+    ("registre", "Registre tenu : au moins 5 activités", 15),
+    ("verifiees", "Activités vérifiées par le DPO", 25),
+    ("aipd", "Analyses d'impact requises faites", 10),
+    ("sous_traitants", "Contrats de sous-traitance avec les clauses de l'article 28", 10),
+    ("demandes", "Demandes de droits traitées dans les délais", 10),
+    ("violations", "Violations notifiées à la CNIL dans les 72 heures", 10),
+    ("actions", "Plan d'actions sans retard", 10),
+]
+MIN_ACTIVITIES = 5
+
+
+@dataclass
+class Row:
+    collectivite: Collectivite
+    activites: int = 0
+    verifiees: int = 0
+    aipd_requises: int = 0
+    aipd_faites: int = 0
+    sous_traitants: int = 0
+    sous_traitants_complets: int = 0
+    demandes_en_retard: int = 0
+    demandes_ouvertes: int = 0
+    violations_en_retard: int = 0
+    actions: int = 0
+    actions_en_retard: int = 0
+
+    def parts(self) -> dict[str, float]:
+        """Each criterion's share met, 0 to 1."""
+        return {
+            "dpo": 1.0 if self.collectivite.dpo_designation_cnil else 0.0,
+            "registre": min(self.activites, MIN_ACTIVITIES) / MIN_ACTIVITIES,
+            "verifiees": self.verifiees / self.activites if self.activites else 0.0,
+            "aipd": self.aipd_faites / self.aipd_requises if self.aipd_requises else 1.0,
+            "sous_traitants": self.sous_traitants_complets / self.sous_traitants if self.sous_traitants else 1.0,
+            "demandes": 0.0 if self.demandes_en_retard else 1.0,
+            "violations": 0.0 if self.violations_en_retard else 1.0,
+            "actions": 1 - self.actions_en_retard / self.actions if self.actions else 1.0,
+        }
+
+    @property
+    def score(self) -> int:
+        parts = self.parts()
+        return round(sum(points * parts[key] for key, _, points in CRITERIA))
+
+    def details(self) -> list[tuple[str, int, int]]:
+        parts = self.parts()
+        return [(label, round(points * parts[key]), points) for key, label, points in CRITERIA]
+
+
+def dashboard(collectivites, now: dt.datetime | None = None) -> list[Row]:
+    """One row per collectivité with its counts and score; a fixed number of queries whatever
+    the number of collectivités (the deadlines of open requests and breaches are computed in
+    Python: they depend on the calendar)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    rows = {c.pk: Row(c) for c in collectivites}
+    ids = list(rows)
+    for r in (
+        Activite.objects.filter(collectivite_id__in=ids)
+        .values("collectivite_id")
+        .annotate(
+            n=Count("id"),
+            v=Count("id", filter=Q(statut=Activite.VERIFIE)),
+            req=Count("id", filter=Q(aipd_requise=True)),
+            done=Count("id", filter=Q(aipd_requise=True, aipd_statut="faite")),
+        )
+    ):
+        row = rows[r["collectivite_id"]]
+        row.activites, row.verifiees, row.aipd_requises, row.aipd_faites = r["n"], r["v"], r["req"], r["done"]
+    for r in (
+        Action.objects.filter(collectivite_id__in=ids)
+        .values("collectivite_id")
+        .annotate(n=Count("id"), late=Count("id", filter=Q(echeance__lt=today) & ~Q(statut="faite")))
+    ):
+        rows[r["collectivite_id"]].actions, rows[r["collectivite_id"]].actions_en_retard = r["n"], r["late"]
+    for cid, clauses in SousTraitant.objects.filter(collectivite_id__in=ids).values_list("collectivite_id", "clauses"):
+        rows[cid].sous_traitants += 1
+        rows[cid].sous_traitants_complets += all(key in clauses for key, _ in CLAUSES)
+    for d in Demande.objects.filter(collectivite_id__in=ids).select_related("collectivite"):
+        row = rows[d.collectivite_id]
+        row.demandes_ouvertes += d.statut == Demande.EN_COURS
+        row.demandes_en_retard += request_late(d, now)
+    for v in Violation.objects.filter(collectivite_id__in=ids):
+        rows[v.collectivite_id].violations_en_retard += breach_late(v, now)
+    return list(rows.values())
+
+
+# --- exports ------------------------------------------------------------------------------
+
+# The columns of the register, after the CNIL's model register (one row per activity).
+COLUMNS = [
+    "Activité",
+    "Finalités",
+    "Rôle",
+    "Base légale",
+    "Justification de la base légale",
+    "Catégories de personnes concernées",
+    "Catégories de données",
+    "Données sensibles ou NIR",
+    "Durées de conservation et sort final",
+    "Destinataires",
+    "Transferts hors UE et garanties",
+    "Mesures de sécurité",
+    "Logiciels",
+    "Source des données",
+    "AIPD requise",
+    "État de l'AIPD",
+    "Statut",
+    "Mise à jour",
+]
+PUBLIC_COLUMNS = COLUMNS[:10]  # what a public register shows (no security detail, no workflow)
+
+
+def register_rows(c: Collectivite, public: bool = False) -> list[dict]:
+    labels = {**dict(LEGAL_BASES), **dict(ROLES), **dict(MEASURES), **dict(OUTCOMES)}
+    out = []
+    activities = c.activites.prefetch_related("donnees")
+    if public:
+        activities = activities.exclude(statut=Activite.BROUILLON)
+    for a in activities:
+        data = list(a.donnees.all())
+        row = {
+            "Activité": a.nom,
+            "Finalités": a.finalites,
+            "Rôle": labels[a.role],
+            "Base légale": labels[a.base_legale],
+            "Justification de la base légale": a.justification,
+            "Catégories de personnes concernées": " ; ".join(a.personnes),
+            "Catégories de données": " ; ".join(d.categorie for d in data),
+            "Données sensibles ou NIR": " ; ".join(d.categorie + (" (NIR)" if d.nir else "") for d in data if d.sensible or d.nir) or "aucune",
+            "Durées de conservation et sort final": " ; ".join(f"{d.categorie} : {d.duree} ({labels[d.sort_final].lower()})" for d in data),
+            "Destinataires": " ; ".join(f"{x.get('nom', '')} ({x.get('type', '')})" for x in a.destinataires),
+            "Transferts hors UE et garanties": (a.transferts + (f" — garanties : {a.garanties}" if a.garanties else "")) or "aucun",
+            "Mesures de sécurité": " ; ".join(labels[m] for m in a.mesures),
+            "Logiciels": a.logiciels,
+            "Source des données": a.source,
+            "AIPD requise": "oui" if a.aipd_requise else "non",
+            "État de l'AIPD": a.get_aipd_statut_display(),
+            "Statut": a.get_statut_display(),
+            "Mise à jour": timezone.localtime(a.modifie_le).strftime("%d/%m/%Y"),
+        }
+        out.append({k: row[k] for k in (PUBLIC_COLUMNS if public else COLUMNS)})
+    return out
+
+
+def register_ods(c: Collectivite) -> bytes:
+    """The register as an OpenDocument spreadsheet (odfpy), one row per activity."""
+    import io
+
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Registre")
+    for values in [COLUMNS] + [list(r.values()) for r in register_rows(c)]:
+        tr = TableRow()
+        for value in values:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=str(value)))
+            tr.addElement(cell)
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    out = io.BytesIO()
+    doc.write(out)
+    return out.getvalue()
+
+
+def register_xlsx(c: Collectivite) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Registre"
+    sheet.append(COLUMNS)
+    for r in register_rows(c):
+        sheet.append(list(r.values()))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def register_csv(c: Collectivite) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(register_rows(c))
+    return out.getvalue()
+
+
+# --- processors and the action plan -------------------------------------------------------
+
+
+def save_processor(c: Collectivite, who, nom: str, prestation: str, clauses: list[str], hors_ue: bool = False) -> SousTraitant:
+    require(who, c, "modifier")
+    _check_keys("clauses", clauses, CLAUSES)
+    if not nom.strip():
+        raise Refused("nom du sous-traitant : obligatoire")
+    return SousTraitant.objects.create(collectivite=c, nom=nom.strip(), prestation=prestation.strip(), clauses=clauses, hors_ue=hors_ue)
+
+
+def add_action(c: Collectivite, who, intitule: str, echeance: dt.date, priorite: int = 2) -> Action:
+    require(who, c, "modifier")
+    if not intitule.strip():
+        raise Refused("intitulé de l'action : obligatoire")
+    if priorite not in dict(Action.PRIORITIES):
+        raise Refused("priorité : 1 (haute), 2 (moyenne) ou 3 (basse)")
+    return Action.objects.create(collectivite=c, intitule=intitule.strip(), echeance=echeance, priorite=priorite)
+
+
+# --- a whole collectivité as JSON -----------------------------------------------------------
+
+FORMAT = "terrinum-rgpd/1"
+ACTIVITY_FIELDS = [
+    "nom",
+    "finalites",
+    "role",
+    "base_legale",
+    "justification",
+    "personnes",
+    "destinataires",
+    "transferts",
+    "garanties",
+    "mesures",
+    "logiciels",
+    "source",
+    "criteres_aipd",
+    "aipd_statut",
+    "modele",
+]
+
+
+def export_json(c: Collectivite) -> dict:
+    """The collectivité's register, processors and action plan (requests and breaches stay:
+    they are case files, not a register to move)."""
+    return {
+        "format": FORMAT,
+        "collectivite": {"nom": c.organisation.nom, "categorie": c.categorie, "insee": c.insee, "dpo_designation_cnil": c.dpo_designation_cnil},
+        "activites": [
+            {
+                **{f: getattr(a, f) for f in ACTIVITY_FIELDS},
+                "statut": a.statut,
+                "donnees": [
+                    {"categorie": d.categorie, "duree": d.duree, "sensible": d.sensible, "nir": d.nir, "sort_final": d.sort_final} for d in a.donnees.all()
+                ],
+            }
+            for a in c.activites.prefetch_related("donnees")
+        ],
+        "sous_traitants": [{"nom": s.nom, "prestation": s.prestation, "clauses": s.clauses, "hors_ue": s.hors_ue} for s in c.sous_traitants.all()],
+        "actions": [{"intitule": x.intitule, "priorite": x.priorite, "echeance": x.echeance.isoformat(), "statut": x.statut} for x in c.actions.all()],
+    }
+
+
+def import_json(c: Collectivite, data: dict, who, source: str = "fichier") -> dict:
+    """Load an export into a collectivité, in one transaction: activities are matched by name
+    (replaced), processors and actions added. Any error names the place in the file
+    (« activites[3].base_legale ») and nothing is written. A verified activity is imported as
+    « terminé »: the DPO verifies in the register it lives in."""
+    require(who, c, "modifier")
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise Refused(f"{source} : format attendu « {FORMAT} » (champ format)")
+    counts = {"activites": 0, "sous_traitants": 0, "actions": 0}
+    with transaction.atomic():
+        for i, item in enumerate(data.get("activites", [])):
+            where = f"{source}, activites[{i}]"
+            try:
+                missing = [f for f in ("nom", "finalites", "base_legale") if not item.get(f)]
+                if missing:
+                    raise Refused(f"champ(s) obligatoire(s) absent(s) : {', '.join(missing)}")
+                a = Activite.objects.filter(collectivite=c, nom=item["nom"]).first() or Activite(collectivite=c)
+                for f in ACTIVITY_FIELDS:
+                    if f in item:
+                        setattr(a, f, item[f])
+                a.statut = Activite.TERMINE if item.get("statut") in (Activite.TERMINE, Activite.VERIFIE) else Activite.BROUILLON
+                save_activity(a, who, donnees=item.get("donnees", []))
+            except Refused as exc:
+                raise Refused(f"{where} ({item.get('nom', '?') if isinstance(item, dict) else '?'}) : {exc}") from exc
+            counts["activites"] += 1
+        for i, item in enumerate(data.get("sous_traitants", [])):
+            try:
+                save_processor(c, who, item.get("nom", ""), item.get("prestation", ""), item.get("clauses", []), bool(item.get("hors_ue")))
+            except Refused as exc:
+                raise Refused(f"{source}, sous_traitants[{i}] : {exc}") from exc
+            counts["sous_traitants"] += 1
+        for i, item in enumerate(data.get("actions", [])):
+            try:
+                when = dt.date.fromisoformat(str(item.get("echeance", "")))
+            except ValueError as exc:
+                raise Refused(f"{source}, actions[{i}].echeance : date AAAA-MM-JJ attendue") from exc
+            try:
+                add_action(c, who, item.get("intitule", ""), when, int(item.get("priorite", 2)))
+            except Refused as exc:
+                raise Refused(f"{source}, actions[{i}] : {exc}") from exc
+            counts["actions"] += 1
+    return counts

@@ -1,0 +1,14 @@
+"""Pages of the RGPD registers (included at the site root by terrinum.web.urls)."""
+
+from django.urls import path
+
+from terrinum.apps.rgpd import views
+
+urlpatterns = [
+    path("rgpd/", views.home, name="rgpd"),
+    path("rgpd/<int:pk>/", views.collectivite, name="rgpd-collectivite"),
+    path("rgpd/<int:collectivite_pk>/activites/nouvelle/", views.activity, name="rgpd-activite-nouvelle"),
+    path("rgpd/activites/<int:pk>/", views.activity, name="rgpd-activite"),
+    path("rgpd/<int:pk>/registre.<str:fmt>", views.export, name="rgpd-export"),
+    path("registres/<int:pk>/", views.public_register, name="registre-public"),
+]

@@ -1,0 +1,252 @@
+"""Pages of the RGPD registers: the dashboard across collectivités (/rgpd/), a collectivité's
+file (register, requests, breaches, processors, action plan), an activity's form, exports,
+and the public register of a collectivité that publishes it. Every object outside the
+account's scope answers 404, as if it did not exist (ids are not a way in)."""
+
+from __future__ import annotations
+
+import json
+
+from csp.decorators import csp_replace
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+from terrinum.accounts import policy
+from terrinum.apps.rgpd import forms, modeles, services
+from terrinum.apps.rgpd.models import CLAUSES, Activite, Collectivite, Demande, Violation
+from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
+from terrinum.territories.models import Territory
+
+SCORE_BINS = [40, 60, 80, 95]
+FORMATS = {
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+}
+
+
+def _collectivite(request, pk: int) -> Collectivite:
+    try:
+        return services.readable(request.user).get(pk=pk)
+    except Collectivite.DoesNotExist:
+        raise Http404 from None
+
+
+def _score_map(rows) -> str:
+    communes = {r.collectivite.insee: r for r in rows if r.collectivite.categorie == "commune" and r.collectivite.insee}
+    if not communes:
+        return ""
+    places = Territory.objects.filter(niveau="commune", code__in=communes).only("code", "nom", "geometrie_carte", "departement_code")
+    features = [
+        Feature(
+            f"{t.nom} : score {communes[t.code].score}/100",
+            t.geometrie_carte,
+            None,
+            fixed_class(communes[t.code].score, SCORE_BINS),
+            group_of(t.departement_code),
+        )
+        for t in places
+    ]
+    return render_map(features, "Score de conformité RGPD des communes servies") if features else ""
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    message, status = None, 200
+    editable = policy.rgpd_collectivites(user, "modifier")
+    collectivites = list(services.readable(user))
+    if request.method == "POST" and request.POST.get("action") == "dupliquer":
+        chosen = [c for c in collectivites if str(c.pk) in request.POST.getlist("collectivites")]
+        try:
+            if not chosen:
+                raise services.Refused("choisissez au moins une collectivité")
+            done = services.duplicate(request.POST.get("modele", ""), chosen, user)
+            message = {"ok": True, "texte": f"Modèle copié dans {done['creees']} registre(s) ; {done['deja_presentes']} l'avaient déjà."}
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+    rows = sorted(services.dashboard(collectivites), key=lambda r: (r.score, str(r.collectivite)))
+    context = {
+        "lignes": rows,
+        "carte": _score_map(rows),
+        "legende": fixed_legend(SCORE_BINS, ""),
+        "modeles": modeles.MODELS,
+        "modifiables": [c for c in collectivites if editable is None or c.organisation_id in editable],
+        "message": message,
+        "criteres": services.CRITERIA,
+    }
+    return render(request, "rgpd/accueil.html", context, status=status)
+
+
+def _date_time(value):
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+@login_required
+def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
+    c = _collectivite(request, pk)
+    user = request.user
+    message, status = None, 200
+    request_form, breach_form = forms.RequestForm(prefix="d"), forms.BreachForm(prefix="v")
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "demande":
+                request_form = forms.RequestForm(request.POST, prefix="d")
+                if not request_form.is_valid():
+                    raise services.Refused("demande : " + " ; ".join(f"{request_form.fields[k].label} : {' '.join(v)}" for k, v in request_form.errors.items()))
+                d = services.record_request(c, user, **request_form.cleaned_data)
+                message = {"ok": True, "texte": f"Demande enregistrée : réponse due au plus tard le {d.echeance().due:%d/%m/%Y}."}
+                request_form = forms.RequestForm(prefix="d")
+            elif action == "violation":
+                breach_form = forms.BreachForm(request.POST, prefix="v")
+                if not breach_form.is_valid():
+                    raise services.Refused("violation : " + " ; ".join(f"{breach_form.fields[k].label} : {' '.join(v)}" for k, v in breach_form.errors.items()))
+                v = services.record_breach(c, user, **breach_form.cleaned_data)
+                texte = "Violation enregistrée."
+                if v.notification_requise:
+                    texte += f" Notification à la CNIL au plus tard le {v.echeance().due:%d/%m/%Y à %H:%M}."
+                message = {"ok": True, "texte": texte}
+                breach_form = forms.BreachForm(prefix="v")
+            elif action in ("repondre", "prolonger"):
+                d = get_object_or_404(Demande, pk=request.POST.get("demande") or 0, collectivite=c)
+                if action == "repondre":
+                    services.answer_request(d, user)
+                    message = {"ok": True, "texte": "Demande close : réponse envoyée."}
+                else:
+                    services.extend_request(d, user, timezone.now())
+                    message = {"ok": True, "texte": f"Délai prolongé jusqu'au {d.echeance().due:%d/%m/%Y}."}
+            elif action == "notifier":
+                v = get_object_or_404(Violation, pk=request.POST.get("violation") or 0, collectivite=c)
+                services.require(user, v, "modifier")
+                v.notifiee_le = timezone.now()
+                v.save(update_fields=["notifiee_le"])
+                message = {"ok": True, "texte": "Notification à la CNIL enregistrée."}
+            elif action == "sous-traitant":
+                services.save_processor(
+                    c,
+                    user,
+                    request.POST.get("nom", ""),
+                    request.POST.get("prestation", ""),
+                    request.POST.getlist("clauses"),
+                    request.POST.get("hors_ue") == "1",
+                )
+                message = {"ok": True, "texte": "Sous-traitant ajouté."}
+            elif action == "action":
+                try:
+                    echeance = timezone.datetime.fromisoformat(request.POST.get("echeance", "")).date()
+                except ValueError as exc:
+                    raise services.Refused("échéance de l'action : une date") from exc
+                services.add_action(c, user, request.POST.get("intitule", ""), echeance, int(request.POST.get("priorite") or 2))
+                message = {"ok": True, "texte": "Action ajoutée au plan."}
+            elif action == "publier":
+                services.require(user, c, "modifier")
+                c.registre_public = request.POST.get("public") == "1"
+                c.save(update_fields=["registre_public"])
+                message = {"ok": True, "texte": "Registre public." if c.registre_public else "Registre retiré de la publication."}
+            else:
+                raise services.Refused("action inconnue")
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+    now = timezone.now()
+    (row,) = services.dashboard([c], now)
+    context = {
+        "c": c,
+        "dpo": services.dpo_of(c),
+        "ligne": row,
+        "modifiable": policy.may_rgpd(user, c, "modifier"),
+        "activites": c.activites.all(),
+        "demandes": [(d, d.echeance(), services.request_late(d, now)) for d in c.demandes.all()],
+        "violations": [(v, v.echeance(), services.breach_late(v, now)) for v in c.violations.all()],
+        "sous_traitants": c.sous_traitants.all(),
+        "actions": c.actions.all(),
+        "aujourdhui": timezone.localdate(),
+        "clauses": CLAUSES,
+        "form_demande": request_form,
+        "form_violation": breach_form,
+        "message": message,
+    }
+    return render(request, "rgpd/collectivite.html", context, status=status)
+
+
+@login_required
+def activity(request: HttpRequest, pk: int | None = None, collectivite_pk: int | None = None) -> HttpResponse:
+    """Create (collectivite_pk) or change (pk) an activity; its data categories below."""
+    user = request.user
+    if pk is not None:
+        a = get_object_or_404(Activite.objects.select_related("collectivite__organisation"), pk=pk)
+        if not policy.may_rgpd(user, a, "lire"):
+            raise Http404
+    else:
+        a = Activite(collectivite=_collectivite(request, collectivite_pk))
+    modifiable = policy.may_rgpd(user, a, "modifier")
+    if a.pk is None and not modifiable:
+        return HttpResponse(
+            "Vous lisez ce registre sans le tenir : ajouter une activité ne vous est pas ouvert.", status=403, content_type="text/plain; charset=utf-8"
+        )
+    form = forms.ActivityForm(instance=a)
+    data = forms.DataFormSet(instance=a if a.pk else Activite(), prefix="donnees")
+    message, status = None, 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "statut":
+                if a.pk is None:
+                    raise Http404
+                services.set_status(a, request.POST.get("statut", ""), user, request.POST.get("recommandations", ""))
+                return redirect("rgpd-activite", pk=a.pk)
+            form, data = forms.ActivityForm(request.POST, instance=a), forms.DataFormSet(request.POST, instance=a if a.pk else Activite(), prefix="donnees")
+            if not (form.is_valid() and data.is_valid()):
+                raise services.Refused("le formulaire a des erreurs : voyez les champs signalés")
+            rows = [f.cleaned_data for f in data.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            saved = services.save_activity(form.apply(), user, donnees=rows)
+            return redirect("rgpd-activite", pk=saved.pk)
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+    context = {
+        "a": a,
+        "c": a.collectivite,
+        "form": form,
+        "donnees": data,
+        "modifiable": modifiable,
+        "verifiable": a.pk is not None and policy.may_rgpd(user, a, "verifier"),
+        "message": message,
+    }
+    return render(request, "rgpd/activite.html", context, status=status)
+
+
+@login_required
+def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    c = _collectivite(request, pk)
+    if fmt == "ods":
+        body = services.register_ods(c)
+    elif fmt == "xlsx":
+        body = services.register_xlsx(c)
+    elif fmt == "csv":
+        body = services.register_csv(c)
+    elif fmt == "json":
+        body = json.dumps(services.export_json(c), ensure_ascii=False, indent=2)
+    else:
+        raise Http404
+    response = HttpResponse(body, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="registre-rgpd-{c.pk}.{fmt}"'
+    return response
+
+
+@xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
+def public_register(request: HttpRequest, pk: int) -> HttpResponse:
+    """What art. 30 lets be public, for a collectivité that publishes its register; embeddable
+    in its own site (`?integre=1`: the page without Terrinum's header)."""
+    c = get_object_or_404(Collectivite.objects.select_related("organisation"), pk=pk, registre_public=True)
+    context = {
+        "c": c,
+        "dpo": services.dpo_of(c),
+        "lignes": services.register_rows(c, public=True),
+        "colonnes": services.PUBLIC_COLUMNS,
+        "integre": request.GET.get("integre") == "1",
+    }
+    return render(request, "rgpd/public.html", context)

@@ -1,0 +1,294 @@
+"""RGPD registers: roles through the one policy, duplication of models, the register's
+workflow, requests and breaches with their deadlines, the score, exports and the JSON import,
+the public register. Fixture: tests/apps/rgpd/conftest.py."""
+
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.utils import timezone
+from django.utils.html import escape
+
+from terrinum.accounts import policy
+from terrinum.accounts.services import issue_token
+from terrinum.apps.rgpd import echeances, modeles, services
+from terrinum.apps.rgpd.models import Activite, Donnee
+
+pytestmark = pytest.mark.django_db
+
+# user -> {collectivité: actions allowed}
+EXPECTED = {
+    "admin": {c: {"lire", "modifier", "verifier"} for c in ("signy", "ccas", "rethel", "gueret")},
+    "dpo": {"signy": {"lire", "modifier", "verifier"}, "ccas": {"lire", "modifier", "verifier"}, "rethel": {"lire", "modifier", "verifier"}, "gueret": set()},
+    "referent": {"signy": set(), "ccas": {"lire", "modifier"}, "rethel": {"lire", "modifier"}, "gueret": set()},
+    "structure-membre": {"signy": {"lire"}, "ccas": {"lire"}, "rethel": {"lire"}, "gueret": set()},
+    "gestionnaire": {"signy": {"lire", "modifier"}, "ccas": set(), "rethel": set(), "gueret": set()},
+    "lecteur": {"signy": {"lire"}, "ccas": set(), "rethel": set(), "gueret": set()},
+    "dpo-creuse": {"signy": set(), "ccas": set(), "rethel": set(), "gueret": {"lire", "modifier", "verifier"}},
+}
+
+
+def test_the_policy_gives_each_role_its_collectivites(rgpd_world):
+    org, col, users = rgpd_world
+    for name, expected in EXPECTED.items():
+        for key, actions in expected.items():
+            for action in policy.RGPD_ACTIONS:
+                assert policy.may_rgpd(users[name], col[key], action) == (action in actions), (name, key, action)
+    from django.contrib.auth.models import AnonymousUser
+
+    assert policy.rgpd_collectivites(AnonymousUser(), "lire") == set()
+
+
+def _register(col, users):
+    services.duplicate("etat-civil", [col["signy"], col["gueret"]], users["admin"])
+    return {k: Activite.objects.get(collectivite=col[k]) for k in ("signy", "gueret")}
+
+
+def test_every_role_sees_every_page_and_export_of_its_own_collectivites_only(client, rgpd_world):
+    """The role × view × tenant matrix: pages, exports, an activity by its id, the API; outside
+    the scope every answer is 404, as for an id that does not exist."""
+    org, col, users = rgpd_world
+    activities = _register(col, users)
+    for name, expected in EXPECTED.items():
+        client.force_login(users[name])
+        token = issue_token(users[name].username)
+        for key in ("signy", "gueret"):
+            readable = "lire" in expected[key]
+            pk, status = col[key].pk, 200 if "lire" in expected[key] else 404
+            for url in (
+                f"/rgpd/{pk}/",
+                f"/rgpd/{pk}/registre.ods",
+                f"/rgpd/{pk}/registre.csv",
+                f"/rgpd/{pk}/registre.json",
+                f"/rgpd/activites/{activities[key].pk}/",
+            ):
+                assert client.get(url).status_code == status, (name, url)
+            for url in (
+                f"/api/v1/rgpd/collectivites/{pk}/activites",
+                f"/api/v1/rgpd/collectivites/{pk}/demandes",
+                f"/api/v1/rgpd/collectivites/{pk}/violations",
+            ):
+                assert client.get(url, headers={"Authorization": f"Bearer {token}"}).status_code == status, (name, url)
+            listed = {c["id"] for c in client.get("/api/v1/rgpd/collectivites", headers={"Authorization": f"Bearer {token}"}).json()}
+            assert (pk in listed) == readable, name
+            dashboard = client.get("/rgpd/").content.decode()
+            assert (escape(str(col[key])) in dashboard) == readable, name
+            # a write: record a request
+            posted = client.post(f"/rgpd/{pk}/", {"action": "demande", "d-droit": "acces", "d-recue_le": "2026-11-02T10:00"})
+            assert posted.status_code == (200 if "modifier" in expected[key] else 403 if readable else 404), (name, key)
+    client.logout()
+    assert client.get(f"/rgpd/{col['signy'].pk}/").status_code == 302  # to the login page
+    assert client.get(f"/api/v1/rgpd/collectivites/{col['signy'].pk}/activites").status_code == 401
+
+
+def test_an_activity_form_is_saved_by_who_keeps_the_register_and_verified_by_the_dpo_only(client, rgpd_world):
+    org, col, users = rgpd_world
+    new = f"/rgpd/{col['signy'].pk}/activites/nouvelle/"
+    form = {
+        "nom": "Inscriptions à l'école de musique", "finalites": "Inscrire les élèves, facturer.", "role": "responsable", "base_legale": "mission-publique",
+        "justification": "Délibération du conseil municipal", "personnes_texte": "Élèves\nResponsables légaux",
+        "destinataires_texte": "Trésorerie ; externe\nÉditeur du logiciel ; sous-traitant", "mesures": ["controle-acces", "sauvegardes"],
+        "criteres_aipd": ["personnes-vulnerables"], "transferts": "", "garanties": "", "logiciels": "", "source": "", "aipd_statut": "non-requise",
+        "donnees-TOTAL_FORMS": "2", "donnees-INITIAL_FORMS": "0", "donnees-MIN_NUM_FORMS": "0", "donnees-MAX_NUM_FORMS": "1000",
+        "donnees-0-categorie": "Identité et coordonnées", "donnees-0-duree": "Durée de l'inscription", "donnees-0-sort_final": "destruction",
+        "donnees-1-categorie": "Santé (allergies)", "donnees-1-duree": "Durée de l'inscription", "donnees-1-sort_final": "destruction", "donnees-1-sensible": "on",
+    }  # fmt: skip
+    client.force_login(users["lecteur"])
+    assert client.post(new, form).status_code == 403 and not Activite.objects.exists()
+    client.force_login(users["gestionnaire"])
+    wrong = client.post(new, {**form, "destinataires_texte": "Trésorerie"})
+    assert wrong.status_code == 400 and "nom ; type" in wrong.content.decode()
+    answer = client.post(new, form)
+    assert answer.status_code == 302
+    a = Activite.objects.get(nom="Inscriptions à l'école de musique")
+    assert a.destinataires[1] == {"nom": "Éditeur du logiciel", "type": "sous-traitant"} and a.donnees.count() == 2
+    assert a.aipd_requise and a.aipd_statut == "a-faire"  # vulnerable people + sensitive data: two criteria
+    page = f"/rgpd/activites/{a.pk}/"
+    assert client.post(page, {"action": "statut", "statut": "verifie"}).status_code == 403  # not the DPO
+    client.post(page, {"action": "statut", "statut": "termine"})
+    client.force_login(users["referent"])  # not assigned to Signy
+    assert client.get(page).status_code == 404
+    client.force_login(users["dpo"])
+    client.post(page, {"action": "statut", "statut": "verifie", "recommandations": "Réduire la durée des données de santé."})
+    a.refresh_from_db()
+    assert a.statut == "verifie" and a.verifie_par == users["dpo"] and "santé" in a.recommandations
+    client.force_login(users["gestionnaire"])
+    assert client.post(page, {**form, "finalites": "Inscrire les élèves."}).status_code == 302
+    a.refresh_from_db()
+    assert a.statut == "termine" and a.finalites == "Inscrire les élèves."  # changed after verification: to be verified again
+
+
+def test_a_model_is_copied_into_many_registers_in_one_transaction(rgpd_world):
+    org, col, users = rgpd_world
+    done = services.duplicate("videoprotection", [col["signy"], col["rethel"]], users["dpo"])
+    assert done == {"creees": 2, "deja_presentes": 0}
+    a = Activite.objects.get(collectivite=col["signy"], modele="videoprotection")
+    assert a.aipd_requise and "un mois" in a.donnees.get().duree.lower() and "L252-5" in a.donnees.get().duree
+    assert services.duplicate("videoprotection", [col["signy"], col["rethel"], col["ccas"]], users["dpo"]) == {"creees": 1, "deja_presentes": 2}
+    before = Activite.objects.count()
+    with pytest.raises(services.Refused, match="périmètre"):
+        services.duplicate("etat-civil", [col["signy"], col["gueret"]], users["dpo"])  # Guéret is not his
+    assert Activite.objects.count() == before
+    a.finalites = "Adaptée à Signy"
+    services.save_activity(a, users["dpo"])
+    assert (
+        Activite.objects.get(collectivite=col["rethel"], modele="videoprotection").finalites == modeles.BY_KEY["videoprotection"].finalites
+    )  # copies are independent
+
+
+def test_every_model_of_the_library_cites_its_sources_and_keeps_every_data_category(rgpd_world):
+    org, col, users = rgpd_world
+    assert len(modeles.MODELS) >= 11
+    for m in modeles.MODELS:
+        services.duplicate(m.key, [col["rethel"]], users["admin"])
+        assert m.sources and m.donnees
+    assert col["rethel"].activites.count() == len(modeles.MODELS)
+    assert Donnee.objects.filter(activite__collectivite=col["rethel"]).count() == sum(len(m.donnees) for m in modeles.MODELS)
+    assert Donnee.objects.filter(activite__collectivite=col["rethel"], nir=True).exists()
+
+
+def test_requests_carry_their_deadline_and_an_extension_must_be_told_in_time(client, rgpd_world):
+    org, col, users = rgpd_world
+    paris = echeances.PARIS
+    d = services.record_request(col["signy"], users["gestionnaire"], "acces", dt.datetime(2025, 1, 31, 10, tzinfo=paris))
+    assert d.echeance().due.date() == dt.date(2025, 2, 28)
+    with pytest.raises(services.Refused, match="28/02/2025"):
+        services.extend_request(d, users["gestionnaire"], dt.datetime(2025, 3, 3, 9, tzinfo=paris))
+    services.extend_request(d, users["gestionnaire"], dt.datetime(2025, 2, 20, 9, tzinfo=paris))
+    assert d.echeance().due.date() == dt.date(2025, 4, 30)
+    assert services.request_late(d, dt.datetime(2025, 5, 1, 9, tzinfo=paris)) and not services.request_late(d, dt.datetime(2025, 4, 30, 20, tzinfo=paris))
+    services.answer_request(d, users["gestionnaire"], dt.datetime(2025, 4, 2, 9, tzinfo=paris))
+    assert not services.request_late(d, timezone.now())
+    token = issue_token("gestionnaire")
+    created = client.post(
+        f"/api/v1/rgpd/collectivites/{col['signy'].pk}/demandes",
+        {"droit": "effacement", "recue_le": "2025-05-08T09:00:00"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["delai"]["echeance"] == "2025-06-10T23:59:59+02:00" and "1182/71" in body["delai"]["regle"] and body["en_retard"]
+    assert any("Lundi de Pentecôte" in step for step in body["delai"]["etapes"])
+    future = client.post(
+        f"/api/v1/rgpd/collectivites/{col['signy'].pk}/demandes",
+        {"droit": "acces", "recue_le": (timezone.now() + dt.timedelta(days=3)).isoformat()},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert future.status_code == 400 and "futur" in future.json()["detail"]
+
+
+def test_breaches_carry_their_72_hours_and_late_notifications_count(client, rgpd_world):
+    org, col, users = rgpd_world
+    token = issue_token("dpo")
+    url = f"/api/v1/rgpd/collectivites/{col['rethel'].pk}/violations"
+    payload = {
+        "connue_le": "2025-03-28T10:00:00",
+        "natures": ["confidentialite"],
+        "cause": "Courriel envoyé au mauvais destinataire",
+        "donnees": "Liste des bénéficiaires",
+        "personnes": 40,
+        "risque": "eleve",
+    }
+    answer = client.post(url, payload, content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert body["delai"]["echeance"] == "2025-03-31T11:00:00+02:00" and body["communication_requise"] and body["en_retard"]
+    minor = client.post(url, {**payload, "risque": "aucun"}, content_type="application/json", headers={"Authorization": f"Bearer {token}"}).json()
+    assert not minor["notification_requise"] and not minor["en_retard"]
+    wrong = client.post(url, {**payload, "natures": []}, content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert wrong.status_code == 422
+    (row,) = services.dashboard([col["rethel"]])
+    assert row.violations_en_retard == 1
+    assert client.get("/api/v1/rgpd/echeance?type=violation&depuis=2025-10-24T10:00").json()["echeance"] == "2025-10-27T09:00:00+01:00"
+    assert client.get("/api/v1/rgpd/echeance?type=demande&depuis=2025-03-30T02:30").status_code == 422
+
+
+def test_the_score_adds_the_documented_criteria(rgpd_world):
+    org, col, users = rgpd_world
+    now = dt.datetime(2026, 6, 1, 12, tzinfo=echeances.PARIS)
+    (empty,) = services.dashboard([col["rethel"]], now)
+    # no DPO number, empty register: the criteria with nothing to fail give their points
+    assert empty.score == 10 + 10 + 10 + 10 + 10 and sum(p for _, _, p in services.CRITERIA) == 100
+    for key in ("etat-civil", "listes-electorales", "urbanisme", "salles", "recensement"):
+        services.duplicate(key, [col["signy"]], users["dpo"])
+    for a in Activite.objects.filter(collectivite=col["signy"])[:2]:
+        services.set_status(a, "termine", users["dpo"])
+        services.set_status(a, "verifie", users["dpo"])
+    services.add_action(col["signy"], users["dpo"], "Former les agents", dt.date(2026, 1, 15))
+    services.add_action(col["signy"], users["dpo"], "Relire les contrats", dt.date(2026, 12, 15))
+    services.save_processor(col["signy"], users["dpo"], "Éditeur X", "Logiciel d'état civil", [k for k, _ in services.CLAUSES][:5])
+    (row,) = services.dashboard([col["signy"]], now)
+    # DPO 10 + register 15 + verified 25×2/5 + DPIA 10 + processors 0 + requests 10 + breaches 10 + actions 10×1/2
+    assert row.score == round(10 + 15 + 10 + 10 + 0 + 10 + 10 + 5)
+    assert [got for _, got, _ in row.details()] == [10, 15, 10, 10, 0, 10, 10, 5]
+
+
+def test_the_register_exports_in_the_cnil_layout(client, rgpd_world):
+    from odf import opendocument, table, teletype
+    from openpyxl import load_workbook
+
+    org, col, users = rgpd_world
+    services.duplicate("rh-paie", [col["signy"]], users["dpo"])
+    services.duplicate("etat-civil", [col["signy"]], users["dpo"])
+    client.force_login(users["lecteur"])
+    ods = client.get(f"/rgpd/{col['signy'].pk}/registre.ods")
+    assert ods["Content-Type"] == "application/vnd.oasis.opendocument.spreadsheet"
+    doc = opendocument.load(io.BytesIO(ods.content))
+    rows = [[teletype.extractText(c) for c in r.getElementsByType(table.TableCell)] for r in doc.spreadsheet.getElementsByType(table.TableRow)]
+    assert rows[0] == services.COLUMNS and len(rows) == 3
+    paie = dict(zip(rows[0], next(r for r in rows if r[0] == "Ressources humaines et paie"), strict=True))
+    assert "Numéro de sécurité sociale (NIR)" in paie["Données sensibles ou NIR"] and paie["Base légale"] == "Obligation légale (art. 6.1.c)"
+    assert "Durée de la carrière" in paie["Durées de conservation et sort final"] and paie["AIPD requise"] == "oui"
+    book = load_workbook(io.BytesIO(client.get(f"/rgpd/{col['signy'].pk}/registre.xlsx").content))
+    assert [c.value for c in book.active[1]] == services.COLUMNS and book.active.max_row == 3
+    csv_text = client.get(f"/rgpd/{col['signy'].pk}/registre.csv").content.decode()
+    assert csv_text.splitlines()[0].startswith("Activité,Finalités,Rôle")
+
+
+def test_a_collectivite_moves_as_json_atomically(client, rgpd_world):
+    org, col, users = rgpd_world
+    services.duplicate("cantine-periscolaire", [col["signy"]], users["dpo"])
+    services.save_processor(col["signy"], users["dpo"], "Éditeur Y", "Facturation", ["instructions", "securite"])
+    services.add_action(col["signy"], users["dpo"], "Mettre à jour la mention d'information", dt.date(2027, 1, 31), 1)
+    client.force_login(users["dpo"])
+    exported = client.get(f"/rgpd/{col['signy'].pk}/registre.json").json()
+    assert exported["format"] == "terrinum-rgpd/1" and exported["activites"][0]["donnees"]
+    counts = services.import_json(col["rethel"], exported, users["dpo"], "signy.json")
+    assert counts == {"activites": 1, "sous_traitants": 1, "actions": 1}
+    copy = Activite.objects.get(collectivite=col["rethel"])
+    assert copy.donnees.count() == 3 and copy.aipd_requise
+    again = services.import_json(col["rethel"], exported, users["dpo"], "signy.json")  # activities matched by name
+    assert again["activites"] == 1 and Activite.objects.filter(collectivite=col["rethel"]).count() == 1
+    broken = json.loads(json.dumps(exported))
+    broken["activites"].append({**exported["activites"][0], "nom": "Autre", "base_legale": "parce-que"})
+    before = (Activite.objects.count(), Donnee.objects.count())
+    with pytest.raises(services.Refused, match=r"signy.json, activites\[1\] \(Autre\) : base légale : valeur\(s\) inconnue\(s\) parce-que"):
+        services.import_json(col["ccas"], broken, users["dpo"], "signy.json")
+    assert (Activite.objects.count(), Donnee.objects.count()) == before  # nothing written
+    with pytest.raises(services.Refused, match="périmètre"):
+        services.import_json(col["gueret"], exported, users["dpo"])
+
+
+def test_the_public_register_shows_what_article_30_allows_and_can_be_embedded(client, rgpd_world):
+    org, col, users = rgpd_world
+    services.duplicate("videoprotection", [col["signy"]], users["dpo"])
+    services.duplicate("etat-civil", [col["signy"]], users["dpo"])
+    services.set_status(Activite.objects.get(collectivite=col["signy"], modele="etat-civil"), "termine", users["dpo"])
+    url = f"/registres/{col['signy'].pk}/"
+    assert client.get(url).status_code == 404  # not published
+    client.force_login(users["lecteur"])
+    assert client.post(f"/rgpd/{col['signy'].pk}/", {"action": "publier", "public": "1"}).status_code == 403
+    client.force_login(users["gestionnaire"])
+    client.post(f"/rgpd/{col['signy'].pk}/", {"action": "publier", "public": "1"})
+    client.logout()
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200 and "État civil" in html and "Vidéoprotection" not in html  # a draft is not published
+    assert "Mesures de sécurité" not in html and "DPO mutualisé — Ardennes Numérique" in html
+    embedded = client.get(url + "?integre=1")
+    assert "X-Frame-Options" not in embedded.headers and "frame-ancestors *" in embedded.headers["Content-Security-Policy"]
+    assert "Rechercher un territoire" not in embedded.content.decode()
+    assert client.get(f"/registres/{col['gueret'].pk}/").status_code == 404
