@@ -21,6 +21,7 @@ overseas départements for theirs: the holidays "of the place where the action i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -90,14 +91,19 @@ def aware(value: dt.datetime) -> dt.datetime:
     return first
 
 
-def public_holidays(years, departement: str | None = None) -> holidays.HolidayBase:
-    return holidays.France(years=years, subdiv=SUBDIVISIONS.get(departement or ""), language="fr")
+@functools.lru_cache(maxsize=256)
+def public_holidays(year: int, departement: str | None = None) -> dict[dt.date, str]:
+    """The public holidays of `year` and the next (a deadline moved past 31 December), by
+    date, named in French; built once per year and subdivision (a dashboard computes hundreds
+    of deadlines)."""
+    found = holidays.France(years=(year, year + 1), subdiv=SUBDIVISIONS.get(departement or ""), language="fr")
+    return dict(found.items())
 
 
 def _working_day(day: dt.date, departement: str | None, steps: list[str]) -> dt.date:
-    off = public_holidays(range(day.year, day.year + 2), departement)
+    off = public_holidays(day.year, departement)
     while day.weekday() >= 5 or day in off:
-        why = off.get(day) if day in off else DAYS[day.weekday()]
+        why = off[day] if day in off else DAYS[day.weekday()]
         nxt = day + dt.timedelta(days=1)
         steps.append(f"le {day:%d/%m/%Y} est un jour non ouvrable ({why}) : report au {nxt:%d/%m/%Y}")
         day = nxt

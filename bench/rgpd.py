@@ -1,0 +1,167 @@
+"""Benchmark of the RGPD registers of a shared DPO.
+
+    .venv/bin/python bench/rgpd.py [--collectivites 300] [--activites 40] [--copies 200]
+                                   [--repetitions 7] [--donnees var]
+
+Copies an initialised data directory (`./run.sh` leaves one in var/; never modified) to a
+temporary one and works on the copy's SQLite database:
+1. a mutualisation structure serving `--collectivites` real communes of the référentiel
+   (Ardennes, then Marne and Aisne), each with `--activites` activities (the models of the
+   library, then activities of its own), a rights request and a breach; its DPO's account;
+2. duplicating one model activity into `--copies` registers with `services.duplicate` (one
+   transaction), timed `--repetitions` times (the copies removed between runs): goal ≤ 1 s;
+3. the DPO's dashboard `/rgpd/` (every collectivité, scores, map) against the plain page of a
+   territory (`/territoires/departement/08/`, the baseline of the project's page benches) and
+   the home page `/` (a form, no data), requested by Django's test client in the same process,
+   alternately, `--repetitions` times each: medians and the ratios (goal ≤ 3× the plain page).
+Nothing is asserted: read the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--collectivites", type=int, default=300)
+    parser.add_argument("--activites", type=int, default=40)
+    parser.add_argument("--copies", type=int, default=200)
+    parser.add_argument("--repetitions", type=int, default=7)
+    parser.add_argument("--donnees", type=Path, default=Path(os.environ.get("TERRINUM_DATA_DIR", ROOT / "var")))
+    args = parser.parse_args()
+    if not (args.donnees / "terrinum.sqlite3").exists():
+        sys.exit(f"{args.donnees} n'est pas un dossier de données initialisé : lancez d'abord ./run.sh")
+    with tempfile.TemporaryDirectory(prefix="terrinum-rgpd-") as tmp:
+        data = Path(tmp) / "donnees"
+        shutil.copytree(args.donnees, data, ignore=shutil.ignore_patterns("*.brouillon*", "*.verrou", "exports", "batiments"))
+        os.environ["TERRINUM_DATA_DIR"] = str(data)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terrinum.web.settings")
+        import django
+
+        django.setup()
+        run(args)
+
+
+def run(args) -> None:
+    import datetime as dt
+
+    from django.contrib.auth.models import User
+    from django.db import transaction
+    from django.test import Client
+
+    from terrinum.accounts.models import Membership, Organisation
+    from terrinum.apps.rgpd import modeles, services
+    from terrinum.apps.rgpd.models import Activite, Demande, Donnee, Violation
+    from terrinum.territories.models import Territory
+
+    communes = list(
+        Territory.objects.filter(niveau="commune", departement_code__in=["08", "51", "02"]).order_by("departement_code", "code")[: args.collectivites]
+    )
+    if len(communes) < args.collectivites:
+        sys.exit(f"le référentiel n'a que {len(communes)} communes dans les Ardennes, la Marne et l'Aisne")
+    started = time.perf_counter()
+    with transaction.atomic():
+        structure = Organisation.objects.create(nom="Centre de gestion du banc", type=Organisation.MUTUALISATION)
+        orgs = Organisation.objects.bulk_create(
+            [
+                Organisation(nom=f"Commune de {t.nom} ({t.code})", type=Organisation.COLLECTIVITE, territoire_niveau="commune", territoire_code=t.code)
+                for t in communes
+            ]
+        )
+        dpo = User.objects.create_user("banc-dpo", password="banc-mot-de-passe-long")
+        Membership.objects.create(user=dpo, organisation=structure, role=Membership.DPO)
+        cols = [
+            services.enrol(structure, o, "commune", t.code, t.departement_code, "DPO-BANC" if i % 2 else "")
+            for i, (o, t) in enumerate(zip(orgs, communes, strict=True))
+        ]
+        for m in modeles.MODELS:
+            services.duplicate(m.key, cols, dpo)
+        own = args.activites - len(modeles.MODELS)
+        made = Activite.objects.bulk_create(
+            [
+                Activite(
+                    collectivite=c,
+                    nom=f"Activité propre n° {k}",
+                    finalites="Gestion d'un service communal.",
+                    base_legale="mission-publique",
+                    statut=("brouillon", "termine", "verifie")[k % 3],
+                )
+                for c in cols
+                for k in range(own)
+            ],
+            batch_size=2000,
+        )
+        Donnee.objects.bulk_create([Donnee(activite=a, categorie="Identité", duree="Durée du service") for a in made], batch_size=2000)
+        paris = dt.timezone(dt.timedelta(hours=1))
+        Demande.objects.bulk_create(
+            [Demande(collectivite=c, droit="acces", recue_le=dt.datetime(2026, 10, 1 + i % 28, 10, tzinfo=paris)) for i, c in enumerate(cols)]
+        )
+        Violation.objects.bulk_create(
+            [
+                Violation(
+                    collectivite=c,
+                    connue_le=dt.datetime(2026, 9, 1 + i % 28, 10, tzinfo=paris),
+                    natures=["confidentialite"],
+                    cause="Erreur d'envoi",
+                    donnees="Adresses",
+                    personnes=3,
+                    risque="risque",
+                )
+                for i, c in enumerate(cols)
+            ]
+        )
+    print(
+        f"{len(cols)} collectivités × {Activite.objects.count() // len(cols)} activités, une demande et une violation chacune : préparées en {time.perf_counter() - started:.1f} s"
+    )
+
+    # 2. duplication of one model into --copies registers
+    targets = cols[: args.copies]
+    extra = modeles.Model(
+        "banc", "Modèle du banc", "Finalité du banc.", "mission-publique", "Texte du banc.", ["Habitants"], [modeles.Data("Identité", "Un an")], [], "banc"
+    )
+    modeles.BY_KEY["banc"] = extra
+    times = []
+    for _ in range(args.repetitions):
+        t0 = time.perf_counter()
+        done = services.duplicate("banc", targets, dpo)
+        times.append(time.perf_counter() - t0)
+        assert done["creees"] == len(targets)
+        Activite.objects.filter(modele="banc").delete()
+    print(
+        f"duplication d'un modèle dans {len(targets)} registres (une transaction) : médiane {statistics.median(times):.3f} s, min {min(times):.3f} s (but ≤ 1 s)"
+    )
+
+    # 3. the dashboard against plain pages, alternately
+    client = Client()
+    client.force_login(dpo)
+    plain = "/territoires/departement/08/"
+    pages = {"/rgpd/": [], "/": [], plain: []}
+    for url in pages:  # warm-up: templates, first queries
+        assert client.get(url).status_code == 200, url
+    for _ in range(args.repetitions):
+        for url, durations in pages.items():
+            t0 = time.perf_counter()
+            response = client.get(url)
+            durations.append(time.perf_counter() - t0)
+            assert response.status_code == 200
+    size = len(client.get("/rgpd/").content)
+    medians = {url: statistics.median(d) for url, d in pages.items()}
+    print(f"tableau de bord du DPO /rgpd/ ({len(cols)} collectivités, {size // 1024} Kio) : médiane {medians['/rgpd/'] * 1000:.0f} ms")
+    print(f"page d'accueil / : {medians['/'] * 1000:.0f} ms ; page d'un territoire {plain} : {medians[plain] * 1000:.0f} ms")
+    print(
+        f"rapport tableau de bord / page d'un territoire : {medians['/rgpd/'] / medians[plain]:.2f}× (but ≤ 3×) ; / page d'accueil : {medians['/rgpd/'] / medians['/']:.1f}×"
+    )
+
+
+if __name__ == "__main__":
+    main()
