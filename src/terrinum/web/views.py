@@ -314,11 +314,15 @@ def _rate_limited(request: HttpRequest) -> bool:
 def registry_state() -> tuple:
     """What the operational apps' sections show has changed when this changes: places added,
     deleted or edited; a Pass numérique voucher handed out, used, paid or expired (each adds
-    a ledger entry) or a programme created; a needs assessment answered."""
-    from django.db.models import Max
+    a ledger entry) or a programme created; a needs assessment answered; an RGPD register
+    published, withdrawn or changed, or what its score counts. Time is not part of it (siting
+    jobs are keyed by it): a request that turns late with nothing else changing shows in a
+    cached territory page's score at the next change; the DPO's dashboard is never cached."""
+    from django.db.models import Count, Max, Q
 
     from terrinum.apps.inclusion.models import Lieu, LieuChangement
     from terrinum.apps.pass_numerique.models import Autodiagnostic, Mouvement
+    from terrinum.apps.rgpd.models import Action, Activite, Collectivite, Demande, SousTraitant, Violation
 
     return (
         Lieu.objects.count(),
@@ -326,6 +330,12 @@ def registry_state() -> tuple:
         LieuChangement.objects.aggregate(m=Max("pk"))["m"],
         Mouvement.objects.aggregate(m=Max("pk"))["m"],
         Autodiagnostic.objects.aggregate(m=Max("pk"))["m"],
+        tuple(Collectivite.objects.filter(registre_public=True).order_by("pk").values_list("pk", "dpo_designation_cnil")),
+        tuple(Activite.objects.aggregate(n=Count("pk"), m=Max("modifie_le")).values()),
+        tuple(Demande.objects.aggregate(n=Count("pk"), s=Count("pk", filter=Q(statut="repondue"))).values()),
+        tuple(Violation.objects.aggregate(n=Count("pk"), s=Count("pk", filter=Q(notifiee_le__isnull=False))).values()),
+        tuple(Action.objects.aggregate(n=Count("pk"), s=Count("pk", filter=Q(statut="faite"))).values()),
+        tuple(SousTraitant.objects.aggregate(n=Count("pk"), m=Max("pk")).values()),
     )
 
 

@@ -292,3 +292,17 @@ def test_the_public_register_shows_what_article_30_allows_and_can_be_embedded(cl
     assert "X-Frame-Options" not in embedded.headers and "frame-ancestors *" in embedded.headers["Content-Security-Policy"]
     assert "Rechercher un territoire" not in embedded.content.decode()
     assert client.get(f"/registres/{col['gueret'].pk}/").status_code == 404
+
+
+def test_the_territory_page_and_the_report_show_published_registers_only(client, rgpd_world, demo_warehouse):
+    org, col, users = rgpd_world
+    services.duplicate("etat-civil", [col["signy"], col["rethel"]], users["dpo"])
+    html = client.get("/territoires/departement/08/").content.decode()
+    assert "Registres RGPD" in html and "2 collectivités de ce territoire" in html and "Aucune n'a encore publié" in html
+    col["rethel"].registre_public = True
+    col["rethel"].save()
+    html = client.get("/territoires/departement/08/").content.decode()
+    assert f"/registres/{col['rethel'].pk}/" in html and escape("Commune de Signy-l'Abbaye") not in html.split('id="rgpd"')[1]
+    assert "Commune de Rethel" in client.get("/territoires/departement/08/diagnostic/").content.decode()
+    creuse = client.get("/territoires/departement/23/").content.decode()
+    assert "1 collectivité de ce territoire tient son registre" in creuse and "Commune de Rethel" not in creuse
