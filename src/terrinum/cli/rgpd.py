@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import sys
 from enum import Enum
+from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import fail, out
+from terrinum.cli.common import django_setup, fail, out, territory
 
 app = typer.Typer(help="RGPD mutualisé : délais légaux, registres des collectivités.", no_args_is_help=True)
 
@@ -60,3 +61,175 @@ def echeance(
     for step in deadline.steps:
         out.print(f"  - {step}")
     out.print(f"Règle : {deadline.rule}")
+
+
+def _account(identifiant: str):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=identifiant).first()
+    if user is None:
+        fail(f"--compte : aucun compte « {identifiant} » (terrinum compte creer)")
+    return user
+
+
+def _collectivite(nom: str):
+    from terrinum.apps.rgpd.models import Collectivite
+
+    found = Collectivite.objects.filter(organisation__nom=nom).select_related("organisation").first()
+    if found is None:
+        fail(f"aucune collectivité « {nom} » suivie au titre du RGPD (terrinum rgpd adherer)")
+    return found
+
+
+COMPTE = typer.Option(..., "--compte", metavar="IDENTIFIANT", help="Le compte au nom duquel agir (ses droits s'appliquent : DPO, référent, gestionnaire).")
+
+
+@app.command("adherer")
+def adherer(
+    structure: str = typer.Option(..., "--structure", help="La structure de mutualisation (organisation de type mutualisation)."),
+    organisation: str = typer.Option(..., "--organisation", help="La collectivité servie (créée si besoin, de type collectivité)."),
+    categorie: str = typer.Option("commune", "--categorie", help="commune, ccas, epci, cias, syndicat, etablissement, association ou autre."),
+    territoire: str = typer.Option(None, "--territoire", help="Sa commune ou son EPCI dans le référentiel (code ou nom)."),
+    designation: str = typer.Option("", "--designation-cnil", help="Numéro de désignation du DPO auprès de la CNIL."),
+) -> None:
+    """Met une collectivité parmi celles que sert une structure de mutualisation (son dossier RGPD)."""
+    django_setup()
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.rgpd import services
+
+    host = Organisation.objects.filter(nom=structure, type=Organisation.MUTUALISATION).first()
+    if host is None:
+        fail(f"--structure : aucune structure de mutualisation « {structure} » (terrinum compte creer --type mutualisation)")
+    insee, departement = "", ""
+    org, _ = Organisation.objects.get_or_create(nom=organisation, type=Organisation.COLLECTIVITE)
+    if territoire:
+        t = territory(territoire, "le dossier RGPD est rattaché")
+        if t.niveau not in ("commune", "epci"):
+            fail(f"--territoire : une commune ou un EPCI (reçu : {t.niveau} {t.nom})")
+        insee, departement = t.code, t.departement_code or ""
+        org.territoire_niveau, org.territoire_code = t.niveau, t.code
+        org.save()
+    try:
+        c = services.enrol(host, org, categorie, insee, departement, designation)
+    except services.Refused as exc:
+        fail(str(exc))
+    out.print(f"« {c} » est servie par « {host.nom} » ({c.get_categorie_display()}).")
+
+
+@app.command("confier")
+def confier(
+    identifiant: str = typer.Argument(..., help="Le compte du référent (rôle referent dans la structure)."),
+    structure: str = typer.Option(..., "--structure"),
+    collectivite: list[str] = typer.Option(..., "--collectivite", help="Une collectivité confiée ; répétable."),
+) -> None:
+    """Confie des collectivités de la structure à un référent multi-structures."""
+    django_setup()
+    from terrinum.accounts.models import Membership
+
+    m = Membership.objects.filter(user__username=identifiant, organisation__nom=structure, role=Membership.REFERENT).first()
+    if m is None:
+        fail(
+            f"« {identifiant} » n'est pas référent de « {structure} » (terrinum compte creer {identifiant} --organisation … --type mutualisation --role referent)"
+        )
+    served = {o.nom: o for o in m.organisation.collectivites_servies.all()}
+    unknown = [n for n in collectivite if n not in served]
+    if unknown:
+        fail(f"--collectivite : pas servie(s) par « {structure} » : {', '.join(unknown)}")
+    m.collectivites_assignees.add(*[served[n] for n in collectivite])
+    out.print(f"{len(collectivite)} collectivité(s) confiée(s) à « {identifiant} ».")
+
+
+@app.command("dupliquer")
+def dupliquer(
+    modele: str = typer.Argument(..., help="Le modèle de la bibliothèque (ex. listes-electorales ; terrinum rgpd modeles les liste)."),
+    compte: str = COMPTE,
+    collectivite: list[str] = typer.Option(None, "--collectivite", help="Une collectivité ; répétable. Sans elle : toutes celles du compte."),
+) -> None:
+    """Copie un modèle d'activité dans un ou plusieurs registres, en une transaction."""
+    django_setup()
+    from terrinum.accounts import policy
+    from terrinum.apps.rgpd import services
+
+    user = _account(compte)
+    if collectivite:
+        targets = [_collectivite(n) for n in collectivite]
+    else:
+        allowed = policy.rgpd_collectivites(user, "modifier")
+        targets = [c for c in services.readable(user) if allowed is None or c.organisation_id in allowed]
+    try:
+        done = services.duplicate(modele, targets, user)
+    except services.Refused as exc:
+        fail(str(exc))
+    out.print(f"Modèle « {modele} » copié dans {done['creees']} registre(s) ; {done['deja_presentes']} l'avaient déjà.")
+
+
+@app.command("modeles")
+def lister_modeles() -> None:
+    """La bibliothèque des modèles d'activités et leurs sources."""
+    from terrinum.apps.rgpd import modeles
+
+    for m in modeles.MODELS:
+        out.print(f"{m.key} — {m.nom} (sources : {m.sources})")
+
+
+class ExportFormat(str, Enum):
+    json = "json"
+    ods = "ods"
+    xlsx = "xlsx"
+    csv = "csv"
+    pdf = "pdf"
+
+
+@app.command("exporter")
+def exporter(
+    collectivite: str = typer.Argument(..., help="Nom de la collectivité."),
+    compte: str = COMPTE,
+    format: ExportFormat = typer.Option(
+        ExportFormat.json, "--format", help="json : la collectivité entière (à réimporter) ; ods, xlsx, csv, pdf : le registre."
+    ),
+    sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", help="Sans elle : la sortie standard (json, csv)."),
+) -> None:
+    """Exporte le registre d'une collectivité."""
+    django_setup()
+    from terrinum.accounts import policy
+    from terrinum.apps.rgpd import services
+
+    user, c = _account(compte), _collectivite(collectivite)
+    if not policy.may_rgpd(user, c, "lire"):
+        fail(f"« {collectivite} » n'est pas dans le périmètre de « {compte} »")
+    body = {
+        "json": lambda: json.dumps(services.export_json(c), ensure_ascii=False, indent=2) + "\n",
+        "csv": lambda: services.register_csv(c),
+        "ods": lambda: services.register_ods(c),
+        "xlsx": lambda: services.register_xlsx(c),
+        "pdf": lambda: services.register_pdf(c),
+    }[format.value]()
+    if sortie is None:
+        if isinstance(body, bytes):
+            fail(f"--sortie : un fichier pour le format {format.value}")
+        sys.stdout.write(body)
+        return
+    sortie.write_bytes(body if isinstance(body, bytes) else body.encode())
+    out.print(f"Registre de « {c} » écrit dans {sortie}.", highlight=False)
+
+
+@app.command("importer")
+def importer(
+    collectivite: str = typer.Argument(..., help="Nom de la collectivité qui reçoit le fichier."),
+    fichier: Path = typer.Argument(..., exists=True, dir_okay=False, help="Un export JSON (terrinum rgpd exporter)."),
+    compte: str = COMPTE,
+) -> None:
+    """Importe un export JSON dans une collectivité, en une transaction (rien n'est écrit en cas d'erreur)."""
+    django_setup()
+    from terrinum.apps.rgpd import services
+
+    user, c = _account(compte), _collectivite(collectivite)
+    try:
+        data = json.loads(fichier.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"{fichier} : JSON illisible ({exc})")
+    try:
+        counts = services.import_json(c, data, user, str(fichier))
+    except services.Refused as exc:
+        fail(str(exc))
+    out.print(f"Importé dans « {c} » : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).")

@@ -246,6 +246,11 @@ def test_the_register_exports_in_the_cnil_layout(client, rgpd_world):
     assert [c.value for c in book.active[1]] == services.COLUMNS and book.active.max_row == 3
     csv_text = client.get(f"/rgpd/{col['signy'].pk}/registre.csv").content.decode()
     assert csv_text.splitlines()[0].startswith("Activité,Finalités,Rôle")
+    import pypdf
+
+    pdf = pypdf.PdfReader(io.BytesIO(client.get(f"/rgpd/{col['signy'].pk}/registre.pdf").content))
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    assert "Ressources humaines et paie" in text and "Numéro de sécurité sociale" in text and "/StructTreeRoot" in pdf.trailer["/Root"]
 
 
 def test_a_collectivite_moves_as_json_atomically(client, rgpd_world):
@@ -306,3 +311,69 @@ def test_the_territory_page_and_the_report_show_published_registers_only(client,
     assert "Commune de Rethel" in client.get("/territoires/departement/08/diagnostic/").content.decode()
     creuse = client.get("/territoires/departement/23/").content.decode()
     assert "1 collectivité de ce territoire tient son registre" in creuse and "Commune de Rethel" not in creuse
+
+
+def test_the_dpo_sees_the_week_s_deadlines_and_a_breach_countdown(client, rgpd_world):
+    """Journey 3: a breach reported on a Friday afternoon; requests due this week."""
+    org, col, users = rgpd_world
+    paris = echeances.PARIS
+    friday = dt.datetime(2026, 11, 27, 16, 30, tzinfo=paris)
+    v = services.record_breach(
+        col["rethel"],
+        users["dpo"],
+        connue_le=friday,
+        natures=["confidentialite"],
+        cause="Clé USB perdue",
+        donnees="Dossiers CCAS",
+        personnes=12,
+        risque="eleve",
+    )
+    services.record_request(col["signy"], users["gestionnaire"], "acces", dt.datetime(2026, 10, 28, 9, tzinfo=paris))  # due 28/11 (a Saturday) -> 30/11
+    services.record_request(col["signy"], users["gestionnaire"], "effacement", dt.datetime(2026, 11, 2, 9, tzinfo=paris))  # due 02/12
+    services.record_request(col["gueret"], users["dpo-creuse"], "acces", dt.datetime(2026, 11, 2, 9, tzinfo=paris))  # not his
+    monday = dt.datetime(2026, 11, 30, 10, 0, tzinfo=paris)
+    week = services.due_soon(services.readable(users["dpo"]), monday)
+    assert [e.echeance.date() for e in week["demandes"]] == [dt.date(2026, 11, 30), dt.date(2026, 12, 2)]
+    assert week["violations"][0].objet == v and week["violations"][0].echeance == dt.datetime(2026, 11, 30, 16, 30, tzinfo=paris)
+    assert week["violations"][0].reste_texte == "reste 6 h 30 min"
+    late = services.due_soon(services.readable(users["dpo"]), dt.datetime(2026, 12, 1, 18, 0, tzinfo=paris))["violations"][0]
+    assert late.en_retard and late.reste_texte == "en retard de 1 j 1 h 30 min"
+    client.force_login(users["dpo"])
+    page = client.get("/rgpd/").content.decode()
+    assert "Violations à notifier à la CNIL" in page and "Commune de Rethel" in page and "Guéret" not in page
+
+
+def test_the_dpo_s_verbs_on_the_command_line(rgpd_world, tmp_path, reference_build):
+    from typer.testing import CliRunner
+
+    from terrinum.cli import app
+
+    org, col, users = rgpd_world
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(app, ["rgpd", *args])
+
+    done = run("adherer", "--structure", "Ardennes Numérique (mutualisation)", "--organisation", "Commune de Charleville-Mézières", "--territoire", "08105")
+    assert done.exit_code == 0, done.output
+    added = services.Collectivite.objects.get(organisation__nom="Commune de Charleville-Mézières")
+    assert added.insee == "08105" and added.departement == "08"
+    assert run("adherer", "--structure", "Inconnue", "--organisation", "X").exit_code == 1
+    out = run("dupliquer", "listes-electorales", "--compte", "dpo")
+    assert out.exit_code == 0 and "copié dans 4 registre(s)" in out.output  # Signy, its CCAS, Rethel, Charleville
+    assert run("dupliquer", "listes-electorales", "--compte", "dpo", "--collectivite", "Commune de Guéret").exit_code == 1  # not his
+    assert "modèle inconnu" in run("dupliquer", "cantine", "--compte", "dpo").output
+    exported = tmp_path / "signy.json"
+    assert run("exporter", "Commune de Signy-l'Abbaye", "--compte", "lecteur", "--sortie", str(exported)).exit_code == 0
+    assert run("exporter", "Commune de Signy-l'Abbaye", "--compte", "dpo-creuse").exit_code == 1
+    ods = tmp_path / "r.ods"
+    assert run("exporter", "Commune de Signy-l'Abbaye", "--compte", "dpo", "--format", "ods", "--sortie", str(ods)).exit_code == 0 and ods.stat().st_size > 1000
+    assert run("importer", "Commune de Guéret", str(exported), "--compte", "dpo-creuse").exit_code == 0
+    assert Activite.objects.filter(collectivite=col["gueret"], nom="Listes électorales").exists()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "terrinum-rgpd/1", "activites": [{"nom": "X", "finalites": "Y", "base_legale": "z"}]}')
+    wrong = run("importer", "Commune de Guéret", str(bad), "--compte", "dpo-creuse")
+    assert wrong.exit_code == 1 and "bad.json, activites[0] (X) : base légale" in " ".join(wrong.output.split())  # Rich folds long lines
+    assert run("confier", "referent", "--structure", "Ardennes Numérique (mutualisation)", "--collectivite", "Commune de Signy-l'Abbaye").exit_code == 0
+    assert policy.may_rgpd(users["referent"], col["signy"], "modifier")
+    assert "listes-electorales" in run("modeles").output

@@ -275,6 +275,7 @@ MIN_ACTIVITIES = 5
 class Row:
     collectivite: Collectivite
     activites: int = 0
+    brouillons: int = 0
     verifiees: int = 0
     aipd_requises: int = 0
     aipd_faites: int = 0
@@ -323,12 +324,13 @@ def dashboard(collectivites, now: dt.datetime | None = None) -> list[Row]:
         .annotate(
             n=Count("id"),
             v=Count("id", filter=Q(statut=Activite.VERIFIE)),
+            b=Count("id", filter=Q(statut=Activite.BROUILLON)),
             req=Count("id", filter=Q(aipd_requise=True)),
             done=Count("id", filter=Q(aipd_requise=True, aipd_statut="faite")),
         )
     ):
         row = rows[r["collectivite_id"]]
-        row.activites, row.verifiees, row.aipd_requises, row.aipd_faites = r["n"], r["v"], r["req"], r["done"]
+        row.activites, row.verifiees, row.brouillons, row.aipd_requises, row.aipd_faites = r["n"], r["v"], r["b"], r["req"], r["done"]
     for r in (
         Action.objects.filter(collectivite_id__in=ids)
         .values("collectivite_id")
@@ -345,6 +347,46 @@ def dashboard(collectivites, now: dt.datetime | None = None) -> list[Row]:
     for v in Violation.objects.filter(collectivite_id__in=ids):
         rows[v.collectivite_id].violations_en_retard += breach_late(v, now)
     return list(rows.values())
+
+
+@dataclass
+class Due:
+    """An open request or a breach awaiting notification, with its deadline and what is left."""
+
+    collectivite: Collectivite
+    objet: Demande | Violation
+    echeance: dt.datetime
+    reste: dt.timedelta
+
+    @property
+    def en_retard(self) -> bool:
+        return self.reste.total_seconds() < 0
+
+    @property
+    def reste_texte(self) -> str:
+        seconds = abs(int(self.reste.total_seconds()))
+        days, rest = divmod(seconds, 86400)
+        hours, rest = divmod(rest, 3600)
+        text = (f"{days} j " if days else "") + f"{hours} h {rest // 60:02d} min"
+        return f"en retard de {text}" if self.en_retard else f"reste {text}"
+
+
+def due_soon(collectivites, now: dt.datetime | None = None, days: int = 7) -> dict[str, list[Due]]:
+    """Open requests due within `days` days (or late) and breaches whose notification to the
+    CNIL is awaited, soonest first: the DPO's week."""
+    now = now or timezone.now()
+    horizon = now + dt.timedelta(days=days)
+    requests, breaches = [], []
+    for d in Demande.objects.filter(collectivite__in=collectivites, statut=Demande.EN_COURS).select_related("collectivite__organisation"):
+        due = d.echeance().due
+        if due <= horizon:
+            requests.append(Due(d.collectivite, d, due, due - now))
+    for v in (
+        Violation.objects.filter(collectivite__in=collectivites, notifiee_le__isnull=True).exclude(risque="aucun").select_related("collectivite__organisation")
+    ):
+        due = v.echeance().due
+        breaches.append(Due(v.collectivite, v, due, due - now))
+    return {"demandes": sorted(requests, key=lambda x: x.echeance), "violations": sorted(breaches, key=lambda x: x.echeance)}
 
 
 # --- exports ------------------------------------------------------------------------------
@@ -426,6 +468,15 @@ def register_ods(c: Collectivite) -> bytes:
     out = io.BytesIO()
     doc.write(out)
     return out.getvalue()
+
+
+def register_pdf(c: Collectivite) -> bytes:
+    """The register as a tagged PDF (WeasyPrint), one sheet per activity as in the CNIL's model."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string("rgpd/registre_pdf.html", {"c": c, "dpo": dpo_of(c), "lignes": register_rows(c), "aujourdhui": timezone.localdate()})
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def register_xlsx(c: Collectivite) -> bytes:

@@ -26,6 +26,7 @@ FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
+    "pdf": "application/pdf",
 }
 
 
@@ -71,6 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
     rows = sorted(services.dashboard(collectivites), key=lambda r: (r.score, str(r.collectivite)))
     context = {
+        "echeances": services.due_soon(collectivites),
         "lignes": rows,
         "carte": _score_map(rows),
         "legende": fixed_legend(SCORE_BINS, ""),
@@ -229,6 +231,8 @@ def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         body = services.register_csv(c)
     elif fmt == "json":
         body = json.dumps(services.export_json(c), ensure_ascii=False, indent=2)
+    elif fmt == "pdf":
+        body = services.register_pdf(c)
     else:
         raise Http404
     response = HttpResponse(body, content_type=FORMATS[fmt])
