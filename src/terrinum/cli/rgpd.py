@@ -233,3 +233,15 @@ def importer(
     except services.Refused as exc:
         fail(str(exc))
     out.print(f"Importé dans « {c} » : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).")
+
+
+@app.command("rappels")
+def rappels(jours: int = typer.Option(7, "--jours", min=1, max=60, help="Horizon des demandes à rappeler.")) -> None:
+    """Écrit à chaque collectivité ses échéances (demandes dues, violations à notifier) : à lancer chaque jour."""
+    django_setup()
+    from terrinum.apps.rgpd import services
+
+    sent = services.send_reminders(days=jours)
+    for c, recipients, n in sent:
+        out.print(f"{c} : {n} échéance(s), à {', '.join(recipients)}", highlight=False)
+    out.print(f"{len(sent)} courriel(s) de rappel envoyé(s).")

@@ -132,6 +132,18 @@ LOGOUT_REDIRECT_URL = "accueil"
 # Production (TERRINUM_PRODUCTION=1, behind an HTTPS reverse proxy): secure cookies, HTTPS
 # redirect and HSTS; `terrinum` then refuses to start without TERRINUM_SECRET_KEY. With it,
 # `django-admin check --deploy` reports nothing (tested).
+# Mail (RGPD reminders): printed on the console unless an SMTP server is given.
+if os.environ.get("TERRINUM_SMTP_HOTE"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["TERRINUM_SMTP_HOTE"]
+    EMAIL_PORT = int(os.environ.get("TERRINUM_SMTP_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("TERRINUM_SMTP_UTILISATEUR", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("TERRINUM_SMTP_MOT_DE_PASSE", "")
+    EMAIL_USE_TLS = os.environ.get("TERRINUM_SMTP_TLS", "1") == "1"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("TERRINUM_COURRIEL_EXPEDITEUR", "terrinum@localhost")
+
 PRODUCTION = os.environ.get("TERRINUM_PRODUCTION", "") == "1"
 if PRODUCTION:
     if not os.environ.get("TERRINUM_SECRET_KEY"):

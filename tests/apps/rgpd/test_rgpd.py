@@ -377,3 +377,26 @@ def test_the_dpo_s_verbs_on_the_command_line(rgpd_world, tmp_path, reference_bui
     assert run("confier", "referent", "--structure", "Ardennes Numérique (mutualisation)", "--collectivite", "Commune de Signy-l'Abbaye").exit_code == 0
     assert policy.may_rgpd(users["referent"], col["signy"], "modifier")
     assert "listes-electorales" in run("modeles").output
+
+
+def test_reminders_go_to_who_keeps_each_register(rgpd_world):
+    from django.core import mail
+
+    org, col, users = rgpd_world
+    for name in ("gestionnaire", "dpo", "lecteur", "dpo-creuse", "referent"):
+        users[name].email = f"{name}@exemple.fr"
+        users[name].save()
+    paris = echeances.PARIS
+    now = dt.datetime(2026, 11, 30, 10, tzinfo=paris)
+    services.record_request(col["signy"], users["gestionnaire"], "acces", dt.datetime(2026, 11, 2, 9, tzinfo=paris))  # due 02/12
+    services.record_request(col["gueret"], users["dpo-creuse"], "acces", dt.datetime(2026, 11, 20, 9, tzinfo=paris))  # due 21/12: not this week
+    services.record_breach(
+        col["rethel"], users["dpo"], connue_le=now, natures=["integrite"], cause="Rançongiciel", donnees="Paie", personnes=30, risque="eleve"
+    )
+    sent = services.send_reminders(now)
+    assert sorted((str(c), r, n) for c, r, n in sent) == [
+        ("Commune de Rethel", ["dpo@exemple.fr", "referent@exemple.fr"], 1),
+        ("Commune de Signy-l'Abbaye", ["dpo@exemple.fr", "gestionnaire@exemple.fr"], 1),
+    ]
+    signy = next(m for m in mail.outbox if "Signy" in m.subject)
+    assert "répondre avant le 02/12/2026 à 23:59" in signy.body and "lecteur@exemple.fr" not in signy.to

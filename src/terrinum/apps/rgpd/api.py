@@ -103,9 +103,9 @@ class ViolationOut(Schema):
 
 def _collectivite(request, pk: int) -> Collectivite:
     try:
-        return services.readable(request.user).get(pk=pk)
-    except Collectivite.DoesNotExist:
-        raise HttpError(404, "collectivité introuvable") from None
+        return services.readable_one(request.user, pk)
+    except services.Refused as exc:
+        raise HttpError(exc.status, str(exc)) from exc
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -54,6 +54,15 @@ def readable(who):
     return found if allowed is None else found.filter(organisation_id__in=allowed)
 
 
+def readable_one(who, pk: int) -> Collectivite:
+    """One collectivité of `who`'s scope; Refused(404) otherwise, as for an id that does not
+    exist (ids are not a way in)."""
+    try:
+        return readable(who).get(pk=pk)
+    except Collectivite.DoesNotExist:
+        raise Refused("collectivité introuvable", 404) from None
+
+
 # --- collectivités ------------------------------------------------------------------------
 
 
@@ -387,6 +396,46 @@ def due_soon(collectivites, now: dt.datetime | None = None, days: int = 7) -> di
         due = v.echeance().due
         breaches.append(Due(v.collectivite, v, due, due - now))
     return {"demandes": sorted(requests, key=lambda x: x.echeance), "violations": sorted(breaches, key=lambda x: x.echeance)}
+
+
+def send_reminders(now: dt.datetime | None = None, days: int = 7) -> list[tuple[Collectivite, list[str], int]]:
+    """One e-mail per collectivité with open requests due within `days` days (or late) or
+    breaches awaiting notification, to the accounts that keep its register (its gestionnaires
+    and admins, the DPO and référents of its structure) that have an address. Django's mail
+    framework: the console by default (docs/exploitation.md). Returns (collectivité,
+    recipients, items) for each one written to."""
+    from django.core.mail import send_mail
+
+    from terrinum.accounts.models import Membership
+
+    now = now or timezone.now()
+    week = due_soon(Collectivite.objects.all(), now, days)
+    by_collectivite: dict[int, list[Due]] = {}
+    for item in week["violations"] + week["demandes"]:
+        by_collectivite.setdefault(item.collectivite.pk, []).append(item)
+    sent = []
+    for items in by_collectivite.values():
+        c = items[0].collectivite
+        keepers = Membership.objects.filter(
+            Q(organisation=c.organisation, role__in=policy.EDIT_ROLES)
+            | Q(organisation__collectivites_servies=c.organisation, role__in=(Membership.DPO, Membership.ADMIN))
+            | Q(collectivites_assignees=c.organisation, role=Membership.REFERENT)
+        )
+        recipients = sorted({e for e in keepers.values_list("user__email", flat=True) if e})
+        if not recipients:
+            continue
+        lines = []
+        for item in items:
+            what = (
+                f"violation connue le {timezone.localtime(item.objet.connue_le):%d/%m/%Y %H:%M} : notifier la CNIL"
+                if isinstance(item.objet, Violation)
+                else f"demande ({item.objet.get_droit_display()}) : répondre"
+            )
+            lines.append(f"- {what} avant le {item.echeance:%d/%m/%Y à %H:%M} ({item.reste_texte})")
+        body = f"Échéances RGPD de {c} :\n\n" + "\n".join(lines) + "\n\nLe détail et les règles de calcul sont sur la page de la collectivité dans Terrinum."
+        send_mail(f"RGPD — {c} : {len(items)} échéance(s)", body, None, recipients)
+        sent.append((c, recipients, len(items)))
+    return sent
 
 
 # --- exports ------------------------------------------------------------------------------

@@ -32,27 +32,30 @@ FORMATS = {
 
 def _collectivite(request, pk: int) -> Collectivite:
     try:
-        return services.readable(request.user).get(pk=pk)
-    except Collectivite.DoesNotExist:
+        return services.readable_one(request.user, pk)
+    except services.Refused:
         raise Http404 from None
 
 
 def _score_map(rows) -> str:
+    """The communes of the départements served, those followed classed by their score, the
+    others blank (a few scattered communes alone would say nothing of where they are)."""
     communes = {r.collectivite.insee: r for r in rows if r.collectivite.categorie == "commune" and r.collectivite.insee}
-    if not communes:
+    departements = set(Territory.objects.filter(niveau="commune", code__in=communes).values_list("departement_code", flat=True))
+    if not departements:
         return ""
-    places = Territory.objects.filter(niveau="commune", code__in=communes).only("code", "nom", "geometrie_carte", "departement_code")
+    places = Territory.objects.filter(niveau="commune", departement_code__in=departements).only("code", "nom", "geometrie_carte", "departement_code")
     features = [
         Feature(
-            f"{t.nom} : score {communes[t.code].score}/100",
+            f"{t.nom} : score {communes[t.code].score}/100" if t.code in communes else f"{t.nom} : non suivie",
             t.geometrie_carte,
             None,
-            fixed_class(communes[t.code].score, SCORE_BINS),
+            fixed_class(communes[t.code].score if t.code in communes else None, SCORE_BINS),
             group_of(t.departement_code),
         )
         for t in places
     ]
-    return render_map(features, "Score de conformité RGPD des communes servies") if features else ""
+    return render_map(features, "Score de conformité RGPD des communes servies")
 
 
 @login_required
