@@ -50,6 +50,13 @@ RULES = {
     "rgpd-export": "connecte",
     # public only once its collectivité publishes it (404 before): tests/apps/rgpd
     "registre-public": "public",
+    # the shared diagnostic: lead, participant (account or link), other territory in tests/web/test_partage.py
+    "partage": "connecte",
+    "partage-demarche": "connecte",
+    "partage-pdf": "connecte",
+    "partage-plan": "connecte",
+    "partage-public": "public",
+    "contribuer": "public",
     "lieu-modifier": "editeur",
     "deconnexion": "post",
 }
@@ -62,7 +69,10 @@ ACCOUNT_API = {("get", "/api/v1/pass-numerique/cheques/{code}"), ("post", "/api/
                # the RGPD registers: role × operation × collectivité in tests/apps/rgpd
                ("get", "/api/v1/rgpd/collectivites"), ("get", "/api/v1/rgpd/collectivites/{pk}/activites"),
                ("get", "/api/v1/rgpd/collectivites/{pk}/demandes"), ("post", "/api/v1/rgpd/collectivites/{pk}/demandes"),
-               ("get", "/api/v1/rgpd/collectivites/{pk}/violations"), ("post", "/api/v1/rgpd/collectivites/{pk}/violations")}  # fmt: skip
+               ("get", "/api/v1/rgpd/collectivites/{pk}/violations"), ("post", "/api/v1/rgpd/collectivites/{pk}/violations"),
+               # the shared diagnostic: lead, participant, other territory in tests/web/test_partage.py
+               ("get", "/api/v1/diagnostic-partage/demarches"), ("get", "/api/v1/diagnostic-partage/demarches/{pk}/contributions"),
+               ("get", "/api/v1/diagnostic-partage/demarches/{pk}/consolidation"), ("get", "/api/v1/diagnostic-partage/demarches/{pk}/actions")}  # fmt: skip
 
 
 def _walk(patterns, prefix=""):

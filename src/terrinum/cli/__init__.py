@@ -5,7 +5,7 @@ docs/cli.md, generated from this app (scripts/cli_doc.py)."""
 import typer
 from typer._click.exceptions import UsageError
 
-from terrinum.cli import comptes, francais, implantation, indicateurs, ingest, lieux, pass_numerique, rapport, reference, rgpd, sauvegarde
+from terrinum.cli import comptes, concertation, francais, implantation, indicateurs, ingest, lieux, pass_numerique, rapport, reference, rgpd, sauvegarde
 from terrinum.cli.common import EXIT_USAGE
 
 francais.install()
@@ -33,6 +33,7 @@ def build_app() -> typer.Typer:
     app.add_typer(rapport.app)
     app.add_typer(pass_numerique.app, name="pass-numerique")
     app.add_typer(rgpd.app, name="rgpd")
+    app.add_typer(concertation.app, name="concertation")
     return app
 
 

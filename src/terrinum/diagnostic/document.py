@@ -132,7 +132,7 @@ def peer_block(con, t, k: int = peer_module.K) -> dict | None:
     for h in HEADLINES:
         if con is None or not publication.available(con, h.table):
             continue
-        for code, value, is_demo in _latest_values(con, h, t.niveau, codes):
+        for code, value, is_demo in latest_values(con, h, t.niveau, codes):
             values[h.key][code] = value
             demo |= bool(is_demo)
     figures = []
@@ -177,7 +177,7 @@ def peer_block(con, t, k: int = peer_module.K) -> dict | None:
     }
 
 
-def _latest_values(con, h: Headline, niveau: str, codes: list[str]):
+def latest_values(con, h: Headline, niveau: str, codes: list[str]):
     """(code, value, demo) of the latest vintage that measures the column, per code."""
     has_vintage = "millesime" in publication.published()[h.table].columns
     order = "millesime DESC, rang" if has_vintage else "rang"

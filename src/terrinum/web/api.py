@@ -15,6 +15,7 @@ from terrinum.diagnostic import dictionnaire, document
 from terrinum.pillars import all_pillars
 from terrinum.territories import services
 from terrinum.territories.api import router as territories_router
+from terrinum.web.partage_api import router as partage_router
 
 
 class DictionaryOut(Schema):
@@ -107,9 +108,9 @@ def _diagnostic_router() -> Router:
 # The error answers every operation may give, documented once (a JSON body with `detail`).
 ERRORS = {
     "400": "Requête invalide ; `detail` dit pourquoi",
-    "401": "Compte requis : jeton (`Authorization: Bearer …`) ou session (routes du Pass numérique et du RGPD)",
+    "401": "Compte requis : jeton (`Authorization: Bearer …`) ou session (routes du Pass numérique, du RGPD et du diagnostic partagé)",
     "403": "Ce compte n'a pas le droit de faire cette opération",
-    "404": "Territoire, lieu, pilier, référence, chèque, collectivité ou données introuvables",
+    "404": "Territoire, lieu, pilier, référence, chèque, collectivité, démarche ou données introuvables",
     "409": "Conflit : plusieurs territoires correspondent (préciser le code), ou chèque déjà utilisé, périmé, pas encore remis ; `detail` dit lequel",
     "422": "Paramètre mal formé (type, longueur, valeur permise) ; `detail` liste les paramètres en cause",
     "429": "Trop de codes erronés : réessayer dans quelques minutes",
@@ -159,6 +160,7 @@ def build_api(namespace: str = "api-v1") -> NinjaAPI:
     api.add_router("/", inclusion_router)
     api.add_router("/", pass_router)
     api.add_router("/", rgpd_router)
+    api.add_router("/", partage_router)
     api.add_router("/", _dictionary_router())
     api.add_router("/", _diagnostic_router())
     api.add_exception_handler(Exception, _server_error)

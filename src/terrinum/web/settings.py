@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "terrinum.apps.inclusion",
     "terrinum.apps.pass_numerique",
     "terrinum.apps.rgpd",
+    "terrinum.apps.concertation",
     "terrinum.web",
     "csp",
     "axes",  # failed-login throttling and the access log (after our apps: its templates are overridden)

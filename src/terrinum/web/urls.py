@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from terrinum.web import views
+from terrinum.web import partage, views
 from terrinum.web.api import api
 
 urlpatterns = [
@@ -27,6 +27,12 @@ urlpatterns = [
     path("", include("terrinum.apps.inclusion.urls")),
     path("", include("terrinum.apps.pass_numerique.urls")),
     path("", include("terrinum.apps.rgpd.urls")),
+    path("diagnostic-partage/", partage.home, name="partage"),
+    path("diagnostic-partage/<int:pk>/", partage.demarche, name="partage-demarche"),
+    path("diagnostic-partage/<int:pk>/diagnostic-valide.pdf", partage.pdf, name="partage-pdf"),
+    path("diagnostic-partage/<int:pk>/plan.<str:fmt>", partage.plan_export, name="partage-plan"),
+    path("diagnostics-partages/<int:pk>/", partage.public, name="partage-public"),
+    re_path(r"^contribuer/(?P<token>[A-Za-z0-9_-]{20,64})/$", partage.contribute_by_link, name="contribuer"),
     path("connexion/", auth_views.LoginView.as_view(template_name="web/connexion.html"), name="connexion"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="deconnexion"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,409 @@
+"""Pages of the shared diagnostic (docs/diagnostic-partage.md): the démarches of an account,
+a démarche's page (the lead runs it; a participant with an account contributes there), the
+contribution form reached by an invitation link, the frozen PDF, the plan's exports and the
+public page of a published diagnostic. Every démarche outside the account's reach answers
+404; a link opens its démarche's form and nothing else."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from terrinum.accounts import policy
+from terrinum.accounts.models import Organisation
+from terrinum.apps.concertation import services
+from terrinum.apps.concertation.models import FINANCERS, REPORT_CATEGORIES, Action, Contribution, Demarche, Participant
+from terrinum.diagnostic import partage
+from terrinum.svg import Feature, Marker, bar_chart, group_of, line_chart, render_map
+from terrinum.territories.models import Territory
+
+LEAD_TYPES = (Organisation.COLLECTIVITE, Organisation.MUTUALISATION)
+PAGE = 100  # participants and contributions listed per page on the lead's page
+MAX_COMMUNES_DRAWN = 2000
+
+
+def _visible(request, pk: int) -> Demarche:
+    try:
+        return services.visible_to(request.user).get(pk=pk)
+    except Demarche.DoesNotExist:
+        raise Http404 from None
+
+
+def euros(centimes: int) -> str:
+    """12 000 € ; 12 000,50 €."""
+    whole, cents = divmod(int(centimes), 100)
+    text = f"{whole:,}".replace(",", "\u202f")
+    return f"{text},{cents:02d} €" if cents else f"{text} €"
+
+
+def _euros(text: str) -> int:
+    try:
+        value = round(float(text.replace(" ", "").replace("\u202f", "").replace(",", ".") or 0) * 100)
+    except ValueError as exc:
+        raise services.Refused(f"montant illisible : « {text} » (en euros, ex. 12000 ou 12 000,50)") from exc
+    if value < 0:
+        raise services.Refused("montant : positif")
+    return value
+
+
+def _date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise services.Refused(f"{what} : une date") from exc
+
+
+def _float(text: str) -> float | None:
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise services.Refused(f"valeur illisible : « {text} »") from exc
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    leads = Organisation.objects.filter(type__in=LEAD_TYPES, territoire_niveau__isnull=False)
+    if not user.is_superuser:
+        leads = leads.filter(
+            pk__in=policy.acting_organisations(user, Organisation.COLLECTIVITE) | policy.acting_organisations(user, Organisation.MUTUALISATION)
+        )
+    message, status = None, 200
+    if request.method == "POST":
+        try:
+            porteur = get_object_or_404(leads, pk=request.POST.get("porteur") or 0)
+            d = services.open_demarche(
+                porteur, porteur.territoire_niveau, porteur.territoire_code, request.POST.get("titre", "") or f"Diagnostic numérique partagé — {porteur.nom}",
+                _date(request.POST.get("debut", ""), "début"), _date(request.POST.get("fin", ""), "fin"), user,
+            )  # fmt: skip
+            return redirect("partage-demarche", pk=d.pk)
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+    context = {"demarches": services.visible_to(user), "porteurs": list(leads), "message": message, "aujourdhui": timezone.localdate()}
+    return render(request, "web/partage_accueil.html", context, status=status)
+
+
+def _difficulty_chart(themes) -> str:
+    return bar_chart(
+        [(s.libelle, s.moyenne) for s in themes], "Difficulté moyenne donnée par les acteurs, par thème",
+        reference=3.0, scale_max=5.0, reference_label="milieu de l'échelle (3)",
+    )  # fmt: skip
+
+
+def _reports_map(t, themes) -> str:
+    """The territory's communes, and a point per located report (at its commune's centre)."""
+    from terrinum.territories.helpers import COMMUNE_COLUMN
+
+    reports = [r for s in themes for r in s.signalements]
+    if not reports:
+        return ""
+    column = COMMUNE_COLUMN.get(t.niveau)
+    communes = Territory.objects.filter(niveau="commune")
+    communes = communes.filter(**{column: t.code}) if column else communes.filter(code=t.code)
+    if communes.count() > MAX_COMMUNES_DRAWN:
+        return ""
+    centres = dict(Territory.objects.filter(niveau="commune", code__in={r.commune_code for r in reports}).values_list("code", "latitude"))
+    longitudes = dict(Territory.objects.filter(niveau="commune", code__in=set(centres)).values_list("code", "longitude"))
+    markers = []
+    for r in reports:
+        lat, lon = (r.latitude, r.longitude) if r.latitude is not None else (centres.get(r.commune_code), longitudes.get(r.commune_code))
+        if lat is not None and lon is not None:
+            markers.append(Marker(lon, lat, f"{r.get_categorie_display()} : {r.description}", "point depart", 5.0, group_of(t.departement_code or "")))
+    features = [
+        Feature(c.nom, c.geometrie_carte, None, "zone", group_of(c.departement_code)) for c in communes.only("nom", "geometrie_carte", "departement_code")
+    ]
+    return render_map(features, "Lieux signalés par les acteurs", markers=markers)
+
+
+def _trajectory(a, tracked, validated: dt.date) -> str:
+    if tracked is None or tracked.actuelle is None or a.valeur_reference is None or a.valeur_cible is None:
+        return ""
+    h = partage.HEADLINES[a.indicateur]
+    top = 100.0 if h.unite == "%" else 10.0
+    points = [(f"{validated:%m/%Y} (départ)", a.valeur_reference), (f"{timezone.localdate():%m/%Y} (aujourd'hui)", tracked.actuelle)]
+    return line_chart(
+        points, f"{h.libelle} : départ, aujourd'hui, cible", y_label=" %" if h.unite == "%" else "", y_max=top, target=a.valeur_cible, width=400, height=200
+    )
+
+
+def _contribution_form(request, p: Participant) -> dict | None:
+    """Save the contribution form of a participant (POST); a message."""
+    theme = request.POST.get("theme", "")
+    try:
+        level = int(request.POST.get("difficulte") or 0)
+    except ValueError:
+        level = 0
+    reports = []
+    if request.POST.get("signalement_description", "").strip():
+        reports.append(
+            services.ReportIn(
+                request.POST.get("signalement_categorie", "autre"),
+                request.POST["signalement_description"],
+                commune_code=request.POST.get("signalement_commune", "").strip(),
+            )
+        )
+    submit = request.POST.get("envoyer") == "1"
+    services.contribute(p, theme, level, request.POST.get("difficultes", ""), request.POST.get("priorites", ""), reports, submit=submit)
+    label = dict(p.demarche.theme_labels()).get(theme, theme)
+    return {"ok": True, "texte": f"« {label} » : contribution envoyée." if submit else f"« {label} » : brouillon enregistré (pas encore envoyé)."}
+
+
+def _participant_context(p: Participant) -> dict:
+    mine = {c.theme: c for c in p.contributions.prefetch_related("signalements")}
+    return {
+        "participant": p,
+        "mes_contributions": [(key, label, mine.get(key)) for key, label in p.demarche.theme_labels()],
+        "niveaux": range(1, 6),
+        "categories": REPORT_CATEGORIES,
+    }
+
+
+@login_required
+def demarche(request: HttpRequest, pk: int) -> HttpResponse:
+    d = _visible(request, pk)
+    user = request.user
+    lead = services.leads(user, d)
+    own = services.participant_of(user, d)
+    message, status, lien = None, 200, None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "contribuer":
+                if own is None:
+                    raise services.Refused("votre organisation n'est pas invitée à cette démarche", 403)
+                message = _contribution_form(request, own)
+            elif action == "statut":
+                services.move(d, request.POST.get("statut", ""), user)
+                message = {"ok": True, "texte": f"Démarche : {d.get_statut_display().lower()}."}
+            elif action == "inviter-organisation":
+                org = get_object_or_404(Organisation, pk=request.POST.get("organisation") or 0)
+                services.invite_organisation(d, org, user)
+                message = {"ok": True, "texte": f"{org.nom} est invitée (ses comptes contribuent depuis cette page)."}
+            elif action == "inviter-lien":
+                p, token = services.invite_link(d, request.POST.get("nom", ""), request.POST.get("email", ""), user)
+                lien = request.build_absolute_uri(f"/contribuer/{token}/")
+                services.mail_invitations(d, [(p, token)], request.build_absolute_uri("/").rstrip("/"))
+                message = {"ok": True, "texte": f"{p.nom} est invité par un lien personnel, valable jusqu'au {timezone.localtime(p.expire_le):%d/%m/%Y}."}
+            elif action == "inviter-communes":
+                made = services.invite_communes(d, user)
+                sent = services.mail_invitations(d, made, request.build_absolute_uri("/").rstrip("/"))
+                message = {"ok": True, "texte": f"{len(made)} commune(s) invitée(s) ; {sent} courriel(s) envoyé(s) aux mairies dont l'adresse est connue."}
+            elif action == "revoquer":
+                services.revoke(get_object_or_404(Participant, pk=request.POST.get("participant") or 0, demarche=d), user)
+                message = {"ok": True, "texte": "Lien révoqué."}
+            elif action == "relancer":
+                late = services.remind(d, user)
+                message = {"ok": True, "texte": f"{len(late)} participant(s) sans contribution envoyée : relance notée."}
+            elif action == "masquer":
+                c = get_object_or_404(Contribution, pk=request.POST.get("contribution") or 0, participant__demarche=d)
+                services.moderate(c, user, request.POST.get("motif", ""), hide=request.POST.get("masquer", "1") == "1")
+                message = {"ok": True, "texte": "Contribution masquée (motif au journal)." if c.masquee else "Contribution rétablie."}
+            elif action == "valider":
+                partage.validate(d, user)
+                d.gel_pdf = frozen_pdf(d)
+                d.save(update_fields=["gel_pdf"])
+                message = {"ok": True, "texte": "Diagnostic validé : chiffres, priorités et contributions sont figés à ce jour."}
+            elif action == "publier":
+                services.require_lead(user, d)
+                d.publiee = request.POST.get("publier") == "1" and d.statut == Demarche.VALIDEE
+                d.save(update_fields=["publiee"])
+                message = {"ok": True, "texte": "Diagnostic publié." if d.publiee else "Publication retirée."}
+            elif action == "nouvelle-version":
+                nxt = partage.new_version(d, user)
+                return redirect("partage-demarche", pk=nxt.pk)
+            elif action == "action":
+                indicator = request.POST.get("indicateur", "")
+                baseline = (d.gel or {}).get("indicateurs", {}).get(indicator, {}).get("valeur") if indicator else None
+                services.add_action(
+                    d, user, intitule=request.POST.get("intitule", ""), porteur=request.POST.get("porteur", "").strip() or d.porteur.nom,
+                    priorites=request.POST.getlist("priorites"), investissement_centimes=_euros(request.POST.get("investissement", "0")),
+                    fonctionnement_centimes=_euros(request.POST.get("fonctionnement", "0")), debut=_date(request.POST.get("debut", ""), "début de l'action"),
+                    fin=_date(request.POST.get("fin", ""), "fin de l'action"), indicateur=indicator if indicator in partage.HEADLINES else "",
+                    valeur_reference=baseline, valeur_cible=_float(request.POST.get("cible", "")),
+                    date_cible=_date(request.POST["date_cible"], "date de la cible") if request.POST.get("date_cible") else None,
+                )  # fmt: skip
+                message = {"ok": True, "texte": "Action ajoutée au plan."}
+            elif action == "financement":
+                a = get_object_or_404(Action, pk=request.POST.get("action_id") or 0, demarche=d)
+                services.add_financing(
+                    a, user, request.POST.get("financeur", ""), int(request.POST.get("annee") or 0), _euros(request.POST.get("montant", "0"))
+                )
+                message = {"ok": True, "texte": "Financement ajouté."}
+            else:
+                raise services.Refused("action inconnue")
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+        d.refresh_from_db()
+    t = partage.territory_of(d)
+    context = {"d": d, "t": t, "lead": lead, "message": message, "lien": lien, "statuts": dict(Demarche.STATES), "aujourdhui": timezone.localdate()}
+    if own is not None and d.statut == Demarche.CONSULTATION:
+        context.update(_participant_context(own))
+    if lead:
+        answered = services.answered(d)
+        people = Paginator(d.participants.select_related("organisation"), PAGE).get_page(request.GET.get("participants"))
+        context["participants"] = [(p, answered.get(p.pk, 0)) for p in people]
+        context["page_participants"] = people
+        context["organisations"] = (
+            Organisation.objects.exclude(pk__in=[p.organisation_id for p in d.participants.all() if p.organisation_id]).exclude(pk=d.porteur_id).order_by("nom")
+        )
+        if d.statut in (Demarche.CONSULTATION, Demarche.CONSOLIDATION):
+            context["consolidation"] = partage.consolidation(d)
+            context["graphique"] = _difficulty_chart(context["consolidation"]["themes"])
+            context["carte"] = _reports_map(t, context["consolidation"]["themes"])
+            context["contributions"] = Paginator(
+                Contribution.objects.filter(participant__demarche=d, statut=Contribution.SOUMISE)
+                .select_related("participant")
+                .order_by("theme", "participant__nom"),
+                PAGE,
+            ).get_page(request.GET.get("moderation"))
+    if d.statut in (Demarche.VALIDEE, Demarche.ARCHIVEE):
+        plan = services.financing_plan(d)
+        context["plan"] = {**plan, **{k: euros(plan[k]) for k in ("cout_centimes", "finance_centimes", "reste_centimes")}}
+        tracked = {s.action.pk: s for s in partage.track(d)}
+        context["actions"] = [
+            {
+                "a": a,
+                "suivi": tracked.get(a.pk),
+                "financements": [f"{f.financeur} {f.annee} : {euros(f.montant_centimes)}" for f in a.financements.all()],
+                "trajectoire": _trajectory(a, tracked.get(a.pk), timezone.localdate(d.validee_le)) if d.validee_le else "",
+            }
+            for a in d.actions.prefetch_related("financements")
+        ]
+        context["indicateurs"] = [(k, h.libelle) for k, h in partage.HEADLINES.items()]
+        context["financeurs"] = FINANCERS
+        context["priorites"] = [p["titre"] for p in d.gel["rapport"]["priorites"]] + [label for _, label in d.theme_labels()]
+    return render(request, "web/partage_demarche.html", context, status=status)
+
+
+def contribute_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The contribution form of a partner invited by link: no account; this démarche only."""
+    try:
+        p = services.participant_for_link(token)
+    except services.Refused as exc:
+        return render(request, "web/partage_lien.html", {"refus": str(exc)}, status=exc.status)
+    message, status = None, 200
+    if request.method == "POST":
+        try:
+            message = _contribution_form(request, p)
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+    context = {"d": p.demarche, "message": message, **_participant_context(p)}
+    response = render(request, "web/partage_lien.html", context, status=status)
+    response["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+    return response
+
+
+def frozen_pdf(d: Demarche) -> bytes:
+    """The validated diagnostic as a tagged PDF, written from its frozen snapshot only."""
+    from weasyprint import HTML
+
+    html = render_to_string("web/partage_pdf.html", {"d": d, "gel": d.gel, "t": partage.territory_of(d)})
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+
+
+@login_required
+def pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    d = _visible(request, pk)
+    if not d.gel_pdf:
+        raise Http404
+    response = HttpResponse(bytes(d.gel_pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="diagnostic-partage-{d.pk}-v{d.version}.pdf"'
+    return response
+
+
+PLAN_COLUMNS = [
+    "action",
+    "porteur",
+    "debut",
+    "fin",
+    "investissement_euros",
+    "fonctionnement_euros",
+    "indicateur",
+    "valeur_reference",
+    "valeur_cible",
+    "date_cible",
+    "financeur",
+    "annee",
+    "montant_euros",
+]
+
+
+def plan_rows(d: Demarche) -> list[list]:
+    """One row per financing line (an action without financing: one row, financer empty)."""
+    rows = []
+    for a in d.actions.prefetch_related("financements"):
+        base = [
+            a.intitule,
+            a.porteur,
+            a.debut.isoformat(),
+            a.fin.isoformat(),
+            a.investissement_centimes / 100,
+            a.fonctionnement_centimes / 100,
+            a.indicateur,
+            a.valeur_reference,
+            a.valeur_cible,
+            a.date_cible.isoformat() if a.date_cible else "",
+        ]
+        lines = list(a.financements.all()) or [None]
+        rows += [base + ([f.financeur, f.annee, f.montant_centimes / 100] if f else ["", "", ""]) for f in lines]
+    return rows
+
+
+def plan_file(d: Demarche, fmt: str) -> bytes:
+    """The action plan and its financing, as CSV or ODS."""
+    rows = plan_rows(d)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(PLAN_COLUMNS)
+        writer.writerows(rows)
+        return out.getvalue().encode()
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Plan")
+    for values in [PLAN_COLUMNS, *rows]:
+        tr = TableRow()
+        for value in values:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            cell = TableCell(valuetype="float", value=value) if number else TableCell(valuetype="string")
+            cell.addElement(P(text="" if value is None else str(value)))
+            tr.addElement(cell)
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    buffer = io.BytesIO()
+    doc.write(buffer)
+    return buffer.getvalue()
+
+
+PLAN_TYPES = {"csv": "text/csv; charset=utf-8", "ods": "application/vnd.oasis.opendocument.spreadsheet"}
+
+
+@login_required
+def plan_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    d = _visible(request, pk)
+    if fmt not in PLAN_TYPES:
+        raise Http404
+    response = HttpResponse(plan_file(d, fmt), content_type=PLAN_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="plan-actions-{d.pk}.{fmt}"'
+    return response
+
+
+def public(request: HttpRequest, pk: int) -> HttpResponse:
+    """A validated diagnostic its lead published: the frozen figures, priorities, consolidation
+    and contributions (names only where the participant consented or is an organisation)."""
+    d = get_object_or_404(Demarche.objects.select_related("porteur"), pk=pk, publiee=True, statut__in=(Demarche.VALIDEE, Demarche.ARCHIVEE))
+    return render(request, "web/partage_public.html", {"d": d, "gel": d.gel, "t": Territory.objects.get(niveau=d.territoire_niveau, code=d.territoire_code)})

@@ -1,0 +1,182 @@
+"""The shared diagnostic's pages, by role: the lead, participants with an account or a link,
+another territory's lead, anonymous visitors."""
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from terrinum.accounts.models import Membership, Organisation
+from terrinum.apps.concertation import services
+from terrinum.apps.concertation.models import Demarche
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(demo_warehouse):
+    orgs = {
+        "cretes": Organisation.objects.create(
+            nom="CC des Crêtes Préardennaises", type=Organisation.COLLECTIVITE, territoire_niveau="epci", territoire_code="240800862"
+        ),
+        "signy": Organisation.objects.create(
+            nom="Commune de Signy-l'Abbaye", type=Organisation.COLLECTIVITE, territoire_niveau="commune", territoire_code="08419"
+        ),
+        "creuse": Organisation.objects.create(
+            nom="Département de la Creuse", type=Organisation.COLLECTIVITE, territoire_niveau="departement", territoire_code="23"
+        ),
+    }
+    users = {}
+    for name, org in (("porteur", "cretes"), ("maire", "signy"), ("creuse", "creuse")):
+        users[name] = User.objects.create_user(name, password="x")
+        Membership.objects.create(user=users[name], organisation=orgs[org], role=Membership.GESTIONNAIRE)
+    return orgs, users
+
+
+def test_the_whole_process_by_role(client, world):
+    orgs, users = world
+    client.force_login(users["porteur"])
+    answer = client.post("/diagnostic-partage/", {"porteur": orgs["cretes"].pk, "titre": "Crêtes 2026", "debut": "2026-11-01", "fin": "2026-12-31"})
+    assert answer.status_code == 302
+    d = Demarche.objects.get(titre="Crêtes 2026")
+    url = f"/diagnostic-partage/{d.pk}/"
+    client.post(url, {"action": "inviter-organisation", "organisation": orgs["signy"].pk})
+    page = client.post(url, {"action": "inviter-lien", "nom": "Médiathèque de Signy", "email": ""}).content.decode()
+    token = re.search(r"/contribuer/([A-Za-z0-9_-]+)/", page).group(1)
+    client.post(url, {"action": "statut", "statut": "consultation"})
+    # another territory's lead and anonymous visitors see nothing
+    client.force_login(users["creuse"])
+    assert client.get(url).status_code == 404 and client.get(f"{url}plan.csv").status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+    # the mayor contributes from the démarche page, the library through its link
+    client.force_login(users["maire"])
+    assert "Votre contribution" in client.get(url).content.decode() and "Conduite de la démarche" not in client.get(url).content.decode()
+    for theme, level in (("connectivite-mobile", 5), ("inclusion", 3)):
+        assert (
+            client.post(url, {"action": "contribuer", "theme": theme, "difficulte": level, "difficultes": "Hameaux sans réseau", "envoyer": "1"}).status_code
+            == 200
+        )
+    assert client.post(url, {"action": "statut", "statut": "consolidation"}).status_code == 403
+    client.logout()
+    link = f"/contribuer/{token}/"
+    assert "Votre contribution" in client.get(link).content.decode()
+    posted = client.post(
+        link,
+        {
+            "action": "contribuer",
+            "theme": "connectivite-mobile",
+            "difficulte": 4,
+            "priorites": "Un pylône",
+            "signalement_categorie": "zone-blanche",
+            "signalement_commune": "08419",
+            "signalement_description": "La Vallée",
+            "envoyer": "1",
+        },
+    )
+    assert posted.status_code == 200 and "contribution envoyée" in posted.content.decode() and posted["Referrer-Policy"] == "no-referrer"
+    assert client.get(f"/contribuer/{'x' * 43}/").status_code == 404
+    # the lead consolidates, validates, plans
+    client.force_login(users["porteur"])
+    page = client.post(url, {"action": "statut", "statut": "consolidation"}).content.decode()
+    assert "Consolidation" in page and "La Vallée" in page and "Un pylône" in page
+    assert "Difficulté moyenne donnée par les acteurs" in page and "Lieux signalés par les acteurs" in page  # the chart and the map
+    assert client.post(url, {"action": "valider"}).status_code == 200
+    d.refresh_from_db()
+    assert d.statut == "validee" and d.gel_pdf and d.gel["contributions"]
+    pdf = client.get(f"{url}diagnostic-valide.pdf")
+    import pypdf
+
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Crêtes 2026" in text and "Hameaux sans réseau" in text
+    for n, (title, inv) in enumerate((("Conseillers numériques", "0"), ("Pylône de la Vallée", "200000"), ("Formation des élus", "5000"))):
+        r = client.post(
+            url,
+            {
+                "action": "action",
+                "intitule": title,
+                "porteur": "",
+                "investissement": inv,
+                "fonctionnement": "10 000",
+                "debut": "2027-01-01",
+                "fin": "2027-12-31",
+                "indicateur": "part_4g" if n == 1 else "",
+                "cible": "99,5",
+                "date_cible": "2028-12-31",
+            },
+        )
+        assert r.status_code == 200, r.content.decode()[:500]
+    first = d.actions.get(intitule="Pylône de la Vallée")
+    client.post(url, {"action": "financement", "action_id": first.pk, "financeur": "État (ANCT)", "annee": "2027", "montant": "150 000"})
+    page = client.get(url).content.decode()
+    assert "reste à financer : 85\u202f000 €" in page and "État (ANCT) 2027 : 150\u202f000 €" in page
+    assert "4G d&#x27;au moins un opérateur : départ, aujourd" in page and "(départ)" in page  # the action's trajectory
+    csv_text = client.get(f"{url}plan.csv").content.decode()
+    assert csv_text.splitlines()[0].startswith("action,porteur") and "Pylône de la Vallée" in csv_text and len(csv_text.splitlines()) == 4
+    first_pdf = bytes(d.gel_pdf)
+    # published, then the public page; the PDF is the stored one
+    assert client.get(f"/diagnostics-partages/{d.pk}/").status_code == 404
+    client.post(url, {"action": "publier", "publier": "1"})
+    client.logout()
+    public = client.get(f"/diagnostics-partages/{d.pk}/").content.decode()
+    assert "Crêtes 2026" in public and "un partenaire" in public  # the library did not consent to its name
+    d.refresh_from_db()
+    assert bytes(d.gel_pdf) == first_pdf
+    # the API: the lead reads consolidation and actions; the mayor (participant) the actions only; the Creuse nothing
+    from terrinum.accounts.services import issue_token
+
+    def api(user, path):
+        return client.get(f"/api/v1/diagnostic-partage/demarches{path}", headers={"Authorization": f"Bearer {issue_token(user)}"})
+
+    assert [x["titre"] for x in api("porteur", "").json()] == ["Crêtes 2026"] and api("creuse", "").json() == []
+    consolidation = api("porteur", f"/{d.pk}/consolidation").json()
+    mobile = next(t for t in consolidation["themes"] if t["theme"] == "connectivite-mobile")
+    assert mobile["reponses"] == 2 and mobile["niveaux"]["5"] == 1 and mobile["niveaux"]["4"] == 1
+    assert api("maire", f"/{d.pk}/consolidation").status_code == 403 and api("creuse", f"/{d.pk}/actions").status_code == 404
+    actions = api("maire", f"/{d.pk}/actions").json()
+    assert len(actions) == 3 and next(a for a in actions if a["indicateur"] == "part_4g")["valeur_reference"] is not None
+
+
+def test_a_revoked_link_is_refused_clearly_and_links_reach_their_demarche_only(client, world):
+    orgs, users = world
+    a = services.open_demarche(orgs["cretes"], "epci", "240800862", "A", dt.date(2026, 11, 1), dt.date(2026, 12, 31), users["porteur"])
+    b = services.open_demarche(orgs["cretes"], "epci", "240800862", "B", dt.date(2026, 11, 1), dt.date(2026, 12, 31), users["porteur"])
+    p, token = services.invite_link(a, "Association", "", users["porteur"])
+    assert "— A" not in client.get(f"/contribuer/{token}/").content.decode() and ">A<" in client.get(f"/contribuer/{token}/").content.decode()
+    assert client.get(f"/diagnostic-partage/{b.pk}/").status_code == 302  # a link is not an account
+    services.revoke(p, users["porteur"])
+    refused = client.get(f"/contribuer/{token}/")
+    assert refused.status_code == 403 and "révoqué" in refused.content.decode()
+
+
+def test_invitations_reminders_and_plan_export_on_the_command_line(world, tmp_path):
+    from odf import opendocument, table, teletype
+    from typer.testing import CliRunner
+
+    from terrinum.cli import app
+
+    orgs, users = world
+    d = services.open_demarche(orgs["cretes"], "epci", "240800862", "Crêtes", dt.date(2026, 11, 1), dt.date(2026, 12, 31), users["porteur"])
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["concertation", "inviter", str(d.pk), "--compte", "porteur", "--communes", "--organisation", "Commune de Signy-l'Abbaye", "--lien", "Médiathèque"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "94 commune(s) invitée(s)" in done.output and "/contribuer/" in done.output and d.participants.count() == 96
+    assert runner.invoke(app, ["concertation", "inviter", str(d.pk), "--compte", "maire", "--communes"]).exit_code == 1  # not the lead
+    assert "96 participant(s) sans contribution" in runner.invoke(app, ["concertation", "relancer", str(d.pk), "--compte", "porteur"]).output
+    Demarche.objects.filter(pk=d.pk).update(statut="validee")
+    d.refresh_from_db()
+    a = services.add_action(
+        d, users["porteur"], intitule="Pylône", porteur="Département", investissement_centimes=20_000_000, debut=dt.date(2027, 1, 1), fin=dt.date(2027, 12, 31)
+    )
+    services.add_financing(a, users["porteur"], "Banque des Territoires", 2027, 5_000_000)
+    out = tmp_path / "plan.ods"
+    assert runner.invoke(app, ["concertation", "exporter", str(d.pk), "--compte", "porteur", "--format", "ods", "--sortie", str(out)]).exit_code == 0
+    rows = [
+        [teletype.extractText(c) for c in r.getElementsByType(table.TableCell)]
+        for r in opendocument.load(str(out)).spreadsheet.getElementsByType(table.TableRow)
+    ]
+    assert rows[0][0] == "action" and rows[1][0] == "Pylône" and rows[1][-3:] == ["Banque des Territoires", "2027", "50000.0"]
