@@ -121,7 +121,7 @@ def test_the_whole_process_by_role(client, world):
     client.post(url, {"action": "publier", "publier": "1"})
     client.logout()
     public = client.get(f"/diagnostics-partages/{d.pk}/").content.decode()
-    assert "Crêtes 2026" in public and "un partenaire" in public  # the library did not consent to its name
+    assert "Crêtes 2026" in public and "un partenaire" in public and "Médiathèque de Signy" not in public  # the library did not consent to its name
     d.refresh_from_db()
     assert bytes(d.gel_pdf) == first_pdf
     # the API: the lead reads consolidation and actions; the mayor (participant) the actions only; the Creuse nothing
@@ -146,6 +146,10 @@ def test_a_revoked_link_is_refused_clearly_and_links_reach_their_demarche_only(c
     p, token = services.invite_link(a, "Association", "", users["porteur"])
     assert "— A" not in client.get(f"/contribuer/{token}/").content.decode() and ">A<" in client.get(f"/contribuer/{token}/").content.decode()
     assert client.get(f"/diagnostic-partage/{b.pk}/").status_code == 302  # a link is not an account
+    services.move(a, Demarche.CONSULTATION, users["porteur"])
+    client.post(f"/contribuer/{token}/", {"action": "contribuer", "theme": "inclusion", "difficulte": 2, "consentement": "1", "envoyer": "0"})
+    p.refresh_from_db()
+    assert p.consent_nom and p.contributions.get().statut == "brouillon"
     services.revoke(p, users["porteur"])
     refused = client.get(f"/contribuer/{token}/")
     assert refused.status_code == 403 and "révoqué" in refused.content.decode()

@@ -12,6 +12,7 @@ import io
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -154,6 +155,9 @@ def _contribution_form(request, p: Participant) -> dict | None:
             )
         )
     submit = request.POST.get("envoyer") == "1"
+    if p.organisation_id is None and request.POST.get("consentement") == "1" and not p.consent_nom:
+        p.consent_nom = True
+        p.save(update_fields=["consent_nom"])
     services.contribute(p, theme, level, request.POST.get("difficultes", ""), request.POST.get("priorites", ""), reports, submit=submit)
     label = dict(p.demarche.theme_labels()).get(theme, theme)
     return {"ok": True, "texte": f"« {label} » : contribution envoyée." if submit else f"« {label} » : brouillon enregistré (pas encore envoyé)."}
@@ -210,9 +214,10 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
                 services.moderate(c, user, request.POST.get("motif", ""), hide=request.POST.get("masquer", "1") == "1")
                 message = {"ok": True, "texte": "Contribution masquée (motif au journal)." if c.masquee else "Contribution rétablie."}
             elif action == "valider":
-                partage.validate(d, user)
-                d.gel_pdf = frozen_pdf(d)
-                d.save(update_fields=["gel_pdf"])
+                with transaction.atomic():  # the frozen version and its PDF, or neither
+                    partage.validate(d, user)
+                    d.gel_pdf = frozen_pdf(d)
+                    d.save(update_fields=["gel_pdf"])
                 message = {"ok": True, "texte": "Diagnostic validé : chiffres, priorités et contributions sont figés à ce jour."}
             elif action == "publier":
                 services.require_lead(user, d)
