@@ -143,6 +143,7 @@ def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser
             page.get_by_role("button", name="Ajouter l'action").click()
             page.locator("#f-action").select_option(label=title)
             page.get_by_label("Financeur").fill(financer)
+            page.get_by_label("Année").fill("2027")
             page.get_by_label("Montant (euros)").fill(amount)
             page.get_by_role("button", name="Ajouter le financement").click()
             assert "Financement ajouté" in page.get_by_role("status").inner_text()

@@ -76,7 +76,7 @@ def test_the_whole_process_by_role(client, world):
             "envoyer": "1",
         },
     )
-    assert posted.status_code == 200 and "contribution envoyée" in posted.content.decode() and posted["Referrer-Policy"] == "no-referrer"
+    assert posted.status_code == 200 and "contribution envoyée" in posted.content.decode() and posted["Referrer-Policy"] == "same-origin"
     assert client.get(f"/contribuer/{'x' * 43}/").status_code == 404
     # the lead consolidates, validates, plans
     client.force_login(users["porteur"])

@@ -305,7 +305,9 @@ def contribute_by_link(request: HttpRequest, token: str) -> HttpResponse:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
     context = {"d": p.demarche, "message": message, **_participant_context(p)}
     response = render(request, "web/partage_lien.html", context, status=status)
-    response["Referrer-Policy"] = "no-referrer"  # the token stays out of other sites' logs
+    # the token stays out of other sites' logs; "no-referrer" would make the form's POST send
+    # "Origin: null", which the CSRF check refuses
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
