@@ -147,7 +147,7 @@ def validate(d: Demarche, who) -> Demarche:
     contributions = [
         {
             "participant": x.participant.nom if (x.participant.consent_nom or x.participant.organisation_id) else "un partenaire",
-            "theme": x.theme,
+            "theme": x.libelle_theme,
             "difficulte": x.difficulte,
             "difficultes": x.difficultes,
             "priorites": x.priorites,

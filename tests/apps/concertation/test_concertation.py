@@ -166,6 +166,16 @@ def test_the_financing_plan_adds_up(world):
         services.add_financing(a, users["maire"], "Région", 2027, 1)
 
 
+def _pdf_text(d) -> str:
+    import io
+
+    import pypdf
+
+    from terrinum.web.partage import frozen_pdf
+
+    return " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(frozen_pdf(d))).pages)
+
+
 def test_a_validated_diagnostic_stays_frozen_while_tracking_reads_new_vintages(world, demo_data_dir, tmp_path, monkeypatch):
     from terrinum.pillars import publication
     from terrinum.pillars.ingest import ingest as ingest_source
@@ -184,12 +194,14 @@ def test_a_validated_diagnostic_stays_frozen_while_tracking_reads_new_vintages(w
         indicateur="part_30mbits", valeur_reference=frozen, valeur_cible=99.0, date_cible=dt.date(2027, 12, 31),
     )  # fmt: skip
     before = dict(d.gel)
+    pdf_before = _pdf_text(d)
     header = "code_insee;nom_com;code_dep;code_reg;nbr;type;inel_hd;elig_hd05;elig_hd3;elig_bhd8;elig_thd30;elig_thd100;elig_thd1g;date\n"
     (tmp_path / "2026.csv").write_text(header + "08419;Signy-l'Abbaye;08;44;700;all;0;700;700;700;700;600;500;2026-06-30\n", encoding="utf-8")
     with publication.next_version(data / "warehouse.duckdb") as con:
         ingest_source(con, "arcep-mci-communes", tmp_path / "2026.csv")
     d.refresh_from_db()
     assert d.gel == before and d.gel["indicateurs"]["part_30mbits"]["valeur"] == frozen
+    assert _pdf_text(d) == pdf_before and f"{frozen:.1f}".replace(".", ",") in pdf_before  # the PDF, written again, says the same
     assert frozen < 99
     (t,) = partage.track(d, today=dt.date(2027, 6, 30))
     assert t.actuelle == pytest.approx(100.0) and t.etat == "atteint" and t.action == a  # every premises at 30 Mbit/s in 2026T2

@@ -107,6 +107,10 @@ class Contribution(models.Model):
         ordering = ["theme", "id"]
         constraints = [models.UniqueConstraint(fields=["participant", "theme"], name="contribution_participant_theme")]
 
+    @property
+    def libelle_theme(self) -> str:
+        return dict(THEMES).get(self.theme, self.theme)
+
 
 class Signalement(models.Model):
     """A located report of a contribution: a commune (INSEE code) or a point."""
