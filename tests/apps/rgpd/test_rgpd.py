@@ -400,3 +400,23 @@ def test_reminders_go_to_who_keeps_each_register(rgpd_world):
     ]
     signy = next(m for m in mail.outbox if "Signy" in m.subject)
     assert "répondre avant le 02/12/2026 à 23:59" in signy.body and "lecteur@exemple.fr" not in signy.to
+
+
+def test_the_dpo_and_an_import_from_the_collectivite_s_page(client, rgpd_world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    org, col, users = rgpd_world
+    services.duplicate("salles", [col["signy"]], users["dpo"])
+    exported = json.dumps(services.export_json(col["signy"])).encode()
+    url = f"/rgpd/{col['rethel'].pk}/"
+    client.force_login(users["lecteur"])  # reads Signy only
+    assert client.post(url, {"action": "dpo", "dpo_nom": "X"}).status_code == 404
+    client.force_login(users["referent"])
+    assert client.post(url, {"action": "dpo", "dpo_nom": "Mme Martin", "dpo_designation": "DPO-2026-77"}).status_code == 200
+    col["rethel"].refresh_from_db()
+    assert col["rethel"].dpo_designation_cnil == "DPO-2026-77" and services.dpo_of(col["rethel"]) == "Mme Martin"
+    answer = client.post(url, {"action": "importer", "fichier": SimpleUploadedFile("signy.json", exported, content_type="application/json")})
+    assert answer.status_code == 200 and "Importé : 1 activité(s)" in answer.content.decode()
+    broken = client.post(url, {"action": "importer", "fichier": SimpleUploadedFile("x.json", b"{not json", content_type="application/json")})
+    assert broken.status_code == 400 and "x.json : JSON illisible" in broken.content.decode()
+    assert Activite.objects.filter(collectivite=col["rethel"]).count() == 1

@@ -82,6 +82,15 @@ def enrol(
     return found
 
 
+def set_dpo(c: Collectivite, who, nom: str, designation: str) -> Collectivite:
+    """Name the collectivité's DPO (empty: the shared DPO of its structure) and its CNIL
+    designation number."""
+    require(who, c, "modifier")
+    c.dpo_nom, c.dpo_designation_cnil = nom.strip()[:200], designation.strip()[:40]
+    c.save(update_fields=["dpo_nom", "dpo_designation_cnil"])
+    return c
+
+
 def dpo_of(c: Collectivite) -> str:
     """Its DPO: the one named, else the shared DPO of the structure that serves it."""
     if c.dpo_nom:

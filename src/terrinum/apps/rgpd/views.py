@@ -148,6 +148,24 @@ def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
                     raise services.Refused("échéance de l'action : une date") from exc
                 services.add_action(c, user, request.POST.get("intitule", ""), echeance, int(request.POST.get("priorite") or 2))
                 message = {"ok": True, "texte": "Action ajoutée au plan."}
+            elif action == "dpo":
+                services.set_dpo(c, user, request.POST.get("dpo_nom", ""), request.POST.get("dpo_designation", ""))
+                message = {"ok": True, "texte": "Délégué à la protection des données enregistré."}
+            elif action == "importer":
+                upload = request.FILES.get("fichier")
+                if upload is None:
+                    raise services.Refused("choisissez un fichier JSON exporté de Terrinum")
+                if upload.size > 5_000_000:
+                    raise services.Refused("fichier trop lourd (5 Mo au plus)")
+                try:
+                    data = json.loads(upload.read().decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    raise services.Refused(f"{upload.name} : JSON illisible ({exc})") from exc
+                counts = services.import_json(c, data, user, upload.name)
+                message = {
+                    "ok": True,
+                    "texte": f"Importé : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).",
+                }
             elif action == "publier":
                 services.require(user, c, "modifier")
                 c.registre_public = request.POST.get("public") == "1"
