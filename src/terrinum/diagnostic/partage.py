@@ -115,7 +115,7 @@ def _summary_dict(s) -> dict:
     return {
         "theme": s.theme,
         "libelle": s.libelle,
-        "niveaux": {str(k): v for k, v in s.niveaux.items()},
+        "niveaux": [s.niveaux[level] for level in services.LEVELS],  # answers at 1..5, a list: jsonb does not keep key order
         "moyenne": s.moyenne,
         "consensus": s.consensus,
         "reponses": s.reponses,
@@ -168,6 +168,13 @@ def validate(d: Demarche, who) -> Demarche:
         d.statut, d.validee_le = Demarche.VALIDEE, timezone.now()
         d.save()
     return d
+
+
+def frozen_figures(gel: dict) -> list[dict]:
+    """The frozen headline figures in the report's order (a JSON object's key order is not
+    kept by PostgreSQL's jsonb: never iterate the stored object to lay out a page)."""
+    stored = gel.get("indicateurs", {}) if gel else {}
+    return [stored[k] for k in HEADLINES if k in stored]
 
 
 def new_version(d: Demarche, who) -> Demarche:

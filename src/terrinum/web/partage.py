@@ -251,7 +251,16 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
         d.refresh_from_db()
     t = partage.territory_of(d)
-    context = {"d": d, "t": t, "lead": lead, "message": message, "lien": lien, "statuts": dict(Demarche.STATES), "aujourdhui": timezone.localdate()}
+    context = {
+        "d": d,
+        "t": t,
+        "lead": lead,
+        "chiffres_figes": partage.frozen_figures(d.gel),
+        "message": message,
+        "lien": lien,
+        "statuts": dict(Demarche.STATES),
+        "aujourdhui": timezone.localdate(),
+    }
     if own is not None and d.statut == Demarche.CONSULTATION:
         context.update(_participant_context(own))
     if lead:
@@ -315,7 +324,7 @@ def frozen_pdf(d: Demarche) -> bytes:
     """The validated diagnostic as a tagged PDF, written from its frozen snapshot only."""
     from weasyprint import HTML
 
-    html = render_to_string("web/partage_pdf.html", {"d": d, "gel": d.gel, "t": partage.territory_of(d)})
+    html = render_to_string("web/partage_pdf.html", {"d": d, "gel": d.gel, "chiffres_figes": partage.frozen_figures(d.gel), "t": partage.territory_of(d)})
     return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
@@ -413,4 +422,10 @@ def public(request: HttpRequest, pk: int) -> HttpResponse:
     """A validated diagnostic its lead published: the frozen figures, priorities, consolidation
     and contributions (names only where the participant consented or is an organisation)."""
     d = get_object_or_404(Demarche.objects.select_related("porteur"), pk=pk, publiee=True, statut__in=(Demarche.VALIDEE, Demarche.ARCHIVEE))
-    return render(request, "web/partage_public.html", {"d": d, "gel": d.gel, "t": Territory.objects.get(niveau=d.territoire_niveau, code=d.territoire_code)})
+    context = {
+        "d": d,
+        "gel": d.gel,
+        "chiffres_figes": partage.frozen_figures(d.gel),
+        "t": Territory.objects.get(niveau=d.territoire_niveau, code=d.territoire_code),
+    }
+    return render(request, "web/partage_public.html", context)
