@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from terrinum import ods
 from terrinum.accounts import policy
 from terrinum.accounts.models import Organisation
 from terrinum.apps.concertation import services
@@ -385,24 +386,7 @@ def plan_file(d: Demarche, fmt: str) -> bytes:
         writer.writerow(PLAN_COLUMNS)
         writer.writerows(rows)
         return out.getvalue().encode()
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import Table, TableCell, TableRow
-    from odf.text import P
-
-    doc = OpenDocumentSpreadsheet()
-    table = Table(name="Plan")
-    for values in [PLAN_COLUMNS, *rows]:
-        tr = TableRow()
-        for value in values:
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            cell = TableCell(valuetype="float", value=value) if number else TableCell(valuetype="string")
-            cell.addElement(P(text="" if value is None else str(value)))
-            tr.addElement(cell)
-        table.addElement(tr)
-    doc.spreadsheet.addElement(table)
-    buffer = io.BytesIO()
-    doc.write(buffer)
-    return buffer.getvalue()
+    return ods.sheet("Plan", PLAN_COLUMNS, rows)
 
 
 PLAN_TYPES = {"csv": "text/csv; charset=utf-8", "ods": "application/vnd.oasis.opendocument.spreadsheet"}

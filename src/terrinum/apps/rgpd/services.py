@@ -506,26 +506,10 @@ def register_rows(c: Collectivite, public: bool = False) -> list[dict]:
 
 
 def register_ods(c: Collectivite) -> bytes:
-    """The register as an OpenDocument spreadsheet (odfpy), one row per activity."""
-    import io
+    """The register as an OpenDocument spreadsheet, one row per activity."""
+    from terrinum import ods
 
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import Table, TableCell, TableRow
-    from odf.text import P
-
-    doc = OpenDocumentSpreadsheet()
-    table = Table(name="Registre")
-    for values in [COLUMNS] + [list(r.values()) for r in register_rows(c)]:
-        tr = TableRow()
-        for value in values:
-            cell = TableCell(valuetype="string")
-            cell.addElement(P(text=str(value)))
-            tr.addElement(cell)
-        table.addElement(tr)
-    doc.spreadsheet.addElement(table)
-    out = io.BytesIO()
-    doc.write(out)
-    return out.getvalue()
+    return ods.sheet("Registre", COLUMNS, [list(r.values()) for r in register_rows(c)])
 
 
 def register_pdf(c: Collectivite) -> bytes:
