@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/partage.py [--participants 500] [--repetitions 7] [--donnees var]
 
-Copies an initialised data directory (`./run.sh` leaves one in var/; never modified) to a
+Copies an initialised data directory (`./run.sh` leaves one in var/; never modified; bench/copie.py) to a
 temporary one and works on the copy:
 1. a démarche of the Ardennes' département council, in consolidation, with `--participants`
    participants who each answered the 7 themes (levels, priorities, a located report for one
@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from pathlib import Path
+
+from copie import django_on_copy  # bench/copie.py
 
 ROOT = Path(__file__).resolve().parents[1]
 THEMES = 7
@@ -37,19 +36,7 @@ def main() -> None:
     parser.add_argument("--repetitions", type=int, default=7)
     parser.add_argument("--donnees", type=Path, default=Path(os.environ.get("TERRINUM_DATA_DIR", ROOT / "var")))
     args = parser.parse_args()
-    if not (args.donnees / "terrinum.sqlite3").exists():
-        sys.exit(f"{args.donnees} n'est pas un dossier de données initialisé : lancez d'abord ./run.sh")
-    with tempfile.TemporaryDirectory(prefix="terrinum-partage-") as tmp:
-        data = Path(tmp) / "donnees"
-        shutil.copytree(args.donnees, data, ignore=shutil.ignore_patterns("*.brouillon*", "*.verrou", "exports", "batiments"))
-        os.environ["TERRINUM_DATA_DIR"] = str(data)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terrinum.web.settings")
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)  # the copy may predate this version's tables
+    with django_on_copy(args.donnees, "terrinum-partage-"):
         run(args)
 
 

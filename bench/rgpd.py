@@ -3,7 +3,7 @@
     .venv/bin/python bench/rgpd.py [--collectivites 300] [--activites 40] [--copies 200]
                                    [--repetitions 7] [--donnees var]
 
-Copies an initialised data directory (`./run.sh` leaves one in var/; never modified) to a
+Copies an initialised data directory (`./run.sh` leaves one in var/; never modified; bench/copie.py) to a
 temporary one and works on the copy's SQLite database:
 1. a mutualisation structure serving `--collectivites` real communes of the référentiel
    (Ardennes, then Marne and Aisne), each with `--activites` activities (the models of the
@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from copie import django_on_copy  # bench/copie.py
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,16 +39,7 @@ def main() -> None:
     parser.add_argument("--repetitions", type=int, default=7)
     parser.add_argument("--donnees", type=Path, default=Path(os.environ.get("TERRINUM_DATA_DIR", ROOT / "var")))
     args = parser.parse_args()
-    if not (args.donnees / "terrinum.sqlite3").exists():
-        sys.exit(f"{args.donnees} n'est pas un dossier de données initialisé : lancez d'abord ./run.sh")
-    with tempfile.TemporaryDirectory(prefix="terrinum-rgpd-") as tmp:
-        data = Path(tmp) / "donnees"
-        shutil.copytree(args.donnees, data, ignore=shutil.ignore_patterns("*.brouillon*", "*.verrou", "exports", "batiments"))
-        os.environ["TERRINUM_DATA_DIR"] = str(data)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "terrinum.web.settings")
-        import django
-
-        django.setup()
+    with django_on_copy(args.donnees, "terrinum-rgpd-"):
         run(args)
 
 
