@@ -192,7 +192,7 @@ def test_the_page_shows_every_section_and_the_territory_page_links_it(client, de
 
 def test_a_pillar_without_data_is_one_line_and_a_priority(client, fresh_data_dir):
     html = client.get("/territoires/departement/08/diagnostic/").content.decode()
-    assert html.count("Pas de données pour ce pilier") == 3  # fixed, mobile, fragility: nothing imported
+    assert html.count("Pas de données pour ce pilier") == 4  # fixed, technologies, mobile, fragility: nothing imported
     assert "Données à compléter : Connectivité fixe" in html
 
 

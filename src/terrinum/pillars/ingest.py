@@ -48,7 +48,7 @@ def ingest(
         path,
         parse=kind.read,
         tables=list(kind.tables),
-        pillar_tables=list(pillar.tables),
+        pillar_tables=demo_tables(pillar, kind),
         millesime=millesime,
         passage=passage,
         accept_rejects=accept_rejects,
@@ -64,6 +64,16 @@ def ingest(
                 f"ce fichier ne suffit pas à tous ses indicateurs : importez aussi {', '.join(needed)}"
             )
     return report
+
+
+def demo_tables(pillar, kind) -> list:
+    """The tables whose demonstration rows a real file of this kind replaces: those of its
+    pillar, and those of every other pillar whose table it fills (the per-building import
+    fills the technology pillar's table too)."""
+    from terrinum.pillars import all_pillars
+
+    owners = [pillar, *(p for p in all_pillars() if p is not pillar and set(p.tables) & set(kind.tables))]
+    return list(dict.fromkeys(t for p in owners for t in p.tables))
 
 
 def ingest_path(source: str, path: Path, on_wait=None, **options):

@@ -10,6 +10,10 @@ Layout (PROVENANCE.md, "Formats with no real sample here"):
   `classe_debit_descendant`, ...
 
 A building's best speed is the best over its rows; it has FttH when one of its rows is FO.
+The same pass gives the technology mix (methodologie-technologies.md): each building's best
+wired technology (FttH, else cable, else copper by its best speed class, else none), the
+wireless technologies listed for it (THD radio, fixed 4G, HD radio, satellite), and the
+premises left below 8 and 30 Mbit/s by wire, with the alternatives they have.
 Speed classes are read by their lower bound in Mbit/s from the class label ("8_30",
 "30M_100M", "sup_1G", "inf_3M", "1000_inf"...): no real sample of this file is available
 here, so the reader accepts the label shapes ARCEP has used and rejects the others by name.
@@ -29,6 +33,24 @@ from terrinum.sources.common import Parsed, Problem, SourceError, check_millesim
 BASE_REQUIRED = {"imb_id", "imb_code_insee", "imb_nbr_logloc"}
 ELIG_REQUIRED = {"imb_id", "code_techno", "classe_debit_descendant"}
 TECHNOS = ("CU", "COAX", "FO", "4GF", "THDR", "WMX", "SAT")
+WIRED = ("CU", "COAX", "FO")
+# Best wired technology of a building, exclusive classes in this order of precedence.
+WIRED_CLASSES = ("ftth", "coax", "cu_30", "cu_8", "cu_inf8", "sans_filaire")
+# Wireless alternatives as the files code them (column suffix -> code_techno).
+ALTERNATIVES = {"thdr": "THDR", "4gf": "4GF", "wmx": "WMX", "sat": "SAT"}
+TERRESTRIAL = ("thdr", "4gf", "wmx")  # alternatives other than satellite
+LEFT_BEHIND = {"inf8": "c8", "inf30": "c30"}  # below 8 / 30 Mbit/s by wire
+ADDRESS = ("addr_numero", "addr_rep", "addr_nom_voie", "addr_nom_ld")
+
+
+def technology_columns() -> list[str]:
+    """The commune-level counts of the technology mix, in their table's order."""
+    return [
+        *(f"locaux_techno_{c}" for c in WIRED_CLASSES),
+        *(f"locaux_alt_{a}" for a in ALTERNATIVES),
+        *(f"locaux_filaire_{s}" for s in LEFT_BEHIND),
+        *(f"locaux_{s}_{a}" for s in LEFT_BEHIND for a in (*ALTERNATIVES, "satellite_seul", "sans_solution")),
+    ]
 QUARTER_DIR = re.compile(r"^(\d{4})[_-]?T([1-4])$", re.I)
 MAX_EXAMPLES = 10
 
@@ -115,9 +137,10 @@ def _scan(paths: list[Path], columns: list[str], with_file: bool = False) -> pl.
     return pl.concat(frames)
 
 
-def aggregate(root: Path, millesime: str | None = None) -> Parsed:
-    """Premises per commune by best speed and FttH, in one streaming pass over all files
-    (Polars lazy query: measured fastest on this workload, see bench/batiments.py)."""
+def aggregate(root: Path, millesime: str | None = None, technologies: bool = True) -> Parsed:
+    """Premises per commune by best speed and FttH, and the technology mix (unless
+    `technologies` is False: bench/batiments.py measures what it costs), in one streaming
+    pass over all files (Polars lazy query: measured fastest on this workload)."""
     pairs, quarter = find_pairs(root, millesime)
     for p in pairs:
         for path, required in ((p.base, BASE_REQUIRED), (p.eligibilite, ELIG_REQUIRED)):
@@ -125,9 +148,9 @@ def aggregate(root: Path, millesime: str | None = None) -> Parsed:
             if missing:
                 raise SourceError(Problem(path.name, 1, None, f"colonnes manquantes : {', '.join(sorted(missing))}"))
     try:
-        parsed = _aggregate(pairs, quarter, known_classes=True)
+        parsed = _aggregate(pairs, quarter, known_classes=True, technologies=technologies)
         if parsed is None:  # a label or technology code outside the tables: the general reading
-            parsed = _aggregate(pairs, quarter, known_classes=False)
+            parsed = _aggregate(pairs, quarter, known_classes=False, technologies=technologies)
     except (OSError, EOFError, pl.exceptions.PolarsError) as exc:
         raise SourceError(_culprit([path for p in pairs for path in (p.base, p.eligibilite)], exc)) from None
     return parsed
@@ -146,7 +169,7 @@ def _culprit(paths: list[Path], exc: Exception) -> Problem:
     return Problem(paths[0].parent.name, None, None, f"lecture impossible ({exc.__class__.__name__} : {str(exc).splitlines()[0][:200]}) : rien n'est lu")
 
 
-def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed | None:
+def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool, technologies: bool = True) -> Parsed | None:
     """One pass. `mbits` is the class's lower bound (known_classes=False) or its rank in the
     ordered table of known classes; with known classes, returns None when a label or a
     technology code is not one of them."""
@@ -174,32 +197,84 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
         xy, xy_crs = None, None
 
     def base_frame(with_file=False):
-        columns = ["imb_id", "imb_code_insee", "imb_nbr_logloc", *(xy or ())]
+        columns = ["imb_id", "imb_code_insee", "imb_nbr_logloc", *(xy or ()), *([c for c in ADDRESS if c in header] if technologies and xy else ())]
         return _scan([p.base for p in pairs], columns, with_file).with_columns(
             pl.col("imb_code_insee").str.strip_chars().str.to_uppercase().alias("code"),
             pl.col("imb_nbr_logloc").cast(pl.Int64, strict=False).alias("n"),
         )
 
     elig, base = elig_frame(), base_frame()
+    techno_col = pl.col("techno")
+    mix = []
+    if technologies:
+        mix = [
+            pl.col("mbits").filter((techno_col == "CU") | (techno_col == "COAX") | (techno_col == "FO")).max().alias("filaire"),
+            (techno_col == "COAX").any().alias("coax"),
+            (techno_col == "CU").any().alias("cu"),
+            *((techno_col == code).any().alias(f"alt_{a}") for a, code in ALTERNATIVES.items()),
+        ]
     per_building = elig.group_by("imb_id").agg(
         pl.col("mbits").max(),
-        (pl.col("techno") == "FO").any().alias("ftth"),
+        (techno_col == "FO").any().alias("ftth"),
         pl.len().alias("n_rows"),
         pl.col("mbits").is_null().sum().alias("bad_class"),
         bad_techno.sum().alias("bad_techno"),
+        *mix,
     )
     n = pl.col("n")
     valid = n.is_not_null() & (n >= 0)
+    joined = base.join(per_building, on="imb_id", how="left")
+    mix_aggs = []
+    if technologies:
+        filaire = pl.col("filaire")
+        flag = {k: pl.col(k).fill_null(False) for k in ("ftth", "coax", "cu", *(f"alt_{a}" for a in ALTERNATIVES))}
+        wired_class = (
+            pl.when(flag["ftth"]).then(pl.lit("ftth"))
+            .when(flag["coax"]).then(pl.lit("coax"))
+            .when(filaire >= thresholds["c30"]).then(pl.lit("cu_30"))
+            .when(filaire >= thresholds["c8"]).then(pl.lit("cu_8"))
+            .when(flag["cu"]).then(pl.lit("cu_inf8"))
+            .otherwise(pl.lit("sans_filaire"))
+        )  # fmt: skip
+        terrestrial = pl.any_horizontal(*(flag[f"alt_{a}"] for a in TERRESTRIAL))
+        joined = joined.with_columns(
+            wired_class.alias("classe_filaire"),
+            *((filaire.is_null() | (filaire < thresholds[t])).alias(s) for s, t in LEFT_BEHIND.items()),
+            *(flag[f"alt_{a}"].alias(f"alt_{a}") for a in ALTERNATIVES),
+            terrestrial.alias("terrestre"),
+        )
+        mix_aggs = [
+            *(n.filter(valid & (pl.col("classe_filaire") == c)).sum().alias(f"locaux_techno_{c}") for c in WIRED_CLASSES),
+            *(n.filter(valid & pl.col(f"alt_{a}")).sum().alias(f"locaux_alt_{a}") for a in ALTERNATIVES),
+        ]
+        for s in LEFT_BEHIND:
+            behind = valid & pl.col(s)
+            mix_aggs += [
+                n.filter(behind).sum().alias(f"locaux_filaire_{s}"),
+                *(n.filter(behind & pl.col(f"alt_{a}")).sum().alias(f"locaux_{s}_{a}") for a in ALTERNATIVES),
+                n.filter(behind & pl.col("alt_sat") & ~pl.col("terrestre")).sum().alias(f"locaux_{s}_satellite_seul"),
+                n.filter(behind & ~pl.col("alt_sat") & ~pl.col("terrestre")).sum().alias(f"locaux_{s}_sans_solution"),
+            ]
     points = None
     if xy:
+        extra = []
+        if technologies:
+            # What the technology section lists per building: its class, flags and, for the
+            # premises below 30 Mbit/s by wire only, its identifier and address.
+            behind = pl.col("inf30")
+            present = [c for c in ADDRESS if c in header]
+            extra = [
+                "classe_filaire", "inf8", "inf30", *(f"alt_{a}" for a in ALTERNATIVES),
+                pl.when(behind).then(pl.col("imb_id")).alias("imb_id"),
+                *(pl.when(behind).then(pl.col(c)).alias(c) for c in present),
+            ]  # fmt: skip
         points = (
-            base.filter(valid & (n > 0))
-            .select("code", pl.col(xy[0]).cast(pl.Float64, strict=False).alias("x"), pl.col(xy[1]).cast(pl.Float64, strict=False).alias("y"), "n")
-            .drop_nulls()
+            joined.filter(valid & (n > 0))
+            .select("code", pl.col(xy[0]).cast(pl.Float64, strict=False).alias("x"), pl.col(xy[1]).cast(pl.Float64, strict=False).alias("y"), "n", *extra)
+            .drop_nulls(["x", "y"])
         )
     per_commune = (
-        base.join(per_building, on="imb_id", how="left")
-        .group_by("code")
+        joined.group_by("code")
         .agg(
             pl.len().alias("immeubles"),
             (~valid).sum().alias("bad_n"),
@@ -210,6 +285,7 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
             pl.col("bad_class").sum(),
             pl.col("bad_techno").sum(),
             pl.col("n_rows").is_not_null().sum().alias("eligibles"),
+            *mix_aggs,
         )
         .sort("code")
     )
@@ -268,6 +344,7 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool) -> Parsed |
                 "locaux_1gbits": r["c1g"] or 0,
                 "locaux_ftth_raccordables": r["ftth"] or 0,
                 "categorie": None,
+                **({c: r[c] or 0 for c in technology_columns()} if technologies else {}),
             }
         )
     return parsed

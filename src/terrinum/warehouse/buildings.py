@@ -57,3 +57,31 @@ def points_by_commune(root: Path | None, departements: list[str], target: str) -
             idx = order[a:b]
             out[codes[idx[0]]] = (xs[idx], ys[idx], n[idx])
     return out
+
+
+def left_behind(root: Path | None, commune: str) -> tuple[str | None, list[dict]]:
+    """(vintage, buildings) of one commune below 30 Mbit/s by wire in the latest per-building
+    import: identifier, address, premises, best wired class, inf8, wireless alternatives, and
+    position in WGS84. None and [] when no import kept them; an import made before the
+    technology mix (positions only) gives no buildings."""
+    if root is None or not root.is_dir():
+        return None, []
+    vintages = sorted(d for d in root.iterdir() if d.is_dir())
+    dep = commune[:3] if commune.startswith("97") else commune[:2]
+    path = vintages[-1] / f"{dep}.parquet" if vintages else None
+    if path is None or not path.exists():
+        return None, []
+    frame = pl.read_parquet(path)
+    if "inf30" not in frame.columns:
+        return vintages[-1].name, []
+    order = [c for c in ("addr_nom_voie", "addr_nom_ld", "addr_numero", "imb_id") if c in frame.columns]
+    frame = frame.filter((pl.col("code") == commune) & pl.col("inf30")).sort(order, nulls_last=True)
+    if not frame.height:
+        return vintages[-1].name, []
+    out = []
+    for crs in frame["crs"].unique(maintain_order=True).to_list():
+        part = frame.filter(pl.col("crs") == crs)
+        lon, lat = transformer(crs, "EPSG:4326").transform(part["x"].to_numpy(), part["y"].to_numpy())
+        for r, x, y in zip(part.drop("x", "y", "crs").to_dicts(), lon, lat):
+            out.append({**r, "longitude": float(x), "latitude": float(y)})
+    return vintages[-1].name, out

@@ -18,6 +18,7 @@ urlpatterns = [
     path("methodologie/<slug:name>", views.methodology, name="methodologie"),
     re_path(r"^territoires/(?P<niveau>commune|arrondissement|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/$", views.territory, name="territoire"),
     re_path(r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/implantation/$", views.siting, name="implantation"),
+    re_path(r"^territoires/commune/(?P<code>[0-9A-Za-z]{5})/immeubles-sans-tres-haut-debit\.csv$", views.left_behind_csv, name="immeubles-sans-thd"),
     re_path(r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/diagnostic/$", views.diagnostic_page, name="diagnostic"),
     re_path(
         r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/diagnostic\.pdf$",

@@ -562,3 +562,35 @@ def diagnostic_pdf(request: HttpRequest, niveau: str, code: str) -> HttpResponse
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="diagnostic-{t.niveau}-{t.code}.pdf"'
     return response
+
+
+def left_behind_csv(request: HttpRequest, code: str) -> HttpResponse:
+    """Every building of a commune below 30 Mbit/s by wire (latest per-building import), as a
+    CSV file for spreadsheets (« ; », UTF-8 with BOM)."""
+    import csv
+    import io
+
+    from terrinum.pillars.technologies.section import described
+    from terrinum.warehouse import buildings
+
+    t = services.get("commune", code)
+    if t is None:
+        raise Http404(code)
+    try:
+        with store.reader() as con:
+            vintage, found = buildings.left_behind(store.buildings_dir(con), t.code)
+    except store.Unavailable:
+        vintage, found = None, []
+    if vintage is None:
+        raise Http404("aucun import par immeuble")
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["code_commune", "identifiant_immeuble", "adresse", "locaux", "meilleure_technologie_filaire", "sous_8_mbits", "solutions_sans_fil",
+                     "longitude", "latitude", "millesime", "source"])  # fmt: skip
+    for b in map(described, found):
+        writer.writerow([t.code, b.get("imb_id") or "", b["adresse"], b["n"], b["libelle_filaire"], "oui" if b["inf8"] else "non", b["alternatives"],
+                         f"{b['longitude']:.6f}", f"{b['latitude']:.6f}", vintage, "Arcep, Ma connexion internet (par immeuble)"])  # fmt: skip
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="terrinum-{t.code}-immeubles-sans-tres-haut-debit-{vintage}.csv"'
+    return response

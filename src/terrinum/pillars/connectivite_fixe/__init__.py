@@ -4,6 +4,7 @@ projections). Method: methodologie/methodologie-connectivite-fixe.md."""
 from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, commune_source, lazy, register
 from terrinum.pillars.connectivite_fixe import demo, indicators, section
 from terrinum.pillars.connectivite_fixe.tables import DEBITS, FTTH, INFORMATIONS, TABLES
+from terrinum.pillars.technologies.tables import TECHNOLOGIES
 from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci
 
 PILLAR = register(
@@ -24,7 +25,7 @@ PILLAR = register(
                 "arcep-mci-batiments",
                 "éligibilité par immeuble (dossier des base_imb_<DEP>.csv.gz et eligibilite/<trimestre>/)",
                 arcep_batiments.aggregate,
-                (DEBITS, FTTH),
+                (DEBITS, FTTH, TECHNOLOGIES),  # the technology mix (pillar « technologies ») in the same pass
                 folder=True,
                 key=None,  # rows are sums per commune, computed by the parser
             ),
