@@ -63,7 +63,9 @@ def test_the_technology_mix_equals_a_count_by_hand(tmp_path):
     # all but C and G (satellite 8-30) reach 30 — where by wire 11 and 15 premises do not
     assert (rows["08419"]["locaux_8mbits"], rows["08419"]["locaux_30mbits"]) == (51 - 1, 51 - 1 - 3)
     without = arcep_batiments.aggregate(tmp_path, technologies=False)
-    assert [{k: v for k, v in r.items() if not k.startswith(("locaux_techno", "locaux_alt", "locaux_filaire", "locaux_inf"))} for r in parsed.rows] == without.rows
+    assert [
+        {k: v for k, v in r.items() if not k.startswith(("locaux_techno", "locaux_alt", "locaux_filaire", "locaux_inf"))} for r in parsed.rows
+    ] == without.rows
 
 
 def test_the_general_reading_gives_the_same_mix(tmp_path):
@@ -76,9 +78,7 @@ def test_the_general_reading_gives_the_same_mix(tmp_path):
 
 def test_import_fills_the_mix_replaces_its_demonstration_rows_and_rolls_up(tmp_path, warehouse):
     store.ensure_tables(warehouse, tc.TABLES)
-    warehouse.execute(
-        "INSERT INTO cf_technologies SELECT 'demo', '2024T4', '08001', '08001', '08', 5, " + ", ".join("1" for _ in tc.COUNTS) + ", TRUE"
-    )
+    warehouse.execute("INSERT INTO cf_technologies SELECT 'demo', '2024T4', '08001', '08001', '08', 5, " + ", ".join("1" for _ in tc.COUNTS) + ", TRUE")
     ingest_source(warehouse, "arcep-mci-batiments", make_mix(tmp_path / "q"))
     assert warehouse.execute("SELECT count(*) FROM cf_technologies WHERE demo").fetchone()[0] == 0
     rows = {r["code"]: r for r in tc.indicator_rows(warehouse, "commune")}
@@ -94,7 +94,9 @@ def test_import_fills_the_mix_replaces_its_demonstration_rows_and_rolls_up(tmp_p
 def test_cohesion_scope_counts_premises_below_8_in_public_initiative_communes(tmp_path, warehouse):
     ingest_source(warehouse, "arcep-mci-batiments", make_mix(tmp_path / "q"))
     info = "Code commune;Nom commune;Code région;Code département;Siren EPCI;Logements;Établissements;Zones très denses;Engagements L. 33-13;Intentions privées hors engagement L. 33-13;Commune rurale;Commune de montagne;OI 2024 T4\n"
-    (tmp_path / "info.csv").write_text("t\nt\nt\nt\n" + info + "08419;Signy;44;08;200000000;40;11;;;;1;0;\n23096;Guéret;75;23;200000001;7;0;;FRTE;;0;0;\n", encoding="utf-8")
+    (tmp_path / "info.csv").write_text(
+        "t\nt\nt\nt\n" + info + "08419;Signy;44;08;200000000;40;11;;;;1;0;\n23096;Guéret;75;23;200000001;7;0;;FRTE;;0;0;\n", encoding="utf-8"
+    )
     ingest_source(warehouse, "arcep-ftth-informations", tmp_path / "info.csv")
     rows = {r["code"]: r for r in tc.indicator_rows(warehouse, "commune")}
     assert rows["08419"]["locaux_cohesion_2020"] == 11  # public-initiative zone: its 11 premises below 8 Mbit/s

@@ -13,12 +13,16 @@ class Organisation(models.Model):
     LIEU = "lieu"
     FINANCEUR = "financeur"
     PRESCRIPTEUR = "prescripteur"
+    # New Deal mobile: the département's project team (département, préfecture, élus) that
+    # ranks the poorly covered zones reported by the communes (docs/couverture.md).
+    EQUIPE_PROJET = "equipe_projet"
     KINDS = [
         (COLLECTIVITE, "Collectivité"),
         (MUTUALISATION, "Structure de mutualisation"),
         (LIEU, "Lieu de médiation numérique"),
         (FINANCEUR, "Commanditaire"),
         (PRESCRIPTEUR, "Prescripteur"),
+        (EQUIPE_PROJET, "Équipe projet départementale (New Deal mobile)"),
     ]
 
     nom = models.CharField(max_length=200)

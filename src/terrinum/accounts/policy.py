@@ -14,7 +14,11 @@ Rules:
 - RGPD registers (`rgpd_collectivites`): a collectivité's own accounts read it (membre) or
   keep it (gestionnaire, admin); in a mutualisation structure, the shared DPO and the admin
   keep and verify every collectivité the structure serves, a référent keeps those assigned to
-  him, a membre reads them all.
+  him, a membre reads them all;
+- coverage reports (`coverage_collectivites`, `coverage_departements`): a collectivité's
+  accounts report zones in its communes and follow their own reports; the département's
+  New Deal project team sees every report of the département, and its admins and
+  gestionnaires group, rank and decide.
 """
 
 from __future__ import annotations
@@ -139,3 +143,42 @@ def may_rgpd(user, obj, action: str) -> bool:
     """Whether `user` may `action` this object of a register (judged by its organisation_id)."""
     allowed = rgpd_collectivites(user, action)
     return allowed is None or getattr(obj, "organisation_id", None) in allowed
+
+
+COVERAGE_ACTIONS = ("lire", "decider")
+
+
+def coverage_collectivites(user) -> set[int] | None:
+    """The collectivités for which this user reports poorly covered zones and whose reports
+    he follows: any role in the collectivité (an élu or an agent; docs/couverture.md). None
+    means all (superuser)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_superuser:
+        return None
+    roles = (Membership.ADMIN, Membership.GESTIONNAIRE, Membership.MEMBRE)
+    return set(_memberships(user, roles).filter(organisation__type=Organisation.COLLECTIVITE).values_list("organisation_id", flat=True))
+
+
+def coverage_departements(user, action: str) -> set[str] | None:
+    """The départements whose reports this user sees (`lire`: any role in their New Deal
+    project team) or ranks and decides on (`decider`: admin or gestionnaire of the team).
+    None means all (superuser)."""
+    if action not in COVERAGE_ACTIONS:
+        raise ValueError(action)
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_superuser:
+        return None
+    roles = EDIT_ROLES if action == "decider" else (Membership.ADMIN, Membership.GESTIONNAIRE, Membership.MEMBRE)
+    teams = _memberships(user, roles).filter(organisation__type=Organisation.EQUIPE_PROJET, organisation__territoire_niveau="departement")
+    return set(teams.values_list("organisation__territoire_code", flat=True))
+
+
+def may_see_report(user, report) -> bool:
+    """A report is seen by its collectivité's accounts and by its département's project team
+    (judged by `organisation_id` and `departement_code`)."""
+    collectivites = coverage_collectivites(user)
+    if collectivites is None or report.organisation_id in collectivites:
+        return True
+    return report.departement_code in coverage_departements(user, "lire")

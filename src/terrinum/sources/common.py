@@ -11,6 +11,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # value columns a long-format file carries
     points: tuple | None = None  # (Polars frame code/x/y/n, CRS) of building positions, if any
+    left_behind: Any = None  # Polars frame of the buildings below 30 Mbit/s by wire (same CRS), if any
 
 
 GZIP_MAGIC = b"\x1f\x8b"

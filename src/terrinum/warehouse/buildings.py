@@ -22,15 +22,19 @@ def missing(folder: Path, points: pl.DataFrame) -> list[str]:
     return sorted(d for d in _departements(points).unique().to_list() if not (folder / f"{d}.parquet").exists())
 
 
-def write(folder: Path, points: pl.DataFrame, crs: str) -> int:
+def write(folder: Path, points: pl.DataFrame, crs: str, left_behind: pl.DataFrame | None = None) -> int:
     """Write building positions (columns code, x, y, n in `crs`), one file per département
-    (replaced whole); returns the number of buildings."""
+    (replaced whole), and the buildings below 30 Mbit/s by wire with their details
+    (`<dep>-sans-thd.parquet`); returns the number of buildings."""
     folder.mkdir(parents=True, exist_ok=True)
-    points = points.with_columns(_departements(points))
-    for (dep,), part in points.partition_by("dep", as_dict=True).items():
-        tmp = folder / f"{dep}.parquet.tmp"
-        part.drop("dep").with_columns(pl.lit(crs).alias("crs")).write_parquet(tmp)
-        tmp.replace(folder / f"{dep}.parquet")
+    for frame, suffix in ((points, ""), (left_behind, "-sans-thd")):
+        if frame is None:
+            continue
+        frame = frame.with_columns(_departements(frame))
+        for (dep,), part in frame.partition_by("dep", as_dict=True).items():
+            tmp = folder / f"{dep}{suffix}.parquet.tmp"
+            part.drop("dep").with_columns(pl.lit(crs).alias("crs")).write_parquet(tmp)
+            tmp.replace(folder / f"{dep}{suffix}.parquet")
     return points.height
 
 
@@ -68,14 +72,14 @@ def left_behind(root: Path | None, commune: str) -> tuple[str | None, list[dict]
         return None, []
     vintages = sorted(d for d in root.iterdir() if d.is_dir())
     dep = commune[:3] if commune.startswith("97") else commune[:2]
-    path = vintages[-1] / f"{dep}.parquet" if vintages else None
-    if path is None or not path.exists():
+    if not vintages or not (vintages[-1] / f"{dep}.parquet").exists():
         return None, []
-    frame = pl.read_parquet(path)
-    if "inf30" not in frame.columns:
+    path = vintages[-1] / f"{dep}-sans-thd.parquet"
+    if not path.exists():
         return vintages[-1].name, []
+    frame = pl.read_parquet(path)
     order = [c for c in ("addr_nom_voie", "addr_nom_ld", "addr_numero", "imb_id") if c in frame.columns]
-    frame = frame.filter((pl.col("code") == commune) & pl.col("inf30")).sort(order, nulls_last=True)
+    frame = frame.filter(pl.col("code") == commune).sort(order, nulls_last=True)
     if not frame.height:
         return vintages[-1].name, []
     out = []

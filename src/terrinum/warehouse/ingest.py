@@ -271,7 +271,7 @@ def ingest_file(
     if parsed.points is not None:
         folder = store.buildings_dir(con, parsed.millesime)
         if not report.deja_importe or buildings.missing(folder, parsed.points[0]):
-            written = buildings.write(folder, *parsed.points)
+            written = buildings.write(folder, *parsed.points, left_behind=parsed.left_behind)
             report.notes.append(
                 f"{written} position(s) d'immeubles gardée(s) pour répartir la population" + (" (complétées : elles manquaient)" if report.deja_importe else "")
             )

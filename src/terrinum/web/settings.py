@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "terrinum.apps.pass_numerique",
     "terrinum.apps.rgpd",
     "terrinum.apps.concertation",
+    "terrinum.apps.signalements",
     "terrinum.web",
     "csp",
     "axes",  # failed-login throttling and the access log (after our apps: its templates are overridden)

@@ -45,7 +45,8 @@ def compose(ctx) -> dict | None:
         vintage, found_buildings = buildings.left_behind(store.buildings_dir(ctx.con), territory.code)
         if vintage is not None:
             markers = [
-                Marker(b["longitude"], b["latitude"], _address(b), "point sans-bon-debit" if b["inf8"] else "point sous-30", radius=3.0) for b in found_buildings
+                Marker(b["longitude"], b["latitude"], _address(b), "point sans-bon-debit" if b["inf8"] else "point sous-30", radius=3.0)
+                for b in found_buildings
             ]
             outline = [Feature(territory.nom, territory.geometrie_carte, None, "zone contour")]
             listing = {
@@ -69,7 +70,9 @@ def compose(ctx) -> dict | None:
         "objectif_ftth": tc.PLAN_FTTH_SHARE,
         "alternatives": [(tc.ALTERNATIVE_LABELS[a], row[f"locaux_alt_{a}"], row[f"part_alt_{a}"]) for a in ALTERNATIVES],
         "en_retrait": behind,
-        "carte": render_map(features, f"Part des locaux sous 8 Mbit/s en filaire par sous-territoire, {territory.nom}") if any(e["row"] for e in enfants) else "",
+        "carte": render_map(features, f"Part des locaux sous 8 Mbit/s en filaire par sous-territoire, {territory.nom}")
+        if any(e["row"] for e in enfants)
+        else "",
         "legende": fixed_legend(BEHIND_BINS),
         "enfants": sorted((e for e in enfants if e["row"]), key=lambda e: -(e["row"]["part_filaire_inf8"] or 0))[:10],
         "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},
