@@ -1,5 +1,5 @@
-"""An OpenDocument spreadsheet (odfpy) from rows: the ODS exports of the RGPD registers and
-of a shared diagnostic's action plan. Numbers become number cells, everything else text;
+"""An OpenDocument spreadsheet (odfpy) from rows: the ODS exports of the RGPD registers, of
+a shared diagnostic's action plan and of the coverage zones proposed by a project team. Numbers become number cells, everything else text;
 imports nothing of Terrinum's."""
 
 from __future__ import annotations

@@ -73,6 +73,8 @@ def _projector(bounds, box):
     def project(x, y):
         return off_x + (x - minx) * k * scale, off_y + (maxy - y) * scale
 
+    # what a script needs to turn a click back into (longitude, latitude)
+    project.georef = f"{minx!r} {maxy!r} {k * scale!r} {scale!r} {off_x!r} {off_y!r}"
     return project
 
 
@@ -82,10 +84,14 @@ def _aspect(bounds) -> float:
     return max(maxy - miny, 1e-9) / max((maxx - minx) * k, 1e-9)
 
 
-def render_map(features: list[Feature], title: str, width: int = 640, max_height: int = 560, markers: list[Marker] | None = None) -> str:
+def render_map(
+    features: list[Feature], title: str, width: int = 640, max_height: int = 560, markers: list[Marker] | None = None, pickable: bool = False
+) -> str:
     """An SVG drawing of the features, with markers on top. The drawing is hidden from
     assistive technology (`aria-hidden`): pages always give the same information as a table
-    beside it."""
+    beside it, or fields to type it. `pickable`: the drawing carries its projection
+    (`data-georef`: min longitude, max latitude, x and y scales, offsets) so that a script can
+    turn a click into a position (single-box maps only)."""
     drawable = [(f, shapely.from_wkb(f.geometry)) for f in features if f.geometry]
     markers = markers or []
     if not drawable and not markers:
@@ -106,8 +112,10 @@ def render_map(features: list[Feature], title: str, width: int = 640, max_height
         w = (width - 8) / len(insets)
         for i, key in enumerate(insets):
             boxes[key] = (4 + i * w + 4, main_h + 22, w - 8, inset_h - 24)
+    main_project = _projector(shapely.total_bounds([g for _, g in groups[main]]), boxes[main])
+    georef = f' data-georef="{main_project.georef}"' if pickable and not insets else ""
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" class="carte" aria-hidden="true" focusable="false">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" class="carte{" carte-pointage" if georef else ""}"{georef} aria-hidden="true" focusable="false">',
         f"<title>{escape(title)}</title>",
     ]
     for key in order:

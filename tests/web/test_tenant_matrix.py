@@ -57,6 +57,12 @@ RULES = {
     "partage-plan": "connecte",
     "partage-public": "public",
     "contribuer": "public",
+    # coverage reports: every role × own/other report, team page, decision, export in tests/apps/signalements
+    "couverture": "connecte",
+    "couverture-signaler": "connecte",
+    "couverture-signalement": "connecte",
+    "couverture-departement": "connecte",
+    "couverture-export": "connecte",
     # open data (Arcep, per building), 404 until a per-building import: tests/pillars/test_technologies.py
     "immeubles-sans-thd": "public",
     "lieu-modifier": "editeur",

@@ -19,6 +19,7 @@ class TypeOrganisation(str, Enum):
     lieu = "lieu"
     financeur = "financeur"
     prescripteur = "prescripteur"
+    equipe_projet = "equipe_projet"
 
 
 class Role(str, Enum):
@@ -39,7 +40,7 @@ def compte_creer(
         "--role",
         help="admin, gestionnaire, membre (lecture) ; dans une structure de mutualisation : dpo (DPO mutualisé) ou referent (référent multi-structures).",
     ),
-    territoire: str = typer.Option(None, "--territoire", help="Territoire de la collectivité (code ou nom)."),
+    territoire: str = typer.Option(None, "--territoire", help="Territoire de la collectivité, ou département d'une équipe projet (code ou nom)."),
     lieu: list[str] = typer.Option(None, "--lieu", help="Identifiant (champ id) d'un lieu rattaché à l'organisation ; répétable."),
     email: str = typer.Option("", "--email"),
     superutilisateur: bool = typer.Option(False, "--superutilisateur", help="Tous les droits (administration de la plateforme)."),

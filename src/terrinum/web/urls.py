@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("terrinum.apps.inclusion.urls")),
     path("", include("terrinum.apps.pass_numerique.urls")),
     path("", include("terrinum.apps.rgpd.urls")),
+    path("", include("terrinum.apps.signalements.urls")),
     path("diagnostic-partage/", partage.home, name="partage"),
     path("diagnostic-partage/<int:pk>/", partage.demarche, name="partage-demarche"),
     path("diagnostic-partage/<int:pk>/diagnostic-valide.pdf", partage.pdf, name="partage-pdf"),

@@ -196,3 +196,33 @@ def _new_deal(con, out, communes, versions) -> None:
         by_commune[code].append({"arrete": arrete, "echeance": echeance.isoformat(), "operateurs": operateurs, "en_service": bool(en_service)})
     for i, code in enumerate(communes.tolist()):
         out[i]["new_deal_commune"] = by_commune.get(code, [])
+
+
+MAX_DRAWN_BUILDINGS = 3000
+
+
+def commune_layers(con, commune: str) -> dict:
+    """What the reporting map draws besides the commune: the zone with good 4G from at least
+    one operator (WGS84 WKB, from the kept polygons) and the buildings' positions (at most
+    MAX_DRAWN_BUILDINGS, evenly taken), with their vintages."""
+    from terrinum.territories.reference import project_geometries
+
+    layers = {"couverture": None, "couverture_millesime": None, "immeubles": [], "immeubles_total": 0}
+    millesime, demo = _latest(con, "cm_couverture_geom", "techno = '4G'")
+    if millesime:
+        rows = con.execute(
+            "SELECT crs, zone_bonne FROM cm_couverture_geom WHERE millesime = ? AND techno = '4G' AND demo = ? AND code_commune = ? AND zone_bonne IS NOT NULL",
+            [millesime, demo, commune],
+        ).fetchall()
+        if rows:
+            union = shapely.union_all(shapely.from_wkb([r[1] for r in rows]))
+            layers["couverture"] = shapely.to_wkb(project_geometries(union, "EPSG:4326", source=rows[0][0]))
+            layers["couverture_millesime"] = millesime
+    dep = commune[:3] if commune.startswith("97") else commune[:2]
+    kept = buildings.points_by_commune(store.buildings_dir(con), [dep], "EPSG:4326").get(commune)
+    if kept is not None:
+        xs, ys, _ = kept
+        step = max(1, len(xs) // MAX_DRAWN_BUILDINGS)
+        layers["immeubles"] = list(zip(xs[::step].tolist(), ys[::step].tolist()))
+        layers["immeubles_total"] = len(xs)
+    return layers

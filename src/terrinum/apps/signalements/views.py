@@ -1,0 +1,268 @@
+"""Pages of the coverage reports (docs/couverture.md): a collectivité's reports and the form
+to report a zone on the commune's map; a report's check and status; the département's project
+team's page (map, table, grouping, ranking, decisions, exports). Outside the account's scope
+every report, zone and département answers 404."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from terrinum import ods
+from terrinum.accounts import policy
+from terrinum.accounts.models import Organisation
+from terrinum.apps.signalements import forms, services, verification
+from terrinum.apps.signalements.models import CONCERNED, USAGES, Signalement, Zone
+from terrinum.svg import Feature, Marker, group_of, render_map
+from terrinum.territories.models import Territory
+from terrinum.warehouse import store
+
+FORMATS = {"csv": "text/csv; charset=utf-8", "ods": "application/vnd.oasis.opendocument.spreadsheet", "geojson": "application/geo+json"}
+
+
+def _collectivites(user):
+    allowed = policy.coverage_collectivites(user)
+    orgs = Organisation.objects.filter(type=Organisation.COLLECTIVITE).exclude(territoire_niveau__isnull=True)
+    return list((orgs if allowed is None else orgs.filter(pk__in=allowed)).order_by("nom"))
+
+
+def _departements(user, action: str) -> list[Territory]:
+    codes = policy.coverage_departements(user, action)
+    deps = Territory.objects.filter(niveau="departement")
+    return list((deps if codes is None else deps.filter(code__in=codes)).order_by("code"))
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The account's collectivités (report a zone, follow the reports) and départements."""
+    collectivites = _collectivites(request.user)
+    mine = Signalement.objects.select_related("zone").filter(organisation__in=collectivites)
+    names = dict(Territory.objects.filter(niveau="commune", code__in=set(mine.values_list("commune_code", flat=True))).values_list("code", "nom"))
+    page = Paginator(mine, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "signalements/accueil.html",
+        {
+            "collectivites": [(o, services.communes_of(o)) for o in collectivites],
+            "signalements": [
+                (s, names.get(s.commune_code, s.commune_code), _operator_names((s.verification or {}).get("operateurs_sans_bonne_4g"))) for s in page
+            ],
+            "page": page,
+            "departements": _departements(request.user, "lire"),
+        },
+    )
+
+
+def _report_map(commune: Territory, layers: dict, point: tuple | None) -> str:
+    features = [Feature(commune.nom, commune.geometrie_carte, None, "zone contour")]
+    if layers["couverture"]:
+        features.append(Feature("Bonne couverture 4G d'au moins un opérateur", layers["couverture"], None, "zone couverte"))
+    markers = [Marker(x, y, "Immeuble", "point immeuble", radius=1.2) for x, y in layers["immeubles"]]
+    if point:
+        markers.append(Marker(point[0], point[1], "Point signalé", "point pointe", radius=6))
+    return render_map(features, f"Carte de {commune.nom} : cliquez pour placer la zone", markers=markers, pickable=True)
+
+
+@login_required
+def report(request: HttpRequest, organisation_pk: int, code: str) -> HttpResponse:
+    """The form to report a zone in one of the collectivité's communes."""
+    organisation = next((o for o in _collectivites(request.user) if o.pk == int(organisation_pk)), None)
+    if organisation is None:
+        raise Http404
+    commune = next((c for c in services.communes_of(organisation) if c.code == code), None)
+    if commune is None:
+        raise Http404
+    form = forms.ReportForm(request.POST or None, request.FILES or None)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        measurements = []
+        try:
+            if d["mesures"]:
+                measurements = services.parse_measurements(d["mesures"].name, d["mesures"].read())
+            created = services.report_zone(
+                request.user,
+                organisation,
+                services.Report(
+                    commune_code=commune.code,
+                    operateurs=d["operateurs"],
+                    usages=d["usages"],
+                    frequence=d["frequence"],
+                    concernes=d["concernes"],
+                    longitude=d["longitude"],
+                    latitude=d["latitude"],
+                    lieu_dit=d["lieu_dit"],
+                    personnes=d["personnes"],
+                    description=d["description"],
+                ),  # fmt: skip
+                measurements,
+            )
+        except services.Refused as exc:
+            problems = [str(p) for p in exc.problems]
+        else:
+            return redirect("couverture-signalement", created.pk)
+    try:
+        with store.reader() as con:
+            layers = verification.commune_layers(con, commune.code)
+    except store.Unavailable:
+        layers = {"couverture": None, "couverture_millesime": None, "immeubles": [], "immeubles_total": 0}
+    point = None
+    if form.is_bound and form.is_valid() and form.cleaned_data.get("longitude") is not None and form.cleaned_data.get("latitude") is not None:
+        point = (form.cleaned_data["longitude"], form.cleaned_data["latitude"])
+    return render(
+        request,
+        "signalements/signaler.html",
+        {
+            "organisation": organisation,
+            "commune": commune,
+            "form": form,
+            "problemes": problems,
+            "carte": _report_map(commune, layers, point),
+            "couches": layers,
+        },
+        status=400 if problems or (form.is_bound and not form.is_valid()) else 200,
+    )
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    s = get_object_or_404(Signalement.objects.select_related("zone", "organisation"), pk=pk)
+    if not policy.may_see_report(request.user, s):
+        raise Http404
+    commune = Territory.objects.get(niveau="commune", code=s.commune_code)
+    check = s.verification or {}
+    operators = [(services.OPERATOR_NAMES[op], v) for op, v in (check.get("operateurs") or {}).items()]
+    return render(
+        request,
+        "signalements/signalement.html",
+        {
+            "s": s,
+            "commune": commune,
+            "v": check,
+            "operateurs": operators,
+            "usages": [dict(USAGES)[u] for u in s.usages],
+            "concernes": [dict(CONCERNED)[c] for c in s.concernes],
+            "operateurs_signales": [services.OPERATOR_NAMES[o] for o in s.operateurs],
+            "carte": render_map(
+                [Feature(commune.nom, commune.geometrie_carte, None, "zone contour")],
+                f"Position du signalement à {commune.nom}",
+                markers=[Marker(s.longitude, s.latitude, "Point signalé", "point pointe", radius=6)] if s.longitude is not None else [],
+            ),
+            "equipe": s.departement_code in (policy.coverage_departements(request.user, "lire") or {s.departement_code}),
+        },
+    )
+
+
+def _operator_names(codes) -> str:
+    return ", ".join(services.OPERATOR_NAMES.get(c, c) for c in codes or [])
+
+
+def _departement(request, code: str, action: str) -> Territory:
+    allowed = policy.coverage_departements(request.user, action)
+    if allowed is not None and code not in allowed:
+        raise Http404
+    return get_object_or_404(Territory, niveau="departement", code=code)
+
+
+@login_required
+def departement(request: HttpRequest, code: str) -> HttpResponse:
+    """The project team's page: reports on a map and in a table, candidate zones ranked, the
+    grouping and the decisions (admins and gestionnaires of the team)."""
+    dep = _departement(request, code, "lire")
+    decider = policy.coverage_departements(request.user, "decider")
+    may_decide = decider is None or dep.code in decider
+    message = None
+    regroup_form = forms.RegroupForm(request.POST if request.POST.get("action") == "regrouper" else None)
+    if request.method == "POST":
+        if not may_decide:
+            raise Http404
+        try:
+            if request.POST.get("action") == "regrouper":
+                if not regroup_form.is_valid():
+                    raise services.Refused([" ".join(e for errs in regroup_form.errors.values() for e in errs)])
+                zones = services.regroup(dep.code, regroup_form.cleaned_data["distance"])
+                message = {"ok": True, "texte": f"{len(zones)} zone(s) à examiner formée(s) à {regroup_form.cleaned_data['distance']} m."}
+            elif request.POST.get("action") == "decider":
+                zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
+                form = forms.DecisionForm(request.POST)
+                if not form.is_valid():
+                    raise services.Refused(["décision invalide"])
+                zone = services.decide(zone, form.cleaned_data["decision"], form.cleaned_data["motif"], request.user)
+                message = {"ok": True, "texte": f"Zone {zone.numero} : {zone.get_decision_display().lower()}."}
+        except services.Refused as exc:
+            message = {"ok": False, "texte": " ; ".join(str(p) for p in exc.problems)}
+    zones = services.zones_of(dep.code)
+    rows = services.export_rows(zones)
+    reports = list(Signalement.objects.filter(departement_code=dep.code).select_related("zone").order_by("-cree_le"))
+    names = dict(Territory.objects.filter(niveau="commune", departement_code=dep.code).values_list("code", "nom"))
+    communes = Territory.objects.filter(niveau="commune", departement_code=dep.code).only("nom", "geometrie_carte", "departement_code")
+    markers = [
+        Marker(s.longitude, s.latitude, f"Zone {s.zone.numero}" if s.zone else "Signalement non regroupé", "point pointe" if s.zone else "point", radius=4)
+        for s in reports
+        if s.longitude is not None
+    ]
+    carte = render_map(
+        [Feature(c.nom, c.geometrie_carte, None, "zone contour", group_of(c.departement_code)) for c in communes],
+        f"Signalements de couverture, {dep.nom}",
+        markers=markers,
+    )
+    return render(
+        request,
+        "signalements/departement.html",
+        {
+            "dep": dep,
+            "zones": list(zip(zones, rows)),
+            "signalements": [
+                (s, names.get(s.commune_code, s.commune_code), _operator_names((s.verification or {}).get("operateurs_sans_bonne_4g"))) for s in reports[:500]
+            ],
+            "non_regroupes": sum(1 for s in reports if s.zone is None),
+            "total": len(reports),
+            "carte": carte,
+            "peut_decider": may_decide,
+            "regroupement": regroup_form,
+            "decisions": Zone.DECISIONS,
+            "message": message,
+            "termes": services.SCORE_TERMS,
+            "distance_defaut": services.DEFAULT_DISTANCE_M,
+        },
+        status=400 if message and not message["ok"] else 200,
+    )
+
+
+@login_required
+def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """The zones of the département (the proposals only with ?decision=propose) as CSV, ODS
+    or GeoJSON."""
+    dep = _departement(request, code, "lire")
+    if fmt not in FORMATS:
+        raise Http404
+    decision = request.GET.get("decision") or None
+    if decision and decision not in dict(Zone.DECISIONS):
+        raise Http404
+    zones = services.zones_of(dep.code, decision)
+    name = f"terrinum-zones-couverture-{dep.code}{'-' + decision if decision else ''}.{fmt}"
+    if fmt == "geojson":
+        body = json.dumps(services.geojson(zones), ensure_ascii=False).encode()
+    else:
+        rows = services.export_rows(zones)
+        header = [label for _, label in services.EXPORT_COLUMNS]
+        table = [[r[k] for k, _ in services.EXPORT_COLUMNS] for r in rows]
+        if fmt == "ods":
+            body = ods.sheet(f"Zones {dep.code}", header, table)
+        else:
+            import csv
+            import io
+
+            out = io.StringIO()
+            out.write("\ufeff")
+            writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+            writer.writerow(header)
+            writer.writerows(["" if v is None else v for v in row] for row in table)
+            body = out.getvalue().encode()
+    response = HttpResponse(body, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

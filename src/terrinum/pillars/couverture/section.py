@@ -1,0 +1,27 @@
+"""The coverage-reports section: how many zones the territory's collectivités reported, how
+many are still open, and the project team's decisions (counts only: no reporter, no text)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from terrinum.accounts.policy import commune_codes_of
+from terrinum.apps.signalements.models import Signalement, Zone
+from terrinum.territories.helpers import TerritorySet
+
+
+def compose(ctx) -> dict | None:
+    t = ctx.territory
+    if t.niveau == "arrondissement" or not Signalement.objects.exists():
+        return None
+    found = Signalement.objects.all()
+    if t.niveau == "departement":
+        found = found.filter(departement_code=t.code)
+    elif t.niveau != "pays":
+        found = found.filter(commune_code__in=commune_codes_of(TerritorySet.of(t.niveau, t.code)))
+    open_ = Q(zone__isnull=True) | Q(zone__decision=Zone.A_EXAMINER)
+    counts = found.aggregate(total=Count("pk"), ouverts=Count("pk", filter=open_))
+    if not counts["total"]:
+        return None
+    decided = dict(found.exclude(open_).values_list("zone__decision").annotate(n=Count("pk")).values_list("zone__decision", "n"))
+    return {**counts, "decisions": [(label, decided[key]) for key, label in Zone.DECISIONS if decided.get(key)]}
