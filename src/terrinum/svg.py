@@ -74,7 +74,7 @@ def _projector(bounds, box):
         return off_x + (x - minx) * k * scale, off_y + (maxy - y) * scale
 
     # what a script needs to turn a click back into (longitude, latitude)
-    project.georef = f"{minx!r} {maxy!r} {k * scale!r} {scale!r} {off_x!r} {off_y!r}"
+    project.georef = " ".join(repr(float(v)) for v in (minx, maxy, k * scale, scale, off_x, off_y))
     return project
 
 

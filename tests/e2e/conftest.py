@@ -21,6 +21,38 @@ BIN = Path(sys.executable).parent
 E2E_PASSWORD = "mot-de-passe-e2e"
 
 
+def run_cli(env: dict, *args) -> str:
+    """A `terrinum` command on the test server's data directory (passwords from the environment)."""
+    result = subprocess.run([BIN / "terrinum", *args], env={**env, "TERRINUM_MOT_DE_PASSE": E2E_PASSWORD}, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return result.stdout
+
+
+def sign_in(browser, server: str, user: str, landing: str, width: int = 1280, javascript: bool = True):
+    """A new browser context of `width` px signed in as `user`, on `landing` (a path): (context, page)."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900}, java_script_enabled=javascript)
+    page = context.new_page()
+    page.goto(f"{server}/connexion/?next={landing}")
+    page.get_by_label("Identifiant").fill(user)
+    page.get_by_label("Mot de passe").fill(E2E_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"**{landing}")
+    return context, page
+
+
+def axe_clean(page, width: int | None = None) -> None:
+    """axe finds no violation on the page (and, given a width, nothing scrolls sideways).
+    Needs JavaScript in the page."""
+    import json
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    assert violations == [], json.dumps([(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations])
+    if width is not None:
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

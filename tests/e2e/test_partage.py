@@ -5,37 +5,11 @@ actions with financing and downloads the PDF; a revoked link gets a clear refusa
 nothing on any page."""
 
 import datetime as dt
-import json
 import re
-import subprocess
 
-from tests.e2e.conftest import BIN, E2E_PASSWORD
+from tests.e2e.conftest import axe_clean, run_cli, sign_in
 
 CRETES = "CC des Crêtes Préardennaises (diagnostic partagé)"
-
-
-def _run(env, *args):
-    result = subprocess.run([BIN / "terrinum", *args], env={**env, "TERRINUM_MOT_DE_PASSE": E2E_PASSWORD}, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr + result.stdout
-    return result.stdout
-
-
-def _clean(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    assert violations == [], json.dumps([(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations])
-
-
-def _login(browser, server, user, width=1280):
-    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.goto(server + "/connexion/?next=/diagnostic-partage/")
-    page.get_by_label("Identifiant").fill(user)
-    page.get_by_label("Mot de passe").fill(E2E_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/diagnostic-partage/")
-    return context, page
 
 
 def _contribute(page, theme, level, text, send=True):
@@ -47,8 +21,8 @@ def _contribute(page, theme, level, text, send=True):
 
 def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser):
     env = server_env
-    _run(env, "compte", "creer", "porteur-cretes", "--organisation", CRETES, "--territoire", "240800862", "--role", "gestionnaire")
-    _run(
+    run_cli(env, "compte", "creer", "porteur-cretes", "--organisation", CRETES, "--territoire", "240800862", "--role", "gestionnaire")
+    run_cli(
         env,
         "compte",
         "creer",
@@ -60,7 +34,7 @@ def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser
         "--role",
         "gestionnaire",
     )
-    _run(
+    run_cli(
         env,
         "compte",
         "creer",
@@ -72,13 +46,13 @@ def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser
         "--role",
         "gestionnaire",
     )
-    context, page = _login(browser, server, "porteur-cretes")
+    context, page = sign_in(browser, server, "porteur-cretes", "/diagnostic-partage/")
     try:
         page.get_by_label("Titre").fill("Diagnostic numérique des Crêtes")
         page.get_by_label("Fin de la consultation").fill((dt.date.today() + dt.timedelta(days=45)).isoformat())
         page.get_by_role("button", name="Ouvrir la démarche").click()
         url = page.url
-        _clean(page)
+        axe_clean(page)
         for org in ("Commune de Signy-l'Abbaye (diagnostic partagé)", "France Services de Signy (diagnostic partagé)"):
             page.get_by_label("Une organisation qui a des comptes").select_option(label=org)
             page.get_by_role("button", name="Inviter l'organisation").click()
@@ -90,7 +64,7 @@ def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser
         revoked = re.search(r"https?://[^ <]+/contribuer/[A-Za-z0-9_-]+/", page.content()).group(0)
         page.get_by_role("button", name="Révoquer le lien de Association des parents").click()
         page.get_by_role("button", name="Ouvrir la consultation").click()
-        _clean(page)
+        axe_clean(page)
     finally:
         context.close()
     # the two organisations with accounts, on a phone for the mayor
@@ -98,13 +72,13 @@ def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser
         ("maire-signy", 390, (("connectivite-mobile", 5), ("inclusion", 4))),
         ("france-services", 1280, (("connectivite-mobile", 4), ("services-en-ligne", 5))),
     ):
-        context, page = _login(browser, server, user, width)
+        context, page = sign_in(browser, server, user, "/diagnostic-partage/", width)
         try:
             page.goto(url)
             for theme, level in answers:
                 _contribute(page, theme, level, f"Constat de {user} sur {theme}")
                 assert "contribution envoyée" in page.get_by_role("status").inner_text()
-            _clean(page)
+            axe_clean(page)
             assert page.evaluate("document.documentElement.scrollWidth") <= width
         finally:
             context.close()
@@ -115,19 +89,19 @@ def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser
         page.goto(link)
         _contribute(page, "connectivite-mobile", 5, "Les usagers n'ont pas de réseau pour leurs démarches")
         assert "contribution envoyée" in page.get_by_role("status").inner_text()
-        _clean(page)
+        axe_clean(page)
         assert page.goto(revoked).status == 403 and "révoqué" in page.get_by_role("alert").inner_text()
-        _clean(page)
+        axe_clean(page)
     finally:
         anonymous.close()
     # the lead consolidates, validates, plans, downloads the PDF
-    context, page = _login(browser, server, "porteur-cretes")
+    context, page = sign_in(browser, server, "porteur-cretes", "/diagnostic-partage/")
     try:
         page.goto(url)
         page.get_by_role("button", name="Clore la consultation et consolider").click()
         table = page.get_by_role("table", name=re.compile("^Niveaux de difficulté envoyés")).inner_text()
         assert "Connectivité mobile\t3" in table
-        _clean(page)
+        axe_clean(page)
         page.get_by_role("button", name="Valider le diagnostic (le figer)").click()
         assert "Diagnostic validé" in page.get_by_role("status").inner_text()
         for title, inv, financer, amount in (
@@ -150,7 +124,7 @@ def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser
         plan = page.get_by_role("table", name="Actions, financements et suivi de leur indicateur").inner_text()
         assert "Pylône de la Vallée" in plan and "Département 2027 : 100\u202f000 €" in plan
         assert "reste à financer : 105\u202f000 €" in page.content()  # 273 000 of costs, 168 000 financed
-        _clean(page)
+        axe_clean(page)
         with page.expect_download() as download:
             page.get_by_role("link", name="Le document PDF").click()
         assert download.value.suggested_filename.endswith(".pdf")

@@ -8,7 +8,7 @@ import json
 import subprocess
 from zoneinfo import ZoneInfo
 
-from tests.e2e.conftest import BIN, E2E_PASSWORD
+from tests.e2e.conftest import BIN, axe_clean, run_cli, sign_in
 
 STRUCTURE = "Centre de gestion des Ardennes"
 COMMUNES = {"08419": "Commune de Signy-l'Abbaye", "08362": "Commune de Rethel", "08105": "Commune de Charleville-Mézières"}
@@ -19,17 +19,11 @@ print(json.dumps({c.organisation.nom: c.pk for c in Collectivite.objects.select_
 """
 
 
-def _run(env, *args):
-    result = subprocess.run([BIN / "terrinum", *args], env={**env, "TERRINUM_MOT_DE_PASSE": E2E_PASSWORD}, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr + result.stdout
-    return result.stdout
-
-
 def _setup(env) -> dict[str, int]:
-    _run(env, "compte", "creer", "dpo-cdg08", "--organisation", STRUCTURE, "--type", "mutualisation", "--role", "dpo")
+    run_cli(env, "compte", "creer", "dpo-cdg08", "--organisation", STRUCTURE, "--type", "mutualisation", "--role", "dpo")
     for code, nom in COMMUNES.items():
-        _run(env, "rgpd", "adherer", "--structure", STRUCTURE, "--organisation", nom, "--territoire", code)
-    _run(env, "compte", "creer", "secretaire-signy", "--organisation", COMMUNES["08419"], "--type", "collectivite", "--role", "gestionnaire")
+        run_cli(env, "rgpd", "adherer", "--structure", STRUCTURE, "--organisation", nom, "--territoire", code)
+    run_cli(env, "compte", "creer", "secretaire-signy", "--organisation", COMMUNES["08419"], "--type", "collectivite", "--role", "gestionnaire")
     result = subprocess.run(
         [BIN / "python", "-c", IDS], env={**env, "DJANGO_SETTINGS_MODULE": "terrinum.web.settings"}, capture_output=True, text=True, timeout=120
     )
@@ -37,30 +31,11 @@ def _setup(env) -> dict[str, int]:
     return json.loads(result.stdout)
 
 
-def _login(browser, server, user, width):
-    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.goto(server + "/connexion/?next=/rgpd/")
-    page.get_by_label("Identifiant").fill(user)
-    page.get_by_label("Mot de passe").fill(E2E_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url("**/rgpd/")
-    return context, page
-
-
-def _clean(page, width):
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    assert violations == [], json.dumps([(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations])
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-
-
 def test_the_shared_dpo_and_a_commune_s_secretary(server_env, server, browser):
     ids = _setup(server_env)
     signy = ids[COMMUNES["08419"]]
     # The secretary of Signy records a rights request and a breach found two hours ago.
-    context, page = _login(browser, server, "secretaire-signy", 390)
+    context, page = sign_in(browser, server, "secretaire-signy", "/rgpd/", 390)
     try:
         assert "Commune de Rethel" not in page.content()
         page.get_by_role("link", name=COMMUNES["08419"]).click()
@@ -77,12 +52,12 @@ def test_the_shared_dpo_and_a_commune_s_secretary(server_env, server, browser):
         page.get_by_label("Risque pour les personnes").select_option("risque")
         page.get_by_role("button", name="Enregistrer la violation").click()
         assert "Notification à la CNIL au plus tard le" in page.get_by_role("status").inner_text()
-        _clean(page, 390)
+        axe_clean(page, 390)
         assert page.goto(f"{server}/rgpd/{ids[COMMUNES['08362']]}/").status == 404  # Rethel is not hers
     finally:
         context.close()
     # The DPO pushes « Listes électorales » to every register in one action.
-    context, page = _login(browser, server, "dpo-cdg08", 1280)
+    context, page = sign_in(browser, server, "dpo-cdg08", "/rgpd/", 1280)
     try:
         page.get_by_label("Modèle", exact=True).select_option(label="Listes électorales")
         for nom in COMMUNES.values():
@@ -94,10 +69,10 @@ def test_the_shared_dpo_and_a_commune_s_secretary(server_env, server, browser):
         assert "Accès (art. 15)" in page.get_by_role("table", name="Demandes de droits à traiter dans les 7 jours, ou en retard").inner_text()
         registers = page.get_by_role("table", name="Registres et échéances par collectivité").inner_text()
         assert all(nom in registers for nom in COMMUNES.values())
-        _clean(page, 1280)
+        axe_clean(page, 1280)
         page.goto(f"{server}/rgpd/{signy}/")
         page.get_by_role("link", name="Listes électorales").click()
-        _clean(page, 1280)
+        axe_clean(page, 1280)
         page.get_by_role("button", name="Marquer « terminé » (à vérifier par le DPO)").click()
         page.get_by_label("Recommandations du DPO").fill("Préciser la durée de conservation des listes d'émargement.")
         page.get_by_role("button", name="Marquer « vérifié »").click()
@@ -110,6 +85,6 @@ def test_the_shared_dpo_and_a_commune_s_secretary(server_env, server, browser):
     try:
         public.goto(f"{server}/registres/{signy}/")
         assert "Listes électorales" in public.content() and "Mesures de sécurité" not in public.content()
-        _clean(public, 390)
+        axe_clean(public, 390)
     finally:
         public.context.close()

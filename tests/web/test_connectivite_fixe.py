@@ -157,7 +157,9 @@ def test_epci_compares_its_communes_on_every_pillar(client, demo_warehouse):
     values = [
         float(v.replace(",", "."))
         for v in re.findall(
-            r'<td class="nombre">([\d,]+)</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td></tr>', section
+            # ≥ 30 Mbit/s, then fibre, below 8 Mbit/s by wire, mobile, fragility
+            r'<td class="nombre">([\d,]+)</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td><td class="nombre">[\d,—]+</td></tr>',
+            section,
         )
     ]
     assert len(values) > 50 and values == sorted(values)

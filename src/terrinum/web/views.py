@@ -323,6 +323,7 @@ def registry_state() -> tuple:
     from terrinum.apps.inclusion.models import Lieu, LieuChangement
     from terrinum.apps.pass_numerique.models import Autodiagnostic, Mouvement
     from terrinum.apps.rgpd.models import Action, Activite, Collectivite, Demande, SousTraitant, Violation
+    from terrinum.apps.signalements.models import Signalement, Zone
 
     return (
         Lieu.objects.count(),
@@ -336,6 +337,9 @@ def registry_state() -> tuple:
         tuple(Violation.objects.aggregate(n=Count("pk"), s=Count("pk", filter=Q(notifiee_le__isnull=False))).values()),
         tuple(Action.objects.aggregate(n=Count("pk"), s=Count("pk", filter=Q(statut="faite"))).values()),
         tuple(SousTraitant.objects.aggregate(n=Count("pk"), m=Max("pk")).values()),
+        tuple(Signalement.objects.aggregate(n=Count("pk"), m=Max("pk")).values()),
+        tuple(Zone.objects.aggregate(m=Max("pk"), d=Max("decide_le")).values()),
+        tuple(Zone.objects.order_by("decision").values_list("decision").annotate(n=Count("pk"))),
     )
 
 

@@ -217,3 +217,19 @@ def test_reporting_through_the_form_and_the_territory_page_counts_without_names(
     territory = client.get("/territoires/commune/08419/").content.decode()
     section = territory.split('id="signalements-couverture"')[1].split("</section>")[0]
     assert "<strong>1</strong> zone(s)" in section and "agent_signy" not in territory and "Signy-l&#x27;Abbaye" in territory
+
+
+def test_the_map_s_georeference_turns_a_drawn_point_back_into_its_position():
+    """What pointage.js computes from a click, done here on the drawn marker's position."""
+    import re
+
+    import shapely
+
+    from terrinum.svg import Feature, Marker, render_map
+
+    square = shapely.to_wkb(shapely.box(4.33, 49.66, 4.47, 49.74))
+    svg = render_map([Feature("Signy", square)], "Signy", markers=[Marker(4.40, 49.71, "point")], pickable=True)
+    minx, maxy, kx, ky, offx, offy = map(float, re.search(r'data-georef="([^"]+)"', svg).group(1).split())
+    cx, cy = map(float, re.search(r'<circle class="point" cx="([\d.]+)" cy="([\d.]+)"', svg).groups())
+    assert minx + (cx - offx) / kx == pytest.approx(4.40, abs=1e-3) and maxy - (cy - offy) / ky == pytest.approx(49.71, abs=1e-3)
+    assert "data-georef" not in render_map([Feature("Signy", square)], "Signy")

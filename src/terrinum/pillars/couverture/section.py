@@ -12,7 +12,7 @@ from terrinum.territories.helpers import TerritorySet
 
 def compose(ctx) -> dict | None:
     t = ctx.territory
-    if t.niveau == "arrondissement" or not Signalement.objects.exists():
+    if t.niveau == "arrondissement":
         return None
     found = Signalement.objects.all()
     if t.niveau == "departement":
@@ -22,6 +22,6 @@ def compose(ctx) -> dict | None:
     open_ = Q(zone__isnull=True) | Q(zone__decision=Zone.A_EXAMINER)
     counts = found.aggregate(total=Count("pk"), ouverts=Count("pk", filter=open_))
     if not counts["total"]:
-        return None
+        return {**counts, "decisions": []}  # nothing reported is a fact, not missing data
     decided = dict(found.exclude(open_).values_list("zone__decision").annotate(n=Count("pk")).values_list("zone__decision", "n"))
     return {**counts, "decisions": [(label, decided[key]) for key, label in Zone.DECISIONS if decided.get(key)]}
