@@ -247,6 +247,7 @@ def score(reports: list[Signalement]) -> tuple[float, dict]:
         "activites": activities,
         "operateurs_absents": absent,
         "operateurs_base": absent_basis,
+        "operateurs_mesures": bool(measured),
         "personnes_declarees": declared,
         "distance_connue": distance is not None,
         "indice_deja_couvert": covered,

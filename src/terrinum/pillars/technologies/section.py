@@ -65,7 +65,7 @@ def compose(ctx) -> dict | None:
             f"Meilleure technologie filaire des locaux, {territory.nom}",
             reference=tc.PLAN_FTTH_SHARE,
             scale_max=100.0,
-            reference_label=f"fibre : près de {tc.PLAN_FTTH_SHARE:.0f} % prévus par le plan",
+            reference_label=f"plan : {tc.PLAN_FTTH_SHARE:.0f} % en fibre",
         ),
         "objectif_ftth": tc.PLAN_FTTH_SHARE,
         "alternatives": [(tc.ALTERNATIVE_LABELS[a], row[f"locaux_alt_{a}"], row[f"part_alt_{a}"]) for a in ALTERNATIVES],
