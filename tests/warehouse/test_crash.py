@@ -60,7 +60,7 @@ def test_killed_after_the_commit_building_positions_are_completed_by_a_rerun(war
     with store.connect(warehouse_file) as con:
         report = ingest(con, "arcep-mci-batiments", root)
     assert report.deja_importe and any("complétées" in n for n in report.notes)
-    assert sorted(p.name for p in folder.glob("*.parquet")) == ["08.parquet", "23.parquet"]
+    assert sorted(p.name for p in folder.glob("*.parquet")) == ["08-sans-thd.parquet", "08.parquet", "23-sans-thd.parquet", "23.parquet"]
     with store.connect(warehouse_file) as con:  # and a third run has nothing left to do
         assert not any("position" in n for n in ingest(con, "arcep-mci-batiments", root).notes)
 

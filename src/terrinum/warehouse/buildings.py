@@ -27,7 +27,9 @@ def write(folder: Path, points: pl.DataFrame, crs: str, left_behind: pl.DataFram
     (replaced whole), and the buildings below 30 Mbit/s by wire with their details
     (`<dep>-sans-thd.parquet`); returns the number of buildings."""
     folder.mkdir(parents=True, exist_ok=True)
-    for frame, suffix in ((points, ""), (left_behind, "-sans-thd")):
+    # the positions last: a département's positions file says its files are all written
+    # (`missing` looks for it after a crash)
+    for frame, suffix in ((left_behind, "-sans-thd"), (points, "")):
         if frame is None:
             continue
         frame = frame.with_columns(_departements(frame))
