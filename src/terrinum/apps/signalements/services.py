@@ -275,7 +275,9 @@ def regroup(departement: str, distance_m: int = DEFAULT_DISTANCE_M) -> list[Zone
     if not 100 <= distance_m <= 20000:
         raise Refused([f"distance de regroupement {distance_m} m hors de 100 à 20 000 m"])
     with transaction.atomic():
-        Zone.objects.select_for_update().filter(departement_code=departement).exists()  # one regrouping at a time per département
+        # one regrouping at a time per département: the département's row is the lock (its
+        # zones may not exist yet); SQLite serialises write transactions anyway
+        Territory.objects.select_for_update().filter(niveau="departement", code=departement).first()
         Zone.objects.filter(departement_code=departement, decision=Zone.A_EXAMINER).delete()
         pending = list(Signalement.objects.filter(departement_code=departement, zone__isnull=True).order_by("pk"))
         placed = [r for r in pending if r.longitude is not None]
