@@ -142,3 +142,13 @@ def test_the_section_the_api_and_the_cli_show_the_same_mix(tmp_path, fresh_data_
     assert '"locaux_filaire_inf8": 11' in out.output
     page = client.get("/territoires/departement/08/").content.decode()
     assert "Technologies d'accès et locaux sans bon débit" in page and "badge-demo" not in page.split('id="technologies"')[1].split("</section>")[0]
+
+
+@pytest.mark.django_db
+def test_a_wrong_vintage_on_the_command_line_is_named(fresh_data_dir):
+    from typer.testing import CliRunner
+
+    from terrinum.cli import app
+
+    out = CliRunner().invoke(app, ["indicateurs", "technologies", "--niveau", "pays", "--millesime", "2024T9"])
+    assert out.exit_code == 1 and "millésime « 2024T9 » invalide" in out.output

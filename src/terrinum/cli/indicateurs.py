@@ -48,7 +48,9 @@ def _command(spec: Indicators):
         django_setup()
         scope = within(territoire) if territoire else None
         values = {k: v.value if isinstance(v, Enum) else v for k, v in options.items()}
+        checks = {o.name: o.check for o in spec.options if o.check}
         try:
+            values = {k: checks[k](v) if k in checks and v is not None else v for k, v in values.items()}
             if spec.reads_warehouse:
                 with read_warehouse() as con:
                     rows = spec.rows(con, niveau.value, scope, **values)

@@ -65,6 +65,14 @@ class Option:
     default: Any = None
     choices: tuple[str, ...] | None = None
     type: type = str
+    check: Callable[[Any], Any] | None = None  # normalises the value, or ValueError saying why
+
+
+def vintage_option() -> Option:
+    """The `--millesime` option of a per-quarter table, checked (AAAATn)."""
+    from terrinum.sources.common import check_millesime
+
+    return Option("millesime", "Un seul millésime (AAAATn).", check=check_millesime)
 
 
 @dataclass(frozen=True)

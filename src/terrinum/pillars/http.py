@@ -115,3 +115,32 @@ def within(query: str | None) -> TerritorySet | None:
     if res.territoire.niveau == "arrondissement":
         raise HttpError(404, "Pas d'indicateurs à l'arrondissement : ils s'arrêtent à la commune.")
     return TerritorySet.of(res.territoire.niveau, res.territoire.code)
+
+
+class VintageFilters(Schema):
+    """The query of a per-quarter indicator list: a territory and one vintage."""
+
+    territoire: str | None = Field(None, max_length=200, description="Limiter aux unités situées dans ce territoire (code, nom, niveau:code)")
+    millesime: str | None = Field(None, pattern=r"^\d{4}T[1-4]$", description="Un seul millésime, AAAATn")
+
+
+def vintage(filters: VintageFilters) -> str | None:
+    """The vintage asked for, checked (400 when it does not exist)."""
+    from terrinum.sources.common import check_millesime
+
+    if not filters.millesime:
+        return None
+    try:
+        return check_millesime(filters.millesime)
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from exc
+
+
+def territory_rows(niveau: str, code: str, rows) -> list[dict]:
+    """One territory's own rows, every vintage: `rows(con, scope)` computed over it (404 for
+    an unknown territory)."""
+    if services.get(niveau, code) is None:
+        raise HttpError(404, f"Aucun territoire de niveau {niveau} n'a le code {code}.")
+    code = code.upper()
+    with warehouse() as con:
+        return [r for r in rows(con, TerritorySet.of(niveau, code)) if r["code"] == code]

@@ -1,7 +1,7 @@
 """Connectivité fixe: Plan France Très Haut Débit (speed classes, FttH per quarter, targets,
 projections). Method: methodologie/methodologie-connectivite-fixe.md."""
 
-from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, commune_source, lazy, register
+from terrinum.pillars import Column, Indicators, Pillar, Section, SourceKind, commune_source, lazy, register, vintage_option
 from terrinum.pillars.connectivite_fixe import demo, indicators, section
 from terrinum.pillars.connectivite_fixe.tables import DEBITS, FTTH, INFORMATIONS, TABLES
 from terrinum.pillars.technologies.tables import TECHNOLOGIES
@@ -36,7 +36,7 @@ PILLAR = register(
             rows=lambda con, niveau, within, millesime=None: indicators.indicator_rows(con, niveau, within=within, millesime=millesime),
             help="Connectivité fixe (Plan France Très Haut Débit) : locaux par débit, fibre, objectifs, projections.",
             empty="aucune donnée de connectivité fixe pour cette demande : importez un fichier (terrinum ingest) ou lancez terrinum demo.",
-            options=(Option("millesime", "Un seul millésime (AAAATn)."),),
+            options=(vintage_option(),),
             title="Connectivité fixe",
         ),
         demo=demo.generate,

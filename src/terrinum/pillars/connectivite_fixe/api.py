@@ -2,14 +2,10 @@
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from terrinum.pillars.connectivite_fixe import indicators as cf
-from terrinum.pillars.http import Niveau, Pages, indicator_list, warehouse, within
-from terrinum.sources.common import check_millesime
-from terrinum.territories import services
-from terrinum.territories.helpers import TerritorySet
+from terrinum.pillars.http import Niveau, Pages, VintageFilters, indicator_list, territory_rows, vintage, within
 
 
 class FixedConnectivityOut(Schema):
@@ -42,31 +38,18 @@ class FixedConnectivityOut(Schema):
     projection_ftth_100_fourchette: str | None
 
 
-class Filters(Schema):
-    territoire: str | None = Field(None, max_length=200, description="Limiter aux unités situées dans ce territoire (code, nom, niveau:code)")
-    millesime: str | None = Field(None, pattern=r"^\d{4}T[1-4]$", description="Un seul millésime, AAAATn")
-
-
 def router() -> Router:
     router = Router(tags=["indicateurs"])
 
     @router.get("/connectivite-fixe/{niveau}", response=list[FixedConnectivityOut], summary="Connectivité fixe à un niveau")
     @paginate(Pages)
-    def fixed_connectivity(request: HttpRequest, niveau: Niveau, filters: Query[Filters]):
-        millesime = None
-        if filters.millesime:
-            try:
-                millesime = check_millesime(filters.millesime)
-            except ValueError as exc:
-                raise HttpError(400, str(exc)) from exc
+    def fixed_connectivity(request: HttpRequest, niveau: Niveau, filters: Query[VintageFilters]):
+        millesime = vintage(filters)
         scope = within(filters.territoire)
         return indicator_list(cf.PILIER, niveau, scope, lambda con: cf.indicator_rows(con, niveau, within=scope, millesime=millesime), millesime=millesime)
 
     @router.get("/connectivite-fixe/{niveau}/{code}", response=list[FixedConnectivityOut], summary="Connectivité fixe d'un territoire, tous millésimes")
     def fixed_connectivity_of(request: HttpRequest, niveau: Niveau, code: str):
-        if services.get(niveau, code) is None:
-            raise HttpError(404, f"Aucun territoire de niveau {niveau} n'a le code {code}.")
-        with warehouse() as con:
-            return [r for r in cf.indicator_rows(con, niveau, within=TerritorySet.of(niveau, code.upper())) if r["code"] == code.upper()]
+        return territory_rows(niveau, code, lambda con, scope: cf.indicator_rows(con, niveau, within=scope))
 
     return router

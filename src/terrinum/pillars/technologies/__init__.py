@@ -3,7 +3,7 @@ left below 8 and 30 Mbit/s by wire and what they can use instead, and the scope 
 « Cohésion numérique des territoires » scheme. Its table is filled by the per-building import
 of the fixed-connectivity pillar, in the same pass. Method: methodologie/methodologie-technologies.md."""
 
-from terrinum.pillars import Column, Indicators, Option, Pillar, Section, lazy, register
+from terrinum.pillars import Column, Indicators, Pillar, Section, lazy, register, vintage_option
 from terrinum.pillars.technologies import demo, indicators, section
 from terrinum.pillars.technologies.tables import TABLES
 
@@ -19,7 +19,7 @@ PILLAR = register(
             rows=lambda con, niveau, within, millesime=None: indicators.indicator_rows(con, niveau, within=within, millesime=millesime),
             help="Technologies d'accès : locaux par meilleure technologie filaire, solutions sans fil, locaux sous 8 et 30 Mbit/s en filaire.",
             empty="aucune donnée de technologies pour cette demande : importez les fichiers par immeuble (terrinum ingest arcep-mci-batiments) ou lancez terrinum demo.",
-            options=(Option("millesime", "Un seul millésime (AAAATn)."),),
+            options=(vintage_option(),),
             title="Technologies d'accès",
         ),
         demo=demo.generate,
