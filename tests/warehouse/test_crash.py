@@ -52,7 +52,7 @@ def _count(path, sql):
 
 def test_killed_after_the_commit_building_positions_are_completed_by_a_rerun(warehouse_file, tmp_path):
     root = make_quarter(tmp_path / "q")
-    code = _import_killed_at(warehouse_file, "arcep-mci-batiments", root, "terrinum.warehouse.buildings", "write")
+    code = _import_killed_at(warehouse_file, "arcep-mci-batiments", root, "terrinum.warehouse.buildings", "promote")
     assert code == KILLED
     assert _count(warehouse_file, "SELECT count(*) FROM provenance WHERE source = 'arcep-mci-batiments'") == 1  # committed
     folder = store.buildings_root(warehouse_file) / "2024T4"
@@ -61,6 +61,7 @@ def test_killed_after_the_commit_building_positions_are_completed_by_a_rerun(war
         report = ingest(con, "arcep-mci-batiments", root)
     assert report.deja_importe and any("complétées" in n for n in report.notes)
     assert sorted(p.name for p in folder.glob("*.parquet")) == ["08-sans-thd.parquet", "08.parquet", "23-sans-thd.parquet", "23.parquet"]
+    assert sorted(store.buildings_root(warehouse_file).glob(".en-cours-*")) == []  # the killed run's staging folder is gone too
     with store.connect(warehouse_file) as con:  # and a third run has nothing left to do
         assert not any("position" in n for n in ingest(con, "arcep-mci-batiments", root).notes)
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from terrinum.cli.common import Format, django_setup, err, fail, out, refused, require_reference
 from terrinum.pillars import source_kinds
+
+
+class Moteur(str, Enum):
+    local = "local"
+    dask = "dask"
 
 
 def build() -> typer.Typer:
@@ -31,9 +38,19 @@ def ingest(
     accepter_rejets: bool = typer.Option(False, "--accepter-rejets", help="Charger les lignes valides même si certaines sont rejetées."),
     crs: str = typer.Option(None, "--crs", help="Système de coordonnées d'un fichier géographique qui n'en déclare pas (ex. EPSG:2154)."),
     format: Format = typer.Option(Format.table, "--format", help="table ou json (rapport d'import)."),
+    moteur: Moteur = typer.Option(
+        Moteur.local, "--moteur", help="Où calculer les partitions par département d'un import par immeuble : local (cette machine) ou dask (grappe Dask)."
+    ),
+    cluster: str = typer.Option(
+        None,
+        "--cluster",
+        metavar="tcp://HOTE:PORT",
+        help="Ordonnanceur Dask à employer avec --moteur dask (sans : une grappe locale sur les cœurs de la machine).",
+    ),
 ) -> None:
     """Importe un fichier source dans l'entrepôt, ou des lieux dans le registre (une
     transaction ; réimporter ne change rien)."""
+    from terrinum import engines
     from terrinum.pillars import ingest as service
     from terrinum.sources.common import SourceError
     from terrinum.warehouse import ingest as warehouse_ingest
@@ -42,19 +59,44 @@ def ingest(
     if kind is not None and kind[1].load is not None:
         _ingest_elsewhere(source, path, accepter_rejets, format)
         return
+    if moteur is not Moteur.local and (kind is None or not kind[1].partitioned):
+        fail(f"--moteur {moteur.value} : « {source} » se calcule sur cette machine seulement (seul arcep-mci-batiments se répartit par département)")
+    engine = None
     try:
         table_passage = warehouse_ingest.read_passage(passage) if passage else None
-        with err.status(f"Import de {path.name}…") as status:
+        engine = engines.engine(moteur.value, cluster)
+        if engine.dashboard:
+            err.print(f"Moteur Dask : {engine.workers} worker(s) ; tableau de bord : {engine.dashboard}")
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task(f"Import de {path.name}", total=None)
 
             def waiting() -> None:
-                status.update(f"Un autre import est en cours : {path.name} attend qu'il se termine…")
+                bar.update(task, description=f"Un autre import est en cours : {path.name} attend qu'il se termine…")
                 err.print(f"Un autre import est en cours : {path.name} sera importé ensuite (attente).")
 
-            report = service.ingest_path(source, path, on_wait=waiting, millesime=millesime, passage=table_passage, accept_rejects=accepter_rejets, crs=crs)
+            def progress(done: int, total: int) -> None:
+                bar.update(task, description=f"Import de {path.name} : départements", completed=done, total=total)
+
+            report = service.ingest_path(
+                source,
+                path,
+                on_wait=waiting,
+                millesime=millesime,
+                passage=table_passage,
+                accept_rejects=accepter_rejets,
+                crs=crs,
+                engine=engine,
+                progress=progress,
+            )
     except SourceError as exc:
         fail(f"fichier refusé, rien n'est chargé.\n  {exc}")
     except warehouse_ingest.IngestRefused as exc:
         refused(exc.problems, warehouse_ingest.MAX_LISTED)
+    except engines.EngineError as exc:
+        fail(f"calcul interrompu, rien n'est chargé.\n  {exc}")
+    finally:
+        if engine is not None:
+            engine.close()
     data = report.as_dict()
     if format is Format.json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -36,12 +36,20 @@ def ingest(
     passage: dict[str, str] | None = None,
     accept_rejects: bool = False,
     crs: str | None = None,
+    engine=None,
+    progress=None,
 ):
-    """Import one warehouse file; returns the ingest report."""
+    """Import one warehouse file; returns the ingest report. `engine` (terrinum.engines)
+    runs the partitions of a partitioned kind (default: embedded), `progress(done, total)`
+    hears of each one."""
     pillar, kind = kind_of(source, path)
     if kind.load is not None:
         raise SourceError(Problem(path.name, None, None, f"« {source} » va au registre, pas à l'entrepôt"))
     options = kind.options(con, crs) if kind.options else {}
+    if kind.partitioned:
+        options.update(engine=engine, progress=progress)
+    elif engine is not None and engine.name != "local":
+        raise SourceError(Problem(path.name, None, None, f"« {source} » se calcule sur cette machine seulement (--moteur local)"))
     report, parsed = warehouse_ingest.ingest_file(
         con,
         source,
@@ -54,6 +62,7 @@ def ingest(
         accept_rejects=accept_rejects,
         parser_options=options,
         then=kind.transform,
+        staged=kind.partitioned,
     )
     if report.remplace_demo:  # the pillar's demonstration rows are gone, from every table
         empty = {t.name for t in pillar.tables if not con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]}

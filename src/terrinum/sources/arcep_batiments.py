@@ -139,26 +139,114 @@ def _scan(paths: list[Path], columns: list[str], with_file: bool = False) -> pl.
     return pl.concat(frames)
 
 
-def aggregate(root: Path, millesime: str | None = None, technologies: bool = True) -> Parsed:
+POSITIONS_FILE = "{}.parquet"  # per département in a vintage folder: code, x, y, n, crs
+LEFT_BEHIND_FILE = "{}-sans-thd.parquet"  # the buildings below 30 Mbit/s by wire, detailed
+
+
+@dataclass
+class Partial:
+    """What one département's partition gives the reduction: sums per commune (additive,
+    so partials combine in any order or tree), the problems found, and its files, written
+    in the staging folder when one was given."""
+
+    departement: str
+    per_commune: pl.DataFrame
+    mix: pl.DataFrame | None
+    problems: list[Problem]
+    repeated: int
+    bad_class: int
+    bad_techno: int
+    crs: str | None
+    buildings_written: int
+    inputs: dict
+
+
+def aggregate(root: Path, millesime: str | None = None, technologies: bool = True, *, engine=None, staging: Path | None = None, progress=None) -> Parsed:
     """Premises per commune by best speed and FttH, and the technology mix (unless
-    `technologies` is False: bench/batiments.py measures what it costs), in one streaming
-    pass over all files (Polars lazy query: measured fastest on this workload)."""
+    `technologies` is False: bench/batiments.py measures what it costs). One streaming Polars
+    pass per département (`partition`), mapped by `engine` (terrinum.engines: here, one after
+    the other, or on a Dask cluster), then summed per commune (`combine`). With `staging`,
+    each partition writes its buildings' positions and those below 30 Mbit/s there, for the
+    importer to move beside the warehouse once its transaction is committed."""
+    from functools import partial
+
+    from terrinum.engines import Embedded
+
     pairs, quarter = find_pairs(root, millesime)
     for p in pairs:
         for path, required in ((p.base, BASE_REQUIRED), (p.eligibilite, ELIG_REQUIRED)):
             missing = required - set(_header(path))
             if missing:
                 raise SourceError(Problem(path.name, 1, None, f"colonnes manquantes : {', '.join(sorted(missing))}"))
+    run = partial(partition, quarter=quarter, technologies=technologies, staging=staging)
+    partials = (engine or Embedded()).map(run, pairs, progress)
+    return combine(partials, quarter, technologies, staging)
+
+
+def partition(pair: Pair, quarter: str, technologies: bool = True, staging: Path | None = None) -> Partial:
+    """One département's files: the transformation, defined once whatever the engine."""
     try:
-        parsed = _aggregate(pairs, quarter, known_classes=True, technologies=technologies)
-        if parsed is None:  # a label or technology code outside the tables: the general reading
-            parsed = _aggregate(pairs, quarter, known_classes=False, technologies=technologies)
+        partial = _aggregate(pair, quarter, known_classes=True, technologies=technologies, staging=staging)
+        if partial is None:  # a label or technology code outside the tables: the general reading
+            partial = _aggregate(pair, quarter, known_classes=False, technologies=technologies, staging=staging)
     except (OSError, EOFError, pl.exceptions.PolarsError) as exc:
-        raise SourceError(_culprit([path for p in pairs for path in (p.base, p.eligibilite)], exc)) from None
+        raise SourceError(_culprit([pair.base, pair.eligibilite], exc)) from None
+    return partial
+
+
+def combine(partials: list[Partial], quarter: str, technologies: bool = True, staging: Path | None = None) -> Parsed:
+    """The reduction: commune sums of every partition (a commune's buildings are in its
+    département's files, but a sum is right whichever partitions they come from)."""
+    sums = pl.concat([p.per_commune for p in partials], how="vertical_relaxed").group_by("code").agg(pl.all().sum()).sort("code")
+    counts = {}
+    if technologies:
+        mix = pl.concat([p.mix for p in partials], how="vertical_relaxed").group_by("code").agg(pl.all().sum())
+        counts = {r.pop("code"): r for r in mix.to_dicts()}
+    rows = sums.to_dicts()
+    stats = {k: sum(r[k] or 0 for r in rows) for k in ("n_rows", "bad_class", "bad_techno", "eligibles", "bad_n")}
+    parsed = Parsed(millesime=quarter)
+    parsed.read = sum(r["immeubles"] for r in rows)
+    parsed.notes.append(
+        f"{len(partials)} département(s), {parsed.read} immeubles, {stats['n_rows']} lignes d'éligibilité ({stats['eligibles']} immeubles éligibles à au moins une offre)"
+    )
+    parsed.staged = staging
+    parsed.partitions = {
+        p.departement: {"immeubles": int(p.per_commune["immeubles"].sum()), "positions": p.buildings_written, "fichiers": p.inputs} for p in partials
+    }
+    problems = [problem for p in partials for problem in p.problems]
+    bad_values = [q for q in problems if q.field in ("code_techno", "classe_debit_descendant")]
+    parsed.rejected += bad_values[:MAX_EXAMPLES]
+    if stats["bad_class"] or stats["bad_techno"]:
+        parsed.notes.append(f"{stats['bad_class']} classe(s) de débit et {stats['bad_techno']} technologie(s) non reconnue(s)")
+    repeated = sum(p.repeated for p in partials)
+    if repeated:
+        parsed.rejected += [q for q in problems if q.field == "imb_id"][:MAX_EXAMPLES]
+        parsed.notes.append(f"{repeated} immeuble(s) listé(s) plus d'une fois")
+    parsed.rejected += [q for q in problems if q.field == "imb_nbr_logloc"][:MAX_EXAMPLES]
+    for r in rows:
+        dep = departement_of(r["code"]) if r["code"] else None
+        if dep is None:
+            parsed.rejected.append(Problem("base_imb", None, "imb_code_insee", f"code commune « {r['code']} » invalide"))
+            continue
+        parsed.rows.append(
+            {
+                "ligne": None,
+                "code_source": r["code"],
+                "code_departement": dep,
+                "locaux": r["locaux"] or 0,
+                "locaux_8mbits": r["c8"] or 0,
+                "locaux_30mbits": r["c30"] or 0,
+                "locaux_100mbits": r["c100"] or 0,
+                "locaux_1gbits": r["c1g"] or 0,
+                "locaux_ftth_raccordables": r["ftth"] or 0,
+                "categorie": None,
+                **({c: counts.get(r["code"], {}).get(c, 0) for c in technology_columns()} if technologies else {}),
+            }
+        )
     return parsed
 
 
-def _mix_counts(mix: pl.DataFrame) -> dict[str, dict[str, int]]:
+def _mix_counts(mix: pl.DataFrame) -> pl.DataFrame:
     """The technology-mix counts per commune, from premises per combination of (best wired
     class, lag: 2 below 8 Mbit/s by wire, 1 below 30, technologies as bits)."""
     alt = {a: (pl.col("bits") & (1 << TECHNOS.index(code))) > 0 for a, code in ALTERNATIVES.items()}
@@ -176,7 +264,7 @@ def _mix_counts(mix: pl.DataFrame) -> dict[str, dict[str, int]]:
             n.filter(behind & alt["sat"] & ~terrestrial).sum().alias(f"locaux_{s}_satellite_seul"),
             n.filter(behind & ~alt["sat"] & ~terrestrial).sum().alias(f"locaux_{s}_sans_solution"),
         ]
-    return {r.pop("code"): r for r in mix.group_by("code").agg(exprs).to_dicts()}
+    return mix.group_by("code").agg(exprs)
 
 
 def _culprit(paths: list[Path], exc: Exception) -> Problem:
@@ -192,10 +280,10 @@ def _culprit(paths: list[Path], exc: Exception) -> Problem:
     return Problem(paths[0].parent.name, None, None, f"lecture impossible ({exc.__class__.__name__} : {str(exc).splitlines()[0][:200]}) : rien n'est lu")
 
 
-def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool, technologies: bool = True) -> Parsed | None:
-    """One pass. `mbits` is the class's lower bound (known_classes=False) or its rank in the
-    ordered table of known classes; with known classes, returns None when a label or a
-    technology code is not one of them."""
+def _aggregate(pair: Pair, quarter: str, known_classes: bool, technologies: bool = True, staging: Path | None = None) -> Partial | None:
+    """One pass over one département's files. `mbits` is the class's lower bound
+    (known_classes=False) or its rank in the ordered table of known classes; with known
+    classes, returns None when a label or a technology code is not one of them."""
     label = pl.col("classe_debit_descendant")
     if known_classes:
         enum, thresholds = _class_table()
@@ -208,20 +296,20 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool, technologie
         bad_techno = ~pl.col("techno").is_in(TECHNOS)
 
     def elig_frame(with_file=False):
-        return _scan([p.eligibilite for p in pairs], ["imb_id", "code_techno", "classe_debit_descendant"], with_file).with_columns(
+        return _scan([pair.eligibilite], ["imb_id", "code_techno", "classe_debit_descendant"], with_file).with_columns(
             speed.alias("mbits"), techno.alias("techno")
         )
 
     # Building positions (for spreading population within communes): EPSG:3857 in current
     # releases (imb_x, imb_y), WGS84 in 2020 ones (imb_longitude, imb_latitude).
-    header = _header(pairs[0].base)
+    header = _header(pair.base)
     xy, xy_crs = (("imb_x", "imb_y"), "EPSG:3857") if "imb_x" in header else (("imb_longitude", "imb_latitude"), "EPSG:4326")
     if not set(xy) <= set(header):
         xy, xy_crs = None, None
 
     def base_frame(with_file=False):
         columns = ["imb_id", "imb_code_insee", "imb_nbr_logloc", *(xy or ()), *([c for c in ADDRESS if c in header] if technologies and xy else ())]
-        return _scan([p.base for p in pairs], columns, with_file).with_columns(
+        return _scan([pair.base], columns, with_file).with_columns(
             pl.col("imb_code_insee").str.strip_chars().str.to_uppercase().alias("code"),
             pl.col("imb_nbr_logloc").cast(pl.Int64, strict=False).alias("n"),
         )
@@ -330,59 +418,48 @@ def _aggregate(pairs: list[Pair], quarter: str, known_classes: bool, technologie
     else:
         per_commune, repeated, *rest = pl.collect_all([joined.group_by("code").agg(commune_aggs).sort("code"), repeated, *([points] if xy else [])])
         points = rest[0] if rest else None
-    parsed_points = points
-    counts = _mix_counts(mix) if technologies else {}
-    rows = per_commune.to_dicts()
-    stats = {k: sum(r[k] or 0 for r in rows) for k in ("n_rows", "bad_class", "bad_techno", "eligibles", "bad_n")}
-    if known_classes and (stats["bad_class"] or stats["bad_techno"]):
+    if known_classes and (per_commune["bad_class"].sum() or per_commune["bad_techno"].sum()):
         return None
-    parsed = Parsed(millesime=quarter)
-    if parsed_points is not None:
-        parsed.points = (parsed_points, xy_crs)  # written beside the warehouse by the importer
-        parsed.left_behind = left
-    parsed.read = sum(r["immeubles"] for r in rows)
-    parsed.notes.append(
-        f"{len(pairs)} département(s), {parsed.read} immeubles, {stats['n_rows']} lignes d'éligibilité ({stats['eligibles']} immeubles éligibles à au moins une offre)"
-    )
-    if stats["bad_class"] or stats["bad_techno"]:
+    problems = []
+    if per_commune["bad_class"].sum() or per_commune["bad_techno"].sum():
         # Only when something is wrong: name the files and buildings (first examples).
         examples = elig_frame(True).filter(pl.col("mbits").is_null() | bad_techno).head(MAX_EXAMPLES).collect()
         for r in examples.to_dicts():
             field, value = ("code_techno", r["techno"]) if r["techno"] not in TECHNOS else ("classe_debit_descendant", r["classe_debit_descendant"])
-            parsed.rejected.append(Problem(Path(r["fichier"]).name, None, field, f"immeuble {r['imb_id']} : valeur « {value} » non reconnue"))
-        parsed.notes.append(f"{stats['bad_class']} classe(s) de débit et {stats['bad_techno']} technologie(s) non reconnue(s)")
+            problems.append(Problem(Path(r["fichier"]).name, None, field, f"immeuble {r['imb_id']} : valeur « {value} » non reconnue"))
     if repeated.height:
         where = base_frame(True).filter(pl.col("imb_id").is_in(repeated["imb_id"].head(MAX_EXAMPLES).implode())).collect()
         files = {}
         for r in where.to_dicts():
             files.setdefault(r["imb_id"], Path(r["fichier"]).name)
         for r in repeated.head(MAX_EXAMPLES).to_dicts():
-            parsed.rejected.append(Problem(files.get(r["imb_id"], "base_imb"), None, "imb_id", f"immeuble {r['imb_id']} listé {r['fois']} fois"))
-        parsed.notes.append(f"{repeated.height} immeuble(s) listé(s) plus d'une fois")
-    if stats["bad_n"]:
+            problems.append(Problem(files.get(r["imb_id"], "base_imb"), None, "imb_id", f"immeuble {r['imb_id']} listé {r['fois']} fois"))
+    if per_commune["bad_n"].sum():
         examples = base_frame(True).filter(n.is_null() | (n < 0)).head(MAX_EXAMPLES).collect()
         for r in examples.to_dicts():
-            parsed.rejected.append(
+            problems.append(
                 Problem(Path(r["fichier"]).name, None, "imb_nbr_logloc", f"immeuble {r['imb_id']} : « {r['imb_nbr_logloc']} » n'est pas un nombre de locaux")
             )
-    for r in rows:
-        dep = departement_of(r["code"]) if r["code"] else None
-        if dep is None:
-            parsed.rejected.append(Problem("base_imb", None, "imb_code_insee", f"code commune « {r['code']} » invalide"))
-            continue
-        parsed.rows.append(
-            {
-                "ligne": None,
-                "code_source": r["code"],
-                "code_departement": dep,
-                "locaux": r["locaux"] or 0,
-                "locaux_8mbits": r["c8"] or 0,
-                "locaux_30mbits": r["c30"] or 0,
-                "locaux_100mbits": r["c100"] or 0,
-                "locaux_1gbits": r["c1g"] or 0,
-                "locaux_ftth_raccordables": r["ftth"] or 0,
-                "categorie": None,
-                **({c: counts.get(r["code"], {}).get(c, 0) for c in technology_columns()} if technologies else {}),
-            }
-        )
-    return parsed
+    written = 0
+    if staging is not None and points is not None:
+        staging.mkdir(parents=True, exist_ok=True)
+        # the positions last: their file says the département's files are all written
+        for frame, name in ((left, LEFT_BEHIND_FILE), (points, POSITIONS_FILE)):
+            if frame is not None:
+                frame.with_columns(pl.lit(xy_crs).alias("crs")).write_parquet(staging / name.format(pair.departement))
+        written = points.height
+    return Partial(
+        departement=pair.departement,
+        per_commune=per_commune,
+        mix=_mix_counts(mix) if technologies else None,
+        problems=problems,
+        repeated=repeated.height,
+        bad_class=int(per_commune["bad_class"].sum()),
+        bad_techno=int(per_commune["bad_techno"].sum()),
+        crs=xy_crs,
+        buildings_written=written,
+        inputs={
+            "base": {"nom": pair.base.name, "octets": pair.base.stat().st_size},
+            "eligibilite": {"nom": f"eligibilite/{pair.eligibilite.parent.name}/{pair.eligibilite.name}", "octets": pair.eligibilite.stat().st_size},
+        },
+    )

@@ -11,7 +11,6 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,8 +46,11 @@ class Parsed:
     millesime: str | None = None
     notes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # value columns a long-format file carries
-    points: tuple | None = None  # (Polars frame code/x/y/n, CRS) of building positions, if any
-    left_behind: Any = None  # Polars frame of the buildings below 30 Mbit/s by wire (same CRS), if any
+    # Per-building files the parser wrote in a staging folder it was given (positions, the
+    # buildings below 30 Mbit/s), per département, and what each partition read and wrote:
+    # the importer moves them beside the warehouse once its transaction is committed.
+    staged: Path | None = None
+    partitions: dict = field(default_factory=dict)
 
 
 GZIP_MAGIC = b"\x1f\x8b"

@@ -1,43 +1,61 @@
 """Building positions and premises kept beside the warehouse by per-building imports (one
-Parquet file per vintage and département), read back to spread population over premises
+Parquet file per vintage and département, with a manifest per vintage), read back to spread population over premises
 (mobile coverage, accessibility)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from terrinum.sources.arcep_batiments import LEFT_BEHIND_FILE, POSITIONS_FILE
 from terrinum.territories.reference import transformer
 
-
-def _departements(points: pl.DataFrame) -> pl.Series:
-    code = pl.col("code")
-    return points.select(pl.when(code.str.starts_with("97")).then(code.str.slice(0, 3)).otherwise(code.str.slice(0, 2)).alias("dep"))["dep"]
+MANIFEST = "manifest.json"
 
 
-def missing(folder: Path, points: pl.DataFrame) -> list[str]:
-    """The départements of `points` whose file is not in `folder` (a crash after the commit)."""
-    return sorted(d for d in _departements(points).unique().to_list() if not (folder / f"{d}.parquet").exists())
+def missing(folder: Path, departements) -> list[str]:
+    """The départements whose positions file is not in `folder` (a crash after the commit)."""
+    return sorted(d for d in departements if not (folder / POSITIONS_FILE.format(d)).exists())
 
 
-def write(folder: Path, points: pl.DataFrame, crs: str, left_behind: pl.DataFrame | None = None) -> int:
-    """Write building positions (columns code, x, y, n in `crs`), one file per département
-    (replaced whole), and the buildings below 30 Mbit/s by wire with their details
-    (`<dep>-sans-thd.parquet`); returns the number of buildings."""
+def promote(staging: Path, folder: Path, partitions: dict[str, dict]) -> int:
+    """Move the per-département files a per-building import wrote in `staging` into its
+    vintage folder (each file replaced whole, the positions last: their file says the
+    département's files are all there), then record the partitions in the vintage's
+    manifest (what each read and wrote, and when). Other départements and other vintages
+    are not touched. Returns the number of building positions."""
     folder.mkdir(parents=True, exist_ok=True)
-    # the positions last: a département's positions file says its files are all written
-    # (`missing` looks for it after a crash)
-    for frame, suffix in ((left_behind, "-sans-thd"), (points, "")):
-        if frame is None:
-            continue
-        frame = frame.with_columns(_departements(frame))
-        for (dep,), part in frame.partition_by("dep", as_dict=True).items():
-            tmp = folder / f"{dep}{suffix}.parquet.tmp"
-            part.drop("dep").with_columns(pl.lit(crs).alias("crs")).write_parquet(tmp)
-            tmp.replace(folder / f"{dep}{suffix}.parquet")
-    return points.height
+    written = 0
+    for dep, info in sorted(partitions.items()):
+        for name in (LEFT_BEHIND_FILE.format(dep), POSITIONS_FILE.format(dep)):
+            if (staging / name).exists():
+                (staging / name).replace(folder / name)
+            else:  # not produced this time (no coordinates in the file): no stale file kept
+                (folder / name).unlink(missing_ok=True)
+        written += info.get("positions", 0)
+    manifest = read_manifest(folder)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    manifest["millesime"] = folder.name
+    manifest.setdefault("partitions", {}).update({dep: {**info, "ecrit": now} for dep, info in partitions.items()})
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
+    tmp.replace(folder / MANIFEST)
+    return written
+
+
+def vintage_folders(root: Path) -> list[Path]:
+    """The vintage folders, oldest first (not the staging folders of imports under way)."""
+    return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+def read_manifest(folder: Path) -> dict:
+    """A vintage folder's manifest ({} when none: written before manifests existed)."""
+    path = folder / MANIFEST
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 def points_by_commune(root: Path | None, departements: list[str], target: str) -> dict[str, tuple]:
@@ -45,10 +63,10 @@ def points_by_commune(root: Path | None, departements: list[str], target: str) -
     import, per commune: {code: (x, y, premises)}. Empty when none was imported."""
     if root is None or not root.is_dir():
         return {}
-    vintages = sorted(d for d in root.iterdir() if d.is_dir())
+    vintages = vintage_folders(root)
     if not vintages:
         return {}
-    files = [vintages[-1] / f"{d}.parquet" for d in departements if (vintages[-1] / f"{d}.parquet").exists()]
+    files = [vintages[-1] / POSITIONS_FILE.format(d) for d in departements if (vintages[-1] / POSITIONS_FILE.format(d)).exists()]
     if not files:
         return {}
     frame = pl.concat([pl.read_parquet(f) for f in files])
@@ -72,11 +90,11 @@ def left_behind(root: Path | None, commune: str) -> tuple[str | None, list[dict]
     technology mix (positions only) gives no buildings."""
     if root is None or not root.is_dir():
         return None, []
-    vintages = sorted(d for d in root.iterdir() if d.is_dir())
+    vintages = vintage_folders(root)
     dep = commune[:3] if commune.startswith("97") else commune[:2]
-    if not vintages or not (vintages[-1] / f"{dep}.parquet").exists():
+    if not vintages or not (vintages[-1] / POSITIONS_FILE.format(dep)).exists():
         return None, []
-    path = vintages[-1] / f"{dep}-sans-thd.parquet"
+    path = vintages[-1] / LEFT_BEHIND_FILE.format(dep)
     if not path.exists():
         return vintages[-1].name, []
     frame = pl.read_parquet(path)

@@ -11,6 +11,8 @@ report, so that département, région and France totals equal the file's.
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,34 +249,51 @@ def ingest_file(
     accept_rejects: bool = False,
     parser_options: dict | None = None,
     then: Callable[[duckdb.DuckDBPyConnection, Parsed], str | None] | None = None,
+    staged: bool = False,
 ) -> tuple[Report, Parsed]:
     """Parse and load one file of a source kind declared by a pillar. `parser_options` are
     the extra keyword arguments the pillar gives its parser (what it reads besides the file).
-    The path was checked against the kind by the caller (pillars.ingest.kind_of)."""
-    if path.is_dir():
-        # Hash the folder (provenance, idempotence) while the parser reads it.
-        from concurrent.futures import ThreadPoolExecutor
+    The path was checked against the kind by the caller (pillars.ingest.kind_of). `staged`:
+    the parser accepts a `staging` folder where it writes per-building files (positions),
+    moved beside the warehouse after the commit and removed whatever happens."""
+    options = dict(parser_options or {})
+    staging = None
+    if staged:  # the parser writes per-building files, moved beside the warehouse after the commit
+        # Imports run one at a time (publication.next_version): a staging folder already
+        # there is a killed import's.
+        for stale in store.buildings_dir(con).glob(".en-cours-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        staging = store.buildings_dir(con) / f".en-cours-{uuid.uuid4().hex}"
+        options["staging"] = staging
+    try:
+        if path.is_dir():
+            # Hash the folder (provenance, idempotence) while the parser reads it.
+            from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(directory_sha256, path)
-            parsed = parse(path, millesime, **(parser_options or {}))
-            sha = digest.result()
-    else:
-        parsed, sha = parse(path, millesime, **(parser_options or {})), None
-    report = load_rows(
-        con, tables=tables, pillar_tables=pillar_tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects,
-        sha256=sha, then=then,
-    )  # fmt: skip
-    # Building positions are files beside the warehouse, written once its transaction is
-    # committed. A crash in between leaves them missing: importing the file again (which the
-    # provenance calls "already imported") writes what is missing.
-    if parsed.points is not None:
-        folder = store.buildings_dir(con, parsed.millesime)
-        if not report.deja_importe or buildings.missing(folder, parsed.points[0]):
-            written = buildings.write(folder, *parsed.points, left_behind=parsed.left_behind)
-            report.notes.append(
-                f"{written} position(s) d'immeubles gardée(s) pour répartir la population" + (" (complétées : elles manquaient)" if report.deja_importe else "")
-            )
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                digest = pool.submit(directory_sha256, path)
+                parsed = parse(path, millesime, **options)
+                sha = digest.result()
+        else:
+            parsed, sha = parse(path, millesime, **options), None
+        report = load_rows(
+            con, tables=tables, pillar_tables=pillar_tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects,
+            sha256=sha, then=then,
+        )  # fmt: skip
+        # Building positions are files beside the warehouse, moved there once its transaction
+        # is committed. A crash in between leaves them missing: importing the file again
+        # (which the provenance calls "already imported") puts what is missing.
+        if parsed.staged is not None:
+            folder = store.buildings_dir(con, parsed.millesime)
+            if not report.deja_importe or buildings.missing(folder, parsed.partitions):
+                written = buildings.promote(parsed.staged, folder, parsed.partitions)
+                report.notes.append(
+                    f"{written} position(s) d'immeubles gardée(s) pour répartir la population"
+                    + (" (complétées : elles manquaient)" if report.deja_importe else "")
+                )
+    finally:  # whatever happened, no staging folder is left behind
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return report, parsed
 
 

@@ -28,6 +28,7 @@ PILLAR = register(
                 (DEBITS, FTTH, TECHNOLOGIES),  # the technology mix (pillar « technologies ») in the same pass
                 folder=True,
                 key=None,  # rows are sums per commune, computed by the parser
+                partitioned=True,  # per département, embedded or on Dask (docs/echelle-nationale.md)
             ),
         ),
         indicators=Indicators(
