@@ -89,12 +89,22 @@ class Dask:
                 if progress:
                     progress(done, len(futures))
             return self.client.gather(futures)
-        except KilledWorker as exc:
-            raise EngineError(
-                f"un worker Dask a été perdu pendant le calcul d'une partition, trop de fois pour la relancer ({exc}) : rien n'est chargé"
-            ) from None
-        finally:
-            self.client.cancel([f for f in futures if not f.done()])
+        except BaseException as exc:
+            self._settle(futures)
+            if isinstance(exc, KilledWorker):
+                raise EngineError(
+                    f"un worker Dask a été perdu pendant le calcul d'une partition, trop de fois pour la relancer ({exc}) : rien n'est chargé"
+                ) from None
+            raise
+
+    def _settle(self, futures) -> None:
+        """After a failure: the partitions not started are cancelled, those running are
+        waited for (a task cannot be interrupted), so that nothing writes after we return."""
+        from distributed import wait
+
+        busy = {key for keys in self.client.processing().values() for key in keys}
+        self.client.cancel([f for f in futures if f.key not in busy and not f.done()])
+        wait([f for f in futures if f.key in busy])
 
     def close(self) -> None:
         self.client.close()

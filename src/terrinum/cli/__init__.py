@@ -5,7 +5,21 @@ docs/cli.md, generated from this app (scripts/cli_doc.py)."""
 import typer
 from typer._click.exceptions import UsageError
 
-from terrinum.cli import comptes, concertation, francais, implantation, indicateurs, ingest, lieux, pass_numerique, rapport, reference, rgpd, sauvegarde
+from terrinum.cli import (
+    comptes,
+    concertation,
+    francais,
+    implantation,
+    indicateurs,
+    ingest,
+    lieux,
+    pass_numerique,
+    rapport,
+    reference,
+    rgpd,
+    sauvegarde,
+    synthetique,
+)
 from terrinum.cli.common import EXIT_USAGE
 
 francais.install()
@@ -34,6 +48,7 @@ def build_app() -> typer.Typer:
     app.add_typer(pass_numerique.app, name="pass-numerique")
     app.add_typer(rgpd.app, name="rgpd")
     app.add_typer(concertation.app, name="concertation")
+    app.add_typer(synthetique.app, name="synthetique")
     return app
 
 

@@ -11,6 +11,7 @@ report, so that département, région and France totals equal the file's.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import uuid
 from collections.abc import Callable
@@ -273,7 +274,8 @@ def ingest_file(
             with ThreadPoolExecutor(max_workers=1) as pool:
                 digest = pool.submit(directory_sha256, path)
                 parsed = parse(path, millesime, **options)
-                sha = digest.result()
+                # a folder may hold several quarters, one read per import: the digest names it
+                sha = digest.result() if parsed.millesime is None else hashlib.sha256(f"{digest.result()}:{parsed.millesime}".encode()).hexdigest()
         else:
             parsed, sha = parse(path, millesime, **options), None
         report = load_rows(
