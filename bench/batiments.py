@@ -185,8 +185,8 @@ def run_speeds_only(root: Path) -> dict:
     pillar, kind = source_kinds()["arcep-mci-batiments"]
     con = store.connect(root.parent / (root.name + "-warehouse-debits.duckdb"))
     report, _ = ingest.ingest_file(
-        con, kind.name, root, parse=lambda path, millesime: arcep_batiments.aggregate(path, millesime, technologies=False),
-        tables=[DEBITS, FTTH], pillar_tables=list(pillar.tables), accept_rejects=True,
+        con, kind.name, root, parse=lambda path, millesime, **options: arcep_batiments.aggregate(path, millesime, technologies=False, **options),
+        tables=[DEBITS, FTTH], pillar_tables=list(pillar.tables), accept_rejects=True, staged=True,
     )  # fmt: skip
     locaux = con.execute("SELECT sum(locaux) FROM cf_debits").fetchone()[0]
     return {"communes": report.chargees, "locaux": locaux, "non_rattachees": len(report.non_rattachees)}

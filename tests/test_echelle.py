@@ -50,7 +50,9 @@ def _tables(con) -> dict:
     existing = {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     for table in ("cf_debits", "cf_ftth", "cf_technologies"):
         out[table] = con.execute(f"SELECT * FROM {table} ORDER BY millesime, code_source").fetchall() if table in existing else []
-    out["provenance"] = con.execute("SELECT source, millesime, fichier, sha256, lignes_lues, lignes_chargees, lignes_rejetees FROM provenance ORDER BY source").fetchall()
+    out["provenance"] = con.execute(
+        "SELECT source, millesime, fichier, sha256, lignes_lues, lignes_chargees, lignes_rejetees FROM provenance ORDER BY source"
+    ).fetchall()
     return out
 
 
@@ -169,3 +171,23 @@ def test_a_worker_killed_mid_run_completes_identically_or_fails_cleanly(national
 def _same(a, b) -> bool:
     (ta, fa), (tb, fb) = a, b
     return ta == tb and fa.keys() == fb.keys() and all(fa[k].equals(fb[k]) for k in fa)
+
+
+def test_the_buildings_by_coverage_zones_join_is_identical_embedded_and_on_dask(national, cluster, tmp_path, reference_build):
+    """The coverage import spreads population over the buildings' premises: the join of the
+    buildings with the zones, per département, gives the same shares on the cluster."""
+    from tests.sources.test_arcep_mobile_couverture import commune_l93, write_gpkg
+
+    results = {}
+    for name, engine in (("local", engines.Embedded()), ("dask", cluster)):
+        with _warehouse(tmp_path / name, reference_build) as con:
+            ingest(con, "arcep-mci-batiments", national, millesime="2024T4")
+            path = tmp_path / "2024_T4_couv_Metropole_OF_4G_data.gpkg"
+            if not path.exists():  # the same file for both: Guéret and Aubusson, partly covered
+                write_gpkg(path, [commune_l93(con, "23096").buffer(-300), commune_l93(con, "23008").buffer(-400)], ["BC", "TBC"])
+            report = ingest(con, "arcep-mobile-couverture", path, engine=engine)
+            spread = next(n for n in report.notes if "répartie selon les locaux" in n)
+            results[name] = con.execute("SELECT * FROM cm_couverture ORDER BY code_source").fetchall()
+            assert con.execute("SELECT part_pop_bc FROM cm_couverture WHERE code_source = '23096'").fetchone()[0] > 50
+    assert "dans 0 commune" not in spread and len(results["local"]) > 200
+    assert results["local"] == results["dask"]

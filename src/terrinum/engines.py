@@ -28,6 +28,19 @@ class EngineError(Exception):
     """A distributed run that could not complete (the message says why, in French)."""
 
 
+def peak_memory_mb() -> int:
+    """This process's peak resident memory in MB (Linux VmHWM: reset at exec, unlike
+    ru_maxrss, which a process started by a large parent inherits); -1 when unknown."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return -1
+
+
 class Embedded:
     name = "local"
     dashboard = None
@@ -73,6 +86,10 @@ class Dask:
             self.client = Client(self.cluster)
         self.dashboard = self.client.dashboard_link
 
+    def worker_peaks(self) -> list[int]:
+        """Peak resident memory of each worker process, in MB."""
+        return sorted(self.client.run(peak_memory_mb).values())
+
     @property
     def workers(self) -> int:
         return len(self.client.scheduler_info(n_workers=-1)["workers"])
@@ -90,11 +107,15 @@ class Dask:
                     progress(done, len(futures))
             return self.client.gather(futures)
         except BaseException as exc:
-            self._settle(futures)
+            lost = isinstance(exc, OSError | TimeoutError)  # the scheduler gone (CommClosedError is an OSError)
+            if not lost:
+                self._settle(futures)
             if isinstance(exc, KilledWorker):
                 raise EngineError(
                     f"un worker Dask a été perdu pendant le calcul d'une partition, trop de fois pour la relancer ({exc}) : rien n'est chargé"
                 ) from None
+            if lost:
+                raise EngineError(f"liaison perdue avec l'ordonnanceur Dask ({exc.__class__.__name__} : {exc}) : rien n'est chargé") from None
             raise
 
     def _settle(self, futures) -> None:

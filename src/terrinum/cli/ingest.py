@@ -39,7 +39,9 @@ def ingest(
     crs: str = typer.Option(None, "--crs", help="Système de coordonnées d'un fichier géographique qui n'en déclare pas (ex. EPSG:2154)."),
     format: Format = typer.Option(Format.table, "--format", help="table ou json (rapport d'import)."),
     moteur: Moteur = typer.Option(
-        Moteur.local, "--moteur", help="Où calculer les partitions par département d'un import par immeuble : local (cette machine) ou dask (grappe Dask)."
+        Moteur.local,
+        "--moteur",
+        help="Où calculer les partitions par département (imports par immeuble, croisement des immeubles et des polygones de couverture) : local (cette machine) ou dask (grappe Dask).",
     ),
     cluster: str = typer.Option(
         None,
@@ -60,7 +62,11 @@ def ingest(
         _ingest_elsewhere(source, path, accepter_rejets, format)
         return
     if moteur is not Moteur.local and (kind is None or not kind[1].partitioned):
-        fail(f"--moteur {moteur.value} : « {source} » se calcule sur cette machine seulement (seul arcep-mci-batiments se répartit par département)")
+        fail(
+            f"--moteur {moteur.value} : « {source} » se calcule sur cette machine seulement (se répartissent par département : {', '.join(n for n, (_, k) in source_kinds().items() if k.partitioned)})"
+        )
+    if cluster and moteur is Moteur.local:
+        fail("--cluster ne s'emploie qu'avec --moteur dask")
     engine = None
     try:
         table_passage = warehouse_ingest.read_passage(passage) if passage else None

@@ -40,8 +40,10 @@ class SourceKind:
     key: tuple[str, ...] | None = ()
     key_label: str | None = None  # how the file names the key, in the rejection message
     # The parser computes per-département partitions: it takes `engine` and `progress`
-    # (terrinum.engines) and writes per-building files in the `staging` folder it is given.
+    # (terrinum.engines). `staged`: it writes per-building files in the `staging` folder it
+    # is given, moved beside the warehouse after the commit.
     partitioned: bool = False
+    staged: bool = False
 
     def read(self, path, millesime: str | None = None, **options):
         """Parse and validate a file: the parser's rows, less those whose key repeats."""

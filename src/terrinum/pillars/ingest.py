@@ -62,7 +62,7 @@ def ingest(
         accept_rejects=accept_rejects,
         parser_options=options,
         then=kind.transform,
-        staged=kind.partitioned,
+        staged=kind.staged,
     )
     if report.remplace_demo:  # the pillar's demonstration rows are gone, from every table
         empty = {t.name for t in pillar.tables if not con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]}

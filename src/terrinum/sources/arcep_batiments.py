@@ -1,5 +1,7 @@
-"""ARCEP "Ma connexion internet", per-building files, aggregated per commune in one streaming
-Polars pass (a national quarter is tens of millions of rows; nothing is loaded whole).
+"""ARCEP "Ma connexion internet", per-building files, aggregated per commune by one streaming
+Polars pass per département (a national quarter is tens of millions of rows; nothing is
+loaded whole), the départements mapped embedded or on a Dask cluster (terrinum.engines,
+docs/echelle-nationale.md) and their commune sums added.
 
 Layout (PROVENANCE.md, "Formats with no real sample here"):
 - `base_imb_<DEP>.csv.gz`: one row per building, `imb_id`, `imb_code_insee`,

@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from terrinum.engines import Embedded
 from terrinum.sources.arcep_mobile import FILE_QUARTER, operator_of
 from terrinum.sources.common import Parsed, Problem, SourceError, check_millesime
 from terrinum.territories.reference import project_geometries
@@ -23,7 +25,7 @@ OVERLAP_TOLERANCE_M2 = 1e-3
 GEOS_WORKERS = min(4, os.cpu_count() or 1)  # threads for the overlay (GEOS releases the GIL)
 
 
-def parse_coverage(path: Path, millesime: str | None = None, *, communes=None, premises=None, crs: str | None = None) -> Parsed:
+def parse_coverage(path: Path, millesime: str | None = None, *, communes=None, premises=None, crs: str | None = None, engine=None, progress=None) -> Parsed:
     """Coverage polygons of one operator × technology × usage, intersected with every commune
     of the départements the file covers: per commune, the share of area at each level (each
     point counted at its best level). Population is spread over the buildings' premises when
@@ -32,7 +34,9 @@ def parse_coverage(path: Path, millesime: str | None = None, *, communes=None, p
 
     The parser reads no store: `communes(départements or None)` gives (codes, départements,
     WGS84 geometries) of the reference communes, `premises(départements, crs)` the buildings'
-    positions and premises per commune ({} when none); the pillar supplies both."""
+    positions and premises per commune ({} when none); the pillar supplies both. The join of
+    the buildings with the zones runs per département (`premises_inside`), mapped by `engine`
+    (terrinum.engines: here, or on a Dask cluster whose workers read the positions)."""
     import pyogrio.raw
     import shapely
     from pyproj import CRS
@@ -123,14 +127,20 @@ def parse_coverage(path: Path, millesime: str | None = None, *, communes=None, p
         surface = np.round(100 * np.maximum(0.0, np.diff(covered[keep], axis=1, prepend=0.0)) / area, 6)  # TBC, BC, CL
         surface_nc = np.round(np.maximum(0.0, 100 - surface.sum(axis=1)), 6)
         population, population_nc = surface, surface_nc  # spread uniformly over the commune...
-        weights = premises(sorted(set(departements)), crs_name) if premises else {}
-        weighted = [k for k, c in enumerate(keep) if codes[c] in weights and weights[codes[c]][2].sum() > 0]
-        if weighted:  # ... or following premises: share of premises inside each cumulative zone
+        inside = {}
+        if premises:  # ... or following premises: share of premises inside each cumulative zone
+            by_departement = {}
+            for c in keep.tolist():
+                by_departement.setdefault(departements[c], {})[codes[c]] = [zone[c] for zone in zones]
+            join = partial(premises_inside, premises, crs_name)
+            for part in (engine or Embedded()).map(join, sorted(by_departement.items()), progress):
+                inside.update(part)
+        weighted = [k for k, c in enumerate(keep) if codes[c] in inside]
+        if weighted:
             population, population_nc = population.copy(), population_nc.copy()
             for k in weighted:
-                xs, ys, n = weights[codes[keep[k]]]
-                inside = [n[shapely.contains_xy(zone[keep[k]], xs, ys)].sum() if zone[keep[k]] is not None else 0 for zone in zones]
-                cumulative = 100 * np.array(inside) / n.sum()
+                counts, total = inside[codes[keep[k]]]
+                cumulative = 100 * np.array(counts) / total
                 population[k] = np.round(np.diff(cumulative, prepend=0.0), 6)
                 population_nc[k] = round(max(0.0, 100 - cumulative[-1]), 6)
         good, any_level = _in_parallel(pool, shapely.to_wkb, zones[1][keep]), _in_parallel(pool, shapely.to_wkb, zones[2][keep])
@@ -147,6 +157,25 @@ def parse_coverage(path: Path, millesime: str | None = None, *, communes=None, p
         + f" ; population répartie selon les locaux des immeubles dans {len(weighted)} commune(s), uniformément ailleurs"
     )
     return parsed
+
+
+def premises_inside(premises, crs_name: str, task: tuple[str, dict]) -> dict[str, tuple[list, int]]:
+    """The building points × coverage zones join of one département, defined once whatever
+    the engine: for each of its communes with buildings, the premises inside each cumulative
+    zone (best level first) and in all. `task` is (département, {commune: zones})."""
+    import shapely
+
+    departement, zones_of = task
+    weights = premises([departement], crs_name)
+    out = {}
+    for code, zones in zones_of.items():
+        if code not in weights:
+            continue
+        xs, ys, n = weights[code]
+        total = n.sum()
+        if total > 0:
+            out[code] = ([n[shapely.contains_xy(zone, xs, ys)].sum() if zone is not None else 0 for zone in zones], total)
+    return out
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ PILLAR = register(
                 folder=True,
                 key=None,  # rows are sums per commune, computed by the parser
                 partitioned=True,  # per département, embedded or on Dask (docs/echelle-nationale.md)
+                staged=True,
             ),
         ),
         indicators=Indicators(

@@ -29,6 +29,7 @@ PILLAR = register(
                 options=transforms.coverage_options,
                 transform=transforms.after_coverage,
                 key=None,  # one row per commune, computed by the overlay
+                partitioned=True,  # the buildings × zones join, per département (docs/echelle-nationale.md)
             ),
             SourceKind("arcep-newdeal-sites", "sites du dispositif de couverture ciblée du New Deal (CSV)", arcep_mobile.parse_new_deal, (NEW_DEAL,)),
         ),

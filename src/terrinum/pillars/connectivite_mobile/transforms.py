@@ -3,6 +3,8 @@ tables after a load (never in a parser), and what the coverage parser reads besi
 
 from __future__ import annotations
 
+from functools import partial
+
 import shapely
 
 from terrinum.pillars.connectivite_mobile.tables import COMBINATIONS
@@ -25,7 +27,8 @@ def coverage_options(con, crs: str | None = None) -> dict:
         return [r[0] for r in rows], [r[1] for r in rows], shapely.from_wkb([r[2] for r in rows])
 
     root = store.buildings_dir(con)
-    return {"communes": communes, "premises": lambda deps, target: buildings.points_by_commune(root, deps, target), "crs": crs}
+    # a partial of a module function, not a closure: Dask workers receive it (pickled)
+    return {"communes": communes, "premises": partial(buildings.points_by_commune, root), "crs": crs}
 
 
 def after_coverage(con, parsed) -> str | None:
