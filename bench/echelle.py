@@ -28,7 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-PREMISES_FRANCE = 44.6e6
+# Eligibility rows the generator writes at scale 1 on the demonstration figures (measured:
+# 44,405,881 rows at scale 0.824), to aim at a number of rows.
+ROWS_AT_SCALE_1 = 53.9e6
 
 
 def generate(root: Path, rows: int) -> dict:
@@ -40,7 +42,7 @@ def generate(root: Path, rows: int) -> dict:
     if marker.exists():
         return json.loads(marker.read_text())
     with store.connect(store.warehouse_path(), read_only=True) as con:
-        scale = min(1.0, rows / (PREMISES_FRANCE * 1.36))  # about 1.36 rows per premise (measured)
+        scale = min(1.0, rows / ROWS_AT_SCALE_1)
         totals = synthetique.generate(con, root, scale=scale, seed=1)
     totals["echelle"] = scale
     marker.write_text(json.dumps(totals))
@@ -112,6 +114,21 @@ def main() -> None:
                   f"× {r['secondes'] / floor['secondes']:.2f} du plancher{extra}")  # fmt: skip
         print(f"Dask / embarqué : × {dask['secondes'] / embedded['secondes']:.2f}")
         curve.append((rows, floor["secondes"], embedded["secondes"], dask["secondes"]))
+    # Memory per worker against the national size: the largest département with 9 others
+    # (links to the same files) against all of them.
+    root = args.dir / f"{sizes[-1]}"
+    subset = args.dir / f"{sizes[-1]}-10-departements"
+    if not subset.exists():
+        bases = sorted(root.glob("base_imb_*.csv.gz"), key=lambda p: p.stat().st_size)
+        quarter = next((root / "eligibilite").iterdir()).name
+        (subset / "eligibilite" / quarter).mkdir(parents=True)
+        for base in [bases[-1], *bases[:: len(bases) // 9][:9]]:
+            dep = base.name[len("base_imb_") : -len(".csv.gz")]
+            (subset / base.name).symlink_to(base)
+            (subset / "eligibilite" / quarter / f"actuel_{dep}.csv.gz").symlink_to(root / "eligibilite" / quarter / f"actuel_{dep}.csv.gz")
+    few = measure("dask", subset, args.workers)
+    print(f"\nMémoire par worker : 10 départements (dont le plus gros) {few['pic_workers_mo']} Mo ; "
+          f"les {len(list(root.glob('base_imb_*.csv.gz')))} départements {dask['pic_workers_mo']} Mo")  # fmt: skip
     if len(curve) > 1:
         print("\nCourbe temps / lignes (rapport à la plus petite taille) :")
         r0 = curve[0]

@@ -53,8 +53,9 @@ def run(args) -> None:
     from terrinum.apps.signalements import verification
     from terrinum.pillars import publication
     from terrinum.pillars.connectivite_mobile.tables import ALL_TABLES
+    from terrinum.sources import arcep_batiments
     from terrinum.territories.reference import project_geometries
-    from terrinum.warehouse import buildings, store
+    from terrinum.warehouse import store
 
     rng = np.random.default_rng(7)
     crs = verification.metric_crs(args.departement)
@@ -84,7 +85,7 @@ def run(args) -> None:
         points = np.concatenate([_inside(rng, c, args.immeubles) for c in communes])
         owner = np.repeat(np.array(codes, dtype=object), args.immeubles)
         frame = pl.DataFrame({"code": owner.tolist(), "x": points[:, 0], "y": points[:, 1], "n": rng.integers(1, 6, len(points)).tolist()})
-        buildings.write(store.buildings_dir(con, "2099T1"), frame, crs)
+        arcep_batiments.write_departement(store.buildings_dir(con, "2099T1"), args.departement, frame, crs)
         site_xy = np.concatenate([_inside(rng, c, 1) for c in communes])
         lon, lat = verification.transformer(crs, "EPSG:4326").transform(site_xy[:, 0], site_xy[:, 1])
         store.insert_rows(con, "cm_sites", [

@@ -10,7 +10,7 @@ from terrinum.pillars.ingest import ingest as ingest_source
 from terrinum.pillars.technologies import indicators as tc
 from terrinum.sources import arcep_batiments
 from terrinum.warehouse import buildings, store
-from tests.sources.test_arcep_batiments import BASE_HEADER, ELIG_HEADER, building, elig, write_gz
+from tests.sources.test_arcep_batiments import BASE_HEADER, ELIG_HEADER, building, elig, read_every_partition, write_gz
 
 
 def make_mix(root, quarter="2024T4"):
@@ -71,8 +71,8 @@ def test_the_technology_mix_equals_a_count_by_hand(tmp_path):
 def test_the_general_reading_gives_the_same_mix(tmp_path):
     """Through the regular expressions (a label outside the table) the mix is the same."""
     pairs, quarter = arcep_batiments.find_pairs(make_mix(tmp_path), None)
-    fast = arcep_batiments._aggregate(pairs, quarter, known_classes=True)
-    general = arcep_batiments._aggregate(pairs, quarter, known_classes=False)
+    fast = read_every_partition(pairs, quarter, known_classes=True)
+    general = read_every_partition(pairs, quarter, known_classes=False)
     assert fast.rows == general.rows
 
 

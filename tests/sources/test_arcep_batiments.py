@@ -113,7 +113,7 @@ def test_ingest_loads_speeds_and_fibre_in_one_transaction(tmp_path, warehouse):
     assert ingest_source(warehouse, "arcep-mci-batiments", root).deja_importe
 
 
-def _read(pairs, quarter, known_classes):
+def read_every_partition(pairs, quarter, known_classes):
     """Every partition read one way, combined (None when one of them cannot be read so)."""
     partials = [arcep_batiments._aggregate(p, quarter, known_classes=known_classes) for p in pairs]
     return None if None in partials else arcep_batiments.combine(partials, quarter)
@@ -129,17 +129,17 @@ def test_known_classes_table_reads_like_the_label_shapes(tmp_path):
         [elig("23-1", "FO", "1000_inf"), elig("23-1", "COAX", "100_500"), elig("23-2", "CU", "inf_3M")],
     )
     pairs, quarter = arcep_batiments.find_pairs(root, None)
-    fast = _read(pairs, quarter, known_classes=True)
-    general = _read(pairs, quarter, known_classes=False)
+    fast = read_every_partition(pairs, quarter, known_classes=True)
+    general = read_every_partition(pairs, quarter, known_classes=False)
     assert fast is not None and fast.rows == general.rows and fast.rows == arcep_batiments.aggregate(root).rows
     g = {r["code_source"]: r for r in fast.rows}["23096"]
     assert (g["locaux_8mbits"], g["locaux_100mbits"], g["locaux_1gbits"]) == (100, 100, 100)
     write_gz(root / "eligibilite" / "2024T4" / "actuel_23.csv.gz", ELIG_HEADER, [elig("23-1", "FO", "sup_1G"), elig("23-2", "CU", "inf_3M")])
-    assert _read(pairs, quarter, known_classes=True) is None
+    assert read_every_partition(pairs, quarter, known_classes=True) is None
     assert {r["code_source"]: r for r in arcep_batiments.aggregate(root).rows}["23096"]["locaux_1gbits"] == 100
     # a technology code in lower case is not in the table either: same result, through the general path
     write_gz(root / "eligibilite" / "2024T4" / "actuel_23.csv.gz", ELIG_HEADER, [elig("23-1", "fo", "1000_inf"), elig("23-2", "CU", "inf_3M")])
-    assert _read(pairs, quarter, known_classes=True) is None
+    assert read_every_partition(pairs, quarter, known_classes=True) is None
     assert {r["code_source"]: r for r in arcep_batiments.aggregate(root).rows}["23096"]["locaux_ftth_raccordables"] == 100
 
 

@@ -141,6 +141,7 @@ def _scan(paths: list[Path], columns: list[str], with_file: bool = False) -> pl.
     return pl.concat(frames)
 
 
+SYNTHETIC_SOURCE = "SYNTHETIQUE"  # imb_source of the buildings `terrinum synthetique` invents
 POSITIONS_FILE = "{}.parquet"  # per département in a vintage folder: code, x, y, n, crs
 LEFT_BEHIND_FILE = "{}-sans-thd.parquet"  # the buildings below 30 Mbit/s by wire, detailed
 
@@ -163,6 +164,17 @@ class Partial:
     inputs: dict
 
 
+def write_departement(folder: Path, departement: str, points: pl.DataFrame, crs: str, left_behind: pl.DataFrame | None = None) -> int:
+    """A département's building files in `folder`: positions and premises (columns code, x,
+    y, n in `crs`) and, if given, the buildings below 30 Mbit/s, detailed. Returns the number
+    of positions. The positions last: their file says the département's files are all there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for frame, name in ((left_behind, LEFT_BEHIND_FILE), (points, POSITIONS_FILE)):
+        if frame is not None:
+            frame.with_columns(pl.lit(crs).alias("crs")).write_parquet(folder / name.format(departement))
+    return points.height
+
+
 def aggregate(root: Path, millesime: str | None = None, technologies: bool = True, *, engine=None, staging: Path | None = None, progress=None) -> Parsed:
     """Premises per commune by best speed and FttH, and the technology mix (unless
     `technologies` is False: bench/batiments.py measures what it costs). One streaming Polars
@@ -182,7 +194,19 @@ def aggregate(root: Path, millesime: str | None = None, technologies: bool = Tru
                 raise SourceError(Problem(path.name, 1, None, f"colonnes manquantes : {', '.join(sorted(missing))}"))
     run = partial(partition, quarter=quarter, technologies=technologies, staging=staging)
     partials = (engine or Embedded()).map(run, pairs, progress)
-    return combine(partials, quarter, technologies, staging)
+    parsed = combine(partials, quarter, technologies, staging)
+    if any(_synthetic(p.base) for p in pairs):
+        parsed.invented = True
+        parsed.notes.append("fichiers synthétiques (terrinum synthetique) : valeurs inventées, chargées comme données de démonstration")
+    return parsed
+
+
+def _synthetic(path: Path) -> bool:
+    """Whether a building file was written by `terrinum synthetique` (its first building says so)."""
+    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
+        header = [c.strip().strip('"').lower() for c in f.readline().rstrip("\r\n").split(";")]
+        first = dict(zip(header, f.readline().rstrip("\r\n").split(";")))
+    return first.get("imb_source") == SYNTHETIC_SOURCE and first.get("imb_id", "").startswith("SYN")
 
 
 def partition(pair: Pair, quarter: str, technologies: bool = True, staging: Path | None = None) -> Partial:
@@ -444,12 +468,7 @@ def _aggregate(pair: Pair, quarter: str, known_classes: bool, technologies: bool
             )
     written = 0
     if staging is not None and points is not None:
-        staging.mkdir(parents=True, exist_ok=True)
-        # the positions last: their file says the département's files are all written
-        for frame, name in ((left, LEFT_BEHIND_FILE), (points, POSITIONS_FILE)):
-            if frame is not None:
-                frame.with_columns(pl.lit(xy_crs).alias("crs")).write_parquet(staging / name.format(pair.departement))
-        written = points.height
+        written = write_departement(staging, pair.departement, points, xy_crs, left)
     return Partial(
         departement=pair.departement,
         per_commune=per_commune,

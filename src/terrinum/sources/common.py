@@ -51,6 +51,8 @@ class Parsed:
     # the importer moves them beside the warehouse once its transaction is committed.
     staged: Path | None = None
     partitions: dict = field(default_factory=dict)
+    # Invented rows (synthetic files): loaded labelled as demonstration values, never as data.
+    invented: bool = False
 
 
 GZIP_MAGIC = b"\x1f\x8b"

@@ -182,7 +182,7 @@ def load_rows(
                 continue
             non_rattachees[r["code_source"]] = dep
         values.append({**r, "source": source, "millesime": r.get("millesime") or parsed.millesime,
-                       "code_commune": code_commune, "code_departement": dep, "demo": False})  # fmt: skip
+                       "code_commune": code_commune, "code_departement": dep, "demo": parsed.invented})  # fmt: skip
     if len(report.rejetees) > len(parsed.rejected) and not accept_rejects:
         raise IngestRefused(report.rejetees, report)
     report.non_rattachees = sorted(non_rattachees.items())
@@ -192,8 +192,12 @@ def load_rows(
             f"{len(hors_champ)} commune(s) de collectivités d'outre-mer hors du référentiel (métropole et DROM) ignorée(s) : {', '.join(sorted(hors_champ))}"
         )
     with store.transaction(con):
-        report.remplace_demo = sum(con.execute(f"SELECT count(*) FROM {t.name} WHERE demo").fetchone()[0] for t in pillar_tables) > 0
-        for t in pillar_tables:
+        # Real rows replace every demonstration row of the pillar; invented rows (synthetic
+        # files, themselves labelled demonstration) replace only those of their vintage and
+        # départements, below.
+        demo_tables = [] if parsed.invented else pillar_tables
+        report.remplace_demo = sum(con.execute(f"SELECT count(*) FROM {t.name} WHERE demo").fetchone()[0] for t in demo_tables) > 0
+        for t in demo_tables:
             con.execute(f"DELETE FROM {t.name} WHERE demo")
         for spec in tables:
             table = spec.name

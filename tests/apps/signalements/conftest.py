@@ -10,8 +10,9 @@ import shapely
 
 from terrinum.pillars import publication
 from terrinum.pillars.connectivite_mobile.tables import ALL_TABLES
+from terrinum.sources import arcep_batiments
 from terrinum.territories.reference import transformer
-from terrinum.warehouse import buildings, store
+from terrinum.warehouse import store
 
 L93 = "EPSG:2154"
 SIGNY = (4.393484759384295, 49.7022406650821)  # a point inside Signy-l'Abbaye (WGS84)
@@ -73,7 +74,7 @@ def coverage_data(fresh_data_dir):
         )  # fmt: skip
         frame = pl.DataFrame({"code": ["08419"] * len(BUILDINGS), "x": [P[0] + dx for (dx, _), _ in BUILDINGS],
                               "y": [P[1] + dy for (_, dy), _ in BUILDINGS], "n": [n for _, n in BUILDINGS]})  # fmt: skip
-        buildings.write(store.buildings_dir(con, "2025T2"), frame, L93)
+        arcep_batiments.write_departement(store.buildings_dir(con, "2025T2"), "08", frame, L93)
     return fresh_data_dir
 
 

@@ -3,7 +3,9 @@ per département (`base_imb_<DEP>.csv.gz`, `eligibilite/<quarter>/actuel_<DEP>.c
 columns), generated from the pillar's commune figures of a quarter — premises, speed classes,
 FttH and technology mix, i.e. the demonstration values calibrated on published national
 figures, or real figures once imported — so that national runs and benchmarks can be
-reproduced anywhere. They are not data: every row is invented (identifiers start with « SYN »).
+reproduced anywhere. They are not data: every row is invented (identifiers start with « SYN »,
+`imb_source` is « SYNTHETIQUE »), and an import of them loads its rows labelled as
+demonstration values.
 
 - Deterministic: each commune's buildings come from a generator seeded by (seed, commune
   code), whatever the départements asked for or the order they are written in.
@@ -26,7 +28,7 @@ import numpy as np
 import polars as pl
 import shapely
 
-from terrinum.sources.arcep_batiments import KNOWN_CLASSES
+from terrinum.sources.arcep_batiments import KNOWN_CLASSES, SYNTHETIC_SOURCE
 from terrinum.territories.reference import transformer
 
 BASE_COLUMNS = (
@@ -121,7 +123,7 @@ def _commune(row: dict, scale: float, seed: int) -> tuple[pl.DataFrame, pl.DataF
             "imb_code": ids,
             "imb_code_insee": row["code"],
             "imb_nbr_logloc": n,
-            "imb_source": "SYNTHETIQUE",
+            "imb_source": SYNTHETIC_SOURCE,
             "imb_type": np.where(n > 1, "IM", "PA"),
             "addr_code": ids,
             "imb_num": rng.integers(1, 200, size=b),
@@ -132,7 +134,7 @@ def _commune(row: dict, scale: float, seed: int) -> tuple[pl.DataFrame, pl.DataF
             "addr_code_insee": row["code"],
             "addr_nom_commune": "",
             "addr_id_fantoir": "",
-            "addr_source": "SYNTHETIQUE",
+            "addr_source": SYNTHETIC_SOURCE,
         }
     )
     # eligibility: one row per wired operator (the first at the best class, the others one
