@@ -166,3 +166,21 @@ def test_latin1_and_truncated_gzip_files_never_give_a_traceback(tmp_path):
     elig.write_bytes(elig.read_bytes()[:-10])
     with pytest.raises(SourceError, match="actuel_08.csv.gz : fichier compressé .gzip. tronqué"):
         arcep_batiments.aggregate(root)
+
+
+def test_files_without_coordinates_keep_no_positions_but_a_manifest(tmp_path, warehouse):
+    """A release without coordinates: commune sums loaded, no building file, the quarter's
+    manifest still says what was read; importing it again changes nothing."""
+    from terrinum.warehouse import buildings, store
+
+    header = BASE_HEADER.replace("imb_x;imb_y;", "")
+    root = tmp_path / "q"
+    write_gz(root / "base_imb_08.csv.gz", header, [";".join(building("08-1", "08419", 10).split(";")[:1] + building("08-1", "08419", 10).split(";")[3:])])
+    write_gz(root / "eligibilite" / "2024T4" / "actuel_08.csv.gz", ELIG_HEADER, [elig("08-1", "FO", "1000_inf")])
+    report = ingest_source(warehouse, "arcep-mci-batiments", root)
+    assert report.chargees == 1 and not any("position" in n for n in report.notes)
+    folder = store.buildings_dir(warehouse, "2024T4")
+    assert not list(folder.glob("*.parquet"))
+    assert buildings.read_manifest(folder)["partitions"]["08"]["positions"] == 0
+    again = ingest_source(warehouse, "arcep-mci-batiments", root)
+    assert again.deja_importe and not any("position" in n for n in again.notes)

@@ -291,12 +291,14 @@ def ingest_file(
         # (which the provenance calls "already imported") puts what is missing.
         if parsed.staged is not None:
             folder = store.buildings_dir(con, parsed.millesime)
-            if not report.deja_importe or buildings.missing(folder, parsed.partitions):
+            positioned = [d for d, info in parsed.partitions.items() if info.get("positions")]
+            if not report.deja_importe or buildings.missing(folder, positioned):
                 written = buildings.promote(parsed.staged, folder, parsed.partitions)
-                report.notes.append(
-                    f"{written} position(s) d'immeubles gardée(s) pour répartir la population"
-                    + (" (complétées : elles manquaient)" if report.deja_importe else "")
-                )
+                if written:
+                    report.notes.append(
+                        f"{written} position(s) d'immeubles gardée(s) pour répartir la population"
+                        + (" (complétées : elles manquaient)" if report.deja_importe else "")
+                    )
     finally:  # whatever happened, no staging folder is left behind
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
