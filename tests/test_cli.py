@@ -102,11 +102,9 @@ def test_help_is_in_french():
     assert "Show this message" not in text and "Commands" not in text
 
 
-def test_gzip_files_are_read_and_a_truncated_one_is_refused_as_such(tmp_path, monkeypatch):
+def test_gzip_files_are_read_and_a_truncated_one_is_refused_as_such(tmp_path, fresh_data_dir):
     import gzip
 
-    monkeypatch.setenv("TERRINUM_DATA_DIR", str(tmp_path))
-    assert run("init").exit_code == 0
     content = (
         "code_insee;nom_com;code_dep;code_reg;nbr;type;inel_hd;elig_hd05;elig_hd3;elig_bhd8;elig_thd30;elig_thd100;elig_thd1g;date\n"
         "23096;Guéret;23;75;100;all;0;100;100;100;90;80;50;2024-12-31\n"
