@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from terrinum.territories.helpers import TerritorySet
@@ -23,6 +24,11 @@ err = Console(stderr=True)
 EXIT_ERROR = 1  # refused file, unknown territory, missing data...
 EXIT_AMBIGUOUS = 2  # several territories match: candidates listed
 EXIT_USAGE = 64  # bad option or argument (EX_USAGE of sysexits.h)
+
+
+def progress_bar(transient: bool = False) -> Progress:
+    """The progress bar of long commands, on stderr: what is done, done / total, time."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=transient)
 
 
 class Format(str, Enum):

@@ -8,10 +8,9 @@ from enum import Enum
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from terrinum.cli.common import Format, django_setup, err, fail, out, refused, require_reference
+from terrinum.cli.common import Format, django_setup, err, fail, out, progress_bar, refused, require_reference
 from terrinum.pillars import source_kinds
 
 
@@ -61,19 +60,19 @@ def ingest(
     if kind is not None and kind[1].load is not None:
         _ingest_elsewhere(source, path, accepter_rejets, format)
         return
-    if moteur is not Moteur.local and (kind is None or not kind[1].partitioned):
+    if moteur is not Moteur.local and kind is not None and not kind[1].partitioned:
         fail(
             f"--moteur {moteur.value} : « {source} » se calcule sur cette machine seulement (se répartissent par département : {', '.join(n for n, (_, k) in source_kinds().items() if k.partitioned)})"
         )
-    if cluster and moteur is Moteur.local:
-        fail("--cluster ne s'emploie qu'avec --moteur dask")
-    engine = None
+    try:
+        engine = engines.engine(moteur.value, cluster)
+    except engines.EngineError as exc:
+        fail(str(exc))
     try:
         table_passage = warehouse_ingest.read_passage(passage) if passage else None
-        engine = engines.engine(moteur.value, cluster)
         if engine.dashboard:
             err.print(f"Moteur Dask : {engine.workers} worker(s) ; tableau de bord : {engine.dashboard}")
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+        with progress_bar(transient=True) as bar:
             task = bar.add_task(f"Import de {path.name}", total=None)
 
             def waiting() -> None:
@@ -101,8 +100,7 @@ def ingest(
     except engines.EngineError as exc:
         fail(f"calcul interrompu, rien n'est chargé.\n  {exc}")
     finally:
-        if engine is not None:
-            engine.close()
+        engine.close()
     data = report.as_dict()
     if format is Format.json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

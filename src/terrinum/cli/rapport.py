@@ -15,9 +15,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from terrinum.cli.common import django_setup, err, fail, out, require_reference, territory
+from terrinum.cli.common import django_setup, err, fail, out, progress_bar, require_reference, territory
 
 app = typer.Typer()
 STATE = ".rapports.json"  # in a batch folder: file -> key of its inputs
@@ -153,7 +152,7 @@ def batch(scope, niveau: str, fmt: str, folder: Path, nouveaux: int, rayon: int,
     skipped = len(units) - len(todo)
     workers = min(workers or os.cpu_count() or 1, max(1, len(todo)))
     failures = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err) as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"Diagnostics ({niveau}, {scope.nom})", total=len(units), completed=skipped)
         if todo:
             with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker) as pool:

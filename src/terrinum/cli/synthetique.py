@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from terrinum.cli.common import err, fail, out, read_warehouse
+from terrinum.cli.common import fail, out, progress_bar, read_warehouse
 
 app = typer.Typer(help="Fichiers synthétiques aux formats publiés (essais à l'échelle nationale).", no_args_is_help=True)
 
@@ -29,7 +28,7 @@ def immeubles(
         fail(f"--echelle {echelle} : une part entre 0 (exclu) et 1 est attendue")
     with (
         read_warehouse() as con,
-        Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar,
+        progress_bar(transient=True) as bar,
     ):
         task = bar.add_task("Départements écrits", total=None)
         try:

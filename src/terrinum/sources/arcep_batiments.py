@@ -157,9 +157,6 @@ class Partial:
     mix: pl.DataFrame | None
     problems: list[Problem]
     repeated: int
-    bad_class: int
-    bad_techno: int
-    crs: str | None
     buildings_written: int
     inputs: dict
 
@@ -475,9 +472,6 @@ def _aggregate(pair: Pair, quarter: str, known_classes: bool, technologies: bool
         mix=_mix_counts(mix) if technologies else None,
         problems=problems,
         repeated=repeated.height,
-        bad_class=int(per_commune["bad_class"].sum()),
-        bad_techno=int(per_commune["bad_techno"].sum()),
-        crs=xy_crs,
         buildings_written=written,
         inputs={
             "base": {"nom": pair.base.name, "octets": pair.base.stat().st_size},
