@@ -13,11 +13,6 @@ import segno
 
 from tests.e2e.conftest import BIN, E2E_PASSWORD, start_server
 
-LABEL = """
-import django; django.setup()
-from terrinum.apps.inclusion.models import Lieu
-Lieu.objects.filter(identifiant="gueret-mediatheque").update(pass_numerique=True)
-"""
 LEDGER = """
 import django, json; django.setup()
 from terrinum.apps.pass_numerique.models import Mouvement, Cheque
@@ -45,21 +40,23 @@ def _accounts(env):
     _run(env, "compte", "creer", "ccas", "--organisation", "CCAS de Guéret", "--type", "prescripteur", "--role", "gestionnaire")
 
 
-def _handed_out_voucher(env, territoire: str, age: str) -> str:
-    """A voucher of a new programme of the Creuse, handed out by the CCAS, redeemable at the
-    Guéret médiathèque (labelled here): its code as printed."""
+def _handed_out_voucher(env, territoire: str, age: str, qualify: bool = True) -> tuple[str, dict]:
+    """A voucher of a new programme of the Creuse, handed out by the CCAS (its code as
+    printed) and the programme; the Guéret médiathèque qualified for it by the command line
+    unless the test has the funder do it on the web."""
     _accounts(env)
-    _python(env, LABEL)
     made = json.loads(_run(env, "pass-numerique", "programme", "creer", "--financeur", "Département de la Creuse", "--territoire", territoire,
                            "--carnets", "1", "--cheques-par-carnet", "5", "--prescripteur", "CCAS de Guéret", "--format", "json"))  # fmt: skip
+    if qualify:
+        assert "qualifié" in _run(env, "pass-numerique", "lieu", "qualifier", "gueret-mediatheque", "--programme", str(made["programme"]))
     code = made["carnets"][0]["cheques"][0]
     _run(env, "pass-numerique", "attribuer", code, "--prescripteur", "CCAS de Guéret", "--age", age, "--commune", "23096", "--motif", "démarches")
-    return code
+    return code, made
 
 
 def test_32_clients_redeem_one_voucher_once(server_env):
     env = server_env
-    code = _handed_out_voucher(env, "departement:23", "75-plus")
+    code, _ = _handed_out_voucher(env, "departement:23", "75-plus")
     token = _run(env, "compte", "jeton", "conseillere").strip()
     lieu = _python(
         env, 'import django; django.setup()\nfrom terrinum.apps.inclusion.models import Lieu\nprint(Lieu.objects.get(identifiant="gueret-mediatheque").pk)'
@@ -110,10 +107,12 @@ funder = Organisation.objects.get(nom="Département de la Creuse", type="finance
 ccas = Organisation.objects.get(nom="CCAS de Guéret", type="prescripteur")
 places = list(Lieu.objects.filter(identifiant__in=["gueret-mediatheque", "gueret-france-services"]))
 org = Organisation.objects.get(nom="Médiathèque du Grand Guéret")
-Lieu.objects.filter(pk__in=[p.pk for p in places]).update(pass_numerique=True, organisation=org)
+Lieu.objects.filter(pk__in=[p.pk for p in places]).update(organisation=org)
 programme = services.create_programme(funder, TerritorySet.of("departement", "23"), 2, 10, prescripteurs=[ccas])
 first = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
 when = dt.datetime(first.year, first.month, 10, 12, tzinfo=timezone.get_current_timezone())
+for place in places:
+    services.qualify(place, programme, services.PLATFORM, now=when - dt.timedelta(days=9))
 user = User.objects.get(username="conseillere")
 for n, carnet in enumerate(programme.carnets_emis.order_by("numero")):
     services.attribute(carnet, ccas, tranche_age="25-59", commune_code="23096", motif="démarches")
@@ -164,7 +163,27 @@ def test_conseillere_redeems_a_voucher_on_her_phone(server_env, server, browser)
     from axe_playwright_python.sync_playwright import Axe
 
     env = server_env
-    code = _handed_out_voucher(env, "23", "60-74")
+    code, made = _handed_out_voucher(env, "23", "60-74", qualify=False)
+    # The funder qualifies the médiathèque for its programme, on the web.
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(server + "/connexion/?next=/pass-numerique/")
+        page.get_by_label("Identifiant").fill("creuse")
+        page.get_by_label("Mot de passe").fill(E2E_PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_url("**/pass-numerique/")
+        n = made["programme"]
+        page.locator(f"#lieu-q-{n}").select_option(label="Médiathèque du Grand Guéret (Guéret)")
+        page.locator(f"#decision-q-{n}").select_option("qualifie")
+        page.locator(f"#motif-q-{n}").locator("xpath=ancestor::form").get_by_role("button", name="Enregistrer la décision").click()
+        assert "Médiathèque du Grand Guéret : qualifié" in page.get_by_role("status").inner_text()
+        table = page.get_by_role("table", name=f"Décisions en vigueur, {made['nom']}").inner_text()
+        assert "Médiathèque du Grand Guéret" in table and "creuse" in table
+        violations = Axe().run(page).response["violations"]
+        assert violations == [], json.dumps([v["id"] for v in violations])
+    finally:
+        context.close()
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
     try:

@@ -71,25 +71,34 @@ def test_editing_is_enforced_on_the_server(client, registry):
     assert Lieu.objects.get(identifiant="signy").nom == "Espace numérique de Signy"
 
 
-def test_place_manager_edits_her_place_and_marks_pass_numerique(client, registry):
+def test_place_manager_edits_her_place_but_not_its_labels(client, registry):
     client.force_login(_manager(registry))
     lieu = registry["gueret"]
     url = f"/lieux/{lieu.pk}/modifier"
     form = client.get(url)
-    assert form.status_code == 200 and "Pass numérique accepté" in form.content.decode()
+    assert form.status_code == 200 and 'name="pass_numerique"' not in form.content.decode() and 'name="comptoir_numerique"' not in form.content.decode()
     data = {name: getattr(lieu, name) or "" for name in services.EDITABLE_FIELDS if name not in lieux.enumerations()}
     data.update(
-        {"horaires": "Mo-Sa 09:00-18:00", "pass_numerique": "1", "services": ["Aide aux démarches administratives", "Accès internet et matériel informatique"]}
+        {
+            "horaires": "Mo-Sa 09:00-18:00",
+            "pass_numerique": "1",
+            "comptoir_numerique": "1",
+            "services": ["Aide aux démarches administratives", "Accès internet et matériel informatique"],
+        }
     )
-    r = client.post(url, data)
+    r = client.post(url, data)  # labels forged into the form are not read
     assert r.status_code == 302
     lieu.refresh_from_db()
-    assert lieu.pass_numerique and lieu.horaires == "Mo-Sa 09:00-18:00"
+    assert not lieu.pass_numerique and not lieu.comptoir_numerique and lieu.horaires == "Mo-Sa 09:00-18:00"
     assert lieu.services == "Aide aux démarches administratives|Accès internet et matériel informatique"
     assert lieu.changements.first().auteur.username == "conseillere"
-    bad = client.post(url, {**data, "horaires": "le matin", "comptoir_numerique": "1"})
+    bad = client.post(url, {**data, "horaires": "le matin", "telephone": "+33555000000"})
     assert bad.status_code == 400 and "opening_hours" in bad.content.decode()
-    assert 'id="comptoir_numerique" name="comptoir_numerique" value="1" checked' in bad.content.decode()  # what was typed is kept
+    assert 'value="+33555000000"' in bad.content.decode()  # what was typed is kept
+    moved = client.post(url, {**data, "code_insee": "08419", "code_postal": "08460", "commune": "Signy-l'Abbaye"})
+    assert moved.status_code == 400 and "seule la collectivité" in moved.content.decode()
+    lieu.refresh_from_db()
+    assert lieu.commune_code == "23096"
     assert "Espace numérique de Signy" not in client.get("/mes-lieux/").content.decode()
 
 

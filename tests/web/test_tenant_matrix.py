@@ -233,3 +233,38 @@ def test_logout_is_a_post_only_action(client, world):
     _as(client, users, "admin23")
     assert client.get("/deconnexion/").status_code == 405
     assert client.post("/deconnexion/").status_code == 302
+
+
+# Per field: who may give a local label, move a place to another commune of the same
+# département, or out of it (a place's own account does none of these; the Pass numérique
+# label is no form field at all: the funders qualify places, tests/apps/pass_numerique).
+LABEL_GIVERS = {"gueret": {"admin23", "superutilisateur"}, "signy": {"admin08", "superutilisateur"}}
+MOVES = {
+    # place -> (commune of the same département, commune of another département)
+    "gueret": ({"code_insee": "23176", "code_postal": "23300", "commune": "La Souterraine"}, {"code_insee": "08419", "code_postal": "08460", "commune": "Signy-l'Abbaye"}),
+    "signy": ({"code_insee": "08362", "code_postal": "08300", "commune": "Rethel"}, {"code_insee": "23096", "code_postal": "23000", "commune": "Guéret"}),
+}
+
+
+def test_labels_and_commune_of_a_place_per_role_and_field(client, world):
+    places, users = world
+    for role in ROLES[1:]:
+        for key, lieu in places.items():
+            if role not in EDITORS_OF[key]:
+                continue  # refused as a whole (403) above
+            _as(client, users, role)
+            url = f"/lieux/{lieu.pk}/modifier"
+            lieu.refresh_from_db()
+            data = {name: getattr(lieu, name) or "" for name in services.EDITABLE_FIELDS if name not in lieux.enumerations()}
+            client.post(url, {**data, "comptoir_numerique": "1", "pass_numerique": "1"})
+            lieu.refresh_from_db()
+            assert lieu.comptoir_numerique == (role in LABEL_GIVERS[key]), (role, key, "comptoir")
+            assert not lieu.pass_numerique, (role, key, "pass")
+            Lieu.objects.filter(pk=lieu.pk).update(comptoir_numerique=False)
+            home = lieu.commune_code
+            for target, allowed in ((MOVES[key][0], role in LABEL_GIVERS[key]), (MOVES[key][1], role == "superutilisateur")):
+                response = client.post(url, {**data, **target, "latitude": "", "longitude": ""})
+                lieu.refresh_from_db()
+                assert (lieu.commune_code == target["code_insee"]) == allowed, (role, key, target, response.status_code)
+                assert response.status_code == (302 if allowed else 400), (role, key, target)
+                Lieu.objects.filter(pk=lieu.pk).update(commune_code=home, code_insee=data["code_insee"], code_postal=data["code_postal"], commune=data["commune"])

@@ -10,6 +10,8 @@ Rules:
 - an admin or gestionnaire of the owning organisation may change the object;
 - an admin of a collectivité (or of a mutualisation structure, through the collectivités it
   serves) may change every object located in that collectivité's territory;
+- only such an admin (or a superuser) moves an object to another commune or gives it a local
+  label (`administers_location_of`): the owner's own accounts cannot;
 - members with the "membre" role read only; anonymous visitors see only public objects;
 - RGPD registers (`rgpd_collectivites`): a collectivité's own accounts read it (membre) or
   keep it (gestionnaire, admin); in a mutualisation structure, the shared DPO and the admin
@@ -86,6 +88,16 @@ def can_change(user, obj) -> bool:
     if org_id is not None and _memberships(user, EDIT_ROLES).filter(organisation_id=org_id).exists():
         return True
     return _in_administered_territory(user, getattr(obj, "commune_code", None))
+
+
+def administers_location_of(user, obj) -> bool:
+    """Whether this user may move the object to another commune or give it a local label:
+    the platform's administrator, or an admin of the collectivité (or mutualisation
+    structure) whose territory holds it. Owning the object is not enough: a place's own
+    account edits its description, never its territory nor its labels."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or _in_administered_territory(user, getattr(obj, "commune_code", None))
 
 
 def editable_filter(user) -> dict | None:

@@ -16,6 +16,8 @@ from terrinum.cli.common import django_setup, err, fail, out, require_reference,
 app = typer.Typer(help="Pass numérique : programmes, carnets, règlements, registre.", no_args_is_help=True)
 programme_app = typer.Typer(help="Programmes des commanditaires.", no_args_is_help=True)
 app.add_typer(programme_app, name="programme")
+lieu_app = typer.Typer(help="Lieux qualifiés par les commanditaires.", no_args_is_help=True)
+app.add_typer(lieu_app, name="lieu")
 
 
 class Output(str, Enum):
@@ -89,6 +91,48 @@ def programme_creer(
         f"Programme {programme.pk} « {programme.nom} » : {carnets} carnet(s) de {cheques_par_carnet} chèques de {valeur} €, "
         f"valables jusqu'au {programme.fin_validite:%d/%m/%Y} (acceptés jusqu'au {programme.fin_tolerance:%d/%m/%Y})."
     )
+
+
+class Decision(str, Enum):
+    qualifier = "qualifie"
+    refuser = "refuse"
+    suspendre = "suspendu"
+    retirer = "retire"
+
+
+@lieu_app.command("qualifier")
+def lieu_qualifier(
+    lieu: str = typer.Argument(..., metavar="LIEU", help="L'identifiant du lieu dans le registre (colonne id du standard)."),
+    programme: int = typer.Option(..., "--programme", metavar="N", help="Le numéro du programme."),
+    refuser: bool = typer.Option(False, "--refuser", help="Refuser la qualification (motif obligatoire)."),
+    suspendre: bool = typer.Option(False, "--suspendre", help="Suspendre la qualification (motif obligatoire)."),
+    retirer: bool = typer.Option(False, "--retirer", help="Retirer la qualification (motif obligatoire)."),
+    motif: str = typer.Option("", "--motif", help="Le motif de la décision."),
+) -> None:
+    """Qualifie un lieu pour un programme (ou refuse, suspend, retire sa qualification), au nom
+    de l'administrateur de la plateforme : seul un lieu qualifié le jour de l'utilisation
+    accepte les chèques du programme. La décision est inscrite au registre du lieu."""
+    django_setup()
+    from terrinum.apps.inclusion.models import Lieu
+    from terrinum.apps.pass_numerique import services
+    from terrinum.apps.pass_numerique.models import Programme, Qualification
+
+    chosen = [d for d, flag in ((Decision.refuser, refuser), (Decision.suspendre, suspendre), (Decision.retirer, retirer)) if flag]
+    if len(chosen) > 1:
+        fail("choisissez une seule décision parmi --refuser, --suspendre, --retirer")
+    decision = chosen[0] if chosen else Decision.qualifier
+    place = Lieu.objects.filter(identifiant=lieu).first()
+    if place is None:
+        fail(f"aucun lieu d'identifiant « {lieu} » dans le registre (la colonne id de « terrinum lieux export »)")
+    found = Programme.objects.filter(pk=programme).first()
+    if found is None:
+        fail(f"aucun programme n° {programme}")
+    try:
+        made = services.qualify(place, found, services.PLATFORM, decision.value, motif)
+    except services.Refused as exc:
+        fail(str(exc))
+    label = dict(Qualification.DECISIONS)[made.decision]
+    out.print(f"« {place.nom} » : {label} pour le programme « {found.nom} »" + (f" ({made.motif})" if made.motif else "") + ".")
 
 
 @app.command("attribuer")

@@ -190,10 +190,14 @@ def test_policy_place_manager_territory_admin_and_others(tmp_path):
     assert not policy.can_change(nobody, gueret) and not policy.can_change(AnonymousUser(), gueret)
     with pytest.raises(PermissionError):
         services.update_place(signy, {"telephone": "+33324000000"}, manager)
-    changes = services.update_place(gueret, {"telephone": "+33555520000"}, manager, labels={"pass_numerique": True})
-    assert changes == {"telephone": [None, "+33555520000"], "pass_numerique": [False, True]}
+    with pytest.raises(ValueError):  # the Pass numérique label follows the funders' qualifications
+        services.update_place(gueret, {"telephone": "+33555520000"}, manager, labels={"pass_numerique": True})
+    with pytest.raises(PermissionError):  # a local label is the territory's to give, not the place's
+        services.update_place(gueret, {"telephone": "+33555520000"}, manager, labels={"comptoir_numerique": True})
+    changes = services.update_place(gueret, {"telephone": "+33555520000"}, admin23, labels={"comptoir_numerique": True})
+    assert changes == {"telephone": [None, "+33555520000"], "comptoir_numerique": [False, True]}
     log = gueret.changements.first()
-    assert log.auteur == manager and log.origine == "formulaire web"
+    assert log.auteur == admin23 and log.origine == "formulaire web"
     with pytest.raises(ValueError) as exc:
         services.update_place(gueret, {"horaires": "tous les jours"}, manager)
     assert exc.value.args[0][0][0] == "horaires"

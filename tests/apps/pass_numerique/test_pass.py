@@ -67,7 +67,7 @@ def world(tmp_path):
     }
     lieux_ = {lieu.identifiant: lieu for lieu in Lieu.objects.all()}
     for key, org in (("gueret", "mediatheque"), ("signy", "signy")):
-        Lieu.objects.filter(pk=lieux_[key].pk).update(organisation=orgs[org], pass_numerique=True)
+        Lieu.objects.filter(pk=lieux_[key].pk).update(organisation=orgs[org])
         lieux_[key].refresh_from_db()
     users = {}
     for name, org in (("financeur", "creuse"), ("financeur08", "ardennes"), ("travailleuse", "ccas"), ("conseillere", "mediatheque"), ("signy", "signy")):
@@ -76,6 +76,11 @@ def world(tmp_path):
     programme = services.create_programme(
         orgs["creuse"], TerritorySet.of("departement", "23"), 3, 5, prescripteurs=[orgs["ccas"]], year=timezone.localdate().year
     )
+    # the funder qualifies the Guéret place from the first day of the programme's year
+    services.qualify(
+        lieux_["gueret"], programme, users["financeur"], now=dt.datetime(programme.fin_validite.year, 1, 1, tzinfo=timezone.get_current_timezone())
+    )
+    lieux_["gueret"].refresh_from_db()
     return orgs, lieux_, users, programme
 
 
@@ -110,10 +115,59 @@ def test_who_may_redeem_where(world):
     assert refused.value.status == 403
     with pytest.raises(services.Refused, match="pas accepté"):  # a Creuse programme, a place of the Ardennes
         services.redeem(code, lieux_["signy"], users["signy"])
-    Lieu.objects.filter(pk=lieux_["gueret"].pk).update(pass_numerique=False)
-    lieux_["gueret"].refresh_from_db()
+    services.qualify(lieux_["gueret"], programme, users["financeur"], "suspendu", "pièces justificatives à compléter")
     with pytest.raises(services.Refused, match="pas accepté"):
         services.redeem(code, lieux_["gueret"], users["conseillere"])
+
+
+def test_a_place_cannot_take_another_territory_s_vouchers(world):
+    """The open door of the last release: a place of the Ardennes moves itself into the Creuse
+    and labels itself, then redeems a Creuse voucher. Its account can do neither; only the
+    Creuse (the programme's funder) qualifies places for its programme, and only in its
+    territory; the decision records who and when, and counts on the day of use."""
+    orgs, lieux_, users, programme = world
+    code = _hand_out(programme, orgs)[0]
+    signy, signy_user = lieux_["signy"], users["signy"]
+    with pytest.raises(PermissionError, match="commune"):  # its account moves it to Guéret
+        places.update_place(signy, {"code_insee": "23096", "code_postal": "23000", "commune": "Guéret", "latitude": "46.17", "longitude": "1.87"}, signy_user)
+    with pytest.raises(PermissionError, match="hors de la commune"):  # only its position, into the Creuse
+        places.update_place(signy, {"latitude": "46.17", "longitude": "1.87"}, signy_user)
+    with pytest.raises(ValueError):  # the Pass label is no field of the place's
+        places.update_place(signy, {}, signy_user, labels={"pass_numerique": True})
+    with pytest.raises(PermissionError, match="Comptoir"):
+        places.update_place(signy, {}, signy_user, labels={"comptoir_numerique": True})
+    places.update_place(signy, {"latitude": "49.7", "longitude": "4.419"}, signy_user)  # a correction inside its commune is fine
+    signy.refresh_from_db()
+    assert signy.commune_code == "08419" and not signy.pass_numerique and not signy.comptoir_numerique
+    for who in (signy_user, users["conseillere"], users["financeur08"], users["travailleuse"]):  # nobody but the Creuse qualifies
+        with pytest.raises(services.Refused) as refused:
+            services.qualify(signy, programme, who)
+        assert refused.value.status == 403, who
+    with pytest.raises(services.Refused, match="pas dans le territoire"):
+        services.qualify(signy, programme, users["financeur"])
+    with pytest.raises(services.Refused, match="pas accepté"):
+        services.redeem(code, signy, signy_user)
+    assert not services.Qualification.objects.filter(lieu=signy).exists()
+
+
+def test_eligibility_is_the_standing_on_the_day_of_use(world):
+    orgs, lieux_, users, programme = world
+    codes_ = _hand_out(programme, orgs)
+    tz = timezone.get_current_timezone()
+    year = programme.fin_validite.year
+    gueret = lieux_["gueret"]
+    services.qualify(gueret, programme, users["financeur"], "retire", "convention non renouvelée", now=dt.datetime(year, 6, 1, tzinfo=tz))
+    services.qualify(gueret, programme, users["financeur"], now=dt.datetime(year, 9, 1, tzinfo=tz))
+    assert services.redeem(codes_[0], gueret, users["conseillere"], now=dt.datetime(year, 5, 31, 12, tzinfo=tz)).etat == "utilise"
+    with pytest.raises(services.Refused, match="pas accepté"):  # withdrawn that summer
+        services.redeem(codes_[1], gueret, users["conseillere"], now=dt.datetime(year, 7, 14, 12, tzinfo=tz))
+    assert services.redeem(codes_[1], gueret, users["conseillere"], now=dt.datetime(year, 9, 2, 12, tzinfo=tz)).etat == "utilise"
+    with pytest.raises(services.Refused, match="motif"):
+        services.qualify(gueret, programme, users["financeur"], "refuse")
+    steps = list(gueret.qualifications_pass.values_list("decision", "par__username"))
+    assert steps == [("qualifie", "financeur"), ("retire", "financeur"), ("qualifie", "financeur")]
+    with pytest.raises(ValueError):
+        gueret.qualifications_pass.first().delete()
 
 
 def test_wrong_codes_are_refused_before_any_lookup_and_throttled(world):

@@ -280,12 +280,22 @@ def import_parsed(parsed: Parsed, fichier: str, default_source: str, accept_reje
     return report
 
 
+LABELS = {"comptoir_numerique": "Comptoir du numérique"}
+LOCATION_FIELDS = ("code_insee", "code_postal", "commune", "latitude", "longitude")
+
+
 def update_place(lieu: Lieu, data: dict, user, labels: dict | None = None) -> dict:
     """A web edit: validate the standard fields as an import would, save, log. Raises
-    PermissionError if the policy refuses the place before or after the change (nothing is
-    saved), ValueError([(field, reason)]) on invalid input."""
+    PermissionError if the policy refuses the place before or after the change, or if an
+    account that does not administer the place's territory moves it to another commune
+    (or puts its position outside its commune) or changes a local label (nothing is saved);
+    ValueError([(field, reason)]) on invalid input. « Pass numérique accepté » is not a
+    label anyone types: it follows the funders' qualifications (apps.pass_numerique)."""
     if not policy.can_change(user, lieu):
         raise PermissionError("modification refusée")
+    unknown = set(labels or {}) - set(LABELS)
+    if unknown:
+        raise ValueError([(name, "ce label ne se modifie pas ici") for name in sorted(unknown)])
     raw = {name: _jsonable(_value(lieu, name)) for name in STANDARD_FIELDS}
     raw.update({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     raw = {k: (None if v is None else str(v)) for k, v in raw.items()}
@@ -294,28 +304,42 @@ def update_place(lieu: Lieu, data: dict, user, labels: dict | None = None) -> di
     if errors:
         raise ValueError(errors)
     source = f"Terrinum — {user.get_username()}"
-    with transaction.atomic():
-        changes = {}
-        for name in EDITABLE_FIELDS + ["date_maj"]:
-            old, new = _value(lieu, name), row.get(name)
-            if old != new:
-                setattr(lieu, _model_field(name), new)
-                if name != "date_maj":
-                    changes[name] = [_jsonable(old), _jsonable(new)]
-                    lieu.provenance[name] = {"source": source, "date_maj": row["date_maj"].isoformat()}
-        for label, value in (labels or {}).items():
-            if getattr(lieu, label) != value:
-                changes[label] = [getattr(lieu, label), value]
-                setattr(lieu, label, value)
-        if changes:
-            if "code_insee" in changes or "code_postal" in changes or "commune" in changes:
-                lieu.commune_code = CommuneIndex().commune_of(row) or lieu.commune_code
-                # The policy judges the object after the change too: moving a place out of
-                # the territory one administers would hand it to another collectivité.
-                if not policy.can_change(user, lieu):
-                    raise PermissionError("modification refusée : le lieu sortirait de votre territoire")
-            lieu.save()
-            LieuChangement.objects.create(lieu=lieu, auteur=user, origine="formulaire web", changements=changes)
+    administers = policy.administers_location_of(user, lieu)
+    try:
+        with transaction.atomic():
+            changes = {}
+            for name in EDITABLE_FIELDS + ["date_maj"]:
+                old, new = _value(lieu, name), row.get(name)
+                if old != new:
+                    setattr(lieu, _model_field(name), new)
+                    if name != "date_maj":
+                        changes[name] = [_jsonable(old), _jsonable(new)]
+                        lieu.provenance[name] = {"source": source, "date_maj": row["date_maj"].isoformat()}
+            for label, value in (labels or {}).items():
+                if getattr(lieu, label) != value:
+                    if not administers:
+                        raise PermissionError(f"le label « {LABELS[label]} » est attribué par la collectivité du territoire, pas par le lieu")
+                    changes[label] = [getattr(lieu, label), value]
+                    setattr(lieu, label, value)
+            if changes:
+                if any(name in changes for name in LOCATION_FIELDS):
+                    index = CommuneIndex()
+                    before, after = lieu.commune_code, index.commune_of(row) or lieu.commune_code
+                    if after != before and not administers:
+                        raise PermissionError("seule la collectivité du territoire déplace un lieu dans une autre commune : écrivez-lui")
+                    moved = "latitude" in changes or "longitude" in changes
+                    if moved and not administers and row.get("latitude") is not None and index.locate(row["latitude"], row["longitude"]) != after:
+                        raise PermissionError("la position indiquée est hors de la commune du lieu")
+                    lieu.commune_code = after
+                    # The policy judges the object after the change too: moving a place out of
+                    # the territory one administers would hand it to another collectivité.
+                    if not policy.can_change(user, lieu):
+                        raise PermissionError("modification refusée : le lieu sortirait de votre territoire")
+                lieu.save()
+                LieuChangement.objects.create(lieu=lieu, auteur=user, origine="formulaire web", changements=changes)
+    except Exception:
+        lieu.refresh_from_db()  # the refused change leaves the object as stored
+        raise
     return changes
 
 

@@ -146,16 +146,18 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     enums = standard.enumerations()
     errors: dict[str, str] = {}
     values = {name: getattr(lieu, name) for name in services.EDITABLE_FIELDS}
-    labels = {"comptoir_numerique": lieu.comptoir_numerique, "pass_numerique": lieu.pass_numerique}
+    labels = {"comptoir_numerique": lieu.comptoir_numerique}
+    administers = policy.administers_location_of(request.user, lieu)
     if request.method == "POST":
         for name in services.EDITABLE_FIELDS:
             if name in enums:
                 values[name] = "|".join(request.POST.getlist(name)) or None
             else:
                 values[name] = request.POST.get(name, "").strip() or None
-        labels = {"comptoir_numerique": request.POST.get("comptoir_numerique") == "1", "pass_numerique": request.POST.get("pass_numerique") == "1"}
+        if administers:  # a place's own account does not send its labels: they are not its to give
+            labels = {"comptoir_numerique": request.POST.get("comptoir_numerique") == "1"}
         try:
-            services.update_place(lieu, values, request.user, labels=labels)
+            services.update_place(lieu, values, request.user, labels=labels if administers else None)
         except ValueError as exc:
             errors = {f: reason for f, reason in exc.args[0]}
         except PermissionError as exc:  # the change would move the place out of the user's reach
@@ -176,7 +178,8 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             chosen = set(services.multi(value if isinstance(value, str) else None))
             entry["options"] = [{"valeur": v, "coche": v in chosen} for v in enums[name]]
         form.append(entry)
-    return render(request, "inclusion/modifier.html", {"lieu": lieu, "formulaire": form, "erreurs": errors, "labels": labels}, status=400 if errors else 200)
+    context = {"lieu": lieu, "formulaire": form, "erreurs": errors, "labels": labels, "attribue_labels": administers}
+    return render(request, "inclusion/modifier.html", context, status=400 if errors else 200)
 
 
 @login_required

@@ -152,3 +152,35 @@ class Autodiagnostic(models.Model):
     reponses = models.JSONField()
     profil = models.CharField(max_length=20)
     jour = models.DateField()
+
+
+class Qualification(models.Model):
+    """A decision on a place for a programme (« structure qualifiée »): granted, refused,
+    suspended or withdrawn, by whom (an account of the programme's funder, or the platform's
+    administrator), for which organisation, when and why. Decisions are only ever added; the
+    place's standing for a programme on a day is its last decision made by then. A place never
+    qualifies itself: eligibility to redeem rests on these rows, not on anything the place's
+    account can edit (docs/pass-numerique.md, « Qualification des lieux »)."""
+
+    QUALIFIE, REFUSE, SUSPENDU, RETIRE = "qualifie", "refuse", "suspendu", "retire"
+    DECISIONS = [(QUALIFIE, "qualifié"), (REFUSE, "refusé"), (SUSPENDU, "suspendu"), (RETIRE, "retiré")]
+
+    lieu = models.ForeignKey(Lieu, on_delete=models.PROTECT, related_name="qualifications_pass")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="qualifications")
+    decision = models.CharField(max_length=10, choices=DECISIONS)
+    motif = models.CharField(max_length=500, blank=True)
+    par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    organisation = models.ForeignKey(Organisation, null=True, on_delete=models.PROTECT, related_name="+")
+    quand = models.DateTimeField()
+
+    class Meta:
+        ordering = ["quand", "id"]
+        indexes = [models.Index(fields=["lieu", "programme", "quand"])]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("une décision de qualification n'est jamais modifiée : ajoutez-en une")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("les décisions de qualification ne sont jamais effacées")

@@ -28,6 +28,7 @@ from terrinum.apps.pass_numerique.models import (
     EssaiCode,
     Mouvement,
     Programme,
+    Qualification,
     Reglement,
 )
 from terrinum.territories.helpers import TerritorySet
@@ -35,6 +36,12 @@ from terrinum.warehouse import store
 
 WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW = 10, dt.timedelta(minutes=10)
 RETENTION_DAYS = 3 * 365  # beneficiaries kept 3 years after their programme's last redemption day
+
+
+LISTED_AT_CREATION = "lieu désigné par le commanditaire à la création du programme"
+# The platform's administrator acting from the command line (`terrinum pass-numerique lieu
+# qualifier`): a decision without an account, recorded as such.
+PLATFORM = "plateforme"
 
 
 class Refused(Exception):
@@ -118,6 +125,13 @@ def create_programme(
         )
         programme.prescripteurs.set(prescripteurs)
         programme.lieux_eligibles.set(lieux)
+        now = timezone.now()
+        Qualification.objects.bulk_create(
+            Qualification(lieu=lieu, programme=programme, decision=Qualification.QUALIFIE, motif=LISTED_AT_CREATION, par=who, organisation=financeur, quand=now)
+            for lieu in lieux
+        )
+        for lieu in lieux:
+            refresh_label(lieu, now)
         books = Carnet.objects.bulk_create(Carnet(programme=programme, numero=n + 1) for n in range(carnets))
         cheques = Cheque.objects.bulk_create(Cheque(code=codes.new_code(), programme=programme, carnet=b, etat="") for b in books for _ in range(per_carnet))
         _move(cheques, EMIS, who=who, organisation=financeur)
@@ -194,13 +208,72 @@ def _wrong(user, message: str, status: int):
     raise Refused(message, status)
 
 
-def eligible(programme: Programme, lieu: Lieu) -> bool:
-    """A labelled place listed by the programme, or (none listed) in its territory."""
-    if not lieu.pass_numerique:
+def standing(programme: Programme, lieu: Lieu, when: dt.datetime | None = None) -> Qualification | None:
+    """The place's last decision for this programme made by `when` (now by default)."""
+    return Qualification.objects.filter(programme=programme, lieu=lieu, quand__lte=when or timezone.now()).order_by("-quand", "-id").first()
+
+
+def eligible(programme: Programme, lieu: Lieu, when: dt.datetime | None = None) -> bool:
+    """A place qualified for the programme on that moment (its last decision then is
+    « qualifié »), listed by the programme when it lists places, and still inside its
+    territory. The place's own label is not read: it is not the place's to give."""
+    last = standing(programme, lieu, when)
+    if last is None or last.decision != Qualification.QUALIFIE:
         return False
-    if programme.lieux_eligibles.exists():
-        return programme.lieux_eligibles.filter(pk=lieu.pk).exists()
+    if programme.lieux_eligibles.exists() and not programme.lieux_eligibles.filter(pk=lieu.pk).exists():
+        return False
+    return _inside(programme, lieu)
+
+
+def _inside(programme: Programme, lieu: Lieu) -> bool:
     return bool(lieu.commune_code) and lieu.commune_code in policy.commune_codes_of(TerritorySet.of(programme.territoire_niveau, programme.territoire_code))
+
+
+def may_qualify(user, programme: Programme) -> bool:
+    """An admin or gestionnaire of the programme's funder, or the platform's administrator."""
+    return bool(user is not None and (user.is_superuser or programme.financeur_id in policy.acting_organisations(user, Organisation.FINANCEUR)))
+
+
+def qualify(lieu: Lieu, programme: Programme, who, decision: str = Qualification.QUALIFIE, motif: str = "", now: dt.datetime | None = None) -> Qualification:
+    """Record a decision on a place for a programme, and keep the place's public label
+    « Pass numérique accepté » in step (qualified today for a programme still accepted). A
+    refusal, a suspension or a withdrawal needs a reason; a place outside the programme's
+    territory cannot be qualified for it."""
+    if who is not PLATFORM and not may_qualify(who, programme):
+        raise Refused("seul le commanditaire du programme qualifie les lieux qui l'acceptent", 403)
+    if decision not in dict(Qualification.DECISIONS):
+        raise Refused(f"décision « {decision} » inconnue : {', '.join(dict(Qualification.DECISIONS))}", 400)
+    motif = (motif or "").strip()
+    if decision != Qualification.QUALIFIE and not motif:
+        raise Refused("une décision autre que « qualifié » donne son motif", 400)
+    if decision == Qualification.QUALIFIE and not _inside(programme, lieu):
+        raise Refused(f"« {lieu.nom} » n'est pas dans le territoire du programme « {programme.nom} »", 400)
+    now = now or timezone.now()
+    with transaction.atomic():
+        Lieu.objects.select_for_update().filter(pk=lieu.pk).first()  # one decision at a time per place
+        made = Qualification.objects.create(
+            lieu=lieu,
+            programme=programme,
+            decision=decision,
+            motif=motif[:500],
+            par=None if who is PLATFORM else who,
+            organisation=programme.financeur,
+            quand=now,
+        )
+        refresh_label(lieu, now)
+    return made
+
+
+def refresh_label(lieu: Lieu, now: dt.datetime | None = None) -> bool:
+    """The public label « Pass numérique accepté »: qualified now for at least one programme
+    whose vouchers are still accepted. Derived, never typed."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    accepted = any(eligible(p, lieu, now) for p in Programme.objects.filter(qualifications__lieu=lieu, fin_tolerance__gte=today).distinct())
+    if lieu.pass_numerique != accepted:
+        Lieu.objects.filter(pk=lieu.pk).update(pass_numerique=accepted)
+        lieu.pass_numerique = accepted
+    return accepted
 
 
 def redeem(typed: str, lieu: Lieu, user, now: dt.datetime | None = None) -> Cheque:
@@ -219,8 +292,8 @@ def redeem(typed: str, lieu: Lieu, user, now: dt.datetime | None = None) -> Cheq
     cheque = Cheque.objects.select_related("programme").filter(code=code).first()
     if cheque is None:
         _wrong(user, "aucun chèque ne porte ce code", 404)
-    if not eligible(cheque.programme, lieu):
-        raise Refused("ce chèque n'est pas accepté dans ce lieu (programme d'un autre territoire, ou lieu sans le label Pass numérique)", 403)
+    if not eligible(cheque.programme, lieu, now):
+        raise Refused("ce chèque n'est pas accepté dans ce lieu : le lieu n'est pas qualifié par le commanditaire de son programme", 403)
     if timezone.localdate(now) > cheque.programme.fin_tolerance:
         raise Refused(f"chèque périmé depuis le {cheque.programme.fin_tolerance:%d/%m/%Y}")
     try:

@@ -15,9 +15,9 @@ from terrinum.accounts import policy
 from terrinum.accounts.models import Organisation
 from terrinum.apps.inclusion.models import Lieu
 from terrinum.apps.pass_numerique import besoins, codes, services
-from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, Programme, Reglement
+from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, Programme, Qualification, Reglement
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
-from terrinum.territories.helpers import COMMUNE_COLUMN
+from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet
 from terrinum.territories.models import Territory
 
 
@@ -40,7 +40,7 @@ def _programmes(user):
     return found
 
 
-def _funder_view(programme: Programme) -> dict:
+def _funder_view(programme: Programme, user) -> dict:
     summary = services.funder_summary(programme)
     by_place = (
         programme.cheques.filter(etat__in=("utilise", "rembourse")).values("lieu__nom", "lieu__commune").annotate(n=Count("id")).order_by("-n", "lieu__nom")
@@ -57,7 +57,24 @@ def _funder_view(programme: Programme) -> dict:
         "taux": rate,
         "carte": _use_map(programme, dict(by_commune)),
         "legende": fixed_legend(USE_BINS, ""),
+        **_qualifications(programme, user),
     }
+
+
+MAX_PLACES_LISTED = 1000
+
+
+def _qualifications(programme: Programme, user) -> dict:
+    """For the funder's accounts: each place's standing decision for the programme, and the
+    places of the territory it may decide on."""
+    if not services.may_qualify(user, programme):
+        return {"qualifiable": False}
+    latest: dict[int, Qualification] = {}
+    for q in programme.qualifications.select_related("lieu", "par").order_by("quand", "id"):
+        latest[q.lieu_id] = q
+    communes = policy.commune_codes_of(TerritorySet.of(programme.territoire_niveau, programme.territoire_code))
+    places = Lieu.objects.filter(commune_code__in=communes).order_by("nom")[:MAX_PLACES_LISTED]
+    return {"qualifiable": True, "qualifications": sorted(latest.values(), key=lambda q: q.lieu.nom), "lieux_du_territoire": places}
 
 
 USE_BINS = [1, 5, 20, 50, 100]  # vouchers used by the people of a commune
@@ -125,6 +142,11 @@ def home(request: HttpRequest) -> HttpResponse:
                     "texte": f"Carnet {carnet.numero} remis : {carnet.cheques.count()} chèques de {p.valeur_centimes / 100:.0f} €, valables jusqu'au {p.fin_validite:%d/%m/%Y}.",
                     "commune": request.POST.get("commune", "").strip(),
                 }
+            elif action == "qualifier":
+                programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
+                lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
+                made = services.qualify(lieu, programme, user, request.POST.get("decision", ""), request.POST.get("motif", ""))
+                message = {"ok": True, "texte": f"{lieu.nom} : {made.get_decision_display()} pour « {programme.nom} »."}
             else:
                 message, status = {"ok": False, "texte": "action inconnue"}, 400
         except services.Refused as exc:
@@ -138,7 +160,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "prescripteurs": prescribers,
         "ages": Beneficiaire.AGES,
         "profils": list(besoins.PROFILE_LABELS.items()),
-        "programmes": [_funder_view(p) for p in _programmes(user)],
+        "programmes": [_funder_view(p, user) for p in _programmes(user)],
+        "decisions": Qualification.DECISIONS,
         "message": message,
         "aujourdhui": timezone.localdate(),
     }
