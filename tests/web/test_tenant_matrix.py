@@ -241,7 +241,10 @@ def test_logout_is_a_post_only_action(client, world):
 LABEL_GIVERS = {"gueret": {"admin23", "superutilisateur"}, "signy": {"admin08", "superutilisateur"}}
 MOVES = {
     # place -> (commune of the same département, commune of another département)
-    "gueret": ({"code_insee": "23176", "code_postal": "23300", "commune": "La Souterraine"}, {"code_insee": "08419", "code_postal": "08460", "commune": "Signy-l'Abbaye"}),
+    "gueret": (
+        {"code_insee": "23176", "code_postal": "23300", "commune": "La Souterraine"},
+        {"code_insee": "08419", "code_postal": "08460", "commune": "Signy-l'Abbaye"},
+    ),
     "signy": ({"code_insee": "08362", "code_postal": "08300", "commune": "Rethel"}, {"code_insee": "23096", "code_postal": "23000", "commune": "Guéret"}),
 }
 
@@ -267,4 +270,6 @@ def test_labels_and_commune_of_a_place_per_role_and_field(client, world):
                 lieu.refresh_from_db()
                 assert (lieu.commune_code == target["code_insee"]) == allowed, (role, key, target, response.status_code)
                 assert response.status_code == (302 if allowed else 400), (role, key, target)
-                Lieu.objects.filter(pk=lieu.pk).update(commune_code=home, code_insee=data["code_insee"], code_postal=data["code_postal"], commune=data["commune"])
+                Lieu.objects.filter(pk=lieu.pk).update(
+                    commune_code=home, code_insee=data["code_insee"], code_postal=data["code_postal"], commune=data["commune"]
+                )
