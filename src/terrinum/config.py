@@ -22,3 +22,10 @@ def secret_key() -> str:
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def trusted_proxies() -> str:
+    """`TERRINUM_MANDATAIRES`: the addresses (or networks, or `*`) of the reverse proxies whose
+    `X-Forwarded-*` headers are believed, by Gunicorn and by the throttles; default
+    `127.0.0.1` (a proxy on the same machine, docs/exploitation.md)."""
+    return os.environ.get("TERRINUM_MANDATAIRES", "127.0.0.1")

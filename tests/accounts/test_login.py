@@ -76,3 +76,31 @@ def test_logs_do_not_name_who_failed_to_log_in(client, agent, caplog):
         _login(client, "mauvais")
     assert "Locking out" in caplog.text
     assert "agent" not in caplog.text and "192.0.2.10" not in caplog.text
+
+
+def test_the_client_address_is_read_from_the_trusted_proxy_s_header_only(rf, monkeypatch):
+    from terrinum.accounts import addresses
+
+    def ask(peer, forwarded=None):
+        meta = {"REMOTE_ADDR": peer} | ({"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {})
+        return addresses.client_address(rf.get("/", **meta))
+
+    monkeypatch.setenv("TERRINUM_MANDATAIRES", "127.0.0.1, 10.0.0.0/8")
+    assert ask("127.0.0.1") == "127.0.0.1"  # no proxy header: the peer
+    assert ask("127.0.0.1", "203.0.113.7") == "203.0.113.7"
+    assert ask("127.0.0.1", "198.51.100.1, 203.0.113.7, 10.1.2.3") == "203.0.113.7"  # the right-most untrusted hop
+    assert ask("127.0.0.1", "10.1.2.3, 10.0.0.4") == "10.1.2.3"  # only trusted hops: the left-most
+    assert ask("127.0.0.1", "pas-une-adresse, 203.0.113.7") == "203.0.113.7"
+    assert ask("127.0.0.1", "203.0.113.7, pas-une-adresse") == "127.0.0.1"  # nothing left of a malformed hop is believed
+    assert ask("127.0.0.1", "[2001:db8::5]:4431") == "2001:db8::5"
+    assert ask("192.0.2.50", "203.0.113.7") == "192.0.2.50"  # a header from an untrusted peer is ignored
+    monkeypatch.setenv("TERRINUM_MANDATAIRES", "*")
+    assert ask("192.0.2.50", "203.0.113.7") == "203.0.113.7"
+
+
+def test_behind_the_proxy_a_locked_client_does_not_lock_the_others(client, agent, monkeypatch):
+    monkeypatch.setenv("TERRINUM_MANDATAIRES", "127.0.0.1")
+    for _ in range(5):
+        client.post("/connexion/", {"username": "personne", "password": "mauvais"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert client.post("/connexion/", {"username": "agent", "password": GOOD}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 429
+    assert client.post("/connexion/", {"username": "agent", "password": GOOD}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.23").status_code == 302

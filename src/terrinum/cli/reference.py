@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from terrinum.cli.common import EXIT_AMBIGUOUS, Format, django_setup, err, fail, out, print_rows, require_reference
+from terrinum.config import trusted_proxies
 
 app = typer.Typer()
 
@@ -83,7 +84,7 @@ def serve(
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
-        "forwarded_allow_ips": os.environ.get("TERRINUM_MANDATAIRES", "127.0.0.1"),
+        "forwarded_allow_ips": trusted_proxies(),
         "proc_name": "terrinum",
     }
 

@@ -74,6 +74,9 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 AXES_FAILURE_LIMIT = int(os.environ.get("TERRINUM_ECHECS_CONNEXION", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("TERRINUM_VERROU_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one reaching the limit locks
+# The real client address behind the trusted reverse proxy (TERRINUM_MANDATAIRES), never the
+# proxy's own: accounts/addresses.py, docs/exploitation.md.
+AXES_CLIENT_IP_CALLABLE = "terrinum.accounts.addresses.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/verrou.html"
 AXES_HTTP_RESPONSE_CODE = 429
