@@ -149,6 +149,9 @@ def parse(path: Path, millesime: str | None = None) -> Parsed:
         rows[code] = row
     parsed.rows = list(rows.values())
     if empty_duplicates:
-        parsed.notes.append(f"{empty_duplicates} ligne(s) en double sans aucune valeur ignorée(s)")
+        parsed.notes.append(
+            f"{empty_duplicates} code(s) commune répété(s) sur une seconde ligne sans aucune valeur : "
+            "la ligne qui porte les valeurs est gardée, la ligne vide ignorée (deux lignes portant des valeurs sont refusées)"
+        )
     parsed.columns = indicators
     return parsed

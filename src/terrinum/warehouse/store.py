@@ -56,8 +56,11 @@ CREATE TABLE IF NOT EXISTS ref_commune_geom (
 );
 CREATE TABLE IF NOT EXISTS ref_alias (
     code VARCHAR PRIMARY KEY,         -- commune déléguée/associée or municipal arrondissement
-    commune_code VARCHAR NOT NULL
+    commune_code VARCHAR NOT NULL,
+    population BIGINT                 -- its own legal population where known (arrondissements)
 );
+-- warehouses created before ref_alias had its population (filled at the next `terrinum init`)
+ALTER TABLE ref_alias ADD COLUMN IF NOT EXISTS population BIGINT;
 CREATE TABLE IF NOT EXISTS ref_departement (
     code VARCHAR PRIMARY KEY,
     nom VARCHAR NOT NULL,
@@ -359,12 +362,20 @@ def publish_reference(
     geometries: list[tuple[str, bytes, float | None]] = (),
 ) -> None:
     """Replace the reference tables the rollups and code reconciliation join on, in one
-    transaction. `aliases` are (former or arrondissement code, current commune code);
+    transaction. `aliases` are (former or arrondissement code, current commune code[, its own
+    population when known]);
     `names` are (niveau, code, nom) of every territory."""
+    aliases = list({a[0]: a for a in reversed(list(aliases))}.values())[::-1]  # one row per code, the first given
     tables = {
         "ref_commune": pa.table({k: [c[k] for c in communes] for k in ("code", "nom", "epci_code", "departement_code", "region_code", "population")}),
         "ref_departement": pa.table({k: [d[k] for d in departements] for k in ("code", "nom", "region_code")}),
-        "ref_alias": pa.table({"code": list(dict(aliases)), "commune_code": list(dict(aliases).values())}),
+        "ref_alias": pa.table(
+            {
+                "code": [a[0] for a in aliases],
+                "commune_code": [a[1] for a in aliases],
+                "population": pa.array([a[2] if len(a) > 2 else None for a in aliases], pa.int64()),
+            }
+        ),
         "ref_territoire": pa.table({k: [n[i] for n in names] for i, k in enumerate(("niveau", "code", "nom"))}),
         "ref_commune_geom": pa.table(
             {
@@ -391,7 +402,7 @@ def publish_reference_build(con: duckdb.DuckDBPyConnection, build, key: str, cou
     departements = [t for t in build.territories if t["niveau"] == "departement"]
     codes = {t["code"] for t in communes}
     aliases = [(a["code"], a["commune_code"]) for a in build.aliases if a["code"] not in codes]
-    aliases += [(t["code"], t["commune_code"]) for t in build.territories if t["niveau"] == "arrondissement"]
+    aliases += [(t["code"], t["commune_code"], t["population"]) for t in build.territories if t["niveau"] == "arrondissement"]
     publish_reference(
         con,
         communes,

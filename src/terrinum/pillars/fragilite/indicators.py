@@ -125,16 +125,37 @@ declare(
 )
 
 
+# The weight of each row of the source files (a commune of the file's geography, perhaps an
+# arrondissement or a former commune now part of a commune nouvelle): its own legal
+# population (an imported population file, else the reference's population of that code when
+# it is a current commune or an arrondissement); rows without one share what is left of
+# their current commune's population, evenly. The weights of a commune's rows thus never add
+# up to more than its population: an arrondissement is never weighted by its whole city.
+WEIGHTS = """
+    pop AS (SELECT code_source, max(valeur) AS valeur FROM fr_valeurs WHERE indicateur = 'population' GROUP BY 1),
+    src AS (SELECT DISTINCT code_source, code_commune FROM fr_valeurs WHERE indicateur <> 'population'),
+    known AS (
+        SELECT s.code_source, s.code_commune,
+               coalesce(p.valeur, a.population, CASE WHEN s.code_source = s.code_commune THEN r.population END) AS own
+        FROM src s LEFT JOIN pop p USING (code_source) LEFT JOIN ref_alias a ON a.code = s.code_source
+             LEFT JOIN ref_commune r ON r.code = s.code_commune),
+    rest AS (
+        SELECT k.code_commune,
+               greatest(coalesce(any_value(r.population), 0) - coalesce(sum(k.own), 0), 0) / nullif(count(*) - count(k.own), 0) AS share
+        FROM known k LEFT JOIN ref_commune r ON r.code = k.code_commune GROUP BY 1),
+    weights AS (SELECT k.code_source, coalesce(k.own, rest.share) AS poids FROM known k LEFT JOIN rest USING (code_commune))"""
+
+
 def _values(con, niveau: str, codes: list[str] | None) -> dict[str, dict]:
-    """Population-weighted means of the INSEE rates at `niveau` (inputs aggregated first)."""
+    """Population-weighted means of the INSEE rates at `niveau` (inputs aggregated first;
+    weights: WEIGHTS)."""
     key = level_key(niveau)
     only = f" AND {key} IN (SELECT unnest(?))" if codes is not None else ""
     rows = con.execute(
-        f"""WITH pop AS (SELECT code_source, valeur FROM fr_valeurs WHERE indicateur = 'population'),
-                 t AS (SELECT f.*, p.valeur AS pop_source FROM fr_valeurs f LEFT JOIN pop p USING (code_source)
-                       WHERE f.indicateur <> 'population')
+        f"""WITH {WEIGHTS},
+                 t AS (SELECT f.*, w.poids FROM fr_valeurs f LEFT JOIN weights w USING (code_source) WHERE f.indicateur <> 'population')
             SELECT {key} AS code, t.indicateur,
-                   sum(t.valeur * coalesce(t.pop_source, r.population)) / nullif(sum(coalesce(t.pop_source, r.population)), 0),
+                   sum(t.valeur * t.poids) / nullif(sum(t.poids), 0),
                    count(DISTINCT t.code_commune), bool_or(t.demo), string_agg(DISTINCT t.source, ' + '), any_value(t.millesime)
             FROM t {JOINS}
             WHERE {key} IS NOT NULL{only}
