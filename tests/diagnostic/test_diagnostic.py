@@ -258,3 +258,34 @@ def test_the_report_command(demo_warehouse, tmp_path):
     assert runner.invoke(app, ["rapport", "Saint-Denis"]).exit_code == 2  # ambiguous: candidates listed
     assert runner.invoke(app, ["rapport"]).exit_code == 64
     assert runner.invoke(app, ["rapport", "--dans", "08"]).exit_code == 64  # a batch needs --niveau and --out
+
+
+@pytest.mark.realdata
+def test_a_pillar_s_state_says_real_partly_demonstration_or_demonstration(tmp_path, reference_build, real_data, monkeypatch):
+    """Real INSEE rates beside demonstration coverage: the fragility index is « en partie de
+    démonstration », not « de démonstration seulement »; technologies, all demonstration rows,
+    are not « réel »."""
+    from terrinum.diagnostic import document
+    from terrinum.pillars import all_pillars, publication
+    from terrinum.pillars.ingest import ingest as ingest_source
+    from terrinum.territories import services
+    from terrinum.warehouse import store
+
+    root = tmp_path / "data"
+    with publication.next_version(root / "warehouse.duckdb") as con:
+        store.publish_reference_build(con, reference_build, "test")
+        for pillar in all_pillars():
+            if pillar.demo is not None:
+                pillar.demo(con)
+        folder = real_data / "insee"
+        ingest_source(con, "insee-indicateurs", folder / "indicateurs_communes_diplome_menages_age_emploi.csv", millesime="2016")
+        ingest_source(con, "insee-indicateurs", folder / "taux_pauvrete_communes.csv", millesime="2016")
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(root))
+    d = document.compose(services.get("departement", "23"))
+    fragility = d["chiffres"]["fragilite"]
+    assert set(fragility["criteres_demonstration"].split(", ")) == {"part_locaux_sans_30mbits", "part_pop_sans_4g"}
+    assert d["piliers"]["Fragilité numérique"] == "partiel"
+    assert d["piliers"]["Technologies d'accès"] == "demo"
+    texts = {p["titre"]: p["constat"] for p in d["priorites"] if p["regle"] == "donnees"}
+    assert "en partie de démonstration" in texts["Données à compléter : Fragilité numérique"]
+    assert "démonstration seulement" in texts["Données à compléter : Technologies d'accès"]

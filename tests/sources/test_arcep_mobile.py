@@ -97,6 +97,7 @@ NEW_DEAL = """num_arrete;date_publication_arrete;code_insee;nom_site;origine_zon
 2018-01;05/07/2018;08419;Signy Nord;ZBCB;1;0;0;0
 2018-01;05/07/2018;08419;Signy Sud;ZBCB;2019-11-02;2020-01-15;0;0
 2023-07;2023-12-20;23096;Guéret Est;DCC;1;1;1;1
+2018-01;05/07/2018;08419;Signy Est;ZBCB;2021-03-01;0;0;0
 """
 
 
@@ -104,23 +105,24 @@ def test_new_deal_deadlines_and_status(tmp_path, warehouse):
     import datetime as dt
 
     parsed = arcep_mobile.parse_new_deal(write(tmp_path, NEW_DEAL, "2024_T4_dcc_Metropole_sites.csv"))
-    assert [r["echeance"] for r in parsed.rows] == [dt.date(2020, 7, 5), dt.date(2020, 7, 5), dt.date(2025, 12, 20)]
-    assert [r["en_service"] for r in parsed.rows] == [False, True, False]
+    assert [r["echeance"] for r in parsed.rows] == [dt.date(2020, 7, 5), dt.date(2020, 7, 5), dt.date(2025, 12, 20), dt.date(2020, 7, 5)]
+    assert [r["en_service"] for r in parsed.rows] == [False, True, False, True]
     assert parsed.rows[1]["date_mise_en_service"] == dt.date(2020, 1, 15)
     ingest_source(warehouse, "arcep-newdeal-sites", tmp_path / "2024_T4_dcc_Metropole_sites.csv")
     rows = {r["code"]: r for r in cm.indicator_rows(warehouse, "commune", today=dt.date(2025, 1, 1))}
-    assert (rows["08419"]["nd_sites_decides"], rows["08419"]["nd_sites_en_service"], rows["08419"]["nd_sites_en_retard"]) == (2, 1, 1)
+    assert (rows["08419"]["nd_sites_decides"], rows["08419"]["nd_sites_en_service"], rows["08419"]["nd_sites_en_retard"]) == (3, 2, 1)
+    assert rows["08419"]["nd_sites_en_service_en_retard"] == 1  # put in service after its deadline: still late, not forgotten
     assert rows["23096"]["nd_sites_en_retard"] == 0
     later = {r["code"]: r for r in cm.indicator_rows(warehouse, "commune", today=dt.date(2026, 1, 1))}
     assert later["23096"]["nd_sites_en_retard"] == 1
     sites = cm.new_deal_sites(warehouse, TerritorySet.of("departement", "08"), today=dt.date(2025, 1, 1))
-    assert [s["statut"] for s in sites] == ["en retard", "en service"]
+    assert sorted(s["statut"] for s in sites) == ["en retard de 1641 jours", "en service", "en service avec 239 jours de retard"]
 
 
 def test_new_deal_bad_input(tmp_path):
     bad = NEW_DEAL + "2024-01;31/02/2024x;23096;X;DCC;1;0;0;0\n2024-01;2024-01-01;23096;X;DCC;0;0;0;0\n2024-01;2024-01-01;23096;X;DCC;bientôt;0;0;0\n"
     parsed = arcep_mobile.parse_new_deal(write(tmp_path, bad, "dcc.csv"))
-    assert [(p.line, p.field) for p in parsed.rejected] == [(5, "date_publication_arrete"), (6, "20801/20810/20815/20820"), (7, "20801")]
+    assert [(p.line, p.field) for p in parsed.rejected] == [(6, "date_publication_arrete"), (7, "20801/20810/20815/20820"), (8, "20801")]
 
 
 @pytest.mark.parametrize(

@@ -205,14 +205,14 @@ def compose(t, reference: str = "pays", k: int = peer_module.K) -> dict:
     from terrinum.diagnostic import report
 
     def gather(con):
-        return facts(con, t, reference), peer_block(con, t, k), sources(con)
+        return facts(con, t, reference), peer_block(con, t, k), sources(con), published_states(con, t)
 
     try:
         with store.reader() as con:
-            f, block, provenance = gather(con)
+            f, block, provenance, published = gather(con)
     except store.Unavailable:  # no warehouse, or an import writing it: the figures are absent
-        f, block, provenance = gather(None)
-    states = pillar_states(f)
+        f, block, provenance, published = gather(None)
+    states = pillar_states(f, published)
     evaluated = priorities.evaluate(f, states)
     return {
         "territoire": services.as_dict(t),
@@ -224,26 +224,61 @@ def compose(t, reference: str = "pays", k: int = peer_module.K) -> dict:
         "priorites": [asdict(p) for p in evaluated["priorites"]],
         "regles": evaluated["regles"],
         "sources": provenance,
-        "demo": any(s == "demo" for s in states.values()) or bool(block and block["demo"]),
+        "demo": any(s in ("demo", "partiel") for s in states.values()) or bool(block and block["demo"]),
         "sections": [s.title for s in report.sections()],
     }
 
 
-def pillar_states(f: dict) -> dict[str, str]:
-    """Per pillar with a section: "reel", "demo" or "absent" (from the figures the rules
-    read; a pillar the rules do not read counts as real)."""
+# The pillars whose state is read from the figures the priority rules read (facts).
+FROM_FACTS = ("connectivite-fixe", "connectivite-mobile", "fragilite", "lieux")
+
+
+def _state(rows: list[dict]) -> str:
+    """ "absent" (no row), "demo" (every row demonstration), "partiel" (some), "reel"."""
+    if not rows:
+        return "absent"
+    demo = [bool(r.get("demo")) for r in rows]
+    return "demo" if all(demo) else "partiel" if any(demo) else "reel"
+
+
+def published_states(con, t) -> dict[str, str]:
+    """The state of each other pillar with a section and a published warehouse table, from
+    the territory's own rows of that table."""
+    from terrinum.pillars import all_pillars
+
+    out = {}
+    for p in all_pillars():
+        if p.section is None or p.key in FROM_FACTS or p.indicators is None or not p.indicators.reads_warehouse:
+            continue
+        try:
+            out[p.key] = _state(own_rows(con, p.indicators.table, t.niveau, t.code))
+        except ValueError:
+            out[p.key] = "absent"
+    return out
+
+
+def pillar_states(f: dict, published: dict[str, str] | None = None) -> dict[str, str]:
+    """Per pillar with a section: "reel", "partiel" (some of its figures rest on
+    demonstration values), "demo" or "absent"; from the figures the rules read, else from the
+    territory's rows of the pillar's published table (`published_states`); a pillar with
+    neither (an operational app) counts as real."""
     from terrinum.pillars import all_pillars
 
     def state(*rows) -> str:
-        present = [r for r in rows if r]
-        if not present:
-            return "absent"
-        return "demo" if any(r.get("demo") for r in present) else "reel"
+        return _state([r for r in rows if r])
 
+    fragility = f["fragilite"]
+    if fragility and fragility.get("demo"):
+        used = [c for c in (fragility.get("indicateurs_utilises") or "").split(", ") if c]
+        in_demo = [c for c in (fragility.get("criteres_demonstration") or "").split(", ") if c]
+        fragility_state = "demo" if not used or set(used) <= set(in_demo) else "partiel"
+    else:
+        fragility_state = state(fragility)
     by_key = {
         "connectivite-fixe": state(f["fixe_debits"], f["fixe_ftth"]),
         "connectivite-mobile": state(f["mobile"]),
-        "fragilite": state(f["fragilite"]),
+        "fragilite": fragility_state,
         "lieux": "reel" if f["lieux"] else "absent",
+        **(published or {}),
     }
     return {p.section.title: by_key.get(p.key, "reel") for p in all_pillars() if p.section is not None}

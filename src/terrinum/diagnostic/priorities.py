@@ -247,7 +247,7 @@ RULES: list[Rule] = [
 
 def evaluate(facts: dict, pillars: dict[str, str]) -> dict:
     """The findings, ordered by score, and every rule checked with its outcome. `pillars`:
-    pillar title -> "absent" | "demo" | "reel" (data rules)."""
+    pillar title -> "absent" | "demo" | "partiel" | "reel" (data rules)."""
     findings, checked = [], []
     for rule in RULES:
         missing = [k for k in rule.needs if facts.get(k) is None]
@@ -262,17 +262,25 @@ def evaluate(facts: dict, pillars: dict[str, str]) -> dict:
     for title, state in pillars.items():
         if state == "reel":
             continue
-        text = "aucune donnée importée" if state == "absent" else "données de démonstration seulement"
+        text = {
+            "absent": "aucune donnée importée",
+            "partiel": "données en partie de démonstration",
+        }.get(state, "données de démonstration seulement")
         data.append(
             Finding(
                 "donnees",
                 f"Données à compléter : {title}",
-                f"{title} : {text} ; ce diagnostic ne décrit pas la situation réelle sur ce point.",
+                f"{title} : {text} ; "
+                + (
+                    "les chiffres qui en dépendent ne décrivent pas la situation réelle."
+                    if state == "partiel"
+                    else "ce diagnostic ne décrit pas la situation réelle sur ce point."
+                ),
                 "chaque pilier repose sur des données réelles",
                 [Figure(title, text)],
                 0,
                 0,
-                state == "demo",
+                state in ("demo", "partiel"),
             )
         )
     checked.append(

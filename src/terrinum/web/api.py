@@ -74,7 +74,7 @@ class DiagnosticOut(Schema):
     date: str
     reference: str
     chiffres: dict = Field(..., description="Les chiffres de chaque pilier que lisent les règles (null : pas de données)")
-    piliers: dict[str, str] = Field(..., description="Par pilier : reel, demo ou absent")
+    piliers: dict[str, str] = Field(..., description="Par pilier : reel, partiel (des chiffres de démonstration parmi des réels), demo ou absent")
     pairs: dict | None = Field(None, description="Les territoires pairs, leurs descripteurs, et pour chaque chiffre clé le rang et l'écart à la médiane")
     priorites: list[PriorityOut]
     regles: list[RuleOut]

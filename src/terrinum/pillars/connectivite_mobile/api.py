@@ -35,6 +35,7 @@ class MobileOut(Schema):
     nd_sites_decides: int | None
     nd_sites_en_service: int | None
     nd_sites_en_retard: int | None
+    nd_sites_en_service_en_retard: int | None = Field(None, description="Sites mis en service après leur échéance de 24 mois")
 
 
 class MobileFilters(Schema):

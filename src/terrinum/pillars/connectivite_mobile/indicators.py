@@ -27,7 +27,7 @@ COLUMNS = [
     "part_pop_4g_bonne", "part_surface_4g_bonne", "part_pop_4g_aucune",
     "part_pop_4g_bonne_au_moins_un", "part_pop_4g_bonne_tous", "pop_zone_blanche_4g", "operateurs_combines",
     "part_pop_4g_bonne_au_moins_un_min", "part_pop_4g_bonne_tous_max", "pop_zone_blanche_4g_max",
-    "nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard",
+    "nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard", "nd_sites_en_service_en_retard",
 ]  # fmt: skip
 
 _WEIGHTED = "moyenne des communes pondérée par leur population"
@@ -87,6 +87,12 @@ declare(
         ("nd_sites_decides", "Sites New Deal décidés par arrêté", "sites", "somme des communes"),
         ("nd_sites_en_service", "Sites New Deal en service", "sites", "somme des communes"),
         ("nd_sites_en_retard", "Sites New Deal en retard (pas en service 24 mois après l'arrêté)", "sites", "somme des communes, à la date du jour"),
+        (
+            "nd_sites_en_service_en_retard",
+            "Sites New Deal mis en service après leur échéance",
+            "sites",
+            "somme des communes : en service, mais après les 24 mois de l'arrêté",
+        ),
     ),
 )
 
@@ -164,17 +170,21 @@ def _combined(con, niveau, keep):
 
 
 def _new_deal(con, niveau, keep, operateur, today):
-    """New Deal sites per territory: decided, in service, late (deadline passed, not in service)."""
+    """New Deal sites per territory: decided, in service, late (deadline passed, not in
+    service), and put in service after their deadline (the lateness is kept)."""
     key = level_key(niveau)
     where, params = _filters(key, keep, operateur, "list_contains(string_split(t.operateurs, ','), ?)")
     rows = con.execute(
         f"""SELECT {key}, t.millesime, count(*), count(*) FILTER (WHERE t.en_service),
-                   count(*) FILTER (WHERE NOT t.en_service AND t.echeance < ?::DATE), bool_or(t.demo), string_agg(DISTINCT t.source, ' + ')
+                   count(*) FILTER (WHERE NOT t.en_service AND t.echeance < ?::DATE),
+                   count(*) FILTER (WHERE t.en_service AND t.date_mise_en_service > t.echeance),
+                   bool_or(t.demo), string_agg(DISTINCT t.source, ' + ')
             FROM cm_newdeal t {JOINS} WHERE {where} GROUP BY ALL""",
         [today, *params],
     ).fetchall()
-    return {(code, m): {"nd_sites_decides": n, "nd_sites_en_service": done, "nd_sites_en_retard": late, "demo": demo, "source": src}
-            for code, m, n, done, late, demo, src in rows}  # fmt: skip
+    return {(code, m): {"nd_sites_decides": n, "nd_sites_en_service": done, "nd_sites_en_retard": late, "nd_sites_en_service_en_retard": late_done,
+                        "demo": demo, "source": src}
+            for code, m, n, done, late, late_done, demo, src in rows}  # fmt: skip
 
 
 def without_good_4g(con, niveau: str, codes: list[str] | None) -> dict[str, tuple[float, bool, str]]:
@@ -223,6 +233,24 @@ def by_operator(con, niveau: str, code: str) -> list[dict]:
     return out
 
 
+def late_days(site: dict, today) -> int | None:
+    """Days past the deadline: until the site was put in service, or until today while it is
+    not; None when it was (or still is) within its deadline."""
+    end = site["date_mise_en_service"] if site["en_service"] else today
+    if end is None or site["echeance"] is None or end <= site["echeance"]:
+        return None
+    return (end - site["echeance"]).days
+
+
+def status(site: dict, today) -> str:
+    """« en service », « en service avec N jours de retard », « en retard de N jours »,
+    « dans les délais »: a site put in service late keeps its lateness."""
+    days = late_days(site, today)
+    if site["en_service"]:
+        return f"en service avec {days} jour{'s' if days > 1 else ''} de retard" if days else "en service"
+    return f"en retard de {days} jour{'s' if days > 1 else ''}" if days else "dans les délais"
+
+
 def new_deal_sites(con, within: TerritorySet, today=None) -> list[dict]:
     """The New Deal sites of a territory with their deadline and status."""
     import datetime as dt
@@ -242,7 +270,8 @@ def new_deal_sites(con, within: TerritorySet, today=None) -> list[dict]:
     out = []
     for row in rows:
         d = dict(zip(keys, row))
-        d["statut"] = "en service" if d["en_service"] else ("en retard" if d["echeance"] < today else "dans les délais")
+        d["retard_jours"] = late_days(d, today)
+        d["statut"] = status(d, today)
         out.append(d)
     return out
 
@@ -272,7 +301,7 @@ def indicator_rows(
         exact = combined.get((code, m))
         row = {"code": code, "nom": names.get(code, "(non rattachées)"), "niveau": niveau, "millesime": m, "operateur": operateur or "tous"}
         row.update({k: s.get(k) for k in ("nb_sites", "nb_sites_2g", "nb_sites_3g", "nb_sites_4g")})
-        row.update({k: nd.get(k) for k in ("nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard")})
+        row.update({k: nd.get(k) for k in ("nd_sites_decides", "nd_sites_en_service", "nd_sites_en_retard", "nd_sites_en_service_en_retard")})
         if exact:
             row["part_pop_4g_bonne_au_moins_un"] = round(exact["au_moins_un"], 2)
             row["part_pop_4g_bonne_tous"] = round(exact["tous"], 2)

@@ -33,7 +33,8 @@ def compose(ctx) -> dict | None:
         "zones_blanches": gaps,
         "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},
         "new_deal": sites,
-        "en_retard": sum(1 for s in sites if s["statut"] == "en retard"),
+        "en_retard": sum(1 for s in sites if s["retard_jours"] and not s["en_service"]),
+        "en_service_en_retard": sum(1 for s in sites if s["retard_jours"] and s["en_service"]),
     }
 
 

@@ -65,7 +65,7 @@ COLUMNS = [
     "code", "nom", "niveau", "demo", "indice_global", *(f"score_{c}" for c in CRITERIA), "indicateurs_utilises",
     "reference", "indice_reference", "ecart_reference",
     "couverture_donnees_pct", "couverture_pauvrete_pct", "personnes_a_risque_bas", "personnes_a_risque_haut",
-    *RAW, "population", "source",
+    *RAW, "population", "source", "criteres_demonstration",
 ]  # fmt: skip
 
 RAW_LABELS = {
@@ -98,6 +98,12 @@ declare(
             for c, label in CRITERIA.items()
         ),
         ("indicateurs_utilises", "Critères entrés dans l'indice", None, "ceux dont le territoire a une valeur"),
+        (
+            "criteres_demonstration",
+            "Critères de l'indice calculés sur des données de démonstration",
+            None,
+            "ceux dont une valeur du territoire est de démonstration ; vide : tous réels",
+        ),
         ("reference", "Territoire de comparaison", None, "pays, ou region:CODE, departement:CODE, epci:CODE (--reference)"),
         ("indice_reference", "Indice de fragilité numérique du territoire de comparaison (1 à 10)", "score", "même calcul"),
         (
@@ -164,10 +170,12 @@ def _values(con, niveau: str, codes: list[str] | None) -> dict[str, dict]:
     ).fetchall()
     out: dict[str, dict] = {}
     for code, indicator, value, n, demo, source, millesime in rows:
-        d = out.setdefault(code, {"n": {}, "demo": False, "sources": set()})
+        d = out.setdefault(code, {"n": {}, "demo": False, "sources": set(), "demo_of": set()})
         d[indicator] = value
         d["n"][indicator] = n
         d["demo"] |= demo
+        if demo:
+            d["demo_of"].add(indicator)
         d["sources"].add(f"{source} {millesime}")
     return out
 
@@ -225,16 +233,14 @@ def raw_inputs(con, niveau: str, codes: list[str] | None = None) -> dict[str, di
     values = _values(con, niveau, codes)
     # Share of the population without good 4G from any operator: exact when coverage polygons
     # are loaded, else from the best operator (an upper bound; see the mobile methodology).
-    for code, (share, demo, source) in cm.without_good_4g(con, niveau, codes).items():
-        d = values.setdefault(code, {"n": {}, "demo": False, "sources": set()})
-        d["part_pop_sans_4g"] = share
-        d["demo"] |= demo
-        d["sources"].add(source)
-    for code, (share, demo, source) in _connectivity(con, niveau, codes).items():
-        d = values.setdefault(code, {"n": {}, "demo": False, "sources": set()})
-        d["part_locaux_sans_30mbits"] = share
-        d["demo"] |= demo
-        d["sources"].add(source)
+    for criterion, found in (("part_pop_sans_4g", cm.without_good_4g(con, niveau, codes)), ("part_locaux_sans_30mbits", _connectivity(con, niveau, codes))):
+        for code, (share, demo, source) in found.items():
+            d = values.setdefault(code, {"n": {}, "demo": False, "sources": set(), "demo_of": set()})
+            d[criterion] = share
+            d["demo"] |= demo
+            d["sources"].add(source)
+            if demo:
+                d["demo_of"].add(criterion)
     return values
 
 
@@ -332,6 +338,7 @@ def indicator_rows(con: duckdb.DuckDBPyConnection, niveau: str, within: Territor
         for i in RAW:
             row[i] = round(raw[i], 2) if raw.get(i) is not None else None
         row["demo"] = raw["demo"] or ref_raw["demo"]
+        row["criteres_demonstration"] = ", ".join(c for c in CRITERIA if c in raw["demo_of"] and raw.get(c) is not None)
         row["source"] = " ; ".join(sorted(raw["sources"]))
         rows.append({c: row.get(c) for c in COLUMNS})
     return rows
