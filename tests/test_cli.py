@@ -145,3 +145,25 @@ def test_bad_vintage_and_missing_passage_table_are_errors_not_tracebacks(tmp_pat
     assert r.exit_code == 1 and "--millesime" in r.output and "Traceback" not in r.output
     r = run("ingest", "arcep-mci-communes", str(path), "--passage", str(tmp_path / "absente.csv"))
     assert r.exit_code == 1 and "table de passage introuvable" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("indicateurs", "fragilite", "--niveau", "departement", "--format", "csv", "--out", "{missing}/f.csv"),
+        ("lieux", "export", "--out", "{missing}/lieux.csv"),
+        ("rgpd", "exporter", "Commune de Signy-l'Abbaye", "--format", "ods", "--sortie", "{missing}/registre.ods"),
+        ("concertation", "exporter", "1", "--compte", "x", "--sortie", "{missing}/plan.csv"),
+        ("implantation", "--territoire", "23", "--instance-out", "{missing}/instance.json"),
+        ("rapport", "23", "--out", "{missing}/diagnostic.pdf"),
+    ],
+)
+def test_an_output_into_a_missing_folder_is_refused_before_any_work(args, tmp_path):
+    """--out / --sortie / --instance-out into a folder that does not exist gave a
+    FileNotFoundError traceback after the work; now a French refusal first."""
+    missing = tmp_path / "absent"
+    r = run(*(a.format(missing=missing) for a in args))
+    text = " ".join(r.output.replace("│", " ").split())
+    assert r.exit_code in (1, 64), text
+    assert "n'existe pas" in text and str(missing) in text, text
+    assert "Traceback" not in text and not missing.exists()

@@ -160,3 +160,53 @@ def test_place_importers_refuse_damaged_files_cleanly(kind, real_data, tmp_path_
             assert sorted(Lieu.objects.values_list("id", "nom", "date_maj", "adresse", "provenance")) == before, how
 
     damaged()
+
+
+HEADER_LINES = {"arcep-mci-communes": 2, "arcep-ftth-communes": 5, "arcep-ftth-informations": 5}  # title lines, then the header
+
+
+@pytest.mark.parametrize("kind", WAREHOUSE_KINDS)
+@pytest.mark.parametrize("how", ["en-tete-seul", "lignes-vides", "nul"])
+def test_an_empty_file_or_a_nul_byte_is_refused_and_nothing_is_lost(kind, how, warehouse, real_data, tmp_path_factory):
+    """A header and no row exited 0 and deleted every value of the file's indicators (1,945
+    INSEE values → 0); a NUL byte was stored. Every source refuses them, naming the file."""
+    folder = tmp_path_factory.mktemp("vide")
+    data, name = seed(kind, real_data, folder)
+    path = folder / name
+    path.write_bytes(data)
+    ingest(warehouse, kind, path, **OPTIONS.get(kind, {}))
+    lines = data.split(b"\n")
+    header = lines[: HEADER_LINES.get(kind, 1)]
+    if how == "en-tete-seul":
+        damaged = b"\n".join(header) + b"\n"
+    elif how == "lignes-vides":  # the header, then rows whose every value is empty
+        sep = b";" if header[-1].count(b";") > header[-1].count(b",") else b","
+        damaged = b"\n".join([*header, *(sep * header[-1].count(sep) for _ in range(3))]) + b"\n"
+    else:
+        damaged = data.replace(lines[-2], lines[-2][:5] + b"\x00" + lines[-2][5:])
+    path.write_bytes(damaged)
+    before = _state(warehouse)
+    with pytest.raises((SourceError, IngestRefused)) as refused:
+        ingest(warehouse, kind, path, **OPTIONS.get(kind, {}))
+    assert _named(refused.value, path)
+    assert _state(warehouse) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["lieux-mediation", "lieux-bibliotheques"])
+def test_places_with_a_nul_byte_or_no_row_are_refused(kind, real_data, tmp_path_factory):
+    from terrinum.apps.inclusion.models import Lieu
+
+    folder = tmp_path_factory.mktemp("vide")
+    data, name = seed(kind, real_data, folder)
+    path = folder / name
+    path.write_bytes(data)
+    load_elsewhere(kind, path, accept_rejects=True)
+    before = sorted(Lieu.objects.values_list("id", "nom"))
+    lines = data.split(b"\n")
+    for damaged in (lines[0] + b"\n", data.replace(lines[1], lines[1][:8] + b"\x00" + lines[1][8:])):
+        path.write_bytes(damaged)
+        with pytest.raises((SourceError, ImportRefused)) as refused:
+            load_elsewhere(kind, path)
+        assert _named(refused.value, path)
+        assert sorted(Lieu.objects.values_list("id", "nom")) == before

@@ -57,9 +57,13 @@ def test_every_kind_says_how_its_rows_are_identified():
     assert computed == {"arcep-mci-batiments", "arcep-mobile-couverture", "arcep-mobile-sites", "lieux-mediation", "lieux-bibliotheques"}
 
 
-def test_identical_mobile_sites_are_counted_as_published_and_said(warehouse, real_data):
+def test_one_operator_twice_at_one_position_is_one_site_counted_twice(warehouse, real_data):
     """No site identifier in the file: the real La Réunion file repeats one row (lines 398
-    and 399), which may be two sites at one position. Counted, and said in the report."""
-    report = ingest(warehouse, "arcep-mobile-sites", real_data / "mobile" / "sites_mobiles_2020T2_REU.csv")
-    assert report.chargees == 1029
-    assert any("ligne 399 (comme la ligne 398)" in note for note in report.notes)
+    and 399), one operator at the same position: a rejected row (1,029 sites read 1,030 once
+    a line was duplicated), refused by default, left out with --accepter-rejets."""
+    path = real_data / "mobile" / "sites_mobiles_2020T2_REU.csv"
+    with pytest.raises(IngestRefused) as refused:
+        ingest(warehouse, "arcep-mobile-sites", path)
+    assert [(p.line, p.field) for p in refused.value.problems] == [(399, "Operateur, X, Y")]
+    assert "déjà présent ligne 398" in refused.value.problems[0].reason
+    assert ingest(warehouse, "arcep-mobile-sites", path, accept_rejects=True).chargees == 1028

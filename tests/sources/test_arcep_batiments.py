@@ -168,6 +168,20 @@ def test_latin1_and_truncated_gzip_files_never_give_a_traceback(tmp_path):
         arcep_batiments.aggregate(root)
 
 
+@pytest.mark.parametrize("which", ["base_imb_08.csv.gz", "eligibilite/2024T4/actuel_08.csv.gz"])
+def test_a_corrupt_gzip_stream_is_refused_named(tmp_path, which):
+    """A gzip file whose compressed bytes are altered past its header raised zlib.error, a
+    traceback, from the header, the synthetic-file check or the query."""
+    root = make_quarter(tmp_path)
+    path = root / which
+    packed = bytearray(path.read_bytes())
+    for i in range(12, len(packed) - 8):  # the deflate stream, header and trailer left intact
+        packed[i] ^= 0x5A
+    path.write_bytes(bytes(packed))
+    with pytest.raises(SourceError, match=f"{path.name} : fichier compressé .gzip. (illisible|tronqué)"):
+        arcep_batiments.aggregate(root)
+
+
 def test_files_without_coordinates_keep_no_positions_but_a_manifest(tmp_path, warehouse):
     """A release without coordinates: commune sums loaded, no building file, the quarter's
     manifest still says what was read; importing it again changes nothing."""

@@ -126,3 +126,17 @@ def test_an_information_file_alone_says_what_else_to_import(tmp_path, warehouse)
     assert report.remplace_demo
     note = next(n for n in report.notes if "démonstration" in n)
     assert "arcep-mci-communes" in note and "arcep-ftth-communes" in note and "arcep-ftth-informations" not in note
+
+
+def test_a_repeated_category_line_is_refused_not_dropped(tmp_path, real_data):
+    """docs/fiabilite.md: a repeated key is a rejected row, identical duplicates included; the
+    second « Catégorie » line of a commune was silently dropped."""
+    from terrinum.sources import arcep_ftth
+
+    lines = (real_data / "arcep" / "obs_ftth_2017T3-2018T1_deploiement_communes.csv").read_text(encoding="utf-8").splitlines()[:12]
+    category = next(i for i, line in enumerate(lines) if "Catégorie" in line or "Categorie" in line)
+    path = tmp_path / "obs_ftth_deploiement.csv"
+    path.write_text("\n".join([*lines[: category + 1], lines[category], *lines[category + 1 :]]) + "\n", encoding="utf-8")
+    parsed = arcep_ftth.parse_deployment(path)
+    assert [(p.line, p.field) for p in parsed.rejected] == [(category + 2, "Code commune")]
+    assert "déjà donnée ligne" in parsed.rejected[0].reason

@@ -168,3 +168,14 @@ def refused(problems: list, limit: int = 20) -> None:
     more = len(problems) - limit
     suffix = f"\n  … et {more} autre(s)" if more > 0 else ""
     fail(f"{len(problems)} ligne(s) rejetée(s) : fichier refusé, rien n'est chargé (--accepter-rejets pour charger les lignes valides).\n{listed}{suffix}")
+
+
+def output_file(path: Path | None) -> Path | None:
+    """Typer callback of an option naming a file to write: its folder must exist (checked
+    before any work, said in French instead of a FileNotFoundError after it)."""
+    if path is not None:
+        if path.is_dir():
+            raise typer.BadParameter(f"« {path} » est un dossier : un nom de fichier est attendu")
+        if not path.parent.is_dir():
+            raise typer.BadParameter(f"le dossier « {path.parent} » n'existe pas : créez-le, ou choisissez un autre chemin")
+    return path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import django_setup, fail, out
+from terrinum.cli.common import django_setup, fail, out, output_file
 
 app = typer.Typer(help="Diagnostic partagé : invitations, relances, plan d'actions.", no_args_is_help=True)
 COMPTE = typer.Option(..., "--compte", metavar="IDENTIFIANT", help="Le compte du porteur au nom duquel agir.")
@@ -89,7 +89,7 @@ def exporter(
     demarche: int = typer.Argument(...),
     compte: str = COMPTE,
     format: PlanFormat = typer.Option(PlanFormat.csv, "--format"),
-    sortie: Path = typer.Option(..., "--sortie", metavar="FICHIER"),
+    sortie: Path = typer.Option(..., "--sortie", metavar="FICHIER", callback=output_file),
 ) -> None:
     """Exporte le plan d'actions et son plan de financement (une ligne par financement)."""
     django_setup()

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from terrinum.cli.common import Format, django_setup, err, fail, out, within
+from terrinum.cli.common import Format, django_setup, err, fail, out, output_file, within
 
 app = typer.Typer()
 
@@ -49,7 +49,9 @@ def implantation(
         help="Objectif couverture, méthode exacte (implicite) : s'arrêter après ce temps avec la meilleure solution trouvée et l'écart prouvé à la borne.",
     ),
     format: Format = typer.Option(Format.table, "--format", help="table ou json."),
-    instance_out: Path = typer.Option(None, "--instance-out", help="Écrire l'instance résolue (JSON) pour la vérifier avec un autre solveur."),
+    instance_out: Path = typer.Option(
+        None, "--instance-out", help="Écrire l'instance résolue (JSON) pour la vérifier avec un autre solveur.", callback=output_file
+    ),
 ) -> None:
     """Où ouvrir N nouveaux lieux pour que le plus de personnes (fragiles) soient à portée."""
     django_setup()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import ExportFormat, Niveau, django_setup, export, fail, read_warehouse, within
+from terrinum.cli.common import ExportFormat, Niveau, django_setup, export, fail, output_file, read_warehouse, within
 from terrinum.pillars import Indicators, all_pillars
 
 
@@ -26,7 +26,12 @@ def _common_options(first: list[inspect.Parameter]) -> list[inspect.Parameter]:
         ),
         *first,
         inspect.Parameter("format", keyword, default=typer.Option(ExportFormat.table, "--format"), annotation=ExportFormat),
-        inspect.Parameter("out_file", keyword, default=typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet)."), annotation=Path),
+        inspect.Parameter(
+            "out_file",
+            keyword,
+            default=typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet).", callback=output_file),
+            annotation=Path,
+        ),
         inspect.Parameter(
             "separateur", keyword, default=typer.Option(",", "--separateur", help="Séparateur CSV : « , » ou « ; » (tableurs français)."), annotation=str
         ),
@@ -80,7 +85,7 @@ def build() -> typer.Typer:
 def dictionnaire(
     pilier: str = typer.Option(None, "--pilier", help="Une table d'indicateurs (terrinum indicateurs --help les liste) ; sans lui, toutes."),
     format: ExportFormat = typer.Option(ExportFormat.table, "--format"),
-    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet)."),
+    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (obligatoire pour parquet).", callback=output_file),
     separateur: str = typer.Option(",", "--separateur", help="Séparateur CSV : « , » ou « ; » (tableurs français)."),
 ) -> None:
     """Dictionnaire des données : chaque colonne des exports « indicateurs », son libellé, son unité, son calcul."""

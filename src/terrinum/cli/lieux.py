@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import django_setup, err, within
+from terrinum.cli.common import django_setup, err, output_file, within
 
 app = typer.Typer(help="Registre des lieux de médiation numérique.", no_args_is_help=True)
 
@@ -21,7 +21,7 @@ class LieuxFormat(str, Enum):
 @app.command("export")
 def lieux_export(
     format: LieuxFormat = typer.Option(LieuxFormat.csv, "--format", help="csv ou json, au standard national v1.0.2."),
-    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (sinon la sortie standard)."),
+    out_file: Path = typer.Option(None, "--out", help="Fichier de sortie (sinon la sortie standard).", callback=output_file),
     territoire: str = typer.Option(None, "--territoire", help="Limiter aux lieux situés dans ce territoire (code ou nom)."),
     separateur: str = typer.Option(",", "--separateur", help="Séparateur CSV : « , » (standard) ou « ; »."),
 ) -> None:

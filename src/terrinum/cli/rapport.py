@@ -118,6 +118,8 @@ def rapport(
             fail("un lot demande --niveau et --out DOSSIER.", 64)
         batch(territory(dans, "le diagnostic s'arrête"), niveau.value, format.value, out_path, nouveaux, rayon, processus)
         return
+    if out_path is not None and not out_path.parent.is_dir():
+        fail(f"le dossier « {out_path.parent} » n'existe pas : créez-le, ou choisissez un autre chemin")
     t = territory(territoire, "le diagnostic s'arrête")
     data = render(t, format.value, nouveaux, rayon)
     if out_path is None and format is ReportFormat.pdf:

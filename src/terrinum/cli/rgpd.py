@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import django_setup, fail, out, territory
+from terrinum.cli.common import django_setup, fail, out, output_file, territory
 
 app = typer.Typer(help="RGPD mutualisé : délais légaux, registres des collectivités.", no_args_is_help=True)
 
@@ -187,7 +187,7 @@ def exporter(
     format: ExportFormat = typer.Option(
         ExportFormat.json, "--format", help="json : la collectivité entière (à réimporter) ; ods, xlsx, csv, pdf : le registre."
     ),
-    sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", help="Sans elle : la sortie standard (json, csv)."),
+    sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", help="Sans elle : la sortie standard (json, csv).", callback=output_file),
 ) -> None:
     """Exporte le registre d'une collectivité."""
     django_setup()
@@ -225,11 +225,7 @@ def importer(
 
     user, c = _account(compte), _collectivite(collectivite)
     try:
-        data = json.loads(fichier.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        fail(f"{fichier} : JSON illisible ({exc})")
-    try:
-        counts = services.import_json(c, data, user, str(fichier))
+        counts = services.import_json(c, services.read_export(fichier.read_bytes(), str(fichier)), user, str(fichier))
     except services.Refused as exc:
         fail(str(exc))
     out.print(f"Importé dans « {c} » : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
-from terrinum.sources.common import Parsed, Problem, SourceError, check_millesime, departement_of, gzip_refusal
+from terrinum.sources.common import GZIP_ERRORS, Parsed, Problem, SourceError, check_millesime, departement_of, gzip_refusal
 
 BASE_REQUIRED = {"imb_id", "imb_code_insee", "imb_nbr_logloc"}
 ELIG_REQUIRED = {"imb_id", "code_techno", "classe_debit_descendant"}
@@ -70,8 +70,8 @@ def _header(path: Path) -> list[str]:
     try:
         with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
             line = f.readline()
-    except (OSError, EOFError) as exc:
-        raise SourceError(gzip_refusal(path.name, exc)) from exc
+    except GZIP_ERRORS as exc:
+        raise SourceError(gzip_refusal(path.name, exc)) from None
     if ";" not in line:
         raise SourceError(Problem(path.name, 1, None, "séparateur « ; » attendu"))
     return [c.strip().strip('"').lower() for c in line.rstrip("\r\n").split(";")]
@@ -200,9 +200,12 @@ def aggregate(root: Path, millesime: str | None = None, technologies: bool = Tru
 
 def _synthetic(path: Path) -> bool:
     """Whether a building file was written by `terrinum synthetique` (its first building says so)."""
-    with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
-        header = [c.strip().strip('"').lower() for c in f.readline().rstrip("\r\n").split(";")]
-        first = dict(zip(header, f.readline().rstrip("\r\n").split(";")))
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
+            header = [c.strip().strip('"').lower() for c in f.readline().rstrip("\r\n").split(";")]
+            first = dict(zip(header, f.readline().rstrip("\r\n").split(";")))
+    except GZIP_ERRORS as exc:
+        raise SourceError(gzip_refusal(path.name, exc)) from None
     return first.get("imb_source") == SYNTHETIC_SOURCE and first.get("imb_id", "").startswith("SYN")
 
 
@@ -212,7 +215,7 @@ def partition(pair: Pair, quarter: str, technologies: bool = True, staging: Path
         partial = _aggregate(pair, quarter, known_classes=True, technologies=technologies, staging=staging)
         if partial is None:  # a label or technology code outside the tables: the general reading
             partial = _aggregate(pair, quarter, known_classes=False, technologies=technologies, staging=staging)
-    except (OSError, EOFError, pl.exceptions.PolarsError) as exc:
+    except (*GZIP_ERRORS, pl.exceptions.PolarsError) as exc:
         raise SourceError(_culprit([pair.base, pair.eligibilite], exc)) from None
     return partial
 
@@ -298,7 +301,7 @@ def _culprit(paths: list[Path], exc: Exception) -> Problem:
             with gzip.open(path, "rb") as f:
                 while f.read(1 << 20):
                     pass
-        except (OSError, EOFError) as error:
+        except GZIP_ERRORS as error:
             return gzip_refusal(path.name, error)
     return Problem(paths[0].parent.name, None, None, f"lecture impossible ({exc.__class__.__name__} : {str(exc).splitlines()[0][:200]}) : rien n'est lu")
 

@@ -101,6 +101,7 @@ def parse_deployment(path: Path, millesime: str | None = None) -> Parsed:
     parsed.millesime = max(quarters.values())
     seen: dict[tuple[str, str], int] = {}
     categories: dict[tuple[str, str], int] = {}
+    category_lines: dict[tuple[str, str], int] = {}
     for line, row in enumerate(rows[start + 1 :], start=start + 2):
         if not any(str(v).strip() for v in row):
             continue
@@ -138,6 +139,13 @@ def parse_deployment(path: Path, millesime: str | None = None) -> Parsed:
                 if value not in (None, 0, 5, 10, 25, 50, 80):
                     parsed.rejected.append(Problem(name, line, cols[i].upper(), f"catégorie {value} hors des classes 0/5/10/25/50/80"))
                     continue
+                if (code, quarter) in category_lines:  # a repeated line, identical or not, is refused (docs/fiabilite.md)
+                    parsed.read += 1
+                    parsed.rejected.append(
+                        Problem(name, line, "Code commune", f"catégorie de la commune {code} déjà donnée ligne {category_lines[(code, quarter)]}")
+                    )
+                    break
+                category_lines[(code, quarter)] = line
                 categories[(code, quarter)] = value
             else:
                 if (code, quarter) in seen:

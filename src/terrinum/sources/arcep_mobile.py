@@ -16,7 +16,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from terrinum.sources.common import Parsed, Problem, SourceError, add_months, check_millesime, departement_of, find_header, parse_date, read_text, table_rows
+from terrinum.sources.common import (
+    Parsed,
+    Problem,
+    SourceError,
+    add_months,
+    check_millesime,
+    departement_of,
+    find_header,
+    parse_date,
+    read_text,
+    reject_duplicates,
+    table_rows,
+)
 
 # Mainland operators (MCC 208); overseas networks use MCC 340 (Antilles, Guyane) and 647
 # (La Réunion, Mayotte): any two-digit MNC of those is accepted and named by its code.
@@ -121,21 +133,14 @@ def parse_sites(path: Path, millesime: str | None = None) -> Parsed:
                 continue
             row.update({"longitude": None, "latitude": None, "code_source": code, "code_departement": departement_of(code)})
         parsed.rows.append(row)
-    # The file has no site identifier: two identical rows may be one site listed twice or two
-    # sites at one position (the published 2020T2 files of La Réunion, Guadeloupe and
-    # Martinique have one such pair each). They are counted as published, and said.
-    seen: dict[tuple, int] = {}
-    repeated = []
-    for row in parsed.rows:
-        same = tuple(v for k, v in row.items() if k != "ligne")
-        if same in seen:
-            repeated.append(f"ligne {row['ligne']} (comme la ligne {seen[same]})")
-        seen.setdefault(same, row["ligne"])
-    if repeated:
-        parsed.notes.append(
-            f"{len(repeated)} ligne(s) identique(s) à une autre, comptées comme publiées (le fichier ne porte pas d'identifiant de site) : "
-            + ", ".join(repeated[:10])
-        )
+    # The file has no site identifier. One operator listed twice at the same position (to the
+    # published precision) is one site counted twice: the repeat is a rejected row, as every
+    # source's duplicate key (docs/fiabilite.md). The published 2020T2 files of La Réunion,
+    # Guadeloupe and Martinique have one such pair each: import them with --accepter-rejets.
+    # The metropolitan layout places sites by commune only: identical rows there are distinct
+    # sites of one operator in one commune, and are all counted.
+    if layout == "outre-mer":
+        reject_duplicates(parsed, name, ("operateur", "longitude", "latitude"), "Operateur, X, Y")
     return parsed
 
 

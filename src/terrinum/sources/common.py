@@ -58,6 +58,11 @@ class Parsed:
 GZIP_MAGIC = b"\x1f\x8b"
 
 
+# What reading a damaged gzip file raises: truncated (EOFError), a bad header (OSError), a
+# corrupt stream inside (zlib.error).
+GZIP_ERRORS = (OSError, EOFError, zlib.error)
+
+
 def gzip_refusal(name: str, exc: Exception) -> Problem:
     """Why a gzip file is refused: truncated (its end is missing) or unreadable."""
     reason = "tronqué (fin de l'archive manquante)" if isinstance(exc, EOFError) else f"illisible ({exc})"
@@ -72,8 +77,14 @@ def read_text(path: Path) -> tuple[str, str]:
     if raw.startswith(GZIP_MAGIC):
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
+        except GZIP_ERRORS as exc:
             raise SourceError(gzip_refusal(path.name, exc)) from None
+    nul = raw.find(b"\x00")
+    if nul >= 0:  # never stored: a NUL byte is no text (and would make a look-alike duplicate)
+        line = raw.count(b"\n", 0, nul) + 1
+        raise SourceError(
+            Problem(path.name, line, None, "caractère nul (octet 0) dans la ligne : fichier binaire, ou encodé en UTF-16 ? Enregistrez-le en UTF-8")
+        )
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return raw.decode(encoding), encoding

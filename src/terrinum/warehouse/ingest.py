@@ -185,6 +185,11 @@ def load_rows(
                        "code_commune": code_commune, "code_departement": dep, "demo": parsed.invented})  # fmt: skip
     if len(report.rejetees) > len(parsed.rejected) and not accept_rejects:
         raise IngestRefused(report.rejetees, report)
+    carried = any(v.get(i) is not None for v in values for i in parsed.columns) if any(spec.long for spec in tables) else bool(values)
+    if not carried:  # an empty file never replaces what is loaded
+        raise IngestRefused(
+            [Problem(path.name, None, None, "aucune valeur à charger (en-tête seul, lignes vides ou toutes rejetées) : rien n'est changé")], report
+        )
     report.non_rattachees = sorted(non_rattachees.items())
     report.hors_champ = sorted(hors_champ)
     if hors_champ:

@@ -216,6 +216,8 @@ def import_parsed(parsed: Parsed, fichier: str, default_source: str, accept_reje
     report = ImportReport(source=default_source, fichier=fichier, lues=parsed.read, rejetees=list(parsed.rejected), notes=list(parsed.notes))
     if report.rejetees and not accept_rejects:
         raise ImportRefused(report.rejetees, report)
+    if not parsed.rows:
+        raise ImportRefused([Problem(fichier, None, None, "aucun lieu à charger (en-tête seul, ou toutes les lignes rejetées) : rien n'est changé")], report)
     communes = CommuneIndex()
     registry = _Registry()
     new_places: list[tuple[Lieu, str]] = []

@@ -6,6 +6,7 @@ collectivités, exports and the JSON import. Rules: docs/rgpd.md."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -609,6 +610,28 @@ def export_json(c: Collectivite) -> dict:
         "sous_traitants": [{"nom": s.nom, "prestation": s.prestation, "clauses": s.clauses, "hors_ue": s.hors_ue} for s in c.sous_traitants.all()],
         "actions": [{"intitule": x.intitule, "priorite": x.priorite, "echeance": x.echeance.isoformat(), "statut": x.statut} for x in c.actions.all()],
     }
+
+
+MAX_IMPORT_BYTES = 5_000_000
+
+
+def read_export(raw: bytes, source: str) -> dict:
+    """The JSON of an export file, or Refused naming the file and why: too heavy, not UTF-8,
+    not JSON, nested too deep (Python's parser recurses), or holding a NUL character."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise Refused(f"{source} : fichier trop lourd (5 Mo au plus)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Refused(f"{source} : ce n'est pas du texte UTF-8 (octet {exc.start + 1})") from None
+    if "\x00" in text or "\\u0000" in text:
+        raise Refused(f"{source} : caractère nul dans le fichier (fichier binaire ?)")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Refused(f"{source} : JSON illisible, ligne {exc.lineno}, colonne {exc.colno} ({exc.msg})") from None
+    except RecursionError:
+        raise Refused(f"{source} : JSON illisible, imbrication trop profonde (un export de Terrinum n'a que quelques niveaux)") from None
 
 
 def import_json(c: Collectivite, data: dict, who, source: str = "fichier") -> dict:

@@ -155,12 +155,9 @@ def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
                 upload = request.FILES.get("fichier")
                 if upload is None:
                     raise services.Refused("choisissez un fichier JSON exporté de Terrinum")
-                if upload.size > 5_000_000:
-                    raise services.Refused("fichier trop lourd (5 Mo au plus)")
-                try:
-                    data = json.loads(upload.read().decode("utf-8"))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise services.Refused(f"{upload.name} : JSON illisible ({exc})") from exc
+                if upload.size > services.MAX_IMPORT_BYTES:
+                    raise services.Refused(f"{upload.name} : fichier trop lourd (5 Mo au plus)")
+                data = services.read_export(upload.read(), upload.name)
                 counts = services.import_json(c, data, user, upload.name)
                 message = {
                     "ok": True,

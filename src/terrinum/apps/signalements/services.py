@@ -73,6 +73,16 @@ def parse_measurements(name: str, content: bytes) -> list[dict]:
     lines = text.splitlines()
     if not lines:
         raise Refused([Problem(name, None, None, "fichier vide")])
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise Refused([Problem(name, line, None, "caractère nul (octet 0) : ce n'est pas un fichier CSV de mesures")])
+    try:
+        return _measurements(name, text, lines)
+    except csv.Error as exc:  # a field beyond the csv module's limit, a stray quote...
+        raise Refused([Problem(name, None, None, f"CSV illisible ({exc})")]) from None
+
+
+def _measurements(name: str, text: str, lines: list[str]) -> list[dict]:
     delimiter = ";" if lines[0].count(";") >= lines[0].count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [h.strip().lower() for h in next(reader)]
@@ -112,7 +122,10 @@ def parse_measurements(name: str, content: bytes) -> list[dict]:
         if speed:
             try:
                 row["debit_descendant"] = float(speed.replace(",", "."))
+                if not math.isfinite(row["debit_descendant"]) or row["debit_descendant"] < 0:
+                    raise ValueError(speed)
             except ValueError:
+                row.pop("debit_descendant", None)
                 problems.append(Problem(name, number, "debit_descendant", f"« {speed} » n'est pas un débit en Mbit/s"))
         if "latitude" in row and "longitude" in row:
             rows.append(row)
