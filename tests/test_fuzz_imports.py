@@ -210,3 +210,45 @@ def test_places_with_a_nul_byte_or_no_row_are_refused(kind, real_data, tmp_path_
             load_elsewhere(kind, path)
         assert _named(refused.value, path)
         assert sorted(Lieu.objects.values_list("id", "nom")) == before
+
+
+FOLDER_AND_BINARY = ["arcep-mci-batiments", "arcep-mobile-couverture"]
+
+
+def _binary_seed(kind, warehouse, folder):
+    """The per-building folder (one département's files damaged in turn) or a coverage
+    GeoPackage (damaged as bytes): (path given to ingest, file to damage)."""
+    if kind == "arcep-mci-batiments":
+        from tests.sources.test_arcep_batiments import make_quarter
+
+        root = make_quarter(folder / "immeubles")
+        return root, root / "base_imb_08.csv.gz"
+    from tests.sources.test_arcep_mobile_couverture import commune_l93, write_gpkg
+
+    path = write_gpkg(folder / "2024_T1_couv_Metropole_OF_4G_data.gpkg", [commune_l93(warehouse, "23096")], ["BC"])
+    return path, path
+
+
+@pytest.mark.parametrize("kind", FOLDER_AND_BINARY)
+def test_folder_and_binary_importers_refuse_damaged_files_cleanly(kind, warehouse, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fuzz")
+    path, target = _binary_seed(kind, warehouse, folder)
+    ingest(warehouse, kind, path)  # the seed itself is valid
+    seed_bytes = target.read_bytes()
+    plain = gzip.decompress(seed_bytes) if target.suffix == ".gz" else seed_bytes
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(st.sampled_from([*MUTATIONS, "nul"]), st.randoms(use_true_random=False))
+    def damaged(how, rnd):
+        data = plain[:30] + b"\x00" + plain[30:] if how == "nul" else mutate(plain, how, rnd)
+        target.write_bytes(gzip.compress(data) if target.suffix == ".gz" and how not in ("gzip", "gzip-tronque", "hasard") else data)
+        before = _state(warehouse)
+        try:
+            ingest(warehouse, kind, path)
+        except (SourceError, IngestRefused) as exc:
+            problems = [exc.problem] if isinstance(exc, SourceError) else exc.problems
+            assert problems and all(p.file for p in problems), (how, exc)
+            assert _state(warehouse) == before, how
+
+    damaged()
+    target.write_bytes(seed_bytes)

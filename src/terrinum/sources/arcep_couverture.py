@@ -46,10 +46,16 @@ def parse_coverage(path: Path, millesime: str | None = None, *, communes=None, p
         raise SourceError(Problem(name, None, None, "contours des communes requis (référentiel)"))
     if path.suffix.lower() != ".gpkg":
         raise SourceError(Problem(name, None, None, "un GeoPackage (.gpkg) est attendu (décompressez d'abord l'archive 7z publiée)"))
+    import warnings
+
     try:
-        meta, _, wkb, fields = pyogrio.raw.read(path)
+        # GDAL's warnings on a damaged file (a bad application id...) are kept, not raised
+        with warnings.catch_warnings(record=True) as gdal_warnings:
+            warnings.simplefilter("always")
+            meta, _, wkb, fields = pyogrio.raw.read(path)
     except Exception as exc:  # GDAL raises many types for broken files
         raise SourceError(Problem(name, None, None, f"GeoPackage illisible ({exc.__class__.__name__}: {exc})")) from exc
+    gdal_said = sorted({str(w.message).split(" on '")[0] for w in gdal_warnings})
     if not len(wkb):  # loading it would mark every commune as uncovered
         raise SourceError(Problem(name, None, None, "aucun polygone dans le fichier : export incomplet ?"))
     file_crs = meta.get("crs")
@@ -76,6 +82,8 @@ def parse_coverage(path: Path, millesime: str | None = None, *, communes=None, p
     if techno not in ("2G", "3G", "4G", "5G", "2G3G"):
         raise SourceError(Problem(name, None, "techno", f"technologie « {techno} » inconnue"))
     parsed = Parsed(millesime=_coverage_millesime(name, values, millesime))
+    if gdal_said:
+        parsed.notes.append("avertissement(s) de GDAL à la lecture (fichier à vérifier) : " + " ; ".join(gdal_said[:3]))
     parsed.read = len(wkb)
     deps = sorted({str(d).upper().zfill(2) for d in values["dept"]}) if "dept" in values else None
     crs_name = target.to_string()
