@@ -81,3 +81,34 @@ def test_killed_during_the_operator_combination_nothing_of_the_file_is_kept(ware
         report = ingest(con, "arcep-mobile-couverture", path)
         assert not report.deja_importe and any("combinaison" in n for n in report.notes)
         assert con.execute("SELECT count(*) FROM cm_combinaison WHERE code_commune = '23096'").fetchone()[0] == 1
+
+
+def test_killed_before_its_version_is_published_no_side_file_is_visible(fresh_data_dir, tmp_path):
+    """The per-building files of an import appear with the warehouse version that references
+    them, never before: killed while the version's published tables are computed (after the
+    import's commit in the draft, before the draft replaces the current version), the current
+    version and the folder beside it are both the previous ones (7 kills out of 7 left the new
+    files beside the old version)."""
+    root = make_quarter(tmp_path / "q")
+    script = textwrap.dedent(f"""
+        import os, signal, pathlib
+        from terrinum.cli.common import django_setup
+        django_setup()
+        from terrinum.pillars import publication
+        def die(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        publication.publish = die
+        from terrinum.pillars.ingest import ingest_path
+        ingest_path("arcep-mci-batiments", pathlib.Path({str(root)!r}))
+    """)
+    env = {**os.environ, "TERRINUM_DATA_DIR": str(fresh_data_dir)}
+    assert subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300).returncode == KILLED
+    warehouse_file = fresh_data_dir / "warehouse.duckdb"
+    assert _count(warehouse_file, "SELECT count(*) FROM provenance WHERE source = 'arcep-mci-batiments'") == 0  # the previous version
+    folder = store.buildings_root(warehouse_file) / "2024T4"
+    assert not folder.exists() or not list(folder.glob("*.parquet"))
+    from terrinum.pillars.ingest import ingest_path
+
+    ingest_path("arcep-mci-batiments", root)  # the next import removes the killed one's staging and publishes both together
+    assert sorted(p.name for p in folder.glob("*.parquet")) == ["08-sans-thd.parquet", "08.parquet", "23-sans-thd.parquet", "23.parquet"]
+    assert sorted(store.buildings_root(warehouse_file).glob(".en-cours-*")) == []

@@ -246,6 +246,10 @@ def _replace_long(con: duckdb.DuckDBPyConnection, table: str, indicators: list[s
     store.insert_rows(con, table, long_rows)
 
 
+# Staging folders whose files wait for their version's publication (store.after_publish).
+_PENDING: set[Path] = set()
+
+
 def ingest_file(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -272,7 +276,8 @@ def ingest_file(
         # Imports run one at a time (publication.next_version): a staging folder already
         # there is a killed import's.
         for stale in store.buildings_dir(con).glob(".en-cours-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            if stale not in _PENDING:  # not one awaiting its version's publication
+                shutil.rmtree(stale, ignore_errors=True)
         staging = store.buildings_dir(con) / f".en-cours-{uuid.uuid4().hex}"
         options["staging"] = staging
     try:
@@ -291,19 +296,35 @@ def ingest_file(
             con, tables=tables, pillar_tables=pillar_tables, source=source, path=path, parsed=parsed, passage=passage, accept_rejects=accept_rejects,
             sha256=sha, then=then,
         )  # fmt: skip
-        # Building positions are files beside the warehouse, moved there once its transaction
-        # is committed. A crash in between leaves them missing: importing the file again
-        # (which the provenance calls "already imported") puts what is missing.
+        # Building positions are files beside the warehouse, moved there once the version
+        # that references them is published (store.after_publish), never before. A crash in
+        # between leaves them missing: importing the file again (which the provenance calls
+        # "already imported") puts what is missing.
         if parsed.staged is not None:
             folder = store.buildings_dir(con, parsed.millesime)
             positioned = [d for d, info in parsed.partitions.items() if info.get("positions")]
             if not report.deja_importe or buildings.missing(folder, positioned):
-                written = buildings.promote(parsed.staged, folder, parsed.partitions)
+                written = sum(info.get("positions", 0) for info in parsed.partitions.values())
                 if written:
                     report.notes.append(
                         f"{written} position(s) d'immeubles gardée(s) pour répartir la population"
                         + (" (complétées : elles manquaient)" if report.deja_importe else "")
                     )
+                source, partitions = parsed.staged, parsed.partitions
+
+                def promote(source=source, partitions=partitions, folder=folder, staging=staging):
+                    try:
+                        buildings.promote(source, folder, partitions)
+                    finally:
+                        discard(staging)
+
+                def discard(staging=staging):
+                    _PENDING.discard(staging)
+                    shutil.rmtree(staging, ignore_errors=True)
+
+                _PENDING.add(staging)
+                store.after_publish(con, promote, on_discard=discard)
+                staging = None  # removed by the promotion, or on discard
     finally:  # whatever happened, no staging folder is left behind
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -235,6 +235,23 @@ def writers_paused(path: Path | None = None, on_wait: Callable[[], None] | None 
         yield
 
 
+# Actions a writer runs once its version is published (after the rename), or on its
+# discard: per connection. Side files (per-building files beside the warehouse) are moved
+# in place by them, so that they appear with the version that references them, never
+# before (a kill in between leaves them out, and importing the file again puts them).
+_ON_PUBLISH: dict[int, list[tuple[Callable[[], None], Callable[[], None] | None]]] = {}
+
+
+def after_publish(con: duckdb.DuckDBPyConnection, action: Callable[[], None], on_discard: Callable[[], None] | None = None) -> None:
+    """Run `action` once the version this connection writes is published (at once for a
+    connection outside `writer`: tests, a plain `connect`); `on_discard` if it is not."""
+    pending = _ON_PUBLISH.get(id(con))
+    if pending is None:
+        action()
+    else:
+        pending.append((action, on_discard))
+
+
 @contextmanager
 def writer(path: Path | None = None, on_wait: Callable[[], None] | None = None):
     """A connection to the next version of the warehouse, published when the block ends.
@@ -257,23 +274,32 @@ def writer(path: Path | None = None, on_wait: Callable[[], None] | None = None):
             if wal.exists():  # a version left by a writer that did not checkpoint
                 shutil.copy2(wal, Path(str(draft) + ".wal"))
         con = connect(draft)
+        pending = _ON_PUBLISH.setdefault(id(con), [])
         try:
-            yield con
-            con.execute("CHECKPOINT")
-        except BaseException:
+            try:
+                yield con
+                con.execute("CHECKPOINT")
+            except BaseException:
+                con.close()
+                draft.unlink(missing_ok=True)
+                Path(str(draft) + ".wal").unlink(missing_ok=True)
+                for _, discard in pending:
+                    if discard is not None:
+                        discard()
+                raise
             con.close()
-            draft.unlink(missing_ok=True)
-            Path(str(draft) + ".wal").unlink(missing_ok=True)
-            raise
-        con.close()
-        Path(str(draft) + ".wal").unlink(missing_ok=True)  # checkpointed: nothing left in it
-        os.replace(draft, path)
-        wal.unlink(missing_ok=True)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the rename itself survives a power cut
+            Path(str(draft) + ".wal").unlink(missing_ok=True)  # checkpointed: nothing left in it
+            os.replace(draft, path)
+            wal.unlink(missing_ok=True)
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)  # the rename itself survives a power cut
+            finally:
+                os.close(directory)
+            for action, _ in pending:  # the side files of the version, now that it is the current one
+                action()
         finally:
-            os.close(directory)
+            _ON_PUBLISH.pop(id(con), None)
 
 
 @contextmanager
