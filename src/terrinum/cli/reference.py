@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -65,6 +66,12 @@ def serve(
     threads: int = typer.Option(4, "--threads", min=1, help="Fils par processus."),
     timeout: int = typer.Option(60, "--delai", min=5, help="Secondes avant qu'une requête bloquée fasse redémarrer son processus."),
     jobs: bool = typer.Option(True, "--travaux/--sans-travaux", help="Lancer aussi le processus des calculs longs (terrinum travaux)."),
+    access_log: str = typer.Option(
+        None,
+        "--journal-acces",
+        metavar="FICHIER",
+        help="Écrire le journal des accès (méthode, chemin sans paramètres, code, taille, durée ; ni adresse ni navigateur) dans ce fichier, ou « - » pour la sortie d'erreur.",
+    ),
 ) -> None:
     """Sert la plateforme web (http://HOST:PORT) avec le serveur de production Gunicorn :
     plusieurs processus, plusieurs fils chacun, et le processus des calculs longs (les
@@ -72,6 +79,11 @@ def serve(
     django_setup()
     require_reference()
     from gunicorn.app.base import BaseApplication
+
+    from terrinum.web.journaux import ACCESS_LOG_FORMAT
+
+    if access_log not in (None, "-") and not Path(access_log).parent.is_dir():
+        fail(f"--journal-acces : le dossier « {Path(access_log).parent} » n'existe pas")
 
     from terrinum.web.wsgi import application
 
@@ -81,7 +93,8 @@ def serve(
         "worker_class": "gthread",
         "threads": threads,
         "timeout": timeout,
-        "accesslog": None,
+        "accesslog": access_log,
+        "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "loglevel": "warning",
         "forwarded_allow_ips": trusted_proxies(),

@@ -7,10 +7,14 @@ from pathlib import Path
 import dj_database_url
 
 from terrinum.config import data_dir, secret_key
+from terrinum.web.journaux import logging_config
 
 DATA_DIR = data_dir()
 SECRET_KEY = secret_key()
 DEBUG = os.environ.get("TERRINUM_DEBUG", "") == "1"
+# Server errors with their traceback to standard error and to journaux/erreurs.log in the
+# data directory, personal data masked (web/journaux.py, docs/exploitation.md).
+LOGGING = logging_config(DATA_DIR / "journaux")
 ALLOWED_HOSTS = [h for h in os.environ.get("TERRINUM_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [

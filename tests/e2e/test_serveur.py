@@ -1,10 +1,11 @@
-"""Login throttling behind the documented reverse proxy, through the real server (Gunicorn):
+"""The real server behind the documented reverse proxy. Login throttling, through the real server (Gunicorn):
 every request comes from the proxy's address (127.0.0.1, trusted by default) with the
 client's address in X-Forwarded-For. Five wrong passwords from one client lock that client
 (and an account attacked from everywhere), never everyone behind the proxy."""
 
 import http.cookiejar
 import re
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -49,3 +50,37 @@ def test_wrong_logins_lock_one_client_and_one_account_not_everyone_behind_the_pr
         _attempt(server, "verrou-b", "mauvais", f"203.0.113.{20 + n}")
     assert _attempt(server, "verrou-b", E2E_PASSWORD, other) == 429
     assert _attempt(server, "verrou-c", E2E_PASSWORD, other) == 302  # the address itself is not
+
+
+def test_the_access_log_of_terrinum_serve_keeps_no_address_nor_query(server_env, tmp_path):
+    """`terrinum serve --journal-acces`: method, path, status, size, duration; no address,
+    no query string (a searched address), no browser."""
+    import time
+
+    from tests.e2e.conftest import BIN, _free_port
+
+    log = tmp_path / "acces.log"
+    port = _free_port()
+    env = server_env
+    proc = subprocess.Popen(
+        [BIN / "terrinum", "serve", "--port", str(port), "--workers", "1", "--sans-travaux", "--journal-acces", str(log)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/lieux/?q=12+rue+de+la+Paix", timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode() if proc.poll() is not None else "délai"
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        proc.stdout.close()
+    text = log.read_text(encoding="utf-8")
+    assert '"GET /lieux/" ' in text
+    assert "rue" not in text and "127.0.0.1" not in text and "urllib" not in text.lower()
