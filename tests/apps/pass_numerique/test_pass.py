@@ -434,3 +434,37 @@ def test_the_printable_carnets_hold_every_code(world):
     assert len(reader.pages) == programme.carnets and "/StructTreeRoot" in reader.trailer["/Root"]
     text = " ".join(page.extract_text() for page in reader.pages)
     assert all(codes.display(c) in text for c in programme.cheques.values_list("code", flat=True))
+
+
+def test_a_funder_reads_only_its_own_vouchers_in_a_shared_statement(client, world):
+    """A place paid by two funders in one month: each funder's download lists its own voucher
+    codes only (they were all listed); the place sees every line."""
+    import io
+
+    import pypdf
+
+    orgs, lieux_, users, programme = world
+    tz = timezone.get_current_timezone()
+    year = programme.fin_validite.year
+    ccas = Organisation.objects.create(nom="CCAS de Guéret (Creuse Habitat)", type=Organisation.PRESCRIPTEUR)
+    other_funder = Organisation.objects.create(nom="Creuse Habitat", type=Organisation.FINANCEUR)
+    other = services.create_programme(other_funder, TerritorySet.of("commune", "23096"), 1, 5, prescripteurs=[ccas], year=year)
+    services.qualify(lieux_["gueret"], other, services.PLATFORM, now=dt.datetime(year, 1, 1, tzinfo=tz))
+    carnet = other.carnets_emis.get()
+    services.attribute(carnet, ccas, tranche_age="60-74", commune_code="23096", motif="démarches")
+    theirs = carnet.cheques.first().code
+    mine = _hand_out(programme, orgs)[0]
+    march = dt.datetime(year, 3, 14, 10, tzinfo=tz)
+    services.redeem(mine, lieux_["gueret"], users["conseillere"], now=march)
+    services.redeem(theirs, lieux_["gueret"], users["conseillere"], now=march)
+    (r,) = services.settle(f"{year}-03", today=dt.date(year, 4, 1))
+    client.force_login(users["financeur"])
+    csv_text = client.get(f"/pass-numerique/releves/{r.pk}.csv").content.decode()
+    pdf = client.get(f"/pass-numerique/releves/{r.pk}.pdf")
+    pdf_text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    for text in (csv_text, pdf_text):
+        assert codes.display(mine) in text and codes.display(theirs) not in text
+    assert "d'autres commanditaires" in pdf_text
+    client.force_login(users["conseillere"])
+    csv_text = client.get(f"/pass-numerique/releves/{r.pk}.csv").content.decode()
+    assert codes.display(mine) in csv_text and codes.display(theirs) in csv_text

@@ -152,6 +152,11 @@ class Autodiagnostic(models.Model):
     reponses = models.JSONField()
     profil = models.CharField(max_length=20)
     jour = models.DateField()
+    # A keyed hash of the client's address and the day (services.answer_source): answers of
+    # one connection on one day count once in the published figures, and at most
+    # MAX_ANSWERS_PER_SOURCE are kept. Not reversible without the secret key, not linkable
+    # from one day to the next. Empty for answers recorded before.
+    source = models.CharField(max_length=16, blank=True, default="", db_index=True)
 
 
 class Qualification(models.Model):

@@ -461,29 +461,38 @@ def purge_beneficiaries(today: dt.date | None = None, days: int = RETENTION_DAYS
         return old.delete()[0] if old.exists() else 0
 
 
-def statement_csv(r: Reglement) -> str:
-    """A place's statement for a month: one line per voucher (code, time of use, value)."""
+def statement_lines(r: Reglement, funders: set[int] | None = None):
+    """The vouchers of a statement, as seen by its reader: all of them for the place (and the
+    platform's administrator, `funders` None), only those of its own programmes for a funder
+    (another funder's voucher codes are not its to see)."""
+    found = r.cheques_regles.order_by("utilise_le", "id")
+    if funders is not None:
+        found = found.filter(programme__financeur_id__in=funders)
+    return found.values_list("code", "utilise_le", "programme__valeur_centimes")
+
+
+def statement_csv(r: Reglement, funders: set[int] | None = None) -> str:
+    """A place's statement for a month: one line per voucher (code, time of use, value), the
+    reader's own (statement_lines)."""
     import csv
     import io
 
     buffer = io.StringIO()
     w = csv.writer(buffer, delimiter=";")
     w.writerow(["lieu", "mois", "code", "utilise_le", "valeur_eur"])
-    for code, when, value in r.cheques_regles.order_by("utilise_le", "id").values_list("code", "utilise_le", "programme__valeur_centimes"):
+    for code, when, value in statement_lines(r, funders):
         w.writerow([r.lieu.nom, r.mois, codes.display(code), timezone.localtime(when).isoformat(timespec="seconds"), f"{value / 100:.2f}"])
     return buffer.getvalue()
 
 
-def statement_pdf(r: Reglement) -> bytes:
+def statement_pdf(r: Reglement, funders: set[int] | None = None) -> bytes:
     """The same statement as a tagged PDF (WeasyPrint), to file or send."""
     from django.template.loader import render_to_string
     from weasyprint import HTML
 
-    rows = [
-        {"code": codes.display(code), "quand": timezone.localtime(when), "valeur": value}
-        for code, when, value in r.cheques_regles.order_by("utilise_le", "id").values_list("code", "utilise_le", "programme__valeur_centimes")
-    ]
-    html = render_to_string("pass_numerique/releve_pdf.html", {"r": r, "lignes": rows, "aujourdhui": timezone.localdate()})
+    rows = [{"code": codes.display(code), "quand": timezone.localtime(when), "valeur": value} for code, when, value in statement_lines(r, funders)]
+    context = {"r": r, "lignes": rows, "aujourdhui": timezone.localdate(), "partiel": funders is not None, "total_lignes": sum(x["valeur"] for x in rows)}
+    html = render_to_string("pass_numerique/releve_pdf.html", context)
     return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
@@ -518,24 +527,53 @@ def carnets_pdf(programme: Programme, numeros: list[int] | None = None) -> bytes
 MIN_ANSWERS = 10  # answers of a territory are shown together only from this many on
 
 
-def record_self_assessment(commune_code: str, answers: dict):
-    """Keep an anonymous assessment (the commune and the answers) and return its result."""
+MAX_ANSWERS_PER_SOURCE = 5  # self-assessments kept per connection and per day
+
+
+def answer_source(address: str, day: dt.date | None = None) -> str:
+    """The keyed hash of a client address and a day that groups a connection's answers of one
+    day (HMAC-SHA256 with the platform's secret key, 16 hex characters)."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    day = day or timezone.localdate()
+    return hmac.new(settings.SECRET_KEY.encode(), f"{address}|{day.isoformat()}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def record_self_assessment(commune_code: str, answers: dict, source: str = ""):
+    """Keep an anonymous assessment (the commune and the answers); returns (its result,
+    whether it was kept: not when its connection already gave MAX_ANSWERS_PER_SOURCE today,
+    the person still gets the result and the figures are not flooded)."""
     from terrinum.apps.pass_numerique import besoins
     from terrinum.apps.pass_numerique.models import Autodiagnostic
 
     result = besoins.assess(answers)
-    Autodiagnostic.objects.create(commune_code=commune_code, reponses=besoins.validate(answers), profil=result.profil, jour=timezone.localdate())
-    return result
+    recorded = not source or Autodiagnostic.objects.filter(source=source).count() < MAX_ANSWERS_PER_SOURCE
+    if recorded:
+        Autodiagnostic.objects.create(
+            commune_code=commune_code, reponses=besoins.validate(answers), profil=result.profil, jour=timezone.localdate(), source=source
+        )
+    return result, recorded
 
 
 def assessments_in(communes: list[str] | None) -> dict | None:
     """The assessments of the people of these communes (None: everywhere): how many, the
-    share of each profile and of each kind of help, or None under MIN_ANSWERS."""
+    share of each profile and of each kind of help, or None under MIN_ANSWERS distinct
+    connection-days."""
     from terrinum.apps.pass_numerique import besoins
     from terrinum.apps.pass_numerique.models import Autodiagnostic
 
     found = Autodiagnostic.objects.all() if communes is None else Autodiagnostic.objects.filter(commune_code__in=communes)
-    rows = list(found.values_list("reponses", flat=True))
+    # One answer per connection and day (its first): a flood from one connection counts once,
+    # so nobody fills a small commune up to the threshold to read the next answer exactly.
+    rows, sources = [], set()
+    for reponses, source in found.order_by("id").values_list("reponses", "source"):
+        if source and source in sources:
+            continue
+        sources.add(source)
+        rows.append(reponses)
     if len(rows) < MIN_ANSWERS:
         return None
     results = [besoins.assess(r) for r in rows]

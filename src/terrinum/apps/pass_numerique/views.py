@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from terrinum.accounts import policy
+from terrinum.accounts.addresses import client_address
 from terrinum.accounts.models import Organisation
 from terrinum.apps.inclusion.models import Lieu
 from terrinum.apps.pass_numerique import besoins, codes, services
@@ -173,17 +174,14 @@ def statement(request: HttpRequest, pk: int, fmt: str = "csv") -> HttpResponse:
     """A place's monthly statement (CSV or PDF), for the place's accounts and the funders paying it."""
     r = get_object_or_404(Reglement.objects.select_related("lieu"), pk=pk)
     user = request.user
-    allowed = (
-        user.is_superuser
-        or r.lieu.organisation_id in policy.reading_organisations(user, Organisation.LIEU)
-        or r.cheques_regles.filter(programme__financeur_id__in=policy.reading_organisations(user, Organisation.FINANCEUR)).exists()
-    )
-    if not allowed:
+    own_place = user.is_superuser or r.lieu.organisation_id in policy.reading_organisations(user, Organisation.LIEU)
+    funders = None if own_place else policy.reading_organisations(user, Organisation.FINANCEUR)
+    if not own_place and not r.cheques_regles.filter(programme__financeur_id__in=funders).exists():
         return HttpResponse("Ce relevé n'est pas le vôtre.", status=403, content_type="text/plain; charset=utf-8")
-    if fmt == "pdf":
-        response = HttpResponse(services.statement_pdf(r), content_type="application/pdf")
+    if fmt == "pdf":  # a funder reads the lines of its own programmes only
+        response = HttpResponse(services.statement_pdf(r, funders), content_type="application/pdf")
     else:
-        response = HttpResponse(services.statement_csv(r), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(services.statement_csv(r, funders), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="releve-pass-numerique-{r.mois}-lieu-{r.lieu_id}.{fmt}"'
     return response
 
@@ -207,10 +205,12 @@ def needs(request: HttpRequest) -> HttpResponse:
     if origin is None or message:
         context["erreur"] = message or "commune introuvable"
         return render(request, "pass_numerique/besoins.html", context, status=400)
-    result = services.record_self_assessment(origin.code, answers)
+    result, recorded = services.record_self_assessment(origin.code, answers, services.answer_source(client_address(request)))
     lat, lon, where = places.origin_point(origin)
     now = timezone.localtime()
     service = result.services[0] if result.services else None
     found = places.nearest(lat, lon, now, service=service, limit=3) if service else []
-    context.update(resultat=result, commune=origin, depuis=where, lieux=found, service=service, pass_ici=any(f.lieu.pass_numerique for f in found))
+    context.update(
+        resultat=result, commune=origin, depuis=where, lieux=found, service=service, pass_ici=any(f.lieu.pass_numerique for f in found), compte=recorded
+    )
     return render(request, "pass_numerique/besoins.html", context)
