@@ -201,3 +201,27 @@ def test_the_buildings_by_coverage_zones_join_is_identical_embedded_and_on_dask(
             assert con.execute("SELECT part_pop_bc FROM cm_couverture WHERE code_source = '23096'").fetchone()[0] > 50
     assert "dans 0 commune" not in spread and len(results["local"]) > 200
     assert results["local"] == results["dask"]
+
+
+@pytest.mark.realdata
+def test_synthetic_files_after_a_real_import_have_unique_ids_and_never_replace_real_rows(real_data, tmp_path, reference_build):
+    """Calibrated on the real 2019 file (an older geography: communes nouvelles have several
+    rows), the synthetic files gave duplicate building ids (16–17 per département) that the
+    import then refused; importing synthetic files deleted the real rows of their
+    départements. Each commune is drawn once, and the synthetic import is refused."""
+    with _warehouse(tmp_path / "reel", reference_build) as con:
+        ingest(con, "arcep-mci-communes", real_data / "arcep" / "mci_2019T3_communes_debit_beta.csv", accept_rejects=True)
+        merged = con.execute(
+            "SELECT count(*) FROM (SELECT code_commune FROM cf_debits WHERE code_departement = '08' GROUP BY 1 HAVING count(*) > 1)"
+        ).fetchone()[0]
+        assert merged > 0  # communes nouvelles of the Ardennes, several rows each
+        totals = synthetique.generate(con, tmp_path / "synthetique", scale=SCALE, seed=7, departements=["08"], millesime="2019T3")
+        assert totals["calibration"] == "données importées"
+        frame = pl.read_csv(tmp_path / "synthetique" / "base_imb_08.csv.gz", separator=";", infer_schema=False)
+        assert frame["imb_id"].is_unique().all()
+        before = con.execute("SELECT count(*), sum(locaux) FROM cf_debits WHERE NOT demo").fetchone()
+        from terrinum.warehouse.ingest import IngestRefused
+
+        with pytest.raises(IngestRefused, match="ne mélange jamais réel et démonstration"):
+            ingest(con, "arcep-mci-batiments", tmp_path / "synthetique", millesime="2019T3")
+        assert con.execute("SELECT count(*), sum(locaux) FROM cf_debits WHERE NOT demo").fetchone() == before

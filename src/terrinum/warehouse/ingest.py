@@ -185,6 +185,22 @@ def load_rows(
                        "code_commune": code_commune, "code_departement": dep, "demo": parsed.invented})  # fmt: skip
     if len(report.rejetees) > len(parsed.rejected) and not accept_rejects:
         raise IngestRefused(report.rejetees, report)
+    if parsed.invented:  # a pillar never mixes real and demonstration rows
+        real = sorted({t.name for t in [*pillar_tables, *tables] if con.execute(f"SELECT count(*) FROM {t.name} WHERE NOT demo").fetchone()[0]})
+        if real:
+            raise IngestRefused(
+                [
+                    Problem(
+                        path.name,
+                        None,
+                        None,
+                        "fichiers synthétiques (valeurs inventées) refusés : le pilier a des données réelles "
+                        f"({', '.join(real)}) et ne mélange jamais réel et démonstration ; importez-les dans un autre "
+                        "dossier de données (TERRINUM_DATA_DIR)",
+                    )
+                ],
+                report,
+            )
     carried = any(v.get(i) is not None for v in values for i in parsed.columns) if any(spec.long for spec in tables) else bool(values)
     if not carried:  # an empty file never replaces what is loaded
         raise IngestRefused(

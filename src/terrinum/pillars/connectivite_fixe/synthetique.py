@@ -30,6 +30,7 @@ import shapely
 
 from terrinum.sources.arcep_batiments import KNOWN_CLASSES, SYNTHETIC_SOURCE
 from terrinum.territories.reference import transformer
+from terrinum.warehouse import store
 
 BASE_COLUMNS = (
     "imb_id;imb_x;imb_y;imb_code;imb_code_insee;imb_nbr_logloc;imb_source;imb_type;addr_code;imb_num;addr_numero;addr_rep;"
@@ -55,18 +56,31 @@ def calibration(con: duckdb.DuckDBPyConnection, millesime: str | None = None) ->
         raise ValueError("aucune donnée de connectivité fixe : lancez « terrinum demo » ou importez des données")
     frame = pl.from_arrow(
         con.sql(
-            """SELECT d.code_commune AS code, d.code_departement AS dep, d.locaux, d.locaux_8mbits AS c8, d.locaux_30mbits AS c30,
-                  d.locaux_100mbits AS c100, d.locaux_1gbits AS c1g, coalesce(f.locaux_ftth_raccordables, 0) AS ftth,
-                  coalesce(t.locaux_techno_coax, 0) AS coax, coalesce(t.locaux_techno_sans_filaire, 0) AS sans_filaire,
-                  coalesce(t.locaux_alt_thdr, 0) AS thdr, coalesce(t.locaux_alt_4gf, 0) AS g4f, coalesce(t.locaux_alt_sat, 0) AS sat,
-                  d.demo, g.geometrie
-           FROM cf_debits d
-           LEFT JOIN cf_ftth f USING (millesime, code_commune)
-           LEFT JOIN cf_technologies t USING (millesime, code_commune)
+            # one row per current commune: a file of an older geography gives a commune
+            # nouvelle several rows (its former communes), whose buildings would share ids
+            """WITH d AS (SELECT code_commune, any_value(code_departement) AS code_departement, sum(locaux)::BIGINT AS locaux,
+                             sum(locaux_8mbits)::BIGINT AS c8, sum(locaux_30mbits)::BIGINT AS c30, sum(locaux_100mbits)::BIGINT AS c100,
+                             sum(locaux_1gbits)::BIGINT AS c1g, bool_or(demo) AS demo
+                      FROM cf_debits WHERE millesime = $m AND code_commune IS NOT NULL GROUP BY 1),
+                  f AS ({ftth}),
+                  t AS ({technologies})
+           SELECT d.code_commune AS code, d.code_departement AS dep, d.locaux, d.c8, d.c30, d.c100, d.c1g, coalesce(f.ftth, 0) AS ftth,
+                  coalesce(t.coax, 0) AS coax, coalesce(t.sans_filaire, 0) AS sans_filaire, coalesce(t.thdr, 0) AS thdr,
+                  coalesce(t.g4f, 0) AS g4f, coalesce(t.sat, 0) AS sat, d.demo, g.geometrie
+           FROM d LEFT JOIN f USING (code_commune) LEFT JOIN t USING (code_commune)
            JOIN ref_commune_geom g ON g.code = d.code_commune
-           WHERE d.millesime = ? AND d.code_commune IS NOT NULL AND d.locaux > 0
-           ORDER BY code""",
-            params=[millesime],
+           WHERE d.locaux > 0
+           ORDER BY code""".format(
+                ftth="SELECT code_commune, sum(locaux_ftth_raccordables)::BIGINT AS ftth FROM cf_ftth WHERE millesime = $m GROUP BY 1"
+                if store.tables_exist(con, ["cf_ftth"])
+                else "SELECT NULL AS code_commune, 0 AS ftth WHERE false",
+                technologies="""SELECT code_commune, sum(locaux_techno_coax)::BIGINT AS coax, sum(locaux_techno_sans_filaire)::BIGINT AS sans_filaire,
+                                       sum(locaux_alt_thdr)::BIGINT AS thdr, sum(locaux_alt_4gf)::BIGINT AS g4f, sum(locaux_alt_sat)::BIGINT AS sat
+                                FROM cf_technologies WHERE millesime = $m GROUP BY 1"""
+                if store.tables_exist(con, ["cf_technologies"])
+                else "SELECT NULL AS code_commune, 0 AS coax, 0 AS sans_filaire, 0 AS thdr, 0 AS g4f, 0 AS sat WHERE false",
+            ),
+            params={"m": millesime},
         ).to_arrow_table()
     )
     if not frame.height:
