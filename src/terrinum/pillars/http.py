@@ -21,6 +21,9 @@ Niveau = Literal["commune", "epci", "departement", "region", "pays"]
 PAGE_SIZE, PAGE_MAX = 500, 2000
 
 
+OFFSET_MAX = 100_000_000
+
+
 class Pages(LimitOffsetPagination):
     """Every list of indicator rows comes in pages: `{"items": [...], "count": total}`, at most
     PAGE_MAX rows a page (the whole table of the communes weighed 183 MB of JSON in one
@@ -28,7 +31,9 @@ class Pages(LimitOffsetPagination):
 
     class Input(Schema):
         limit: int = Field(PAGE_SIZE, ge=1, le=PAGE_MAX, description=f"Lignes par page ({PAGE_SIZE} par défaut, {PAGE_MAX} au plus)")
-        offset: int = Field(0, ge=0, description="Rang de la première ligne de la page (0 pour la première page)")
+        # bounded: the largest table (communes × vintages) is far below it, and DuckDB's
+        # OFFSET is a 64-bit integer (an offset of 10^23 gave a server error)
+        offset: int = Field(0, ge=0, le=OFFSET_MAX, description="Rang de la première ligne de la page (0 pour la première page)")
 
     def __init__(self, **kwargs):
         super().__init__(max_limit=PAGE_MAX, **kwargs)

@@ -20,7 +20,7 @@ router = Router(tags=["pass-numerique"], auth=ACCOUNT_AUTH)
 
 
 class RedeemIn(Schema):
-    lieu: int = Field(..., ge=1, description="Le lieu (identifiant numérique de /api/v1/lieux) où le chèque est utilisé")
+    lieu: int = Field(..., ge=1, le=2**63 - 1, description="Le lieu (identifiant numérique de /api/v1/lieux) où le chèque est utilisé")
 
 
 class VoucherOut(Schema):

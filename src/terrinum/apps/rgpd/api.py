@@ -85,7 +85,7 @@ class ViolationIn(Schema):
     natures: list[Literal["confidentialite", "integrite", "disponibilite"]] = Field(..., min_length=1)
     cause: str = Field(..., min_length=1)
     donnees: str = Field(..., min_length=1)
-    personnes: int = Field(..., ge=0)
+    personnes: int = Field(..., ge=0, le=100_000_000)
     risque: Literal["aucun", "risque", "eleve"]
 
 
