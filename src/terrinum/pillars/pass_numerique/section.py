@@ -15,6 +15,20 @@ from terrinum.territories.helpers import TerritorySet
 MIN_PEOPLE = 10
 
 
+def search_origin(t, communes: list[str] | None) -> tuple[str, str] | None:
+    """(commune code, name) the places finder starts from for this territory: the commune
+    itself, else the chef-lieu, else its most populous commune (the finder searches around a
+    commune, not inside a département)."""
+    from terrinum.territories.models import Territory
+
+    if t.niveau == "commune":
+        return t.code, t.nom
+    found = Territory.objects.filter(niveau="commune", code=t.chef_lieu_code).first() if t.chef_lieu_code else None
+    if found is None and communes:
+        found = Territory.objects.filter(niveau="commune", code__in=communes).order_by("-population").first()
+    return (found.code, found.nom) if found else None
+
+
 def compose(ctx) -> dict | None:
     t = ctx.territory
     if t.niveau == "arrondissement":
@@ -30,6 +44,7 @@ def compose(ctx) -> dict | None:
         places, people = places.filter(commune_code__in=communes), people.filter(commune_code__in=communes)
         used = used.filter(carnet__beneficiaire__commune_code__in=communes)
     out = {"vide": False, "lieux": places.count(), "beneficiaires": people.count(), "seuil": MIN_PEOPLE, "besoins": assessments_in(communes)}
+    out["recherche"] = search_origin(t, communes)
     if out["beneficiaires"] < MIN_PEOPLE:
         return out
     out["cheques_utilises"] = used.count()
