@@ -178,7 +178,7 @@ def test_conseillere_redeems_a_voucher_on_her_phone(server_env, server, browser)
         page.locator(f"#decision-q-{n}").select_option("qualifie")
         page.locator(f"#motif-q-{n}").locator("xpath=ancestor::form").get_by_role("button", name="Enregistrer la décision").click()
         assert "Médiathèque du Grand Guéret : qualifié" in page.get_by_role("status").inner_text()
-        table = page.get_by_role("table", name=f"Décisions en vigueur, {made['nom']}").inner_text()
+        table = page.get_by_role("table", name=f"Décisions en vigueur, programme n° {n} ({made['nom']})").inner_text()
         assert "Médiathèque du Grand Guéret" in table and "creuse" in table
         violations = Axe().run(page).response["violations"]
         assert violations == [], json.dumps([v["id"] for v in violations])

@@ -22,7 +22,7 @@ def test_rates_file_with_an_empty_duplicate(tmp_path):
     parsed = insee.parse(write(tmp_path, RATES), millesime="2016")
     assert [r["code_source"] for r in parsed.rows] == ["23096", "08419"]
     assert parsed.rows[0]["tx_menseul"] == 51.1 and "tx_demandeurs_emploi" not in parsed.rows[0]
-    assert any("double sans aucune valeur" in n for n in parsed.notes)
+    assert any("sur une seconde ligne sans aucune valeur : la ligne qui porte les valeurs est gardée" in n for n in parsed.notes)
     assert set(parsed.columns) == {"tx_nscol15p", "tx_menseul", "tx_fammono", "tx_65etplus", "tx_25etmoins", "tx_demandeurs_emploi"}
 
 

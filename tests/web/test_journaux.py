@@ -35,7 +35,7 @@ def test_a_server_error_is_logged_with_its_traceback_and_no_personal_data(monkey
         assert personal not in written, personal
     # the same records go to standard error, through the same filter
     handlers = logging.getLogger("django.request").handlers
-    stderr = [h for h in handlers if type(h) is logging.StreamHandler]
+    stderr = [h for h in handlers if isinstance(h, journaux.StandardError)]
     assert stderr and all(any(isinstance(f, journaux.SansDonneesPersonnelles) for f in h.filters) for h in stderr)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 
 # Method, path without its query string, status, size, duration: nothing about the person.
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
@@ -43,6 +44,22 @@ class SansDonneesPersonnelles(logging.Filter):
         return True
 
 
+class StandardError(logging.StreamHandler):
+    """A handler writing to the process's standard error as it is at each record (not as it
+    was when logging was configured: a test runner or a daemon may replace it)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def logging_config(folder) -> dict:
     """Django's LOGGING: server errors (django.request), Terrinum's own warnings and errors,
     to standard error and to `folder/erreurs.log` (5 files of 5 MB)."""
@@ -54,7 +71,7 @@ def logging_config(folder) -> dict:
         "filters": {"sans_donnees_personnelles": {"()": SansDonneesPersonnelles}},
         "formatters": {"journal": {"format": "%(asctime)s %(levelname)s [%(name)s] %(message)s"}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "journal", "filters": handler_filters, "level": "WARNING"},
+            "stderr": {"()": StandardError, "formatter": "journal", "filters": handler_filters, "level": "WARNING"},
             "fichier": {
                 "class": "logging.handlers.RotatingFileHandler",
                 "filename": str(folder / "erreurs.log"),

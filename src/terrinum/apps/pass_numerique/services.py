@@ -69,7 +69,7 @@ def code_in_photo(upload) -> str:
         with Image.open(upload) as image:
             image.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
             found = zxingcpp.read_barcodes(image.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:  # Pillow's ways of saying "broken"
         raise Refused("ce fichier n'est pas une photo lisible", 400) from exc
     if not found:
         raise Refused("aucun QR code lisible sur la photo : rapprochez-vous du chèque, ou tapez son code", 400)
