@@ -232,3 +232,33 @@ def test_nearest_places_and_open_now(tmp_path):
     assert found[1].ouvert is False and 10 < found[1].distance_km < 11
     assert [f.lieu.identifiant for f in services.nearest(46.1710, 1.8720, tuesday_11h, ouvert_seulement=True)] == ["near", "signy"]
     assert services.nearest(46.1710, 1.8720, tuesday_11h, limit=3)[2].lieu.identifiant == "signy"
+
+
+def test_places_are_ranked_by_the_needs_they_cover_then_by_distance(tmp_path):
+    """Twelve « non » listed places for the alphabetically first service only (one 30.6 km
+    away) and left out France Services 0.2 km away, which offers « Aide aux démarches »."""
+
+    load(
+        write_csv(
+            tmp_path / "a.csv",
+            [
+                place(id="loin", nom="Fablab lointain", latitude="46.45", longitude="1.87", services="Accès internet et matériel informatique"),
+                place(id="fs", nom="France Services", latitude="46.1720", longitude="1.8715", services="Aide aux démarches administratives"),
+                place(
+                    id="mediatheque",
+                    nom="Médiathèque",
+                    latitude="46.20",
+                    longitude="1.8715",
+                    services="Accès internet et matériel informatique|Aide aux démarches administratives",
+                ),
+                place(id="hors-sujet", nom="Club photo", latitude="46.1710", longitude="1.8715", services="Parentalité et éducation avec le numérique"),
+            ],  # fmt: skip
+        )
+    )
+    needs = ["Accès internet et matériel informatique", "Aide aux démarches administratives"]
+    ranked = services.covering(46.1706, 1.8715, dt.datetime(2026, 3, 3, 11, tzinfo=dt.UTC), needs)
+    assert [(f.lieu.nom, covered) for f, covered in ranked] == [
+        ("Médiathèque", needs),  # both needs, 3 km
+        ("France Services", ["Aide aux démarches administratives"]),  # one need, 0.2 km
+        ("Fablab lointain", ["Accès internet et matériel informatique"]),  # one need, 31 km
+    ]

@@ -479,6 +479,23 @@ def nearest(
     return found[:limit]
 
 
+POOL_FOR_NEEDS = 30  # the nearest places among which those covering most needs are chosen
+
+
+def covering(lat: float, lon: float, when: dt.datetime, needs: list[str], limit: int = 3) -> list[tuple[Found, list[str]]]:
+    """Among the POOL_FOR_NEEDS nearest places, those offering at least one of `needs` (the
+    national standard's services), ranked by how many of them they offer, then by distance:
+    (place, the needs it covers, in the order given)."""
+    scored = []
+    for found in nearest(lat, lon, when, limit=POOL_FOR_NEEDS):
+        offered = set(multi(found.lieu.services))
+        covered = [n for n in needs if n in offered]
+        if covered:
+            scored.append((found, covered))
+    scored.sort(key=lambda fc: (-len(fc[1]), fc[0].distance_km, fc[0].lieu.nom))
+    return scored[:limit]
+
+
 def multi(value: str | None) -> list[str]:
     return [v for v in (value or "").split(standard.MULTI_SEPARATOR) if v]
 

@@ -208,9 +208,8 @@ def needs(request: HttpRequest) -> HttpResponse:
     result, recorded = services.record_self_assessment(origin.code, answers, services.answer_source(client_address(request)))
     lat, lon, where = places.origin_point(origin)
     now = timezone.localtime()
-    service = result.services[0] if result.services else None
-    found = places.nearest(lat, lon, now, service=service, limit=3) if service else []
-    context.update(
-        resultat=result, commune=origin, depuis=where, lieux=found, service=service, pass_ici=any(f.lieu.pass_numerique for f in found), compte=recorded
-    )
+    # the places covering most of the person's needs, then the nearest (not the first need only)
+    ranked = places.covering(lat, lon, now, list(result.services)) if result.services else []
+    found = [f for f, _ in ranked]
+    context.update(resultat=result, commune=origin, depuis=where, lieux=ranked, pass_ici=any(f.lieu.pass_numerique for f in found), compte=recorded)
     return render(request, "pass_numerique/besoins.html", context)
