@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import django_setup, err, fail, out, require_reference, within
+from terrinum.cli.common import EXIT_AMBIGUOUS, django_setup, err, fail, out, require_reference, within
 
 app = typer.Typer(help="Pass numérique : programmes, carnets, règlements, registre.", no_args_is_help=True)
 programme_app = typer.Typer(help="Programmes des commanditaires.", no_args_is_help=True)
@@ -140,7 +140,7 @@ def attribuer(
     code: str = typer.Argument(..., metavar="CODE", help="Le code d'un chèque du carnet remis."),
     prescripteur: str = typer.Option(..., "--prescripteur", metavar="ORGANISATION"),
     age: Age = typer.Option(..., "--age", help="Tranche d'âge du bénéficiaire."),
-    commune: str = typer.Option(..., "--commune", help="Commune du bénéficiaire (code INSEE)."),
+    commune: str = typer.Option(..., "--commune", help="Commune du bénéficiaire : nom, code postal ou code INSEE."),
     motif: str = typer.Option(..., "--motif", help="Pourquoi ce carnet (ex. « démarches en ligne »)."),
     profil: str = typer.Option("", "--profil", help="Profil de besoins (diagnostic des besoins)."),
 ) -> None:
@@ -149,11 +149,18 @@ def attribuer(
     django_setup()
     from terrinum.accounts.models import Organisation
     from terrinum.apps.pass_numerique import services
+    from terrinum.territories import services as territories
 
     org = _organisation(prescripteur, Organisation.PRESCRIPTEUR, "prescripteur")
+    found = territories.resolve_commune(commune)
+    if found.statut == "ambigu":
+        listed = "\n".join(f"  {c.code}  {c.nom} ({c.departement_code})" for c in found.candidats)
+        fail(f"{found.message}\n{listed}\nRelancez avec --commune CODE_INSEE.", EXIT_AMBIGUOUS)
+    if found.statut != "trouve":
+        fail(found.message)
     try:
         carnet = services.carnet_of(code)
-        services.attribute(carnet, org, tranche_age=age.value, commune_code=commune, motif=motif, profil=profil)
+        services.attribute(carnet, org, tranche_age=age.value, commune_code=found.territoire.code, motif=motif, profil=profil)
     except services.Refused as exc:
         fail(str(exc))
     out.print(f"Carnet {carnet.numero} du programme « {carnet.programme.nom} » remis ({carnet.cheques.count()} chèques).")

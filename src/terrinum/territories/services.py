@@ -130,6 +130,44 @@ def resolve(query: str) -> Resolution:
     return _one_or_many(q, partial, f"à « {q} »")
 
 
+def resolve_commune(query: str) -> Resolution:
+    """A commune named by a person: its INSEE code (current or former), its postal code or its
+    name. Only communes are kept (an arrondissement gives its commune); another kind of
+    territory, or nothing, is « inconnu » with a message saying what to type; several
+    communes are « ambigu » with the candidates to choose from."""
+    q = (query or "").strip()
+    if re.fullmatch(r"\d{5}", q):  # an INSEE code or a postcode: people type their postcode
+        postal = CodePostal.objects.filter(code=q).values_list("commune_code", flat=True)
+        found = _ranked(Territory.objects.filter(niveau="commune", code__in=[*postal, q]))
+        if len(found) > 1:
+            return Resolution(query, "ambigu", candidats=found, message=f"Plusieurs communes ({len(found)}) répondent à « {q} » : choisissez.")
+    try:
+        res = resolve(query)
+    except ResolutionError as exc:
+        return Resolution(query, "inconnu", message=str(exc))
+
+    def commune_of(t: Territory) -> Territory | None:
+        if t.niveau == "commune":
+            return t
+        if t.niveau == "arrondissement" and t.commune_code:
+            return get("commune", t.commune_code)
+        return None
+
+    if res.statut == "trouve":
+        commune = commune_of(res.territoire)
+        if commune is not None:
+            return Resolution(query, "trouve", territoire=commune, note=res.note)
+        return Resolution(
+            query, "inconnu", message=f"« {query} » désigne {res.territoire.nom}, pas une commune : indiquez le nom ou le code postal d'une commune."
+        )
+    communes = list(dict.fromkeys(c for c in map(commune_of, res.candidats) if c is not None))
+    if len(communes) == 1:
+        return Resolution(query, "trouve", territoire=communes[0])
+    if communes:
+        return Resolution(query, "ambigu", candidats=communes, message=f"Plusieurs communes ({len(communes)}) répondent à « {query} » : choisissez.")
+    return Resolution(query, "inconnu", message=res.message or f"Aucune commune ne répond à « {query} ».")
+
+
 def suggest(query: str, limit: int = MAX_CANDIDATES) -> list[Territory]:
     """Territories whose name starts with, then contains, the query (as-you-type suggestions)."""
     key = search_key(query or "")

@@ -1,6 +1,7 @@
 """The Pass numérique: codes, the life of a voucher, its ledger, expiry, settlement, roles."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -468,3 +469,55 @@ def test_a_funder_reads_only_its_own_vouchers_in_a_shared_statement(client, worl
     client.force_login(users["conseillere"])
     csv_text = client.get(f"/pass-numerique/releves/{r.pk}.csv").content.decode()
     assert codes.display(mine) in csv_text and codes.display(theirs) in csv_text
+
+
+def test_the_prescriber_names_the_person_s_commune_by_name_or_postcode(client, world):
+    """« Commune de la personne (code INSEE) » took the postcode 23000 as a commune code
+    (« commune inconnue (23000) » on the funder's dashboard) and cut « Guéret » to « Guére ».
+    A name or a postcode works; several communes answer with a choice, everything typed
+    kept; only a real commune is stored."""
+    from terrinum.apps.pass_numerique.models import Beneficiaire
+
+    orgs, lieux_, users, programme = world
+    client.force_login(users["travailleuse"])
+    codes_ = [programme.carnets_emis.get(numero=n).cheques.first().code for n in (1, 2, 3)]
+    form = {"action": "remettre", "prescripteur": orgs["ccas"].pk, "age": "60-74", "motif": "démarches en ligne"}
+    assert client.post("/pass-numerique/", {**form, "code": codes_[0], "commune": "Guéret"}).status_code == 200
+    # a postcode shared by 15 communes: the choice is offered, Guéret among them
+    shared = client.post("/pass-numerique/", {**form, "code": codes_[1], "commune": "23000"}).content.decode()
+    assert 'name="commune_code" value="23096"' in shared and "Sainte-Feyre" in shared
+    assert client.post("/pass-numerique/", {**form, "code": codes_[1], "commune": "23000", "commune_code": "23096"}).status_code == 200
+    assert list(Beneficiaire.objects.order_by("id").values_list("commune_code", flat=True)) == ["23096", "23096"]
+    # « Saint-Sulpice » names many communes: the form comes back with them, the rest kept
+    ambiguous = client.post("/pass-numerique/", {**form, "code": codes_[2], "commune": "Saint-Sulpice"})
+    html = ambiguous.content.decode()
+    assert ambiguous.status_code == 400 and "choisissez la bonne" in html and 'name="commune_code"' in html
+    assert f'value="{codes_[2]}"' in html and 'value="démarches en ligne"' in html and '<option value="60-74" selected>' in html
+    chosen = re.search(r'name="commune_code" value="(\w+)"', html)[1]
+    assert client.post("/pass-numerique/", {**form, "code": codes_[2], "commune": "Saint-Sulpice", "commune_code": chosen}).status_code == 200
+    assert Beneficiaire.objects.order_by("-id").first().commune_code == chosen
+    # nothing stored for what is not a commune
+    for typed in ("99999", "Nouvelle-Aquitaine", "Nullepart"):
+        refused = client.post("/pass-numerique/", {**form, "code": codes_[2], "commune": typed})
+        assert refused.status_code == 400, typed
+    assert Beneficiaire.objects.count() == 3
+    with pytest.raises(services.Refused, match="n'est pas le code INSEE d'une commune"):
+        services.attribute(programme.carnets_emis.get(numero=3), orgs["ccas"], tranche_age="25-59", commune_code="99999", motif="x")
+
+
+def test_the_command_line_takes_a_commune_s_name_and_refuses_one_that_does_not_exist(world):
+    from typer.testing import CliRunner
+
+    from terrinum.apps.pass_numerique.models import Beneficiaire
+    from terrinum.cli import app
+
+    orgs, lieux_, users, programme = world
+    first, second = (programme.carnets_emis.get(numero=n).cheques.first().code for n in (1, 2))
+    common = ["pass-numerique", "attribuer", "--prescripteur", "CCAS de Guéret", "--age", "25-59", "--motif", "démarches"]
+    refused = CliRunner().invoke(app, [*common[:2], first, *common[2:], "--commune", "99999"])
+    assert refused.exit_code == 1 and "99999" in refused.output and not Beneficiaire.objects.exists()
+    ambiguous = CliRunner().invoke(app, [*common[:2], first, *common[2:], "--commune", "Saint-Sulpice"])
+    assert ambiguous.exit_code == 2 and "Plusieurs communes" in ambiguous.output and not Beneficiaire.objects.exists()
+    done = CliRunner().invoke(app, [*common[:2], second, *common[2:], "--commune", "Guéret"])
+    assert done.exit_code == 0, done.output
+    assert Beneficiaire.objects.get().commune_code == "23096"

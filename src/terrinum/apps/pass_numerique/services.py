@@ -169,6 +169,10 @@ def attribute(
         raise Refused("un nom n'est gardé qu'avec sa finalité (--finalite-nom)", 400)
     if not motif.strip():
         raise Refused("le motif est obligatoire", 400)
+    from terrinum.territories.models import Territory
+
+    if not Territory.objects.filter(niveau="commune", code=commune_code).exists():  # only a real commune is stored
+        raise Refused(f"« {commune_code} » n'est pas le code INSEE d'une commune actuelle : indiquez son nom ou son code postal", 400)
     with transaction.atomic():
         carnet = Carnet.objects.select_for_update().select_related("programme").get(pk=carnet.pk)
         if not carnet.programme.prescripteurs.filter(pk=prescripteur.pk).exists():

@@ -98,6 +98,30 @@ def _use_map(programme: Programme, used: dict[str, int]) -> str:
     return render_map(features, f"Chèques utilisés par les habitants de chaque commune, {programme.nom}")
 
 
+class _Choose(Exception):
+    """Several communes answer the person's commune: the form comes back to choose one."""
+
+
+def _person_commune(request: HttpRequest):
+    """The person's commune from the form: a candidate chosen on the second step, else the
+    name, postal code or INSEE code typed; a list of candidates when several communes answer;
+    Refused when none does."""
+    from terrinum.territories import services as territories
+
+    chosen = request.POST.get("commune_code", "").strip()
+    if chosen:
+        found = territories.get("commune", chosen)
+        if found is None:
+            raise services.Refused(f"commune « {chosen} » inconnue", 400)
+        return found
+    res = territories.resolve_commune(request.POST.get("commune", ""))
+    if res.statut == "trouve":
+        return res.territoire
+    if res.statut == "ambigu":
+        return res.candidats
+    raise services.Refused(res.message, 400)
+
+
 def _typed_or_scanned(request: HttpRequest) -> str:
     """The code typed in the form, else the one in the photo of its QR code."""
     typed = request.POST.get("code", "").strip()
@@ -112,7 +136,7 @@ def _typed_or_scanned(request: HttpRequest) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     places, prescribers = list(_places(user)), list(_prescribers(user))
-    message, status = None, 200
+    message, status, choix = None, 200, None
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -127,21 +151,28 @@ def home(request: HttpRequest) -> HttpResponse:
                 org = get_object_or_404(Organisation, pk=request.POST.get("prescripteur") or 0, type=Organisation.PRESCRIPTEUR)
                 if not (user.is_superuser or org.pk in policy.acting_organisations(user, Organisation.PRESCRIPTEUR)):
                     raise services.Refused("vous ne remettez pas de carnets pour cette organisation", 403)
-                carnet = services.carnet_of(_typed_or_scanned(request))
+                typed = _typed_or_scanned(request)
+                carnet = services.carnet_of(typed)
+                saisie = {k: request.POST.get(k, "").strip() for k in ("age", "commune", "motif", "profil", "prescripteur")} | {"code": typed}
+                commune = _person_commune(request)
+                if isinstance(commune, list):  # several communes answer: the same form again, to choose (no JavaScript needed)
+                    message, status = {"ok": False, "texte": f"Plusieurs communes répondent à « {saisie['commune']} » : choisissez la bonne."}, 400
+                    choix = {"communes": commune, "saisie": saisie}
+                    raise _Choose()
                 services.attribute(
                     carnet,
                     org,
-                    tranche_age=request.POST.get("age", ""),
-                    commune_code=request.POST.get("commune", "").strip(),
-                    motif=request.POST.get("motif", ""),
-                    profil=request.POST.get("profil", "") if request.POST.get("profil", "") in besoins.PROFILE_LABELS else "",
+                    tranche_age=saisie["age"],
+                    commune_code=commune.code,
+                    motif=saisie["motif"],
+                    profil=saisie["profil"] if saisie["profil"] in besoins.PROFILE_LABELS else "",
                     who=user,
                 )
                 p = carnet.programme
                 message = {
                     "ok": True,
                     "texte": f"Carnet {carnet.numero} remis : {carnet.cheques.count()} chèques de {p.valeur_centimes / 100:.0f} €, valables jusqu'au {p.fin_validite:%d/%m/%Y}.",
-                    "commune": request.POST.get("commune", "").strip(),
+                    "commune": commune.code,
                 }
             elif action == "qualifier":
                 programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
@@ -150,8 +181,12 @@ def home(request: HttpRequest) -> HttpResponse:
                 message = {"ok": True, "texte": f"{lieu.nom} : {made.get_decision_display()} pour « {programme.nom} »."}
             else:
                 message, status = {"ok": False, "texte": "action inconnue"}, 400
+        except _Choose:
+            pass
         except services.Refused as exc:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
+            if action == "remettre":  # what was typed stays in the form
+                choix = {"communes": [], "saisie": {k: request.POST.get(k, "").strip() for k in ("age", "commune", "motif", "profil", "prescripteur", "code")}}
     context = {
         "lieux": places,
         "utilises": Cheque.objects.filter(lieu__in=places, etat__in=("utilise", "rembourse")).select_related("lieu").order_by("-utilise_le")[:20]
@@ -164,6 +199,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "programmes": [_funder_view(p, user) for p in _programmes(user)],
         "decisions": Qualification.DECISIONS,
         "message": message,
+        "choix": choix,
         "aujourdhui": timezone.localdate(),
     }
     return render(request, "pass_numerique/accueil.html", context, status=status if status < 500 else 400)
