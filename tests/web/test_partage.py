@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from terrinum.accounts.models import Membership, Organisation
 from terrinum.apps.concertation import services
@@ -184,3 +185,40 @@ def test_invitations_reminders_and_plan_export_on_the_command_line(world, tmp_pa
         for r in opendocument.load(str(out)).spreadsheet.getElementsByType(table.TableRow)
     ]
     assert rows[0][0] == "action" and rows[1][0] == "Pylône" and rows[1][-3:] == ["Banque des Territoires", "2027", "50000.0"]
+
+
+def test_a_refused_contribution_keeps_what_was_typed_and_a_place_is_named_by_its_commune(client, world):
+    """An unknown place erased the level, difficulties and priorities typed for the theme; the
+    place field wanted an INSEE code. Now a name or a postcode, a choice when several
+    communes answer (those of the démarche's territory first), and nothing typed is lost."""
+    orgs, users = world
+    client.force_login(users["porteur"])
+    today = timezone.localdate()
+    client.post(
+        "/diagnostic-partage/",
+        {"porteur": orgs["cretes"].pk, "titre": "Crêtes", "debut": today.isoformat(), "fin": (today + dt.timedelta(days=60)).isoformat()},
+    )
+    d = Demarche.objects.get(titre="Crêtes")
+    page = client.post(f"/diagnostic-partage/{d.pk}/", {"action": "inviter-lien", "nom": "Médiathèque de Signy", "email": ""}).content.decode()
+    link = "/contribuer/{}/".format(re.search(r"/contribuer/([A-Za-z0-9_-]+)/", page).group(1))
+    client.post(f"/diagnostic-partage/{d.pk}/", {"action": "statut", "statut": "consultation"})
+    client.logout()
+    typed = {"action": "contribuer", "theme": "connectivite-mobile", "difficulte": "4", "difficultes": "Le hameau n'a aucun réseau",
+             "priorites": "Un pylône", "signalement_categorie": "zone-blanche", "signalement_description": "La Vallée", "envoyer": "0"}  # fmt: skip
+    refused = client.post(link, {**typed, "signalement_commune": "Nullepart-sur-Rien"})
+    html = refused.content.decode()
+    assert refused.status_code == 400, html
+    for kept in ("Le hameau n&#x27;a aucun réseau", "Un pylône", 'value="La Vallée"', 'value="Nullepart-sur-Rien"', 'value="4" required checked'):
+        assert kept in html, kept
+    assert '<option value="zone-blanche" selected>' in html
+    # by its name: Signy-l'Abbaye is one commune
+    assert client.post(link, {**typed, "signalement_commune": "Signy-l'Abbaye"}).status_code == 200
+    from terrinum.apps.concertation.models import Contribution
+
+    assert Contribution.objects.get(theme="connectivite-mobile").signalements.get().commune_code == "08419"
+    # a postcode several communes share outside the territory: the choice, then the chosen one
+    other = {**typed, "theme": "inclusion"}
+    choose = client.post(link, {**other, "signalement_commune": "23000"}).content.decode()
+    assert "choisissez la bonne" in choose and 'name="signalement_commune_code" value="23096"' in choose and "Un pylône" in choose
+    assert client.post(link, {**other, "signalement_commune": "23000", "signalement_commune_code": "23096"}).status_code == 200
+    assert Contribution.objects.get(theme="inclusion").signalements.get().commune_code == "23096"

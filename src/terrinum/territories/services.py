@@ -165,7 +165,9 @@ def resolve_commune(query: str) -> Resolution:
         return Resolution(query, "trouve", territoire=communes[0])
     if communes:
         return Resolution(query, "ambigu", candidats=communes, message=f"Plusieurs communes ({len(communes)}) répondent à « {query} » : choisissez.")
-    return Resolution(query, "inconnu", message=res.message or f"Aucune commune ne répond à « {query} ».")
+    if re.fullmatch(r"[\d\s]+", q) and res.message:
+        return Resolution(query, "inconnu", message=res.message)
+    return Resolution(query, "inconnu", message=f"Aucune commune ne répond à « {q} » : vérifiez l'orthographe, ou indiquez son code postal.")
 
 
 def suggest(query: str, limit: int = MAX_CANDIDATES) -> list[Territory]:

@@ -139,8 +139,48 @@ def _trajectory(a, tracked, validated: dt.date) -> str:
     )
 
 
+TYPED_FIELDS = ("theme", "difficulte", "difficultes", "priorites", "signalement_categorie", "signalement_commune", "signalement_description")
+
+
+def _report_commune(request, d) -> str:
+    """The INSEE code of the commune named in a report: chosen among candidates on a second
+    step, else its name, postal code or code, narrowed to the démarche's territory when
+    several communes answer. Refused (with the candidates in `candidats`) otherwise."""
+    from terrinum.accounts.policy import commune_codes_of
+    from terrinum.territories import services as territories
+    from terrinum.territories.helpers import TerritorySet
+
+    chosen = request.POST.get("signalement_commune_code", "").strip()
+    if chosen:
+        return chosen  # checked by the service: a real commune
+    typed = request.POST.get("signalement_commune", "").strip()
+    if not typed:
+        return ""
+    found = territories.resolve_commune(typed)
+    if found.statut == "trouve":
+        return found.territoire.code
+    if found.statut == "ambigu":
+        inside = commune_codes_of(TerritorySet.of(d.territoire_niveau, d.territoire_code))
+        local = [c for c in found.candidats if c.code in inside]
+        if len(local) == 1:
+            return local[0].code
+        refused = services.Refused(f"plusieurs communes répondent à « {typed} » : choisissez la bonne")
+        refused.candidats = local or found.candidats
+        raise refused
+    raise services.Refused(found.message)
+
+
 def _contribution_form(request, p: Participant) -> dict | None:
-    """Save the contribution form of a participant (POST); a message."""
+    """Save the contribution form of a participant (POST); a message. A refusal keeps what
+    was typed (`saisie` on the exception) for the form to show again."""
+    try:
+        return _save_contribution(request, p)
+    except services.Refused as exc:
+        exc.saisie = {k: request.POST.get(k, "") for k in TYPED_FIELDS} | {"candidats": getattr(exc, "candidats", [])}
+        raise
+
+
+def _save_contribution(request, p: Participant) -> dict:
     theme = request.POST.get("theme", "")
     try:
         level = int(request.POST.get("difficulte") or 0)
@@ -152,7 +192,7 @@ def _contribution_form(request, p: Participant) -> dict | None:
             services.ReportIn(
                 request.POST.get("signalement_categorie", "autre"),
                 request.POST["signalement_description"],
-                commune_code=request.POST.get("signalement_commune", "").strip(),
+                commune_code=_report_commune(request, p.demarche),
             )
         )
     submit = request.POST.get("envoyer") == "1"
@@ -164,11 +204,21 @@ def _contribution_form(request, p: Participant) -> dict | None:
     return {"ok": True, "texte": f"« {label} » : contribution envoyée." if submit else f"« {label} » : brouillon enregistré (pas encore envoyé)."}
 
 
-def _participant_context(p: Participant) -> dict:
+def _participant_context(p: Participant, saisie: dict | None = None) -> dict:
+    """The participant's themes, each with the values its form shows: what was just typed
+    when the form came back refused, else its saved draft."""
     mine = {c.theme: c for c in p.contributions.prefetch_related("signalements")}
+    themes = []
+    for key, label in p.demarche.theme_labels():
+        c = mine.get(key)
+        if saisie and saisie.get("theme") == key:
+            values = {**saisie, "difficulte": int(saisie["difficulte"]) if str(saisie.get("difficulte", "")).isdigit() else None}
+        else:
+            values = {"difficulte": c.difficulte if c else None, "difficultes": c.difficultes if c else "", "priorites": c.priorites if c else ""}
+        themes.append((key, label, c, values))
     return {
         "participant": p,
-        "mes_contributions": [(key, label, mine.get(key)) for key, label in p.demarche.theme_labels()],
+        "mes_contributions": themes,
         "niveaux": range(1, 6),
         "categories": REPORT_CATEGORIES,
     }
@@ -180,7 +230,7 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     lead = services.leads(user, d)
     own = services.participant_of(user, d)
-    message, status, lien = None, 200, None
+    message, status, lien, saisie = None, 200, None, None
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -249,7 +299,7 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 raise services.Refused("action inconnue")
         except services.Refused as exc:
-            message, status = {"ok": False, "texte": str(exc)}, exc.status
+            message, status, saisie = {"ok": False, "texte": str(exc)}, exc.status, getattr(exc, "saisie", None)
         d.refresh_from_db()
     t = partage.territory_of(d)
     context = {
@@ -263,7 +313,7 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
         "aujourdhui": timezone.localdate(),
     }
     if own is not None and d.statut == Demarche.CONSULTATION:
-        context.update(_participant_context(own))
+        context.update(_participant_context(own, saisie))
     if lead:
         answered = services.answered(d)
         people = Paginator(d.participants.select_related("organisation"), PAGE).get_page(request.GET.get("participants"))
@@ -307,13 +357,13 @@ def contribute_by_link(request: HttpRequest, token: str) -> HttpResponse:
         p = services.participant_for_link(token)
     except services.Refused as exc:
         return render(request, "web/partage_lien.html", {"refus": str(exc)}, status=exc.status)
-    message, status = None, 200
+    message, status, saisie = None, 200, None
     if request.method == "POST":
         try:
             message = _contribution_form(request, p)
         except services.Refused as exc:
-            message, status = {"ok": False, "texte": str(exc)}, exc.status
-    context = {"d": p.demarche, "message": message, **_participant_context(p)}
+            message, status, saisie = {"ok": False, "texte": str(exc)}, exc.status, getattr(exc, "saisie", None)
+    context = {"d": p.demarche, "message": message, **_participant_context(p, saisie)}
     response = render(request, "web/partage_lien.html", context, status=status)
     # the token stays out of other sites' logs; "no-referrer" would make the form's POST send
     # "Origin: null", which the CSRF check refuses
