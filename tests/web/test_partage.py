@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -14,6 +15,14 @@ from terrinum.apps.concertation import services
 from terrinum.apps.concertation.models import Demarche
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def during_the_consultation():
+    """The démarches of this module are open from 1 November to 31 December 2026: the clock is
+    set inside that window (time-machine), so that no test depends on today's date."""
+    with time_machine.travel(dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC), tick=True):
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import datetime as dt
 import shutil
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.core import mail
 from django.utils import timezone
@@ -15,6 +16,16 @@ from terrinum.apps.concertation.models import Contribution, Demarche
 from terrinum.diagnostic import partage
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def during_the_consultation():
+    """The démarches of this module are open from 1 November to 31 December 2026: the clock is
+    set inside that window (time-machine), so that no test depends on today's date."""
+    with time_machine.travel(dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.UTC), tick=True):
+        yield
+
+
 CRETES = "240800862"  # CC des Crêtes Préardennaises
 
 
