@@ -200,6 +200,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "decisions": Qualification.DECISIONS,
         "message": message,
         "choix": choix,
+        "lieu_choisi": request.POST.get("lieu", "") if request.method == "POST" else "",  # the place stays chosen from one voucher to the next
         "aujourdhui": timezone.localdate(),
     }
     return render(request, "pass_numerique/accueil.html", context, status=status if status < 500 else 400)
