@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from terrinum.accounts import policy
 from terrinum.apps.inclusion import services
+from terrinum.apps.inclusion.horaires import in_french
 from terrinum.apps.inclusion.models import Lieu
 from terrinum.sources import lieux as standard
 from terrinum.svg import Feature, Marker, group_of, render_map
@@ -116,7 +117,7 @@ def place(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "nom": name,
                 "libelle": LABELS.get(name, name),
-                "valeurs": services.multi(value) if isinstance(value, str) and "|" in value else [value],
+                "valeurs": [in_french(value) or value] if name == "horaires" else services.multi(value) if isinstance(value, str) and "|" in value else [value],
                 "source": origin.get("source"),
                 "date": origin.get("date_maj"),
             }
