@@ -13,6 +13,9 @@ def test_the_download_page_lists_every_published_table(client, demo_warehouse):
     for title in ("Connectivité fixe", "Connectivité mobile", "Fragilité numérique"):
         assert title in html
     assert "/donnees/connectivite-fixe-commune.csv" in html and "données de démonstration" in html
+    import re
+
+    assert re.search(r"publiée le <time datetime=\"[^\"]+\">\d{2}/\d{2}/\d{4}</time>", html)  # not 2026-12-06
     assert "Dictionnaire des colonnes" in html and "part_30mbits" in html
 
 

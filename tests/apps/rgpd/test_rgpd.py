@@ -341,6 +341,8 @@ def test_the_dpo_sees_the_week_s_deadlines_and_a_breach_countdown(client, rgpd_w
     client.force_login(users["dpo"])
     page = client.get("/rgpd/").content.decode()
     assert "Violations à notifier à la CNIL" in page and "Commune de Rethel" in page and "Guéret" not in page
+    register = client.get(f"/rgpd/{col['rethel'].pk}/").content.decode()
+    assert "<td>Confidentialité</td>" in register and "<td>confidentialite</td>" not in register  # the nature as people read it
 
 
 def test_the_dpo_s_verbs_on_the_command_line(rgpd_world, tmp_path, reference_build):

@@ -222,6 +222,12 @@ class Violation(Owned):
         return echeances.breach_deadline(self.connue_le)
 
     @property
+    def natures_libelles(self) -> list[str]:
+        """The natures as people read them (« Confidentialité », not « confidentialite »)."""
+        labels = dict(self.NATURES)
+        return [labels.get(n, n) for n in self.natures]
+
+    @property
     def notification_requise(self) -> bool:
         return self.risque != "aucun"
 
