@@ -184,3 +184,21 @@ def test_ranking_has_a_map_beside_its_table(client, demo_warehouse):
     figure = html[html.index('<figure class="figure-carte">') : html.index("</figure>")]
     assert "<svg" in figure and figure.count("/territoires/departement/") == 101
     assert "raccordables à la fibre" in html[html.index("</figure>") :].split("<table")[0]  # its legend
+
+
+def test_every_projected_quarter_already_over_is_said_so(client, demo_warehouse):
+    """« 95 % : 2025T2 » and « 2025T4–2026T3 » read as future dates: each quarter already over
+    is flagged, whatever today is (the clock is set after every projected quarter)."""
+    import datetime as dt
+    import re
+
+    import time_machine
+
+    with time_machine.travel(dt.datetime(2060, 1, 2, tzinfo=dt.UTC)):
+        html = client.get("/territoires/departement/23/").content.decode()
+    sentence = re.search(r"Au rythme des derniers trimestres, 100 % des locaux : .*?\.\n", html, re.S)[0]
+    quarters = re.findall(r"\d{4}T[1-4]", sentence)
+    assert quarters, sentence  # the demonstration series projects quarters
+    assert "95 % : " in sentence and ("(date dépassée)" in sentence.split("95 % : ")[1] or "atteint" in sentence.split("95 % : ")[1])
+    if "fourchette" in sentence:
+        assert ", dépassée)" in sentence

@@ -52,6 +52,9 @@ def compose(ctx) -> dict | None:
         "speed": speed,
         "ftth": ftth,
         "projection_depassee": bool(ftth) and cf.passed(ftth["projection_ftth_100"]),
+        # every projected quarter already over is said so, the 95 % one and the range's end too
+        "p95_depassee": bool(ftth) and cf.passed(ftth["projection_ftth_95"]),
+        "fourchette_depassee": bool(ftth) and cf.passed((ftth["projection_ftth_100_fourchette"] or "").split("–")[-1].strip()),
         "targets": targets,
         "courbe": line_chart(curve, f"Part des locaux raccordables à la fibre, {territory.nom}", target=100.0),
         "serie": rows,
