@@ -521,3 +521,26 @@ def test_the_command_line_takes_a_commune_s_name_and_refuses_one_that_does_not_e
     done = CliRunner().invoke(app, [*common[:2], second, *common[2:], "--commune", "Guéret"])
     assert done.exit_code == 0, done.output
     assert Beneficiaire.objects.get().commune_code == "23096"
+
+
+def test_a_new_funder_creates_its_programme_on_the_web(client, world):
+    """A funder without a programme read « Votre compte n'agit pour aucun commanditaire »
+    (programmes existed only in the command line)."""
+    from terrinum.apps.pass_numerique.models import Programme
+
+    orgs, lieux_, users, programme = world
+    client.force_login(users["financeur08"])
+    page = client.get("/pass-numerique/").content.decode()
+    assert "Commander des chèques : nouveau programme" in page and "n'agit pour aucun" not in page
+    form = {"action": "programme", "financeur": orgs["ardennes"].pk, "territoire": "Ardennes", "carnets": "4", "cheques_par_carnet": "5", "valeur": "10"}
+    made = client.post("/pass-numerique/", {**form, "prescripteurs": [orgs["ccas"].pk]})
+    assert made.status_code == 200 and "créé : 4 carnet(s) de 5 chèques de 10 €" in made.content.decode()
+    new = Programme.objects.get(financeur=orgs["ardennes"])
+    assert (new.territoire_niveau, new.territoire_code, new.cheques.count()) == ("departement", "08", 20)
+    assert list(new.prescripteurs.all()) == [orgs["ccas"]]
+    # not for another funder, nor for a prescriber; a territory that is not one is named
+    assert client.post("/pass-numerique/", {**form, "financeur": orgs["creuse"].pk}).status_code == 403
+    assert client.post("/pass-numerique/", {**form, "territoire": "Nullepart"}).status_code == 400
+    client.force_login(users["travailleuse"])
+    assert client.post("/pass-numerique/", form).status_code == 403
+    assert Programme.objects.filter(financeur=orgs["ardennes"]).count() == 1

@@ -34,6 +34,13 @@ def _prescribers(user):
     return Organisation.objects.filter(pk__in=policy.acting_organisations(user, Organisation.PRESCRIPTEUR)).order_by("nom")
 
 
+def _funders(user):
+    """The funders for which this account orders vouchers (admin or gestionnaire)."""
+    if user.is_superuser:
+        return list(Organisation.objects.filter(type=Organisation.FINANCEUR).order_by("nom"))
+    return list(Organisation.objects.filter(pk__in=policy.acting_organisations(user, Organisation.FINANCEUR)).order_by("nom"))
+
+
 def _programmes(user):
     found = Programme.objects.select_related("financeur").order_by("-id")
     if not user.is_superuser:
@@ -96,6 +103,24 @@ def _use_map(programme: Programme, used: dict[str, int]) -> str:
         for c in communes.only("code", "nom", "geometrie_carte", "departement_code")
     ]
     return render_map(features, f"Chèques utilisés par les habitants de chaque commune, {programme.nom}")
+
+
+def _programme_territory(typed: str) -> TerritorySet:
+    """The programme's territory from what the funder typed: a département, an EPCI, a
+    commune, a région, by name or code (the territory search); several answers are refused
+    with the candidates named."""
+    from terrinum.territories import services as territories
+
+    try:
+        found = territories.resolve(typed)
+    except territories.ResolutionError as exc:
+        raise services.Refused(str(exc), 400) from None
+    if found.statut == "ambigu":
+        names = ", ".join(f"{c.nom} ({c.niveau_label.lower()} {c.code})" for c in found.candidats[:8])
+        raise services.Refused(f"plusieurs territoires répondent à « {typed} » : {names} ; précisez (ex. departement:23)", 400)
+    if found.statut != "trouve" or found.territoire.niveau == "arrondissement":
+        raise services.Refused(found.message or f"« {typed} » n'est pas un territoire de programme", 400)
+    return TerritorySet.of(found.territoire.niveau, found.territoire.code)
 
 
 class _Choose(Exception):
@@ -174,6 +199,22 @@ def home(request: HttpRequest) -> HttpResponse:
                     "texte": f"Carnet {carnet.numero} remis : {carnet.cheques.count()} chèques de {p.valeur_centimes / 100:.0f} €, valables jusqu'au {p.fin_validite:%d/%m/%Y}.",
                     "commune": commune.code,
                 }
+            elif action == "programme":
+                funder = get_object_or_404(Organisation, pk=request.POST.get("financeur") or 0, type=Organisation.FINANCEUR)
+                if not (user.is_superuser or funder.pk in policy.acting_organisations(user, Organisation.FINANCEUR)):
+                    raise services.Refused("vous ne commandez pas de chèques pour cette organisation", 403)
+                territory = _programme_territory(request.POST.get("territoire", ""))
+                try:
+                    carnets, per_carnet, value = (int(request.POST.get(k) or 0) for k in ("carnets", "cheques_par_carnet", "valeur"))
+                except ValueError:
+                    raise services.Refused("nombre de carnets, chèques par carnet et valeur : des nombres entiers", 400) from None
+                prescribers = list(Organisation.objects.filter(pk__in=request.POST.getlist("prescripteurs"), type=Organisation.PRESCRIPTEUR))
+                made = services.create_programme(funder, territory, carnets, per_carnet, valeur_centimes=value * 100, prescripteurs=prescribers, who=user)
+                message = {
+                    "ok": True,
+                    "texte": f"Programme n° {made.pk} « {made.nom} » créé : {carnets} carnet(s) de {per_carnet} chèques de {value} €, "
+                    f"valables jusqu'au {made.fin_validite:%d/%m/%Y}. Qualifiez maintenant les lieux qui les accepteront.",
+                }
             elif action == "qualifier":
                 programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
                 lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
@@ -197,6 +238,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "ages": Beneficiaire.AGES,
         "profils": list(besoins.PROFILE_LABELS.items()),
         "programmes": [_funder_view(p, user) for p in _programmes(user)],
+        "commanditaires": _funders(user),
+        "tous_prescripteurs": Organisation.objects.filter(type=Organisation.PRESCRIPTEUR).order_by("nom") if _funders(user) else [],
         "decisions": Qualification.DECISIONS,
         "message": message,
         "choix": choix,
