@@ -100,19 +100,11 @@ def adherer(
     host = Organisation.objects.filter(nom=structure, type=Organisation.MUTUALISATION).first()
     if host is None:
         fail(f"--structure : aucune structure de mutualisation « {structure} » (terrinum compte creer --type mutualisation)")
-    insee, departement = "", ""
-    org, _ = Organisation.objects.get_or_create(nom=organisation, type=Organisation.COLLECTIVITE)
-    if territoire:
-        t = territory(territoire, "le dossier RGPD est rattaché")
-        if t.niveau not in ("commune", "epci"):
-            fail(f"--territoire : une commune ou un EPCI (reçu : {t.niveau} {t.nom})")
-        insee, departement = t.code, t.departement_code or ""
-        org.territoire_niveau, org.territoire_code = t.niveau, t.code
-        org.save()
+    t = territory(territoire, "le dossier RGPD est rattaché") if territoire else None
     try:
-        c = services.enrol(host, org, categorie, insee, departement, designation)
+        c = services.adhere(host, organisation, categorie, t, designation)
     except services.Refused as exc:
-        fail(str(exc))
+        fail(f"--territoire : {exc}" if t is not None and "EPCI" in str(exc) else str(exc))
     out.print(f"« {c} » est servie par « {host.nom} » ({c.get_categorie_display()}).")
 
 

@@ -422,3 +422,27 @@ def test_the_dpo_and_an_import_from_the_collectivite_s_page(client, rgpd_world):
     broken = client.post(url, {"action": "importer", "fichier": SimpleUploadedFile("x.json", b"{not json", content_type="application/json")})
     assert broken.status_code == 400 and "x.json : JSON illisible" in broken.content.decode()
     assert Activite.objects.filter(collectivite=col["rethel"]).count() == 1
+
+
+def test_the_shared_dpo_opens_a_collectivite_s_register_from_the_web(client, rgpd_world):
+    """A DPO read « Aucune collectivité dans votre périmètre » and could not start from the web
+    (memberships existed only in the command line)."""
+    from terrinum.apps.rgpd.models import Collectivite
+
+    org, col, users = rgpd_world
+    client.force_login(users["dpo"])
+    page = client.get("/rgpd/").content.decode()
+    assert "Faire adhérer une collectivité à la structure" in page
+    form = {"action": "adherer", "structure": org["ardennes"].pk, "nom": "Commune de Novion-Porcien", "categorie": "commune", "territoire": "Novion-Porcien"}
+    answer = client.post("/rgpd/", form)
+    assert answer.status_code == 200 and "son registre est ouvert" in answer.content.decode()
+    c = Collectivite.objects.get(organisation__nom="Commune de Novion-Porcien")
+    assert (c.insee, c.departement) == ("08329", "08") and c.organisation in org["ardennes"].collectivites_servies.all()
+    assert "Commune de Novion-Porcien" in client.get("/rgpd/").content.decode()
+    # not into another structure, not by a référent or a commune's account; a région is no commune
+    assert client.post("/rgpd/", {**form, "structure": org["creuse"].pk, "nom": "X"}).status_code == 403
+    assert client.post("/rgpd/", {**form, "nom": "Y", "territoire": "Grand Est"}).status_code == 400
+    for name in ("referent", "gestionnaire"):
+        client.force_login(users[name])
+        assert client.post("/rgpd/", {**form, "nom": "Z"}).status_code == 403
+    assert not Collectivite.objects.filter(organisation__nom__in=["X", "Y", "Z"]).exists()

@@ -83,6 +83,41 @@ def enrol(
     return found
 
 
+def hosting_structures(user) -> list[Organisation]:
+    """The mutualisation structures whose served collectivités this account manages (its DPO
+    or admin role there), or every one for the platform's administrator."""
+    from terrinum.accounts.models import Membership
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    found = Organisation.objects.filter(type=Organisation.MUTUALISATION)
+    if not user.is_superuser:
+        found = found.filter(memberships__user=user, memberships__role__in=(Membership.DPO, Membership.ADMIN))
+    return list(found.distinct().order_by("nom"))
+
+
+def adhere(structure: Organisation, nom: str, categorie: str, territory=None, dpo_designation: str = "", who=None) -> Collectivite:
+    """A collectivité joins a mutualisation structure, in one transaction: its organisation
+    (created if needed, of type collectivité), its commune or EPCI in the reference when
+    given, its RGPD file. `who` (None: the platform's administrator, from the command line)
+    must be the structure's DPO or admin."""
+    if who is not None and structure not in hosting_structures(who):
+        raise Refused("seul le DPO ou l'administrateur de la structure y fait adhérer une collectivité", 403)
+    nom = (nom or "").strip()
+    if not nom:
+        raise Refused("le nom de la collectivité est obligatoire")
+    if territory is not None and territory.niveau not in ("commune", "epci"):
+        raise Refused(f"une commune ou un EPCI (reçu : {territory.niveau_label.lower()} {territory.nom})")
+    with transaction.atomic():
+        org, _ = Organisation.objects.get_or_create(nom=nom[:200], type=Organisation.COLLECTIVITE)
+        insee, departement = "", ""
+        if territory is not None:
+            insee, departement = territory.code, territory.departement_code or ""
+            org.territoire_niveau, org.territoire_code = territory.niveau, territory.code
+            org.save(update_fields=["territoire_niveau", "territoire_code"])
+        return enrol(structure, org, categorie, insee, departement, dpo_designation)
+
+
 def set_dpo(c: Collectivite, who, nom: str, designation: str) -> Collectivite:
     """Name the collectivité's DPO (empty: the shared DPO of its structure) and its CNIL
     designation number."""

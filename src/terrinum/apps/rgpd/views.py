@@ -64,6 +64,13 @@ def home(request: HttpRequest) -> HttpResponse:
     message, status = None, 200
     editable = policy.rgpd_collectivites(user, "modifier")
     collectivites = list(services.readable(user))
+    structures = services.hosting_structures(user)
+    if request.method == "POST" and request.POST.get("action") == "adherer":
+        try:
+            message = _adhere(request, structures)
+            collectivites = list(services.readable(user))
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
     if request.method == "POST" and request.POST.get("action") == "dupliquer":
         chosen = [c for c in collectivites if str(c.pk) in request.POST.getlist("collectivites")]
         try:
@@ -83,8 +90,28 @@ def home(request: HttpRequest) -> HttpResponse:
         "modifiables": [c for c in collectivites if editable is None or c.organisation_id in editable],
         "message": message,
         "criteres": services.CRITERIA,
+        "structures": structures,
+        "categories": services.CATEGORIES,
     }
     return render(request, "rgpd/accueil.html", context, status=status)
+
+
+def _adhere(request, structures) -> dict:
+    """A collectivité joins the DPO's structure, from the dashboard (as `terrinum rgpd adherer`)."""
+    from terrinum.territories import services as territories
+
+    structure = next((s for s in structures if str(s.pk) == request.POST.get("structure")), None)
+    if structure is None:
+        raise services.Refused("structure de mutualisation inconnue ou hors de votre périmètre", 403)
+    typed = request.POST.get("territoire", "").strip()
+    place = None
+    if typed:
+        found = territories.resolve(typed)
+        if found.statut != "trouve":
+            raise services.Refused(found.message or f"« {typed} » : aucune commune ni EPCI")
+        place = found.territoire
+    c = services.adhere(structure, request.POST.get("nom", ""), request.POST.get("categorie", ""), place, request.POST.get("designation", ""), request.user)
+    return {"ok": True, "texte": f"« {c} » est servie par « {structure.nom} » : son registre est ouvert."}
 
 
 def _date_time(value):
