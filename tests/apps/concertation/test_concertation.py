@@ -72,13 +72,15 @@ def test_links_open_the_form_of_their_demarche_only_until_revoked_or_expired(wor
         services.invite_link(d, "Médiathèque", "m@exemple.fr", users["maire"])
     p, token = services.invite_link(d, "Médiathèque de Signy", "m@exemple.fr", users["porteur"])
     assert services.participant_for_link(token) == p and len(token) >= 40 and p.empreinte != token
+    # valid exactly as long as the consultation the invitation announces (it said 06/01 for a 31/01 end)
+    assert timezone.localtime(p.expire_le).date() == d.fin and timezone.localtime(p.expire_le).time() == dt.time(23, 59, 59)
     with pytest.raises(services.Refused, match="n'existe pas") as e:
         services.participant_for_link(token[:-1] + ("A" if token[-1] != "A" else "B"))
     assert e.value.status == 404
     services.revoke(p, users["porteur"])
     with pytest.raises(services.Refused, match="révoqué"):
         services.participant_for_link(token)
-    old, old_token = services.invite_link(d, "Association", "", users["porteur"], days=1)
+    old, old_token = services.invite_link(d, "Association", "", users["porteur"])
     type(old).objects.filter(pk=old.pk).update(expire_le=timezone.now() - dt.timedelta(minutes=1))
     with pytest.raises(services.Refused, match="expiré") as e:
         services.participant_for_link(old_token)

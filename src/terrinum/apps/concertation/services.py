@@ -34,7 +34,16 @@ from terrinum.apps.concertation.models import (
 from terrinum.territories.helpers import COMMUNE_COLUMN
 from terrinum.territories.models import Territory
 
-LINK_DAYS = 30
+
+def link_expiry(d: Demarche) -> dt.datetime:
+    """An invitation link is valid to the end of the consultation's last day (Paris time): the
+    date the invitation states (a link of 30 days ended before a consultation of 75, or
+    after a consultation of 10)."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(d.fin, dt.time(23, 59, 59), tzinfo=ZoneInfo("Europe/Paris"))
+
+
 MAX_REPORTS = 5  # located reports per contribution
 LEVELS = range(1, 6)
 TRANSITIONS = {
@@ -119,20 +128,18 @@ def invite_organisation(d: Demarche, org: Organisation, who) -> Participant:
     return found
 
 
-def invite_link(d: Demarche, nom: str, email: str, who, days: int = LINK_DAYS) -> tuple[Participant, str]:
+def invite_link(d: Demarche, nom: str, email: str, who) -> tuple[Participant, str]:
     """An external partner, reached by an unguessable link valid `days` days; the token is
     returned once (only its SHA-256 is kept)."""
     require_lead(who, d)
     if not nom.strip():
         raise Refused("nom du partenaire : obligatoire")
     token = secrets.token_urlsafe(32)
-    p = Participant.objects.create(
-        demarche=d, nom=nom.strip(), email=email.strip(), empreinte=_digest(token), expire_le=timezone.now() + dt.timedelta(days=days)
-    )
+    p = Participant.objects.create(demarche=d, nom=nom.strip(), email=email.strip(), empreinte=_digest(token), expire_le=link_expiry(d))
     return p, token
 
 
-def invite_communes(d: Demarche, who, days: int = LINK_DAYS) -> list[tuple[Participant, str]]:
+def invite_communes(d: Demarche, who) -> list[tuple[Participant, str]]:
     """Every commune of the territory, invited by link in one transaction, with its town-hall
     address where the référentiel knows it; communes already invited are skipped."""
     require_lead(who, d)
@@ -144,7 +151,7 @@ def invite_communes(d: Demarche, who, days: int = LINK_DAYS) -> list[tuple[Parti
         communes = communes.filter(code=d.territoire_code)
     taken = set(d.participants.values_list("nom", flat=True))
     made = []
-    expires = timezone.now() + dt.timedelta(days=days)
+    expires = link_expiry(d)
     for t in communes.only("code", "nom", "mairie").order_by("code"):
         nom = f"Commune de {t.nom} ({t.code})"
         if nom in taken:
