@@ -180,3 +180,12 @@ def test_an_inner_article_still_counts():
     assert found("Saint-Maurice-la-Souterraine").code == "23219"
     res = services.resolve("La Réunion")  # the département and the région share the name
     assert {(c.niveau, c.code) for c in res.candidats} >= {("departement", "974"), ("region", "04")}
+
+
+def test_de_and_a_name_as_french_says_it():
+    """« de Le Havre », « de France » were written; « du Havre », « de la France »."""
+    from terrinum.territories.normalize import de
+
+    assert [de(n, niveau) for n, niveau in (("Le Havre", "commune"), ("France", "pays"), ("Les Mureaux", "commune"), ("La Souterraine", "commune"),
+            ("L'Isle-Adam", "commune"), ("Ahun", "commune"), ("Guéret", "commune"), ("Évaux-les-Bains", "commune"))] == [
+        "du Havre", "de la France", "des Mureaux", "de la Souterraine", "de l'Isle-Adam", "d'Ahun", "de Guéret", "d'Évaux-les-Bains"]  # fmt: skip

@@ -128,7 +128,7 @@ def rapport(
         sys.stdout.buffer.write(data)
         return
     out_path.write_bytes(data)
-    err.print(f"Diagnostic de {t.nom} écrit dans {out_path}")
+    err.print(f"Diagnostic {t.de_nom} écrit dans {out_path}")
 
 
 def batch(scope, niveau: str, fmt: str, folder: Path, nouveaux: int, rayon: int, workers: int | None) -> None:

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from terrinum.territories.normalize import de
+
 NIVEAUX = [
     ("pays", "Pays"),
     ("region", "Région"),
@@ -48,6 +50,13 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nom} ({self.niveau} {self.code})"
+
+    @property
+    def de_nom(self) -> str:
+        """« de » and the name, as French says it: « du Havre », « des Mureaux », « de la
+        Souterraine », « de l'Isle-Adam », « d'Ahun », « de la France » (départements and régions
+        keep « de » : their article is not in the reference)."""
+        return de(self.nom, self.niveau)
 
     @property
     def niveau_label(self) -> str:

@@ -36,3 +36,15 @@ def normalize(text: str) -> str:
     ascii_text = ascii_text.replace("œ", "oe").replace("æ", "ae")
     words = _NON_ALNUM.sub(" ", ascii_text).split()
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
+
+
+def de(nom: str, niveau: str = "commune") -> str:
+    """« de » and a territory's name as French says it (Territory.de_nom)."""
+    if niveau == "pays":
+        return f"de la {nom}"
+    for article, contracted in (("Le ", "du "), ("Les ", "des "), ("La ", "de la "), ("L'", "de l'"), ("L’", "de l’")):
+        if nom.startswith(article):
+            return contracted + nom[len(article) :]
+    if niveau in ("commune", "arrondissement") and nom[:1].upper() in "AEIOUYÉÈÊÂÎÔH" and not nom.startswith(("Hu", "Ha", "He", "Ho", "Hy")):
+        return f"d'{nom}"
+    return f"de {nom}"

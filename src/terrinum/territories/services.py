@@ -81,7 +81,7 @@ def resolve(query: str) -> Resolution:
         if alias is not None:
             t = get("commune", alias.commune_code)
             kind = "commune déléguée" if alias.type == "commune_deleguee" else "commune associée"
-            note = f"{upper} ({alias.nom}) est le code d'une ancienne commune, aujourd'hui {kind} de {t.nom} ({t.code})."
+            note = f"{upper} ({alias.nom}) est le code d'une ancienne commune, aujourd'hui {kind} {t.de_nom} ({t.code})."
             return Resolution(q, "trouve", territoire=t, note=note)
         if upper.isdigit():
             communes = CodePostal.objects.filter(code=upper).values_list("commune_code", flat=True)

@@ -244,12 +244,12 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
             elif action == "inviter-organisation":
                 org = get_object_or_404(Organisation, pk=request.POST.get("organisation") or 0)
                 services.invite_organisation(d, org, user)
-                message = {"ok": True, "texte": f"{org.nom} est invitée (ses comptes contribuent depuis cette page)."}
+                message = {"ok": True, "texte": f"Invitation enregistrée pour {org.nom} : ses comptes contribuent depuis cette page."}
             elif action == "inviter-lien":
                 p, token = services.invite_link(d, request.POST.get("nom", ""), request.POST.get("email", ""), user)
                 lien = request.build_absolute_uri(f"/contribuer/{token}/")
                 services.mail_invitations(d, [(p, token)], request.build_absolute_uri("/").rstrip("/"))
-                message = {"ok": True, "texte": f"{p.nom} est invité par un lien personnel, valable jusqu'au {timezone.localtime(p.expire_le):%d/%m/%Y}."}
+                message = {"ok": True, "texte": f"Invitation par lien personnel pour {p.nom}, valable jusqu'au {timezone.localtime(p.expire_le):%d/%m/%Y}."}
             elif action == "inviter-communes":
                 made = services.invite_communes(d, user)
                 sent = services.mail_invitations(d, made, request.build_absolute_uri("/").rstrip("/"))

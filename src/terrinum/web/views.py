@@ -153,7 +153,7 @@ def territory_map(t: Territory, children: list) -> tuple[str, str, list[dict]]:
         for c in children:
             idx = class_index(c.densite, bounds)
             features.append(Feature(c.nom, c.geometrie_carte, territory_url(c), f"zone classe-{idx}" if idx is not None else "zone sans-donnee", _group(c)))
-        map_title = f"{CHILD_LABELS[children[0].niveau]} de {t.nom}, par densité de population"
+        map_title = f"{CHILD_LABELS[children[0].niveau]} {t.de_nom}, par densité de population"
     else:
         # A commune without sub-units: the commune highlighted among its EPCI neighbours.
         siblings = Territory.objects.filter(niveau="commune", epci_code=t.epci_code).exclude(pk=t.pk).defer("geometrie", "mairie") if t.epci_code else []

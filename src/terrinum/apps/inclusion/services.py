@@ -416,8 +416,8 @@ def origin_of_query(q: str) -> tuple[Territory | None, str | None, list[Territor
 def origin_point(t: Territory) -> tuple[float, float, str]:
     mairie = t.mairie or {}
     if mairie.get("latitude") is not None:
-        return mairie["latitude"], mairie["longitude"], f"la mairie de {t.nom}"
-    return t.latitude, t.longitude, f"un point central de {t.nom}"
+        return mairie["latitude"], mairie["longitude"], f"la mairie {t.de_nom}"
+    return t.latitude, t.longitude, f"un point central {t.de_nom}"
 
 
 def open_state(horaires: str | None, when: dt.datetime) -> bool | None:

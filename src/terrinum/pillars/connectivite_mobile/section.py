@@ -28,7 +28,7 @@ def compose(ctx) -> dict | None:
         "row": latest,
         "operateurs": operators,
         "demo": latest["demo"],
-        "carte": render_map(features, f"Couverture 4G des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
+        "carte": render_map(features, f"Couverture 4G des sous-territoires {territory.de_nom}") if any(e["row"] for e in enfants) else "",
         "legende": fixed_legend(MOBILE_BINS),
         "zones_blanches": gaps,
         "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},

@@ -52,14 +52,14 @@ def compose(ctx) -> dict | None:
         "absents": [label for c, label in fr.CRITERIA.items() if own[f"score_{c}"] is None],
         "graphique": bar_chart(
             bars,
-            f"Notes de fragilité numérique de {territory.nom} (sur 10)",
+            f"Notes de fragilité numérique {territory.de_nom} (sur 10)",
             reference=france_index,
             scale_max=10,
             reference_label=f"France : {france_index:.1f}".replace(".", ","),
         )
         if france_index is not None
         else "",
-        "carte": render_map(features, f"Indice de fragilité numérique des sous-territoires de {territory.nom}") if any(e["row"] for e in enfants) else "",
+        "carte": render_map(features, f"Indice de fragilité numérique des sous-territoires {territory.de_nom}") if any(e["row"] for e in enfants) else "",
         "legende": fixed_legend(fr.INDEX_BINS, ""),
         "par_code": {e["t"].code: e["row"] for e in enfants if e["row"]},
         "plus_fragiles": sorted((e for e in enfants if e["row"] and e["row"]["indice_global"] is not None), key=lambda e: -e["row"]["indice_global"])[:10],

@@ -34,7 +34,7 @@ def compose(ctx) -> dict | None:
     if level:
         rows = {r.code: r.as_dict() for r in accessibility.indicator_rows(level, [c.code for c in children])}
         enfants, features = sub_units(ctx, rows, "part_au_dela_10km", ACCESS_BINS)
-        out["carte"] = render_map(features, f"Part de la population à plus de 10 km d'un lieu d'accompagnement, sous-territoires de {territory.nom}")
+        out["carte"] = render_map(features, f"Part de la population à plus de 10 km d'un lieu d'accompagnement, sous-territoires {territory.de_nom}")
         out["legende"] = fixed_legend(ACCESS_BINS, " %")
         out["plus_eloignes"] = sorted((e for e in enfants if e["row"] and e["row"]["pop_au_dela_10km"]), key=lambda e: -e["row"]["pop_au_dela_10km"])[:10]
     return out
