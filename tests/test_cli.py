@@ -167,3 +167,18 @@ def test_an_output_into_a_missing_folder_is_refused_before_any_work(args, tmp_pa
     assert r.exit_code in (1, 64), text
     assert "n'existe pas" in text and str(missing) in text, text
     assert "Traceback" not in text and not missing.exists()
+
+
+def test_help_names_types_in_french_words():
+    """The help showed « <bool> », « <str> », « <list[str]> »."""
+    text = run("pass-numerique", "programme", "creer", "--help").output + run("indicateurs", "fragilite", "--help").output
+    assert "<bool>" not in text and "<str>" not in text and "<list" not in text and "<int" not in text
+    assert "TEXTE" in text and "table | json | csv |" in text
+
+
+def test_tables_write_numbers_as_french_does():
+    """Tables printed « 28583 » and « 482.259 »."""
+    from terrinum.cli.common import french_number
+
+    assert [french_number(v) for v in (28583, 2024, 482.259, 12345.5, True, None, "23096")] == [
+        "28\u202f583", "2024", "482,259", "12\u202f345,5", "oui", "", "23096"]  # fmt: skip

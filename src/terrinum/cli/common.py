@@ -95,8 +95,27 @@ def print_rows(rows: list[dict], fmt: Format, title: str | None = None) -> None:
     for key in rows[0].keys() if rows else []:
         table.add_column(key)
     for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row.values()])
+        table.add_row(*[french_number(v) for v in row.values()])
     out.print(table)
+
+
+def french_number(value) -> str:
+    """A table cell as French writes numbers: « 28 583 », « 482,259 » (a narrow no-break
+    space between thousands from 10 000 on, so that years stay « 2024 »; a decimal comma).
+    JSON and CSV keep machine numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u202f") if abs(value) >= 10_000 else str(value)
+    whole, _, decimals = repr(value).partition(".")
+    if "e" in repr(value) or not decimals:
+        return str(value).replace(".", ",")
+    grouped = f"{int(whole):,}".replace(",", "\u202f") if abs(value) >= 10_000 else whole
+    return f"{grouped},{decimals}"
 
 
 def territory(query: str, what: str = "les indicateurs s'arrêtent"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from typer import core as typer_core
 from typer import rich_utils
 from typer._click import core as click_core
 
@@ -51,6 +52,31 @@ _PIECES: list[tuple[re.Pattern, str]] = [
     (re.compile(r" Did you mean (?P<what>.+?)\?"), " Vouliez-vous dire {what} ?"),
     (re.compile(r"\(Possible options: (?P<what>.+?)\)"), "(options possibles : {what})"),
 ]
+
+
+# The type column of the help (« <str> », « <bool> », « <list[str]> ») in words: a flag shows
+# none, a choice its values.
+_TYPES = {"str": "TEXTE", "int": "ENTIER", "float": "NOMBRE", "path": "CHEMIN", "file": "FICHIER", "directory": "DOSSIER", "bool": None,
+          "int range": "ENTIER", "float range": "NOMBRE", "datetime": "DATE"}  # fmt: skip
+
+
+def french_type(shown: str | None) -> str | None:
+    """A help type label in French (unknown labels kept as they are)."""
+    if shown is None:
+        return None
+    m = re.fullmatch(r"<(list\[)?(.+?)\]?>(\.\.\.)?", shown)
+    if not m:
+        return shown
+    repeated, inner = bool(m[1]), m[2]
+    if inner in _TYPES:
+        word = _TYPES[inner]
+    elif "|" in inner:
+        word = " | ".join(inner.split("|"))  # wraps between choices, not inside one
+    else:
+        return shown
+    if word is None:
+        return None
+    return f"{word} (répétable)" if repeated or m[3] else word
 
 
 def translate(message: str) -> str:
@@ -96,3 +122,10 @@ def install() -> None:
         return option
 
     click_core.Command.get_help_option = french_help_option
+    for kind in (typer_core.TyperOption, typer_core.TyperArgument):
+        shown = kind.display_type_rich
+
+        def display_type_rich(self, ctx, shown=shown):
+            return french_type(shown(self, ctx))
+
+        kind.display_type_rich = display_type_rich
