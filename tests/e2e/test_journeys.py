@@ -73,6 +73,7 @@ def test_sort_children_by_clicking_a_header(server, page):
         "/territoires/departement/08/diagnostic/",
         "/donnees/",
         "/faire-le-point/",
+        "/api/v1/docs",
     ],
 )
 def test_axe_reports_no_violation(server, page, path):
@@ -112,8 +113,9 @@ def test_maire_reads_fixed_connectivity_of_her_commune(server, page):
 
 @pytest.mark.parametrize(
     "path",
-    ["/territoires/commune/23096/", "/territoires/epci/240800862/", "/territoires/departement/23/", "/france/", "/connectivite-fixe/", "/lieux/?q=23000", "/"],
-)
+    ["/territoires/commune/23096/", "/territoires/epci/240800862/", "/territoires/departement/23/", "/france/", "/connectivite-fixe/", "/lieux/?q=23000", "/",
+     "/api/v1/docs"],
+)  # fmt: skip
 def test_no_horizontal_page_scroll_on_a_phone(server, browser, path):
     """At 390 px the page is as wide as the screen: wide tables scroll inside their own box,
     which takes the keyboard focus; axe finds nothing to say at that width either."""
@@ -131,11 +133,11 @@ def test_no_horizontal_page_scroll_on_a_phone(server, browser, path):
 def test_no_content_security_policy_violation(server, page):
     """The strict policy (no inline script or style, nothing from another host) breaks nothing:
     the browser reports no refused resource on the main pages, the places finder and the API
-    documentation (Swagger UI, served by the application)."""
+    documentation (written by the server)."""
     refused = []
     page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     for path in ("/", "/territoires/commune/23096/", "/territoires/departement/23/", "/lieux/?q=23000", "/connectivite-fixe/", "/api/v1/docs"):
         page.goto(server + path)
         page.wait_for_load_state("networkidle")
     assert refused == []
-    assert page.locator(".swagger-ui").count() == 1  # the documentation rendered under the policy
+    assert page.locator("article.operation").count() > 20  # the documentation rendered under the policy

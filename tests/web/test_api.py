@@ -75,11 +75,15 @@ def test_geometry_geojson_with_tolerance(client):
 
 
 def test_api_documentation_works_offline(client):
-    """Swagger UI comes from the application, never from another host (it was a CDN)."""
+    """The documentation page is written by the server in French from the schema (Swagger
+    UI's labels were English, and axe found six violations on it); nothing comes from
+    another host."""
     import re
 
     html = client.get("/api/v1/docs").content.decode()
-    assert "swagger-ui-bundle.js" in html
+    assert "Documentation de l'API Terrinum" in html and "/api/v1/openapi.json" in html
+    assert "Paramètres de GET /api/v1/connectivite-fixe/{niveau}" in html and "au plus 2000" in html  # a page's limit, in words
+    assert "swagger" not in html.lower()
     assert not re.search(r"(src|href)=\"(https?:)?//", html), "la documentation de l'API charge un fichier d'un autre hôte"
     for asset in re.findall(r"(?:src|href)=\"(/static/[^\"]+)\"", html):
         response = client.get(asset)

@@ -15,6 +15,7 @@ from terrinum.diagnostic import dictionnaire, document
 from terrinum.pillars import all_pillars
 from terrinum.territories import services
 from terrinum.territories.api import router as territories_router
+from terrinum.web.api_docs import FrenchDocs
 from terrinum.web.partage_api import router as partage_router
 
 
@@ -152,6 +153,7 @@ def build_api(namespace: str = "api-v1") -> NinjaAPI:
         description="Référentiel territorial et indicateurs numériques des territoires. Codes INSEE/SIREN.",
         urls_namespace=namespace,
         docs_url="/docs",
+        docs=FrenchDocs(),
     )
     api.add_router("/territoires", territories_router)
     for pillar in all_pillars():
