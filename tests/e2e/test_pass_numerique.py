@@ -11,7 +11,7 @@ import urllib.request
 
 import segno
 
-from tests.e2e.conftest import BIN, E2E_PASSWORD, start_server
+from tests.e2e.conftest import BIN, E2E_PASSWORD, sign_in, start_server
 
 LEDGER = """
 import django, json; django.setup()
@@ -165,14 +165,8 @@ def test_conseillere_redeems_a_voucher_on_her_phone(server_env, server, browser)
     env = server_env
     code, made = _handed_out_voucher(env, "23", "60-74", qualify=False)
     # The funder qualifies the médiathèque for its programme, on the web.
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    context, page = sign_in(browser, server, "creuse", "/pass-numerique/", 1280)
     try:
-        page.goto(server + "/connexion/?next=/pass-numerique/")
-        page.get_by_label("Identifiant").fill("creuse")
-        page.get_by_label("Mot de passe").fill(E2E_PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-        page.wait_for_url("**/pass-numerique/")
         n = made["programme"]
         page.locator(f"#lieu-q-{n}").select_option(label="Médiathèque du Grand Guéret (Guéret)")
         page.locator(f"#decision-q-{n}").select_option("qualifie")
