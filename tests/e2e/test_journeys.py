@@ -114,7 +114,8 @@ def test_maire_reads_fixed_connectivity_of_her_commune(server, page):
 @pytest.mark.parametrize(
     "path",
     ["/territoires/commune/23096/", "/territoires/epci/240800862/", "/territoires/departement/23/", "/france/", "/connectivite-fixe/", "/lieux/?q=23000", "/",
-     "/api/v1/docs"],
+     "/api/v1/docs", "/donnees/",  # /donnees/ was 523 px wide (hidden labels escaped their scrolling box), methodology pages 468-564 px
+     *(f"/methodologie/{m}" for m in ("connectivite-fixe", "connectivite-mobile", "couverture", "diagnostic", "fragilite", "implantation", "lieux", "technologies"))],
 )  # fmt: skip
 def test_no_horizontal_page_scroll_on_a_phone(server, browser, path):
     """At 390 px the page is as wide as the screen: wide tables scroll inside their own box,
