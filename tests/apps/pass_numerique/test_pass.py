@@ -362,7 +362,7 @@ def test_a_voucher_is_redeemed_and_a_carnet_handed_out_from_a_photo_of_its_qr_co
     used = client.post("/pass-numerique/", {"action": "utiliser", "code": "", "photo": _photo(codes.display(second)), "lieu": lieux_["gueret"].pk})
     assert used.status_code == 200 and Cheque.objects.get(code=second).etat == "utilise" and Cheque.objects.get(code=first).etat == "attribue"
     blank = client.post("/pass-numerique/", {"action": "utiliser", "code": "", "photo": _photo(None), "lieu": lieux_["gueret"].pk})
-    assert blank.status_code == 400 and "aucun QR code lisible" in blank.content.decode()
+    assert blank.status_code == 400 and "Aucun QR code lisible" in blank.content.decode()
     text = SimpleUploadedFile("notes.jpg", b"not an image", content_type="image/jpeg")
     assert "pas une photo lisible" in client.post("/pass-numerique/", {"action": "utiliser", "photo": text, "lieu": lieux_["gueret"].pk}).content.decode()
     nothing = client.post("/pass-numerique/", {"action": "utiliser", "code": "", "lieu": lieux_["gueret"].pk})
