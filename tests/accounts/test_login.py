@@ -56,14 +56,15 @@ def test_the_cli_refuses_a_weak_password(monkeypatch):
     assert not User.objects.filter(username="faible").exists()
 
 
-def test_login_logs_are_purged_after_their_retention(client, agent):
+def test_login_logs_are_purged_after_their_retention(client, agent, time_machine):
+    """On an injected clock: a login on 1 March 2026, another 400 days later; the purge keeps
+    365 days."""
     import datetime as dt
 
-    from django.utils import timezone
-
+    time_machine.move_to(dt.datetime(2026, 3, 1, 9, tzinfo=dt.UTC), tick=False)
     assert _login(client, GOOD).status_code == 302
-    AccessLog.objects.update(attempt_time=timezone.now() - dt.timedelta(days=400))
     client.logout()
+    time_machine.move_to(dt.datetime(2027, 4, 5, 9, tzinfo=dt.UTC), tick=False)
     assert _login(client, GOOD).status_code == 302  # a recent one, kept
     r = CliRunner().invoke(app, ["compte", "purger-journaux", "--jours", "365"])
     assert r.exit_code == 0, r.output

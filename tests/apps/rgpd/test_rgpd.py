@@ -159,7 +159,7 @@ def test_requests_carry_their_deadline_and_an_extension_must_be_told_in_time(cli
     assert d.echeance().due.date() == dt.date(2025, 4, 30)
     assert services.request_late(d, dt.datetime(2025, 5, 1, 9, tzinfo=paris)) and not services.request_late(d, dt.datetime(2025, 4, 30, 20, tzinfo=paris))
     services.answer_request(d, users["gestionnaire"], dt.datetime(2025, 4, 2, 9, tzinfo=paris))
-    assert not services.request_late(d, timezone.now())
+    assert not services.request_late(d, dt.datetime(2027, 6, 1, 9, tzinfo=paris))  # answered: never late after
     token = issue_token("gestionnaire")
     created = client.post(
         f"/api/v1/rgpd/collectivites/{col['signy'].pk}/demandes",
@@ -173,7 +173,7 @@ def test_requests_carry_their_deadline_and_an_extension_must_be_told_in_time(cli
     assert any("Lundi de Pentecôte" in step for step in body["delai"]["etapes"])
     future = client.post(
         f"/api/v1/rgpd/collectivites/{col['signy'].pk}/demandes",
-        {"droit": "acces", "recue_le": (timezone.now() + dt.timedelta(days=3)).isoformat()},
+        {"droit": "acces", "recue_le": (timezone.now() + dt.timedelta(days=3)).isoformat()},  # relative to the server's own clock: always future
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
     )
