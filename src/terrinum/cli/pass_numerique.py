@@ -93,13 +93,6 @@ def programme_creer(
     )
 
 
-class Decision(str, Enum):
-    qualifier = "qualifie"
-    refuser = "refuse"
-    suspendre = "suspendu"
-    retirer = "retire"
-
-
 @lieu_app.command("qualifier")
 def lieu_qualifier(
     lieu: str = typer.Argument(..., metavar="LIEU", help="L'identifiant du lieu dans le registre (colonne id du standard)."),
@@ -117,10 +110,10 @@ def lieu_qualifier(
     from terrinum.apps.pass_numerique import services
     from terrinum.apps.pass_numerique.models import Programme, Qualification
 
-    chosen = [d for d, flag in ((Decision.refuser, refuser), (Decision.suspendre, suspendre), (Decision.retirer, retirer)) if flag]
+    chosen = [d for d, flag in ((Qualification.REFUSE, refuser), (Qualification.SUSPENDU, suspendre), (Qualification.RETIRE, retirer)) if flag]
     if len(chosen) > 1:
         fail("choisissez une seule décision parmi --refuser, --suspendre, --retirer")
-    decision = chosen[0] if chosen else Decision.qualifier
+    decision = chosen[0] if chosen else Qualification.QUALIFIE
     place = Lieu.objects.filter(identifiant=lieu).first()
     if place is None:
         fail(f"aucun lieu d'identifiant « {lieu} » dans le registre (la colonne id de « terrinum lieux export »)")
@@ -128,7 +121,7 @@ def lieu_qualifier(
     if found is None:
         fail(f"aucun programme n° {programme}")
     try:
-        made = services.qualify(place, found, services.PLATFORM, decision.value, motif)
+        made = services.qualify(place, found, services.PLATFORM, decision, motif)
     except services.Refused as exc:
         fail(str(exc))
     label = dict(Qualification.DECISIONS)[made.decision]

@@ -170,6 +170,23 @@ def resolve_commune(query: str) -> Resolution:
     return Resolution(query, "inconnu", message=f"Aucune commune ne répond à « {q} » : vérifiez l'orthographe, ou indiquez son code postal.")
 
 
+def commune_from_form(chosen: str, typed: str, prefer: set[str] | None = None) -> Resolution:
+    """The commune a form names: the candidate chosen on a second step (`chosen`, an INSEE
+    code), else what was typed (resolve_commune). When several communes answer, those whose
+    code is in `prefer` (the form's territory) come first, and one of them alone is taken."""
+    chosen = (chosen or "").strip()
+    if chosen:
+        t = get("commune", chosen)
+        return Resolution(chosen, "trouve", territoire=t) if t else Resolution(chosen, "inconnu", message=f"commune « {chosen} » inconnue")
+    res = resolve_commune(typed)
+    if res.statut == "ambigu" and prefer is not None:
+        local = [c for c in res.candidats if c.code in prefer]
+        if len(local) == 1:
+            return Resolution(typed, "trouve", territoire=local[0])
+        res.candidats = local or res.candidats
+    return res
+
+
 def suggest(query: str, limit: int = MAX_CANDIDATES) -> list[Territory]:
     """Territories whose name starts with, then contains, the query (as-you-type suggestions)."""
     key = search_key(query or "")

@@ -150,22 +150,15 @@ def _report_commune(request, d) -> str:
     from terrinum.territories import services as territories
     from terrinum.territories.helpers import TerritorySet
 
-    chosen = request.POST.get("signalement_commune_code", "").strip()
-    if chosen:
-        return chosen  # checked by the service: a real commune
-    typed = request.POST.get("signalement_commune", "").strip()
-    if not typed:
+    chosen, typed = request.POST.get("signalement_commune_code", ""), request.POST.get("signalement_commune", "").strip()
+    if not chosen.strip() and not typed:
         return ""
-    found = territories.resolve_commune(typed)
+    found = territories.commune_from_form(chosen, typed, prefer=commune_codes_of(TerritorySet.of(d.territoire_niveau, d.territoire_code)))
     if found.statut == "trouve":
         return found.territoire.code
     if found.statut == "ambigu":
-        inside = commune_codes_of(TerritorySet.of(d.territoire_niveau, d.territoire_code))
-        local = [c for c in found.candidats if c.code in inside]
-        if len(local) == 1:
-            return local[0].code
         refused = services.Refused(f"plusieurs communes répondent à « {typed} » : choisissez la bonne")
-        refused.candidats = local or found.candidats
+        refused.candidats = found.candidats
         raise refused
     raise services.Refused(found.message)
 

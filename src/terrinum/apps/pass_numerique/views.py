@@ -133,13 +133,7 @@ def _person_commune(request: HttpRequest):
     Refused when none does."""
     from terrinum.territories import services as territories
 
-    chosen = request.POST.get("commune_code", "").strip()
-    if chosen:
-        found = territories.get("commune", chosen)
-        if found is None:
-            raise services.Refused(f"commune « {chosen} » inconnue", 400)
-        return found
-    res = territories.resolve_commune(request.POST.get("commune", ""))
+    res = territories.commune_from_form(request.POST.get("commune_code", ""), request.POST.get("commune", ""))
     if res.statut == "trouve":
         return res.territoire
     if res.statut == "ambigu":
