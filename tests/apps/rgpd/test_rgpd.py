@@ -7,7 +7,6 @@ import io
 import json
 
 import pytest
-from django.utils import timezone
 from django.utils.html import escape
 
 from terrinum.accounts import policy
@@ -148,7 +147,7 @@ def test_every_model_of_the_library_cites_its_sources_and_keeps_every_data_categ
     assert Donnee.objects.filter(activite__collectivite=col["rethel"], nir=True).exists()
 
 
-def test_requests_carry_their_deadline_and_an_extension_must_be_told_in_time(client, rgpd_world):
+def test_requests_carry_their_deadline_and_an_extension_must_be_told_in_time(client, rgpd_world, time_machine):
     org, col, users = rgpd_world
     paris = echeances.PARIS
     d = services.record_request(col["signy"], users["gestionnaire"], "acces", dt.datetime(2025, 1, 31, 10, tzinfo=paris))
@@ -171,9 +170,10 @@ def test_requests_carry_their_deadline_and_an_extension_must_be_told_in_time(cli
     body = created.json()
     assert body["delai"]["echeance"] == "2025-06-10T23:59:59+02:00" and "1182/71" in body["delai"]["regle"] and body["en_retard"]
     assert any("Lundi de Pentecôte" in step for step in body["delai"]["etapes"])
+    time_machine.move_to(dt.datetime(2026, 6, 1, 9, tzinfo=paris))  # an injected clock: the request below is three days ahead of it
     future = client.post(
         f"/api/v1/rgpd/collectivites/{col['signy'].pk}/demandes",
-        {"droit": "acces", "recue_le": (timezone.now() + dt.timedelta(days=3)).isoformat()},  # relative to the server's own clock: always future
+        {"droit": "acces", "recue_le": "2026-06-04T09:00:00"},
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
     )
