@@ -189,3 +189,17 @@ def test_de_and_a_name_as_french_says_it():
     assert [de(n, niveau) for n, niveau in (("Le Havre", "commune"), ("France", "pays"), ("Les Mureaux", "commune"), ("La Souterraine", "commune"),
             ("L'Isle-Adam", "commune"), ("Ahun", "commune"), ("Guéret", "commune"), ("Évaux-les-Bains", "commune"))] == [
         "du Havre", "de la France", "des Mureaux", "de la Souterraine", "de l'Isle-Adam", "d'Ahun", "de Guéret", "d'Évaux-les-Bains"]  # fmt: skip
+
+
+def test_departements_and_regions_take_their_article_from_the_cog():
+    """Départements and régions come without their article: « de Creuse » was written."""
+    names = {(t.niveau, t.code): t.de_nom for t in Territory.objects.filter(niveau__in=["departement", "region"])}
+    assert names[("departement", "23")] == "de la Creuse"
+    assert names[("departement", "08")] == "des Ardennes"
+    assert names[("departement", "01")] == "de l'Ain"
+    assert names[("departement", "24")] == "de la Dordogne"
+    assert names[("departement", "75")] == "de Paris"
+    assert names[("departement", "76")] == "de la Seine-Maritime"
+    assert names[("region", "75")] == "de la Nouvelle-Aquitaine"
+    assert names[("region", "44")] == "du Grand Est"
+    assert names[("region", "32")] == "des Hauts-de-France"

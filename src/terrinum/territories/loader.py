@@ -18,7 +18,7 @@ TERRITORY_FIELDS = [
     "nom", "nom_recherche", "siren", "population", "population_millesime", "superficie_km2",
     "nb_communes", "departement_code", "region_code", "epci_code", "commune_code",
     "chef_lieu_code", "epci_type", "latitude", "longitude", "mairie", "geometrie",
-    "geometrie_carte", "geometrie_note",
+    "geometrie_carte", "geometrie_note", "type_nom",
 ]  # fmt: skip
 
 

@@ -43,6 +43,9 @@ class Territory(models.Model):
     geometrie = models.BinaryField(null=True)  # WKB, WGS84 (EPSG:4326)
     geometrie_carte = models.BinaryField(null=True)  # simplified WKB for maps
     geometrie_note = models.CharField(max_length=200, null=True)
+    # The COG's « type de nom » (TNCC) of départements and régions, whose names come without
+    # their article: 3 gives « la Creuse », « de la Creuse » (normalize.de).
+    type_nom = models.PositiveSmallIntegerField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["niveau", "code"], name="territory_niveau_code")]
@@ -54,9 +57,9 @@ class Territory(models.Model):
     @property
     def de_nom(self) -> str:
         """« de » and the name, as French says it: « du Havre », « des Mureaux », « de la
-        Souterraine », « de l'Isle-Adam », « d'Ahun », « de la France » (départements and régions
-        keep « de » : their article is not in the reference)."""
-        return de(self.nom, self.niveau)
+        Souterraine », « de l'Isle-Adam », « d'Ahun », « de la France » « de la Creuse », « des Ardennes », « de l'Ain » (the COG's type of name of départements
+        and régions)."""
+        return de(self.nom, self.niveau, self.type_nom)
 
     @property
     def niveau_label(self) -> str:

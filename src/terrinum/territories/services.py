@@ -89,7 +89,7 @@ def resolve(query: str) -> Resolution:
             if found:
                 res = _one_or_many(q, found, f"au code postal {upper}")
                 if res.territoire:
-                    res.note = f"{upper} est un code postal, celui de {res.territoire.nom}."
+                    res.note = f"{upper} est un code postal, celui {res.territoire.de_nom}."
                 return res
         return Resolution(q, "inconnu", message=f"{upper} n'est ni un code INSEE de commune actuelle ou ancienne, ni un code postal connu.")
 

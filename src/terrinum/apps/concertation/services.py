@@ -152,9 +152,9 @@ def invite_communes(d: Demarche, who) -> list[tuple[Participant, str]]:
     taken = set(d.participants.values_list("nom", flat=True))
     made = []
     expires = link_expiry(d)
-    for t in communes.only("code", "nom", "mairie").order_by("code"):
-        nom = f"Commune de {t.nom} ({t.code})"
-        if nom in taken:
+    for t in communes.only("code", "nom", "niveau", "mairie").order_by("code"):
+        nom = f"Commune {t.de_nom} ({t.code})"
+        if nom in taken or f"Commune de {t.nom} ({t.code})" in taken:  # as invitations were named before 2026-12
             continue
         token = secrets.token_urlsafe(32)
         made.append((Participant(demarche=d, nom=nom, email=(t.mairie or {}).get("email") or "", empreinte=_digest(token), expire_le=expires), token))

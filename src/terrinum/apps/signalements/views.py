@@ -64,7 +64,7 @@ def _report_map(commune: Territory, layers: dict, point: tuple | None) -> str:
     markers = [Marker(x, y, "Immeuble", "point immeuble", radius=1.2) for x, y in layers["immeubles"]]
     if point:
         markers.append(Marker(point[0], point[1], "Point signalé", "point pointe", radius=6))
-    return render_map(features, f"Carte de {commune.nom} : cliquez pour placer la zone", markers=markers, pickable=True)
+    return render_map(features, f"Carte {commune.de_nom} : cliquez pour placer la zone", markers=markers, pickable=True)
 
 
 @login_required
