@@ -182,3 +182,31 @@ def test_tables_write_numbers_as_french_does():
 
     assert [french_number(v) for v in (28583, 2024, 482.259, 12345.5, True, None, "23096")] == [
         "28\u202f583", "2024", "482,259", "12\u202f345,5", "oui", "", "23096"]  # fmt: skip
+
+
+def test_help_sentences_are_not_cut_by_the_docstrings_line_breaks(monkeypatch):
+    """The list of commands showed « … commune, motif. Les » then « chèques du carnet … » on
+    the next line: on a terminal wide enough, every paragraph of every help is one line."""
+    import inspect
+
+    import typer
+    from typer import rich_utils
+
+    monkeypatch.setattr(rich_utils, "MAX_WIDTH", 2000)
+    checked = 0
+
+    def walk(command, path):
+        nonlocal checked
+        lines = run(*path, "--help").output.splitlines()
+        paragraphs = [inspect.cleandoc(command.help or "").partition("\f")[0].split("\n\n")]
+        for sub in getattr(command, "commands", {}).values():
+            paragraphs.append(inspect.cleandoc(sub.help or "").split("\n\n")[:1])
+        for paragraph in (p for ps in paragraphs for p in ps if p.strip()):
+            one_line = " ".join(paragraph.split())
+            assert any(one_line in " ".join(line.split()) for line in lines), (path, one_line)
+            checked += 1
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    assert checked > 60

@@ -9,6 +9,7 @@ French text, so a Typer upgrade that changes a message or a hook is seen at once
 
 from __future__ import annotations
 
+import inspect
 import re
 
 from typer import core as typer_core
@@ -90,6 +91,13 @@ def translate(message: str) -> str:
     return message
 
 
+def unwrap(paragraph: str) -> str:
+    """A docstring paragraph as one line, so that Rich wraps it to the terminal: Typer's rich
+    mode keeps the docstring's own line breaks in the list of commands and in the paragraphs
+    after the first (« Les\\n chèques du carnet… »). Click's « \\b » marker keeps them."""
+    return paragraph if paragraph.startswith("\b") else " ".join(line.strip() for line in paragraph.splitlines())
+
+
 def install() -> None:
     """Put Typer's words in French (idempotent)."""
     rich_utils.ARGUMENTS_PANEL_TITLE = "Arguments"
@@ -113,6 +121,9 @@ def install() -> None:
 
     rich_format_error._terrinum = True
     rich_utils.rich_format_error = rich_format_error
+    command_help, fix_linebreaks = rich_utils._make_command_help, rich_utils._fix_linebreaks
+    rich_utils._make_command_help = lambda *, help_text, markup_mode: command_help(help_text=unwrap(inspect.cleandoc(help_text).split("\n\n")[0]), markup_mode=markup_mode)
+    rich_utils._fix_linebreaks = lambda paragraphs, markup_mode: fix_linebreaks([unwrap(p) for p in paragraphs], markup_mode)
     get_help_option = click_core.Command.get_help_option
 
     def french_help_option(self, ctx):
