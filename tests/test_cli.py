@@ -210,3 +210,23 @@ def test_help_sentences_are_not_cut_by_the_docstrings_line_breaks(monkeypatch):
 
     walk(typer.main.get_command(app), [])
     assert checked > 60
+
+
+def test_a_database_older_than_the_program_is_named_not_a_traceback(tmp_path):
+    """After an upgrade without `terrinum init`, `terrinum territoire` printed a traceback
+    (« no such column: territories_territory.type_nom ») and `serve` served 500s."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env["TERRINUM_DATA_DIR"] = str(tmp_path)
+    python = Path(sys.executable)
+    older = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'terrinum.web.settings'; django.setup(); from django.core.management import call_command; call_command('migrate', verbosity=0); call_command('migrate', 'territories', '0002', verbosity=0); from terrinum.territories.models import Territory; from django.db import connection; connection.cursor().execute(\"INSERT INTO territories_territory (niveau, code, nom, nom_recherche) VALUES ('pays', 'FR', 'France', 'france')\")"
+    subprocess.run([python, "-c", older], env=env, check=True, timeout=300)
+    for args in (["territoire", "France"], ["serve", "--port", "1"]):
+        r = subprocess.run([python.parent / "terrinum", *args], env=env, capture_output=True, text=True, timeout=120)
+        text = " ".join(r.stderr.split())
+        assert r.returncode == 1 and "Traceback" not in text, (args, text)
+        assert "territories.0003_type_nom" in text and "lancez d'abord « terrinum init »" in text, text

@@ -56,4 +56,15 @@ app = build_app()
 
 
 def main() -> None:  # pragma: no cover - entry point
-    app()
+    from django.db import DatabaseError
+
+    from terrinum.cli.common import require_up_to_date
+
+    try:
+        app()
+    except DatabaseError:
+        try:
+            require_up_to_date()  # after an upgrade without `terrinum init`: say so, not a traceback
+        except typer.Exit as stop:
+            raise SystemExit(stop.exit_code) from None
+        raise

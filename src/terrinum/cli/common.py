@@ -80,6 +80,23 @@ def require_reference() -> None:
         fail("le référentiel n'est pas chargé : lancez d'abord « terrinum init ».")
 
 
+def pending_migrations() -> list[str]:
+    """Database migrations of this version not applied yet to the data directory's database."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return [f"{m.app_label}.{m.name}" for m, _ in executor.migration_plan(executor.loader.graph.leaf_nodes())]
+
+
+def require_up_to_date() -> None:
+    """Refuse to work on a database older than the program (after an upgrade without
+    `terrinum init`): a page or a command would fail on a missing column."""
+    pending = pending_migrations()
+    if pending:
+        fail(f"la base de données date d'une version précédente ({len(pending)} mise(s) à jour à appliquer, dont {pending[0]}) : lancez d'abord « terrinum init », qui la met à jour sans rien perdre.")
+
+
 def print_rows(rows: list[dict], fmt: Format, title: str | None = None) -> None:
     if fmt is Format.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from terrinum.cli.common import EXIT_AMBIGUOUS, Format, django_setup, err, fail, out, print_rows, require_reference
+from terrinum.cli.common import EXIT_AMBIGUOUS, Format, django_setup, err, fail, out, print_rows, require_reference, require_up_to_date
 from terrinum.config import trusted_proxies
 
 app = typer.Typer()
@@ -78,6 +78,7 @@ def serve(
     implantations d'une région ou de la France). Exploitation : docs/exploitation.md."""
     django_setup()
     require_reference()
+    require_up_to_date()
     from gunicorn.app.base import BaseApplication
 
     from terrinum.web.journaux import ACCESS_LOG_FORMAT
