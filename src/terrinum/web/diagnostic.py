@@ -69,7 +69,8 @@ def _context(t, nouveaux: int, rayon: int, reference: str) -> dict:
         "legende": legende,
         "implantation": implantation,
         "implantation_erreur": implantation_erreur,
-        "implantation_page": f"{views.territory_url(t)}implantation/?nouveaux={nouveaux}&rayon={rayon}",
+        # A région or France is computed on request by an account: the page's form, not a launch.
+        "implantation_page": f"{views.territory_url(t)}implantation/" + (f"?nouveaux={nouveaux}&rayon={rayon}" if t.niveau in views.SITING_OPEN_LEVELS else ""),
         "p": params,
         "graphique_pairs": chart,
         "aujourdhui": date.today(),
