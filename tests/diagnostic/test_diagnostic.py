@@ -289,3 +289,34 @@ def test_a_pillar_s_state_says_real_partly_demonstration_or_demonstration(tmp_pa
     texts = {p["titre"]: p["constat"] for p in d["priorites"] if p["regle"] == "donnees"}
     assert "en partie de démonstration" in texts["Données à compléter : Fragilité numérique"]
     assert "démonstration seulement" in texts["Données à compléter : Technologies d'accès"]
+
+
+def test_the_pdf_layout_keeps_things_together_and_on_the_page(demo_warehouse):
+    """Guéret's PDF had 18 pages: a map alone on page 2, pages holding one or two lines (a
+    section per page), captions stranded at page bottoms, tables running off the right edge."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from terrinum.territories import services
+    from terrinum.web import diagnostic
+
+    document = HTML(string=diagnostic.html(services.get("commune", "23096"), pdf=True)).render()
+    html = next(b.element for b in document.pages[0]._page_box.descendants() if b.element_tag == "html")
+    parent = {child: node for node in html.iter() for child in node}
+    for number, page in enumerate(document.pages, 1):
+        root = page._page_box  # WeasyPrint's layout boxes
+        content_right = root.content_box_x() + root.width
+        inside = [b for b in root.descendants() if not isinstance(b, boxes.PageBox | boxes.MarginBox) and b.element_tag != "html"]
+        overflowing = {b.element_tag for b in inside if isinstance(b, boxes.TableBox | boxes.TableRowBox) and b.position_x + b.margin_width() > content_right + 1}
+        assert not overflowing, (number, overflowing)
+        texts = [b for b in inside if isinstance(b, boxes.TextBox) and b.text.strip()]
+        if number < len(document.pages):  # only the last page may be short
+            bottom = max(b.position_y + b.height for b in texts)
+            assert bottom - root.content_box_y() > 0.4 * root.height, (number, [b.text for b in texts][:6])
+        rows_here = {id(parent[parent[b.element]]) for b in inside if isinstance(b, boxes.TableRowBox) and b.element is not None and parent[b.element].tag == "tbody"}
+        for caption in (b.element for b in inside if isinstance(b, boxes.TableCaptionBox)):
+            assert id(parent[caption]) in rows_here, (number, "légende séparée de son tableau", "".join(caption.itertext()))
+        last = max(texts, key=lambda b: b.position_y)
+        heading = next((e for e in [last.element] if e is not None and e.tag in ("h2", "h3")), None)
+        assert heading is None, (number, "titre seul en bas de page", last.text)
+    assert len(document.pages) <= 12
