@@ -37,6 +37,7 @@ class Marker:
     css_class: str = "point"
     radius: float = 4.0
     group: str = "metro"
+    text: str | None = None  # a name written beside the point (hidden from assistive technology, like the map)
 
 
 def group_of(departement_code: str | None) -> str:
@@ -136,7 +137,11 @@ def render_map(
         key = mk.group
         project = _projector(shapely.total_bounds([g for _, g in groups[key]]), boxes[key])
         x, y = project(mk.longitude, mk.latitude)
-        out.append(f'<circle class="{escape(mk.css_class)}" cx="{x:.1f}" cy="{y:.1f}" r="{mk.radius:.1f}"><title>{escape(mk.label)}</title></circle>')
+        if mk.radius:
+            out.append(f'<circle class="{escape(mk.css_class)}" cx="{x:.1f}" cy="{y:.1f}" r="{mk.radius:.1f}"><title>{escape(mk.label)}</title></circle>')
+        if mk.text:
+            anchor = ' text-anchor="middle"' if not mk.radius else ""  # a name alone is centred on its point
+            out.append(f'<text class="nom-carte" x="{x + (mk.radius + 2 if mk.radius else 0):.1f}" y="{y + 4:.1f}"{anchor}>{escape(mk.text)}</text>')
     out.append("</svg>")
     return "".join(out)
 

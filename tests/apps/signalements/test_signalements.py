@@ -5,13 +5,14 @@ decisions and the exports."""
 import csv
 import io
 import json
+import re
 
 import pytest
 
 from terrinum.apps.signalements import services, verification
 from terrinum.apps.signalements.models import Signalement, Zone
 from terrinum.warehouse import store
-from tests.apps.signalements.conftest import POPULATION_SIGNY, SIGNY, Q, to_wgs84
+from tests.apps.signalements.conftest import BUILDINGS, POPULATION_SIGNY, SIGNY, Q, to_wgs84
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +197,14 @@ def test_reporting_through_the_form_and_the_territory_page_counts_without_names(
     client.force_login(users["agent_signy"])
     form = client.get(f"/couverture/{orgs['signy'].pk}/signaler/08419/").content.decode()
     assert 'data-georef="' in form and "Bonne couverture 4G d&#x27;au moins un opérateur" in form
+    # The map showed a blank outline: now neighbours by name, the town hall, 4G sites, buildings.
+    svg = form.split("<svg")[1].split("</svg>")[0]
+    assert "Mairie de Signy-l&#x27;Abbaye" in svg and ">Mairie</text>" in svg
+    names = re.findall(r'<text class="nom-carte"[^>]*>([^<]+)</text>', svg)
+    assert len(names) >= 4 and "Mairie" in names, names
+    assert svg.count('class="zone voisine"') >= 4
+    assert svg.count('class="point site"') == 2 and "Site 4G Orange" in svg and "Site 4G Free Mobile" in svg
+    assert svg.count('class="point immeuble"') == len(BUILDINGS) and "les sites 4G (2, Arcep 2025T2)" in form
     answer = client.post(
         f"/couverture/{orgs['signy'].pk}/signaler/08419/",
         {"latitude": f"{SIGNY[1]:.6f}".replace(".", ","), "longitude": f"{SIGNY[0]:.6f}".replace(".", ","), "operateurs": ["BOUY", "FREE"], "usages": ["voix", "interieur"], "frequence": "frequent",

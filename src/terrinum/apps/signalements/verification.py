@@ -201,13 +201,18 @@ def _new_deal(con, out, communes, versions) -> None:
 MAX_DRAWN_BUILDINGS = 3000
 
 
-def commune_layers(con, commune: str) -> dict:
+def empty_layers() -> dict:
+    return {"couverture": None, "couverture_millesime": None, "immeubles": [], "immeubles_total": 0, "sites": [], "sites_millesime": None, "sites_demo": False}
+
+
+def commune_layers(con, commune: str, bounds: tuple[float, float, float, float] | None = None) -> dict:
     """What the reporting map draws besides the commune: the zone with good 4G from at least
-    one operator (WGS84 WKB, from the kept polygons) and the buildings' positions (at most
-    MAX_DRAWN_BUILDINGS, evenly taken), with their vintages."""
+    one operator (WGS84 WKB, from the kept polygons), the buildings' positions (at most
+    MAX_DRAWN_BUILDINGS, evenly taken) and the 4G sites within `bounds` (WGS84 min lon,
+    min lat, max lon, max lat), with their vintages."""
     from terrinum.territories.reference import project_geometries
 
-    layers = {"couverture": None, "couverture_millesime": None, "immeubles": [], "immeubles_total": 0}
+    layers = empty_layers()
     millesime, demo = _latest(con, "cm_couverture_geom", "techno = '4G'")
     if millesime:
         rows = con.execute(
@@ -225,4 +230,12 @@ def commune_layers(con, commune: str) -> dict:
         step = max(1, len(xs) // MAX_DRAWN_BUILDINGS)
         layers["immeubles"] = list(zip(xs[::step].tolist(), ys[::step].tolist()))
         layers["immeubles_total"] = len(xs)
+    millesime, demo = _latest(con, "cm_sites", "site_4g = 1")
+    if millesime and bounds:
+        layers["sites"] = con.execute(
+            """SELECT longitude, latitude, operateur FROM cm_sites WHERE millesime = ? AND demo = ? AND site_4g = 1
+               AND longitude BETWEEN ? AND ? AND latitude BETWEEN ? AND ? ORDER BY operateur, longitude, latitude""",
+            [millesime, demo, bounds[0], bounds[2], bounds[1], bounds[3]],
+        ).fetchall()
+        layers["sites_millesime"], layers["sites_demo"] = millesime, bool(demo)
     return layers

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import shapely
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -57,11 +58,46 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+MAP_MARGIN = 0.15  # the map shows this share of the commune's extent around it
+
+
+def _map_bounds(commune: Territory) -> tuple[float, float, float, float] | None:
+    if not commune.geometrie_carte:
+        return None
+    x0, y0, x1, y1 = shapely.bounds(shapely.from_wkb(commune.geometrie_carte))
+    dx, dy = (x1 - x0) * MAP_MARGIN, (y1 - y0) * MAP_MARGIN
+    return x0 - dx, y0 - dy, x1 + dx, y1 + dy
+
+
 def _report_map(commune: Territory, layers: dict, point: tuple | None) -> str:
-    features = [Feature(commune.nom, commune.geometrie_carte, None, "zone contour")]
+    """The commune, what lies around it (neighbouring communes, named), its town hall, the
+    zone with good 4G, buildings and 4G sites: what Terrinum holds offline to find a place."""
+    bounds = _map_bounds(commune)
+    features, markers = [], []
+    if bounds:
+        box = shapely.box(*bounds)
+        features.append(Feature("", shapely.to_wkb(box), None, "zone cadre"))
+        near = Territory.objects.filter(
+            niveau="commune", longitude__range=(bounds[0] - 0.3, bounds[2] + 0.3), latitude__range=(bounds[1] - 0.2, bounds[3] + 0.2)
+        ).exclude(code=commune.code).only("nom", "niveau", "geometrie_carte")
+        for other in near:
+            if not other.geometrie_carte:
+                continue
+            part = shapely.clip_by_rect(shapely.from_wkb(other.geometrie_carte), *bounds)
+            if part.is_empty:
+                continue
+            features.append(Feature(other.nom, shapely.to_wkb(part), None, "zone voisine"))
+            if part.area > 0.025 * box.area:  # a strip too thin for its name stays unnamed
+                inside = part.point_on_surface()
+                markers.append(Marker(inside.x, inside.y, other.nom, "point", radius=0, text=other.nom))
+    features.append(Feature(commune.nom, commune.geometrie_carte, None, "zone contour"))
     if layers["couverture"]:
         features.append(Feature("Bonne couverture 4G d'au moins un opérateur", layers["couverture"], None, "zone couverte"))
-    markers = [Marker(x, y, "Immeuble", "point immeuble", radius=1.2) for x, y in layers["immeubles"]]
+    markers += [Marker(x, y, "Immeuble", "point immeuble", radius=1.2) for x, y in layers["immeubles"]]
+    markers += [Marker(x, y, f"Site 4G {services.OPERATOR_NAMES.get(op, op)}", "point site", radius=3.5) for x, y, op in layers["sites"]]
+    mairie = commune.mairie or {}
+    if mairie.get("longitude") is not None:
+        markers.append(Marker(mairie["longitude"], mairie["latitude"], f"Mairie {commune.de_nom}", "point mairie", radius=4.5, text="Mairie"))
     if point:
         markers.append(Marker(point[0], point[1], "Point signalé", "point pointe", radius=6))
     return render_map(features, f"Carte {commune.de_nom} : cliquez pour placer la zone", markers=markers, pickable=True)
@@ -107,9 +143,9 @@ def report(request: HttpRequest, organisation_pk: int, code: str) -> HttpRespons
             return redirect("couverture-signalement", created.pk)
     try:
         with store.reader() as con:
-            layers = verification.commune_layers(con, commune.code)
+            layers = verification.commune_layers(con, commune.code, _map_bounds(commune))
     except store.Unavailable:
-        layers = {"couverture": None, "couverture_millesime": None, "immeubles": [], "immeubles_total": 0}
+        layers = verification.empty_layers()
     point = None
     if form.is_bound and form.is_valid() and form.cleaned_data.get("longitude") is not None and form.cleaned_data.get("latitude") is not None:
         point = (form.cleaned_data["longitude"], form.cleaned_data["latitude"])
