@@ -4,7 +4,7 @@
 recomputed here from the real files with the csv module and the territorial reference,
 apart from the pillar's code, and compared.
 
-Definitions recomputed (methodologie-connectivite-fixe.md): in the 2019 beta file the speed
+Definitions recomputed (docs/methodologie-technique/connectivite-fixe.md): in the 2019 beta file the speed
 columns are exclusive classes (each premise in its best class), so the premises with at least
 8 Mbit/s are those of the classes 8 Mbit/s and above; a territory sums its communes; a code
 goes to its current commune's département, else (non rattachée) to the département the file

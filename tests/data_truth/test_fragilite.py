@@ -3,7 +3,7 @@ and each département, recomputed here from the real INSEE files with the csv mo
 territorial reference, apart from the pillar's code (no import of terrinum.pillars but to
 read what it publishes), and compared.
 
-The definition recomputed (methodologie-fragilite.md): a territory's rate is the mean of its
+The definition recomputed (src/terrinum/methodologie/methodologie-fragilite.md): a territory's rate is the mean of its
 source communes' rates weighted by their legal populations (the populations file; else the
 reference population of a current commune or arrondissement; rows of a commune without one
 share what is left of their commune's population); a source code goes to its current

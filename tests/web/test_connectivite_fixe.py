@@ -45,7 +45,7 @@ def test_france_overview_ranks_departements(client, demo_warehouse):
 
 def test_methodology_page(client):
     html = client.get("/methodologie/connectivite-fixe").content.decode()
-    assert "Projection de la date de fibrage complet" in html
+    assert "Quand la fibre sera-t-elle partout ?" in html
     assert client.get("/methodologie/inconnue").status_code == 404
 
 

@@ -117,15 +117,19 @@ def test_favicon_is_served(client):
     response.close()  # a streamed file; closing ends the request (and its database connection): last
 
 
-@pytest.mark.parametrize("name", ["connectivite-fixe", "connectivite-mobile", "fragilite", "lieux", "implantation"])
+@pytest.mark.parametrize("name", ["connectivite-fixe", "connectivite-mobile", "couverture", "diagnostic", "fragilite", "implantation", "lieux", "technologies"])
 def test_public_methodology_has_no_engineering_notes(client, name):
-    """Benchmark timings, tool invocations, dated decisions and source paths live in
-    docs/notes-techniques.md (not served), not on the public pages."""
+    """The methodology pages are for citizens and élus: benchmark timings, command lines and
+    options, column names, library internals (« GEOS libère le verrou de Python ») and work
+    states (« État : partiel ») live in docs/methodologie-technique/ (not served)."""
     response = client.get(f"/methodologie/{name}")
     assert response.status_code == 200
     html = response.content.decode()
-    for needle in ("bench/", "/usr/bin/time", "Décision (", "DESIGN.md", "src/terrinum", "cProfile", "taskset", "ticket"):
-        assert needle not in html, needle
+    article = html.split('<article class="methodologie">', 1)[1].split("</article>", 1)[0]
+    text = re.sub(r"<[^>]+>", " ", article)
+    for needle in ("bench/", "/usr/bin/time", "Décision (", "DESIGN.md", "src/terrinum", "cProfile", "taskset", "ticket", "<code>", "GEOS", "État :", "terrinum ", "Polars", "DuckDB", "STRtree"):
+        assert needle not in article, needle
+    assert not re.findall(r"\s--[a-z]|\b[a-z]+_[a-z0-9_]+\b", text), re.findall(r"\s--[a-z]+|\b[a-z]+_[a-z0-9_]+\b", text)[:5]
 
 
 def test_home_page_describes_what_is_there(client):
