@@ -307,13 +307,17 @@ def test_the_pdf_layout_keeps_things_together_and_on_the_page(demo_warehouse):
         root = page._page_box  # WeasyPrint's layout boxes
         content_right = root.content_box_x() + root.width
         inside = [b for b in root.descendants() if not isinstance(b, boxes.PageBox | boxes.MarginBox) and b.element_tag != "html"]
-        overflowing = {b.element_tag for b in inside if isinstance(b, boxes.TableBox | boxes.TableRowBox) and b.position_x + b.margin_width() > content_right + 1}
+        overflowing = {
+            b.element_tag for b in inside if isinstance(b, boxes.TableBox | boxes.TableRowBox) and b.position_x + b.margin_width() > content_right + 1
+        }
         assert not overflowing, (number, overflowing)
         texts = [b for b in inside if isinstance(b, boxes.TextBox) and b.text.strip()]
         if number < len(document.pages):  # only the last page may be short
             bottom = max(b.position_y + b.height for b in texts)
             assert bottom - root.content_box_y() > 0.4 * root.height, (number, [b.text for b in texts][:6])
-        rows_here = {id(parent[parent[b.element]]) for b in inside if isinstance(b, boxes.TableRowBox) and b.element is not None and parent[b.element].tag == "tbody"}
+        rows_here = {
+            id(parent[parent[b.element]]) for b in inside if isinstance(b, boxes.TableRowBox) and b.element is not None and parent[b.element].tag == "tbody"
+        }
         for caption in (b.element for b in inside if isinstance(b, boxes.TableCaptionBox)):
             assert id(parent[caption]) in rows_here, (number, "légende séparée de son tableau", "".join(caption.itertext()))
         last = max(texts, key=lambda b: b.position_y)

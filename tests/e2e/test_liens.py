@@ -92,7 +92,19 @@ def signed_in(base: str, user: str):
 @pytest.fixture(scope="module")
 def crawl_accounts(server_env):
     for user, organisation, kind, role, territory in ACCOUNTS:
-        run_cli(server_env, "compte", "creer", user, "--organisation", organisation, "--type", kind, "--role", role, *(["--territoire", territory] if territory else []))
+        run_cli(
+            server_env,
+            "compte",
+            "creer",
+            user,
+            "--organisation",
+            organisation,
+            "--type",
+            kind,
+            "--role",
+            role,
+            *(["--territoire", territory] if territory else []),
+        )
     return [a[0] for a in ACCOUNTS]
 
 

@@ -127,7 +127,23 @@ def test_public_methodology_has_no_engineering_notes(client, name):
     html = response.content.decode()
     article = html.split('<article class="methodologie">', 1)[1].split("</article>", 1)[0]
     text = re.sub(r"<[^>]+>", " ", article)
-    for needle in ("bench/", "/usr/bin/time", "Décision (", "DESIGN.md", "src/terrinum", "cProfile", "taskset", "ticket", "<code>", "GEOS", "État :", "terrinum ", "Polars", "DuckDB", "STRtree"):
+    for needle in (
+        "bench/",
+        "/usr/bin/time",
+        "Décision (",
+        "DESIGN.md",
+        "src/terrinum",
+        "cProfile",
+        "taskset",
+        "ticket",
+        "<code>",
+        "GEOS",
+        "État :",
+        "terrinum ",
+        "Polars",
+        "DuckDB",
+        "STRtree",
+    ):
         assert needle not in article, needle
     assert not re.findall(r"\s--[a-z]|\b[a-z]+_[a-z0-9_]+\b", text), re.findall(r"\s--[a-z]+|\b[a-z]+_[a-z0-9_]+\b", text)[:5]
 

