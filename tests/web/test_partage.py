@@ -231,3 +231,39 @@ def test_a_refused_contribution_keeps_what_was_typed_and_a_place_is_named_by_its
     assert "choisissez la bonne" in choose and 'name="signalement_commune_code" value="23096"' in choose and "Un pylône" in choose
     assert client.post(link, {**other, "signalement_commune": "23000", "signalement_commune_code": "23096"}).status_code == 200
     assert Contribution.objects.get(theme="inclusion").signalements.get().commune_code == "23096"
+
+
+def test_one_theme_at_a_time_with_the_progress_of_all(client, world):
+    """The link page held seven forms, each with its « Envoyer » (8,409 px on a phone): now
+    one theme at a time, saved as you go, a progress summary, and all drafts sent at once."""
+    from terrinum.apps.concertation.models import Contribution
+
+    orgs, users = world
+    client.force_login(users["porteur"])
+    today = timezone.localdate()
+    client.post(
+        "/diagnostic-partage/",
+        {"porteur": orgs["cretes"].pk, "titre": "Pas à pas", "debut": today.isoformat(), "fin": (today + dt.timedelta(days=60)).isoformat()},
+    )
+    d = Demarche.objects.get(titre="Pas à pas")
+    page = client.post(f"/diagnostic-partage/{d.pk}/", {"action": "inviter-lien", "nom": "Association des aidants", "email": ""}).content.decode()
+    link = "/contribuer/{}/".format(re.search(r"/contribuer/([A-Za-z0-9_-]+)/", page).group(1))
+    client.post(f"/diagnostic-partage/{d.pk}/", {"action": "statut", "statut": "consultation"})
+    client.logout()
+    themes = [key for key, _ in d.theme_labels()]
+    html = client.get(link).content.decode()
+    assert html.count('name="theme"') == 1 and f'name="theme" value="{themes[0]}"' in html
+    assert html.count(">Envoyer<") == 1 and f"Thème 1 sur {len(themes)}" in html and "à faire" in html
+    # saving a draft goes on to the next theme, and the summary says where one stands
+    html = client.post(link, {"action": "contribuer", "theme": themes[0], "difficulte": "3", "difficultes": "Peu de lieux", "envoyer": "0"}).content.decode()
+    assert f'name="theme" value="{themes[1]}"' in html and "Avancement : 0 envoyé(s), 1 en brouillon" in html
+    html = client.post(link, {"action": "contribuer", "theme": themes[1], "difficulte": "5", "envoyer": "0"}).content.decode()
+    assert f'name="theme" value="{themes[2]}"' in html and "Envoyer mes 2 brouillon(s)" in html
+    # any theme can be opened again from the summary, with its draft
+    html = client.get(link, {"theme": themes[0]}).content.decode()
+    assert f'name="theme" value="{themes[0]}"' in html and "Peu de lieux" in html and 'value="3" required checked' in html
+    # all drafts sent at once, in one transaction
+    html = client.post(link, {"action": "contribuer", "tout-envoyer": "1"}).content.decode()
+    assert "2 contribution(s) envoyée(s)" in html and "Avancement : 2 envoyé(s) sur" in html
+    assert set(Contribution.objects.filter(participant__demarche=d, statut=Contribution.SOUMISE).values_list("theme", flat=True)) == set(themes[:2])
+    assert client.post(link, {"action": "contribuer", "tout-envoyer": "1"}).status_code == 409

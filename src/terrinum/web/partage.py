@@ -174,6 +174,14 @@ def _contribution_form(request, p: Participant) -> dict | None:
 
 
 def _save_contribution(request, p: Participant) -> dict:
+    if request.POST.get("tout-envoyer") == "1":
+        sent = services.submit_drafts(p)
+        return {
+            "ok": True,
+            "texte": f"{len(sent)} contribution(s) envoyée(s) : "
+            + ", ".join(f"« {dict(p.demarche.theme_labels()).get(c.theme, c.theme)} »" for c in sent)
+            + ".",
+        }
     theme = request.POST.get("theme", "")
     try:
         level = int(request.POST.get("difficulte") or 0)
@@ -194,24 +202,45 @@ def _save_contribution(request, p: Participant) -> dict:
         p.save(update_fields=["consent_nom"])
     services.contribute(p, theme, level, request.POST.get("difficultes", ""), request.POST.get("priorites", ""), reports, submit=submit)
     label = dict(p.demarche.theme_labels()).get(theme, theme)
-    return {"ok": True, "texte": f"« {label} » : contribution envoyée." if submit else f"« {label} » : brouillon enregistré (pas encore envoyé)."}
+    return {
+        "ok": True,
+        "theme": theme,
+        "texte": f"« {label} » : contribution envoyée." if submit else f"« {label} » : brouillon enregistré (pas encore envoyé).",
+    }
 
 
-def _participant_context(p: Participant, saisie: dict | None = None) -> dict:
-    """The participant's themes, each with the values its form shows: what was just typed
-    when the form came back refused, else its saved draft."""
+def _participant_context(p: Participant, saisie: dict | None = None, asked: str | None = None, saved: str | None = None) -> dict:
+    """The participant's form, one theme at a time with the progress of all: the theme shown
+    is the one asked (`?theme=`), else the one whose answer was refused (its typed values
+    shown again), else the next after the theme just saved, else the first not sent."""
     mine = {c.theme: c for c in p.contributions.prefetch_related("signalements")}
-    themes = []
-    for key, label in p.demarche.theme_labels():
-        c = mine.get(key)
-        if saisie and saisie.get("theme") == key:
-            values = {**saisie, "difficulte": int(saisie["difficulte"]) if str(saisie.get("difficulte", "")).isdigit() else None}
-        else:
-            values = {"difficulte": c.difficulte if c else None, "difficultes": c.difficultes if c else "", "priorites": c.priorites if c else ""}
-        themes.append((key, label, c, values))
+    labels = p.demarche.theme_labels()
+    keys = [key for key, _ in labels]
+    progress = [(key, label, mine.get(key)) for key, label in labels]
+    pending = [key for key, _, c in progress if c is None or c.statut != "soumise"]
+    if saisie and saisie.get("theme") in keys:
+        current = saisie["theme"]
+    elif asked in keys:
+        current = asked
+    elif saved in keys:
+        after = keys[keys.index(saved) + 1 :] + keys[: keys.index(saved)]
+        current = next((k for k in after if k in pending), saved)
+    else:
+        current = pending[0] if pending else keys[0]
+    c = mine.get(current)
+    if saisie and saisie.get("theme") == current:
+        values = {**saisie, "difficulte": int(saisie["difficulte"]) if str(saisie.get("difficulte", "")).isdigit() else None}
+    else:
+        values = {"difficulte": c.difficulte if c else None, "difficultes": c.difficultes if c else "", "priorites": c.priorites if c else ""}
+    later = [k for k in keys[keys.index(current) + 1 :] if k in pending]
     return {
         "participant": p,
-        "mes_contributions": themes,
+        "avancement": progress,
+        "envoyees": sum(1 for _, _, c in progress if c is not None and c.statut == "soumise"),
+        "brouillons": sum(1 for _, _, c in progress if c is not None and c.statut != "soumise"),
+        "courant": (current, dict(labels)[current], c, values),
+        "rang": keys.index(current) + 1,
+        "suivant": later[0] if later else None,
         "niveaux": range(1, 6),
         "categories": REPORT_CATEGORIES,
     }
@@ -306,7 +335,7 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
         "aujourdhui": timezone.localdate(),
     }
     if own is not None and d.statut == Demarche.CONSULTATION:
-        context.update(_participant_context(own, saisie))
+        context.update(_participant_context(own, saisie, request.GET.get("theme"), (message or {}).get("theme")))
     if lead:
         answered = services.answered(d)
         people = Paginator(d.participants.select_related("organisation"), PAGE).get_page(request.GET.get("participants"))
@@ -356,7 +385,7 @@ def contribute_by_link(request: HttpRequest, token: str) -> HttpResponse:
             message = _contribution_form(request, p)
         except services.Refused as exc:
             message, status, saisie = {"ok": False, "texte": str(exc)}, exc.status, getattr(exc, "saisie", None)
-    context = {"d": p.demarche, "message": message, **_participant_context(p, saisie)}
+    context = {"d": p.demarche, "message": message, **_participant_context(p, saisie, request.GET.get("theme"), (message or {}).get("theme"))}
     response = render(request, "web/partage_lien.html", context, status=status)
     # the token stays out of other sites' logs; "no-referrer" would make the form's POST send
     # "Origin: null", which the CSRF check refuses

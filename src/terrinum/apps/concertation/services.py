@@ -258,6 +258,23 @@ def contribute(
     return c
 
 
+def submit_drafts(p: Participant) -> list[Contribution]:
+    """Send every draft of a participant at once (one transaction): the answers saved theme
+    by theme become final together. Only while the consultation is open."""
+    d = p.demarche
+    if d.statut != Demarche.CONSULTATION:
+        raise Refused(f"la consultation n'est pas ouverte (démarche « {d.get_statut_display().lower()} »)", 409)
+    with transaction.atomic():
+        drafts = list(Contribution.objects.select_for_update().filter(participant=p, statut=Contribution.BROUILLON, theme__in=d.themes))
+        if not drafts:
+            raise Refused("aucun brouillon à envoyer : enregistrez d'abord vos réponses, thème par thème", 409)
+        now = timezone.now()
+        for c in drafts:
+            c.statut, c.soumise_le = Contribution.SOUMISE, now
+            c.save(update_fields=["statut", "soumise_le"])
+    return drafts
+
+
 def moderate(c: Contribution, who, motif: str, hide: bool = True) -> Contribution:
     """Hide (or show again) a contribution, with a reason kept in the audit log."""
     from django.contrib.admin.models import CHANGE, LogEntry
