@@ -5,6 +5,17 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
+def test_the_served_schema_is_the_committed_snapshot(client):
+    """docs/openapi.json is the public API as committed: a change of a route, a parameter or
+    a field shows in review (regenerate with scripts/openapi-doc.py)."""
+    import json
+    from pathlib import Path
+
+    served = json.dumps(client.get("/api/v1/openapi.json").json(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    committed = (Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text(encoding="utf-8")
+    assert served == committed, "le schéma de l'API a changé : relancez scripts/openapi-doc.py et relisez le changement"
+
+
 def test_openapi_schema_lists_the_routes(client):
     schema = client.get("/api/v1/openapi.json").json()
     paths = schema["paths"]
