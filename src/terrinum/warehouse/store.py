@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 from collections import OrderedDict
@@ -314,9 +315,35 @@ def transaction(con: duckdb.DuckDBPyConnection):
     con.execute("COMMIT")
 
 
+_CREATE = re.compile(r"^\s*CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.I)
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection, specs) -> None:
+    """Create the declared tables, and bring an existing table up to its declaration: a column
+    a newer version declares is added to a warehouse written by an older one (nullable: the
+    rows already there have no value for it; the next import of the source fills it). A
+    column no longer declared is left as it is (a later version may drop it deliberately)."""
     for spec in specs:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [spec.name]).fetchone()[0]
         con.execute(spec.ddl)
+        if exists:
+            for column, kind in missing_columns(con, spec):
+                con.execute(f'ALTER TABLE {spec.name} ADD COLUMN "{column}" {kind}')
+
+
+def missing_columns(con: duckdb.DuckDBPyConnection, spec) -> list[tuple[str, str]]:
+    """(name, type) of the columns `spec` declares that its table in the warehouse lacks."""
+    m = _CREATE.match(spec.ddl)
+    if not m or m[1] != spec.name:
+        raise ValueError(f"{spec.name} : la déclaration doit commencer par « CREATE TABLE IF NOT EXISTS {spec.name} »")
+    probe = f"_declaration_{spec.name}"
+    con.execute(_CREATE.sub(f"CREATE OR REPLACE TEMP TABLE {probe}", spec.ddl, count=1))
+    try:
+        declared = con.execute(f"SELECT name, type FROM pragma_table_info('{probe}') ORDER BY cid").fetchall()
+    finally:
+        con.execute(f"DROP TABLE {probe}")
+    present = {name for (name,) in con.execute(f"SELECT name FROM pragma_table_info('{spec.name}')").fetchall()}
+    return [(name, kind) for name, kind in declared if name not in present]
 
 
 def tables_exist(con: duckdb.DuckDBPyConnection, tables) -> bool:
