@@ -10,6 +10,7 @@ trivial view measured in the same run (`/favicon.ico`: a redirect, no database).
 same targets again while `terrinum ingest` imports a fixed-connectivity file into the same
 data directory (the real ARCEP extract when ../shared/data/real is there), and the ratio of
 throughput during the import to without. Stops its server and removes its copy at the end.
+Every client accepts gzip; one target revalidates the API page with its entity tag (304).
 Nothing is asserted: read the ratios.
 """
 
@@ -37,6 +38,7 @@ TARGETS = {
     "page de Guéret": "/territoires/commune/23096/",
     "page de la Creuse": "/territoires/departement/23/",
     "API (une page de liste)": "/api/v1/connectivite-fixe/commune?territoire=23&limit=200",
+    "API, page revalidée (304)": "/api/v1/connectivite-fixe/commune?territoire=23&limit=200",
     "recherche de lieux": "/lieux/?q=23000",
 }
 REAL_MCI = ROOT.parent / "shared" / "data" / "real" / "arcep" / "mci_2019T3_communes_debit_beta.csv"
@@ -75,7 +77,13 @@ def served(env: dict, *options: str):
         server.stdout.close()
 
 
-def load(port: int, path: str, clients: int, seconds: float) -> dict:
+# Every client says it accepts gzip (browsers, curl --compressed, requests do); the revalidating
+# client also sends back the entity tag it was given (If-None-Match), filled in by main().
+HEADERS = {"Accept-Encoding": "gzip"}
+REVALIDATING = {"API, page revalidée (304)": {}}
+
+
+def load(port: int, path: str, clients: int, seconds: float, headers: dict | None = None) -> dict:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -87,7 +95,7 @@ def load(port: int, path: str, clients: int, seconds: float) -> dict:
         while time.monotonic() < stop:
             t = time.perf_counter()
             try:
-                con.request("GET", path)
+                con.request("GET", path, headers={**HEADERS, **(headers or {})})
                 response = con.getresponse()
                 response.read()
                 if response.status >= 400:
@@ -126,7 +134,7 @@ def round_of(port: int, clients: int, seconds: float, title: str) -> dict:
     show("vue triviale", trivial, trivial)
     out = {"trivial": trivial}
     for label, path in TARGETS.items():
-        out[label] = load(port, path, clients, seconds)
+        out[label] = load(port, path, clients, seconds, REVALIDATING.get(label))
         show(label, out[label], trivial)
     return out
 
@@ -151,6 +159,14 @@ def main() -> None:
             print((server.stdout.readline() or b"").decode().strip())
             for path in [TRIVIAL, *TARGETS.values()]:  # first requests (each worker computes once per data version)
                 load(port, path, 4, 2)
+            for label in REVALIDATING:
+                if label in TARGETS:
+                    con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                    con.request("GET", TARGETS[label], headers=HEADERS)
+                    response = con.getresponse()
+                    response.read()
+                    REVALIDATING[label] = {"If-None-Match": response.getheader("ETag") or ""}
+                    con.close()
             calm = round_of(port, args.clients, args.secondes, "Sans import")
             if REAL_MCI.exists():
                 source = REAL_MCI

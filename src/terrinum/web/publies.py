@@ -1,0 +1,74 @@
+"""Published answers served like static files.
+
+An answer of the public indicator API (`/api/v1/connectivite-fixe/…`, `…/fragilite/…`, the
+dictionary…) is the same bytes for every client until the next publication of the warehouse:
+it depends only on its URL and on the warehouse version. This middleware keeps each such
+answer once per version, compressed once, with an entity tag made of the version and the
+URL: a client that sends the tag back (`If-None-Match`) gets 304 without anything being
+read; the others get the kept bytes (gzip when they accept it), without the session,
+authentication or view layers. A new publication makes a new version, hence new tags and
+new answers.
+
+Only GET and HEAD of the routes listed in PUBLIC are concerned: the routes whose answer
+is read from the published tables alone (no account, no operational data).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+
+from terrinum.warehouse import store
+
+PUBLIC = re.compile(r"^/api/v1/(?:(?:connectivite-fixe|connectivite-mobile|fragilite|technologies)/[a-z]+(?:/[0-9A-Za-z]{1,9})?|indicateurs/dictionnaire)$")
+MAX_KEPT_BYTES = 4_000_000  # a larger answer (a page of 2,000 rows of a wide table) is served as computed
+MAX_AGE = 300  # seconds a client may reuse an answer without asking (a publication is rare)
+ANSWERS = store.Cache(512)
+
+
+def entity_tag(version: tuple, url: str) -> str:
+    return '"' + hashlib.blake2b(repr((version, url)).encode(), digest_size=12).hexdigest() + '"'
+
+
+def _accepts_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "")
+
+
+class PublishedAnswers:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or not PUBLIC.match(request.path):
+            return self.get_response(request)
+        version = store.version()
+        if version is None:
+            return self.get_response(request)
+        url = request.get_full_path()
+        tag = entity_tag(version, url)
+        if tag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+            return self._headers(HttpResponseNotModified(), tag)
+        kept = ANSWERS.get((url, version))
+        if kept is None:
+            response = self.get_response(request)
+            if response.status_code != 200 or response.streaming or len(response.content) > MAX_KEPT_BYTES or store.version() != version:
+                return response  # an error, a file, or a publication during the request: not kept
+            kept = (response["Content-Type"], response.content, gzip.compress(response.content, compresslevel=6, mtime=0))
+            ANSWERS.put((url, version), kept)
+        content_type, body, packed = kept
+        if _accepts_gzip(request) and len(packed) < len(body):
+            answer = HttpResponse(packed, content_type=content_type)
+            answer["Content-Encoding"] = "gzip"
+        else:
+            answer = HttpResponse(body, content_type=content_type)
+        return self._headers(answer, tag)
+
+    @staticmethod
+    def _headers(response: HttpResponse, tag: str) -> HttpResponse:
+        response["ETag"] = tag
+        response["Cache-Control"] = f"public, max-age={MAX_AGE}"
+        response["Vary"] = "Accept-Encoding"
+        return response
