@@ -262,3 +262,26 @@ def test_places_are_ranked_by_the_needs_they_cover_then_by_distance(tmp_path):
         ("France Services", ["Aide aux démarches administratives"]),  # one need, 0.2 km
         ("Fablab lointain", ["Accès internet et matériel informatique"]),  # one need, 31 km
     ]
+
+
+def test_a_visitor_s_search_is_kept_until_the_registry_or_the_minute_changes(client, tmp_path, time_machine):
+    """32 people searching « 23000 » computed the same answer 32 times; kept, it must still
+    change as soon as a place is added or its Pass numérique label changes, or the minute."""
+    from terrinum.apps.inclusion import views
+
+    time_machine.move_to(dt.datetime(2026, 12, 7, 10, 15, 5, tzinfo=dt.UTC), tick=False)
+    views.FINDER_PAGES.clear()
+    load(write_csv(tmp_path / "a.csv", [place(id="gueret-mediatheque", nom="Médiathèque")]))
+    first = client.get("/lieux/?q=23000").content.decode()
+    assert "Médiathèque" in first and len(views.FINDER_PAGES) == 1
+    assert client.get("/lieux/?q=23000").content.decode() == first and len(views.FINDER_PAGES) == 1
+    load(write_csv(tmp_path / "b.csv", [place(id="gueret-espace", nom="Espace numérique de Guéret", adresse="2 rue Nouvelle")]))
+    assert "Espace numérique de Guéret" in client.get("/lieux/?q=23000").content.decode()
+    before = services.registry_stamp()
+    Lieu.objects.filter(nom="Médiathèque").update(pass_numerique=True)  # as the qualification does
+    assert services.registry_stamp() != before
+    assert "Médiathèque" in client.get("/lieux/?q=23000&pass=1").content.decode()
+    kept = len(views.FINDER_PAGES)
+    time_machine.move_to(dt.datetime(2026, 12, 7, 10, 16, 1, tzinfo=dt.UTC), tick=False)
+    client.get("/lieux/?q=23000")
+    assert len(views.FINDER_PAGES) == kept + 1  # a new minute: computed again

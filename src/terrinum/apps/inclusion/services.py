@@ -450,6 +450,20 @@ class Found:
     ouvert: bool | None
 
 
+def registry_stamp() -> tuple:
+    """Changes whenever what a search of places shows may change: a place added, removed or
+    edited (each edit is logged), or its Pass numérique label given or withdrawn. One query."""
+    from django.db import connection
+
+    lieu, changement = (connection.ops.quote_name(m._meta.db_table) for m in (Lieu, LieuChangement))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM {lieu}), (SELECT max(id) FROM {lieu}), (SELECT max(id) FROM {changement}),"
+            f" (SELECT count(*) FROM {lieu} WHERE pass_numerique), (SELECT sum(id) FROM {lieu} WHERE pass_numerique)"
+        )
+        return tuple(cursor.fetchone())
+
+
 def nearest(
     lat: float, lon: float, when: dt.datetime, service: str | None = None, limit: int = 10, ouvert_seulement: bool = False, pass_numerique: bool = False
 ) -> list[Found]:

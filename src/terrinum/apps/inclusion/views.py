@@ -68,7 +68,30 @@ def _place_summary(found: services.Found, when) -> dict:
     }
 
 
+FINDER_PAGES: dict = {}  # a visitor's search, per URL, registry state and minute (bounded below)
+FINDER_KEPT = 512
+
+
 def finder(request: HttpRequest) -> HttpResponse:
+    """« Où me faire accompagner ? ». A visitor's answer is the same for everyone asking the
+    same search in the same minute (« open now » changes at a minute at most) while the
+    registry does not change: it is kept and served again (32 people searching « 23000 »
+    computed it 32 times)."""
+    if request.method != "GET" or request.user.is_authenticated:
+        return _finder(request)
+    key = (request.get_full_path(), services.registry_stamp(), timezone.localtime().strftime("%Y%m%d%H%M"))
+    kept = FINDER_PAGES.get(key)
+    if kept is not None:
+        return HttpResponse(kept)
+    response = _finder(request)
+    if response.status_code == 200:
+        if len(FINDER_PAGES) >= FINDER_KEPT:
+            FINDER_PAGES.clear()  # older minutes and states: a new minute fills it again
+        FINDER_PAGES[key] = response.content
+    return response
+
+
+def _finder(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     service = request.GET.get("service") or None
     if service not in standard.enumerations()["services"]:
