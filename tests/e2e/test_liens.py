@@ -22,6 +22,10 @@ from django.urls import Resolver404, resolve
 from tests.e2e.conftest import E2E_PASSWORD, run_cli
 
 PER_TYPE = 2
+# A siting run launched by a visitor counts against the visitor's per-minute allowance
+# (views.SITING_RATE, per address): the visitor's crawl hands those links to a signed-in
+# account (not limited), so that the journeys after it can still launch theirs.
+LAUNCH = re.compile(r"/territoires/(commune|epci|departement)/[^/]+/implantation/\?.*nouveaux=")
 SKIP = ("/deconnexion/", "/admin/", "/static/")
 # (account, organisation, type, role, territory): one per kind of user of JOURNEYS.md.
 ACCOUNTS = [
@@ -44,9 +48,10 @@ def page_type(url: str) -> str | None:
     return f"{match.url_name}:{level}?{','.join(sorted(urllib.parse.parse_qs(parts.query)))}"
 
 
-def crawl(base: str, opener, seeds: list[str], known: frozenset = frozenset()) -> tuple[list, Counter]:
+def crawl(base: str, opener, seeds: list[str], known: frozenset = frozenset(), handed: list | None = None) -> tuple[list, Counter]:
     """Fetch every page type reachable from `seeds`, but the `known` ones (crawled already,
-    by a visitor) except the seeds: (broken links, pages fetched per type)."""
+    by a visitor) except the seeds, and but siting launches when `handed` collects them:
+    (broken links, pages fetched per type)."""
     seen, broken, fetched = set(), [], Counter()
     queue = deque((seed, "(départ)") for seed in seeds)
     while queue:
@@ -59,6 +64,9 @@ def crawl(base: str, opener, seeds: list[str], known: frozenset = frozenset()) -
             broken.append((url, 404, referrer))
             continue
         if fetched[kind] >= (1 if kind.startswith("diagnostic-pdf") else PER_TYPE) or (kind in known and referrer != "(départ)"):
+            continue
+        if handed is not None and LAUNCH.search(url):
+            handed.append(url)
             continue
         fetched[kind] += 1
         try:
@@ -111,12 +119,15 @@ def crawl_accounts(server_env):
 def test_every_link_of_every_page_type_answers(server, crawl_accounts):
     seeds = ["/", "/france/", "/territoires/departement/23/", "/territoires/commune/23096/", "/territoires/epci/200034825/", "/lieux/", "/donnees/"]
     started = time.monotonic()
-    broken, fetched = crawl(server, urllib.request.build_opener(), seeds)
+    launches: list[str] = []
+    broken, fetched = crawl(server, urllib.request.build_opener(), seeds, handed=launches)
     assert not broken, broken
+    assert launches, "aucun lien de calcul d'implantation trouvé"
     visitor_types = set(fetched)
     assert len(visitor_types) > 15, sorted(visitor_types)
-    for user in crawl_accounts:
-        broken, fetched = crawl(server, signed_in(server, user), ["/", *seeds[1:3]], frozenset(visitor_types))
+    for i, user in enumerate(crawl_accounts):
+        start = ["/", *seeds[1:3], *(sorted(set(launches)) if i == 0 else [])]
+        broken, fetched = crawl(server, signed_in(server, user), start, frozenset(visitor_types))
         assert not broken, (user, broken)
         assert set(fetched) - visitor_types, (user, "aucune page propre à ce compte")
         print(user, sorted(set(fetched) - visitor_types))
