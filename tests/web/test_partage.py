@@ -196,22 +196,29 @@ def test_invitations_reminders_and_plan_export_on_the_command_line(world, tmp_pa
     assert rows[0][0] == "action" and rows[1][0] == "Pylône" and rows[1][-3:] == ["Banque des Territoires", "2027", "50000.0"]
 
 
-def test_a_refused_contribution_keeps_what_was_typed_and_a_place_is_named_by_its_commune(client, world):
-    """An unknown place erased the level, difficulties and priorities typed for the theme; the
-    place field wanted an INSEE code. Now a name or a postcode, a choice when several
-    communes answer (those of the démarche's territory first), and nothing typed is lost."""
+def _consultation_with_a_link(client, world, titre: str, nom: str):
+    """A démarche of the Crêtes, opened to consultation, with a partner invited by link:
+    (démarche, the link's path); the client signed out."""
     orgs, users = world
     client.force_login(users["porteur"])
     today = timezone.localdate()
     client.post(
         "/diagnostic-partage/",
-        {"porteur": orgs["cretes"].pk, "titre": "Crêtes", "debut": today.isoformat(), "fin": (today + dt.timedelta(days=60)).isoformat()},
+        {"porteur": orgs["cretes"].pk, "titre": titre, "debut": today.isoformat(), "fin": (today + dt.timedelta(days=60)).isoformat()},
     )
-    d = Demarche.objects.get(titre="Crêtes")
-    page = client.post(f"/diagnostic-partage/{d.pk}/", {"action": "inviter-lien", "nom": "Médiathèque de Signy", "email": ""}).content.decode()
+    d = Demarche.objects.get(titre=titre)
+    page = client.post(f"/diagnostic-partage/{d.pk}/", {"action": "inviter-lien", "nom": nom, "email": ""}).content.decode()
     link = "/contribuer/{}/".format(re.search(r"/contribuer/([A-Za-z0-9_-]+)/", page).group(1))
     client.post(f"/diagnostic-partage/{d.pk}/", {"action": "statut", "statut": "consultation"})
     client.logout()
+    return d, link
+
+
+def test_a_refused_contribution_keeps_what_was_typed_and_a_place_is_named_by_its_commune(client, world):
+    """An unknown place erased the level, difficulties and priorities typed for the theme; the
+    place field wanted an INSEE code. Now a name or a postcode, a choice when several
+    communes answer (those of the démarche's territory first), and nothing typed is lost."""
+    d, link = _consultation_with_a_link(client, world, "Crêtes", "Médiathèque de Signy")
     typed = {"action": "contribuer", "theme": "connectivite-mobile", "difficulte": "4", "difficultes": "Le hameau n'a aucun réseau",
              "priorites": "Un pylône", "signalement_categorie": "zone-blanche", "signalement_description": "La Vallée", "envoyer": "0"}  # fmt: skip
     refused = client.post(link, {**typed, "signalement_commune": "Nullepart-sur-Rien"})
@@ -238,18 +245,7 @@ def test_one_theme_at_a_time_with_the_progress_of_all(client, world):
     one theme at a time, saved as you go, a progress summary, and all drafts sent at once."""
     from terrinum.apps.concertation.models import Contribution
 
-    orgs, users = world
-    client.force_login(users["porteur"])
-    today = timezone.localdate()
-    client.post(
-        "/diagnostic-partage/",
-        {"porteur": orgs["cretes"].pk, "titre": "Pas à pas", "debut": today.isoformat(), "fin": (today + dt.timedelta(days=60)).isoformat()},
-    )
-    d = Demarche.objects.get(titre="Pas à pas")
-    page = client.post(f"/diagnostic-partage/{d.pk}/", {"action": "inviter-lien", "nom": "Association des aidants", "email": ""}).content.decode()
-    link = "/contribuer/{}/".format(re.search(r"/contribuer/([A-Za-z0-9_-]+)/", page).group(1))
-    client.post(f"/diagnostic-partage/{d.pk}/", {"action": "statut", "statut": "consultation"})
-    client.logout()
+    d, link = _consultation_with_a_link(client, world, "Pas à pas", "Association des aidants")
     themes = [key for key, _ in d.theme_labels()]
     html = client.get(link).content.decode()
     assert html.count('name="theme"') == 1 and f'name="theme" value="{themes[0]}"' in html

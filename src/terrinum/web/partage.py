@@ -217,7 +217,7 @@ def _participant_context(p: Participant, saisie: dict | None = None, asked: str 
     labels = p.demarche.theme_labels()
     keys = [key for key, _ in labels]
     progress = [(key, label, mine.get(key)) for key, label in labels]
-    pending = [key for key, _, c in progress if c is None or c.statut != "soumise"]
+    pending = [key for key, _, c in progress if c is None or c.statut != Contribution.SOUMISE]
     if saisie and saisie.get("theme") in keys:
         current = saisie["theme"]
     elif asked in keys:
@@ -236,8 +236,8 @@ def _participant_context(p: Participant, saisie: dict | None = None, asked: str 
     return {
         "participant": p,
         "avancement": progress,
-        "envoyees": sum(1 for _, _, c in progress if c is not None and c.statut == "soumise"),
-        "brouillons": sum(1 for _, _, c in progress if c is not None and c.statut != "soumise"),
+        "envoyees": sum(1 for _, _, c in progress if c is not None and c.statut == Contribution.SOUMISE),
+        "brouillons": sum(1 for _, _, c in progress if c is not None and c.statut != Contribution.SOUMISE),
         "courant": (current, dict(labels)[current], c, values),
         "rang": keys.index(current) + 1,
         "suivant": later[0] if later else None,

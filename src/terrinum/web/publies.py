@@ -33,8 +33,19 @@ def entity_tag(version: tuple, url: str) -> str:
     return '"' + hashlib.blake2b(repr((version, url)).encode(), digest_size=12).hexdigest() + '"'
 
 
-def _accepts_gzip(request: HttpRequest) -> bool:
-    return "gzip" in request.headers.get("Accept-Encoding", "")
+def kept_bytes(body: bytes) -> tuple[bytes, bytes]:
+    """An answer kept to be served again: its bytes, and the same gzipped once."""
+    return body, gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def serve_kept(request: HttpRequest, kept: tuple[bytes, bytes], content_type: str | None = None) -> HttpResponse:
+    """A kept answer, gzipped when the client accepts it (and smaller so)."""
+    body, packed = kept
+    if "gzip" in request.headers.get("Accept-Encoding", "") and len(packed) < len(body):
+        response = HttpResponse(packed, content_type=content_type)
+        response["Content-Encoding"] = "gzip"
+        return response
+    return HttpResponse(body, content_type=content_type)
 
 
 class PublishedAnswers:
@@ -56,15 +67,10 @@ class PublishedAnswers:
             response = self.get_response(request)
             if response.status_code != 200 or response.streaming or len(response.content) > MAX_KEPT_BYTES or store.version() != version:
                 return response  # an error, a file, or a publication during the request: not kept
-            kept = (response["Content-Type"], response.content, gzip.compress(response.content, compresslevel=6, mtime=0))
+            kept = (response["Content-Type"], kept_bytes(response.content))
             ANSWERS.put((url, version), kept)
-        content_type, body, packed = kept
-        if _accepts_gzip(request) and len(packed) < len(body):
-            answer = HttpResponse(packed, content_type=content_type)
-            answer["Content-Encoding"] = "gzip"
-        else:
-            answer = HttpResponse(body, content_type=content_type)
-        return self._headers(answer, tag)
+        content_type, answer = kept
+        return self._headers(serve_kept(request, answer, content_type), tag)
 
     @staticmethod
     def _headers(response: HttpResponse, tag: str) -> HttpResponse:

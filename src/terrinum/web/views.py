@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 from datetime import date
 
@@ -22,6 +21,7 @@ from terrinum.svg import (
 from terrinum.territories import reference, services
 from terrinum.territories.models import NIVEAU_LABELS, NIVEAUX, Territory
 from terrinum.warehouse import store
+from terrinum.web import publies
 
 SORT_KEYS = {
     "nom": "nom_recherche",
@@ -62,14 +62,9 @@ def kept_for_visitors(view):
                 return response
             # compressed once (Guéret 40 KB → 12 KB, the Creuse 996 KB → 295 KB); no secret in
             # a visitor's page (no form token, no name), so compression leaks nothing
-            kept = (response.content, gzip.compress(response.content, compresslevel=6, mtime=0))
+            kept = publies.kept_bytes(response.content)
             PAGES.put(key, kept)
-        body, packed = kept
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            response = HttpResponse(packed)
-            response["Content-Encoding"] = "gzip"
-        else:
-            response = HttpResponse(body)
+        response = publies.serve_kept(request, kept)
         response["Vary"] = "Accept-Encoding, Cookie"
         return response
 
