@@ -38,6 +38,7 @@ CLI = [
     ["implantation", "--territoire", "240800862", "--nouveaux", "2", "--format", "json"],
     ["implantation", "--territoire", "departement:23", "--nouveaux", "3", "--poids", "fragilite", "--format", "json"],
     ["implantation", "--territoire", "departement:23", "--nouveaux", "2", "--objectif", "distance", "--format", "json"],
+    *(["rapport", t, "--format", f] for t in ("23096", "departement:23") for f in ("json", "html")),
 ]  # fmt: skip
 URLS = [
     "/",
@@ -59,6 +60,7 @@ URLS = [
     "/api/v1/fragilite/commune?territoire=240800862",
     "/api/v1/fragilite/epci?territoire=23&reference=departement:23",
     "/api/v1/lieux?territoire=23",
+    *(f"/territoires/{n}/{c}/diagnostic/" for n, c in LEVELS.values()),
 ]
 MASKS = [
     (re.compile(r'"secondes": [0-9.]+'), '"secondes": X'),
