@@ -40,8 +40,8 @@ def main() -> None:
     django.setup()
     from django.test import RequestFactory
 
-    from terrinum.cli.rapport import render
     from terrinum.diagnostic import peers
+    from terrinum.diagnostic.batch import render
     from terrinum.territories.models import Territory
     from terrinum.warehouse import store
     from terrinum.web import views

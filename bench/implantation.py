@@ -53,11 +53,11 @@ def best_of(repeat: int, fn):
 
 def exact_in_subprocess(instance_path: str) -> None:
     """Child process: solve exactly, print value, seconds and peak RSS."""
-    from terrinum.planning import siting
+    from terrinum.planning import mclp, siting
 
     inst = siting.Instance.from_json(Path(instance_path).read_text())
     start = time.perf_counter()
-    sol = siting.mclp_exact(inst)
+    sol = mclp.mclp_exact(inst)
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"value": sol.value, "seconds": seconds, "peak_mb": peak, "notes": sol.notes}))
@@ -81,7 +81,7 @@ def main() -> None:
     import pulp
     from spopt.locate import MCLP, PMedian
 
-    from terrinum.planning import implantation, siting
+    from terrinum.planning import implantation, mclp, pmedian, siting
     from terrinum.territories.models import Territory
 
     dep = Territory.objects.filter(niveau="departement", code=args.departement).first()
@@ -95,7 +95,7 @@ def main() -> None:
     plan = implantation.build(dep, 10, 10, "couverture", "population", "mairies", existing=False)
     inst = plan.instance
     print(f"{dep.nom} : {len(inst.demand_ids)} communes, {len(inst.candidate_ids)} mairies candidates, R = 10 km, p = 10")
-    t_ours, ours = best_of(args.repeat, lambda: siting.mclp_exact(inst))
+    t_ours, ours = best_of(args.repeat, lambda: mclp.mclp_exact(inst))
 
     def spopt_mclp(solver):
         model = MCLP.from_cost_matrix(cost(inst), inst.weights, inst.radius_m, inst.p)
@@ -111,7 +111,7 @@ def main() -> None:
 
     # 2. p-median on the same département.
     pm = siting.Instance(**{**inst.__dict__, "objective": "distance", "p": 5})
-    t_pm, ours_pm = best_of(args.repeat, lambda: siting.pmedian_exact(pm))
+    t_pm, ours_pm = best_of(args.repeat, lambda: pmedian.pmedian_exact(pm))
 
     def spopt_pmedian():
         model = PMedian.from_cost_matrix(cost(pm), pm.weights, pm.p)
@@ -134,13 +134,13 @@ def main() -> None:
     build_s = time.perf_counter() - start
     ninst = nat.instance
     ninst.weights = np.round(ninst.weights)  # people are counted in whole persons
-    c = siting._cover(ninst)
+    c = mclp._cover(ninst)
     print(
         f"France : {len(ninst.demand_ids)} communes × {len(ninst.candidate_ids)} mairies, {whole(len(c.di))} couples à moins de 10 km, poids = {label} ; instance construite en {build_s:.1f} s"
     )
-    heur = siting.mclp_heuristic(ninst)
+    heur = mclp.mclp_heuristic(ninst)
     lp_start = time.perf_counter()
-    lp = siting.mclp_lp_bound(ninst)
+    lp = mclp.mclp_lp_bound(ninst)
     lp_s = time.perf_counter() - lp_start
     print(f"  heuristique  {heur.seconds:6.2f} s  couvert {whole(heur.value)}  borne lagrangienne {whole(heur.bound)} (écart {100 * heur.gap:.3f} %)")
     print(f"  borne LP (HiGHS, point intérieur) {whole(lp)} en {lp_s:.1f} s : écart de l'heuristique à la borne LP {100 * (lp - heur.value) / lp:.3f} %")
@@ -173,10 +173,10 @@ def main() -> None:
             "existing_xy": np.zeros((0, 2)),
         }
     )
-    t_uni, sol_uni = best_of(1, lambda: siting.mclp_exact(uniform))
+    t_uni, sol_uni = best_of(1, lambda: mclp.mclp_exact(uniform))
     ratio = f" ; l'instance réelle a pris {r['seconds'] / t_uni:.0f} fois plus" if not args.sans_national_exact and out.returncode == 0 else ""
     print(
-        f"  points uniformes (carré de {whole(METROPOLE_KM2)} km², mêmes effectifs et poids, {whole(len(siting._cover(uniform).di))} couples) : exact {t_uni:6.1f} s, {sol_uni.method}{ratio}"
+        f"  points uniformes (carré de {whole(METROPOLE_KM2)} km², mêmes effectifs et poids, {whole(len(mclp._cover(uniform).di))} couples) : exact {t_uni:6.1f} s, {sol_uni.method}{ratio}"
     )
 
 

@@ -50,9 +50,9 @@ def run(args) -> None:
     import polars as pl
     import shapely
 
-    from terrinum.apps.signalements import verification
     from terrinum.pillars import publication
     from terrinum.pillars.connectivite_mobile.tables import ALL_TABLES
+    from terrinum.pillars.couverture import verification
     from terrinum.sources import arcep_batiments
     from terrinum.territories.reference import project_geometries
     from terrinum.warehouse import store
@@ -134,7 +134,7 @@ def _floor(con, reports, crs):
     import numpy as np
     import shapely
 
-    from terrinum.apps.signalements import verification
+    from terrinum.pillars.couverture import verification
 
     lon = np.array([r["longitude"] for r in reports])
     lat = np.array([r["latitude"] for r in reports])

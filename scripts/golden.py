@@ -68,6 +68,7 @@ MASKS = [
     (re.compile(r'"ouvert": (true|false|null)'), '"ouvert": X'),
     (re.compile(r'csrfmiddlewaretoken" value="[^"]+"'), 'csrfmiddlewaretoken" value="X"'),
     (re.compile(r"(Ouvert|Fermé)[^<]*"), "OUVERT"),
+    (re.compile(r"(État d'ouverture au [^.]*) à \d\d:\d\d"), r"\1 à HH:MM"),
 ]
 
 

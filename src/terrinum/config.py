@@ -29,3 +29,13 @@ def trusted_proxies() -> str:
     `X-Forwarded-*` headers are believed, by Gunicorn and by the throttles; default
     `127.0.0.1` (a proxy on the same machine, docs/exploitation.md)."""
     return os.environ.get("TERRINUM_MANDATAIRES", "127.0.0.1")
+
+
+def reading(name: str):
+    """A computation an operational app needs from a pillar (apps sit below the pillars and
+    never import them): the function the web project's settings name for it
+    (TERRINUM_LECTURES), imported on first use."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    return import_string(settings.TERRINUM_LECTURES[name])

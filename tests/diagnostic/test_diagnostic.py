@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from terrinum.diagnostic import peers, priorities
+from terrinum.pillars.fragilite.indicators import CRITERIA
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,7 @@ def _mobile(blanche=None, blanche_max=None, late=0, decided=0, good=90.0):
 def _fragility(index=5.0, notes=None, at_risk=800, population=5000, nom="T"):
     notes = notes or {}
     row = {"nom": nom, "source": "insee", "demo": False, "indice_global": index, "personnes_a_risque_haut": at_risk, "population": population}
-    row.update({f"score_{c}": notes.get(c, 5.0) for c in priorities.fr.CRITERIA})
+    row.update({f"score_{c}": notes.get(c, 5.0) for c in CRITERIA})
     return row
 
 
@@ -157,7 +158,7 @@ def test_priorities_are_ordered_by_score_and_data_rules_come_last():
 def test_nothing_triggered_says_so_with_the_rules_checked():
     out = priorities.evaluate(_facts(), {"Connectivité fixe": "reel"})
     assert out["priorites"] == []
-    assert {r["resultat"] for r in out["regles"]} == {"non déclenchée"} and len(out["regles"]) == len(priorities.RULES) + 1
+    assert {r["resultat"] for r in out["regles"]} == {"non déclenchée"} and len(out["regles"]) == len(priorities.rules()) + 1
     missing = priorities.evaluate(_facts(mobile=None), {})
     assert {r["regle"]: r["resultat"] for r in missing["regles"]}["zone-blanche-4g"] == "non évaluable : données absentes"
 
@@ -221,8 +222,8 @@ def test_the_pdf_draws_every_drawing_at_its_size(demo_warehouse):
     from weasyprint import HTML
     from weasyprint.formatting_structure.boxes import ReplacedBox
 
+    from terrinum.diagnostic import rendering as diagnostic
     from terrinum.territories import services
-    from terrinum.web import diagnostic
 
     page = diagnostic.html(services.get("commune", "23096"), pdf=True)
     document = HTML(string=page).render()
@@ -297,8 +298,8 @@ def test_the_pdf_layout_keeps_things_together_and_on_the_page(demo_warehouse):
     from weasyprint import HTML
     from weasyprint.formatting_structure import boxes
 
+    from terrinum.diagnostic import rendering as diagnostic
     from terrinum.territories import services
-    from terrinum.web import diagnostic
 
     document = HTML(string=diagnostic.html(services.get("commune", "23096"), pdf=True)).render()
     html = next(b.element for b in document.pages[0]._page_box.descendants() if b.element_tag == "html")

@@ -1,107 +1,52 @@
-"""A pillar is a declared unit: a small pillar registered here, and nowhere else, is found by
-`terrinum ingest` (and its help), `terrinum indicateurs`, the API schema, the data
-dictionary, the territory page and the report. This is the walkthrough of
-docs/architecture.md ("Ajouter un pilier"), step by step."""
+"""A pillar is a folder: the test pillar of `tests/pillars/piliers_essai/essai/`, discovered
+like the packaged ones (its folder put on the pillars' path; the test registers nothing), is
+found by `terrinum ingest` (and its help), `terrinum indicateurs`, the API schema, the data
+dictionary, `/donnees/`, the territory page (section and comparison column), the report
+(HTML, PDF, JSON: its headline figure among the peers, its priority rule, its state), and
+the visitors' kept pages change after its import. The walkthrough of docs/architecture.md
+("Ajouter un pilier")."""
 
 from __future__ import annotations
 
+import sys
+from html import unescape
+from pathlib import Path
+
 import pytest
-from ninja import Router
 from typer.testing import CliRunner
 
 from terrinum import pillars
-from terrinum.pillars import Column, Indicators, Pillar, Section, SourceKind
-from terrinum.sources.common import Parsed, Problem, departement_of, read_text
-from terrinum.territories.helpers import TerritorySet
-from terrinum.warehouse import store
-from terrinum.warehouse.rollup import declare, rollup, sum_of, within_codes
-from terrinum.warehouse.store import TableSpec
 
-# 1. The canonical table (commune level).
-TABLE = TableSpec(
-    "essai_valeurs",
-    """CREATE TABLE IF NOT EXISTS essai_valeurs (
-        source VARCHAR NOT NULL, millesime VARCHAR NOT NULL, code_source VARCHAR NOT NULL,
-        code_commune VARCHAR, code_departement VARCHAR NOT NULL, valeur DOUBLE NOT NULL, demo BOOLEAN NOT NULL)""",
-    ("valeur",),
-)
-
-
-# 2. The parser (in a real pillar: sources/<format>.py): parse and validate only.
-def parse(path, millesime=None) -> Parsed:
-    text, _ = read_text(path)
-    parsed = Parsed(millesime=millesime or "2025")
-    for line, raw in enumerate(text.splitlines()[1:], start=2):
-        parsed.read += 1
-        code, _, value = raw.partition(";")
-        try:
-            parsed.rows.append({"ligne": line, "code_source": code, "code_departement": departement_of(code), "valeur": float(value)})
-        except ValueError:
-            parsed.rejected.append(Problem(path.name, line, "valeur", f"« {value} » n'est pas un nombre"))
-    return parsed
-
-
-# 3. The indicators and their dictionary.
-COLUMNS = ("code", "niveau", "millesime", "valeur_essai")
-declare("essai", (("valeur_essai", "Valeur d'essai", "unités", "somme des communes"),))
-
-
-def rows(con, niveau, within, **_):
-    if not store.tables_exist(con, [TABLE]):
-        return []
-    rel = rollup(con, TABLE.name, niveau, [sum_of("valeur", "valeur_essai")], group_by=["millesime"], codes=within_codes(con, niveau, within))
-    return [dict(zip(rel.columns, r)) for r in rel.fetchall()]
-
-
-# 4. The section of the territory page and report.
-def compose(ctx):
-    if ctx.con is None:
-        return None
-    scope = TerritorySet.of(ctx.territory.niveau, ctx.territory.code)
-    mine = [r for r in rows(ctx.con, ctx.territory.niveau, scope) if r["code"] == ctx.territory.code]
-    children = {r["code"]: r for r in rows(ctx.con, "commune", scope)}
-    return {"total": mine[0]["valeur_essai"], "par_code": children} if mine else None
-
-
-# 5. The API routes.
-def router() -> Router:
-    r = Router(tags=["essai"])
-
-    @r.get("/essai/{niveau}")
-    def essai(request, niveau: str):
-        return []
-
-    return r
-
-
-FIXTURE = Pillar(
-    key="essai",
-    title="Pilier d'essai",
-    order=99,
-    tables=(TABLE,),
-    sources=(SourceKind("essai-valeurs", "valeurs d'essai par commune (CSV)", parse, (TABLE,)),),
-    indicators=Indicators("essai", COLUMNS, rows, "Pilier d'essai : une valeur par commune.", "aucune valeur d'essai."),
-    section=Section(
-        "essai",
-        "Pilier d'essai",
-        compose,
-        "essai_section.html",
-        comparison=(Column("valeur_essai", "Essai", lambda d, c: (d["par_code"].get(c) or {}).get("valeur_essai")),),
-    ),
-    api=router,
-)
+FOLDER = Path(__file__).parent / "piliers_essai"
 
 
 @pytest.fixture
-def fixture_pillar(settings, tmp_path):
-    """6. Registration: the one line a pillar folder's __init__.py holds."""
-    templates = tmp_path / "templates"
-    templates.mkdir()
-    (templates / "essai_section.html").write_text('<section id="pilier-essai"><h2>Pilier d\'essai</h2><p>Total : {{ s.total }}</p></section>')
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], templates]}]
-    pillars.register(FIXTURE)
-    yield FIXTURE
-    pillars.unregister(FIXTURE.key)
+def fixture_pillar(settings, monkeypatch):
+    """The pillars' path gains the test folder; discovery finds `essai` there."""
+    monkeypatch.setattr(pillars, "__path__", [*pillars.__path__, str(FOLDER)])
+    monkeypatch.setattr(pillars, "_discovered", False)
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], FOLDER]}]
+    pillars.discover()
+    yield pillars.get("essai")
+    pillars.unregister("essai")
+    for name in [m for m in sys.modules if m.startswith("terrinum.pillars.essai")]:
+        del sys.modules[name]
+
+
+def test_it_is_discovered_not_registered(fixture_pillar):
+    assert sys.modules["terrinum.pillars.essai"].PILLAR is fixture_pillar
+    assert [p.key for p in pillars.all_pillars()][-1] == "essai"  # order 99
+
+
+def test_a_published_table_must_carry_what_every_page_reads():
+    """/donnees/ and the report read `demo` and `source` of every published table: a pillar
+    publishing a table without them is refused when it is declared, not with an HTTP 500."""
+    from terrinum.pillars import Indicators, Pillar
+
+    incomplete = Pillar("incomplet", "Incomplet", 98, indicators=Indicators("incomplet", ("code", "niveau", "valeur"), lambda *a: [], "aide", "vide"))
+    with pytest.raises(ValueError, match="demo, nom, source"):
+        pillars.register(incomplete)
+    assert "incomplet" not in [p.key for p in pillars.all_pillars()]
 
 
 def test_the_cli_lists_its_source_kind_and_its_table(fixture_pillar):
@@ -119,27 +64,72 @@ def test_the_api_schema_and_the_dictionary_have_it(fixture_pillar):
 
     schema = build_api("essai-api").get_openapi_schema(path_prefix="/api/v1/")
     assert "/api/v1/essai/{niveau}" in schema["paths"]
-    assert [r["colonne"] for r in dictionnaire.rows("essai")] == list(COLUMNS)
+    assert [r["colonne"] for r in dictionnaire.rows("essai")] == list(fixture_pillar.indicators.columns)
+
+
+@pytest.fixture
+def data_dir(tmp_path, reference_build, monkeypatch):
+    """The reference and the fragility pillar's demonstration values (they describe the
+    territories, from which the peers are computed), as `terrinum init` leaves them."""
+    from terrinum.pillars import publication
+    from terrinum.warehouse import store
+
+    root = tmp_path / "data"
+    with publication.next_version(root / "warehouse.duckdb") as con:
+        store.publish_reference_build(con, reference_build, "test")
+        pillars.get("fragilite").demo(con)
+    monkeypatch.setenv("TERRINUM_DATA_DIR", str(root))
+    return root
 
 
 @pytest.mark.django_db
-def test_ingest_page_and_report_use_it(fixture_pillar, warehouse, tmp_path, client, monkeypatch):
-    from terrinum.diagnostic import report
-    from terrinum.pillars.ingest import ingest
+def test_import_pages_report_and_caches_use_it(fixture_pillar, data_dir, tmp_path, client):
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from terrinum.diagnostic import document, rendering
+    from terrinum.pillars.ingest import ingest_path
     from terrinum.territories import services
+    from terrinum.territories.models import Territory
 
+    gueret = services.get("commune", "23096")
+    before = client.get("/territoires/departement/23/").content.decode()  # kept for visitors
+    assert 'id="pilier-essai"' not in before
+    assert document.compose(gueret)["piliers"]["Pilier d'essai"] == "absent"
+
+    # every commune of France a value (its peers too), Guéret one under the rule's threshold
+    codes = Territory.objects.filter(niveau="commune").values_list("code", flat=True)
     path = tmp_path / "essai.csv"
-    path.write_text("code;valeur\n23096;2.5\n23001;1.5\n08419;4\n")
-    loaded = ingest(warehouse, "essai-valeurs", path)
-    assert loaded.chargees == 3 and not ingest(warehouse, "essai-valeurs", path).chargees  # idempotent
-    warehouse.close()
-    monkeypatch.setenv("TERRINUM_DATA_DIR", str(tmp_path))
+    path.write_text("code;valeur\n" + "".join(f"{c};{2.5 if c == '23096' else 3 + int(c[-2:]) % 7}\n" for c in codes))
+    loaded = ingest_path("essai-valeurs", path)
+    assert loaded.chargees == len(codes) and not ingest_path("essai-valeurs", path).chargees  # idempotent
 
-    creuse = services.get("departement", "23")
-    composed = report.compose(creuse, list(services.children(creuse)), lambda t: "metro", lambda t: "#")
-    essai = next(s for s in composed if s.key == "essai")
-    assert essai.data["total"] == 4.0
-    html = client.get("/territoires/departement/23/").content.decode()
-    assert 'id="pilier-essai"' in html and "Total : 4,0" in html  # French number format
+    html = client.get("/territoires/departement/23/").content.decode()  # a new version: not the kept page
+    assert 'id="pilier-essai"' in html
     table = html[html.index('id="comparaison"') :]
     assert ">Essai</a></th>" in table and ">Guéret</a></th>" in table and ">2,5</td>" in table  # its comparison column
+    donnees = client.get("/donnees/")
+    assert donnees.status_code == 200 and 'href="/donnees/essai-commune.csv"' in donnees.content.decode()
+    export = client.get("/donnees/essai-commune.csv")
+    assert export.status_code == 200 and b"23096" in b"".join(export.streaming_content)
+
+    data = document.compose(gueret)
+    assert data["piliers"]["Pilier d'essai"] == "reel"
+    assert data["chiffres"]["essai"]["valeur_essai"] == 2.5
+    assert any(f["cle"] == "valeur_essai" and f["valeur"] == 2.5 for f in data["pairs"]["chiffres"])  # among its peers
+    assert "essai-faible" in [p["regle"] for p in data["priorites"]]
+    assert {"regle": "essai-faible", "titre": "Valeur d'essai", "seuil": "au moins 3 unités", "resultat": "déclenchée"} in data["regles"]
+    assert client.get("/api/v1/territoires/commune/23096/diagnostic").json()["piliers"]["Pilier d'essai"] == "reel"
+
+    page = unescape(client.get("/territoires/commune/23096/diagnostic/").content.decode())
+    assert 'id="pilier-essai"' in page and "Valeur d'essai faible" in page
+    laid_out = HTML(string=rendering.html(gueret, pdf=True)).render()
+    text = " ".join(b.text for p in laid_out.pages for b in _descendants(p._page_box) if isinstance(b, boxes.TextBox))
+    assert "Pilier d'essai" in text and "Valeur d'essai faible" in text
+    assert rendering.pdf(gueret).startswith(b"%PDF")
+
+
+def _descendants(box):
+    yield box
+    for child in getattr(box, "children", []):
+        yield from _descendants(child)

@@ -7,8 +7,8 @@ import logging
 import pytest
 from django.test import Client
 
+from terrinum import journaux
 from terrinum.config import data_dir
-from terrinum.web import journaux
 
 pytestmark = pytest.mark.django_db
 

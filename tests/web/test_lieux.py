@@ -189,16 +189,17 @@ def runs(monkeypatch) -> list:
 def test_costly_siting_is_bounded_kept_and_rate_limited(client, registry, runs):
     """A région or France needs an account; a result is kept (asking again does not solve
     again); a visitor without account may start a few runs a minute."""
+    from terrinum.planning import proposal
     from terrinum.web import views
 
-    views.SITING_CACHE.items.clear()
+    proposal.SITING_CACHE.items.clear()
     views._SITING_RUNS.clear()
     france = client.get("/territoires/pays/FR/implantation/", {"nouveaux": 20, "rayon": 5})
     assert france.status_code == 403 and "réservé aux comptes" in france.content.decode() and runs == []
     query = {"nouveaux": 1, "rayon": 10, "poids": "population"}
     assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200
     assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200
-    assert runs == [views.SITING_SECONDS]  # solved once, within the request's time limit
+    assert runs == [proposal.SITING_SECONDS]  # solved once, within the request's time limit
     statuses = [client.get("/territoires/epci/240800862/implantation/", {**query, "rayon": r}).status_code for r in range(11, 11 + views.SITING_RATE)]
     assert statuses[-1] == 429 and statuses.count(200) == views.SITING_RATE - 1
     assert client.get("/territoires/epci/240800862/implantation/", query).status_code == 200  # a kept result is still served
@@ -208,8 +209,8 @@ def test_a_region_run_goes_through_the_job_queue(client, registry, runs):
     """With an account, a région's run is a job: the request only queues it (no solving),
     the page shows its progress; the worker runs it; the same page then shows the result;
     asking again reuses the job."""
-    from terrinum.web import travaux
-    from terrinum.web.models import CalculImplantation
+    from terrinum.planning import jobs as travaux
+    from terrinum.planning.models import CalculImplantation
 
     client.force_login(User.objects.create_user("analyste", password="x"))
     query = {"nouveaux": 2, "rayon": 10, "poids": "population"}
@@ -227,8 +228,8 @@ def test_a_region_run_goes_through_the_job_queue(client, registry, runs):
 
 
 def test_job_queue_limits_unfinished_jobs_and_requeues_an_interrupted_one(client, registry, monkeypatch):
-    from terrinum.web import travaux
-    from terrinum.web.models import CalculImplantation
+    from terrinum.planning import jobs as travaux
+    from terrinum.planning.models import CalculImplantation
 
     client.force_login(User.objects.create_user("analyste", password="x"))
     for rayon in range(10, 10 + travaux.PER_USER):

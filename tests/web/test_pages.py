@@ -188,14 +188,14 @@ def test_pages_are_kept_for_visitors_and_fresh_for_signed_in_users(client, monke
 
 def test_a_kept_visitor_page_is_compressed_once_and_its_key_costs_one_query(client, django_assert_max_num_queries):
     """The Creuse page is 996 KB of HTML for visitors: kept compressed (295 KB); the key of a
-    kept page (registry_state) took fourteen queries on every visitor's request."""
+    kept page (the change stamp) took fourteen queries on every visitor's request."""
     import gzip
 
-    from terrinum.web.views import registry_state
+    from terrinum.pillars import change_stamp
 
     plain = client.get("/territoires/commune/23096/")
     packed = client.get("/territoires/commune/23096/", HTTP_ACCEPT_ENCODING="gzip, br")
     assert packed["Content-Encoding"] == "gzip" and gzip.decompress(packed.content) == plain.content
     assert "Accept-Encoding" in packed["Vary"] and len(packed.content) < len(plain.content) / 2
     with django_assert_max_num_queries(3):
-        registry_state()
+        change_stamp()

@@ -80,7 +80,9 @@ ACCOUNT_API = {("get", "/api/v1/pass-numerique/cheques/{code}"), ("post", "/api/
                ("get", "/api/v1/rgpd/collectivites/{pk}/violations"), ("post", "/api/v1/rgpd/collectivites/{pk}/violations"),
                # the shared diagnostic: lead, participant, other territory in tests/web/test_partage.py
                ("get", "/api/v1/diagnostic-partage/demarches"), ("get", "/api/v1/diagnostic-partage/demarches/{pk}/contributions"),
-               ("get", "/api/v1/diagnostic-partage/demarches/{pk}/consolidation"), ("get", "/api/v1/diagnostic-partage/demarches/{pk}/actions")}  # fmt: skip
+               ("get", "/api/v1/diagnostic-partage/demarches/{pk}/consolidation"), ("get", "/api/v1/diagnostic-partage/demarches/{pk}/actions"),
+               # the coverage reports: collectivité, project team, other département in tests/apps/signalements
+               ("get", "/api/v1/couverture/departements/{code}/zones"), ("get", "/api/v1/couverture/signalements/{pk}")}  # fmt: skip
 
 
 def _walk(patterns, prefix=""):

@@ -122,6 +122,34 @@ def reading_organisations(user, kind: str) -> set[int]:
     return set(_memberships(user, roles).filter(organisation__type=kind).values_list("organisation_id", flat=True))
 
 
+def acts_for(user, kind: str, organisation_id: int | None) -> bool:
+    """Whether this user acts for that organisation of a type (admin or gestionnaire, or the
+    platform's administrator): redeems for a place, hands carnets out for a prescriber,
+    manages a funder's programmes."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or (organisation_id is not None and organisation_id in acting_organisations(user, kind))
+
+
+def reads_for(user, kind: str, organisation_id: int | None) -> bool:
+    """Whether this user may read that organisation's records (any role, or the platform's
+    administrator)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or (organisation_id is not None and organisation_id in reading_organisations(user, kind))
+
+
+def acting_scope(user, kind: str) -> set[int] | None:
+    """The organisations of a type this user acts for; None means all (the platform's
+    administrator). For lists: `None` keeps every row."""
+    return None if user.is_superuser else acting_organisations(user, kind)
+
+
+def reading_scope(user, kind: str) -> set[int] | None:
+    """The organisations of a type whose records this user reads; None means all."""
+    return None if user.is_superuser else reading_organisations(user, kind)
+
+
 RGPD_ACTIONS = ("lire", "modifier", "verifier")
 
 

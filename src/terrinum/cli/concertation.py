@@ -94,10 +94,9 @@ def exporter(
     """Exporte le plan d'actions et son plan de financement (une ligne par financement)."""
     django_setup()
     from terrinum.apps.concertation import services
-    from terrinum.web import partage
 
     d, user = _context(demarche, compte)
     if not services.visible_to(user).filter(pk=d.pk).exists():
         fail(f"la démarche n° {demarche} n'est pas dans le périmètre de « {compte} »")
-    sortie.write_bytes(partage.plan_file(d, format.value))
+    sortie.write_bytes(services.plan_file(d, format.value))
     out.print(f"Plan d'actions écrit dans {sortie}.", highlight=False)

@@ -1,17 +1,10 @@
 """`terrinum rapport`: the diagnostic of one territory (HTML, PDF or JSON), or of every
-territory of a level inside another (a batch on every core, resumable, with an index)."""
+territory of a level inside another (diagnostic.batch: every core, resumable, an index)."""
 
 from __future__ import annotations
 
-import gc
-import hashlib
-import json
-import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from enum import Enum
-from html import escape
-from multiprocessing import get_context
 from pathlib import Path
 
 import typer
@@ -19,7 +12,6 @@ import typer
 from terrinum.cli.common import django_setup, err, fail, out, progress_bar, require_reference, territory
 
 app = typer.Typer()
-STATE = ".rapports.json"  # in a batch folder: file -> key of its inputs
 
 
 class ReportFormat(str, Enum):
@@ -33,63 +25,6 @@ class Level(str, Enum):
     epci = "epci"
     departement = "departement"
     region = "region"
-
-
-def render(t, fmt: str, nouveaux: int, rayon: int) -> bytes:
-    """One report's bytes in a format (HTML: the standalone page, stylesheet inlined)."""
-    from terrinum.diagnostic import document
-    from terrinum.web import diagnostic
-
-    if fmt == "json":
-        return (json.dumps(document.compose(t), ensure_ascii=False, indent=2, default=str) + "\n").encode()
-    if fmt == "pdf":
-        return diagnostic.pdf(t, nouveaux=nouveaux, rayon=rayon)
-    return diagnostic.html(t, pdf=True, nouveaux=nouveaux, rayon=rayon).encode()
-
-
-def inputs_key(fmt: str, nouveaux: int, rayon: int) -> str:
-    """What a report depends on besides its territory: the files imported (provenance), the
-    places registry, the code of the report, the options. Unchanged: the report is skipped."""
-    import terrinum
-    from terrinum.warehouse import store
-    from terrinum.web.views import registry_state
-
-    with store.reader() as con:
-        files = con.execute("SELECT source, millesime, sha256 FROM provenance ORDER BY ALL").fetchall()
-    root = Path(terrinum.__file__).parent
-    code = hashlib.sha256()
-    for path in sorted(
-        [*(root / "diagnostic").glob("*.py"), *(root / "pillars").rglob("*.html"), root / "web" / "diagnostic.py", *(root / "web" / "templates" / "web").glob("*diagnostic*.html"), *(root / "web" / "static" / "terrinum").glob("*.css")]
-    ):  # fmt: skip
-        code.update(path.read_bytes())
-    state = [files, list(registry_state()), code.hexdigest(), fmt, nouveaux, rayon]
-    return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
-
-
-def _start_worker() -> None:
-    django_setup()
-    gc.disable()  # collected after each report instead: _one
-
-
-def _one(niveau: str, code: str, fmt: str, nouveaux: int, rayon: int, target: str) -> str:
-    """One report of a batch, in a worker process. The garbage collector runs once per report,
-    not during it, and what the first report loaded (peers of the level, fonts, caches) is
-    frozen out of its scans: a PDF is laid out from some 10⁵ short-lived objects, and the
-    collections triggered while they are made scanned the whole heap (0.25 s of the 1.1 s of
-    a commune's PDF; docs/notes-techniques.md, "Diagnostic")."""
-    from terrinum.territories import services
-
-    t = services.get(niveau, code)
-    try:
-        data = render(t, fmt, nouveaux, rayon)
-    finally:
-        gc.collect()
-        if not gc.get_freeze_count():
-            gc.freeze()
-    draft = Path(target + ".brouillon")
-    draft.write_bytes(data)
-    os.replace(draft, target)
-    return code
 
 
 @app.command()
@@ -116,12 +51,14 @@ def rapport(
     if dans is not None:
         if niveau is None or out_path is None:
             fail("un lot demande --niveau et --out DOSSIER.", 64)
-        batch(territory(dans, "le diagnostic s'arrête"), niveau.value, format.value, out_path, nouveaux, rayon, processus)
+        _batch(territory(dans, "le diagnostic s'arrête"), niveau.value, format.value, out_path, nouveaux, rayon, processus)
         return
     if out_path is not None and not out_path.parent.is_dir():
         fail(f"le dossier « {out_path.parent} » n'existe pas : créez-le, ou choisissez un autre chemin")
+    from terrinum.diagnostic import batch
+
     t = territory(territoire, "le diagnostic s'arrête")
-    data = render(t, format.value, nouveaux, rayon)
+    data = batch.render(t, format.value, nouveaux, rayon)
     if out_path is None and format is ReportFormat.pdf:
         out_path = Path(f"diagnostic-{t.niveau}-{t.code}.pdf")
     if out_path is None:
@@ -131,61 +68,20 @@ def rapport(
     err.print(f"Diagnostic {t.de_nom} écrit dans {out_path}")
 
 
-def batch(scope, niveau: str, fmt: str, folder: Path, nouveaux: int, rayon: int, workers: int | None) -> None:
-    from terrinum.territories.models import Territory
+def _batch(scope, niveau: str, fmt: str, folder: Path, nouveaux: int, rayon: int, workers: int | None) -> None:
+    from terrinum.diagnostic import batch
 
-    column = {"region": "region_code", "departement": "departement_code", "epci": "epci_code"}.get(scope.niveau)
-    members = Territory.objects.filter(niveau="commune", **({column: scope.code} if column else {}))
-    if scope.niveau == "commune":
-        members = members.filter(code=scope.code)
-    if niveau == "commune":
-        units = list(Territory.objects.filter(niveau="commune", code__in=members.values("code")).order_by("code").values_list("code", "nom"))
-    else:
-        codes = set(members.values_list(f"{niveau}_code", flat=True)) - {None}
-        units = list(Territory.objects.filter(niveau=niveau, code__in=codes).order_by("code").values_list("code", "nom"))
+    try:
+        units = batch.units_of(scope, niveau)
+    except ValueError as exc:
+        fail(str(exc))
     if not units:
         fail(f"aucun territoire de niveau {niveau} dans {scope.nom}.")
-    folder.mkdir(parents=True, exist_ok=True)
-    state_file = folder / STATE
-    done = json.loads(state_file.read_text(encoding="utf-8")) if state_file.exists() else {}
-    key = inputs_key(fmt, nouveaux, rayon)
-    names = {code: f"{niveau}-{code}.{fmt}" for code, _ in units}
-    todo = [code for code, _ in units if done.get(names[code]) != key or not (folder / names[code]).exists()]
-    skipped = len(units) - len(todo)
-    workers = min(workers or os.cpu_count() or 1, max(1, len(todo)))
-    failures = []
     with progress_bar() as progress:
-        task = progress.add_task(f"Diagnostics ({niveau}, {scope.nom})", total=len(units), completed=skipped)
-        if todo:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker) as pool:
-                futures = {pool.submit(_one, niveau, code, fmt, nouveaux, rayon, str(folder / names[code])): code for code in todo}
-                for future in as_completed(futures):
-                    code = futures[future]
-                    try:
-                        future.result()
-                        done[names[code]] = key
-                    except Exception as exc:  # reported, the batch goes on; the state keeps it to redo
-                        failures.append((code, str(exc)))
-                    progress.advance(task)
-                    state_file.write_text(json.dumps(done, indent=1), encoding="utf-8")
-    _index(folder, scope, niveau, units, names, fmt)
-    out.print(f"{len(units) - skipped - len(failures)} rapport(s) écrit(s), {skipped} inchangé(s) sauté(s) ; index : {folder / 'index.html'}")
-    if failures:
-        for code, message in failures[:10]:
+        task = progress.add_task(f"Diagnostics ({niveau}, {scope.nom})", total=len(units))
+        done = batch.run(scope, niveau, fmt, folder, nouveaux, rayon, workers, lambda n: progress.advance(task, n))
+    out.print(f"{done.written} rapport(s) écrit(s), {done.skipped} inchangé(s) sauté(s) ; index : {folder / 'index.html'}")
+    if done.failures:
+        for code, message in done.failures[:10]:
             err.print(f"  {niveau} {code} : {message}")
-        fail(f"{len(failures)} rapport(s) en échec.")
-
-
-def _index(folder: Path, scope, niveau: str, units: list, names: dict, fmt: str) -> None:
-    rows = "\n".join(f'<li><a href="{escape(names[code])}">{escape(nom)}</a> ({escape(code)})</li>' for code, nom in units if (folder / names[code]).exists())
-    (folder / "index.html").write_text(
-        f"""<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Diagnostics numériques — {escape(scope.nom)}</title></head>
-<body><main><h1>Diagnostics numériques — {escape(scope.nom)}</h1>
-<p>{len(units)} territoires ({escape(niveau)}), format {escape(fmt.upper())}.</p>
-<ul>
-{rows}
-</ul></main></body></html>
-""",
-        encoding="utf-8",
-    )
+        fail(f"{len(done.failures)} rapport(s) en échec.")

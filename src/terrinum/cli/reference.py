@@ -79,15 +79,15 @@ def serve(
     django_setup()
     require_reference()
     require_up_to_date()
+    from django.core.wsgi import get_wsgi_application
     from gunicorn.app.base import BaseApplication
 
-    from terrinum.web.journaux import ACCESS_LOG_FORMAT
+    from terrinum.journaux import ACCESS_LOG_FORMAT
 
     if access_log not in (None, "-") and not Path(access_log).parent.is_dir():
         fail(f"--journal-acces : le dossier « {Path(access_log).parent} » n'existe pas")
 
-    from terrinum.web.wsgi import application
-
+    application = get_wsgi_application()  # the settings' WSGI_APPLICATION: terrinum.web.wsgi
     options = {
         "bind": f"{host}:{port}",
         "workers": workers or default_workers(),
@@ -129,10 +129,10 @@ def travaux(
     import signal
 
     django_setup()
-    from terrinum.web import travaux as jobs
+    from terrinum.planning import jobs
 
     def stop(*_):
-        raise SystemExit(0)  # a job under way goes back to the queue (web.travaux.work)
+        raise SystemExit(0)  # a job under way goes back to the queue (planning.jobs.work)
 
     signal.signal(signal.SIGTERM, stop)
     if not une_fois:

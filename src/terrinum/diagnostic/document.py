@@ -6,117 +6,36 @@ Testable without HTTP. Rules: docs/methodologie-diagnostic.md."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 
 from terrinum.diagnostic import peers as peer_module
 from terrinum.diagnostic import priorities
-from terrinum.pillars import publication
-from terrinum.pillars.fragilite import indicators as fr
+from terrinum.pillars import all_pillars, publication
+from terrinum.pillars.findings import Headline, state_of
 from terrinum.territories import services
-from terrinum.territories.helpers import TerritorySet
 from terrinum.warehouse import store
 
-INDICATOR_LEVELS = ("commune", "epci", "departement", "region", "pays")
 
-
-@dataclass(frozen=True)
-class Headline:
-    """A headline figure compared with the peers: the table it comes from, its column, and
-    whether a higher value is better (ranks: 1 = best)."""
-
-    key: str
-    libelle: str
-    table: str
-    column: str  # a column, or an SQL expression of the table's columns (a column empty in every row is text: cast)
-    unite: str
-    higher_is_better: bool
-    decimals: int = 1
-
-
-HEADLINES = (
-    Headline("part_30mbits", "Locaux à 30 Mbit/s ou plus", "connectivite-fixe", "part_30mbits", "%", True),
-    Headline("part_ftth", "Locaux raccordables à la fibre", "connectivite-fixe", "part_ftth", "%", True),
-    # exact when coverage polygons are loaded, else the lower bound (best operator)
-    Headline(
-        "part_4g",
-        "Population en bonne 4G d'au moins un opérateur",
-        "connectivite-mobile",
-        "coalesce(TRY_CAST(part_pop_4g_bonne_au_moins_un AS DOUBLE), TRY_CAST(part_pop_4g_bonne_au_moins_un_min AS DOUBLE))",
-        "%",
-        True,
-    ),
-    Headline("indice_fragilite", "Indice de fragilité numérique", "fragilite", "indice_global", "sur 10", False),
-)
-
-
-def own_rows(con, table: str, niveau: str, code: str, **options) -> list[dict]:
-    """A territory's rows of a pillar's indicator table (every vintage, in the pillar's order)."""
-    if con is None or niveau not in INDICATOR_LEVELS:
-        return []
-    return [r for r in publication.rows(con, table, niveau, TerritorySet.of(niveau, code), **options) if r["code"] == code]
-
-
-def _latest(rows: list[dict], column: str) -> dict | None:
-    measured = [r for r in rows if r.get(column) is not None]
-    return max(measured, key=lambda r: r.get("millesime") or "") if measured else None
+def headlines() -> tuple[Headline, ...]:
+    """Every pillar's headline figures, in pillar order."""
+    return tuple(h for p in all_pillars() for h in p.headlines)
 
 
 def facts(con, t, reference: str = "pays") -> dict:
-    """The figures the priority rules read; a key is None when its pillar has no data."""
-    from terrinum.apps.inclusion.models import Lieu
-    from terrinum.pillars.lieux import indicators as accessibility
-
+    """The figures the priority rules read, gathered from every pillar that declares them; a
+    key is None when its pillar has no data."""
     out: dict = {"population": t.population}
-    fixe = own_rows(con, "connectivite-fixe", t.niveau, t.code)
-    out["fixe_debits"] = _latest(fixe, "part_8mbits")
-    out["fixe_ftth"] = _latest(fixe, "part_ftth")
-    france = own_rows(con, "connectivite-fixe", "pays", "FR")
-    out["fixe_ftth_france"] = (
-        next((r for r in france if r["millesime"] == out["fixe_ftth"]["millesime"] and r["part_ftth"] is not None), None) if out["fixe_ftth"] else None
-    )
-    mobile = own_rows(con, "connectivite-mobile", t.niveau, t.code)
-    out["mobile"] = max(mobile, key=lambda r: r["millesime"]) if mobile else None
-    ref_niveau, ref_code = fr.parse_reference(reference)
-    try:
-        rows = own_rows(con, "fragilite", t.niveau, t.code, reference=None if reference == "pays" else reference)
-    except ValueError:  # no data for the reference
-        rows = []
-    out["fragilite"] = rows[0] if rows else None
-    ref_rows = own_rows(con, "fragilite", ref_niveau, ref_code)
-    out["fragilite_reference"] = ref_rows[0] if ref_rows else None
-    communes = _communes_of(t)
-    if Lieu.objects.exists() and t.niveau in INDICATOR_LEVELS:
-        access = accessibility.indicator_rows(t.niveau, [t.code])
-        out["lieux"] = access[0].as_dict() if access else None
-        out["lieux_pass"] = (
-            Lieu.objects.filter(pass_numerique=True, commune_code__in=communes).count()
-            if communes is not None
-            else Lieu.objects.filter(pass_numerique=True).count()
-        )
-    else:
-        out["lieux"] = out["lieux_pass"] = None
+    for p in all_pillars():
+        if p.facts is not None:
+            out.update(p.facts(con, t, reference))
     return out
-
-
-def _communes_of(t) -> list[str] | None:
-    """Codes of the territory's communes (None: every commune, for France)."""
-    from terrinum.territories.models import Territory
-
-    if t.niveau == "pays":
-        return None
-    if t.niveau == "commune":
-        return [t.code]
-    column = {"epci": "epci_code", "departement": "departement_code", "region": "region_code"}.get(t.niveau)
-    if column is None:
-        return [t.commune_code] if t.commune_code else []
-    return list(Territory.objects.filter(niveau="commune", **{column: t.code}).values_list("code", flat=True))
 
 
 def peer_block(con, t, k: int = peer_module.K) -> dict | None:
     """The territory's peers and, for each headline figure, its value, its rank among itself
     and its peers (1 = best) and its gap to the peers' median."""
-    if t.niveau not in INDICATOR_LEVELS or t.niveau == "pays":
+    if t.niveau not in publication.LEVELS or t.niveau == "pays":
         return None
     level = peer_module.of_level(t.niveau)
     nearest = level.nearest.get(t.code)
@@ -127,16 +46,17 @@ def peer_block(con, t, k: int = peer_module.K) -> dict | None:
     from terrinum.territories.models import Territory
 
     names = dict(Territory.objects.filter(niveau=t.niveau, code__in=codes).values_list("code", "nom"))
-    values: dict[str, dict[str, float | None]] = {h.key: {} for h in HEADLINES}
+    figures_of = headlines()
+    values: dict[str, dict[str, float | None]] = {h.key: {} for h in figures_of}
     demo = False
-    for h in HEADLINES:
+    for h in figures_of:
         if con is None or not publication.available(con, h.table):
             continue
         for code, value, is_demo in latest_values(con, h, t.niveau, codes):
             values[h.key][code] = value
             demo |= bool(is_demo)
     figures = []
-    for h in HEADLINES:
+    for h in figures_of:
         own = values[h.key].get(t.code)
         others = [values[h.key][c] for c, _ in nearest if values[h.key].get(c) is not None]
         if own is None or not others:
@@ -229,29 +149,15 @@ def compose(t, reference: str = "pays", k: int = peer_module.K) -> dict:
     }
 
 
-# The pillars whose state is read from the figures the priority rules read (facts).
-FROM_FACTS = ("connectivite-fixe", "connectivite-mobile", "fragilite", "lieux")
-
-
-def _state(rows: list[dict]) -> str:
-    """ "absent" (no row), "demo" (every row demonstration), "partiel" (some), "reel"."""
-    if not rows:
-        return "absent"
-    demo = [bool(r.get("demo")) for r in rows]
-    return "demo" if all(demo) else "partiel" if any(demo) else "reel"
-
-
 def published_states(con, t) -> dict[str, str]:
-    """The state of each other pillar with a section and a published warehouse table, from
-    the territory's own rows of that table."""
-    from terrinum.pillars import all_pillars
-
+    """The state of each pillar with a section, a published warehouse table and no state of
+    its own, from the territory's own rows of that table."""
     out = {}
     for p in all_pillars():
-        if p.section is None or p.key in FROM_FACTS or p.indicators is None or not p.indicators.reads_warehouse:
+        if p.section is None or p.state is not None or p.indicators is None or not p.indicators.reads_warehouse:
             continue
         try:
-            out[p.key] = _state(own_rows(con, p.indicators.table, t.niveau, t.code))
+            out[p.key] = state_of(publication.territory_rows(con, p.indicators.table, t.niveau, t.code))
         except ValueError:
             out[p.key] = "absent"
     return out
@@ -259,26 +165,8 @@ def published_states(con, t) -> dict[str, str]:
 
 def pillar_states(f: dict, published: dict[str, str] | None = None) -> dict[str, str]:
     """Per pillar with a section: "reel", "partiel" (some of its figures rest on
-    demonstration values), "demo" or "absent"; from the figures the rules read, else from the
-    territory's rows of the pillar's published table (`published_states`); a pillar with
-    neither (an operational app) counts as real."""
-    from terrinum.pillars import all_pillars
-
-    def state(*rows) -> str:
-        return _state([r for r in rows if r])
-
-    fragility = f["fragilite"]
-    if fragility and fragility.get("demo"):
-        used = [c for c in (fragility.get("indicateurs_utilises") or "").split(", ") if c]
-        in_demo = [c for c in (fragility.get("criteres_demonstration") or "").split(", ") if c]
-        fragility_state = "demo" if not used or set(used) <= set(in_demo) else "partiel"
-    else:
-        fragility_state = state(fragility)
-    by_key = {
-        "connectivite-fixe": state(f["fixe_debits"], f["fixe_ftth"]),
-        "connectivite-mobile": state(f["mobile"]),
-        "fragilite": fragility_state,
-        "lieux": "reel" if f["lieux"] else "absent",
-        **(published or {}),
-    }
-    return {p.section.title: by_key.get(p.key, "reel") for p in all_pillars() if p.section is not None}
+    demonstration values), "demo" or "absent"; from the pillar's own reading of the facts,
+    else from the territory's rows of its published table (`published_states`); a pillar
+    with neither (an operational app) counts as real."""
+    published = published or {}
+    return {p.section.title: p.state(f) if p.state is not None else published.get(p.key, "reel") for p in all_pillars() if p.section is not None}

@@ -26,7 +26,7 @@ class MeasureRule:
     """A theme's measured figure and where it is good or bad."""
 
     theme: str
-    headline: str  # key of document.HEADLINES
+    headline: str  # key of a pillar's headline figure
     good: float
     bad: float
 
@@ -37,7 +37,11 @@ RULES = (
     MeasureRule("connectivite-mobile", "part_4g", good=99.0, bad=90.0),
     MeasureRule("inclusion", "indice_fragilite", good=3.5, bad=6.5),
 )
-HEADLINES = {h.key: h for h in document.HEADLINES}
+
+
+def headlines() -> dict:
+    """Every pillar's headline figures by key."""
+    return {h.key: h for h in document.headlines()}
 
 
 def headline_values(t, keys) -> dict[str, dict]:
@@ -47,8 +51,8 @@ def headline_values(t, keys) -> dict[str, dict]:
     try:
         with store.reader() as con:
             for key in keys:
-                h = HEADLINES[key]
-                if t.niveau not in document.INDICATOR_LEVELS or not store.tables_exist(con, [publication.table_name(h.table)]):
+                h = headlines()[key]
+                if t.niveau not in publication.LEVELS or not store.tables_exist(con, [publication.table_name(h.table)]):
                     continue
                 found = document.latest_values(con, h, t.niveau, [t.code])
                 if found:
@@ -60,11 +64,11 @@ def headline_values(t, keys) -> dict[str, dict]:
 
 
 def _is_good(rule: MeasureRule, value: float) -> bool:
-    return value >= rule.good if HEADLINES[rule.headline].higher_is_better else value <= rule.good
+    return value >= rule.good if headlines()[rule.headline].higher_is_better else value <= rule.good
 
 
 def _is_bad(rule: MeasureRule, value: float) -> bool:
-    return value < rule.bad if HEADLINES[rule.headline].higher_is_better else value >= rule.bad
+    return value < rule.bad if headlines()[rule.headline].higher_is_better else value >= rule.bad
 
 
 def perception_vs_measure(summaries, measures: dict[str, dict]) -> list[dict]:
@@ -77,7 +81,7 @@ def perception_vs_measure(summaries, measures: dict[str, dict]) -> list[dict]:
         s, m = by_theme.get(rule.theme), measures.get(rule.headline)
         if s is None or m is None or s.reponses < MIN_ANSWERS or s.moyenne is None:
             continue
-        h = HEADLINES[rule.headline]
+        h = headlines()[rule.headline]
         cited = f"{h.libelle} : {m['valeur']:.1f} {h.unite}".replace(".", ",")
         felt = f"difficulté moyenne {s.moyenne:.1f} sur 5 ({s.reponses} réponses)".replace(".", ",")
         if s.moyenne >= HIGH and _is_good(rule, m["valeur"]):
@@ -160,7 +164,7 @@ def validate(d: Demarche, who) -> Demarche:
         d.gel = {
             "valide_le": timezone.now().isoformat(timespec="seconds"),
             "rapport": report,
-            "indicateurs": headline_values(t, HEADLINES),
+            "indicateurs": headline_values(t, headlines()),
             "themes": [_summary_dict(s) for s in c["themes"]],
             "ecarts": c["ecarts"],
             "contributions": contributions,
@@ -174,7 +178,7 @@ def frozen_figures(gel: dict) -> list[dict]:
     """The frozen headline figures in the report's order (a JSON object's key order is not
     kept by PostgreSQL's jsonb: never iterate the stored object to lay out a page)."""
     stored = gel.get("indicateurs", {}) if gel else {}
-    return [stored[k] for k in HEADLINES if k in stored]
+    return [stored[k] for k in headlines() if k in stored]
 
 
 def new_version(d: Demarche, who) -> Demarche:
@@ -212,7 +216,7 @@ def track(d: Demarche, today: dt.date | None = None) -> list[Tracking]:
     be today), or behind."""
     today = today or timezone.localdate()
     actions = list(d.actions.exclude(indicateur=""))
-    current = headline_values(territory_of(d), {a.indicateur for a in actions if a.indicateur in HEADLINES})
+    current = headline_values(territory_of(d), {a.indicateur for a in actions if a.indicateur in headlines()})
     start = timezone.localdate(d.validee_le) if d.validee_le else today
     out = []
     for a in actions:

@@ -59,12 +59,15 @@ def publish(con) -> dict[str, int]:
 
 def _schema(indicators: Indicators, rows: list[dict]) -> pa.Schema:
     """The table's columns in the dictionary's order; a column empty in every row is text
-    (a type must be chosen; its values are all missing)."""
+    (a type must be chosen; its values are all missing), except `demo`, a boolean (a table
+    without rows, a pillar without data, once made /donnees/ fail)."""
     inferred = pa.Table.from_pylist(rows).schema if rows else pa.schema([])
     fields = [pa.field("rang", pa.int64())]
     for column in indicators.columns:
         kind = inferred.field(column).type if column in inferred.names else pa.null()
-        fields.append(pa.field(column, pa.string() if pa.types.is_null(kind) else kind))
+        if pa.types.is_null(kind):  # `demo` is read as a boolean by every page, even in an empty table
+            kind = pa.bool_() if column == "demo" else pa.string()
+        fields.append(pa.field(column, kind))
     return pa.schema(fields)
 
 
@@ -132,6 +135,20 @@ def rows(con, table: str, niveau: str, within: TerritorySet | None = None, **opt
     columns = published()[table].columns
     found = con.execute(f"SELECT {', '.join(columns)} FROM {table_name(table)} WHERE {where} ORDER BY rang", params).fetchall()
     return [dict(zip(columns, row)) for row in found]
+
+
+def territory_rows(con, table: str, niveau: str, code: str, **options) -> list[dict]:
+    """A territory's own rows of a published table (every vintage, in the pillar's order);
+    none without a warehouse or at a level the tables do not publish."""
+    if con is None or niveau not in LEVELS:
+        return []
+    return [r for r in rows(con, table, niveau, TerritorySet.of(niveau, code), **options) if r["code"] == code]
+
+
+def latest_measured(rows: list[dict], column: str) -> dict | None:
+    """The row of the latest vintage where `column` is measured."""
+    measured = [r for r in rows if r.get(column) is not None]
+    return max(measured, key=lambda r: r.get("millesime") or "") if measured else None
 
 
 def summary(con, table: str) -> list[dict]:

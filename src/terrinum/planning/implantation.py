@@ -9,9 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from terrinum.apps.inclusion.models import Lieu
-from terrinum.apps.inclusion.services import multi
-from terrinum.pillars.lieux.indicators import places_queryset
+from terrinum.pillars.lieux.indicators import located_places
 from terrinum.planning import siting
 from terrinum.sources.common import Problem, SourceError, open_delimited
 from terrinum.territories.geometry import crs_of_point, in_france, project
@@ -99,14 +97,6 @@ def read_candidates(path: Path) -> list[Site]:
     return sites
 
 
-def _is_accompaniment(lieu: Lieu, service: str | None) -> bool:
-    """An existing accompaniment site: offers `service` if given, else declares any service
-    or carries the Comptoir du numérique label."""
-    if service:
-        return service in multi(lieu.services)
-    return bool(lieu.services) or lieu.comptoir_numerique
-
-
 def fragility_weights(t: Territory, codes: list[str]) -> tuple[dict[str, float], bool, str]:
     """People at risk per commune (midpoint of the index's range), from the warehouse."""
     from terrinum.pillars import publication
@@ -183,8 +173,8 @@ def build(
     elif candidates == "bibliotheques":
         sites = [
             Site(lieu.identifiant, lieu.nom, lieu.commune_code, lieu.latitude, lieu.longitude)
-            for lieu in Lieu.objects.filter(commune_code__in=code_set, latitude__isnull=False, typologie__contains="BIB")
-            if not _is_accompaniment(lieu, service)
+            for lieu in located_places(service, code_set, libraries=True)
+            if not lieu.accompaniment
         ]
     else:
         raise ValueError(f"candidats « {candidates} » inconnus (mairies, bibliotheques ou un fichier CSV)")
@@ -195,8 +185,8 @@ def build(
     # for instance) are not counted: the territory page's accessibility figures, which count
     # every place of the registry, can therefore differ, and the note says so.
     current, undeclared = [], 0
-    for lieu in places_queryset(service) if existing else []:
-        if _is_accompaniment(lieu, service):
+    for lieu in located_places(service) if existing else []:
+        if lieu.accompaniment:
             current.append(Site(lieu.identifiant, lieu.nom, lieu.commune_code, lieu.latitude, lieu.longitude))
         elif lieu.commune_code in code_set:
             undeclared += 1

@@ -285,3 +285,34 @@ def as_candidate(t: Territory) -> dict:
         "population": t.population,
         "departement": t.departement_code,
     }
+
+
+def territory_url(t: Territory) -> str:
+    """The territory's page (the URL the web layer names « territoire »)."""
+    from django.urls import reverse
+
+    return reverse("territoire", args=[t.niveau, t.code])
+
+
+OVERSEAS_REGIONS = {"01": "971", "02": "972", "03": "973", "04": "974", "06": "976"}
+
+
+def map_group(t: Territory) -> str:
+    """Map box of a territory: mainland, or its overseas département's inset."""
+    from terrinum.svg import group_of
+
+    if t.niveau == "region":
+        return OVERSEAS_REGIONS.get(t.code, "metro")
+    return group_of(t.code if t.niveau == "departement" else t.departement_code)
+
+
+def projection_label(t: Territory) -> str:
+    """The projection a territory's distances are computed in, named for a reader."""
+    from terrinum.territories.reference import area_crs
+
+    if t.niveau in ("pays", "region") and map_group(t) == "metro":
+        return "Lambert-93 (EPSG:2154) ; UTM locale outre-mer" if t.niveau == "pays" else "Lambert-93 (EPSG:2154)"
+    dep = t.code if t.niveau == "departement" else (t.departement_code or "")
+    if t.niveau == "region":
+        dep = map_group(t)
+    return area_crs(dep)

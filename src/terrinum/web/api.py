@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from terrinum.apps.inclusion.api import router as inclusion_router
 from terrinum.apps.pass_numerique.api import router as pass_router
 from terrinum.apps.rgpd.api import router as rgpd_router
+from terrinum.apps.signalements.api import router as signalements_router
 from terrinum.diagnostic import dictionnaire, document
 from terrinum.pillars import all_pillars
 from terrinum.territories import services
@@ -162,6 +163,7 @@ def build_api(namespace: str = "api-v1") -> NinjaAPI:
     api.add_router("/", inclusion_router)
     api.add_router("/", pass_router)
     api.add_router("/", rgpd_router)
+    api.add_router("/", signalements_router)
     api.add_router("/", partage_router)
     api.add_router("/", _dictionary_router())
     api.add_router("/", _diagnostic_router())

@@ -6,9 +6,7 @@ public page of a published diagnostic. Every démarche outside the account's rea
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -18,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from terrinum import ods
 from terrinum.accounts import policy
 from terrinum.accounts.models import Organisation
 from terrinum.apps.concertation import services
@@ -131,7 +128,7 @@ def _reports_map(t, themes) -> str:
 def _trajectory(a, tracked, validated: dt.date) -> str:
     if tracked is None or tracked.actuelle is None or a.valeur_reference is None or a.valeur_cible is None:
         return ""
-    h = partage.HEADLINES[a.indicateur]
+    h = partage.headlines()[a.indicateur]
     top = 100.0 if h.unite == "%" else 10.0
     points = [(f"{validated:%m/%Y} (départ)", a.valeur_reference), (f"{timezone.localdate():%m/%Y} (aujourd'hui)", tracked.actuelle)]
     return line_chart(
@@ -307,7 +304,7 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
                     d, user, intitule=request.POST.get("intitule", ""), porteur=request.POST.get("porteur", "").strip() or d.porteur.nom,
                     priorites=request.POST.getlist("priorites"), investissement_centimes=_euros(request.POST.get("investissement", "0")),
                     fonctionnement_centimes=_euros(request.POST.get("fonctionnement", "0")), debut=_date(request.POST.get("debut", ""), "début de l'action"),
-                    fin=_date(request.POST.get("fin", ""), "fin de l'action"), indicateur=indicator if indicator in partage.HEADLINES else "",
+                    fin=_date(request.POST.get("fin", ""), "fin de l'action"), indicateur=indicator if indicator in partage.headlines() else "",
                     valeur_reference=baseline, valeur_cible=_float(request.POST.get("cible", "")),
                     date_cible=_date(request.POST["date_cible"], "date de la cible") if request.POST.get("date_cible") else None,
                 )  # fmt: skip
@@ -367,7 +364,7 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
             }
             for a in d.actions.prefetch_related("financements")
         ]
-        context["indicateurs"] = [(k, h.libelle) for k, h in partage.HEADLINES.items()]
+        context["indicateurs"] = [(k, h.libelle) for k, h in partage.headlines().items()]
         context["financeurs"] = FINANCERS
         context["priorites"] = [p["titre"] for p in d.gel["rapport"]["priorites"]] + [label for _, label in d.theme_labels()]
     return render(request, "web/partage_demarche.html", context, status=status)
@@ -411,56 +408,6 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-PLAN_COLUMNS = [
-    "action",
-    "porteur",
-    "debut",
-    "fin",
-    "investissement_euros",
-    "fonctionnement_euros",
-    "indicateur",
-    "valeur_reference",
-    "valeur_cible",
-    "date_cible",
-    "financeur",
-    "annee",
-    "montant_euros",
-]
-
-
-def plan_rows(d: Demarche) -> list[list]:
-    """One row per financing line (an action without financing: one row, financer empty)."""
-    rows = []
-    for a in d.actions.prefetch_related("financements"):
-        base = [
-            a.intitule,
-            a.porteur,
-            a.debut.isoformat(),
-            a.fin.isoformat(),
-            a.investissement_centimes / 100,
-            a.fonctionnement_centimes / 100,
-            a.indicateur,
-            a.valeur_reference,
-            a.valeur_cible,
-            a.date_cible.isoformat() if a.date_cible else "",
-        ]
-        lines = list(a.financements.all()) or [None]
-        rows += [base + ([f.financeur, f.annee, f.montant_centimes / 100] if f else ["", "", ""]) for f in lines]
-    return rows
-
-
-def plan_file(d: Demarche, fmt: str) -> bytes:
-    """The action plan and its financing, as CSV or ODS."""
-    rows = plan_rows(d)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(PLAN_COLUMNS)
-        writer.writerows(rows)
-        return out.getvalue().encode()
-    return ods.sheet("Plan", PLAN_COLUMNS, rows)
-
-
 PLAN_TYPES = {"csv": "text/csv; charset=utf-8", "ods": "application/vnd.oasis.opendocument.spreadsheet"}
 
 
@@ -469,7 +416,7 @@ def plan_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     d = _visible(request, pk)
     if fmt not in PLAN_TYPES:
         raise Http404
-    response = HttpResponse(plan_file(d, fmt), content_type=PLAN_TYPES[fmt])
+    response = HttpResponse(services.plan_file(d, fmt), content_type=PLAN_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="plan-actions-{d.pk}.{fmt}"'
     return response
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import dj_database_url
 
 from terrinum.config import data_dir, secret_key
-from terrinum.web.journaux import logging_config
+from terrinum.journaux import logging_config
 
 DATA_DIR = data_dir()
 SECRET_KEY = secret_key()
@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "terrinum.apps.rgpd",
     "terrinum.apps.concertation",
     "terrinum.apps.signalements",
+    "terrinum.planning",
+    "terrinum.diagnostic",
     "terrinum.web",
     "csp",
     "axes",  # failed-login throttling and the access log (after our apps: its templates are overridden)
@@ -98,6 +100,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 ROOT_URLCONF = "terrinum.web.urls"
 WSGI_APPLICATION = "terrinum.web.wsgi.application"
+
+# What the operational apps read from the pillars (terrinum.config.reading): the apps sit
+# below the pillars, which may read the apps' models; the web project wires the two.
+TERRINUM_LECTURES = {
+    "couverture.verifier": "terrinum.pillars.couverture.verification.check",
+    "couverture.calques": "terrinum.pillars.couverture.verification.layers",
+    "pass-numerique.personnes-a-risque": "terrinum.pillars.pass_numerique.reach.people_at_risk",
+}
 
 TEMPLATES = [
     {

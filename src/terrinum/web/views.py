@@ -9,17 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from terrinum.diagnostic import report
-from terrinum.svg import (
-    Feature,
-    class_index,
-    group_of,
-    line_chart,
-    quantile_classes,
-    render_map,
-)
-from terrinum.territories import reference, services
+from terrinum.diagnostic import rendering, report
+from terrinum.pillars import change_stamp
+from terrinum.planning import jobs, proposal
+from terrinum.svg import Feature, group_of, render_map
+from terrinum.territories import services
 from terrinum.territories.models import NIVEAU_LABELS, NIVEAUX, Territory
+from terrinum.territories.services import map_group, territory_url
 from terrinum.warehouse import store
 from terrinum.web import publies
 
@@ -33,12 +29,6 @@ SORT_KEYS = {
 # Above this many sub-territories, their tables are folded (<details>) so that the page opens
 # on its summaries (the Creuse page was 25,835 px tall, mostly two 255-row tables).
 LONG_TABLE_ROWS = 40
-CHILD_LABELS = {
-    "region": "Régions",
-    "departement": "Départements",
-    "commune": "Communes",
-    "arrondissement": "Arrondissements municipaux",
-}
 
 
 PAGES = store.Cache(64)
@@ -54,7 +44,7 @@ def kept_for_visitors(view):
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method != "GET" or request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = (view.__name__, request.get_full_path(), store.version(), registry_state(), date.today())
+        key = (view.__name__, request.get_full_path(), store.version(), change_stamp(), date.today())
         kept = PAGES.get(key)
         if kept is None:
             response = view(request, *args, **kwargs)
@@ -69,10 +59,6 @@ def kept_for_visitors(view):
         return response
 
     return wrapper
-
-
-def territory_url(t: Territory) -> str:
-    return reverse("territoire", args=[t.niveau, t.code])
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -121,12 +107,12 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     ps = services.parents(t)
     children = list(services.children(t).defer("geometrie", "mairie"))
     rows, tri, ordre = _sorted_children(request, children)
-    carte, map_title, legend = territory_map(t, children)
+    carte, map_title, legend = rendering.territory_map(t, children)
     sort_links = {}
     for k in SORT_KEYS:
         next_order = "asc" if (tri == k and ordre == "desc") or (tri != k and k in ("nom", "code")) else "desc"
         sort_links[k] = {"url": f"?tri={k}&ordre={next_order}#sous-territoires", "actif": tri == k, "ordre": ordre}
-    composed = report.compose(t, children, _group, territory_url)
+    composed = report.compose(t, children, map_group, territory_url)
     context = {
         "sections": composed,
         "sections_html": [s.render(t, request) for s in composed],
@@ -135,7 +121,7 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "parents": [(p, territory_url(p)) for p in reversed(ps)],
         "children": [(c, territory_url(c)) for c in rows],
         "long_table": LONG_TABLE_ROWS,
-        "child_label": CHILD_LABELS.get(children[0].niveau) if children else None,
+        "child_label": rendering.CHILD_LABELS.get(children[0].niveau) if children else None,
         "epcis": _epcis_of(t),
         "carte": carte,
         "carte_titre": map_title,
@@ -143,54 +129,10 @@ def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "tri": sort_links,
         "note": services.resolve(request.GET["q"]).note if request.GET.get("note") and request.GET.get("q") else None,
         "chef_lieu": services.get("commune", t.chef_lieu_code) if t.chef_lieu_code else None,
-        "projection": _projection_label(t),
+        "projection": services.projection_label(t),
         "departements": _departements_of_france(t),
     }
     return render(request, "web/territoire.html", context)
-
-
-def territory_map(t: Territory, children: list) -> tuple[str, str, list[dict]]:
-    """The territory's map: its sub-territories by density (quantile classes), or a commune
-    among its intercommunality's. Returns (SVG, title, legend classes)."""
-    densities = [c.densite for c in children]
-    bounds = quantile_classes(densities)
-    features = []
-    if children:
-        for c in children:
-            idx = class_index(c.densite, bounds)
-            features.append(Feature(c.nom, c.geometrie_carte, territory_url(c), f"zone classe-{idx}" if idx is not None else "zone sans-donnee", _group(c)))
-        map_title = f"{CHILD_LABELS[children[0].niveau]} {t.de_nom}, par densité de population"
-    else:
-        # A commune without sub-units: the commune highlighted among its EPCI neighbours.
-        siblings = Territory.objects.filter(niveau="commune", epci_code=t.epci_code).exclude(pk=t.pk).defer("geometrie", "mairie") if t.epci_code else []
-        features = [Feature(s.nom, s.geometrie_carte, territory_url(s), "zone voisine", _group(s)) for s in siblings]
-        features.append(Feature(t.nom, t.geometrie_carte, None, "zone focus", _group(t)))
-        map_title = f"{t.nom} et les autres communes de son intercommunalité"
-    legend = []
-    if bounds:
-        lower = [0.0] + bounds
-        upper = bounds + [None]
-        legend = [{"classe": i, "de": lo, "a": hi} for i, (lo, hi) in enumerate(zip(lower, upper))]
-    return render_map(features, map_title), map_title, legend
-
-
-OVERSEAS_REGIONS = {"01": "971", "02": "972", "03": "973", "04": "974", "06": "976"}
-
-
-def _group(t: Territory) -> str:
-    """Map box of a territory: mainland, or its overseas département's inset."""
-    if t.niveau == "region":
-        return OVERSEAS_REGIONS.get(t.code, "metro")
-    return group_of(t.code if t.niveau == "departement" else t.departement_code)
-
-
-def _projection_label(t: Territory) -> str:
-    if t.niveau in ("pays", "region") and _group(t) == "metro":
-        return "Lambert-93 (EPSG:2154) ; UTM locale outre-mer" if t.niveau == "pays" else "Lambert-93 (EPSG:2154)"
-    dep = t.code if t.niveau == "departement" else (t.departement_code or "")
-    if t.niveau == "region":
-        dep = _group(t)
-    return reference.area_crs(dep)
 
 
 def _departements_of_france(t: Territory):
@@ -291,16 +233,10 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "web/404.html", ctx, status=404)
 
 
-SITING_LIMITS = {"nouveaux": (1, 20), "rayon": (1, 50)}
-# Costly work on the web is bounded. Anyone may run the siting up to a département, within
-# SITING_SECONDS of solving; a région or France needs an account and runs as a job
-# (web.travaux, a larger time limit). A result is kept per parameters, warehouse version and registry state, so asking
-# again costs nothing; a visitor without account may start SITING_RATE new runs a minute
-# (per server process). docs/exploitation.md.
-SITING_OPEN_LEVELS = ("commune", "epci", "departement")
-SITING_SECONDS = 2.0
+# Anyone may run the siting up to a département, within proposal.SITING_SECONDS of solving;
+# a région or France needs an account and runs as a job (planning.jobs). A visitor without
+# account may start SITING_RATE new runs a minute (per server process). docs/exploitation.md.
 SITING_RATE = 6
-SITING_CACHE = store.Cache(64)
 _SITING_RUNS: dict[str, list[float]] = {}
 
 
@@ -319,169 +255,18 @@ def _rate_limited(request: HttpRequest) -> bool:
     return False
 
 
-def registry_state() -> tuple:
-    """What the operational apps' sections show has changed when this changes: places added,
-    deleted or edited; a Pass numérique voucher handed out, used, paid or expired (each adds
-    a ledger entry) or a programme created; a needs assessment answered; an RGPD register
-    published, withdrawn or changed, or what its score counts; a coverage report or a zone's
-    decision. Time is not part of it (siting jobs are keyed by it): a request that turns late
-    with nothing else changing shows in a cached territory page's score at the next change;
-    the DPO's dashboard is never cached.
-
-    Every visitor's request computes it (it is part of the key of kept pages): the counts and
-    maxima are read in one query (fourteen queries took 2.6 ms of the 3.5 ms of a kept page)."""
-    from django.db import connection
-    from django.db.models import Count
-
-    from terrinum.apps.inclusion.models import Lieu, LieuChangement
-    from terrinum.apps.pass_numerique.models import Autodiagnostic, Mouvement
-    from terrinum.apps.rgpd.models import Action, Activite, Collectivite, Demande, SousTraitant, Violation
-    from terrinum.apps.signalements.models import Signalement, Zone
-
-    def table(model) -> str:
-        return connection.ops.quote_name(model._meta.db_table)
-
-    scalars = [
-        f"SELECT count(*) FROM {table(Lieu)}",
-        f"SELECT max(id) FROM {table(Lieu)}",
-        f"SELECT max(id) FROM {table(LieuChangement)}",
-        f"SELECT max(id) FROM {table(Mouvement)}",
-        f"SELECT max(id) FROM {table(Autodiagnostic)}",
-        f"SELECT count(*) FROM {table(Activite)}",
-        f"SELECT max(modifie_le) FROM {table(Activite)}",
-        f"SELECT count(*) FROM {table(Demande)}",
-        f"SELECT count(*) FROM {table(Demande)} WHERE statut = 'repondue'",
-        f"SELECT count(*) FROM {table(Violation)}",
-        f"SELECT count(*) FROM {table(Violation)} WHERE notifiee_le IS NOT NULL",
-        f"SELECT count(*) FROM {table(Action)}",
-        f"SELECT count(*) FROM {table(Action)} WHERE statut = 'faite'",
-        f"SELECT count(*) FROM {table(SousTraitant)}",
-        f"SELECT max(id) FROM {table(SousTraitant)}",
-        f"SELECT count(*) FROM {table(Signalement)}",
-        f"SELECT max(id) FROM {table(Signalement)}",
-        f"SELECT max(id) FROM {table(Zone)}",
-        f"SELECT max(decide_le) FROM {table(Zone)}",
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(f"({q})" for q in scalars))
-        counts = tuple(cursor.fetchone())
-    return (
-        counts,
-        tuple(Collectivite.objects.filter(registre_public=True).order_by("pk").values_list("pk", "dpo_designation_cnil")),
-        tuple(Zone.objects.order_by("decision").values_list("decision").annotate(n=Count("pk"))),
-    )
-
-
-MAX_COMMUNES_DRAWN = 2000
-# A web request solves exactly up to a département; beyond, the heuristic (a few seconds).
-WEB_EXACT_MAX_COMMUNES = 1500
-WEB_PMEDIAN_MAX_PAIRS = 300_000  # about 500 communes × 500 candidates
-
-
-def _bounded(get, name: str, default: int) -> int:
-    """An integer parameter of a siting run, within SITING_LIMITS (the default when unreadable)."""
-    lo, hi = SITING_LIMITS[name]
-    try:
-        return min(max(int(get.get(name, default)), lo), hi)
-    except ValueError:
-        return default
-
-
-def siting_params(get) -> dict:
-    """The parameters of a siting run from a query string, bounded (SITING_LIMITS)."""
-    from terrinum.planning import implantation as planning
-    from terrinum.planning import siting as solver
-
-    return {
-        "nouveaux": _bounded(get, "nouveaux", 2),
-        "rayon": _bounded(get, "rayon", 10),
-        "objectif": get.get("objectif") if get.get("objectif") in solver.MODELS else "couverture",
-        "poids": get.get("poids") if get.get("poids") in planning.WEIGHTS else "fragilite",
-        "candidats": get.get("candidats") if get.get("candidats") in planning.CANDIDATES else "mairies",
-    }
-
-
-def siting_result(t: Territory, params: dict, time_limit: float, step=lambda message: None) -> dict:
-    """Run the siting optimisation and draw its result: {"r", "carte", "courbe", "hors"} (the
-    drawings as SVG text). `step(message)` is told each stage (a job's progress). Raises
-    ValueError or RuntimeError with a message for the user."""
-    import numpy as np
-
-    from terrinum.planning import implantation as planning
-    from terrinum.planning import siting as solver
-    from terrinum.svg import Marker
-
-    step("Préparation des communes, des lieux existants et des sites candidats")
-    plan = planning.build(t, params["nouveaux"], params["rayon"], params["objectif"], params["poids"], params["candidats"])
-    step(f"Optimisation ({len(plan.instance.demand_ids)} communes, au plus {time_limit:.0f} s)")
-    sol = solver.solve(
-        plan.instance,
-        exact=None if params["objectif"] == "distance" else len(plan.instance.demand_ids) <= WEB_EXACT_MAX_COMMUNES,
-        max_pairs=WEB_PMEDIAN_MAX_PAIRS,
-        time_limit=time_limit,
-    )
-    step("Dessin de la carte")
-    result = planning.describe(plan, sol)
-    inst = plan.instance
-    radius = inst.radius_m
-    d_before = solver.nearest_distance(inst.demand_xy, inst.existing_xy)
-    d_after = np.minimum(d_before, solver.nearest_distance(inst.demand_xy, inst.candidate_xy[np.asarray(sol.chosen, dtype=np.int64)]))
-    status = {}
-    for code_, before, after in zip(inst.demand_ids, d_before, d_after):
-        status[code_] = "avant" if before <= radius else ("nouveau" if after <= radius else "hors")
-    css = {"avant": "zone classe-1", "nouveau": "zone classe-4", "hors": "zone sans-donnee"}
-    if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
-        communes = Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).only("nom", "code", "geometrie_carte", "departement_code", "niveau")
-        features = [
-            Feature(c.nom, c.geometrie_carte, territory_url(c), css[status[c.code]] if inst.objective == "couverture" else "zone voisine", _group(c))
-            for c in communes
-        ]
-    else:  # too many communes for one drawing: départements as background
-        deps = Territory.objects.filter(niveau="departement", **({} if t.niveau == "pays" else {"region_code": t.code})).only(
-            "nom", "code", "geometrie_carte", "niveau"
-        )
-        features = [Feature(d.nom, d.geometrie_carte, territory_url(d), "zone voisine", group_of(d.code)) for d in deps]
-    dep_of = dict(Territory.objects.filter(niveau="commune", code__in=inst.demand_ids).values_list("code", "departement_code"))
-    markers = [
-        Marker(s["longitude"], s["latitude"], f"Nouveau site : {s['nom']}", "point nouveau", 6, group_of(dep_of.get(s["commune_code"])))
-        for s in result["sites_choisis"]
-    ]
-    if len(inst.demand_ids) <= MAX_COMMUNES_DRAWN:
-        markers += [
-            Marker(s.longitude, s.latitude, f"Lieu existant : {s.nom}", "point existant", 3.5, group_of(dep_of.get(s.commune_code)))
-            for s in plan.existing
-            if s.commune_code in status
-        ]
-    courbe = ""
-    if inst.objective == "couverture" and result["courbe"]:
-        courbe = line_chart(
-            [("0", result["part_couverte_avant"])] + [(str(pt["nouveaux_sites"]), pt["part_couverte"]) for pt in result["courbe"]],
-            "Part du poids couverte selon le nombre de nouveaux sites",
-            y_label="%",
-            y_max=100.0,
-        )
-    return {
-        "r": result,
-        "carte": str(render_map(features, f"Implantation de {params['nouveaux']} nouveau(x) lieu(x) — {t.nom}", markers=markers)),
-        "courbe": str(courbe),
-        "hors": sum(1 for v in status.values() if v == "hors"),
-    }
-
-
 def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     """ "Où ouvrir N nouveaux lieux ?": the siting optimisation on the web (GET form, runs on
     submit). Up to a département it runs in the request, within SITING_SECONDS; a région or
     France needs an account and goes to the job queue (web.travaux): the page then shows
     the job's progress, then its result."""
-    from terrinum.web import travaux
-
     t = services.get(niveau, code)
     if t is None or t.niveau == "arrondissement":
         raise Http404(f"{niveau}/{code}")
-    params = siting_params(request.GET)
+    params = proposal.siting_params(request.GET)
     context = {"t": t, "url": territory_url(t), "p": params, "lance": "nouveaux" in request.GET}
     account = request.user.is_authenticated
-    context["ouvert_a_tous"] = t.niveau in SITING_OPEN_LEVELS
+    context["ouvert_a_tous"] = t.niveau in proposal.SITING_OPEN_LEVELS
     if not context["lance"]:
         return render(request, "web/implantation.html", context)
     if not context["ouvert_a_tous"]:
@@ -492,18 +277,18 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
             )
             return render(request, "web/implantation.html", context, status=403)
         try:
-            job = travaux.submit(request.user, t, params)
-        except travaux.TooMany as exc:
+            job = jobs.submit(request.user, t, params)
+        except jobs.TooMany as exc:
             context["erreur"] = str(exc)
             return render(request, "web/implantation.html", context, status=429)
-        context.update(calcul=job, etapes=travaux.STAGES)
+        context.update(calcul=job, etapes=jobs.STAGES)
         if job.statut == job.TERMINE:
             context.update(job.resultat)
         elif job.statut == job.ECHEC:
             context["erreur"] = job.erreur
         return render(request, "web/implantation.html", context)
-    key = (t.niveau, t.code, tuple(sorted(params.items())), store.version(), registry_state())
-    cached = SITING_CACHE.get(key)
+    key = proposal.cache_key(t, params)
+    cached = proposal.SITING_CACHE.get(key)
     if cached is not None:
         context.update(cached)
         return render(request, "web/implantation.html", context)
@@ -513,11 +298,11 @@ def siting(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         )
         return render(request, "web/implantation.html", context, status=429)
     try:
-        result = siting_result(t, params, SITING_SECONDS)
+        result = proposal.siting_result(t, params, proposal.SITING_SECONDS)
     except (ValueError, RuntimeError) as exc:
         context["erreur"] = str(exc)
         return render(request, "web/implantation.html", context, status=400)
-    SITING_CACHE.put(key, result)
+    proposal.SITING_CACHE.put(key, result)
     context.update(result)
     return render(request, "web/implantation.html", context)
 
@@ -564,34 +349,31 @@ def download(request: HttpRequest, table: str, niveau: str, fmt: str):
 
 
 def _diagnostic_options(request: HttpRequest) -> dict:
-    from terrinum.web import diagnostic
-
-    return {"nouveaux": _bounded(request.GET, "nouveaux", diagnostic.DEFAULT_SITES), "rayon": _bounded(request.GET, "rayon", diagnostic.DEFAULT_RADIUS)}
+    return {
+        "nouveaux": proposal.bounded(request.GET, "nouveaux", rendering.DEFAULT_SITES),
+        "rayon": proposal.bounded(request.GET, "rayon", rendering.DEFAULT_RADIUS),
+    }
 
 
 @kept_for_visitors
 def diagnostic_page(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     """The territory's diagnostic report (every pillar, peers, priorities, sources)."""
-    from terrinum.web import diagnostic
-
     t = services.get(niveau, code)
     if t is None:
         raise Http404(f"{niveau}/{code}")
     if code != t.code:
         return redirect(territory_url(t) + "diagnostic/")
-    return HttpResponse(diagnostic.html(t, request=request, **_diagnostic_options(request)))
+    return HttpResponse(rendering.html(t, request=request, **_diagnostic_options(request)))
 
 
 def diagnostic_pdf(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     """The same report as a PDF, kept per data version."""
-    from terrinum.web import diagnostic
-
     t = services.get(niveau, code)
     if t is None:
         raise Http404(f"{niveau}/{code}")
     options = _diagnostic_options(request)
-    key = ("pdf", t.niveau, t.code, tuple(sorted(options.items())), store.version(), registry_state(), date.today())
-    body = diagnostic.CACHE.get_or_compute(key, lambda: diagnostic.pdf(t, **options))
+    key = ("pdf", t.niveau, t.code, tuple(sorted(options.items())), store.version(), change_stamp(), date.today())
+    body = rendering.CACHE.get_or_compute(key, lambda: rendering.pdf(t, **options))
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="diagnostic-{t.niveau}-{t.code}.pdf"'
     return response

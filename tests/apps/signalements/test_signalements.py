@@ -9,8 +9,10 @@ import re
 
 import pytest
 
-from terrinum.apps.signalements import services, verification
+from terrinum.accounts.services import issue_token
+from terrinum.apps.signalements import services
 from terrinum.apps.signalements.models import Signalement, Zone
+from terrinum.pillars.couverture import verification
 from terrinum.warehouse import store
 from tests.apps.signalements.conftest import BUILDINGS, POPULATION_SIGNY, SIGNY, Q, to_wgs84
 
@@ -158,6 +160,14 @@ def test_regrouping_ranking_deciding_and_exporting(coverage_data, world, client)
 
     doc = odf.opendocument.load(io.BytesIO(client.get("/couverture/departements/08/zones.ods").content))
     assert len(doc.spreadsheet.getElementsByType(TableRow)) == 1 + 3
+    api = client.get("/api/v1/couverture/departements/08/zones", {"decision": "propose"}, headers={"Authorization": f"Bearer {issue_token('prefecture08')}"})
+    assert [(z["decision"], z["signalements"]) for z in api.json()] == [("Proposée à l'arrêté", 2)]
+    assert (
+        client.get(
+            "/api/v1/couverture/departements/08/zones", {"decision": "inconnue"}, headers={"Authorization": f"Bearer {issue_token('prefecture08')}"}
+        ).status_code
+        == 422
+    )
 
 
 def test_who_sees_and_decides_what(coverage_data, world, client):
@@ -188,8 +198,17 @@ def test_who_sees_and_decides_what(coverage_data, world, client):
         # reporting is for the collectivité's own communes only
         signy = client.get(f"/couverture/{orgs['signy'].pk}/signaler/08419/").status_code
         assert signy == (200 if name == "agent_signy" else 404), name
+        # the same answers through the API, with the account's token
+        bearer = {"Authorization": f"Bearer {issue_token(name)}"}
+        api = (
+            client.get(f"/api/v1/couverture/signalements/{own.pk}", headers=bearer).status_code,
+            client.get(f"/api/v1/couverture/signalements/{gueret.pk}", headers=bearer).status_code,
+            client.get("/api/v1/couverture/departements/08/zones", headers=bearer).status_code,
+        )
+        assert api == codes[:3], name
     client.logout()
     assert client.get(url).status_code == 302 and client.get("/couverture/departements/08/").status_code == 302
+    assert client.get(f"/api/v1/couverture/signalements/{own.pk}").status_code == 401
 
 
 def test_reporting_through_the_form_and_the_territory_page_counts_without_names(coverage_data, world, client):

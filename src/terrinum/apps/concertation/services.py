@@ -7,8 +7,10 @@ terrinum.diagnostic.partage. Rules: docs/diagnostic-partage.md."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
 import math
 import secrets
 from collections import Counter
@@ -18,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from terrinum import ods
 from terrinum.accounts import policy
 from terrinum.accounts.models import Membership, Organisation
 from terrinum.apps.concertation.models import (
@@ -400,3 +403,53 @@ def financing_plan(d: Demarche) -> dict:
         "part_financee": funded / total_cost if total_cost else None,
         "financeurs_proposes": FINANCERS,
     }
+
+
+PLAN_COLUMNS = [
+    "action",
+    "porteur",
+    "debut",
+    "fin",
+    "investissement_euros",
+    "fonctionnement_euros",
+    "indicateur",
+    "valeur_reference",
+    "valeur_cible",
+    "date_cible",
+    "financeur",
+    "annee",
+    "montant_euros",
+]
+
+
+def plan_rows(d: Demarche) -> list[list]:
+    """One row per financing line (an action without financing: one row, financer empty)."""
+    rows = []
+    for a in d.actions.prefetch_related("financements"):
+        base = [
+            a.intitule,
+            a.porteur,
+            a.debut.isoformat(),
+            a.fin.isoformat(),
+            a.investissement_centimes / 100,
+            a.fonctionnement_centimes / 100,
+            a.indicateur,
+            a.valeur_reference,
+            a.valeur_cible,
+            a.date_cible.isoformat() if a.date_cible else "",
+        ]
+        lines = list(a.financements.all()) or [None]
+        rows += [base + ([f.financeur, f.annee, f.montant_centimes / 100] if f else ["", "", ""]) for f in lines]
+    return rows
+
+
+def plan_file(d: Demarche, fmt: str) -> bytes:
+    """The action plan and its financing, as CSV or ODS."""
+    rows = plan_rows(d)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(PLAN_COLUMNS)
+        writer.writerows(rows)
+        return out.getvalue().encode()
+    return ods.sheet("Plan", PLAN_COLUMNS, rows)

@@ -88,12 +88,10 @@ def redeem(request: HttpRequest, code: str, body: RedeemIn):
 
 def _holder(user, c: Cheque) -> bool:
     """The funder of its programme, the prescriber who handed it out, the place that used it."""
-    if user.is_superuser:
-        return True
     return (
-        c.programme.financeur_id in policy.reading_organisations(user, Organisation.FINANCEUR)
-        or (c.carnet.prescripteur_id is not None and c.carnet.prescripteur_id in policy.reading_organisations(user, Organisation.PRESCRIPTEUR))
-        or (c.lieu is not None and c.lieu.organisation_id in policy.reading_organisations(user, Organisation.LIEU))
+        policy.reads_for(user, Organisation.FINANCEUR, c.programme.financeur_id)
+        or policy.reads_for(user, Organisation.PRESCRIPTEUR, c.carnet.prescripteur_id)
+        or (c.lieu is not None and policy.reads_for(user, Organisation.LIEU, c.lieu.organisation_id))
     )
 
 
@@ -115,8 +113,9 @@ def voucher(request: HttpRequest, code: str):
 def programmes(request: HttpRequest):
     """Les programmes des commanditaires du compte, avec les chèques par état et les montants."""
     found = Programme.objects.order_by("id")
-    if not request.user.is_superuser:
-        found = found.filter(financeur_id__in=policy.reading_organisations(request.user, Organisation.FINANCEUR))
+    scope = policy.reading_scope(request.user, Organisation.FINANCEUR)
+    if scope is not None:
+        found = found.filter(financeur_id__in=scope)
     return [
         {
             "id": p.pk,
@@ -138,9 +137,8 @@ def statements(request: HttpRequest):
     """Les relevés des lieux du compte ; pour un commanditaire, ceux des lieux où ses chèques
     ont été utilisés."""
     found = Reglement.objects.select_related("lieu")
-    if not request.user.is_superuser:
-        places = policy.reading_organisations(request.user, Organisation.LIEU)
-        funders = policy.reading_organisations(request.user, Organisation.FINANCEUR)
+    places, funders = policy.reading_scope(request.user, Organisation.LIEU), policy.reading_scope(request.user, Organisation.FINANCEUR)
+    if places is not None:
         found = found.filter(lieu__organisation_id__in=places) | found.filter(cheques_regles__programme__financeur_id__in=funders)
     return [
         {"lieu": r.lieu_id, "lieu_nom": r.lieu.nom, "mois": r.mois, "cheques": r.cheques, "montant_centimes": r.montant_centimes, "etabli_le": r.etabli_le}

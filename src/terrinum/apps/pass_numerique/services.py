@@ -31,8 +31,8 @@ from terrinum.apps.pass_numerique.models import (
     Qualification,
     Reglement,
 )
+from terrinum.config import reading
 from terrinum.territories.helpers import TerritorySet
-from terrinum.warehouse import store
 
 WRONG_CODES_ALLOWED, WRONG_CODES_WINDOW = 10, dt.timedelta(minutes=10)
 RETENTION_DAYS = 3 * 365  # beneficiaries kept 3 years after their programme's last redemption day
@@ -235,7 +235,7 @@ def _inside(programme: Programme, lieu: Lieu) -> bool:
 
 def may_qualify(user, programme: Programme) -> bool:
     """An admin or gestionnaire of the programme's funder, or the platform's administrator."""
-    return bool(user is not None and (user.is_superuser or programme.financeur_id in policy.acting_organisations(user, Organisation.FINANCEUR)))
+    return policy.acts_for(user, Organisation.FINANCEUR, programme.financeur_id)
 
 
 def qualify(lieu: Lieu, programme: Programme, who, decision: str = Qualification.QUALIFIE, motif: str = "", now: dt.datetime | None = None) -> Qualification:
@@ -284,7 +284,7 @@ def redeem(typed: str, lieu: Lieu, user, now: dt.datetime | None = None) -> Cheq
     """A voucher used at a place, once. The database guarantees it: the state changes by a
     conditional UPDATE (one writer wins, the others see 0 rows) and the ledger refuses a
     second "utilisé" entry (a unique index). Wrong codes are counted per account."""
-    if not (user is not None and (user.is_superuser or lieu.organisation_id in policy.acting_organisations(user, Organisation.LIEU))):
+    if not policy.acts_for(user, Organisation.LIEU, lieu.organisation_id):
         raise Refused("seul un compte du lieu peut y utiliser un chèque", 403)
     if _throttled(user):
         raise Refused("trop de codes erronés : réessayez dans quelques minutes", 429)
@@ -397,32 +397,9 @@ def funder_summary(programme: Programme) -> dict:
     }
 
 
-# The fragility pillar's published table (docs/architecture.md, "Tables publiées"): its
-# estimate of the people at risk of illectronism, a range, for every territory.
-FRAGILITY_TABLE = "publie_fragilite"
-
-
-def people_at_risk(niveau: str, code: str) -> dict | None:
-    """The fragility index's estimate of the people at risk in a territory (the middle of its
-    range) and whether it rests on demonstration values; None when the warehouse or the
-    estimate is missing."""
-    try:
-        with store.reader() as con:
-            if not store.tables_exist(con, [FRAGILITY_TABLE]):
-                return None
-            row = con.execute(
-                f"SELECT personnes_a_risque_bas, personnes_a_risque_haut, demo, source FROM {FRAGILITY_TABLE} WHERE niveau = ? AND code = ?", [niveau, code]
-            ).fetchone()
-    except store.Unavailable:
-        return None
-    if row is None or row[0] is None:
-        return None
-    return {"personnes": (row[0] + row[1]) / 2, "bas": row[0], "haut": row[1], "demo": bool(row[2]), "source": row[3]}
-
-
 def reach(programme: Programme) -> dict | None:
     """Vouchers of the programme used per 1,000 people at risk in its territory."""
-    risk = people_at_risk(programme.territoire_niveau, programme.territoire_code)
+    risk = reading("pass-numerique.personnes-a-risque")(programme.territoire_niveau, programme.territoire_code)  # pillars/pass_numerique/reach.py
     if not risk or not risk["personnes"]:
         return None
     used = programme.cheques.filter(etat__in=(UTILISE, REMBOURSE)).count()

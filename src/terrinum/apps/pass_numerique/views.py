@@ -23,29 +23,28 @@ from terrinum.territories.models import Territory
 
 
 def _places(user):
-    if user.is_superuser:
-        return Lieu.objects.filter(pass_numerique=True).order_by("nom")
-    return Lieu.objects.filter(organisation_id__in=policy.acting_organisations(user, Organisation.LIEU)).order_by("nom")
+    scope = policy.acting_scope(user, Organisation.LIEU)
+    return (Lieu.objects.filter(pass_numerique=True) if scope is None else Lieu.objects.filter(organisation_id__in=scope)).order_by("nom")
+
+
+def _organisations(user, kind: str):
+    scope = policy.acting_scope(user, kind)
+    return Organisation.objects.filter(type=kind, **({} if scope is None else {"pk__in": scope})).order_by("nom")
 
 
 def _prescribers(user):
-    if user.is_superuser:
-        return Organisation.objects.filter(type=Organisation.PRESCRIPTEUR).order_by("nom")
-    return Organisation.objects.filter(pk__in=policy.acting_organisations(user, Organisation.PRESCRIPTEUR)).order_by("nom")
+    return _organisations(user, Organisation.PRESCRIPTEUR)
 
 
 def _funders(user):
     """The funders for which this account orders vouchers (admin or gestionnaire)."""
-    if user.is_superuser:
-        return list(Organisation.objects.filter(type=Organisation.FINANCEUR).order_by("nom"))
-    return list(Organisation.objects.filter(pk__in=policy.acting_organisations(user, Organisation.FINANCEUR)).order_by("nom"))
+    return list(_organisations(user, Organisation.FINANCEUR))
 
 
 def _programmes(user):
     found = Programme.objects.select_related("financeur").order_by("-id")
-    if not user.is_superuser:
-        found = found.filter(financeur_id__in=policy.reading_organisations(user, Organisation.FINANCEUR))
-    return found
+    scope = policy.reading_scope(user, Organisation.FINANCEUR)
+    return found if scope is None else found.filter(financeur_id__in=scope)
 
 
 def _funder_view(programme: Programme, user) -> dict:
@@ -168,7 +167,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 }
             elif action == "remettre":
                 org = get_object_or_404(Organisation, pk=request.POST.get("prescripteur") or 0, type=Organisation.PRESCRIPTEUR)
-                if not (user.is_superuser or org.pk in policy.acting_organisations(user, Organisation.PRESCRIPTEUR)):
+                if not policy.acts_for(user, Organisation.PRESCRIPTEUR, org.pk):
                     raise services.Refused("vous ne remettez pas de carnets pour cette organisation", 403)
                 typed = _typed_or_scanned(request)
                 carnet = services.carnet_of(typed)
@@ -195,7 +194,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 }
             elif action == "programme":
                 funder = get_object_or_404(Organisation, pk=request.POST.get("financeur") or 0, type=Organisation.FINANCEUR)
-                if not (user.is_superuser or funder.pk in policy.acting_organisations(user, Organisation.FINANCEUR)):
+                if not policy.acts_for(user, Organisation.FINANCEUR, funder.pk):
                     raise services.Refused("vous ne commandez pas de chèques pour cette organisation", 403)
                 territory = _programme_territory(request.POST.get("territoire", ""))
                 try:
@@ -248,7 +247,7 @@ def statement(request: HttpRequest, pk: int, fmt: str = "csv") -> HttpResponse:
     """A place's monthly statement (CSV or PDF), for the place's accounts and the funders paying it."""
     r = get_object_or_404(Reglement.objects.select_related("lieu"), pk=pk)
     user = request.user
-    own_place = user.is_superuser or r.lieu.organisation_id in policy.reading_organisations(user, Organisation.LIEU)
+    own_place = policy.reads_for(user, Organisation.LIEU, r.lieu.organisation_id)
     funders = None if own_place else policy.reading_organisations(user, Organisation.FINANCEUR)
     if not own_place and not r.cheques_regles.filter(programme__financeur_id__in=funders).exists():
         return HttpResponse("Ce relevé n'est pas le vôtre.", status=403, content_type="text/plain; charset=utf-8")

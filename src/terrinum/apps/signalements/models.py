@@ -21,6 +21,8 @@ CONCERNED = [
     ("axe_routier", "Axe routier"),
 ]
 FREQUENCIES = [("permanent", "En permanence"), ("frequent", "Souvent"), ("occasionnel", "Parfois")]
+# In a report's check (Signalement.verification): an operator without any coverage file there.
+NO_DATA = "pas de donnée"
 
 
 class Zone(models.Model):

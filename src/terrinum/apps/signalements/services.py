@@ -17,12 +17,11 @@ from django.utils import timezone
 
 from terrinum.accounts.models import Organisation
 from terrinum.accounts.policy import commune_codes_of
-from terrinum.apps.signalements import verification
-from terrinum.apps.signalements.models import CONCERNED, FREQUENCIES, OPERATORS, USAGES, Mesure, Signalement, Zone
+from terrinum.apps.signalements.models import CONCERNED, FREQUENCIES, NO_DATA, OPERATORS, USAGES, Mesure, Signalement, Zone
+from terrinum.config import reading
 from terrinum.sources.common import Problem
 from terrinum.territories.helpers import TerritorySet
 from terrinum.territories.models import Territory
-from terrinum.warehouse import store
 
 OPERATOR_CODES = [c for c, _ in OPERATORS]
 OPERATOR_NAMES = dict(OPERATORS)
@@ -181,11 +180,7 @@ def check(reports: list[Signalement]) -> None:
     """Check reports against the data and store the result (with the data's versions). When
     the warehouse is being written, the check says so and can be run again."""
     inputs = [{"longitude": r.longitude, "latitude": r.latitude, "commune_code": r.commune_code, "departement_code": r.departement_code} for r in reports]
-    try:
-        with store.reader() as con:
-            results = verification.check_reports(con, inputs)
-    except store.Unavailable:
-        results = [{"indisponible": True} for _ in reports]
+    results = reading("couverture.verifier")(inputs)  # pillars/couverture/verification.py
     now = timezone.now()
     for r, result in zip(reports, results):
         r.verification, r.verifie_le = result, now
@@ -242,7 +237,7 @@ def score(reports: list[Signalement]) -> tuple[float, dict]:
     population = max((c.get("population_500m") or 0 for c in checks), default=0)
     declared = max((r.personnes or 0 for r in reports), default=0)
     activities = sorted({a for r in reports for a in r.concernes if a != "habitations"})
-    measured = [c for c in checks if any(op.get("au_point") not in (None, verification.NO_DATA) for op in (c.get("operateurs") or {}).values())]
+    measured = [c for c in checks if any(op.get("au_point") not in (None, NO_DATA) for op in (c.get("operateurs") or {}).values())]
     if measured:
         absent = sorted({op for c in measured for op in c.get("operateurs_sans_bonne_4g", [])}, key=OPERATOR_CODES.index)
         absent_basis = "couverture au point (polygones de l'Arcep)"

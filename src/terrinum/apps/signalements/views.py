@@ -16,11 +16,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from terrinum import ods
 from terrinum.accounts import policy
 from terrinum.accounts.models import Organisation
-from terrinum.apps.signalements import forms, services, verification
+from terrinum.apps.signalements import forms, services
 from terrinum.apps.signalements.models import CONCERNED, USAGES, Signalement, Zone
+from terrinum.config import reading
 from terrinum.svg import Feature, Marker, group_of, render_map
 from terrinum.territories.models import Territory
-from terrinum.warehouse import store
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "ods": "application/vnd.oasis.opendocument.spreadsheet", "geojson": "application/geo+json"}
 
@@ -143,11 +143,7 @@ def report(request: HttpRequest, organisation_pk: int, code: str) -> HttpRespons
             problems = [str(p) for p in exc.problems]
         else:
             return redirect("couverture-signalement", created.pk)
-    try:
-        with store.reader() as con:
-            layers = verification.commune_layers(con, commune.code, _map_bounds(commune))
-    except store.Unavailable:
-        layers = verification.empty_layers()
+    layers = reading("couverture.calques")(commune.code, _map_bounds(commune))  # pillars/couverture/verification.py
     point = None
     if form.is_bound and form.is_valid() and form.cleaned_data.get("longitude") is not None and form.cleaned_data.get("latitude") is not None:
         point = (form.cleaned_data["longitude"], form.cleaned_data["latitude"])

@@ -4,6 +4,7 @@ projections). Method: methodologie/methodologie-connectivite-fixe.md."""
 from terrinum.pillars import Column, Indicators, Pillar, Section, SourceKind, commune_source, lazy, register, vintage_option
 from terrinum.pillars.connectivite_fixe import demo, indicators, section
 from terrinum.pillars.connectivite_fixe.tables import DEBITS, FTTH, INFORMATIONS, TABLES
+from terrinum.pillars.findings import Headline
 from terrinum.pillars.technologies.tables import TECHNOLOGIES
 from terrinum.sources import arcep_batiments, arcep_ftth, arcep_mci
 
@@ -54,5 +55,12 @@ PILLAR = register(
             ),
         ),
         api=lazy("terrinum.pillars.connectivite_fixe.api:router"),
+        headlines=(
+            Headline("part_30mbits", "Locaux à 30 Mbit/s ou plus", "connectivite-fixe", "part_30mbits", "%", True),
+            Headline("part_ftth", "Locaux raccordables à la fibre", "connectivite-fixe", "part_ftth", "%", True),
+        ),
+        facts=lazy("terrinum.pillars.connectivite_fixe.findings:facts"),
+        rules=lazy("terrinum.pillars.connectivite_fixe.findings:rules"),
+        state=lazy("terrinum.pillars.connectivite_fixe.findings:state"),
     )
 )

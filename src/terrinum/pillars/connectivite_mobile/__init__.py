@@ -4,6 +4,7 @@ zones blanches, targeted-coverage sites). Method: methodologie/methodologie-conn
 from terrinum.pillars import Column, Indicators, Option, Pillar, Section, SourceKind, lazy, register
 from terrinum.pillars.connectivite_mobile import demo, indicators, section, transforms
 from terrinum.pillars.connectivite_mobile.tables import COVERAGE, COVERAGE_ZONES, NEW_DEAL, SITES, TABLES
+from terrinum.pillars.findings import Headline
 from terrinum.sources import arcep_couverture, arcep_mobile
 
 PILLAR = register(
@@ -52,5 +53,19 @@ PILLAR = register(
             comparison=(Column("part_4g", "Bonne 4G, meilleur opérateur (%)", section.best_operator_4g),),
         ),
         api=lazy("terrinum.pillars.connectivite_mobile.api:router"),
+        headlines=(
+            # exact when coverage polygons are loaded, else the lower bound (best operator)
+            Headline(
+                "part_4g",
+                "Population en bonne 4G d'au moins un opérateur",
+                "connectivite-mobile",
+                "coalesce(TRY_CAST(part_pop_4g_bonne_au_moins_un AS DOUBLE), TRY_CAST(part_pop_4g_bonne_au_moins_un_min AS DOUBLE))",
+                "%",
+                True,
+            ),
+        ),
+        facts=lazy("terrinum.pillars.connectivite_mobile.findings:facts"),
+        rules=lazy("terrinum.pillars.connectivite_mobile.findings:rules"),
+        state=lazy("terrinum.pillars.connectivite_mobile.findings:state"),
     )
 )

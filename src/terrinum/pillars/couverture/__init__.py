@@ -12,5 +12,6 @@ PILLAR = register(
         section=Section(
             "sc", "Signalements de couverture mobile", lazy("terrinum.pillars.couverture.section:compose"), "couverture/section.html", warehouse_only=False
         ),
+        stamp=lazy("terrinum.pillars.couverture.section:stamp"),
     )
 )

@@ -25,3 +25,14 @@ def compose(ctx) -> dict | None:
         return {**counts, "decisions": []}  # nothing reported is a fact, not missing data
     decided = dict(found.exclude(open_).values_list("zone__decision").annotate(n=Count("pk")).values_list("zone__decision", "n"))
     return {**counts, "decisions": [(label, decided[key]) for key, label in Zone.DECISIONS if decided.get(key)]}
+
+
+def stamp():
+    """A coverage report, or a zone's decision."""
+    from terrinum.pillars import Stamp, model_table
+
+    signalement, zone = model_table(Signalement), model_table(Zone)
+    return Stamp(
+        (f"SELECT count(*) FROM {signalement}", f"SELECT max(id) FROM {signalement}", f"SELECT max(id) FROM {zone}", f"SELECT max(decide_le) FROM {zone}"),
+        lambda: tuple(Zone.objects.order_by("decision").values_list("decision").annotate(n=Count("pk"))),
+    )

@@ -2,6 +2,7 @@
 Method: methodologie/methodologie-fragilite.md."""
 
 from terrinum.pillars import Column, Indicators, Option, Pillar, Section, commune_source, lazy, register
+from terrinum.pillars.findings import Headline
 from terrinum.pillars.fragilite import demo, indicators, section
 from terrinum.pillars.fragilite.tables import TABLES, VALUES
 from terrinum.sources import insee
@@ -32,5 +33,9 @@ PILLAR = register(
             comparison=(Column("indice_fragilite", "Fragilité numérique (sur 10)", section.global_index, decimals=1),),
         ),
         api=lazy("terrinum.pillars.fragilite.api:router"),
+        headlines=(Headline("indice_fragilite", "Indice de fragilité numérique", "fragilite", "indice_global", "sur 10", False),),
+        facts=lazy("terrinum.pillars.fragilite.findings:facts"),
+        rules=lazy("terrinum.pillars.fragilite.findings:rules"),
+        state=lazy("terrinum.pillars.fragilite.findings:state"),
     )
 )

@@ -66,5 +66,9 @@ PILLAR = register(
             reads_warehouse=False,
         ),
         section=Section("li", "Lieux d'accompagnement", lazy("terrinum.pillars.lieux.section:compose"), "lieux/section.html", warehouse_only=False),
+        stamp=lazy("terrinum.pillars.lieux.section:stamp"),
+        facts=lazy("terrinum.pillars.lieux.findings:facts"),
+        rules=lazy("terrinum.pillars.lieux.findings:rules"),
+        state=lazy("terrinum.pillars.lieux.findings:state"),
     )
 )

@@ -30,6 +30,38 @@ def places_queryset(service: str | None = None):
     return qs.filter(services__contains=service) if service else qs
 
 
+@dataclass(frozen=True)
+class Place:
+    """A place of the registry as siting reads it: `accompaniment` when it offers the
+    service asked (if any), else declares any service or carries the Comptoir label."""
+
+    identifiant: str
+    nom: str
+    commune_code: str | None
+    latitude: float
+    longitude: float
+    accompaniment: bool
+
+
+def located_places(service: str | None = None, communes: set[str] | None = None, libraries: bool = False) -> list[Place]:
+    """The registry's located places (offering `service` when given, unless `libraries`: the
+    libraries of `communes`, the siting's candidate sites, whatever they offer)."""
+    from terrinum.apps.inclusion.services import multi
+
+    qs = Lieu.objects.filter(latitude__isnull=False, commune_code__in=communes, typologie__contains="BIB") if libraries else places_queryset(service)
+    return [
+        Place(
+            lieu.identifiant,
+            lieu.nom,
+            lieu.commune_code,
+            lieu.latitude,
+            lieu.longitude,
+            service in multi(lieu.services) if service else bool(lieu.services) or lieu.comptoir_numerique,
+        )
+        for lieu in qs
+    ]
+
+
 def registry_version() -> tuple:
     """Changes whenever the registry changes (cache key)."""
     last = LieuChangement.objects.order_by("-id").values_list("id", flat=True).first()

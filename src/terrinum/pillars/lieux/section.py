@@ -38,3 +38,13 @@ def compose(ctx) -> dict | None:
         out["legende"] = fixed_legend(ACCESS_BINS, " %")
         out["plus_eloignes"] = sorted((e for e in enfants if e["row"] and e["row"]["pop_au_dela_10km"]), key=lambda e: -e["row"]["pop_au_dela_10km"])[:10]
     return out
+
+
+def stamp():
+    """Places added, deleted or edited."""
+    from terrinum.apps.inclusion.models import LieuChangement
+    from terrinum.pillars import Stamp, model_table
+
+    return Stamp(
+        (f"SELECT count(*) FROM {model_table(Lieu)}", f"SELECT max(id) FROM {model_table(Lieu)}", f"SELECT max(id) FROM {model_table(LieuChangement)}")
+    )

@@ -9,5 +9,8 @@ PILLAR = register(
         title="Pass numérique",
         order=45,
         section=Section("pn", "Pass numérique", lazy("terrinum.pillars.pass_numerique.section:compose"), "pass_numerique/section.html", warehouse_only=False),
+        stamp=lazy("terrinum.pillars.pass_numerique.section:stamp"),
+        facts=lazy("terrinum.pillars.pass_numerique.findings:facts"),
+        rules=lazy("terrinum.pillars.pass_numerique.findings:rules"),
     )
 )

@@ -57,3 +57,12 @@ def compose(ctx) -> dict | None:
             out["demo"] = row["demo"]
     out["pour_mille_a_risque"] = 1000 * out["cheques_utilises"] / risk if risk else None
     return out
+
+
+def stamp():
+    """A voucher handed out, used, paid or expired (each adds a ledger entry), a programme
+    created, a needs assessment answered."""
+    from terrinum.apps.pass_numerique.models import Mouvement
+    from terrinum.pillars import Stamp, model_table
+
+    return Stamp((f"SELECT max(id) FROM {model_table(Mouvement)}", f"SELECT max(id) FROM {model_table(Autodiagnostic)}"))

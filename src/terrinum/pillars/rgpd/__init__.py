@@ -9,5 +9,6 @@ PILLAR = register(
         title="RGPD",
         order=48,
         section=Section("rg", "Registres RGPD", lazy("terrinum.pillars.rgpd.section:compose"), "rgpd/section.html", warehouse_only=False),
+        stamp=lazy("terrinum.pillars.rgpd.section:stamp"),
     )
 )

@@ -25,3 +25,27 @@ def compose(ctx) -> dict | None:
     published = [r for r in services.dashboard(list(found.filter(registre_public=True)))]
     published.sort(key=lambda r: str(r.collectivite))
     return {"vide": False, "publies": published, "suivies": found.count()}
+
+
+def stamp():
+    """A register published, withdrawn or changed, or what its score counts (requests
+    answered, breaches notified, actions done, processors)."""
+    from terrinum.apps.rgpd.models import Action, Activite, Demande, SousTraitant, Violation
+    from terrinum.pillars import Stamp, model_table
+
+    activite, demande, violation, action, sous_traitant = (model_table(m) for m in (Activite, Demande, Violation, Action, SousTraitant))
+    return Stamp(
+        (
+            f"SELECT count(*) FROM {activite}",
+            f"SELECT max(modifie_le) FROM {activite}",
+            f"SELECT count(*) FROM {demande}",
+            f"SELECT count(*) FROM {demande} WHERE statut = 'repondue'",
+            f"SELECT count(*) FROM {violation}",
+            f"SELECT count(*) FROM {violation} WHERE notifiee_le IS NOT NULL",
+            f"SELECT count(*) FROM {action}",
+            f"SELECT count(*) FROM {action} WHERE statut = 'faite'",
+            f"SELECT count(*) FROM {sous_traitant}",
+            f"SELECT max(id) FROM {sous_traitant}",
+        ),
+        lambda: tuple(Collectivite.objects.filter(registre_public=True).order_by("pk").values_list("pk", "dpo_designation_cnil")),
+    )

@@ -1,5 +1,6 @@
-"""Jobs of the web platform: the siting runs too large for a request (a région, France),
-queued in the database and run by `terrinum travaux` (web.travaux)."""
+"""Siting jobs: the runs too large for a web request (a région, France), queued in the
+database and run by `terrinum travaux` (planning.jobs). The table keeps the name it had
+when the web layer held the model (migration planning 0001)."""
 
 from django.conf import settings
 from django.db import models
@@ -28,6 +29,7 @@ class CalculImplantation(models.Model):
     fin = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "web_calculimplantation"
         ordering = ["cree_le"]
         verbose_name = "calcul d'implantation"
         verbose_name_plural = "calculs d'implantation"

@@ -15,12 +15,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from terrinum.pillars import change_stamp
+from terrinum.planning.models import CalculImplantation
+from terrinum.planning.proposal import siting_result
 from terrinum.territories import services
 from terrinum.warehouse import store
-from terrinum.web.models import CalculImplantation
 
 log = logging.getLogger(__name__)
-JOB_SECONDS = 60.0  # solver time limit of a job (a request: views.SITING_SECONDS)
+JOB_SECONDS = 60.0  # solver time limit of a job (a request: proposal.SITING_SECONDS)
 STAGES = 3  # preparation, optimisation, drawing
 PER_USER = 3  # jobs waiting or running at once, per account
 STALE = timedelta(minutes=10)  # a running job without news for this long is taken up again
@@ -32,9 +34,7 @@ class TooMany(Exception):
 
 
 def key_of(niveau: str, code: str, params: dict) -> str:
-    from terrinum.web.views import registry_state
-
-    state = [niveau, code, sorted(params.items()), list(store.version() or ()), list(registry_state())]
+    state = [niveau, code, sorted(params.items()), list(store.version() or ()), list(change_stamp())]
     return hashlib.sha256(json.dumps(state, default=str).encode()).hexdigest()
 
 
@@ -69,7 +69,6 @@ def claim() -> CalculImplantation | None:
 
 def run(job: CalculImplantation) -> None:
     """Run one claimed job to its end (result or error, both recorded)."""
-    from terrinum.web.views import siting_result
 
     def step(message: str) -> None:
         CalculImplantation.objects.filter(pk=job.pk).update(etape=message, battement=timezone.now(), etapes_faites=F("etapes_faites") + 1)

@@ -1,4 +1,7 @@
-"""Each report checked against the data (docs/couverture.md, « Vérification ») — many reports
+"""Each coverage report (apps.signalements) checked against the mobile pillar's data
+(docs/couverture.md, « Vérification »): a computation of the coverage-reports pillar, which
+reads the app's inputs and the warehouse; the app asks for it through its settings' readings
+(`terrinum.config.reading`), apps sitting below the pillars — many reports
 at once, vectorised, so that a département's 10,000 reports take well under a second
 (bench/couverture.py):
 
@@ -21,13 +24,13 @@ from collections import defaultdict
 import numpy as np
 import shapely
 
+from terrinum.apps.signalements.models import NO_DATA
 from terrinum.territories.reference import AREA_CRS, METROPOLE_CRS, transformer
 from terrinum.warehouse import buildings, store
 
 OPERATORS = ("OF", "SFR0", "BOUY", "FREE")
 RADIUS_M = 500
 SITE_SEARCH_DEGREES = 0.5  # sites farther than this around the reports are not looked at
-NO_DATA = "pas de donnée"
 
 
 def metric_crs(departement: str) -> str:
@@ -239,3 +242,23 @@ def commune_layers(con, commune: str, bounds: tuple[float, float, float, float] 
         ).fetchall()
         layers["sites_millesime"], layers["sites_demo"] = millesime, bool(demo)
     return layers
+
+
+def check(reports: list[dict]) -> list[dict]:
+    """The checks of these reports on the current version of the warehouse; while an import
+    writes it and no version is readable, each check says so (it can be run again)."""
+    try:
+        with store.reader() as con:
+            return check_reports(con, reports)
+    except store.Unavailable:
+        return [{"indisponible": True} for _ in reports]
+
+
+def layers(commune: str, bounds: tuple[float, float, float, float] | None = None) -> dict:
+    """The reporting map's layers (commune_layers) on the current version; none when no
+    version is readable."""
+    try:
+        with store.reader() as con:
+            return commune_layers(con, commune, bounds)
+    except store.Unavailable:
+        return empty_layers()

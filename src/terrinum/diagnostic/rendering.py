@@ -1,6 +1,7 @@
 """The diagnostic report rendered: the web page, the PDF (WeasyPrint, from the same HTML) and
-the files of a batch. The composition is diagnostic.document (data) and diagnostic.report
-(the pillars' sections); this module adds the drawings and the template."""
+the files of a batch (diagnostic.batch). The composition is diagnostic.document (data) and
+diagnostic.report (the pillars' sections); this module adds the drawings and the template
+(templates/diagnostic/). The territory page's density map is drawn here too."""
 
 from __future__ import annotations
 
@@ -12,13 +13,47 @@ from django.template.loader import render_to_string
 
 from terrinum.diagnostic import document, report
 from terrinum.pillars import all_pillars
-from terrinum.svg import dot_chart
+from terrinum.planning import proposal
+from terrinum.svg import Feature, class_index, dot_chart, quantile_classes, render_map
 from terrinum.territories import services
+from terrinum.territories.models import Territory
+from terrinum.territories.services import map_group, territory_url
 from terrinum.warehouse import store
 
 DEFAULT_SITES, DEFAULT_RADIUS = 3, 10
 SITING_IN_REPORT = ("commune", "epci", "departement")  # beyond: the siting page (a job)
 CACHE = store.Cache(32)
+CHILD_LABELS = {
+    "region": "Régions",
+    "departement": "Départements",
+    "commune": "Communes",
+    "arrondissement": "Arrondissements municipaux",
+}
+
+
+def territory_map(t: Territory, children: list) -> tuple[str, str, list[dict]]:
+    """The territory's map: its sub-territories by density (quantile classes), or a commune
+    among its intercommunality's. Returns (SVG, title, legend classes)."""
+    densities = [c.densite for c in children]
+    bounds = quantile_classes(densities)
+    features = []
+    if children:
+        for c in children:
+            idx = class_index(c.densite, bounds)
+            features.append(Feature(c.nom, c.geometrie_carte, territory_url(c), f"zone classe-{idx}" if idx is not None else "zone sans-donnee", map_group(c)))
+        map_title = f"{CHILD_LABELS[children[0].niveau]} {t.de_nom}, par densité de population"
+    else:
+        # A commune without sub-units: the commune highlighted among its EPCI neighbours.
+        siblings = Territory.objects.filter(niveau="commune", epci_code=t.epci_code).exclude(pk=t.pk).defer("geometrie", "mairie") if t.epci_code else []
+        features = [Feature(s.nom, s.geometrie_carte, territory_url(s), "zone voisine", map_group(s)) for s in siblings]
+        features.append(Feature(t.nom, t.geometrie_carte, None, "zone focus", map_group(t)))
+        map_title = f"{t.nom} et les autres communes de son intercommunalité"
+    legend = []
+    if bounds:
+        lower = [0.0] + bounds
+        upper = bounds + [None]
+        legend = [{"classe": i, "de": lo, "a": hi} for i, (lo, hi) in enumerate(zip(lower, upper))]
+    return render_map(features, map_title), map_title, legend
 
 
 def context(t, nouveaux: int = DEFAULT_SITES, rayon: int = DEFAULT_RADIUS, reference: str = "pays") -> dict:
@@ -29,11 +64,9 @@ def context(t, nouveaux: int = DEFAULT_SITES, rayon: int = DEFAULT_RADIUS, refer
 
 
 def _context(t, nouveaux: int, rayon: int, reference: str) -> dict:
-    from terrinum.web import views
-
     data = document.compose(t, reference)
     children = list(services.children(t).defer("geometrie", "mairie"))
-    composed = {s.key: s for s in report.compose(t, children, views._group, views.territory_url)}
+    composed = {s.key: s for s in report.compose(t, children, map_group, territory_url)}
     sections = []
     for pillar in all_pillars():
         spec = pillar.section
@@ -42,13 +75,12 @@ def _context(t, nouveaux: int, rayon: int, reference: str) -> dict:
         found = composed.get(spec.key)
         # the siting proposal goes with the accompaniment offer
         sections.append({"cle": spec.key, "titre": spec.title, "html": found.render(t) if found else "", "implantation": pillar.key == "lieux"})
-    carte, carte_titre, legende = views.territory_map(t, children)
+    carte, carte_titre, legende = territory_map(t, children)
     params = {"nouveaux": nouveaux, "rayon": rayon, "objectif": "couverture", "poids": "fragilite", "candidats": "mairies"}
     implantation, implantation_erreur = None, None
     if t.niveau in SITING_IN_REPORT:
-        key = ("diagnostic", t.niveau, t.code, tuple(sorted(params.items())), store.version(), views.registry_state())
         try:
-            implantation = views.SITING_CACHE.get_or_compute(key, lambda: views.siting_result(t, params, views.SITING_SECONDS))
+            implantation = proposal.kept_result(t, params, proposal.SITING_SECONDS, "diagnostic")
         except (ValueError, RuntimeError) as exc:
             implantation_erreur = str(exc)
     peers = data["pairs"]
@@ -61,8 +93,8 @@ def _context(t, nouveaux: int, rayon: int, reference: str) -> dict:
     return {
         "t": t,
         "d": data,
-        "parents": [(p, views.territory_url(p)) for p in reversed(services.parents(t))],
-        "url": views.territory_url(t),
+        "parents": [(p, territory_url(p)) for p in reversed(services.parents(t))],
+        "url": territory_url(t),
         "sections": sections,
         "carte": carte,
         "carte_titre": carte_titre,
@@ -70,11 +102,11 @@ def _context(t, nouveaux: int, rayon: int, reference: str) -> dict:
         "implantation": implantation,
         "implantation_erreur": implantation_erreur,
         # A région or France is computed on request by an account: the page's form, not a launch.
-        "implantation_page": f"{views.territory_url(t)}implantation/" + (f"?nouveaux={nouveaux}&rayon={rayon}" if t.niveau in views.SITING_OPEN_LEVELS else ""),
+        "implantation_page": f"{territory_url(t)}implantation/" + (f"?nouveaux={nouveaux}&rayon={rayon}" if t.niveau in proposal.SITING_OPEN_LEVELS else ""),
         "p": params,
         "graphique_pairs": chart,
         "aujourdhui": date.today(),
-        "projection": views._projection_label(t),
+        "projection": services.projection_label(t),
     }
 
 
@@ -125,14 +157,14 @@ def html(t, request=None, pdf: bool = False, **options) -> str:
         return page.replace("</head>", f"<style>{_rules_for(page, page_rules)}</style>\n</head>", 1)
     ctx = context(t, **options)
     ctx["pdf"] = False
-    return render_to_string("web/diagnostic.html", ctx, request=request)
+    return render_to_string("diagnostic/diagnostic.html", ctx, request=request)
 
 
 def _laid_out(t, drawing: list[str], **options) -> str:
     """The page WeasyPrint lays out, its drawings with their rules, without the page rules."""
     ctx = context(t, **options)
     ctx["pdf"] = True
-    page = render_to_string("web/diagnostic_pdf.html", ctx)
+    page = render_to_string("diagnostic/diagnostic_pdf.html", ctx)
     return re.sub(r"(<svg\b[^>]*>)(.*?</svg>)", lambda m: f"{m.group(1)}<style>{_rules_for(m.group(0), drawing)}</style>{m.group(2)}", page, flags=re.S)
 
 
