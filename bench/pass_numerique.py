@@ -2,7 +2,7 @@
 settlement of a month of one million used vouchers.
 
     .venv/bin/python bench/pass_numerique.py [--postgres URL] [--clients 32] [--cheques 4000]
-                                             [--reglement 1000000] [--donnees var]
+                                             [--reglement 1000000] [--lieux 5000] [--donnees var]
 
 Copies an initialised data directory (`./run.sh` leaves one in var/; never modified) to a
 temporary one. With `--postgres URL` (an empty database the bench may fill; .ci/run's server
@@ -16,8 +16,10 @@ init`; otherwise the copy's SQLite file. Then:
    authenticated route (`GET /api/v1/pass-numerique/cheques/{code}`, one lookup): requests/s,
    p50/p99 latency, and the ratio (goal ≥ 0.5×); the count of double spends (goal 0): ledger
    entries "utilisé" beyond one per voucher, and answers 200 beyond one per voucher;
-3. `--reglement` used vouchers of last month written straight into the database, then
-   `services.settle` of that month timed (goal ≤ 30 s for one million).
+3. `--reglement` used vouchers of last month spread over `--lieux` places (each with its
+   file; one in ten public) written straight into the database, then `services.settle` of
+   that month timed, then the funder's SEPA transfers file (validated against the XSD) and
+   the public places' mandates (goal ≤ 30 s in all for one million vouchers over 5,000 places).
 Nothing is asserted: read the figures.
 """
 
@@ -75,19 +77,38 @@ SETTLE = """
 import django, datetime as dt, json, sys, time; django.setup()
 from django.db import connection, transaction
 from django.utils import timezone
+from stdnum import luhn
 from terrinum.apps.inclusion.models import Lieu
-from terrinum.apps.pass_numerique import services
-from terrinum.apps.pass_numerique.models import Carnet, Cheque, Mouvement, Programme
+from terrinum.apps.pass_numerique import paiements, services
+from terrinum.apps.pass_numerique.models import Carnet, Cheque, CompteFinanceur, Mouvement, Programme, Structure
 from terrinum.accounts.models import Organisation
-from terrinum.territories.helpers import TerritorySet
-n = int(sys.argv[1])
-lieu = Lieu.objects.get(identifiant="banc")
+n, places = int(sys.argv[1]), int(sys.argv[2])
 funder = Organisation.objects.get(nom="Commanditaire du banc")
 first = timezone.localdate().replace(day=1) - dt.timedelta(days=1)
 month = f"{first:%Y-%m}"
 when = f"{first:%Y-%m}-15 12:00:00+00:00"
+
+
+def siret(k):
+    siren = f"{k:08d}" + luhn.calc_check_digit(f"{k:08d}")
+    return siren + "0001" + luhn.calc_check_digit(siren + "0001")
+
+
 start = time.perf_counter()
 with transaction.atomic():
+    org = Organisation.objects.create(nom="Lieux du règlement du banc", type="lieu")
+    made = Lieu.objects.bulk_create(
+        Lieu(identifiant=f"banc-reglement-{k}", pivot="00000000000000", nom=f"Lieu du banc {k}", commune="Guéret", code_postal="23000", code_insee="23096",
+             commune_code="23096", adresse="1 rue du Banc", date_maj="2026-01-01", pass_numerique=True, organisation=org)
+        for k in range(places)
+    )
+    ids = list(Lieu.objects.filter(identifiant__startswith="banc-reglement-").order_by("id").values_list("id", flat=True))
+    Structure.objects.bulk_create(
+        Structure(lieu_id=pk, raison_sociale=f"Association du banc {k}", siret=siret(10_000_000 + k), representant="Présidence", publique=k % 10 == 0,
+                  titulaire=f"ASSOCIATION DU BANC {k}", iban="FR7630006000011234567890189", bic="AGRIFRPP")
+        for k, pk in enumerate(ids)
+    )
+    CompteFinanceur.objects.update_or_create(financeur=funder, defaults={"titulaire": "COMMANDITAIRE DU BANC", "iban": "FR7630001007941234567890185", "bic": "BDFEFRPP"})
     p = Programme.objects.create(nom="Règlement du banc", financeur=funder, territoire_niveau="departement", territoire_code="23", carnets=n // 10,
                                  cheques_par_carnet=10, fin_validite=dt.date(first.year, 12, 31), fin_tolerance=dt.date(first.year + 1, 1, 31))
     c, ch, mv = Carnet._meta.db_table, Cheque._meta.db_table, Mouvement._meta.db_table
@@ -97,14 +118,22 @@ with transaction.atomic():
         cur.execute(f"INSERT INTO {c} (programme_id, numero) SELECT %s, i FROM {series}", [p.pk, n // 10])
         cur.execute(f"SELECT min(id) FROM {c} WHERE programme_id = %s", [p.pk])
         base = cur.fetchone()[0]
-        cur.execute(f"INSERT INTO {ch} (code, programme_id, carnet_id, etat, lieu_id, utilise_le) SELECT 'R' || {pad}, %s, %s + (i - 1) / 10, 'utilise', %s, %s FROM {series}",
-                    [p.pk, base, lieu.pk, when, n])
-        cur.execute(f"INSERT INTO {mv} (cheque_id, de, vers, quand, lieu_id) SELECT id, 'attribue', 'utilise', %s, %s FROM {ch} WHERE programme_id = %s", [when, lieu.pk, p.pk])
+        # the vouchers spread over the places (their ids are consecutive)
+        cur.execute(f"INSERT INTO {ch} (code, programme_id, carnet_id, etat, lieu_id, utilise_le) SELECT 'R' || {pad}, %s, %s + (i - 1) / 10, 'utilise', %s + (i % %s), %s FROM {series}",
+                    [p.pk, base, ids[0], places, when, n])
+        cur.execute(f"INSERT INTO {mv} (cheque_id, de, vers, quand, lieu_id) SELECT id, 'attribue', 'utilise', %s, lieu_id FROM {ch} WHERE programme_id = %s", [when, p.pk])
 written = time.perf_counter() - start
 start = time.perf_counter()
 made = services.settle(month)
 seconds = time.perf_counter() - start
-print(json.dumps({"ecriture": written, "reglement": seconds, "releves": len(made), "cheques": sum(r.cheques for r in made)}))
+start = time.perf_counter()
+transfers = paiements.sepa_transfers(month, funder)
+sepa = time.perf_counter() - start
+start = time.perf_counter()
+mandates = paiements.mandates(month, funder, "csv")
+mandate_s = time.perf_counter() - start
+print(json.dumps({"ecriture": written, "reglement": seconds, "releves": len(made), "cheques": sum(r.cheques for r in made), "sepa": sepa,
+                  "virements": transfers.count, "octets": len(transfers.xml), "mandats": mandate_s, "lignes_mandats": len(mandates.splitlines()) - 1}))
 """
 
 
@@ -163,6 +192,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--cheques", type=int, default=4000)
     parser.add_argument("--reglement", type=int, default=1_000_000)
+    parser.add_argument("--lieux", type=int, default=5000, help="Lieux entre lesquels se répartissent les chèques du règlement.")
     parser.add_argument("--donnees", type=Path, default=Path(os.environ.get("TERRINUM_DATA_DIR", ROOT / "var")))
     args = parser.parse_args()
     if not (args.donnees / "warehouse.duckdb").exists():
@@ -201,10 +231,15 @@ def main() -> None:
             print(f"  réponses : {ok} utilisés, {refused} refus « déjà utilisé », {others} autres ; chèques : {len(codes)}")
             print(f"  doubles dépenses : {ok - len(codes) if ok > len(codes) else 0} en réponses, {ledger['entrees'] - ledger['cheques']} au registre")
         if args.reglement:
-            settled = json.loads(python(env, SETTLE, str(args.reglement)))
+            settled = json.loads(python(env, SETTLE, str(args.reglement), str(args.lieux)))
             print(
-                f"  règlement d'un mois de {settled['cheques']:,} chèques utilisés : {settled['reglement']:.1f} s "
+                f"  règlement d'un mois de {settled['cheques']:,} chèques utilisés, {settled['releves']:,} lieux : {settled['reglement']:.1f} s "
                 f"({settled['cheques'] / settled['reglement']:,.0f} chèques/s ; écriture préalable {settled['ecriture']:.1f} s)".replace(",", "\u202f")
+            )
+            print(
+                f"  virements SEPA (pain.001.001.03, validés par le XSD) : {settled['virements']:,} virements, {settled['octets'] / 1e6:.1f} Mo en {settled['sepa']:.1f} s ; "
+                f"mandats des lieux publics : {settled['lignes_mandats']:,} lignes en {settled['mandats']:.1f} s ; "
+                f"règlement et paiement : {settled['reglement'] + settled['sepa'] + settled['mandats']:.1f} s (but ≤ 30 s)".replace(",", "\u202f")
             )
 
 

@@ -42,6 +42,10 @@ RULES = {
     "pass-numerique": "connecte",
     "pass-numerique-releve": "connecte",
     "pass-numerique-releve-pdf": "connecte",
+    # a place's document (the place, the funders it applied to) and a funder's payment files
+    # (its own accounts): tests/apps/pass_numerique/test_paiement.py
+    "pass-numerique-piece": "connecte",
+    "pass-numerique-paiement": "connecte",
     # the RGPD pages: every role × page × own/other collectivité in tests/apps/rgpd
     "rgpd": "connecte",
     "rgpd-collectivite": "connecte",

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import EXIT_AMBIGUOUS, django_setup, err, fail, out, require_reference, within
+from terrinum.cli.common import EXIT_AMBIGUOUS, django_setup, err, fail, out, output_file, require_reference, within
 
 app = typer.Typer(help="Pass numérique : programmes, carnets, règlements, registre.", no_args_is_help=True)
 programme_app = typer.Typer(help="Programmes des commanditaires.", no_args_is_help=True)
 app.add_typer(programme_app, name="programme")
 lieu_app = typer.Typer(help="Lieux qualifiés par les commanditaires.", no_args_is_help=True)
 app.add_typer(lieu_app, name="lieu")
+financeur_app = typer.Typer(help="Commanditaires : leur compte de paiement.", no_args_is_help=True)
+app.add_typer(financeur_app, name="financeur")
 
 
 class Output(str, Enum):
@@ -128,6 +130,27 @@ def lieu_qualifier(
     out.print(f"« {place.nom} » : {label} pour le programme « {found.nom} »" + (f" ({made.motif})" if made.motif else "") + ".")
 
 
+@financeur_app.command("compte")
+def financeur_compte(
+    financeur: str = typer.Option(..., "--financeur", metavar="ORGANISATION", help="Le commanditaire."),
+    titulaire: str = typer.Option(..., "--titulaire", help="Le titulaire du compte (70 caractères au plus)."),
+    iban: str = typer.Option(..., "--iban", help="L'IBAN du compte (zone SEPA)."),
+    bic: str = typer.Option(..., "--bic", help="Le BIC de la banque."),
+) -> None:
+    """Enregistre le compte d'où le commanditaire paie les lieux : le débiteur de ses fichiers
+    de virements SEPA. IBAN et BIC vérifiés (clé de contrôle, zone SEPA, banque)."""
+    django_setup()
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.pass_numerique import dossiers, services
+
+    found = _organisation(financeur, Organisation.FINANCEUR, "le commanditaire")
+    try:
+        account = dossiers.save_funder_account(found, services.PLATFORM, titulaire, iban, bic)
+    except services.Refused as exc:
+        fail(str(exc))
+    out.print(f"Compte de paiement de « {found.nom} » : {account.iban[:4]} … {account.iban[-4:]} ({account.bic}).")
+
+
 @app.command("attribuer")
 def attribuer(
     code: str = typer.Argument(..., metavar="CODE", help="Le code d'un chèque du carnet remis."),
@@ -184,13 +207,36 @@ def _date(text: str | None) -> dt.date | None:
 def reglement(
     mois: str = typer.Option(..., "--mois", metavar="AAAA-MM", help="Un mois terminé."),
     out_dir: Path = typer.Option(None, "--out", metavar="DOSSIER", help="Écrire le relevé de chaque lieu (CSV et PDF) dans ce dossier."),
+    virements: Path = typer.Option(
+        None,
+        "--virements",
+        metavar="FICHIER.xml",
+        callback=output_file,
+        help="Écrire les virements SEPA (pain.001.001.03) aux lieux privés, un fichier par commanditaire.",
+    ),
+    mandats: Path = typer.Option(
+        None,
+        "--mandats",
+        metavar="FICHIER.csv|.ods",
+        callback=output_file,
+        help="Écrire les mandats des lieux publics pour le comptable public, un fichier par commanditaire.",
+    ),
+    financeur: str = typer.Option(None, "--financeur", metavar="ORGANISATION", help="Seulement ce commanditaire (virements et mandats)."),
+    execution: str = typer.Option(None, "--execution", metavar="AAAA-MM-JJ", help="Date d'exécution demandée des virements (défaut : aujourd'hui)."),
 ) -> None:
     """Établit les règlements d'un mois terminé : pour chaque lieu, les chèques utilisés ce
-    mois-là, payés. Une transaction ; relancé pour le même mois, ne change rien."""
+    mois-là, payés. Une transaction ; relancé pour le même mois, ne change rien. Puis, sur
+    demande, les ordres de paiement de chaque commanditaire : virements SEPA aux lieux privés,
+    mandats des lieux publics."""
+    if mandats is not None and mandats.suffix not in (".csv", ".ods"):
+        fail("--mandats : un fichier .csv ou .ods", 64)
     django_setup()
-    from terrinum.apps.pass_numerique import services
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.pass_numerique import paiements, services
     from terrinum.apps.pass_numerique.models import Reglement
 
+    when = _date(execution) if execution else None
+    funders = [_organisation(financeur, Organisation.FINANCEUR, "le commanditaire")] if financeur else None
     try:
         made = services.settle(mois)
     except services.Refused as exc:
@@ -202,8 +248,34 @@ def reglement(
             (out_dir / f"releve-{mois}-lieu-{r.lieu_id}.csv").write_text(services.statement_csv(r), encoding="utf-8")
             (out_dir / f"releve-{mois}-lieu-{r.lieu_id}.pdf").write_bytes(services.statement_pdf(r))
     total = services.amounts(statements)
-    euros = f"{total / 100:.2f}".replace(".", ",")
-    out.print(f"{len(made)} règlement(s) établi(s) pour {mois} ; {statements.count()} relevé(s) pour ce mois, {euros} €.")
+    out.print(f"{len(made)} règlement(s) établi(s) pour {mois} ; {statements.count()} relevé(s) pour ce mois, {_euros(total)} €.")
+    if virements is None and mandats is None:
+        return
+    if funders is None:
+        ids = sorted({line.financeur_id for line in paiements.lines(mois)})
+        funders = list(Organisation.objects.filter(pk__in=ids).order_by("pk"))
+    several = len(funders) > 1
+    for funder in funders:
+        if virements is not None:
+            target = virements.with_name(f"{virements.stem}-{funder.pk}{virements.suffix}") if several else virements
+            try:
+                done = paiements.sepa_transfers(mois, funder, when)
+            except services.Refused as exc:
+                err.print(f"{funder.nom} : {exc}")
+                continue
+            target.write_bytes(done.xml)
+            out.print(f"{funder.nom} : {done.count} virement(s), {_euros(done.centimes)} €, dans {target}.")
+            for line in done.unpaid:
+                err.print(f"  non payé : {line.lieu_nom} ({_euros(line.centimes)} €) — son dossier (SIRET, IBAN, BIC) n'est pas complet")
+        if mandats is not None:
+            target = mandats.with_name(f"{mandats.stem}-{funder.pk}{mandats.suffix}") if several else mandats
+            rows = paiements.mandate_rows(mois, funder)
+            target.write_bytes(paiements.mandates(mois, funder, mandats.suffix[1:]))
+            out.print(f"{funder.nom} : {len(rows)} mandat(s) de lieux publics dans {target}.")
+
+
+def _euros(centimes: int) -> str:
+    return f"{centimes / 100:,.2f}".replace(",", "\u202f").replace(".", ",")
 
 
 @app.command("verifier")

@@ -4,21 +4,18 @@ import datetime as dt
 import re
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from terrinum.accounts.models import Membership, Organisation
+from terrinum.accounts.models import Organisation
 from terrinum.accounts.services import issue_token, revoke_token
 from terrinum.apps.inclusion import services as places
-from terrinum.apps.inclusion.models import Lieu
 from terrinum.apps.pass_numerique import codes, services
 from terrinum.apps.pass_numerique.models import Cheque, Mouvement, Reglement
-from terrinum.sources import lieux
 from terrinum.territories.helpers import TerritorySet
-from tests.apps.inclusion.factories import place, write_csv
+from tests.apps.pass_numerique.conftest import hand_out
 
 # --- codes ---------------------------------------------------------------------------------
 
@@ -52,52 +49,13 @@ def test_codes_read_as_typed():
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def world(tmp_path):
-    rows = [
-        place(id="gueret"),
-        place(id="signy", nom="Espace de Signy", code_insee="08419", code_postal="08460", commune="Signy-l'Abbaye", latitude="49.699", longitude="4.418"),
-    ]
-    places.import_parsed(lieux.parse_standard(write_csv(tmp_path / "l.csv", rows)), "l.csv", "test")
-    orgs = {
-        "creuse": Organisation.objects.create(nom="Département de la Creuse", type=Organisation.FINANCEUR),
-        "ardennes": Organisation.objects.create(nom="Département des Ardennes", type=Organisation.FINANCEUR),
-        "ccas": Organisation.objects.create(nom="CCAS de Guéret", type=Organisation.PRESCRIPTEUR),
-        "mediatheque": Organisation.objects.create(nom="Médiathèque", type=Organisation.LIEU),
-        "signy": Organisation.objects.create(nom="Espace de Signy", type=Organisation.LIEU),
-    }
-    lieux_ = {lieu.identifiant: lieu for lieu in Lieu.objects.all()}
-    for key, org in (("gueret", "mediatheque"), ("signy", "signy")):
-        Lieu.objects.filter(pk=lieux_[key].pk).update(organisation=orgs[org])
-        lieux_[key].refresh_from_db()
-    users = {}
-    for name, org in (("financeur", "creuse"), ("financeur08", "ardennes"), ("travailleuse", "ccas"), ("conseillere", "mediatheque"), ("signy", "signy")):
-        users[name] = User.objects.create_user(name, password="x")
-        Membership.objects.create(user=users[name], organisation=orgs[org], role=Membership.GESTIONNAIRE)
-    programme = services.create_programme(
-        orgs["creuse"], TerritorySet.of("departement", "23"), 3, 5, prescripteurs=[orgs["ccas"]], year=timezone.localdate().year
-    )
-    # the funder qualifies the Guéret place from the first day of the programme's year
-    services.qualify(
-        lieux_["gueret"], programme, users["financeur"], now=dt.datetime(programme.fin_validite.year, 1, 1, tzinfo=timezone.get_current_timezone())
-    )
-    lieux_["gueret"].refresh_from_db()
-    return orgs, lieux_, users, programme
-
-
-def _hand_out(programme, orgs, numero=1):
-    carnet = programme.carnets_emis.get(numero=numero)
-    services.attribute(carnet, orgs["ccas"], tranche_age="60-74", commune_code="23096", motif="démarches en ligne")
-    return list(carnet.cheques.values_list("code", flat=True))
-
-
 def test_a_voucher_is_used_once_and_its_ledger_tells_its_life(world):
     orgs, lieux_, users, programme = world
     assert programme.cheques.count() == 15 and set(programme.cheques.values_list("etat", flat=True)) == {"emis"}
     first = programme.cheques.first().code
     with pytest.raises(services.Refused, match="pas encore été remis"):
         services.redeem(first, lieux_["gueret"], users["conseillere"])
-    code = _hand_out(programme, orgs)[0]
+    code = hand_out(programme, orgs)[0]
     used = services.redeem(codes.display(code), lieux_["gueret"], users["conseillere"])
     assert used.etat == "utilise" and used.lieu == lieux_["gueret"]
     with pytest.raises(services.Refused, match="déjà utilisé"):
@@ -110,7 +68,7 @@ def test_a_voucher_is_used_once_and_its_ledger_tells_its_life(world):
 
 def test_who_may_redeem_where(world):
     orgs, lieux_, users, programme = world
-    code = _hand_out(programme, orgs)[0]
+    code = hand_out(programme, orgs)[0]
     with pytest.raises(services.Refused) as refused:  # a prescriber is not a place
         services.redeem(code, lieux_["gueret"], users["travailleuse"])
     assert refused.value.status == 403
@@ -127,7 +85,7 @@ def test_a_place_cannot_take_another_territory_s_vouchers(world):
     Creuse (the programme's funder) qualifies places for its programme, and only in its
     territory; the decision records who and when, and counts on the day of use."""
     orgs, lieux_, users, programme = world
-    code = _hand_out(programme, orgs)[0]
+    code = hand_out(programme, orgs)[0]
     signy, signy_user = lieux_["signy"], users["signy"]
     with pytest.raises(PermissionError, match="commune"):  # its account moves it to Guéret
         places.update_place(signy, {"code_insee": "23096", "code_postal": "23000", "commune": "Guéret", "latitude": "46.17", "longitude": "1.87"}, signy_user)
@@ -153,7 +111,7 @@ def test_a_place_cannot_take_another_territory_s_vouchers(world):
 
 def test_eligibility_is_the_standing_on_the_day_of_use(world):
     orgs, lieux_, users, programme = world
-    codes_ = _hand_out(programme, orgs)
+    codes_ = hand_out(programme, orgs)
     tz = timezone.get_current_timezone()
     year = programme.fin_validite.year
     gueret = lieux_["gueret"]
@@ -173,7 +131,7 @@ def test_eligibility_is_the_standing_on_the_day_of_use(world):
 
 def test_wrong_codes_are_refused_before_any_lookup_and_throttled(world):
     orgs, lieux_, users, programme = world
-    code = _hand_out(programme, orgs)[0]
+    code = hand_out(programme, orgs)[0]
     typo = code[:3] + ("A" if code[3] != "A" else "B") + code[4:]
     with pytest.raises(services.Refused, match="mal saisi"):
         services.redeem(typo, lieux_["gueret"], users["conseillere"])
@@ -188,7 +146,7 @@ def test_wrong_codes_are_refused_before_any_lookup_and_throttled(world):
 
 def test_expiry_at_the_year_boundary_credits_back(world):
     orgs, lieux_, users, programme = world
-    codes_ = _hand_out(programme, orgs)
+    codes_ = hand_out(programme, orgs)
     jan_31 = dt.datetime.combine(programme.fin_tolerance, dt.time(12), tzinfo=timezone.get_current_timezone())
     services.redeem(codes_[0], lieux_["gueret"], users["conseillere"], now=jan_31)  # tolerated to 31 January
     with pytest.raises(services.Refused, match="périmé"):
@@ -198,13 +156,13 @@ def test_expiry_at_the_year_boundary_credits_back(world):
     assert services.expire(programme.fin_tolerance + dt.timedelta(days=2)) == {}
     summary = services.funder_summary(programme)
     assert summary["etats"] == {"utilise": 1, "expire": 14} and summary["credites_centimes"] == 14_000
-    assert summary["frais_centimes"] == 40  # 4 % of 10 €
+    assert summary["commandes_centimes"] == 15_000 and summary["frais_centimes"] == 600  # 4 % of the 15 vouchers ordered, used or not
     assert services.check_ledger() == []
 
 
 def test_a_month_is_settled_once(world):
     orgs, lieux_, users, programme = world
-    code_a, code_b = _hand_out(programme, orgs)[:2]
+    code_a, code_b = hand_out(programme, orgs)[:2]
     march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
     services.redeem(code_a, lieux_["gueret"], users["conseillere"], now=march)
     services.redeem(code_b, lieux_["gueret"], users["conseillere"], now=march + dt.timedelta(days=30))  # April
@@ -221,7 +179,7 @@ def test_a_month_is_settled_once(world):
 
 def test_a_failed_settlement_leaves_nothing(world):
     orgs, lieux_, users, programme = world
-    codes_ = _hand_out(programme, orgs)
+    codes_ = hand_out(programme, orgs)
     march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
     services.redeem(codes_[0], lieux_["gueret"], users["conseillere"], now=march)
 
@@ -236,7 +194,7 @@ def test_a_failed_settlement_leaves_nothing(world):
 
 def test_the_purge_removes_old_beneficiaries_only(world):
     orgs, lieux_, users, programme = world
-    _hand_out(programme, orgs)
+    hand_out(programme, orgs)
     assert services.purge_beneficiaries(today=programme.fin_tolerance) == 0
     assert services.purge_beneficiaries(today=programme.fin_tolerance + dt.timedelta(days=services.RETENTION_DAYS + 1)) == 1
     assert programme.carnets_emis.get(numero=1).beneficiaire is None
@@ -247,7 +205,7 @@ def test_the_purge_removes_old_beneficiaries_only(world):
 
 def test_api_roles(client, world):
     orgs, lieux_, users, programme = world
-    code = _hand_out(programme, orgs)[0]
+    code = hand_out(programme, orgs)[0]
     url = f"/api/v1/pass-numerique/cheques/{code}"
     redeem = url + "/utilisation"
     assert client.get(url).status_code == 401 and client.post(redeem, {"lieu": lieux_["gueret"].pk}, content_type="application/json").status_code == 401
@@ -272,7 +230,7 @@ def test_api_roles(client, world):
 
 def test_statements_are_seen_by_their_place_and_funder_only(client, world):
     orgs, lieux_, users, programme = world
-    code = _hand_out(programme, orgs)[0]
+    code = hand_out(programme, orgs)[0]
     march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
     services.redeem(code, lieux_["gueret"], users["conseillere"], now=march)
     services.settle(f"{march.year}-03", today=dt.date(march.year, 4, 1))
@@ -377,7 +335,7 @@ def test_a_statement_is_downloaded_by_its_place_and_funder_only(client, world):
     import pypdf
 
     orgs, lieux_, users, programme = world
-    code = _hand_out(programme, orgs)[0]
+    code = hand_out(programme, orgs)[0]
     march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
     services.redeem(code, lieux_["gueret"], users["conseillere"], now=march)
     (r,) = services.settle(f"{march.year}-03", today=dt.date(march.year, 4, 1))
@@ -398,10 +356,10 @@ def test_the_territory_section_publishes_beneficiary_figures_from_ten_people(cli
     html = client.get("/territoires/commune/23096/").content.decode()
     assert "Lieux qui acceptent le Pass numérique" in html and "Moins de 10 personnes" in html and "Chèques utilisés par ces personnes" not in html
     for numero in (1, 2, 3):
-        _hand_out(programme, orgs, numero)
+        hand_out(programme, orgs, numero)
     more = services.create_programme(orgs["creuse"], TerritorySet.of("departement", "23"), 7, 5, prescripteurs=[orgs["ccas"]])
     for numero in range(1, 8):
-        _hand_out(more, orgs, numero)
+        hand_out(more, orgs, numero)
     services.redeem(programme.carnets_emis.get(numero=1).cheques.first().code, lieux_["gueret"], users["conseillere"])
     html = client.get("/territoires/commune/23096/").content.decode()
     assert "Chèques utilisés par ces personnes" in html and "pour 1 000 personnes à risque" in html
@@ -413,7 +371,7 @@ def test_the_territory_section_publishes_beneficiary_figures_from_ten_people(cli
 def test_the_funder_sees_its_reach_of_the_people_at_risk(client, world, demo_warehouse):
     orgs, lieux_, users, programme = world
     client.force_login(users["financeur"])
-    codes_ = _hand_out(programme, orgs)
+    codes_ = hand_out(programme, orgs)
     for code in codes_[:3]:
         services.redeem(code, lieux_["gueret"], users["conseillere"])
     from terrinum.pillars.pass_numerique.reach import people_at_risk
@@ -461,7 +419,7 @@ def test_a_funder_reads_only_its_own_vouchers_in_a_shared_statement(client, worl
     carnet = other.carnets_emis.get()
     services.attribute(carnet, ccas, tranche_age="60-74", commune_code="23096", motif="démarches")
     theirs = carnet.cheques.first().code
-    mine = _hand_out(programme, orgs)[0]
+    mine = hand_out(programme, orgs)[0]
     march = dt.datetime(year, 3, 14, 10, tzinfo=tz)
     services.redeem(mine, lieux_["gueret"], users["conseillere"], now=march)
     services.redeem(theirs, lieux_["gueret"], users["conseillere"], now=march)

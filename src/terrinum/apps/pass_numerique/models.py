@@ -39,7 +39,10 @@ class Programme(models.Model):
     valeur_centimes = models.PositiveIntegerField(default=1000)
     fin_validite = models.DateField()
     fin_tolerance = models.DateField()
-    frais_pour_dix_mille = models.PositiveIntegerField(default=400)  # the operator's fee: 400 = 4 %
+    frais_pour_dix_mille = models.PositiveIntegerField(default=400)  # the operator's fee: 400 = 4 % excl. VAT of the vouchers ordered
+    # The funder's budget line its payments to public places are mandated on (the public
+    # accountant's export), e.g. « 65-6574 » ; empty: to be filled in by the accountant.
+    imputation = models.CharField(max_length=60, blank=True)
     prescripteurs = models.ManyToManyField(Organisation, related_name="programmes_prescrits", blank=True)
     lieux_eligibles = models.ManyToManyField(Lieu, related_name="programmes_pass", blank=True)
     cree_le = models.DateTimeField(auto_now_add=True)
@@ -167,8 +170,9 @@ class Qualification(models.Model):
     qualifies itself: eligibility to redeem rests on these rows, not on anything the place's
     account can edit (docs/pass-numerique.md, « Qualification des lieux »)."""
 
-    QUALIFIE, REFUSE, SUSPENDU, RETIRE = "qualifie", "refuse", "suspendu", "retire"
-    DECISIONS = [(QUALIFIE, "qualifié"), (REFUSE, "refusé"), (SUSPENDU, "suspendu"), (RETIRE, "retiré")]
+    DEMANDE, QUALIFIE, REFUSE, SUSPENDU, RETIRE = "demande", "qualifie", "refuse", "suspendu", "retire"
+    # « demandé »: the place's own application (its file complete), the one step it takes itself
+    DECISIONS = [(DEMANDE, "demandé"), (QUALIFIE, "qualifié"), (REFUSE, "refusé"), (SUSPENDU, "suspendu"), (RETIRE, "retiré")]
 
     lieu = models.ForeignKey(Lieu, on_delete=models.PROTECT, related_name="qualifications_pass")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="qualifications")
@@ -189,3 +193,59 @@ class Qualification(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("les décisions de qualification ne sont jamais effacées")
+
+
+class Structure(models.Model):
+    """The legal entity behind a place, as the funder needs it to qualify and pay it: legal
+    name, SIRET (checked), legal representative, public or private (a public place is paid
+    through the public accountant, a private one by SEPA transfer), and the account its
+    payments go to (IBAN and BIC, checked). Kept by the place's accounts."""
+
+    lieu = models.OneToOneField(Lieu, on_delete=models.PROTECT, related_name="structure_pass")
+    raison_sociale = models.CharField(max_length=200)
+    siret = models.CharField(max_length=14, unique=True)
+    representant = models.CharField(max_length=200)  # name and title of the legal representative
+    publique = models.BooleanField()
+    titulaire = models.CharField(max_length=70)  # the account holder (SEPA: 70 characters)
+    iban = models.CharField(max_length=34)
+    bic = models.CharField(max_length=11)
+    modifie_le = models.DateTimeField(auto_now=True)
+    modifie_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return self.raison_sociale
+
+
+class Piece(models.Model):
+    """A supporting document of a place's file (PDF, JPEG or PNG, checked by content, at most
+    services.MAX_PIECE_BYTES), kept in the database with its hash (backups carry it)."""
+
+    NATURES = [
+        ("rib", "relevé d'identité bancaire"),
+        ("identite", "justificatif d'existence (avis de situation SIRENE, extrait Kbis, statuts)"),
+        ("delegation", "délégation de signature du représentant"),
+        ("autre", "autre pièce"),
+    ]
+
+    structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="pieces")
+    nature = models.CharField(max_length=12, choices=NATURES)
+    nom = models.CharField(max_length=200)
+    type_mime = models.CharField(max_length=40)
+    taille = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    contenu = models.BinaryField()
+    depose_le = models.DateTimeField(auto_now_add=True)
+    depose_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["depose_le", "id"]
+
+
+class CompteFinanceur(models.Model):
+    """The account a funder pays places from: the debtor of its SEPA transfer files."""
+
+    financeur = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="compte_pass")
+    titulaire = models.CharField(max_length=70)
+    iban = models.CharField(max_length=34)
+    bic = models.CharField(max_length=11)
+    modifie_le = models.DateTimeField(auto_now=True)

@@ -226,10 +226,10 @@ def eligible(programme: Programme, lieu: Lieu, when: dt.datetime | None = None) 
         return False
     if programme.lieux_eligibles.exists() and not programme.lieux_eligibles.filter(pk=lieu.pk).exists():
         return False
-    return _inside(programme, lieu)
+    return inside_territory(programme, lieu)
 
 
-def _inside(programme: Programme, lieu: Lieu) -> bool:
+def inside_territory(programme: Programme, lieu: Lieu) -> bool:
     return bool(lieu.commune_code) and lieu.commune_code in policy.commune_codes_of(TerritorySet.of(programme.territoire_niveau, programme.territoire_code))
 
 
@@ -250,7 +250,7 @@ def qualify(lieu: Lieu, programme: Programme, who, decision: str = Qualification
     motif = (motif or "").strip()
     if decision != Qualification.QUALIFIE and not motif:
         raise Refused("une décision autre que « qualifié » donne son motif", 400)
-    if decision == Qualification.QUALIFIE and not _inside(programme, lieu):
+    if decision == Qualification.QUALIFIE and not inside_territory(programme, lieu):
         raise Refused(f"« {lieu.nom} » n'est pas dans le territoire du programme « {programme.nom} »", 400)
     now = now or timezone.now()
     with transaction.atomic():
@@ -385,7 +385,8 @@ def settle(month: str, today: dt.date | None = None, who=None, pause=None) -> li
 
 
 def funder_summary(programme: Programme) -> dict:
-    """Vouchers by state, and the amounts: used, paid, credited back (expired)."""
+    """Vouchers by state, and the amounts: ordered, used, paid, credited back (expired), and
+    the operator's fee on the vouchers ordered."""
     counts = dict(programme.cheques.values_list("etat").annotate(n=Count("id")).values_list("etat", "n"))
     value = programme.valeur_centimes
     return {
@@ -393,7 +394,10 @@ def funder_summary(programme: Programme) -> dict:
         "utilises_centimes": (counts.get(UTILISE, 0) + counts.get(REMBOURSE, 0)) * value,
         "rembourses_centimes": counts.get(REMBOURSE, 0) * value,
         "credites_centimes": counts.get(EXPIRE, 0) * value,
-        "frais_centimes": (counts.get(UTILISE, 0) + counts.get(REMBOURSE, 0)) * value * programme.frais_pour_dix_mille // 10_000,
+        # the operator's fee: a share (excl. VAT) of the face value of the vouchers ordered,
+        # invoiced with the order (the national operator's rule), whatever becomes of them
+        "commandes_centimes": programme.carnets * programme.cheques_par_carnet * value,
+        "frais_centimes": programme.carnets * programme.cheques_par_carnet * value * programme.frais_pour_dix_mille // 10_000,
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
@@ -15,8 +15,8 @@ from terrinum.accounts import policy
 from terrinum.accounts.addresses import client_address
 from terrinum.accounts.models import Organisation
 from terrinum.apps.inclusion.models import Lieu
-from terrinum.apps.pass_numerique import besoins, codes, services
-from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, Programme, Qualification, Reglement
+from terrinum.apps.pass_numerique import besoins, codes, dossiers, paiements, services
+from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, CompteFinanceur, Piece, Programme, Qualification, Reglement, Structure
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet
 from terrinum.territories.models import Territory
@@ -81,7 +81,47 @@ def _qualifications(programme: Programme, user) -> dict:
         latest[q.lieu_id] = q
     communes = policy.commune_codes_of(TerritorySet.of(programme.territoire_niveau, programme.territoire_code))
     places = Lieu.objects.filter(commune_code__in=communes).order_by("nom")[:MAX_PLACES_LISTED]
-    return {"qualifiable": True, "qualifications": sorted(latest.values(), key=lambda q: q.lieu.nom), "lieux_du_territoire": places}
+    waiting = [q for q in latest.values() if q.decision == Qualification.DEMANDE]
+    files = {s.lieu_id: s for s in Structure.objects.filter(lieu_id__in=[q.lieu_id for q in waiting]).prefetch_related("pieces")}
+    return {
+        "qualifiable": True,
+        "qualifications": sorted(latest.values(), key=lambda q: q.lieu.nom),
+        "demandes": [(q, files.get(q.lieu_id)) for q in sorted(waiting, key=lambda q: q.quand)],
+        "lieux_du_territoire": places,
+    }
+
+
+def _place_files(places: list[Lieu]) -> list[dict]:
+    """For each of the account's places: its file, what it lacks, its standing per programme
+    it may apply to (programmes of its territory still accepted)."""
+    today = timezone.localdate()
+    out = []
+    for lieu in places:
+        structure = Structure.objects.filter(lieu=lieu).prefetch_related("pieces").first()
+        programmes = [p for p in Programme.objects.filter(fin_tolerance__gte=today).order_by("-id")[:200] if services.inside_territory(p, lieu)]
+        out.append(
+            {
+                "lieu": lieu,
+                "structure": structure,
+                "manque": dossiers.missing(structure),
+                "programmes": [(p, services.standing(p, lieu)) for p in programmes],
+            }
+        )
+    return out
+
+
+def _funder_payments(funders: list[Organisation]) -> list[dict]:
+    """Per funder the account acts for: its paying account and the months with statements."""
+    out = []
+    for f in funders:
+        months = (
+            Cheque.objects.filter(programme__financeur=f, reglement__isnull=False)
+            .values_list("reglement__mois", flat=True)
+            .distinct()
+            .order_by("-reglement__mois")
+        )
+        out.append({"financeur": f, "compte": CompteFinanceur.objects.filter(financeur=f).first(), "mois": list(months[:24])})
+    return out
 
 
 USE_BINS = [1, 5, 20, 50, 100]  # vouchers used by the people of a commune
@@ -208,6 +248,31 @@ def home(request: HttpRequest) -> HttpResponse:
                     "texte": f"Programme n° {made.pk} « {made.nom} » créé : {carnets} carnet(s) de {per_carnet} chèques de {value} €, "
                     f"valables jusqu'au {made.fin_validite:%d/%m/%Y}. Qualifiez maintenant les lieux qui les accepteront.",
                 }
+            elif action == "dossier":
+                lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
+                publique = {"publique": True, "privee": False}.get(request.POST.get("statut", ""))
+                fields = {k: request.POST.get(k, "") for k in dossiers.FIELDS}
+                dossiers.save_structure(lieu, user, publique=publique, **fields)
+                message = {"ok": True, "texte": f"Dossier de {lieu.nom} enregistré."}
+            elif action == "piece":
+                lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
+                structure = Structure.objects.filter(lieu=lieu).first()
+                upload = request.FILES.get("fichier")
+                if structure is None or upload is None:
+                    raise services.Refused("enregistrez d'abord le dossier, puis joignez un fichier", 400)
+                if upload.size > dossiers.MAX_PIECE_BYTES:
+                    raise services.Refused(f"{upload.name} : au plus {dossiers.MAX_PIECE_BYTES // (1024 * 1024)} Mo", 400)
+                piece = dossiers.add_piece(structure, user, request.POST.get("nature", ""), upload.name, upload.read())
+                message = {"ok": True, "texte": f"{piece.get_nature_display().capitalize()} ajouté au dossier de {lieu.nom}."}
+            elif action == "candidature":
+                lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
+                programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
+                dossiers.apply(lieu, programme, user)
+                message = {"ok": True, "texte": f"Demande de qualification de {lieu.nom} envoyée au commanditaire de « {programme.nom} »."}
+            elif action == "compte_financeur":
+                funder = get_object_or_404(Organisation, pk=request.POST.get("financeur") or 0, type=Organisation.FINANCEUR)
+                dossiers.save_funder_account(funder, user, request.POST.get("titulaire", ""), request.POST.get("iban", ""), request.POST.get("bic", ""))
+                message = {"ok": True, "texte": f"Compte de paiement de {funder.nom} enregistré."}
             elif action == "qualifier":
                 programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
                 lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
@@ -233,7 +298,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "programmes": [_funder_view(p, user) for p in _programmes(user)],
         "commanditaires": _funders(user),
         "tous_prescripteurs": Organisation.objects.filter(type=Organisation.PRESCRIPTEUR).order_by("nom") if _funders(user) else [],
-        "decisions": Qualification.DECISIONS,
+        "decisions": [d for d in Qualification.DECISIONS if d[0] != Qualification.DEMANDE],
+        "dossiers": _place_files(places),
+        "natures": Piece.NATURES,
+        "paiements": _funder_payments(_funders(user)),
         "message": message,
         "choix": choix,
         "lieu_choisi": request.POST.get("lieu", "") if request.method == "POST" else "",  # the place stays chosen from one voucher to the next
@@ -286,3 +354,36 @@ def needs(request: HttpRequest) -> HttpResponse:
     found = [f for f, _ in ranked]
     context.update(resultat=result, commune=origin, depuis=where, lieux=ranked, pass_ici=any(f.lieu.pass_numerique for f in found), compte=recorded)
     return render(request, "pass_numerique/besoins.html", context)
+
+
+@login_required
+def piece(request: HttpRequest, pk: int) -> HttpResponse:
+    """A supporting document of a place's file, for the place's accounts and the funders it
+    applied to."""
+    found = get_object_or_404(Piece.objects.select_related("structure__lieu"), pk=pk)
+    if not dossiers.may_read_file(request.user, found.structure.lieu):
+        raise Http404
+    response = HttpResponse(bytes(found.contenu), content_type=found.type_mime)
+    response["Content-Disposition"] = f'attachment; filename="piece-{found.pk}.{found.type_mime.rsplit("/", 1)[1]}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+PAYMENT_TYPES = {"xml": "application/xml", "csv": "text/csv; charset=utf-8", "ods": "application/vnd.oasis.opendocument.spreadsheet"}
+
+
+@login_required
+def payment(request: HttpRequest, financeur: int, mois: str, fmt: str) -> HttpResponse:
+    """A funder's payment orders for a month: its SEPA transfers (XML) to private places, its
+    mandates (CSV, ODS) for public ones. Its own accounts only."""
+    funder = get_object_or_404(Organisation, pk=financeur, type=Organisation.FINANCEUR)
+    if not policy.acts_for(request.user, Organisation.FINANCEUR, funder.pk) or fmt not in PAYMENT_TYPES:
+        raise Http404
+    try:
+        body = paiements.sepa_transfers(mois, funder).xml if fmt == "xml" else paiements.mandates(mois, funder, fmt)
+    except services.Refused as exc:
+        return HttpResponse(str(exc), status=exc.status, content_type="text/plain; charset=utf-8")
+    name = f"{'virements' if fmt == 'xml' else 'mandats'}-pass-numerique-{mois}-{funder.pk}.{fmt}"
+    response = HttpResponse(body, content_type=PAYMENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
