@@ -232,15 +232,21 @@ def main() -> None:
             print(f"  doubles dépenses : {ok - len(codes) if ok > len(codes) else 0} en réponses, {ledger['entrees'] - ledger['cheques']} au registre")
         if args.reglement:
             settled = json.loads(python(env, SETTLE, str(args.reglement), str(args.lieux)))
+            total = settled["reglement"] + settled["sepa"] + settled["mandats"]
             print(
-                f"  règlement d'un mois de {settled['cheques']:,} chèques utilisés, {settled['releves']:,} lieux : {settled['reglement']:.1f} s "
-                f"({settled['cheques'] / settled['reglement']:,.0f} chèques/s ; écriture préalable {settled['ecriture']:.1f} s)".replace(",", "\u202f")
+                f"  règlement d'un mois de {n(settled['cheques'])} chèques utilisés dans {n(settled['releves'])} lieux : {settled['reglement']:.1f} s "
+                f"({n(settled['cheques'] / settled['reglement'])} chèques/s ; écriture préalable {settled['ecriture']:.1f} s)"
             )
             print(
-                f"  virements SEPA (pain.001.001.03, validés par le XSD) : {settled['virements']:,} virements, {settled['octets'] / 1e6:.1f} Mo en {settled['sepa']:.1f} s ; "
-                f"mandats des lieux publics : {settled['lignes_mandats']:,} lignes en {settled['mandats']:.1f} s ; "
-                f"règlement et paiement : {settled['reglement'] + settled['sepa'] + settled['mandats']:.1f} s (but ≤ 30 s)".replace(",", "\u202f")
+                f"  virements SEPA (pain.001.001.03, validés par le XSD) : {n(settled['virements'])} virements, {settled['octets'] / 1e6:.1f} Mo, en {settled['sepa']:.1f} s"
             )
+            print(f"  mandats des lieux publics : {n(settled['lignes_mandats'])} lignes en {settled['mandats']:.1f} s")
+            print(f"  règlement et paiement : {total:.1f} s (but ≤ 30 s)")
+
+
+def n(value: float) -> str:
+    """A count in French: thin spaces between thousands."""
+    return f"{value:,.0f}".replace(",", "\u202f")
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ def test_a_settlement_killed_midway_leaves_nothing_and_the_rerun_completes(serve
     month = _python(env, SETUP_SETTLEMENT).strip()
     before = json.loads(_python(env, COUNT.replace("sys.argv[1]", repr(month))))
     proc = subprocess.Popen([BIN / "python", "-c", SETTLE, month], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().startswith("pause 0")  # the first place's statement is written, not committed
+    assert proc.stdout.readline().startswith("pause 0")  # every statement is written, not committed
     proc.kill()
     proc.wait(timeout=10)
     proc.stdout.close()

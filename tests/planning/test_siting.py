@@ -83,7 +83,7 @@ def test_instance_json_round_trip():
 
 def test_reduction_keeps_the_optimum(monkeypatch):
     """An instance forced through the reduction: same optimum as the plain MIP, proved."""
-    monkeypatch.setattr(siting, "REDUCE_ABOVE_PAIRS", 0)
+    monkeypatch.setattr(mclp, "REDUCE_ABOVE_PAIRS", 0)
     inst = instance(p=8, n=3000, m=600, radius=5000.0, seed=7)
     reduced = mclp.mclp_exact(inst)
     note = next(n for n in reduced.notes if n.startswith("réduction"))

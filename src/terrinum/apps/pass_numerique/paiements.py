@@ -43,27 +43,21 @@ def lines(month: str, funder: Organisation | None = None) -> list[Line]:
     if funder is not None:
         paid = paid.filter(programme__financeur=funder)
     rows = (
-        paid.values("programme__financeur_id", "lieu_id", "lieu__nom", "reglement_id")
+        paid.values("programme__financeur_id", "lieu_id", "lieu__nom", "reglement_id", "programme__imputation")
         .annotate(n=Count("id"), total=Sum("programme__valeur_centimes"))
         .order_by("programme__financeur_id", "lieu_id")
     )
-    imputations: dict[tuple[int, int], set[str]] = {}
-    for f, lieu, imputation in paid.values_list("programme__financeur_id", "lieu_id", "programme__imputation").distinct():
-        imputations.setdefault((f, lieu), set()).add(imputation)
-    structures = {s.lieu_id: s for s in Structure.objects.filter(lieu_id__in={r["lieu_id"] for r in rows})}
-    return [
-        Line(
-            r["programme__financeur_id"],
-            r["lieu_id"],
-            r["lieu__nom"],
-            r["reglement_id"],
-            r["n"],
-            r["total"],
-            structures.get(r["lieu_id"]),
-            sorted(imputations.get((r["programme__financeur_id"], r["lieu_id"]), set())),
-        )
-        for r in rows
-    ]
+    merged: dict[tuple[int, int], Line] = {}  # one line per funder and place, its imputations gathered
+    for r in rows:
+        key = (r["programme__financeur_id"], r["lieu_id"])
+        line = merged.setdefault(key, Line(key[0], key[1], r["lieu__nom"], r["reglement_id"], 0, 0, None))
+        line.cheques += r["n"]
+        line.centimes += r["total"]
+        line.imputations = sorted({*line.imputations, r["programme__imputation"]})
+    structures = {s.lieu_id: s for s in Structure.objects.filter(lieu__reglements_pass__mois=month)}
+    for line in merged.values():
+        line.structure = structures.get(line.lieu_id)
+    return list(merged.values())
 
 
 @dataclass
