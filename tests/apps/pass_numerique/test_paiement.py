@@ -198,3 +198,33 @@ def test_the_command_line_writes_the_month_s_transfers(world, tmp_path):
     xmlschema.XMLSchema(XSD).validate(target.read_bytes())
     missing = runner.invoke(app, ["pass-numerique", "reglement", "--mois", month, "--virements", str(tmp_path / "nulle-part" / "v.xml")])
     assert missing.exit_code == 64 and "n'existe pas" in missing.output  # usage error, before any work
+
+
+def test_a_place_numbered_beyond_a_thousand_is_named_plainly_in_the_forms(client, world):
+    """The page wrote a place's number with the French thousands separator (« 3 780 ») in its
+    forms' hidden fields: every form of a place past the thousandth answered 500."""
+    from terrinum.apps.inclusion.models import Lieu
+
+    orgs, lieux_, users, programme = world
+    big = Lieu.objects.get(pk=lieux_["gueret"].pk)
+    big.pk, big.identifiant = 12345, "gueret-bis"
+    big.save(force_insert=True)
+    client.force_login(users["conseillere"])
+    page = client.get("/pass-numerique/").content.decode()
+    assert 'name="lieu" value="12345"' in page or 'value="12345"' in page
+    saved = client.post("/pass-numerique/", {"action": "dossier", "lieu": "12345", "statut": "privee", "raison_sociale": "Association", "siret": SIRET,
+                                             "representant": "Présidente", "titulaire": "ASSOCIATION", "iban": IBAN_PLACE, "bic": BIC_PLACE})  # fmt: skip
+    assert saved.status_code == 200 and Structure.objects.get().lieu_id == 12345
+
+
+def test_a_refused_file_keeps_what_was_typed(client, world):
+    orgs, lieux_, users, programme = world
+    client.force_login(users["conseillere"])
+    typed = {"action": "dossier", "lieu": lieux_["gueret"].pk, "statut": "publique", "raison_sociale": "Commune de Guéret", "siret": "12345678200011",
+             "representant": "Le maire", "titulaire": "COMMUNE DE GUERET", "iban": IBAN_PLACE, "bic": BIC_PLACE}  # fmt: skip
+    page = client.post("/pass-numerique/", typed)
+    html = page.content.decode()
+    assert page.status_code == 400 and "SIRET : la clé de contrôle" in html and not Structure.objects.exists()
+    for value in ("Commune de Guéret", "12345678200011", "Le maire", "COMMUNE DE GUERET", IBAN_PLACE):
+        assert f'value="{value}"' in html, value
+    assert 'value="publique" checked' in html

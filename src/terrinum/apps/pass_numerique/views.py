@@ -91,18 +91,23 @@ def _qualifications(programme: Programme, user) -> dict:
     }
 
 
-def _place_files(places: list[Lieu]) -> list[dict]:
-    """For each of the account's places: its file, what it lacks, its standing per programme
-    it may apply to (programmes of its territory still accepted)."""
+def _place_files(places: list[Lieu], typed: dict | None = None) -> list[dict]:
+    """For each of the account's places: its file (the values typed when the form was refused,
+    `typed`: {place pk: fields}), what it lacks, its standing per programme it may apply to
+    (programmes of its territory still accepted)."""
     today = timezone.localdate()
     out = []
     for lieu in places:
         structure = Structure.objects.filter(lieu=lieu).prefetch_related("pieces").first()
+        values = {k: getattr(structure, k) for k in (*dossiers.FIELDS, "publique")} if structure else {}
+        values.update((typed or {}).get(lieu.pk, {}))
         programmes = [p for p in Programme.objects.filter(fin_tolerance__gte=today).order_by("-id")[:200] if services.inside_territory(p, lieu)]
         out.append(
             {
                 "lieu": lieu,
                 "structure": structure,
+                "valeurs": values,
+                "ouvert": lieu.pk in (typed or {}),
                 "manque": dossiers.missing(structure),
                 "programmes": [(p, services.standing(p, lieu)) for p in programmes],
             }
@@ -194,7 +199,7 @@ def _typed_or_scanned(request: HttpRequest) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     places, prescribers = list(_places(user)), list(_prescribers(user))
-    message, status, choix = None, 200, None
+    message, status, choix, typed = None, 200, None, {}
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -284,6 +289,9 @@ def home(request: HttpRequest) -> HttpResponse:
             pass
         except services.Refused as exc:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
+            if action == "dossier":  # what was typed stays in the form
+                publique = {"publique": True, "privee": False}.get(request.POST.get("statut", ""))
+                typed = {int(request.POST.get("lieu") or 0): {**{k: request.POST.get(k, "") for k in dossiers.FIELDS}, "publique": publique}}
             if action == "remettre":  # what was typed stays in the form
                 choix = {"communes": [], "saisie": {k: request.POST.get(k, "").strip() for k in ("age", "commune", "motif", "profil", "prescripteur", "code")}}
     context = {
@@ -299,7 +307,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "commanditaires": _funders(user),
         "tous_prescripteurs": Organisation.objects.filter(type=Organisation.PRESCRIPTEUR).order_by("nom") if _funders(user) else [],
         "decisions": [d for d in Qualification.DECISIONS if d[0] != Qualification.DEMANDE],
-        "dossiers": _place_files(places),
+        "dossiers": _place_files(places, typed),
         "natures": Piece.NATURES,
         "paiements": _funder_payments(_funders(user)),
         "message": message,
