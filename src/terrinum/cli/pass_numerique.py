@@ -130,6 +130,45 @@ def lieu_qualifier(
     out.print(f"« {place.nom} » : {label} pour le programme « {found.nom} »" + (f" ({made.motif})" if made.motif else "") + ".")
 
 
+@programme_app.command("repartir")
+def programme_repartir(
+    programme: int = typer.Argument(..., metavar="N", help="Le numéro du programme."),
+    prescripteur: str = typer.Option(..., "--prescripteur", metavar="ORGANISATION", help="Le prescripteur."),
+    carnets: int = typer.Option(..., "--carnets", help="Carnets à lui donner (négatif pour en reprendre)."),
+) -> None:
+    """Donne des carnets d'un programme à un prescripteur (ou lui en reprend) : dès qu'un
+    programme répartit ses carnets, chaque prescripteur ne remet que ceux de son stock."""
+    django_setup()
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.pass_numerique import campagne, services
+    from terrinum.apps.pass_numerique.models import Programme
+
+    found = Programme.objects.filter(pk=programme).first()
+    if found is None:
+        fail(f"aucun programme n° {programme}")
+    org = _organisation(prescripteur, Organisation.PRESCRIPTEUR, "le prescripteur")
+    try:
+        campagne.allocate(found, org, carnets, services.PLATFORM)
+    except services.Refused as exc:
+        fail(str(exc))
+    stock = next(s for s in campagne.stocks(found) if s.prescripteur.pk == org.pk)
+    out.print(f"« {org.nom} » : {stock.recus} carnet(s) reçu(s), {stock.remis} remis, {stock.restants} restant(s).")
+
+
+@app.command("rappels")
+def rappels(date: str = typer.Option(None, "--date", metavar="AAAA-MM-JJ", help="Date du jour (défaut : aujourd'hui).")) -> None:
+    """Prévient les commanditaires, les prescripteurs et les lieux qualifiés 30 puis 15 jours
+    avant que les chèques d'un programme ne soient plus acceptés (un courriel par programme et
+    par étape ; à lancer chaque jour)."""
+    django_setup()
+    from terrinum.apps.pass_numerique import campagne
+
+    sent = campagne.send_reminders(_date(date))
+    for programme, step, recipients in sent:
+        out.print(f"« {programme.nom} » : rappel à J-{step}, {recipients} destinataire(s).")
+    out.print(f"{len(sent)} rappel(s) envoyé(s).")
+
+
 @financeur_app.command("compte")
 def financeur_compte(
     financeur: str = typer.Option(..., "--financeur", metavar="ORGANISATION", help="Le commanditaire."),

@@ -249,3 +249,32 @@ class CompteFinanceur(models.Model):
     iban = models.CharField(max_length=34)
     bic = models.CharField(max_length=11)
     modifie_le = models.DateTimeField(auto_now=True)
+
+
+class Dotation(models.Model):
+    """Carnets of a programme allocated by its funder to a prescriber (a negative count takes
+    some back, to reallocate them). A prescriber's stock is the sum of its allocations less
+    the carnets it handed out; once a programme allocates, a prescriber hands out only from
+    its stock. Only ever added, like the ledger."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="dotations")
+    prescripteur = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="dotations_pass")
+    carnets = models.IntegerField()
+    quand = models.DateTimeField(auto_now_add=True)
+    par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["quand", "id"]
+
+
+class Rappel(models.Model):
+    """A reminder sent before a programme's vouchers stop being accepted (30 and 15 days
+    before): recorded once per programme and step, so that a daily run sends each once."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="rappels")
+    jours = models.PositiveSmallIntegerField()
+    envoye_le = models.DateTimeField(auto_now_add=True)
+    destinataires = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["programme", "jours"], name="rappel_programme_jours")]

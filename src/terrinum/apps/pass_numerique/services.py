@@ -96,10 +96,14 @@ def create_programme(
     prescripteurs: list[Organisation] = (),
     lieux: list[Lieu] = (),
     frais_pour_dix_mille: int = 400,
+    fin_validite: dt.date | None = None,
+    fin_tolerance: dt.date | None = None,
+    imputation: str = "",
     who=None,
 ) -> Programme:
     """A programme and its carnets of vouchers, all "émis", in one transaction. Valid to
-    31 December of the issue year, redeemable to 31 January after (the programme's rules)."""
+    31 December of the issue year, redeemable to 31 January after (the national rules), unless
+    other dates are given (the end of validity not past, the tolerance not before it)."""
     if financeur.type != Organisation.FINANCEUR:
         raise Refused(f"« {financeur.nom} » n'est pas un commanditaire", 400)
     if per_carnet not in (5, 10):
@@ -109,6 +113,12 @@ def create_programme(
     if any(p.type != Organisation.PRESCRIPTEUR for p in prescripteurs):
         raise Refused("un prescripteur du programme n'est pas une organisation de type prescripteur", 400)
     year = year or timezone.localdate().year
+    fin_validite = fin_validite or dt.date(year, 12, 31)
+    fin_tolerance = fin_tolerance or (dt.date(year + 1, 1, 31) if fin_validite == dt.date(year, 12, 31) else fin_validite + dt.timedelta(days=31))
+    if fin_validite < timezone.localdate():
+        raise Refused(f"fin de validité au {fin_validite:%d/%m/%Y} : date passée", 400)
+    if fin_tolerance < fin_validite:
+        raise Refused("les chèques sont acceptés au moins jusqu'à leur fin de validité", 400)
     niveau, code = territory.single()
     with transaction.atomic():
         programme = Programme.objects.create(
@@ -119,9 +129,10 @@ def create_programme(
             carnets=carnets,
             cheques_par_carnet=per_carnet,
             valeur_centimes=valeur_centimes,
-            fin_validite=dt.date(year, 12, 31),
-            fin_tolerance=dt.date(year + 1, 1, 31),
+            fin_validite=fin_validite,
+            fin_tolerance=fin_tolerance,
             frais_pour_dix_mille=frais_pour_dix_mille,
+            imputation=(imputation or "").strip()[:60],
         )
         programme.prescripteurs.set(prescripteurs)
         programme.lieux_eligibles.set(lieux)
@@ -148,6 +159,18 @@ def carnet_of(code: str) -> Carnet:
     except Cheque.DoesNotExist:
         raise Refused("aucun chèque ne porte ce code", 404) from None
     return cheque.carnet
+
+
+def check_stock(programme: Programme, prescripteur: Organisation) -> None:
+    """Before a carnet is handed out: once its funder allocates the programme's carnets
+    (campagne.allocate), the prescriber hands out from its stock only."""
+    allocations = programme.dotations.all()
+    if not allocations.exists():
+        return
+    received = allocations.filter(prescripteur=prescripteur).aggregate(n=Sum("carnets"))["n"] or 0
+    handed = Carnet.objects.filter(programme=programme, prescripteur=prescripteur).count()
+    if received - handed <= 0:
+        raise Refused(f"« {prescripteur.nom} » n'a plus de carnet de ce programme : demandez-en au commanditaire", 400)
 
 
 def attribute(
@@ -179,6 +202,7 @@ def attribute(
             raise Refused(f"« {prescripteur.nom} » n'est pas prescripteur de ce programme", 403)
         if carnet.beneficiaire_id is not None or carnet.prescripteur_id is not None:
             raise Refused("ce carnet a déjà été remis")
+        check_stock(carnet.programme, prescripteur)
         if timezone.localdate() > carnet.programme.fin_validite:
             raise Refused("le programme de ce carnet a pris fin")
         person = Beneficiaire.objects.create(

@@ -15,7 +15,7 @@ from terrinum.accounts import policy
 from terrinum.accounts.addresses import client_address
 from terrinum.accounts.models import Organisation
 from terrinum.apps.inclusion.models import Lieu
-from terrinum.apps.pass_numerique import besoins, codes, dossiers, paiements, services
+from terrinum.apps.pass_numerique import besoins, campagne, codes, dossiers, paiements, services
 from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, CompteFinanceur, Piece, Programme, Qualification, Reglement, Structure
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet
@@ -62,6 +62,8 @@ def _funder_view(programme: Programme, user) -> dict:
         "communes": [(names.get(c, "commune inconnue"), c, n) for c, n in by_commune],
         "lieux": list(by_place),
         "taux": rate,
+        "stocks": campagne.stocks(programme),
+        "jours_restants": campagne.days_of_use(programme.fin_tolerance),
         "carte": _use_map(programme, dict(by_commune)),
         "legende": fixed_legend(USE_BINS, ""),
         **_qualifications(programme, user),
@@ -113,6 +115,27 @@ def _place_files(places: list[Lieu], typed: dict | None = None) -> list[dict]:
             }
         )
     return out
+
+
+def _prescriber_stocks(prescribers: list[Organisation]) -> list[tuple[Programme, campagne.Stock]]:
+    """For the prescriber accounts: their stock of carnets in each programme that allocates."""
+    out = []
+    for p in (
+        Programme.objects.filter(prescripteurs__in=prescribers, dotations__isnull=False, fin_validite__gte=timezone.localdate()).distinct().order_by("-id")
+    ):
+        out += [(p, stock) for stock in campagne.stocks(p) if stock.prescripteur in prescribers]
+    return out
+
+
+def _optional_date(text: str, label: str):
+    import datetime as dt
+
+    if not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise services.Refused(f"{label} : une date (AAAA-MM-JJ)", 400) from None
 
 
 def _funder_payments(funders: list[Organisation]) -> list[dict]:
@@ -247,11 +270,28 @@ def home(request: HttpRequest) -> HttpResponse:
                 except ValueError:
                     raise services.Refused("nombre de carnets, chèques par carnet et valeur : des nombres entiers", 400) from None
                 prescribers = list(Organisation.objects.filter(pk__in=request.POST.getlist("prescripteurs"), type=Organisation.PRESCRIPTEUR))
-                made = services.create_programme(funder, territory, carnets, per_carnet, valeur_centimes=value * 100, prescripteurs=prescribers, who=user)
+                dates = {
+                    k: _optional_date(request.POST.get(k, ""), label)
+                    for k, label in (("fin_validite", "fin de validité"), ("fin_tolerance", "acceptés jusqu'au"))
+                }
+                made = services.create_programme(
+                    funder,
+                    territory,
+                    carnets,
+                    per_carnet,
+                    valeur_centimes=value * 100,
+                    prescripteurs=prescribers,
+                    imputation=request.POST.get("imputation", ""),
+                    who=user,
+                    **dates,
+                )
+                days = campagne.days_of_use(made.fin_tolerance)
                 message = {
                     "ok": True,
                     "texte": f"Programme n° {made.pk} « {made.nom} » créé : {carnets} carnet(s) de {per_carnet} chèques de {value} €, "
-                    f"valables jusqu'au {made.fin_validite:%d/%m/%Y}. Qualifiez maintenant les lieux qui les accepteront.",
+                    f"valables jusqu'au {made.fin_validite:%d/%m/%Y}, acceptés jusqu'au {made.fin_tolerance:%d/%m/%Y} ({days} jours d'utilisation"
+                    + (" : c'est court, pensez à répartir les carnets sans attendre" if days < 90 else "")
+                    + "). Qualifiez maintenant les lieux qui les accepteront et répartissez les carnets entre les prescripteurs.",
                 }
             elif action == "dossier":
                 lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
@@ -278,6 +318,15 @@ def home(request: HttpRequest) -> HttpResponse:
                 funder = get_object_or_404(Organisation, pk=request.POST.get("financeur") or 0, type=Organisation.FINANCEUR)
                 dossiers.save_funder_account(funder, user, request.POST.get("titulaire", ""), request.POST.get("iban", ""), request.POST.get("bic", ""))
                 message = {"ok": True, "texte": f"Compte de paiement de {funder.nom} enregistré."}
+            elif action == "dotation":
+                programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
+                org = get_object_or_404(Organisation, pk=request.POST.get("prescripteur") or 0, type=Organisation.PRESCRIPTEUR)
+                try:
+                    count = int(request.POST.get("carnets") or 0)
+                except ValueError:
+                    raise services.Refused("nombre de carnets : un nombre entier (négatif pour en reprendre)", 400) from None
+                campagne.allocate(programme, org, count, user)
+                message = {"ok": True, "texte": f"{org.nom} : {count:+d} carnet(s) du programme « {programme.nom} »."}
             elif action == "qualifier":
                 programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
                 lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
@@ -301,6 +350,7 @@ def home(request: HttpRequest) -> HttpResponse:
         else [],
         "releves": Reglement.objects.filter(lieu__in=places).select_related("lieu")[:24] if places else [],
         "prescripteurs": prescribers,
+        "stocks_prescripteur": _prescriber_stocks(prescribers),
         "ages": Beneficiaire.AGES,
         "profils": list(besoins.PROFILE_LABELS.items()),
         "programmes": [_funder_view(p, user) for p in _programmes(user)],

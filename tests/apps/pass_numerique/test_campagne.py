@@ -1,0 +1,78 @@
+"""A campaign: carnets allocated to prescribers (stock, handed out, left, reallocated), the
+programme's dates, and the reminders 30 and 15 days before vouchers stop being accepted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from terrinum.accounts.models import Membership, Organisation
+from terrinum.apps.pass_numerique import campagne, services
+from terrinum.apps.pass_numerique.models import Rappel
+from terrinum.territories.helpers import TerritorySet
+from tests.apps.pass_numerique.conftest import hand_out
+
+pytestmark = pytest.mark.django_db
+
+
+def test_carnets_are_allocated_handed_out_from_stock_and_taken_back(client, world):
+    orgs, lieux_, users, programme = world  # 3 carnets, the CCAS its prescriber
+    other = Organisation.objects.create(nom="Maison France services", type=Organisation.PRESCRIPTEUR)
+    programme.prescripteurs.add(other)
+    with pytest.raises(services.Refused, match="seul le commanditaire"):
+        campagne.allocate(programme, orgs["ccas"], 1, users["travailleuse"])
+    campagne.allocate(programme, orgs["ccas"], 1, users["financeur"])
+    with pytest.raises(services.Refused, match="au plus 2 de plus"):
+        campagne.allocate(programme, other, 3, users["financeur"])
+    hand_out(programme, orgs, numero=1)  # the CCAS's one carnet
+    with pytest.raises(services.Refused, match="n'a plus de carnet"):
+        hand_out(programme, orgs, numero=2)
+    with pytest.raises(services.Refused, match="on ne peut lui en reprendre que 0"):
+        campagne.allocate(programme, orgs["ccas"], -1, users["financeur"])
+    campagne.allocate(programme, orgs["ccas"], 2, users["financeur"])
+    hand_out(programme, orgs, numero=2)
+    stock = {s.prescripteur.nom: (s.recus, s.remis, s.restants, s.bas) for s in campagne.stocks(programme)}
+    assert stock == {"CCAS de Guéret": (3, 2, 1, True), "Maison France services": (0, 0, 0, False)}
+    client.force_login(users["travailleuse"])
+    page = client.get("/pass-numerique/").content.decode()
+    assert "Vos carnets" in page and "bientôt épuisé" in page
+    client.force_login(users["financeur"])
+    taken = client.post("/pass-numerique/", {"action": "dotation", "programme": programme.pk, "prescripteur": orgs["ccas"].pk, "carnets": "-1"})
+    assert taken.status_code == 200 and [s.recus for s in campagne.stocks(programme)][0] == 2
+
+
+def test_a_programme_s_dates_can_be_set_and_are_checked(world):
+    orgs, lieux_, users, programme = world
+    today = timezone.localdate()
+    made = services.create_programme(
+        orgs["creuse"], TerritorySet.of("departement", "23"), 1, 5, fin_validite=today + dt.timedelta(days=40), imputation="65-6574"
+    )
+    assert made.fin_tolerance == made.fin_validite + dt.timedelta(days=31) and made.imputation == "65-6574"
+    assert campagne.days_of_use(made.fin_tolerance, today) == 71
+    with pytest.raises(services.Refused, match="date passée"):
+        services.create_programme(orgs["creuse"], TerritorySet.of("departement", "23"), 1, 5, fin_validite=today - dt.timedelta(days=1))
+    with pytest.raises(services.Refused, match="au moins jusqu'à leur fin de validité"):
+        services.create_programme(orgs["creuse"], TerritorySet.of("departement", "23"), 1, 5, fin_validite=today + dt.timedelta(days=9), fin_tolerance=today)
+
+
+def test_reminders_go_once_at_30_then_15_days_to_funder_prescribers_and_qualified_places(world, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    orgs, lieux_, users, programme = world
+    for name in ("financeur", "travailleuse", "conseillere", "signy"):
+        users[name].email = f"{name}@exemple.fr"
+        users[name].save()
+    Membership.objects.filter(user=users["signy"]).update(role=Membership.ADMIN)  # a place not qualified for it: not told
+    hand_out(programme, orgs)
+    end = programme.fin_tolerance
+    assert campagne.send_reminders(end - dt.timedelta(days=31)) == [] and not mail.outbox
+    sent = campagne.send_reminders(end - dt.timedelta(days=30))
+    assert [(p.pk, step, n) for p, step, n in sent] == [(programme.pk, 30, 3)]
+    assert sorted(mail.outbox[0].to) == ["conseillere@exemple.fr", "financeur@exemple.fr", "travailleuse@exemple.fr"]
+    assert "dans 30 jour(s)" in mail.outbox[0].subject and "chèques remis pas encore utilisés : 5" in mail.outbox[0].body
+    assert campagne.send_reminders(end - dt.timedelta(days=29)) == []  # once per step
+    assert [step for _, step, _ in campagne.send_reminders(end - dt.timedelta(days=12))] == [15]  # a missed day: sent the day after
+    assert "la distribution s'arrête" in mail.outbox[1].body and len(mail.outbox) == 2
+    assert campagne.send_reminders(end) == [] and Rappel.objects.count() == 2
