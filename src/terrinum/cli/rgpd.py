@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import django_setup, fail, out, output_file, territory
+from terrinum.cli.common import django_setup, err, fail, out, output_file, territory
 
 app = typer.Typer(help="RGPD mutualisé : délais légaux, registres des collectivités.", no_args_is_help=True)
 
@@ -208,19 +208,35 @@ def exporter(
 @app.command("importer")
 def importer(
     collectivite: str = typer.Argument(..., help="Nom de la collectivité qui reçoit le fichier."),
-    fichier: Path = typer.Argument(..., exists=True, dir_okay=False, help="Un export JSON (terrinum rgpd exporter)."),
+    fichier: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Un registre en tableur (ODS ou XLSX, une ligne par activité) ou un export JSON (terrinum rgpd exporter)."
+    ),
     compte: str = COMPTE,
 ) -> None:
-    """Importe un export JSON dans une collectivité, en une transaction (rien n'est écrit en cas d'erreur)."""
+    """Importe un registre dans une collectivité, en une transaction (rien n'est écrit en cas
+    d'erreur) : un tableur ODS ou XLSX (colonnes du modèle de la CNIL ou de l'export de
+    Terrinum ; chaque colonne reprise ou signalée), ou un export JSON. Réimporter le même
+    fichier ne change rien."""
     django_setup()
-    from terrinum.apps.rgpd import services
+    from terrinum.apps.rgpd import services, tableur
 
     user, c = _account(compte), _collectivite(collectivite)
+    raw = fichier.read_bytes()
     try:
-        counts = services.import_json(c, services.read_export(fichier.read_bytes(), str(fichier)), user, str(fichier))
+        if raw[:2] == b"PK":  # ODS and XLSX are ZIP archives
+            report = tableur.import_spreadsheet(c, raw, str(fichier), user)
+        else:
+            counts = services.import_json(c, services.read_export(raw, str(fichier)), user, str(fichier))
     except services.Refused as exc:
         fail(str(exc))
-    out.print(f"Importé dans « {c} » : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).")
+    if raw[:2] != b"PK":
+        out.print(f"Importé dans « {c} » : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).")
+        return
+    out.print(f"Importé dans « {c} » : {tableur.summary(report)}", highlight=False)
+    for column, why in report.ignorees.items():
+        err.print(f"  colonne « {column} » non reprise : {why}", highlight=False)
+    for value in report.valeurs:
+        err.print(f"  {value}", highlight=False)
 
 
 @app.command("rappels")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from terrinum.accounts import policy
-from terrinum.apps.rgpd import forms, modeles, services
+from terrinum.apps.rgpd import forms, modeles, services, tableur
 from terrinum.apps.rgpd.models import CLAUSES, Activite, Collectivite, Demande, Violation
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.models import Territory
@@ -181,15 +181,19 @@ def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
             elif action == "importer":
                 upload = request.FILES.get("fichier")
                 if upload is None:
-                    raise services.Refused("choisissez un fichier JSON exporté de Terrinum")
+                    raise services.Refused("choisissez un registre en tableur (ODS, XLSX) ou un fichier JSON exporté de Terrinum")
                 if upload.size > services.MAX_IMPORT_BYTES:
                     raise services.Refused(f"{upload.name} : fichier trop lourd (5 Mo au plus)")
-                data = services.read_export(upload.read(), upload.name)
-                counts = services.import_json(c, data, user, upload.name)
-                message = {
-                    "ok": True,
-                    "texte": f"Importé : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).",
-                }
+                raw = upload.read()
+                if raw[:2] == b"PK":  # a spreadsheet (ODS and XLSX are ZIP archives)
+                    report = tableur.import_spreadsheet(c, raw, upload.name, user)
+                    message = {"ok": True, "texte": tableur.summary(report), "rapport": report}
+                else:
+                    counts = services.import_json(c, services.read_export(raw, upload.name), user, upload.name)
+                    message = {
+                        "ok": True,
+                        "texte": f"Importé : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).",
+                    }
             elif action == "publier":
                 services.require(user, c, "modifier")
                 c.registre_public = request.POST.get("public") == "1"
