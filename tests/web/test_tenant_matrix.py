@@ -52,6 +52,7 @@ RULES = {
     "rgpd-activite-nouvelle": "connecte",
     "rgpd-activite": "connecte",
     "rgpd-export": "connecte",
+    "rgpd-notification": "connecte",
     # public only once its collectivité publishes it (404 before): tests/apps/rgpd
     "registre-public": "public",
     # the shared diagnostic: lead, participant (account or link), other territory in tests/web/test_partage.py

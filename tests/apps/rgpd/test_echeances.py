@@ -5,6 +5,7 @@ day when that day is a Saturday, a Sunday or a French public holiday."""
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -107,9 +108,14 @@ def test_the_holidays_are_those_of_the_collectivite(received, departement, due):
 
 @pytest.mark.parametrize(
     ("received", "due"),
-    [("2025-01-31T10:00", "2025-04-30"), ("2024-11-30T10:00", "2025-02-28"), ("2024-12-31T10:00", "2025-03-31"), ("2025-02-01T10:00", "2025-05-02")],
+    [
+        ("2025-01-31T10:00", "2025-04-28"),  # first deadline 28/02 (no 31 February), + 2 months: 28/04 (not 30/04)
+        ("2024-11-30T10:00", "2025-02-28"),  # 30/12, + 2 months: no 30 February, 28/02
+        ("2024-12-31T10:00", "2025-03-31"),  # 31/01, + 2 months: 31/03
+        ("2025-02-01T10:00", "2025-05-05"),  # 01/03 a Saturday: first deadline 03/03; + 2 months: 03/05 a Saturday, 05/05
+    ],
 )
-def test_an_extended_request_is_due_three_months_after_receipt(received, due):
+def test_an_extended_request_is_due_two_months_after_the_first_deadline(received, due):
     deadline = echeances.request_deadline(echeances.moment(received), extended=True)
     assert deadline.due.date().isoformat() == due and "deux mois" in deadline.rule
 
@@ -160,7 +166,7 @@ def test_the_cli_prints_the_deadline_the_app_uses():
     answer = json.loads(out.output)
     assert answer["echeance"] == "2025-02-28T23:59:59+01:00" and "1182/71" in answer["regle"]
     out = runner.invoke(app, ["rgpd", "echeance", "--type", "demande", "--depuis", "2025-01-31T10:00", "--prolongation", "--format", "json"])
-    assert json.loads(out.output)["echeance"] == "2025-04-30T23:59:59+02:00"
+    assert json.loads(out.output)["echeance"] == "2025-04-28T23:59:59+02:00"
     out = runner.invoke(app, ["rgpd", "echeance", "--type", "violation", "--depuis", "2025-03-28T10:00", "--format", "json"])
     assert json.loads(out.output)["echeance"] == "2025-03-31T11:00:00+02:00"
     text = runner.invoke(app, ["rgpd", "echeance", "--type", "demande", "--depuis", "2025-05-08T09:00"])
@@ -169,3 +175,14 @@ def test_the_cli_prints_the_deadline_the_app_uses():
     assert wrong.exit_code != 0 and "n'existe pas" in wrong.output
     wrong = runner.invoke(app, ["rgpd", "echeance", "--type", "violation", "--depuis", "2025-03-28", "--prolongation"])
     assert wrong.exit_code != 0 and "demande" in wrong.output
+
+
+def test_an_overseas_collectivite_s_deadline_ends_at_its_own_midnight():
+    """Received at 20:00 in Guadeloupe on 31 January (01:00 on 1 February in Paris): the day
+    of receipt is Guadeloupe's, and the deadline ends at 23:59:59 there."""
+    received = dt.datetime(2025, 1, 31, 20, 0, tzinfo=ZoneInfo("America/Guadeloupe"))
+    deadline = echeances.request_deadline(received, departement="971")
+    assert deadline.due.isoformat() == "2025-02-28T23:59:59-04:00" and "America/Guadeloupe" in deadline.steps[0]
+    assert echeances.request_deadline(received, departement="23").due.isoformat() == "2025-03-03T23:59:59+01:00"  # read in Paris: 1 February
+    breach = echeances.breach_deadline(received, departement="974")
+    assert breach.due.isoformat() == "2025-02-04T04:00:00+04:00"  # 72 hours, shown in La Réunion's time

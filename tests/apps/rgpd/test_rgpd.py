@@ -155,8 +155,8 @@ def test_requests_carry_their_deadline_and_an_extension_must_be_told_in_time(cli
     with pytest.raises(services.Refused, match="28/02/2025"):
         services.extend_request(d, users["gestionnaire"], dt.datetime(2025, 3, 3, 9, tzinfo=paris))
     services.extend_request(d, users["gestionnaire"], dt.datetime(2025, 2, 20, 9, tzinfo=paris))
-    assert d.echeance().due.date() == dt.date(2025, 4, 30)
-    assert services.request_late(d, dt.datetime(2025, 5, 1, 9, tzinfo=paris)) and not services.request_late(d, dt.datetime(2025, 4, 30, 20, tzinfo=paris))
+    assert d.echeance().due.date() == dt.date(2025, 4, 28)  # the first deadline, 28/02, plus two months
+    assert services.request_late(d, dt.datetime(2025, 4, 29, 9, tzinfo=paris)) and not services.request_late(d, dt.datetime(2025, 4, 28, 20, tzinfo=paris))
     services.answer_request(d, users["gestionnaire"], dt.datetime(2025, 4, 2, 9, tzinfo=paris))
     assert not services.request_late(d, dt.datetime(2027, 6, 1, 9, tzinfo=paris))  # answered: never late after
     token = issue_token("gestionnaire")

@@ -91,9 +91,22 @@ class RequestForm(forms.Form):
 
 
 class BreachForm(forms.Form):
-    connue_le = forms.DateTimeField(label="Connue le (heure de Paris)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    connue_le = forms.DateTimeField(label="Connue le (heure locale de la collectivité)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     natures = forms.MultipleChoiceField(label="Nature", choices=Violation.NATURES, widget=forms.CheckboxSelectMultiple)
     cause = forms.CharField(label="Cause", widget=forms.Textarea(attrs={"rows": 2}))
     donnees = forms.CharField(label="Données concernées", widget=forms.Textarea(attrs={"rows": 2}))
     personnes = forms.IntegerField(label="Nombre approximatif de personnes concernées", min_value=0)
     risque = forms.ChoiceField(label="Risque pour les personnes", choices=Violation.RISKS)
+    categories_personnes = forms.CharField(
+        label="Catégories de personnes concernées (ex. usagers de la cantine, agents)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    enregistrements = forms.IntegerField(label="Nombre approximatif d'enregistrements concernés", min_value=0, required=False)
+    consequences = forms.CharField(label="Conséquences probables pour les personnes", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    mesures = forms.CharField(label="Mesures prises ou envisagées", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    activites = forms.ModelMultipleChoiceField(label="Traitements concernés", queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, collectivite=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from terrinum.apps.rgpd.models import Activite
+
+        self.fields["activites"].queryset = Activite.objects.filter(collectivite=collectivite).order_by("nom") if collectivite else Activite.objects.none()

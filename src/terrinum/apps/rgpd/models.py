@@ -180,7 +180,19 @@ class Demande(Owned):
         ("retrait-consentement", "Retrait du consentement (art. 7.3)"),
     ]
     EN_COURS, REPONDUE = "en-cours", "repondue"
-    STATES = [(EN_COURS, "En cours"), (REPONDUE, "Répondue")]
+    # Not acted on, the reasons given to the person with the possibility of a complaint to the
+    # CNIL and of a judicial remedy (art. 12.4): refused (a right that does not apply, an
+    # exception of the law), inadmissible (the requester cannot be identified, art. 11.2 and
+    # 12.6), manifestly unfounded or excessive (art. 12.5, repetitive in particular).
+    REFUSEE, IRRECEVABLE, INFONDEE = "refusee", "irrecevable", "infondee"
+    STATES = [
+        (EN_COURS, "En cours"),
+        (REPONDUE, "Répondue"),
+        (REFUSEE, "Refusée"),
+        (IRRECEVABLE, "Irrecevable"),
+        (INFONDEE, "Manifestement infondée ou excessive"),
+    ]
+    CLOSED = (REPONDUE, REFUSEE, IRRECEVABLE, INFONDEE)
 
     collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="demandes")
     droit = models.CharField(max_length=24, choices=RIGHTS)
@@ -188,8 +200,9 @@ class Demande(Owned):
     reference = models.CharField(max_length=60, blank=True, help_text="Référence interne (pas de nom : la demande reste dans le dossier du service)")
     identite_verifiee = models.BooleanField(default=False)
     prolongation_informee_le = models.DateTimeField(null=True, blank=True, help_text="Personne informée de la prolongation (dans le premier mois)")
-    statut = models.CharField(max_length=10, choices=STATES, default=EN_COURS)
-    repondue_le = models.DateTimeField(null=True, blank=True)
+    statut = models.CharField(max_length=12, choices=STATES, default=EN_COURS)
+    repondue_le = models.DateTimeField(null=True, blank=True)  # the answer sent, whatever it says
+    motif = models.TextField(blank=True, help_text="Les raisons d'un refus, données à la personne (art. 12.4)")
 
     class Meta:
         ordering = ["-recue_le"]
@@ -214,12 +227,21 @@ class Violation(Owned):
     notifiee_le = models.DateTimeField(null=True, blank=True, help_text="Notification à la CNIL")
     personnes_informees_le = models.DateTimeField(null=True, blank=True, help_text="Communication aux personnes (art. 34)")
     mesures = models.TextField(blank=True, help_text="Mesures prises ou envisagées")
+    # Art. 33.3: what a notification describes, beyond the above.
+    categories_personnes = models.TextField(blank=True, help_text="Catégories de personnes concernées")
+    enregistrements = models.PositiveIntegerField(null=True, blank=True, help_text="Nombre approximatif d'enregistrements concernés")
+    consequences = models.TextField(blank=True, help_text="Conséquences probables de la violation")
+    motif_retard = models.TextField(blank=True, help_text="Motifs du retard, pour une notification après 72 heures (art. 33.1)")
+    activites = models.ManyToManyField("Activite", blank=True, related_name="violations", help_text="Les traitements concernés")
+    doublon_de = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Une violation déjà enregistrée qui semble la même"
+    )
 
     class Meta:
         ordering = ["-connue_le"]
 
     def echeance(self) -> echeances.Deadline:
-        return echeances.breach_deadline(self.connue_le)
+        return echeances.breach_deadline(self.connue_le, self.collectivite.departement)
 
     @property
     def natures_libelles(self) -> list[str]:

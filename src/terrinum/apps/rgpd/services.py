@@ -282,20 +282,73 @@ def extend_request(d: Demande, who, told: dt.datetime) -> Demande:
     return d
 
 
-def answer_request(d: Demande, who, when: dt.datetime | None = None) -> Demande:
+def answer_request(d: Demande, who, when: dt.datetime | None = None, statut: str = Demande.REPONDUE, motif: str = "") -> Demande:
+    """Close a request: answered, or not acted on (refused, inadmissible, manifestly unfounded
+    or excessive), which needs its reasons — the person is told them, with the possibility of
+    a complaint to the CNIL and of a judicial remedy, within the same deadline (art. 12.4)."""
     require(who, d, "modifier")
-    d.statut, d.repondue_le = Demande.REPONDUE, when or timezone.now()
+    if statut not in Demande.CLOSED:
+        raise Refused(f"suite inconnue : {statut} ({', '.join(label for key, label in Demande.STATES if key in Demande.CLOSED)})")
+    motif = (motif or "").strip()
+    if statut != Demande.REPONDUE and not motif:
+        raise Refused("une demande à laquelle il n'est pas donné suite doit en donner les raisons à la personne (art. 12.4)")
+    if d.statut != Demande.EN_COURS:
+        raise Refused(f"cette demande est déjà close ({d.get_statut_display().lower()})", 409)
+    d.statut, d.repondue_le, d.motif = statut, when or timezone.now(), motif
     d.save()
     return d
 
 
-def record_breach(c: Collectivite, who, **fields) -> Violation:
+DUPLICATE_HOURS = 24  # a breach known this close to another of the same nature may be the same
+
+
+def record_breach(c: Collectivite, who, activites=(), **fields) -> Violation:
+    """Record a breach (art. 33.5), with the processing it concerns (activities of the same
+    register). A breach of the same nature known within DUPLICATE_HOURS of another is
+    recorded and flagged as a possible duplicate (`doublon_de`), for the DPO to check."""
     require(who, c, "modifier")
     _check_keys("nature", fields.get("natures", []), Violation.NATURES)
     _check_keys("risque", [fields.get("risque")], Violation.RISKS)
     if not fields.get("natures"):
         raise Refused("nature : au moins une (confidentialité, intégrité, disponibilité)")
-    return Violation.objects.create(collectivite=c, **fields)
+    concerned = list(activites)
+    if any(a.collectivite_id != c.pk for a in concerned):
+        raise Refused("traitements concernés : des activités du registre de cette collectivité seulement")
+    known = fields["connue_le"]
+    window = dt.timedelta(hours=DUPLICATE_HOURS)
+    near = c.violations.filter(connue_le__gte=known - window, connue_le__lte=known + window).order_by("connue_le")
+    twin = next((v for v in near if set(v.natures) & set(fields["natures"])), None)
+    with transaction.atomic():
+        made = Violation.objects.create(collectivite=c, doublon_de=twin, **fields)
+        made.activites.set(concerned)
+    return made
+
+
+def notify_breach(v: Violation, who, when: dt.datetime | None = None, motif_retard: str = "") -> Violation:
+    """Record the notification to the CNIL; after 72 hours it gives the reasons for the delay
+    (art. 33.1)."""
+    require(who, v, "modifier")
+    when = when or timezone.now()
+    late = when > v.echeance().due
+    motif_retard = (motif_retard or "").strip()
+    if late and not motif_retard:
+        raise Refused(
+            f"notification après le délai de 72 heures (échéance le {timezone.localtime(v.echeance().due):%d/%m/%Y à %H:%M}) : elle en donne les motifs (art. 33.1)"
+        )
+    v.notifiee_le, v.motif_retard = when, motif_retard if late else v.motif_retard
+    v.save(update_fields=["notifiee_le", "motif_retard"])
+    return v
+
+
+def notification_pdf(v: Violation) -> bytes:
+    """The breach as the CNIL's notification form lays it out (the organisation, the breach,
+    the data and persons, the likely consequences, the measures, the information of the
+    persons, the reasons of a late notification), to copy into the CNIL's online form."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string("rgpd/notification_pdf.html", {"v": v, "c": v.collectivite, "dpo": dpo_of(v.collectivite), "echeance": v.echeance()})
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def request_late(d: Demande, now: dt.datetime) -> bool:

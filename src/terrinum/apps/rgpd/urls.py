@@ -10,5 +10,6 @@ urlpatterns = [
     path("rgpd/<int:collectivite_pk>/activites/nouvelle/", views.activity, name="rgpd-activite-nouvelle"),
     path("rgpd/activites/<int:pk>/", views.activity, name="rgpd-activite"),
     path("rgpd/<int:pk>/registre.<str:fmt>", views.export, name="rgpd-export"),
+    path("rgpd/violations/<int:pk>/notification.pdf", views.notification, name="rgpd-notification"),
     path("registres/<int:pk>/", views.public_register, name="registre-public"),
 ]

@@ -120,10 +120,21 @@ def _date_time(value):
 
 @login_required
 def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
+    """A collectivité's page, its dates read and shown in its local time (an overseas
+    collectivité's deadlines end at its own midnight: echeances.zone)."""
     c = _collectivite(request, pk)
+    from django.utils import timezone as tz
+
+    from terrinum.apps.rgpd import echeances
+
+    with tz.override(echeances.zone(c.departement)):
+        return _collectivite_page(request, c)
+
+
+def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
     user = request.user
     message, status = None, 200
-    request_form, breach_form = forms.RequestForm(prefix="d"), forms.BreachForm(prefix="v")
+    request_form, breach_form = forms.RequestForm(prefix="d"), forms.BreachForm(prefix="v", collectivite=c)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -135,28 +146,28 @@ def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
                 message = {"ok": True, "texte": f"Demande enregistrée : réponse due au plus tard le {d.echeance().due:%d/%m/%Y}."}
                 request_form = forms.RequestForm(prefix="d")
             elif action == "violation":
-                breach_form = forms.BreachForm(request.POST, prefix="v")
+                breach_form = forms.BreachForm(request.POST, prefix="v", collectivite=c)
                 if not breach_form.is_valid():
                     raise services.Refused("violation : " + " ; ".join(f"{breach_form.fields[k].label} : {' '.join(v)}" for k, v in breach_form.errors.items()))
                 v = services.record_breach(c, user, **breach_form.cleaned_data)
                 texte = "Violation enregistrée."
+                if v.doublon_de:
+                    texte += f" Elle ressemble à celle connue le {timezone.localtime(v.doublon_de.connue_le):%d/%m/%Y à %H:%M} (même nature, moins de 24 heures d'écart) : vérifiez que ce n'est pas la même."
                 if v.notification_requise:
                     texte += f" Notification à la CNIL au plus tard le {v.echeance().due:%d/%m/%Y à %H:%M}."
                 message = {"ok": True, "texte": texte}
-                breach_form = forms.BreachForm(prefix="v")
+                breach_form = forms.BreachForm(prefix="v", collectivite=c)
             elif action in ("repondre", "prolonger"):
                 d = get_object_or_404(Demande, pk=request.POST.get("demande") or 0, collectivite=c)
                 if action == "repondre":
-                    services.answer_request(d, user)
-                    message = {"ok": True, "texte": "Demande close : réponse envoyée."}
+                    closed = services.answer_request(d, user, statut=request.POST.get("suite") or Demande.REPONDUE, motif=request.POST.get("motif", ""))
+                    message = {"ok": True, "texte": f"Demande close : {closed.get_statut_display().lower()}."}
                 else:
                     services.extend_request(d, user, timezone.now())
                     message = {"ok": True, "texte": f"Délai prolongé jusqu'au {d.echeance().due:%d/%m/%Y}."}
             elif action == "notifier":
                 v = get_object_or_404(Violation, pk=request.POST.get("violation") or 0, collectivite=c)
-                services.require(user, v, "modifier")
-                v.notifiee_le = timezone.now()
-                v.save(update_fields=["notifiee_le"])
+                services.notify_breach(v, user, motif_retard=request.POST.get("motif_retard", ""))
                 message = {"ok": True, "texte": "Notification à la CNIL enregistrée."}
             elif action == "sous-traitant":
                 services.save_processor(
@@ -303,3 +314,19 @@ def public_register(request: HttpRequest, pk: int) -> HttpResponse:
         "integre": request.GET.get("integre") == "1",
     }
     return render(request, "rgpd/public.html", context)
+
+
+@login_required
+def notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """A breach as the CNIL's notification form lays it out (PDF), for who reads its register."""
+    v = get_object_or_404(Violation.objects.select_related("collectivite__organisation"), pk=pk)
+    c = _collectivite(request, v.collectivite_id)
+    from django.utils import timezone as tz
+
+    from terrinum.apps.rgpd import echeances
+
+    with tz.override(echeances.zone(c.departement)):
+        body = services.notification_pdf(v)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="violation-{v.pk}-notification.pdf"'
+    return response

@@ -39,7 +39,7 @@ def stamp():
             f"SELECT count(*) FROM {activite}",
             f"SELECT max(modifie_le) FROM {activite}",
             f"SELECT count(*) FROM {demande}",
-            f"SELECT count(*) FROM {demande} WHERE statut = 'repondue'",
+            f"SELECT count(*) FROM {demande} WHERE statut <> 'en-cours'",
             f"SELECT count(*) FROM {violation}",
             f"SELECT count(*) FROM {violation} WHERE notifiee_le IS NOT NULL",
             f"SELECT count(*) FROM {action}",

@@ -1,0 +1,71 @@
+"""A request not acted on (refused, inadmissible, manifestly unfounded) carries its reasons;
+a breach carries what article 33.3 asks, the processing it concerns, the reasons of a late
+notification, and a likely duplicate is flagged; its notification sheet prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from terrinum.apps.rgpd import services
+from terrinum.apps.rgpd.models import Activite, Demande
+
+pytestmark = pytest.mark.django_db
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_a_request_not_acted_on_gives_its_reasons(client, rgpd_world):
+    org, col, users = rgpd_world
+    d = services.record_request(col["signy"], users["gestionnaire"], "effacement", timezone.now() - dt.timedelta(days=3))
+    with pytest.raises(services.Refused, match="raisons à la personne"):
+        services.answer_request(d, users["gestionnaire"], statut=Demande.INFONDEE)
+    with pytest.raises(services.Refused, match="suite inconnue"):
+        services.answer_request(d, users["gestionnaire"], statut="ignoree", motif="x")
+    client.force_login(users["gestionnaire"])
+    page = client.post(
+        f"/rgpd/{col['signy'].pk}/", {"action": "repondre", "demande": d.pk, "suite": "infondee", "motif": "Sixième demande identique en un mois"}
+    )
+    assert page.status_code == 200 and "manifestement infondée ou excessive" in page.content.decode()
+    d.refresh_from_db()
+    assert (d.statut, d.motif) == (Demande.INFONDEE, "Sixième demande identique en un mois") and d.repondue_le is not None
+    with pytest.raises(services.Refused, match="déjà close"):
+        services.answer_request(d, users["gestionnaire"])
+    assert not services.request_late(d, timezone.now())
+
+
+def test_a_breach_carries_article_33_3_its_processing_a_late_notification_s_reasons_and_duplicates(client, rgpd_world):
+    org, col, users = rgpd_world
+    services.duplicate("cantine-periscolaire", [col["signy"]], users["dpo"])
+    cantine = col["signy"].activites.get()
+    known = dt.datetime(2026, 11, 2, 9, 0, tzinfo=PARIS)
+    fields = {"natures": ["confidentialite"], "cause": "Courriel envoyé aux parents en copie visible", "donnees": "Adresses électroniques",
+              "personnes": 180, "risque": "risque", "categories_personnes": "Parents d'élèves", "enregistrements": 180,
+              "consequences": "Hameçonnage possible", "mesures": "Rappel du courriel, excuses, sensibilisation"}  # fmt: skip
+    v = services.record_breach(col["signy"], users["gestionnaire"], connue_le=known, activites=[cantine], **fields)
+    assert list(v.activites.all()) == [cantine] and v.doublon_de is None
+    twin = services.record_breach(col["signy"], users["gestionnaire"], connue_le=known + dt.timedelta(hours=5), **fields)
+    assert twin.doublon_de == v  # the same nature within 24 hours: flagged, not refused
+    other = Activite.objects.create(collectivite=col["rethel"], nom="Autre", finalites="x", base_legale="contrat")
+    with pytest.raises(services.Refused, match="registre de cette collectivité"):
+        services.record_breach(col["signy"], users["gestionnaire"], connue_le=known, activites=[other], **fields)
+    late = known + dt.timedelta(hours=80)
+    with pytest.raises(services.Refused, match="donne les motifs"):
+        services.notify_breach(v, users["gestionnaire"], when=late)
+    services.notify_breach(v, users["gestionnaire"], when=late, motif_retard="Violation découverte un vendredi soir, DPO absent")
+    v.refresh_from_db()
+    assert v.notifiee_le == late and v.motif_retard.startswith("Violation découverte") and services.breach_late(v, late)
+    client.force_login(users["gestionnaire"])
+    sheet = client.get(f"/rgpd/violations/{v.pk}/notification.pdf")
+    assert sheet.status_code == 200 and sheet.content.startswith(b"%PDF")
+    from io import BytesIO
+
+    import pypdf
+
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(BytesIO(sheet.content)).pages)
+    for expected in ("Parents d'élèves", "Hameçonnage possible", "Restauration scolaire", "Motifs du retard", "DPO absent"):
+        assert expected in text, expected
+    client.force_login(users["dpo-creuse"])  # another structure's DPO
+    assert client.get(f"/rgpd/violations/{v.pk}/notification.pdf").status_code == 404
