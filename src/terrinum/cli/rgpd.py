@@ -152,7 +152,8 @@ def dupliquer(
         done = services.duplicate(modele, targets, user)
     except services.Refused as exc:
         fail(str(exc))
-    out.print(f"Modèle « {modele} » copié dans {done['creees']} registre(s) ; {done['deja_presentes']} l'avaient déjà.")
+    skipped = f" ; {done['autre_categorie']} non copié(s) : ce modèle est celui d'un autre type de collectivité" if done.get("autre_categorie") else ""
+    out.print(f"Modèle « {modele} » copié dans {done['creees']} registre(s) ; {done['deja_presentes']} l'avaient déjà{skipped}.")
 
 
 @app.command("modeles")

@@ -69,3 +69,17 @@ def test_a_breach_carries_article_33_3_its_processing_a_late_notification_s_reas
         assert expected in text, expected
     client.force_login(users["dpo-creuse"])  # another structure's DPO
     assert client.get(f"/rgpd/violations/{v.pk}/notification.pdf").status_code == 404
+
+
+def test_legal_wording_legitimate_interest_police_justice_and_the_ccas_model(client, rgpd_world):
+    from terrinum.apps.rgpd import modeles
+
+    org, col, users = rgpd_world
+    a = Activite.objects.create(collectivite=col["signy"], nom="Lettre d'information", finalites="Informer", base_legale="interet-legitime")
+    assert "ne peut pas fonder un traitement qu'une autorité publique" in services.warnings(a)[0]
+    client.force_login(users["dpo"])
+    assert "À revoir" in client.get(f"/rgpd/activites/{a.pk}/").content.decode()
+    assert "titre III de la loi Informatique et Libertés" in modeles.BY_KEY["videoprotection"].justification
+    done = services.duplicate("action-sociale", [col["signy"], col["ccas"], col["rethel"]], users["dpo"])
+    assert done == {"creees": 1, "deja_presentes": 0, "autre_categorie": 2}  # the CCAS's model: not copied to the communes
+    assert col["ccas"].activites.filter(nom="Action sociale (CCAS)").exists() and not col["signy"].activites.filter(nom="Action sociale (CCAS)").exists()

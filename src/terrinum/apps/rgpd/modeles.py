@@ -33,6 +33,9 @@ class Model:
     sources: str
     mesures: list[str] = field(default_factory=lambda: ["controle-acces", "sauvegardes", "mises-a-jour"])
     criteres_aipd: list[str] = field(default_factory=list)
+    # The collectivités a model is for (Collectivite.CATEGORIES); empty: any. The social-action
+    # model is the CCAS's (or CIAS's): a commune's social aid is instructed by its CCAS.
+    categories: tuple[str, ...] = ()
 
 
 def _agents(*extra):
@@ -100,7 +103,9 @@ MODELS = [
         "Vidéoprotection de la voie publique",
         "Prévenir les atteintes aux personnes et aux biens dans les lieux exposés ; réguler le trafic.",
         "mission-publique",
-        "Code de la sécurité intérieure, art. L251-2 ; autorisation préfectorale.",
+        "Code de la sécurité intérieure, art. L251-2 ; autorisation préfectorale. Quand les images sont exploitées par "
+        "les autorités compétentes à des fins de prévention, de recherche ou de poursuite d'infractions, ce traitement "
+        "relève aussi du titre III de la loi Informatique et Libertés (directive « police-justice » 2016/680), pas du seul RGPD.",
         ["Personnes passant dans le champ des caméras"],
         [Data("Images", "Un mois au plus (Code de la sécurité intérieure, art. L252-5)")],
         _agents({"nom": "Police municipale, gendarmerie ou police nationale (sur réquisition)", "type": "externe"}),
@@ -143,6 +148,7 @@ MODELS = [
         "CASF art. L123-5 ; CNIL, liste des traitements soumis à analyse d'impact (délibération n° 2018-327) : accompagnement social.",
         mesures=["controle-acces", "tracabilite", "sauvegardes", "chiffrement", "sensibilisation"],
         criteres_aipd=["personnes-vulnerables", "donnees-sensibles"],
+        categories=("ccas", "cias"),
     ),
     Model(
         "cadastre-sig",

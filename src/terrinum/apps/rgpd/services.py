@@ -173,7 +173,8 @@ def _copy(model: modeles.Model, c: Collectivite) -> Activite:
 
 def duplicate(model_key: str, collectivites: list[Collectivite], who) -> dict:
     """Copy a model activity into each collectivité's register, in one transaction; a
-    collectivité that already has an activity of that name keeps it (skipped). Each copy is
+    collectivité that already has an activity of that name keeps it (skipped), one of another
+    kind than the model's (modeles.Model.categories) is skipped and counted. Each copy is
     then the collectivité's own."""
     model = modeles.BY_KEY.get(model_key)
     if model is None:
@@ -182,6 +183,8 @@ def duplicate(model_key: str, collectivites: list[Collectivite], who) -> dict:
     outside = [c for c in collectivites if allowed is not None and c.organisation_id not in allowed]
     if outside:
         raise Refused(f"hors de votre périmètre : {', '.join(str(c) for c in outside[:5])}", 403)
+    others = [c for c in collectivites if model.categories and c.categorie not in model.categories]
+    collectivites = [c for c in collectivites if c not in others]
     with transaction.atomic():
         having = set(Activite.objects.filter(collectivite__in=collectivites, nom=model.nom).values_list("collectivite_id", flat=True))
         todo = [c for c in collectivites if c.pk not in having]
@@ -194,7 +197,22 @@ def duplicate(model_key: str, collectivites: list[Collectivite], who) -> dict:
             ],
             batch_size=2000,
         )
-    return {"creees": len(made), "deja_presentes": len(having)}
+    out = {"creees": len(made), "deja_presentes": len(having)}
+    if others:  # a model of another kind of collectivité (the CCAS's social action to a commune)
+        out["autre_categorie"] = len(others)
+    return out
+
+
+def warnings(activite: Activite) -> list[str]:
+    """What the DPO should look at again in an activity, without refusing it."""
+    out = []
+    if activite.base_legale == "interet-legitime":
+        out.append(
+            "L'intérêt légitime (art. 6.1.f) ne peut pas fonder un traitement qu'une autorité publique met en œuvre dans "
+            "l'exécution de ses missions (art. 6.1, dernier alinéa) : une collectivité s'appuie en général sur la mission "
+            "d'intérêt public (6.1.e) ou une obligation légale (6.1.c)."
+        )
+    return out
 
 
 def save_activity(activite: Activite, who, donnees: list[dict] | None = None) -> Activite:

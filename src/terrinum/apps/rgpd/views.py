@@ -77,7 +77,16 @@ def home(request: HttpRequest) -> HttpResponse:
             if not chosen:
                 raise services.Refused("choisissez au moins une collectivité")
             done = services.duplicate(request.POST.get("modele", ""), chosen, user)
-            message = {"ok": True, "texte": f"Modèle copié dans {done['creees']} registre(s) ; {done['deja_presentes']} l'avaient déjà."}
+            message = {
+                "ok": True,
+                "texte": f"Modèle copié dans {done['creees']} registre(s) ; {done['deja_presentes']} l'avaient déjà"
+                + (
+                    f" ; {done['autre_categorie']} non copié(s) : ce modèle est celui d'un autre type de collectivité (le CCAS)"
+                    if done.get("autre_categorie")
+                    else ""
+                )
+                + ".",
+            }
         except services.Refused as exc:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
     rows = sorted(services.dashboard(collectivites), key=lambda r: (r.score, str(r.collectivite)))
@@ -276,6 +285,7 @@ def activity(request: HttpRequest, pk: int | None = None, collectivite_pk: int |
         "modifiable": modifiable,
         "verifiable": a.pk is not None and policy.may_rgpd(user, a, "verifier"),
         "message": message,
+        "avertissements": services.warnings(a) if a.pk else [],
     }
     return render(request, "rgpd/activite.html", context, status=status)
 
