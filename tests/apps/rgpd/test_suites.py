@@ -83,3 +83,70 @@ def test_legal_wording_legitimate_interest_police_justice_and_the_ccas_model(cli
     done = services.duplicate("action-sociale", [col["signy"], col["ccas"], col["rethel"]], users["dpo"])
     assert done == {"creees": 1, "deja_presentes": 0, "autre_categorie": 2}  # the CCAS's model: not copied to the communes
     assert col["ccas"].activites.filter(nom="Action sociale (CCAS)").exists() and not col["signy"].activites.filter(nom="Action sociale (CCAS)").exists()
+
+
+def test_a_copied_model_s_data_source_says_where_the_data_comes_from(rgpd_world):
+    """« Source des données » held the model's legal references; they are in the justification."""
+    from terrinum.apps.rgpd import modeles
+
+    org, col, users = rgpd_world
+    services.duplicate("videoprotection", [col["signy"]], users["dpo"])
+    a = col["signy"].activites.get()
+    model = modeles.BY_KEY["videoprotection"]
+    assert a.source == "Les caméras du dispositif" and model.sources in a.justification and "L251-2" not in a.source
+
+
+def test_the_migration_moves_the_references_of_copies_left_as_copied(rgpd_world):
+    import importlib
+
+    from django.apps import apps
+
+    from terrinum.apps.rgpd import modeles
+
+    org, col, users = rgpd_world
+    model = modeles.BY_KEY["etat-civil"]
+    old = Activite.objects.create(
+        collectivite=col["signy"],
+        nom=model.nom,
+        finalites="x",
+        base_legale="obligation-legale",
+        justification="Code civil.",
+        source=model.sources,
+        modele="etat-civil",
+    )
+    edited = Activite.objects.create(
+        collectivite=col["rethel"], nom=model.nom, finalites="x", base_legale="obligation-legale", source="Les familles", modele="etat-civil"
+    )
+    importlib.import_module("terrinum.apps.rgpd.migrations.0003_source_des_donnees").move_references(apps, None)
+    old.refresh_from_db(), edited.refresh_from_db()
+    assert old.source == modeles.ORIGINS["etat-civil"] and old.justification == f"Code civil. Références : {model.sources}"
+    assert edited.source == "Les familles"  # what the DPO wrote stays
+
+
+def test_the_register_opens_with_the_controller_and_the_dpo_and_dates_each_entry(client, rgpd_world):
+    import io
+
+    import pypdf
+
+    org, col, users = rgpd_world
+    services.set_dpo(
+        col["signy"],
+        users["dpo"],
+        "",
+        "DPO-12345",
+        responsable="Le maire, Claire Martin",
+        contact="Place de la mairie, 08460",
+        dpo_contact="dpo@ardennes-numerique.fr",
+    )
+    a = Activite.objects.create(
+        collectivite=col["signy"],
+        nom="Portail famille",
+        finalites="Inscriptions",
+        base_legale="mission-publique",
+        responsables_conjoints="Syndicat scolaire, 08460",
+    )
+    row = services.register_rows(col["signy"])[0]
+    assert row["Responsables conjoints"] == "Syndicat scolaire, 08460" and row["Créée le"] == timezone.localtime(a.cree_le).strftime("%d/%m/%Y")
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(services.register_pdf(col["signy"]))).pages)
+    assert "Le maire, Claire Martin" in text and "dpo@ardennes-numerique.fr" in text
+    assert services.export_json(col["signy"])["collectivite"]["responsable"] == "Le maire, Claire Martin"

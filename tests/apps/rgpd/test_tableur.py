@@ -16,7 +16,7 @@ from terrinum.apps.rgpd import services, tableur
 from terrinum.apps.rgpd.models import Activite
 
 pytestmark = pytest.mark.django_db
-CARRIED = services.COLUMNS[:14]  # what a spreadsheet carries (AIPD state, status and date are Terrinum's)
+CARRIED = services.COLUMNS[:15]  # what a spreadsheet carries (AIPD state, status and dates are Terrinum's)
 
 
 def _xlsx(rows: list[list]) -> bytes:

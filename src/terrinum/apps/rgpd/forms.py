@@ -24,7 +24,19 @@ class ActivityForm(forms.ModelForm):
 
     class Meta:
         model = Activite
-        fields = ["nom", "finalites", "role", "base_legale", "justification", "transferts", "garanties", "logiciels", "source", "aipd_statut"]
+        fields = [
+            "nom",
+            "finalites",
+            "role",
+            "responsables_conjoints",
+            "base_legale",
+            "justification",
+            "transferts",
+            "garanties",
+            "logiciels",
+            "source",
+            "aipd_statut",
+        ]
         labels = {
             "nom": "Nom de l'activité",
             "finalites": "Finalités",

@@ -197,3 +197,26 @@ MODELS = [
 ]
 
 BY_KEY = {m.key: m for m in MODELS}
+
+
+# Where each model's data comes from (the register's « Source des données »): the persons and
+# bodies the data is collected from. The model's `sources` are the texts it rests on: they go
+# into the legal basis' justification, not into this field.
+ORIGINS = {
+    "etat-civil": "Les déclarants ; les autres communes et l'INSEE (mentions marginales)",
+    "listes-electorales": "Les électeurs ; le répertoire électoral unique (INSEE)",
+    "cantine-periscolaire": "Les familles",
+    "urbanisme": "Les pétitionnaires ; le cadastre (DGFiP)",
+    "videoprotection": "Les caméras du dispositif",
+    "rh-paie": "Les agents ; les organismes sociaux",
+    "action-sociale": "Les demandeurs ; les organismes de sécurité sociale et partenaires",
+    "cadastre-sig": "La DGFiP (fichiers fonciers)",
+    "communication": "Les personnes qui s'inscrivent",
+    "recensement": "Les habitants (questionnaires de l'INSEE)",
+    "salles": "Les demandeurs (associations, particuliers)",
+}
+
+
+def justification_of(model: Model) -> str:
+    """The legal basis' justification of a copy: the model's, then the texts it rests on."""
+    return f"{model.justification} Références : {model.sources}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from terrinum.accounts.models import Organisation
 from terrinum.apps.rgpd import echeances
@@ -81,6 +82,10 @@ class Collectivite(models.Model):
     departement = models.CharField(max_length=3, blank=True, help_text="Pour ses jours fériés (57, 67, 68, outre-mer)")
     dpo_nom = models.CharField(max_length=200, blank=True, help_text="Vide : le DPO mutualisé de la structure")
     dpo_designation_cnil = models.CharField(max_length=40, blank=True, help_text="Numéro de désignation du DPO auprès de la CNIL")
+    # Art. 30.1.a: the controller's name and contact details, and the DPO's.
+    responsable = models.CharField(max_length=200, blank=True, help_text="Le responsable de traitement (ex. « Le maire, Claire Martin »)")
+    contact = models.TextField(blank=True, help_text="Adresse, téléphone et courriel du responsable de traitement")
+    dpo_contact = models.TextField(blank=True, help_text="Coordonnées du DPO (courriel, téléphone, adresse)")
     registre_public = models.BooleanField(default=False)
 
     class Meta:
@@ -128,6 +133,8 @@ class Activite(Owned):
     verifie_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     verifie_le = models.DateTimeField(null=True, blank=True)
     modele = models.CharField(max_length=40, blank=True, help_text="Le modèle de la bibliothèque dont elle est la copie")
+    responsables_conjoints = models.TextField(blank=True, help_text="Les responsables conjoints et leurs coordonnées (art. 26 et 30.1.a)")
+    cree_le = models.DateTimeField(default=timezone.now, editable=False)
     modifie_le = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -118,12 +118,20 @@ def adhere(structure: Organisation, nom: str, categorie: str, territory=None, dp
         return enrol(structure, org, categorie, insee, departement, dpo_designation)
 
 
-def set_dpo(c: Collectivite, who, nom: str, designation: str) -> Collectivite:
+def set_dpo(
+    c: Collectivite, who, nom: str, designation: str, responsable: str | None = None, contact: str | None = None, dpo_contact: str | None = None
+) -> Collectivite:
     """Name the collectivité's DPO (empty: the shared DPO of its structure) and its CNIL
-    designation number."""
+    designation number; and, when given, the controller and the contact details the register
+    opens with (art. 30.1.a)."""
     require(who, c, "modifier")
     c.dpo_nom, c.dpo_designation_cnil = nom.strip()[:200], designation.strip()[:40]
-    c.save(update_fields=["dpo_nom", "dpo_designation_cnil"])
+    fields = ["dpo_nom", "dpo_designation_cnil"]
+    for name, value, size in (("responsable", responsable, 200), ("contact", contact, 1000), ("dpo_contact", dpo_contact, 1000)):
+        if value is not None:
+            setattr(c, name, value.strip()[:size])
+            fields.append(name)
+    c.save(update_fields=fields)
     return c
 
 
@@ -159,14 +167,14 @@ def _copy(model: modeles.Model, c: Collectivite) -> Activite:
         nom=model.nom,
         finalites=model.finalites,
         base_legale=model.base_legale,
-        justification=model.justification,
+        justification=modeles.justification_of(model),
         personnes=list(model.personnes),
         destinataires=list(model.destinataires),
         mesures=list(model.mesures),
         criteres_aipd=list(model.criteres_aipd),
         aipd_requise=dpia_required(model.criteres_aipd, model.donnees),
         aipd_statut="a-faire" if dpia_required(model.criteres_aipd, model.donnees) else "non-requise",
-        source=model.sources,
+        source=modeles.ORIGINS.get(model.key, ""),
         modele=model.key,
     )
 
@@ -561,6 +569,7 @@ COLUMNS = [
     "Activité",
     "Finalités",
     "Rôle",
+    "Responsables conjoints",
     "Base légale",
     "Justification de la base légale",
     "Catégories de personnes concernées",
@@ -575,9 +584,12 @@ COLUMNS = [
     "AIPD requise",
     "État de l'AIPD",
     "Statut",
+    "Créée le",
     "Mise à jour",
 ]
-PUBLIC_COLUMNS = COLUMNS[:10]  # what a public register shows (no security detail, no workflow)
+# What a public register shows (no security detail, no workflow); the joint controllers are
+# public (art. 26.2: the essence of their arrangement is made available to the persons).
+PUBLIC_COLUMNS = COLUMNS[:11]
 
 
 def register_rows(c: Collectivite, public: bool = False) -> list[dict]:
@@ -592,6 +604,7 @@ def register_rows(c: Collectivite, public: bool = False) -> list[dict]:
             "Activité": a.nom,
             "Finalités": a.finalites,
             "Rôle": labels[a.role],
+            "Responsables conjoints": a.responsables_conjoints,
             "Base légale": labels[a.base_legale],
             "Justification de la base légale": a.justification,
             "Catégories de personnes concernées": " ; ".join(a.personnes),
@@ -606,6 +619,7 @@ def register_rows(c: Collectivite, public: bool = False) -> list[dict]:
             "AIPD requise": "oui" if a.aipd_requise else "non",
             "État de l'AIPD": a.get_aipd_statut_display(),
             "Statut": a.get_statut_display(),
+            "Créée le": timezone.localtime(a.cree_le).strftime("%d/%m/%Y"),
             "Mise à jour": timezone.localtime(a.modifie_le).strftime("%d/%m/%Y"),
         }
         out.append({k: row[k] for k in (PUBLIC_COLUMNS if public else COLUMNS)})
@@ -694,6 +708,7 @@ ACTIVITY_FIELDS = [
     "criteres_aipd",
     "aipd_statut",
     "modele",
+    "responsables_conjoints",
 ]
 
 
@@ -702,7 +717,15 @@ def export_json(c: Collectivite) -> dict:
     they are case files, not a register to move)."""
     return {
         "format": FORMAT,
-        "collectivite": {"nom": c.organisation.nom, "categorie": c.categorie, "insee": c.insee, "dpo_designation_cnil": c.dpo_designation_cnil},
+        "collectivite": {
+            "nom": c.organisation.nom,
+            "categorie": c.categorie,
+            "insee": c.insee,
+            "dpo_designation_cnil": c.dpo_designation_cnil,
+            "responsable": c.responsable,
+            "contact": c.contact,
+            "dpo_contact": c.dpo_contact,
+        },
         "activites": [
             {
                 **{f: getattr(a, f) for f in ACTIVITY_FIELDS},

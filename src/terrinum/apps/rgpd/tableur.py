@@ -24,6 +24,7 @@ ALIASES = {
     "nom": ["Activité", "Nom / sigle", "Nom du traitement", "Traitement", "Activité de traitement", "Intitulé"],
     "finalites": ["Finalités", "Finalité principale", "Finalité(s) du traitement", "Finalité", "Objectif"],
     "role": ["Rôle", "En tant que"],
+    "responsables_conjoints": ["Responsables conjoints", "Responsable(s) conjoint(s)", "Responsable conjoint"],
     "base_legale": ["Base légale", "Base juridique", "Licéité", "Fondement juridique"],
     "justification": ["Justification de la base légale", "Justification", "Texte de référence"],
     "personnes": ["Catégories de personnes concernées", "Personnes concernées"],
@@ -41,6 +42,7 @@ COMPUTED = {
     "AIPD requise": "calculée par Terrinum (critères de la CNIL)",
     "État de l'AIPD": "suivie dans Terrinum",
     "Statut": "le DPO vérifie dans Terrinum",
+    "Créée le": "date de création dans Terrinum",
     "Mise à jour": "date de l'import",
 }
 REQUIRED = ("nom", "finalites", "base_legale")
@@ -207,6 +209,7 @@ def _activity(values: dict[str, str], place: str, report: Report) -> dict:
         "role": role,
         "base_legale": basis,
         "justification": values.get("justification", "").strip(),
+        "responsables_conjoints": values.get("responsables_conjoints", "").strip(),
         "personnes": _split(values.get("personnes", "")),
         "destinataires": recipients,
         "transferts": transfers.strip(),

@@ -196,7 +196,15 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
                 services.add_action(c, user, request.POST.get("intitule", ""), echeance, int(request.POST.get("priorite") or 2))
                 message = {"ok": True, "texte": "Action ajoutée au plan."}
             elif action == "dpo":
-                services.set_dpo(c, user, request.POST.get("dpo_nom", ""), request.POST.get("dpo_designation", ""))
+                services.set_dpo(
+                    c,
+                    user,
+                    request.POST.get("dpo_nom", ""),
+                    request.POST.get("dpo_designation", ""),
+                    responsable=request.POST.get("responsable", ""),
+                    contact=request.POST.get("contact", ""),
+                    dpo_contact=request.POST.get("dpo_contact", ""),
+                )
                 message = {"ok": True, "texte": "Délégué à la protection des données enregistré."}
             elif action == "importer":
                 upload = request.FILES.get("fichier")
