@@ -25,6 +25,30 @@ FREQUENCIES = [("permanent", "En permanence"), ("frequent", "Souvent"), ("occasi
 NO_DATA = "pas de donnée"
 
 
+class Arrete(models.Model):
+    """A ministerial order of the targeted-coverage scheme (« dispositif de couverture ciblée »
+    of the New Deal Mobile): it designates zones of a département and the operators who must
+    cover them (one, or several sharing the site), within a deadline (24 months from the
+    order). docs/couverture.md, « Arrêtés et suivi »."""
+
+    DELAI_MOIS = 24
+
+    departement_code = models.CharField(max_length=3, db_index=True)
+    numero = models.CharField(max_length=60)
+    date = models.DateField(help_text="Date de l'arrêté")
+    echeance = models.DateField(help_text="Date limite de mise en service (24 mois après l'arrêté)")
+    operateurs = models.JSONField(default=list, help_text="Les opérateurs désignés (codes ARCEP)")
+    cree_le = models.DateTimeField(auto_now_add=True)
+    cree_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["departement_code", "numero"], name="arrete_departement_numero")]
+        ordering = ["departement_code", "date", "numero"]
+
+    def __str__(self) -> str:
+        return f"Arrêté {self.numero} du {self.date:%d/%m/%Y}"
+
+
 class Zone(models.Model):
     """A candidate zone: nearby reports of one département grouped by the project team, its
     score (ranking) and the team's decision."""
@@ -52,6 +76,14 @@ class Zone(models.Model):
     motif = models.TextField(blank=True)
     decide_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decide_le = models.DateTimeField(null=True, blank=True)
+    # After the proposal: the order that designates the zone, and the site's progress. A site put
+    # in service after the order's deadline stays counted late (`retard_jours`).
+    ORDONNEE, SITE_IDENTIFIE, EN_SERVICE, ABANDONNEE = "ordonnee", "site_identifie", "en_service", "abandonnee"
+    ETAPES = [(ORDONNEE, "Désignée par arrêté"), (SITE_IDENTIFIE, "Site identifié"), (EN_SERVICE, "Site en service"), (ABANDONNEE, "Abandonnée")]
+    arrete = models.ForeignKey(Arrete, null=True, blank=True, on_delete=models.PROTECT, related_name="zones")
+    etape = models.CharField(max_length=16, choices=ETAPES, blank=True)
+    en_service_le = models.DateField(null=True, blank=True)
+    etape_motif = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["departement_code", "numero"], name="zone_couverture_numero")]
@@ -59,6 +91,14 @@ class Zone(models.Model):
 
     def __str__(self) -> str:
         return f"Zone {self.numero} ({self.departement_code})"
+
+    def retard_jours(self, today) -> int | None:
+        """Days past the order's deadline: until the site is in service, or at its going into
+        service (then fixed: a late site stays late); None without an order or abandoned."""
+        if self.arrete_id is None or self.etape == self.ABANDONNEE:
+            return None
+        end = self.en_service_le if self.etape == self.EN_SERVICE else today
+        return max(0, (end - self.arrete.echeance).days)
 
 
 class Signalement(models.Model):
@@ -110,3 +150,19 @@ class Mesure(models.Model):
 
     class Meta:
         ordering = ["ligne"]
+
+
+class EtapeZone(models.Model):
+    """The history of a zone after its proposal (order, site identified, in service,
+    abandoned): who, when, what; the élus who reported in the zone are told each step."""
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="etapes")
+    etape = models.CharField(max_length=16)
+    quand = models.DateTimeField(auto_now_add=True)
+    date = models.DateField(null=True, blank=True)  # the step's own date (the order's, the going into service)
+    par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True)
+    courriels = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["quand", "id"]

@@ -12,12 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from terrinum import ods
 from terrinum.accounts import policy
 from terrinum.accounts.models import Organisation
-from terrinum.apps.signalements import forms, services
-from terrinum.apps.signalements.models import CONCERNED, USAGES, Signalement, Zone
+from terrinum.apps.signalements import forms, services, suivi
+from terrinum.apps.signalements.models import CONCERNED, OPERATORS, USAGES, Signalement, Zone
 from terrinum.config import reading
 from terrinum.svg import Feature, Marker, group_of, render_map
 from terrinum.territories.models import Territory
@@ -187,8 +188,35 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 markers=[Marker(s.longitude, s.latitude, "Point signalé", "point pointe", radius=6)] if s.longitude is not None else [],
             ),
             "equipe": s.departement_code in (policy.coverage_departements(request.user, "lire") or {s.departement_code}),
+            "parcours": _timeline(s),
         },
     )
+
+
+def _timeline(s: Signalement) -> list[tuple[str, str]]:
+    """« votre signalement du 12/03 → zone proposée → arrêté du … → site en service le … »."""
+    steps = [(s.cree_le.date().strftime("%d/%m/%Y"), "Votre signalement")]
+    z = s.zone
+    if z is None:
+        return steps
+    steps.append((z.creee_le.date().strftime("%d/%m/%Y"), f"Regroupé dans la zone {z.numero}"))
+    if z.decide_le:
+        steps.append((timezone.localtime(z.decide_le).strftime("%d/%m/%Y"), z.get_decision_display()))
+    today = timezone.localdate()
+    for e in z.etapes.all():
+        label = dict(Zone.ETAPES).get(e.etape, e.etape)
+        if e.etape == Zone.ORDONNEE and z.arrete:
+            label = f"Arrêté n° {z.arrete.numero} : mise en service attendue au plus tard le {z.arrete.echeance:%d/%m/%Y}"
+        if e.etape == Zone.EN_SERVICE:
+            late = z.retard_jours(today)
+            label = "Site en service" + (f", avec {late} jour(s) de retard" if late else ", dans le délai")
+        steps.append(
+            ((e.date or timezone.localtime(e.quand).date()).strftime("%d/%m/%Y"), label + (f" — {e.note}" if e.note and e.etape == Zone.ABANDONNEE else ""))
+        )
+    late = z.retard_jours(today)
+    if late and z.etape != Zone.EN_SERVICE:
+        steps.append((today.strftime("%d/%m/%Y"), f"En retard de {late} jour(s) sur l'échéance de l'arrêté"))
+    return steps
 
 
 def _operator_names(codes) -> str:
@@ -220,6 +248,39 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
                     raise services.Refused([" ".join(e for errs in regroup_form.errors.values() for e in errs)])
                 zones = services.regroup(dep.code, regroup_form.cleaned_data["distance"])
                 message = {"ok": True, "texte": f"{len(zones)} zone(s) à examiner formée(s) à {regroup_form.cleaned_data['distance']} m."}
+            elif request.POST.get("action") == "arrete":
+                import datetime as dt
+
+                try:
+                    date = dt.date.fromisoformat(request.POST.get("date", ""))
+                except ValueError:
+                    raise services.Refused(["date de l'arrêté : une date"]) from None
+                chosen = list(Zone.objects.filter(departement_code=dep.code, pk__in=request.POST.getlist("zones")))
+                if not chosen:
+                    raise services.Refused(["choisissez au moins une zone proposée"])
+                try:
+                    ops = suivi._operators(",".join(request.POST.getlist("operateurs")))
+                except ValueError as exc:
+                    raise services.Refused([str(exc)]) from None
+                order = suivi.record_order(dep.code, request.POST.get("numero", ""), date, ops, chosen, request.user)
+                message = {"ok": True, "texte": f"{order} enregistré : {len(chosen)} zone(s), mise en service au plus tard le {order.echeance:%d/%m/%Y}."}
+            elif request.POST.get("action") == "arretes_csv":
+                upload = request.FILES.get("fichier")
+                if upload is None:
+                    raise services.Refused(["choisissez un fichier CSV"])
+                made = suivi.import_orders(dep.code, upload.read(), upload.name, request.user)
+                message = {"ok": True, "texte": f"{len(made)} arrêté(s) enregistré(s) (les arrêtés déjà enregistrés restent tels quels)."}
+            elif request.POST.get("action") == "etape":
+                import datetime as dt
+
+                zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
+                raw = request.POST.get("date", "")
+                try:
+                    date = dt.date.fromisoformat(raw) if raw else None
+                except ValueError:
+                    raise services.Refused(["date : une date"]) from None
+                zone = suivi.advance(zone, request.POST.get("etape", ""), request.user, date, request.POST.get("motif", ""))
+                message = {"ok": True, "texte": f"Zone {zone.numero} : {zone.get_etape_display().lower()}."}
             elif request.POST.get("action") == "decider":
                 zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
                 form = forms.DecisionForm(request.POST)
@@ -230,6 +291,7 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
         except services.Refused as exc:
             message = {"ok": False, "texte": " ; ".join(str(p) for p in exc.problems)}
     zones = services.zones_of(dep.code)
+    follow = suivi.follow_up(dep.code)
     rows = services.export_rows(zones)
     reports = list(Signalement.objects.filter(departement_code=dep.code).select_related("zone").order_by("-cree_le"))
     names = dict(Territory.objects.filter(niveau="commune", departement_code=dep.code).values_list("code", "nom"))
@@ -262,6 +324,12 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
             "message": message,
             "termes": services.SCORE_TERMS,
             "distance_defaut": services.DEFAULT_DISTANCE_M,
+            "suivi": follow,
+            "suivi_etapes": [(label, follow.par_etape.get(code, 0)) for code, label in Zone.ETAPES],
+            "retards_operateurs": [(dict(OPERATORS)[o], n) for o, n in sorted(follow.retards_par_operateur.items())],
+            "proposees": [z for z in zones if z.decision == Zone.PROPOSE and z.arrete_id is None],
+            "designees": [(z, z.retard_jours(timezone.localdate())) for z in zones if z.arrete_id is not None],
+            "operateurs": OPERATORS,
         },
         status=400 if message and not message["ok"] else 200,
     )
