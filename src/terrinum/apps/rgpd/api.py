@@ -21,7 +21,7 @@ router = Router(tags=["rgpd"], auth=ACCOUNT_AUTH)
 
 
 class DeadlineOut(Schema):
-    echeance: str = Field(..., description="ISO 8601 avec décalage, heure de Paris (ex. 2025-02-28T23:59:59+01:00)")
+    echeance: str = Field(..., description="ISO 8601 avec décalage, heure locale de la collectivité, Paris en métropole (ex. 2025-02-28T23:59:59+01:00)")
     regle: str
     etapes: list[str]
 

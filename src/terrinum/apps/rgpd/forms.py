@@ -97,7 +97,7 @@ DataFormSet = forms.inlineformset_factory(
 
 class RequestForm(forms.Form):
     droit = forms.ChoiceField(label="Droit exercé", choices=Demande.RIGHTS)
-    recue_le = forms.DateTimeField(label="Reçue le (heure de Paris)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    recue_le = forms.DateTimeField(label="Reçue le (heure locale de la collectivité)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reference = forms.CharField(label="Référence interne (pas de nom)", required=False, max_length=60)
     identite_verifiee = forms.BooleanField(label="Identité vérifiée", required=False)
 
