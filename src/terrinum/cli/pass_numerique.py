@@ -97,17 +97,29 @@ def programme_creer(
 
 @lieu_app.command("qualifier")
 def lieu_qualifier(
-    lieu: str = typer.Argument(..., metavar="LIEU", help="L'identifiant du lieu dans le registre (colonne id du standard)."),
+    lieux: list[str] = typer.Argument(None, metavar="LIEU...", help="L'identifiant d'un lieu dans le registre (colonne id du standard) ; plusieurs possibles."),
     programme: int = typer.Option(..., "--programme", metavar="N", help="Le numéro du programme."),
+    fichier: Path = typer.Option(
+        None,
+        "--fichier",
+        exists=True,
+        dir_okay=False,
+        metavar="FICHIER",
+        help="Une liste de lieux : un identifiant par ligne (les lignes vides et # sont sautées).",
+    ),
     refuser: bool = typer.Option(False, "--refuser", help="Refuser la qualification (motif obligatoire)."),
     suspendre: bool = typer.Option(False, "--suspendre", help="Suspendre la qualification (motif obligatoire)."),
     retirer: bool = typer.Option(False, "--retirer", help="Retirer la qualification (motif obligatoire)."),
     motif: str = typer.Option("", "--motif", help="Le motif de la décision."),
 ) -> None:
-    """Qualifie un lieu pour un programme (ou refuse, suspend, retire sa qualification), au nom
-    de l'administrateur de la plateforme : seul un lieu qualifié le jour de l'utilisation
-    accepte les chèques du programme. La décision est inscrite au registre du lieu."""
+    """Qualifie des lieux pour un programme (ou refuse, suspend, retire leur qualification), au
+    nom de l'administrateur de la plateforme : seul un lieu qualifié le jour de l'utilisation
+    accepte les chèques du programme. Une liste de lieux (arguments ou --fichier) est décidée
+    en une transaction : un lieu inconnu ou hors du territoire, et rien n'est inscrit. Chaque
+    décision est inscrite au registre du lieu."""
     django_setup()
+    from django.db import transaction
+
     from terrinum.apps.inclusion.models import Lieu
     from terrinum.apps.pass_numerique import services
     from terrinum.apps.pass_numerique.models import Programme, Qualification
@@ -116,18 +128,28 @@ def lieu_qualifier(
     if len(chosen) > 1:
         fail("choisissez une seule décision parmi --refuser, --suspendre, --retirer")
     decision = chosen[0] if chosen else Qualification.QUALIFIE
-    place = Lieu.objects.filter(identifiant=lieu).first()
-    if place is None:
-        fail(f"aucun lieu d'identifiant « {lieu} » dans le registre (la colonne id de « terrinum lieux export »)")
+    wanted = list(lieux or [])
+    if fichier is not None:
+        wanted += [line.strip() for line in fichier.read_text(encoding="utf-8-sig").splitlines() if line.strip() and not line.startswith("#")]
+    if not wanted:
+        fail("donnez au moins un LIEU, ou une liste avec --fichier", 64)
     found = Programme.objects.filter(pk=programme).first()
     if found is None:
         fail(f"aucun programme n° {programme}")
+    places = {p.identifiant: p for p in Lieu.objects.filter(identifiant__in=wanted)}
+    unknown = [i for i in wanted if i not in places]
+    if unknown:
+        fail(f"lieu(x) inconnu(s) au registre : {', '.join(unknown[:10])} (la colonne id de « terrinum lieux export ») ; rien n'est inscrit")
     try:
-        made = services.qualify(place, found, services.PLATFORM, decision, motif)
+        with transaction.atomic():
+            made = [services.qualify(places[i], found, services.PLATFORM, decision, motif) for i in dict.fromkeys(wanted)]
     except services.Refused as exc:
-        fail(str(exc))
-    label = dict(Qualification.DECISIONS)[made.decision]
-    out.print(f"« {place.nom} » : {label} pour le programme « {found.nom} »" + (f" ({made.motif})" if made.motif else "") + ".")
+        fail(f"{exc} ; rien n'est inscrit")
+    label = dict(Qualification.DECISIONS)[decision]
+    if len(made) == 1:
+        out.print(f"« {made[0].lieu.nom} » : {label} pour le programme « {found.nom} »" + (f" ({made[0].motif})" if made[0].motif else "") + ".")
+    else:
+        out.print(f"{len(made)} lieux : {label} pour le programme « {found.nom} »" + (f" ({motif})" if motif else "") + ".")
 
 
 @programme_app.command("repartir")

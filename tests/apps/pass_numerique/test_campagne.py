@@ -76,3 +76,26 @@ def test_reminders_go_once_at_30_then_15_days_to_funder_prescribers_and_qualifie
     assert [step for _, step, _ in campagne.send_reminders(end - dt.timedelta(days=12))] == [15]  # a missed day: sent the day after
     assert "la distribution s'arrête" in mail.outbox[1].body and len(mail.outbox) == 2
     assert campagne.send_reminders(end) == [] and Rappel.objects.count() == 2
+
+
+def test_a_list_of_places_is_qualified_at_once_or_not_at_all(world, tmp_path):
+    from typer.testing import CliRunner
+
+    from terrinum.apps.pass_numerique.models import Qualification
+    from terrinum.cli import app
+
+    orgs, lieux_, users, programme = world
+    before = Qualification.objects.count()
+    listing = tmp_path / "lieux.txt"
+    listing.write_text("# lieux du programme\ngueret\nsigny\n")
+    refused = CliRunner().invoke(app, ["pass-numerique", "lieu", "qualifier", "--programme", str(programme.pk), "--fichier", str(listing)])
+    assert refused.exit_code == 1 and "n'est pas dans le territoire" in refused.output and "rien n'est inscrit" in refused.output
+    assert Qualification.objects.count() == before  # Guéret's decision was not kept either
+    unknown = CliRunner().invoke(app, ["pass-numerique", "lieu", "qualifier", "gueret", "nulle-part", "--programme", str(programme.pk)])
+    assert unknown.exit_code == 1 and "nulle-part" in unknown.output
+    listing.write_text("gueret\n")
+    done = CliRunner().invoke(
+        app, ["pass-numerique", "lieu", "qualifier", "--programme", str(programme.pk), "--fichier", str(listing), "--suspendre", "--motif", "contrôle"]
+    )
+    assert done.exit_code == 0, done.output
+    assert services.standing(programme, lieux_["gueret"]).decision == Qualification.SUSPENDU
