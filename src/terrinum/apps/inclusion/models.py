@@ -52,7 +52,13 @@ class Lieu(models.Model):
     class Meta:
         verbose_name = "lieu de médiation numérique"
         verbose_name_plural = "lieux de médiation numérique"
-        indexes = [models.Index(fields=["code_postal"])]
+        indexes = [
+            models.Index(fields=["code_postal"]),
+            # The places accepting the Pass numérique, few among thousands: the search's change
+            # stamp counts them at every visitor's request (services.registry_stamp); without
+            # this index each count read the whole table (10 ms for 15,000 libraries).
+            models.Index(fields=["id"], condition=models.Q(pass_numerique=True), name="lieu_pass_numerique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.nom} ({self.commune})"
