@@ -150,3 +150,27 @@ def test_the_register_opens_with_the_controller_and_the_dpo_and_dates_each_entry
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(services.register_pdf(col["signy"]))).pages)
     assert "Le maire, Claire Martin" in text and "dpo@ardennes-numerique.fr" in text
     assert services.export_json(col["signy"])["collectivite"]["responsable"] == "Le maire, Claire Martin"
+
+
+def test_every_change_of_the_register_is_in_its_journal_for_the_dpo(client, rgpd_world):
+    from terrinum.apps.rgpd.models import Trace
+
+    org, col, users = rgpd_world
+    services.duplicate("etat-civil", [col["signy"]], users["dpo"])
+    a = col["signy"].activites.get()
+    a.finalites = "Tenir les registres d'état civil et délivrer les actes"
+    services.save_activity(a, users["gestionnaire"])
+    services.save_activity(a, users["gestionnaire"])  # nothing changed: no line
+    services.set_status(a, Activite.TERMINE, users["gestionnaire"])
+    services.set_dpo(col["signy"], users["dpo"], "", "DPO-12345", responsable="Le maire")
+    lines = list(Trace.objects.filter(collectivite=col["signy"]).order_by("id"))
+    assert [t.action for t in lines] == ["copiée du modèle « etat-civil »", "modifiée", "statut", "responsable et DPO"]
+    changed = dict((f, (b, n)) for f, b, n in lines[1].changes())
+    assert set(changed) == {"finalites"} and changed["finalites"][1].startswith("Tenir les registres") and lines[1].par == users["gestionnaire"]
+    with pytest.raises(ValueError):
+        lines[1].save()
+    client.force_login(users["dpo"])
+    page = client.get(f"/rgpd/{col['signy'].pk}/").content.decode()
+    assert "Journal des modifications du registre" in page and "Tenir les registres" in page
+    client.force_login(users["gestionnaire"])  # the commune's secretary keeps the register, the DPO reads its journal
+    assert "Journal des modifications du registre" not in client.get(f"/rgpd/{col['signy'].pk}/").content.decode()

@@ -277,3 +277,32 @@ class Action(Owned):
 
     class Meta:
         ordering = ["statut", "echeance", "priorite"]
+
+
+class Trace(models.Model):
+    """One change of a register's entry (an activity, its status, a request, a breach, a
+    processor, an action, the controller and DPO): who, when, what, before and after. Only
+    ever added; the DPO reads it on the collectivité's page. docs/rgpd.md, « Journal »."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="traces")
+    quand = models.DateTimeField(auto_now_add=True, db_index=True)
+    par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    objet = models.CharField(max_length=20)  # activite, demande, violation, sous-traitant, action, collectivite
+    objet_id = models.PositiveIntegerField(null=True)
+    libelle = models.CharField(max_length=300)
+    action = models.CharField(max_length=40)
+    avant = models.JSONField(null=True, blank=True)
+    apres = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-quand", "-id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("le journal ne se modifie pas : on y ajoute")
+        super().save(*args, **kwargs)
+
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each field that changed."""
+        before, after = self.avant or {}, self.apres or {}
+        return [(k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]

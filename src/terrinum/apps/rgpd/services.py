@@ -31,6 +31,7 @@ from terrinum.apps.rgpd.models import (
     Demande,
     Donnee,
     SousTraitant,
+    Trace,
     Violation,
 )
 
@@ -41,6 +42,33 @@ class Refused(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
+
+
+def trace(c: Collectivite, who, objet: str, obj, libelle: str, action: str, avant: dict | None = None, apres: dict | None = None) -> None:
+    """One line of the register's journal (models.Trace); nothing when nothing changed."""
+    if avant is not None and apres is not None and avant == apres:
+        return
+    Trace.objects.create(
+        collectivite=c,
+        par=who if getattr(who, "pk", None) else None,
+        objet=objet,
+        objet_id=getattr(obj, "pk", None),
+        libelle=libelle[:300],
+        action=action,
+        avant=avant,
+        apres=apres,
+    )
+
+
+def activity_state(pk: int | None) -> dict | None:
+    """An activity as the journal records it (its fields, status and data categories)."""
+    a = Activite.objects.filter(pk=pk).prefetch_related("donnees").first() if pk else None
+    if a is None:
+        return None
+    state = {f: getattr(a, f) for f in ACTIVITY_FIELDS}
+    state["statut"] = a.statut
+    state["donnees"] = [f"{d.categorie} : {d.duree} ({d.sort_final}){' sensible' if d.sensible else ''}{' NIR' if d.nir else ''}" for d in a.donnees.all()]
+    return state
 
 
 def require(who, obj, action: str) -> None:
@@ -125,13 +153,17 @@ def set_dpo(
     designation number; and, when given, the controller and the contact details the register
     opens with (art. 30.1.a)."""
     require(who, c, "modifier")
+    watched = ("dpo_nom", "dpo_designation_cnil", "responsable", "contact", "dpo_contact")
+    before = {f: getattr(c, f) for f in watched}
     c.dpo_nom, c.dpo_designation_cnil = nom.strip()[:200], designation.strip()[:40]
     fields = ["dpo_nom", "dpo_designation_cnil"]
     for name, value, size in (("responsable", responsable, 200), ("contact", contact, 1000), ("dpo_contact", dpo_contact, 1000)):
         if value is not None:
             setattr(c, name, value.strip()[:size])
             fields.append(name)
-    c.save(update_fields=fields)
+    with transaction.atomic():
+        c.save(update_fields=fields)
+        trace(c, who, "collectivite", c, str(c), "responsable et DPO", before, {f: getattr(c, f) for f in watched})
     return c
 
 
@@ -205,6 +237,20 @@ def duplicate(model_key: str, collectivites: list[Collectivite], who) -> dict:
             ],
             batch_size=2000,
         )
+        Trace.objects.bulk_create(
+            [
+                Trace(
+                    collectivite_id=a.collectivite_id,
+                    par=who if getattr(who, "pk", None) else None,
+                    objet="activite",
+                    objet_id=a.pk,
+                    libelle=a.nom,
+                    action=f"copiée du modèle « {model.key} »",
+                )
+                for a in made
+            ],
+            batch_size=2000,
+        )
     out = {"creees": len(made), "deja_presentes": len(having)}
     if others:  # a model of another kind of collectivité (the CCAS's social action to a commune)
         out["autre_categorie"] = len(others)
@@ -249,6 +295,7 @@ def save_activity(activite: Activite, who, donnees: list[dict] | None = None) ->
                 )
             )
     with transaction.atomic():
+        before = activity_state(activite.pk)
         if activite.pk and activite.statut == Activite.VERIFIE:
             activite.statut = Activite.TERMINE
         if Activite.objects.filter(collectivite=activite.collectivite, nom=activite.nom).exclude(pk=activite.pk).exists():
@@ -263,6 +310,7 @@ def save_activity(activite: Activite, who, donnees: list[dict] | None = None) ->
             for row in rows:
                 row.activite = activite
             Donnee.objects.bulk_create(rows)
+        trace(activite.collectivite, who, "activite", activite, activite.nom, "créée" if before is None else "modifiée", before, activity_state(activite.pk))
     return activite
 
 
@@ -279,8 +327,20 @@ def set_status(activite: Activite, statut: str, who, recommandations: str = "") 
         activite.verifie_par = activite.verifie_le = None
     else:
         raise Refused(f"statut inconnu : {statut}")
+    before = activite.statut
     activite.statut = statut
-    activite.save()
+    with transaction.atomic():
+        activite.save()
+        trace(
+            activite.collectivite,
+            who,
+            "activite",
+            activite,
+            activite.nom,
+            "statut",
+            {"statut": before},
+            {"statut": statut, "recommandations": activite.recommandations},
+        )
     return activite
 
 
@@ -292,7 +352,10 @@ def record_request(c: Collectivite, who, droit: str, recue_le: dt.datetime, refe
     _check_keys("droit", [droit], Demande.RIGHTS)
     if recue_le > timezone.now() + dt.timedelta(minutes=5):
         raise Refused("la date de réception est dans le futur")
-    return Demande.objects.create(collectivite=c, droit=droit, recue_le=recue_le, reference=reference, identite_verifiee=identite_verifiee)
+    with transaction.atomic():
+        d = Demande.objects.create(collectivite=c, droit=droit, recue_le=recue_le, reference=reference, identite_verifiee=identite_verifiee)
+        trace(c, who, "demande", d, d.get_droit_display(), "enregistrée", None, {"recue_le": recue_le.isoformat(), "reference": reference})
+    return d
 
 
 def extend_request(d: Demande, who, told: dt.datetime) -> Demande:
@@ -304,7 +367,9 @@ def extend_request(d: Demande, who, told: dt.datetime) -> Demande:
         limit = echeances.request_deadline(d.recue_le, departement=d.collectivite.departement).due
         raise Refused(f"prolongation impossible : la personne devait en être informée au plus tard le {limit:%d/%m/%Y}", 409)
     d.prolongation_informee_le = told
-    d.save()
+    with transaction.atomic():
+        d.save()
+        trace(d.collectivite, who, "demande", d, d.get_droit_display(), "prolongée", None, {"informee_le": told.isoformat()})
     return d
 
 
@@ -321,7 +386,9 @@ def answer_request(d: Demande, who, when: dt.datetime | None = None, statut: str
     if d.statut != Demande.EN_COURS:
         raise Refused(f"cette demande est déjà close ({d.get_statut_display().lower()})", 409)
     d.statut, d.repondue_le, d.motif = statut, when or timezone.now(), motif
-    d.save()
+    with transaction.atomic():
+        d.save()
+        trace(d.collectivite, who, "demande", d, d.get_droit_display(), "close", {"statut": Demande.EN_COURS}, {"statut": statut, "motif": motif})
     return d
 
 
@@ -347,6 +414,16 @@ def record_breach(c: Collectivite, who, activites=(), **fields) -> Violation:
     with transaction.atomic():
         made = Violation.objects.create(collectivite=c, doublon_de=twin, **fields)
         made.activites.set(concerned)
+        trace(
+            c,
+            who,
+            "violation",
+            made,
+            f"Violation connue le {timezone.localtime(known):%d/%m/%Y %H:%M}",
+            "enregistrée",
+            None,
+            {"natures": fields["natures"], "risque": fields["risque"], "personnes": fields.get("personnes")},
+        )
     return made
 
 
@@ -362,7 +439,18 @@ def notify_breach(v: Violation, who, when: dt.datetime | None = None, motif_reta
             f"notification après le délai de 72 heures (échéance le {timezone.localtime(v.echeance().due):%d/%m/%Y à %H:%M}) : elle en donne les motifs (art. 33.1)"
         )
     v.notifiee_le, v.motif_retard = when, motif_retard if late else v.motif_retard
-    v.save(update_fields=["notifiee_le", "motif_retard"])
+    with transaction.atomic():
+        v.save(update_fields=["notifiee_le", "motif_retard"])
+        trace(
+            v.collectivite,
+            who,
+            "violation",
+            v,
+            f"Violation connue le {timezone.localtime(v.connue_le):%d/%m/%Y %H:%M}",
+            "notifiée",
+            None,
+            {"notifiee_le": when.isoformat(), "motif_retard": v.motif_retard},
+        )
     return v
 
 
@@ -677,7 +765,10 @@ def save_processor(c: Collectivite, who, nom: str, prestation: str, clauses: lis
     _check_keys("clauses", clauses, CLAUSES)
     if not nom.strip():
         raise Refused("nom du sous-traitant : obligatoire")
-    return SousTraitant.objects.create(collectivite=c, nom=nom.strip(), prestation=prestation.strip(), clauses=clauses, hors_ue=hors_ue)
+    with transaction.atomic():
+        made = SousTraitant.objects.create(collectivite=c, nom=nom.strip(), prestation=prestation.strip(), clauses=clauses, hors_ue=hors_ue)
+        trace(c, who, "sous-traitant", made, made.nom, "ajouté", None, {"prestation": made.prestation, "clauses": clauses, "hors_ue": hors_ue})
+    return made
 
 
 def add_action(c: Collectivite, who, intitule: str, echeance: dt.date, priorite: int = 2) -> Action:
@@ -686,7 +777,10 @@ def add_action(c: Collectivite, who, intitule: str, echeance: dt.date, priorite:
         raise Refused("intitulé de l'action : obligatoire")
     if priorite not in dict(Action.PRIORITIES):
         raise Refused("priorité : 1 (haute), 2 (moyenne) ou 3 (basse)")
-    return Action.objects.create(collectivite=c, intitule=intitule.strip(), echeance=echeance, priorite=priorite)
+    with transaction.atomic():
+        made = Action.objects.create(collectivite=c, intitule=intitule.strip(), echeance=echeance, priorite=priorite)
+        trace(c, who, "action", made, made.intitule, "ajoutée", None, {"echeance": echeance.isoformat(), "priorite": priorite})
+    return made
 
 
 # --- a whole collectivité as JSON -----------------------------------------------------------

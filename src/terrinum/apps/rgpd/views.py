@@ -127,6 +127,9 @@ def _date_time(value):
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
+JOURNAL_SHOWN = 100  # the latest changes shown on the collectivité's page
+
+
 @login_required
 def collectivite(request: HttpRequest, pk: int) -> HttpResponse:
     """A collectivité's page, its dates read and shown in its local time (an overseas
@@ -248,6 +251,8 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
         "form_demande": request_form,
         "form_violation": breach_form,
         "message": message,
+        # the journal of the register's changes, for its DPO (and the platform's administrator)
+        "journal": list(c.traces.select_related("par")[:JOURNAL_SHOWN]) if policy.may_rgpd(user, c, "verifier") else None,
     }
     return render(request, "rgpd/collectivite.html", context, status=status)
 
