@@ -32,7 +32,7 @@ PUBLIC_PAGES = {
     "methodologie": "/methodologie/fragilite", "territoire": "/territoires/departement/23/",
     "implantation": "/territoires/departement/23/implantation/", "lieux": "/lieux/?q=23000",
     "lieux-export": "/lieux/export?format=csv", "donnees": "/donnees/", "donnee": "/donnees/fragilite-departement.csv",
-    "diagnostic": "/territoires/departement/23/diagnostic/", "diagnostic-pdf": "/territoires/epci/240800862/diagnostic.pdf", "lieu": "/lieux/{gueret}/", "connexion": "/connexion/", "besoins": "/faire-le-point/",
+    "diagnostic": "/territoires/departement/23/diagnostic/", "schema-directeur": "/territoires/departement/23/schema-directeur/", "diagnostic-pdf": "/territoires/epci/240800862/diagnostic.pdf", "lieu": "/lieux/{gueret}/", "connexion": "/connexion/", "besoins": "/faire-le-point/",
     "openapi-json": "/api/v1/openapi.json", "openapi-view": "/api/v1/docs", "api-root": None, "favicon": "/favicon.ico",
 }  # fmt: skip
 RULES = {

@@ -85,3 +85,55 @@ def _batch(scope, niveau: str, fmt: str, folder: Path, nouveaux: int, rayon: int
         for code, message in done.failures[:10]:
             err.print(f"  {niveau} {code} : {message}")
         fail(f"{len(done.failures)} rapport(s) en échec.")
+
+
+class PlanFormat(str, Enum):
+    html = "html"
+    json = "json"
+
+
+@app.command("schema-directeur")
+def schema_directeur(
+    territoire: str = typer.Argument(..., metavar="TERRITOIRE", help="Un département ou une région (code, nom, niveau:code)."),
+    format: PlanFormat = typer.Option(PlanFormat.html, "--format", help="html (la page) ou json."),
+    sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", help="Fichier à écrire (sinon la sortie standard)."),
+    cout: list[str] = typer.Option(None, "--cout", metavar="ZONE=EUROS", help="Coût par local restant à raccorder d'une zone (ZTD, AMII, RIP) ; répétable."),
+) -> None:
+    """Le projet de schéma directeur territorial d'aménagement numérique d'un département ou
+    d'une région (article L1425-2 du CGCT) : diagnostic, zones d'intervention de la fibre,
+    phasage, mobile, inclusion, stratégie d'investissement (les coûts unitaires sont les
+    vôtres : --cout RIP=1200)."""
+    import json
+
+    django_setup()
+    require_reference()
+    from django.template.loader import render_to_string
+
+    from terrinum.diagnostic import schema
+
+    costs = {}
+    for item in cout or []:
+        zone, _, value = item.partition("=")
+        try:
+            costs[zone.strip().upper()] = float(value.replace(",", "."))
+        except ValueError:
+            fail(f"--cout « {item} » : ZONE=EUROS attendu (ex. RIP=1200)", 64)
+    unknown = sorted(set(costs) - {"ZTD", "AMII", "RIP"})
+    if unknown:
+        fail(f"--cout : zone(s) inconnue(s) {', '.join(unknown)} (ZTD, AMII ou RIP)", 64)
+    if sortie is not None and not sortie.parent.is_dir():
+        fail(f"le dossier « {sortie.parent} » n'existe pas : créez-le, ou choisissez un autre chemin")
+    t = territory(territoire, "le schéma directeur s'arrête")
+    try:
+        data = schema.compose(t, costs)
+    except ValueError as exc:
+        fail(str(exc))
+    if format is PlanFormat.json:
+        body = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
+    else:
+        body = render_to_string("diagnostic/schema_directeur.html", {"t": t, "s": data, "couts": costs, "url": f"/territoires/{t.niveau}/{t.code}/"})
+    if sortie is None:
+        sys.stdout.write(body)
+        return
+    sortie.write_text(body, encoding="utf-8")
+    err.print(f"Schéma directeur {t.de_nom} écrit dans {sortie}")

@@ -409,3 +409,26 @@ def left_behind_csv(request: HttpRequest, code: str) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="terrinum-{t.code}-immeubles-sans-tres-haut-debit-{vintage}.csv"'
     return response
+
+
+def master_plan(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
+    """The territory's digital master plan, drafted from its data (diagnostic.schema); the
+    unit costs of the investment strategy are the reader's (`cout_RIP=…`), never defaults."""
+    import json
+
+    from terrinum.diagnostic import schema
+
+    t = services.get(niveau, code)
+    if t is None or t.niveau not in schema.LEVELS:
+        raise Http404(f"{niveau}/{code}")
+    costs = {}
+    for zone in ("ZTD", "AMII", "RIP"):
+        try:
+            value = float(request.GET.get(f"cout_{zone}", "").replace(",", ".")) if request.GET.get(f"cout_{zone}") else None
+        except ValueError:
+            value = None
+        costs[zone] = value if value is None or 0 <= value <= 100_000 else None
+    data = schema.compose(t, costs)
+    if request.GET.get("format") == "json":
+        return HttpResponse(json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json; charset=utf-8")
+    return render(request, "diagnostic/schema_directeur.html", {"t": t, "s": data, "couts": costs, "url": territory_url(t)})
