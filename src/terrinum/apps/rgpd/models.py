@@ -290,7 +290,7 @@ class Trace(models.Model):
     objet = models.CharField(max_length=20)  # activite, demande, violation, sous-traitant, action, collectivite
     objet_id = models.PositiveIntegerField(null=True)
     libelle = models.CharField(max_length=300)
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=100)
     avant = models.JSONField(null=True, blank=True)
     apres = models.JSONField(null=True, blank=True)
 

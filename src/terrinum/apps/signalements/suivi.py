@@ -178,7 +178,7 @@ def advance(zone: Zone, etape: str, user, date: dt.date | None = None, motif: st
     if etape == Zone.ABANDONNEE and not motif.strip():
         raise Refused(["une zone abandonnée donne son motif"])
     with transaction.atomic():
-        zone = Zone.objects.select_for_update().select_related("arrete").get(pk=zone.pk)
+        zone = Zone.objects.select_for_update().get(pk=zone.pk)  # (PostgreSQL locks no outer join: the order is read after)
         zone.etape, zone.etape_motif = etape, motif.strip()
         if etape == Zone.EN_SERVICE:
             zone.en_service_le = date

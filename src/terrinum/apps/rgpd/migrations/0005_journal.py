@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('objet', models.CharField(max_length=20)),
                 ('objet_id', models.PositiveIntegerField(null=True)),
                 ('libelle', models.CharField(max_length=300)),
-                ('action', models.CharField(max_length=40)),
+                ('action', models.CharField(max_length=100)),
                 ('avant', models.JSONField(blank=True, null=True)),
                 ('apres', models.JSONField(blank=True, null=True)),
                 ('collectivite', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='traces', to='rgpd.collectivite')),
