@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import django_setup, err, fail, out, progress_bar, require_reference, territory
+from terrinum.cli.common import django_setup, err, fail, out, output_file, progress_bar, require_reference, territory
 
 app = typer.Typer()
 
@@ -96,7 +96,7 @@ class PlanFormat(str, Enum):
 def schema_directeur(
     territoire: str = typer.Argument(..., metavar="TERRITOIRE", help="Un département ou une région (code, nom, niveau:code)."),
     format: PlanFormat = typer.Option(PlanFormat.html, "--format", help="html (la page) ou json."),
-    sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", help="Fichier à écrire (sinon la sortie standard)."),
+    sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", callback=output_file, help="Fichier à écrire (sinon la sortie standard)."),
     cout: list[str] = typer.Option(None, "--cout", metavar="ZONE=EUROS", help="Coût par local restant à raccorder d'une zone (ZTD, AMII, RIP) ; répétable."),
 ) -> None:
     """Le projet de schéma directeur territorial d'aménagement numérique d'un département ou
@@ -121,8 +121,6 @@ def schema_directeur(
     unknown = sorted(set(costs) - {"ZTD", "AMII", "RIP"})
     if unknown:
         fail(f"--cout : zone(s) inconnue(s) {', '.join(unknown)} (ZTD, AMII ou RIP)", 64)
-    if sortie is not None and not sortie.parent.is_dir():
-        fail(f"le dossier « {sortie.parent} » n'existe pas : créez-le, ou choisissez un autre chemin")
     t = territory(territoire, "le schéma directeur s'arrête")
     try:
         data = schema.compose(t, costs)

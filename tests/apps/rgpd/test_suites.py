@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def test_a_request_not_acted_on_gives_its_reasons(client, rgpd_world):
+def test_a_request_not_acted_on_gives_its_reasons(client, rgpd_world, time_machine):
     org, col, users = rgpd_world
+    time_machine.move_to(dt.datetime(2026, 3, 10, 9, tzinfo=PARIS))  # an injected clock: the request is three days old
     d = services.record_request(col["signy"], users["gestionnaire"], "effacement", timezone.now() - dt.timedelta(days=3))
     with pytest.raises(services.Refused, match="raisons à la personne"):
         services.answer_request(d, users["gestionnaire"], statut=Demande.INFONDEE)

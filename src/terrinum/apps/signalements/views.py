@@ -5,6 +5,7 @@ every report, zone and département answers 404."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import shapely
@@ -249,8 +250,6 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
                 zones = services.regroup(dep.code, regroup_form.cleaned_data["distance"])
                 message = {"ok": True, "texte": f"{len(zones)} zone(s) à examiner formée(s) à {regroup_form.cleaned_data['distance']} m."}
             elif request.POST.get("action") == "arrete":
-                import datetime as dt
-
                 try:
                     date = dt.date.fromisoformat(request.POST.get("date", ""))
                 except ValueError:
@@ -271,8 +270,6 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
                 made = suivi.import_orders(dep.code, upload.read(), upload.name, request.user)
                 message = {"ok": True, "texte": f"{len(made)} arrêté(s) enregistré(s) (les arrêtés déjà enregistrés restent tels quels)."}
             elif request.POST.get("action") == "etape":
-                import datetime as dt
-
                 zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
                 raw = request.POST.get("date", "")
                 try:
