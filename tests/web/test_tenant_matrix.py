@@ -46,6 +46,9 @@ RULES = {
     # (its own accounts): tests/apps/pass_numerique/test_paiement.py
     "pass-numerique-piece": "connecte",
     "pass-numerique-paiement": "connecte",
+    # an operator's invoice (its issuer's and its client's accounts only):
+    # tests/apps/pass_numerique/test_factures.py
+    "pass-numerique-facture": "connecte",
     # the RGPD pages: every role × page × own/other collectivité in tests/apps/rgpd
     "rgpd": "connecte",
     "rgpd-collectivite": "connecte",

@@ -16,6 +16,9 @@ class Organisation(models.Model):
     # New Deal mobile: the département's project team (département, préfecture, élus) that
     # ranks the poorly covered zones reported by the communes (docs/couverture.md).
     EQUIPE_PROJET = "equipe_projet"
+    # Pass numérique: the operator a funder mandates for a programme (qualifies places, settles,
+    # invoices), possibly for several funders (docs/pass-numerique.md, « Opérateur »).
+    OPERATEUR = "operateur"
     KINDS = [
         (COLLECTIVITE, "Collectivité"),
         (MUTUALISATION, "Structure de mutualisation"),
@@ -23,6 +26,7 @@ class Organisation(models.Model):
         (FINANCEUR, "Commanditaire"),
         (PRESCRIPTEUR, "Prescripteur"),
         (EQUIPE_PROJET, "Équipe projet départementale (New Deal mobile)"),
+        (OPERATEUR, "Opérateur du Pass numérique"),
     ]
 
     nom = models.CharField(max_length=200)

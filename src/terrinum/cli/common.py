@@ -208,6 +208,13 @@ def refused(problems: list, limit: int = 20) -> None:
     fail(f"{len(problems)} ligne(s) rejetée(s) : fichier refusé, rien n'est chargé (--accepter-rejets pour charger les lignes valides).\n{listed}{suffix}")
 
 
+def output_folder(path: Path | None) -> Path | None:
+    """Typer callback of an option naming a folder to write files into: it must exist."""
+    if path is not None and not path.is_dir():
+        raise typer.BadParameter(f"le dossier « {path} » n'existe pas : créez-le, ou choisissez un autre chemin")
+    return path
+
+
 def output_file(path: Path | None) -> Path | None:
     """Typer callback of an option naming a file to write: its folder must exist (checked
     before any work, said in French instead of a FileNotFoundError after it)."""

@@ -20,6 +20,7 @@ class TypeOrganisation(str, Enum):
     financeur = "financeur"
     prescripteur = "prescripteur"
     equipe_projet = "equipe_projet"
+    operateur = "operateur"
 
 
 class Role(str, Enum):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from terrinum.cli.common import EXIT_AMBIGUOUS, django_setup, err, fail, out, output_file, require_reference, within
+from terrinum.cli.common import EXIT_AMBIGUOUS, django_setup, err, fail, out, output_file, output_folder, require_reference, within
 
 app = typer.Typer(help="Pass numérique : programmes, carnets, règlements, registre.", no_args_is_help=True)
 programme_app = typer.Typer(help="Programmes des commanditaires.", no_args_is_help=True)
@@ -52,24 +52,43 @@ def programme_creer(
     valeur: int = typer.Option(10, "--valeur", min=1, max=100, help="Valeur faciale d'un chèque, en euros."),
     annee: int = typer.Option(None, "--annee", help="Année d'émission (défaut : l'année en cours) : valide au 31 décembre, accepté au 31 janvier."),
     prescripteur: list[str] = typer.Option(None, "--prescripteur", metavar="ORGANISATION", help="Un prescripteur qui remet les carnets ; répétable."),
+    operateur: str = typer.Option(
+        None, "--operateur", metavar="ORGANISATION", help="L'opérateur mandaté (qualifie, prépare les paiements, facture la commande et ses frais)."
+    ),
     format: Output = typer.Option(Output.texte, "--format", help="json : le programme et tous ses codes, pour un opérateur."),
     pdf: Path = typer.Option(None, "--pdf", metavar="DOSSIER", help="Écrire les carnets à imprimer (un PDF, un QR code par chèque) dans ce dossier."),
 ) -> None:
     """Crée un programme et ses carnets de chèques (codes uniques, imprévisibles, avec un
-    caractère de contrôle), en une transaction."""
+    caractère de contrôle), en une transaction. Avec un opérateur, la commande est facturée
+    aussitôt (valeur faciale et frais) si les identités de facturation sont renseignées."""
     django_setup()
     require_reference()
     from terrinum.accounts.models import Organisation
-    from terrinum.apps.pass_numerique import codes, services
+    from terrinum.apps.pass_numerique import codes, factures, services
+    from terrinum.apps.pass_numerique.models import Programme
 
     funder = _organisation(financeur, Organisation.FINANCEUR, "commanditaire")
     prescribers = [_organisation(p, Organisation.PRESCRIPTEUR, "prescripteur") for p in prescripteur or []]
+    operator = _organisation(operateur, Organisation.OPERATEUR, "opérateur") if operateur else None
     try:
         programme = services.create_programme(
-            funder, within(territoire), carnets, cheques_par_carnet, valeur_centimes=valeur * 100, year=annee, prescripteurs=prescribers
+            funder,
+            within(territoire),
+            carnets,
+            cheques_par_carnet,
+            valeur_centimes=valeur * 100,
+            year=annee,
+            prescripteurs=prescribers,
+            operateur=operator,
         )
     except services.Refused as exc:
         fail(str(exc))
+    if operator is not None:
+        billed = factures.issue_due(programmes=Programme.objects.filter(pk=programme.pk))
+        for doc in billed.documents:
+            err.print(f"{doc.get_nature_display().capitalize()} n° {doc.numero} : {doc.get_objet_display()}, {_euros(doc.ttc_centimes)} TTC.")
+        for why in billed.waiting:
+            err.print(f"Factures en attente — {why} (« terrinum pass-numerique facturation », puis « terrinum pass-numerique factures »).")
     if pdf is not None:
         pdf.mkdir(parents=True, exist_ok=True)
         target = pdf / f"carnets-programme-{programme.pk}.pdf"
@@ -210,6 +229,72 @@ def financeur_compte(
     except services.Refused as exc:
         fail(str(exc))
     out.print(f"Compte de paiement de « {found.nom} » : {account.iban[:4]} … {account.iban[-4:]} ({account.bic}).")
+
+
+@app.command("facturation")
+def facturation(
+    organisation: str = typer.Option(..., "--organisation", metavar="ORGANISATION", help="L'opérateur ou le commanditaire."),
+    raison_sociale: str = typer.Option(..., "--raison-sociale"),
+    siret: str = typer.Option(..., "--siret"),
+    adresse: str = typer.Option(..., "--adresse"),
+    code_postal: str = typer.Option(..., "--code-postal"),
+    ville: str = typer.Option(..., "--ville"),
+    tva: str = typer.Option("", "--tva", help="Numéro de TVA intracommunautaire (obligatoire pour un opérateur)."),
+) -> None:
+    """Enregistre l'identité de facturation d'un opérateur ou d'un commanditaire, portée par
+    les factures et avoirs (SIRET et numéro de TVA vérifiés)."""
+    django_setup()
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.pass_numerique import factures, services
+
+    found = Organisation.objects.filter(nom=organisation, type__in=(Organisation.OPERATEUR, Organisation.FINANCEUR)).first()
+    if found is None:
+        fail(f"aucun opérateur ni commanditaire « {organisation} »")
+    try:
+        ident = factures.save_identity(
+            found, services.PLATFORM, raison_sociale=raison_sociale, siret=siret, tva=tva, adresse=adresse, code_postal=code_postal, ville=ville
+        )
+    except services.Refused as exc:
+        fail(str(exc))
+    out.print(f"Identité de facturation de « {found.nom} » : {ident.raison_sociale}, SIRET {ident.siret}.")
+
+
+@app.command("factures")
+def factures_cmd(
+    date: str = typer.Option(None, "--date", metavar="AAAA-MM-JJ", help="Date d'émission (défaut : aujourd'hui)."),
+    sortie: Path = typer.Option(None, "--sortie", metavar="DOSSIER", help="Écrire les PDF Factur-X émis dans ce dossier.", callback=output_folder),
+    verifier: bool = typer.Option(False, "--verifier", help="Vérifier seulement que la numérotation de chaque émetteur est sans trou."),
+) -> None:
+    """Émet les factures et avoirs dus des programmes opérés : à la commande, la valeur faciale
+    des chèques et les frais de l'opérateur ; après la date limite d'acceptation, l'avoir des
+    chèques recrédités. Numérotés sans trou par émetteur et par année ; relancé, n'émet rien
+    de plus. À lancer chaque jour, après « expirer »."""
+    django_setup()
+    from terrinum.apps.pass_numerique import factures, services
+    from terrinum.apps.pass_numerique.models import Compteur
+
+    if verifier:
+        holes = [(c, factures.gaps(c.emetteur, c.annee)) for c in Compteur.objects.select_related("emetteur").order_by("emetteur__nom", "annee")]
+        for counter, missing in holes:
+            if missing:
+                err.print(f"« {counter.emetteur.nom} » {counter.annee} : numéros manquants {', '.join(map(str, missing))}")
+        if any(m for _, m in holes):
+            raise typer.Exit(1)
+        out.print(f"Numérotation sans trou : {len(holes)} série(s) vérifiée(s).")
+        return
+    try:
+        issued = factures.issue_due(_date(date))
+    except services.Refused as exc:
+        fail(str(exc))
+    for doc in issued.documents:
+        out.print(
+            f"{doc.get_nature_display().capitalize()} n° {doc.numero} ({doc.emetteur.nom} → {doc.client.nom}) : {doc.get_objet_display()}, {_euros(doc.ttc_centimes)} TTC."
+        )
+        if sortie is not None:
+            (sortie / f"{doc.nature}-{doc.numero}.pdf").write_bytes(bytes(doc.pdf))
+    for why in issued.waiting:
+        err.print(f"En attente — {why}")
+    out.print(f"{len(issued.documents)} document(s) émis.")
 
 
 @app.command("attribuer")

@@ -44,6 +44,9 @@ class Programme(models.Model):
     # accountant's export), e.g. « 65-6574 » ; empty: to be filled in by the accountant.
     imputation = models.CharField(max_length=60, blank=True)
     prescripteurs = models.ManyToManyField(Organisation, related_name="programmes_prescrits", blank=True)
+    # The operator the funder mandates for this programme: it qualifies places, settles and
+    # invoices the funder; it sees the programmes it operates, not other operators' ones.
+    operateur = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="programmes_operes")
     lieux_eligibles = models.ManyToManyField(Lieu, related_name="programmes_pass", blank=True)
     cree_le = models.DateTimeField(auto_now_add=True)
 
@@ -278,3 +281,79 @@ class Rappel(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["programme", "jours"], name="rappel_programme_jours")]
+
+
+class Facturation(models.Model):
+    """The billing identity of an organisation: the operator that invoices, the funder that is
+    invoiced (legal name, SIRET, intra-EU VAT number for the issuer, postal address)."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.PROTECT, related_name="facturation_pass")
+    raison_sociale = models.CharField(max_length=200)
+    siret = models.CharField(max_length=14)
+    tva = models.CharField(max_length=13, blank=True)  # FR + 2 check digits + SIREN
+    adresse = models.CharField(max_length=200)
+    code_postal = models.CharField(max_length=5)
+    ville = models.CharField(max_length=100)
+    modifie_le = models.DateTimeField(auto_now=True)
+    modifie_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+
+class Compteur(models.Model):
+    """The last number an issuer gave in a year: invoices and credit notes share one sequence
+    per issuer and year, taken in the transaction that writes the document (no gap)."""
+
+    emetteur = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    annee = models.PositiveSmallIntegerField()
+    dernier = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["emetteur", "annee"], name="compteur_emetteur_annee")]
+
+
+class Facture(models.Model):
+    """An invoice or a credit note of the operator to the funder, as issued: its number, its
+    amounts and its Factur-X PDF (EN 16931 XML inside a PDF/A-3), never changed nor deleted.
+    A programme has one invoice of the vouchers' face value and one of the operator's fee
+    (both with the order), and at most one credit note of the vouchers credited back."""
+
+    FACTURE, AVOIR = "facture", "avoir"
+    NATURES = [(FACTURE, "facture"), (AVOIR, "avoir")]
+    VALEUR, FRAIS = "valeur", "frais"
+    OBJETS = [(VALEUR, "valeur faciale des chèques"), (FRAIS, "frais de gestion de l'opérateur")]
+
+    emetteur = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="factures_emises_pass")
+    client = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="factures_recues_pass")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="factures")
+    nature = models.CharField(max_length=8, choices=NATURES)
+    objet = models.CharField(max_length=8, choices=OBJETS)
+    annee = models.PositiveSmallIntegerField()
+    rang = models.PositiveIntegerField()
+    numero = models.CharField(max_length=20)
+    emise_le = models.DateField()
+    quantite = models.PositiveIntegerField()
+    prix_centimes = models.PositiveBigIntegerField()  # per unit, excl. VAT
+    ht_centimes = models.PositiveBigIntegerField()
+    taux_tva_pour_dix_mille = models.PositiveIntegerField()  # 2000 = 20 %; 0: not subject to VAT
+    tva_centimes = models.PositiveBigIntegerField()
+    origine = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="avoirs")
+    pdf = models.BinaryField()
+    par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["annee", "rang"]
+        constraints = [
+            models.UniqueConstraint(fields=["emetteur", "annee", "rang"], name="facture_sans_doublon"),
+            models.UniqueConstraint(fields=["programme", "nature", "objet"], name="facture_une_par_objet"),
+        ]
+
+    @property
+    def ttc_centimes(self) -> int:
+        return self.ht_centimes + self.tva_centimes
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("une facture émise n'est jamais modifiée : émettez un avoir")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("une facture émise n'est jamais effacée")

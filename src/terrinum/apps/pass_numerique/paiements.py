@@ -36,12 +36,15 @@ class Line:
     imputations: list[str] = field(default_factory=list)
 
 
-def lines(month: str, funder: Organisation | None = None) -> list[Line]:
-    """Per funder and place, the vouchers of the month's statements (settled), in place order."""
+def lines(month: str, funder: Organisation | None = None, operator: Organisation | None = None) -> list[Line]:
+    """Per funder and place, the vouchers of the month's statements (settled), in place order;
+    with `operator`, only the vouchers of the programmes it operates."""
     month_bounds(month)  # a well-formed month, or Refused
     paid = Cheque.objects.filter(reglement__mois=month)
     if funder is not None:
         paid = paid.filter(programme__financeur=funder)
+    if operator is not None:
+        paid = paid.filter(programme__operateur=operator)
     rows = (
         paid.values("programme__financeur_id", "lieu_id", "lieu__nom", "reglement_id", "programme__imputation")
         .annotate(n=Count("id"), total=Sum("programme__valeur_centimes"))
@@ -73,13 +76,14 @@ def end_to_end(month: str, line: Line) -> str:
     return f"PASSNUM-{month}-R{line.reglement_id}"
 
 
-def sepa_transfers(month: str, funder: Organisation, execution: dt.date | None = None) -> Transfers:
+def sepa_transfers(month: str, funder: Organisation, execution: dt.date | None = None, operator: Organisation | None = None) -> Transfers:
     """The month's transfers of a funder to its private places, as a pain.001.001.03 file
-    (validated against the XSD by sepaxml before it is returned)."""
+    (validated against the XSD by sepaxml before it is returned); prepared by an operator:
+    for the programmes it operates only."""
     account = CompteFinanceur.objects.filter(financeur=funder).first()
     if account is None:
         raise Refused(f"« {funder.nom} » n'a pas de compte de paiement (IBAN, BIC) : renseignez-le avant les virements", 400)
-    private = [line for line in lines(month, funder) if line.structure is None or not line.structure.publique]
+    private = [line for line in lines(month, funder, operator) if line.structure is None or not line.structure.publique]
     paid = [line for line in private if line.structure is not None]
     if not paid:
         raise Refused(f"aucun virement pour « {funder.nom} » en {month} (aucun lieu privé réglé avec un dossier complet)", 400)
@@ -104,11 +108,11 @@ def sepa_transfers(month: str, funder: Organisation, execution: dt.date | None =
 MANDATE_COLUMNS = ["Exercice", "Imputation", "Tiers", "SIRET", "Objet", "Référence", "Chèques", "Montant (€)"]
 
 
-def mandate_rows(month: str, funder: Organisation) -> list[list]:
+def mandate_rows(month: str, funder: Organisation, operator: Organisation | None = None) -> list[list]:
     """One mandate line per public place (and imputation) of the month, for the funder's
     public accountant; a public place is one whose file says so."""
     rows = []
-    for line in lines(month, funder):
+    for line in lines(month, funder, operator):
         if line.structure is None or not line.structure.publique:
             continue
         rows.append(
@@ -126,8 +130,8 @@ def mandate_rows(month: str, funder: Organisation) -> list[list]:
     return rows
 
 
-def mandates(month: str, funder: Organisation, fmt: str) -> bytes:
-    rows = mandate_rows(month, funder)
+def mandates(month: str, funder: Organisation, fmt: str, operator: Organisation | None = None) -> bytes:
+    rows = mandate_rows(month, funder, operator)
     if fmt == "ods":
         return ods.sheet(f"Mandats {month}", MANDATE_COLUMNS, rows)
     text = io.StringIO()

@@ -99,6 +99,7 @@ def create_programme(
     fin_validite: dt.date | None = None,
     fin_tolerance: dt.date | None = None,
     imputation: str = "",
+    operateur: Organisation | None = None,
     who=None,
 ) -> Programme:
     """A programme and its carnets of vouchers, all "émis", in one transaction. Valid to
@@ -112,6 +113,8 @@ def create_programme(
         raise Refused("nombre de carnets entre 1 et 100 000", 400)
     if any(p.type != Organisation.PRESCRIPTEUR for p in prescripteurs):
         raise Refused("un prescripteur du programme n'est pas une organisation de type prescripteur", 400)
+    if operateur is not None and operateur.type != Organisation.OPERATEUR:
+        raise Refused(f"« {operateur.nom} » n'est pas un opérateur du Pass numérique", 400)
     year = year or timezone.localdate().year
     fin_validite = fin_validite or dt.date(year, 12, 31)
     fin_tolerance = fin_tolerance or (dt.date(year + 1, 1, 31) if fin_validite == dt.date(year, 12, 31) else fin_validite + dt.timedelta(days=31))
@@ -133,6 +136,7 @@ def create_programme(
             fin_tolerance=fin_tolerance,
             frais_pour_dix_mille=frais_pour_dix_mille,
             imputation=(imputation or "").strip()[:60],
+            operateur=operateur,
         )
         programme.prescripteurs.set(prescripteurs)
         programme.lieux_eligibles.set(lieux)
@@ -258,8 +262,19 @@ def inside_territory(programme: Programme, lieu: Lieu) -> bool:
 
 
 def may_qualify(user, programme: Programme) -> bool:
-    """An admin or gestionnaire of the programme's funder, or the platform's administrator."""
-    return policy.acts_for(user, Organisation.FINANCEUR, programme.financeur_id)
+    """An admin or gestionnaire of the programme's funder or of the operator it mandates for
+    this programme, or the platform's administrator."""
+    return policy.acts_for(user, Organisation.FINANCEUR, programme.financeur_id) or (
+        programme.operateur_id is not None and policy.acts_for(user, Organisation.OPERATEUR, programme.operateur_id)
+    )
+
+
+def acting_organisation(user, programme: Programme) -> Organisation:
+    """The organisation a decision on the programme is made for: its funder, or its operator
+    when the account acts for the operator only."""
+    if programme.operateur_id is not None and user is not PLATFORM and not policy.acts_for(user, Organisation.FINANCEUR, programme.financeur_id):
+        return programme.operateur
+    return programme.financeur
 
 
 def qualify(lieu: Lieu, programme: Programme, who, decision: str = Qualification.QUALIFIE, motif: str = "", now: dt.datetime | None = None) -> Qualification:
@@ -285,7 +300,7 @@ def qualify(lieu: Lieu, programme: Programme, who, decision: str = Qualification
             decision=decision,
             motif=motif[:500],
             par=None if who is PLATFORM else who,
-            organisation=programme.financeur,
+            organisation=acting_organisation(who, programme),
             quand=now,
         )
         refresh_label(lieu, now)

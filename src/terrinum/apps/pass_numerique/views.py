@@ -6,7 +6,7 @@ through the services."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -15,8 +15,19 @@ from terrinum.accounts import policy
 from terrinum.accounts.addresses import client_address
 from terrinum.accounts.models import Organisation
 from terrinum.apps.inclusion.models import Lieu
-from terrinum.apps.pass_numerique import besoins, campagne, codes, dossiers, paiements, services
-from terrinum.apps.pass_numerique.models import Beneficiaire, Cheque, CompteFinanceur, Piece, Programme, Qualification, Reglement, Structure
+from terrinum.apps.pass_numerique import besoins, campagne, codes, dossiers, factures, paiements, services
+from terrinum.apps.pass_numerique.models import (
+    Beneficiaire,
+    Cheque,
+    CompteFinanceur,
+    Facturation,
+    Facture,
+    Piece,
+    Programme,
+    Qualification,
+    Reglement,
+    Structure,
+)
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.helpers import COMMUNE_COLUMN, TerritorySet
 from terrinum.territories.models import Territory
@@ -41,10 +52,19 @@ def _funders(user):
     return list(_organisations(user, Organisation.FINANCEUR))
 
 
+def _operators(user):
+    """The operators for which this account acts (admin or gestionnaire)."""
+    return list(_organisations(user, Organisation.OPERATEUR))
+
+
 def _programmes(user):
-    found = Programme.objects.select_related("financeur").order_by("-id")
+    """The programmes of the funders this account reads, and those of the operators it reads
+    (an operator sees the programmes it operates, not another operator's)."""
+    found = Programme.objects.select_related("financeur", "operateur").order_by("-id")
     scope = policy.reading_scope(user, Organisation.FINANCEUR)
-    return found if scope is None else found.filter(financeur_id__in=scope)
+    if scope is None:
+        return found
+    return found.filter(Q(financeur_id__in=scope) | Q(operateur_id__in=policy.reading_organisations(user, Organisation.OPERATEUR)))
 
 
 def _funder_view(programme: Programme, user) -> dict:
@@ -65,6 +85,8 @@ def _funder_view(programme: Programme, user) -> dict:
         "stocks": campagne.stocks(programme),
         "jours_restants": campagne.days_of_use(programme.fin_tolerance),
         "carte": _use_map(programme, dict(by_commune)),
+        "factures": list(programme.factures.select_related("origine").order_by("rang")),
+        "emettre": factures.may_issue(user, programme),
         "legende": fixed_legend(USE_BINS, ""),
         **_qualifications(programme, user),
     }
@@ -138,17 +160,21 @@ def _optional_date(text: str, label: str):
         raise services.Refused(f"{label} : une date (AAAA-MM-JJ)", 400) from None
 
 
-def _funder_payments(funders: list[Organisation]) -> list[dict]:
-    """Per funder the account acts for: its paying account and the months with statements."""
+def _funder_payments(funders: list[Organisation], operators: list[Organisation]) -> list[dict]:
+    """Per funder the account acts for: its paying account and the months with statements;
+    for an operator's account, the same for the funders whose programmes it operates (the
+    files then hold those programmes only, and the account is the funder's to keep)."""
     out = []
-    for f in funders:
+    operated = Organisation.objects.filter(programmes_pass__operateur__in=operators).exclude(pk__in=[f.pk for f in funders]).distinct().order_by("nom")
+    for f in [*funders, *operated]:
+        mine = f in funders
         months = (
-            Cheque.objects.filter(programme__financeur=f, reglement__isnull=False)
+            Cheque.objects.filter(programme__financeur=f, reglement__isnull=False, **({} if mine else {"programme__operateur__in": operators}))
             .values_list("reglement__mois", flat=True)
             .distinct()
             .order_by("-reglement__mois")
         )
-        out.append({"financeur": f, "compte": CompteFinanceur.objects.filter(financeur=f).first(), "mois": list(months[:24])})
+        out.append({"financeur": f, "compte": CompteFinanceur.objects.filter(financeur=f).first(), "mois": list(months[:24]), "opere": not mine})
     return out
 
 
@@ -274,6 +300,8 @@ def home(request: HttpRequest) -> HttpResponse:
                     k: _optional_date(request.POST.get(k, ""), label)
                     for k, label in (("fin_validite", "fin de validité"), ("fin_tolerance", "acceptés jusqu'au"))
                 }
+                operator = request.POST.get("operateur") or None
+                operator = operator and get_object_or_404(Organisation, pk=operator, type=Organisation.OPERATEUR)
                 made = services.create_programme(
                     funder,
                     territory,
@@ -282,16 +310,20 @@ def home(request: HttpRequest) -> HttpResponse:
                     valeur_centimes=value * 100,
                     prescripteurs=prescribers,
                     imputation=request.POST.get("imputation", ""),
+                    operateur=operator,
                     who=user,
                     **dates,
                 )
+                billed = factures.issue_due(programmes=Programme.objects.filter(pk=made.pk)) if operator else None
                 days = campagne.days_of_use(made.fin_tolerance)
                 message = {
                     "ok": True,
                     "texte": f"Programme n° {made.pk} « {made.nom} » créé : {carnets} carnet(s) de {per_carnet} chèques de {value} €, "
                     f"valables jusqu'au {made.fin_validite:%d/%m/%Y}, acceptés jusqu'au {made.fin_tolerance:%d/%m/%Y} ({days} jours d'utilisation"
                     + (" : c'est court, pensez à répartir les carnets sans attendre" if days < 90 else "")
-                    + "). Qualifiez maintenant les lieux qui les accepteront et répartissez les carnets entre les prescripteurs.",
+                    + "). Qualifiez maintenant les lieux qui les accepteront et répartissez les carnets entre les prescripteurs."
+                    + (f" Factures de la commande : {', '.join(f.numero for f in billed.documents)}." if billed and billed.documents else "")
+                    + (f" Factures en attente : {' ; '.join(billed.waiting)}." if billed and billed.waiting else ""),
                 }
             elif action == "dossier":
                 lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
@@ -327,6 +359,22 @@ def home(request: HttpRequest) -> HttpResponse:
                     raise services.Refused("nombre de carnets : un nombre entier (négatif pour en reprendre)", 400) from None
                 campagne.allocate(programme, org, count, user)
                 message = {"ok": True, "texte": f"{org.nom} : {count:+d} carnet(s) du programme « {programme.nom} »."}
+            elif action == "facturation":
+                org = get_object_or_404(Organisation, pk=request.POST.get("organisation") or 0, type__in=(Organisation.FINANCEUR, Organisation.OPERATEUR))
+                factures.save_identity(org, user, **{k: request.POST.get(k, "") for k in factures.IDENTITY_FIELDS})
+                message = {"ok": True, "texte": f"Identité de facturation de {org.nom} enregistrée."}
+            elif action == "facturer":
+                programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
+                if not factures.may_issue(user, programme):
+                    raise services.Refused("seul l'opérateur du programme émet ses factures", 403)
+                billed = factures.issue_due(programmes=Programme.objects.filter(pk=programme.pk), who=user)
+                done = ", ".join(f"{f.get_nature_display()} n° {f.numero}" for f in billed.documents)
+                message = {
+                    "ok": not billed.waiting,
+                    "texte": (f"Émis : {done}." if done else "Aucune facture due.")
+                    + (f" En attente : {' ; '.join(billed.waiting)}." if billed.waiting else ""),
+                }
+                status = 400 if billed.waiting else 200
             elif action == "qualifier":
                 programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
                 lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
@@ -359,7 +407,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "decisions": [d for d in Qualification.DECISIONS if d[0] != Qualification.DEMANDE],
         "dossiers": _place_files(places, typed),
         "natures": Piece.NATURES,
-        "paiements": _funder_payments(_funders(user)),
+        "paiements": _funder_payments(_funders(user), _operators(user)),
+        "identites": [(o, Facturation.objects.filter(organisation=o).first()) for o in [*_funders(user), *_operators(user)]],
+        "operateurs": Organisation.objects.filter(type=Organisation.OPERATEUR).order_by("nom") if _funders(user) else [],
+        "champs_identite": factures.IDENTITY_FIELDS,
         "message": message,
         "choix": choix,
         "lieu_choisi": request.POST.get("lieu", "") if request.method == "POST" else "",  # the place stays chosen from one voucher to the next
@@ -435,13 +486,33 @@ def payment(request: HttpRequest, financeur: int, mois: str, fmt: str) -> HttpRe
     """A funder's payment orders for a month: its SEPA transfers (XML) to private places, its
     mandates (CSV, ODS) for public ones. Its own accounts only."""
     funder = get_object_or_404(Organisation, pk=financeur, type=Organisation.FINANCEUR)
-    if not policy.acts_for(request.user, Organisation.FINANCEUR, funder.pk) or fmt not in PAYMENT_TYPES:
+    if fmt not in PAYMENT_TYPES:
         raise Http404
+    operator = None
+    if not policy.acts_for(request.user, Organisation.FINANCEUR, funder.pk):
+        # an operator prepares the files of the programmes it operates for this funder
+        operator = Organisation.objects.filter(
+            type=Organisation.OPERATEUR, pk__in=policy.acting_organisations(request.user, Organisation.OPERATEUR), programmes_operes__financeur=funder
+        ).first()
+        if operator is None:
+            raise Http404
     try:
-        body = paiements.sepa_transfers(mois, funder).xml if fmt == "xml" else paiements.mandates(mois, funder, fmt)
+        body = paiements.sepa_transfers(mois, funder, operator=operator).xml if fmt == "xml" else paiements.mandates(mois, funder, fmt, operator)
     except services.Refused as exc:
         return HttpResponse(str(exc), status=exc.status, content_type="text/plain; charset=utf-8")
     name = f"{'virements' if fmt == 'xml' else 'mandats'}-pass-numerique-{mois}-{funder.pk}.{fmt}"
     response = HttpResponse(body, content_type=PAYMENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def invoice(request: HttpRequest, pk: int) -> HttpResponse:
+    """An invoice or credit note as issued (Factur-X PDF), for its issuer's and its client's
+    accounts."""
+    found = get_object_or_404(Facture, pk=pk)
+    if not factures.may_read(request.user, found):
+        raise Http404
+    response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{found.nature}-{found.numero}.pdf"'
     return response
