@@ -49,6 +49,9 @@ RULES = {
     # an operator's invoice (its issuer's and its client's accounts only):
     # tests/apps/pass_numerique/test_factures.py
     "pass-numerique-facture": "connecte",
+    # a programme's campaign report (its funder's and operator's accounts):
+    # tests/apps/pass_numerique/test_rapport.py
+    "pass-numerique-rapport": "connecte",
     # the RGPD pages: every role × page × own/other collectivité in tests/apps/rgpd
     "rgpd": "connecte",
     "rgpd-collectivite": "connecte",

@@ -196,6 +196,28 @@ def programme_repartir(
     out.print(f"« {org.nom} » : {stock.recus} carnet(s) reçu(s), {stock.remis} remis, {stock.restants} restant(s).")
 
 
+@programme_app.command("rapport")
+def programme_rapport(
+    programme: int = typer.Argument(..., metavar="N", help="Le numéro du programme."),
+    sortie: Path = typer.Option(..., "--sortie", metavar="FICHIER", help="Le rapport : .pdf ou .ods selon l'extension.", callback=output_file),
+) -> None:
+    """Écrit le rapport de campagne d'un programme : chèques commandés, remis, utilisés,
+    réglés, recrédités, par mois, prescripteur, lieu, commune et tranche d'âge des
+    bénéficiaires, et la portée pour 1 000 personnes à risque."""
+    if sortie.suffix not in (".pdf", ".ods"):
+        fail(f"« {sortie.name} » : extension .pdf ou .ods attendue", 64)
+    django_setup()
+    from terrinum.apps.pass_numerique import rapport
+    from terrinum.apps.pass_numerique.models import Programme
+
+    found = Programme.objects.filter(pk=programme).first()
+    if found is None:
+        fail(f"aucun programme n° {programme}")
+    report = rapport.campaign(found)
+    sortie.write_bytes(rapport.as_pdf(report) if sortie.suffix == ".pdf" else rapport.as_ods(report))
+    out.print(f"Rapport de campagne du programme n° {found.pk} : {sortie}")
+
+
 @app.command("rappels")
 def rappels(date: str = typer.Option(None, "--date", metavar="AAAA-MM-JJ", help="Date du jour (défaut : aujourd'hui).")) -> None:
     """Prévient les commanditaires, les prescripteurs et les lieux qualifiés 30 puis 15 jours

@@ -44,7 +44,7 @@ ORDER_DAY = dt.date(2031, 3, 2)
 @pytest.fixture(autouse=True)
 def _clock():
     """Every test runs on 1 March 2031 (the clock is injected, never today's)."""
-    with time_machine.travel(dt.datetime(2031, 3, 1, 9, tzinfo=dt.timezone.utc), tick=False):
+    with time_machine.travel(dt.datetime(2031, 3, 1, 9, tzinfo=dt.UTC), tick=False):
         yield
 
 
@@ -128,10 +128,10 @@ def test_the_order_is_invoiced_twice_and_the_credit_note_follows_the_tolerance(o
     assert not factures.issue_due(ORDER_DAY).documents  # nothing more to issue
 
     # one carnet used, the rest expires after 31 January 2032: 10 vouchers credited back
-    services.qualify(lieux_["gueret"], programme, services.PLATFORM, now=dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc))
+    services.qualify(lieux_["gueret"], programme, services.PLATFORM, now=dt.datetime(2031, 1, 1, tzinfo=dt.UTC))
     codes = hand_out(programme, orgs)
     for code in codes:
-        services.redeem(code, lieux_["gueret"], users["conseillere"], now=dt.datetime(2031, 6, 1, 10, tzinfo=dt.timezone.utc))
+        services.redeem(code, lieux_["gueret"], users["conseillere"], now=dt.datetime(2031, 6, 1, 10, tzinfo=dt.UTC))
     assert not factures.issue_due(dt.date(2032, 1, 31)).documents  # still redeemable that day
     services.expire(dt.date(2032, 2, 1))
     credit = factures.issue_due(dt.date(2032, 2, 1)).documents
@@ -182,7 +182,7 @@ def test_the_operator_acts_for_its_programmes_and_sees_no_other(client, operated
     )
     invoice = programme.factures.first()
     # qualification: the operator of the programme, not another operator
-    made = services.qualify(lieux_["gueret"], programme, users["operatrice"], now=dt.datetime(2031, 3, 3, tzinfo=dt.timezone.utc))
+    made = services.qualify(lieux_["gueret"], programme, users["operatrice"], now=dt.datetime(2031, 3, 3, tzinfo=dt.UTC))
     assert made.organisation == orgs["operateur"] and made.decision == Qualification.QUALIFIE
     with pytest.raises(services.Refused, match="seul le commanditaire"):
         services.qualify(lieux_["gueret"], programme, users["autre_operatrice"])
@@ -221,9 +221,9 @@ def test_an_operator_prepares_payments_of_its_programmes_only(client, operated):
     orgs, lieux_, users, operated_programme = operated
     own = services.create_programme(orgs["creuse"], TerritorySet.of("departement", "23"), 1, 5, prescripteurs=[orgs["ccas"]], year=2031)
     _file(lieux_["gueret"], users["conseillere"], publique=True, raison_sociale="Commune de Guéret", siret=SIRET)
-    when = dt.datetime(2031, 3, 10, 10, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2031, 3, 10, 10, tzinfo=dt.UTC)
     for p in (own, operated_programme):
-        services.qualify(lieux_["gueret"], p, services.PLATFORM, now=dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc))
+        services.qualify(lieux_["gueret"], p, services.PLATFORM, now=dt.datetime(2031, 1, 1, tzinfo=dt.UTC))
         for code in hand_out(p, orgs)[:2]:
             services.redeem(code, lieux_["gueret"], users["conseillere"], now=when)
     services.settle("2031-03", today=dt.date(2031, 4, 2))

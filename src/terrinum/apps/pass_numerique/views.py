@@ -15,7 +15,7 @@ from terrinum.accounts import policy
 from terrinum.accounts.addresses import client_address
 from terrinum.accounts.models import Organisation
 from terrinum.apps.inclusion.models import Lieu
-from terrinum.apps.pass_numerique import besoins, campagne, codes, dossiers, factures, paiements, services
+from terrinum.apps.pass_numerique import besoins, campagne, codes, dossiers, factures, paiements, rapport, services
 from terrinum.apps.pass_numerique.models import (
     Beneficiaire,
     Cheque,
@@ -515,4 +515,20 @@ def invoice(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     response = HttpResponse(bytes(found.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{found.nature}-{found.numero}.pdf"'
+    return response
+
+
+REPORT_TYPES = {"pdf": "application/pdf", "ods": "application/vnd.oasis.opendocument.spreadsheet"}
+
+
+@login_required
+def campaign_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """A programme's campaign report (PDF, ODS), for whoever reads the programme: its funder's
+    and its operator's accounts."""
+    if fmt not in REPORT_TYPES or not _programmes(request.user).filter(pk=pk).exists():
+        raise Http404
+    found = rapport.campaign(Programme.objects.select_related("financeur", "operateur").get(pk=pk))
+    body = rapport.as_pdf(found) if fmt == "pdf" else rapport.as_ods(found)
+    response = HttpResponse(body, content_type=REPORT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="rapport-campagne-pass-numerique-{pk}.{fmt}"'
     return response
