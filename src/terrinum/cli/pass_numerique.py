@@ -137,8 +137,6 @@ def lieu_qualifier(
     en une transaction : un lieu inconnu ou hors du territoire, et rien n'est inscrit. Chaque
     décision est inscrite au registre du lieu."""
     django_setup()
-    from django.db import transaction
-
     from terrinum.apps.inclusion.models import Lieu
     from terrinum.apps.pass_numerique import services
     from terrinum.apps.pass_numerique.models import Programme, Qualification
@@ -160,10 +158,9 @@ def lieu_qualifier(
     if unknown:
         fail(f"lieu(x) inconnu(s) au registre : {', '.join(unknown[:10])} (la colonne id de « terrinum lieux export ») ; rien n'est inscrit")
     try:
-        with transaction.atomic():
-            made = [services.qualify(places[i], found, services.PLATFORM, decision, motif) for i in dict.fromkeys(wanted)]
+        made = services.qualify_many([places[i] for i in wanted], found, services.PLATFORM, decision, motif)
     except services.Refused as exc:
-        fail(f"{exc} ; rien n'est inscrit")
+        fail(str(exc))
     label = dict(Qualification.DECISIONS)[decision]
     if len(made) == 1:
         out.print(f"« {made[0].lieu.nom} » : {label} pour le programme « {found.nom} »" + (f" ({made[0].motif})" if made[0].motif else "") + ".")

@@ -99,3 +99,34 @@ def test_a_list_of_places_is_qualified_at_once_or_not_at_all(world, tmp_path):
     )
     assert done.exit_code == 0, done.output
     assert services.standing(programme, lieux_["gueret"]).decision == Qualification.SUSPENDU
+
+
+def test_a_funder_decides_for_a_list_of_places_on_the_web(client, world):
+    """The same list on the page: typed or uploaded, all or nothing, the unknown line named;
+    the pending applications qualified by ticking them; another funder refused."""
+    import html
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from terrinum.apps.pass_numerique.models import Qualification
+
+    orgs, lieux_, users, programme = world
+    before = Qualification.objects.count()
+    client.force_login(users["financeur"])
+    post = {"action": "qualifier_liste", "programme": programme.pk, "decision": "qualifie"}
+    wrong = client.post("/pass-numerique/", post | {"liste": "gueret\n\nnulle-part\n"})
+    assert wrong.status_code == 400 and "ligne 3 : « nulle-part »" in wrong.content.decode() and Qualification.objects.count() == before
+    outside = client.post("/pass-numerique/", post | {"liste": "gueret\nsigny"})
+    assert outside.status_code == 400 and "rien n'est inscrit" in html.unescape(outside.content.decode()) and Qualification.objects.count() == before
+    listing = SimpleUploadedFile("lieux.csv", "id;nom\ngueret;Médiathèque\n".encode())
+    done = client.post("/pass-numerique/", post | {"decision": "suspendu", "motif": "contrôle", "liste_fichier": listing})
+    assert done.status_code == 200 and "1 lieu(x) : suspendu" in done.content.decode()
+    assert services.standing(programme, lieux_["gueret"]).decision == Qualification.SUSPENDU
+    # the place applies again; the funder ticks its application
+    services.qualify(lieux_["gueret"], programme, services.PLATFORM, Qualification.DEMANDE, "nouvelle demande")
+    page = client.get("/pass-numerique/").content.decode()
+    assert f'name="lieux" value="{lieux_["gueret"].pk}"' in page and "Qualifier les demandes cochées" in page
+    ticked = client.post("/pass-numerique/", {"action": "qualifier_liste", "programme": programme.pk, "lieux": [str(lieux_["gueret"].pk)]})
+    assert ticked.status_code == 200 and services.standing(programme, lieux_["gueret"]).decision == Qualification.QUALIFIE
+    client.force_login(users["financeur08"])
+    assert client.post("/pass-numerique/", post | {"liste": "gueret"}).status_code == 403

@@ -307,6 +307,34 @@ def qualify(lieu: Lieu, programme: Programme, who, decision: str = Qualification
     return made
 
 
+def qualify_many(lieux: list[Lieu], programme: Programme, who, decision: str = Qualification.QUALIFIE, motif: str = "") -> list[Qualification]:
+    """The same decision for a list of places, in one transaction: one place refused (outside
+    the territory, a reason missing…) and nothing is recorded."""
+    try:
+        with transaction.atomic():
+            return [qualify(lieu, programme, who, decision, motif) for lieu in dict.fromkeys(lieux)]
+    except Refused as exc:
+        raise Refused(f"{exc} ; rien n'est inscrit", exc.status) from None
+
+
+def places_of_list(text: str) -> list[Lieu]:
+    """The places of a list typed or uploaded by a funder: one registry identifier per line
+    (blank lines and lines starting with # skipped, a CSV's first column read); an unknown
+    identifier is named with its line."""
+    wanted = []
+    for number, line in enumerate(text.splitlines(), 1):
+        ident = line.split(";")[0].split(",")[0].strip().strip('"')
+        if ident and not ident.startswith("#") and ident.lower() not in ("id", "identifiant"):
+            wanted.append((number, ident))
+    if not wanted:
+        raise Refused("liste vide : un identifiant de lieu par ligne", 400)
+    found = {p.identifiant: p for p in Lieu.objects.filter(identifiant__in=[i for _, i in wanted])}
+    unknown = [f"ligne {n} : « {i} »" for n, i in wanted if i not in found]
+    if unknown:
+        raise Refused(f"lieu(x) inconnu(s) au registre — {', '.join(unknown[:10])}{' …' if len(unknown) > 10 else ''} ; rien n'est inscrit", 400)
+    return [found[i] for _, i in wanted]
+
+
 def refresh_label(lieu: Lieu, now: dt.datetime | None = None) -> bool:
     """The public label « Pass numérique accepté »: qualified now for at least one programme
     whose vouchers are still accepted. Derived, never typed."""

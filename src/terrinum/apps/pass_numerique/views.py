@@ -375,6 +375,27 @@ def home(request: HttpRequest) -> HttpResponse:
                     + (f" En attente : {' ; '.join(billed.waiting)}." if billed.waiting else ""),
                 }
                 status = 400 if billed.waiting else 200
+            elif action == "qualifier_liste":
+                programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
+                if not services.may_qualify(user, programme):
+                    raise services.Refused("seul le commanditaire du programme qualifie les lieux qui l'acceptent", 403)
+                if request.POST.get("seul") or request.POST.getlist("lieux"):  # from the pending applications
+                    picked = [request.POST["seul"]] if request.POST.get("seul") else request.POST.getlist("lieux")
+                    chosen = list(Lieu.objects.filter(pk__in=[p for p in picked if p.isdigit()]))
+                    if not chosen:
+                        raise services.Refused("cochez au moins une demande", 400)
+                else:
+                    upload = request.FILES.get("liste_fichier")
+                    if upload is not None and upload.size > dossiers.MAX_PIECE_BYTES:
+                        raise services.Refused(f"{upload.name} : au plus {dossiers.MAX_PIECE_BYTES // (1024 * 1024)} Mo", 400)
+                    text = upload.read().decode("utf-8-sig", errors="replace") if upload is not None else request.POST.get("liste", "")
+                    chosen = services.places_of_list(text)
+                made = services.qualify_many(chosen, programme, user, request.POST.get("decision") or Qualification.QUALIFIE, request.POST.get("motif", ""))
+                label = made[0].get_decision_display()
+                message = {
+                    "ok": True,
+                    "texte": f"{len(made)} lieu(x) : {label} pour « {programme.nom} » ({', '.join(q.lieu.nom for q in made[:5])}{' …' if len(made) > 5 else ''}).",
+                }
             elif action == "qualifier":
                 programme = get_object_or_404(Programme, pk=request.POST.get("programme") or 0)
                 lieu = get_object_or_404(Lieu, pk=request.POST.get("lieu") or 0)
