@@ -306,3 +306,115 @@ class Trace(models.Model):
         """(field, before, after) for each field that changed."""
         before, after = self.avant or {}, self.apres or {}
         return [(k, before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+
+
+class Aipd(Owned):
+    """A data-protection impact analysis (AIPD), the CNIL's way: the same parts as the CNIL's
+    PIA tool (context, fundamental principles, measures, the three risks, validation), kept so
+    that its JSON export opens here and goes back with nothing lost (apps/rgpd/aipd.py;
+    docs/rgpd.md, « Analyses d'impact »). Answers, measures, evaluations and comments carry
+    the tool's references (`reference_to`)."""
+
+    STATUTS = [(0, "en cours"), (1, "refusée"), (2, "validée"), (3, "validée avec signature"), (4, "archivée")]
+    AVIS = [(None, "non renseigné"), (0, "défavorable"), (1, "favorable")]
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="analyses")
+    activite = models.ForeignKey(Activite, null=True, blank=True, on_delete=models.SET_NULL, related_name="analyses")
+    nom = models.CharField(max_length=200)
+    categorie = models.CharField(max_length=200, blank=True)
+    statut = models.PositiveSmallIntegerField(choices=STATUTS, default=0)
+    auteur = models.CharField(max_length=200, blank=True)
+    evaluateur = models.CharField(max_length=200, blank=True)
+    validateur = models.CharField(max_length=200, blank=True)
+    dpo_noms = models.CharField(max_length=300, blank=True)
+    dpo_statut = models.PositiveSmallIntegerField(null=True, blank=True)  # 0 unfavourable, 1 favourable
+    dpo_avis = models.TextField(blank=True)
+    personnes_noms = models.CharField(max_length=300, blank=True)
+    personnes_statut = models.PositiveSmallIntegerField(null=True, blank=True)
+    personnes_avis = models.TextField(blank=True)
+    personnes_consultees = models.BooleanField(null=True, blank=True)  # the persons' opinion sought
+    personnes_consultation = models.TextField(blank=True)  # why not, when not sought
+    motif_refus = models.TextField(blank=True)
+    ajustements = models.TextField(blank=True)
+    modele = models.CharField(max_length=40, blank=True)  # the packaged model it was created from
+    cree_le = models.DateTimeField(default=timezone.now)
+    modifie_le = models.DateTimeField(default=timezone.now)
+    complements = models.JSONField(default=dict, blank=True)  # the tool's fields Terrinum does not use, given back on export
+
+    class Meta:
+        ordering = ["-modifie_le", "-id"]
+
+
+class AipdReponse(models.Model):
+    """An answer to one of the method's questions (`reference`: 111 … 346): text, a gauge
+    (severity or likelihood, 1-4) or a list (impacts, threats, sources, measures)."""
+
+    aipd = models.ForeignKey(Aipd, on_delete=models.CASCADE, related_name="reponses")
+    reference = models.PositiveSmallIntegerField()
+    texte = models.TextField(blank=True)
+    jauge = models.PositiveSmallIntegerField(null=True, blank=True)
+    liste = models.JSONField(default=list, blank=True)
+    cree_le = models.DateTimeField(null=True, blank=True)
+    modifie_le = models.DateTimeField(null=True, blank=True)
+    complements = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [models.UniqueConstraint(fields=["aipd", "reference"], name="aipd_reponse_unique")]
+
+
+class AipdMesure(models.Model):
+    """A measure, existing or planned (section 3.1 of the method)."""
+
+    aipd = models.ForeignKey(Aipd, on_delete=models.CASCADE, related_name="mesures")
+    titre = models.CharField(max_length=300)
+    contenu = models.TextField(blank=True)
+    indication = models.CharField(max_length=200, blank=True)  # the tool's placeholder key
+    cree_le = models.DateTimeField(null=True, blank=True)
+    modifie_le = models.DateTimeField(null=True, blank=True)
+    complements = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class AipdEvaluation(models.Model):
+    """The evaluation of a part (« 1.1 », « 2.1.211 », « 3.2 »…) or of a measure (« 3.1 » and
+    the measure): pending, to correct, improvable, acceptable; its comment, its action plan
+    (who, by when), and for a risk its gauges re-evaluated after the plan."""
+
+    STATUTS = [(0, "en attente"), (1, "à corriger"), (2, "améliorable"), (3, "acceptable")]
+
+    aipd = models.ForeignKey(Aipd, on_delete=models.CASCADE, related_name="evaluations")
+    reference = models.CharField(max_length=20)
+    mesure = models.ForeignKey(AipdMesure, null=True, blank=True, on_delete=models.CASCADE, related_name="evaluations")
+    statut = models.PositiveSmallIntegerField(choices=STATUTS, default=0)
+    statut_global = models.PositiveSmallIntegerField(default=0)  # 0 none, 1 started, 2 completed
+    commentaire = models.TextField(blank=True)
+    plan_action = models.TextField(blank=True)
+    evaluee_le = models.DateTimeField(null=True, blank=True)
+    jauge_x = models.PositiveSmallIntegerField(null=True, blank=True)  # severity after the plan
+    jauge_y = models.PositiveSmallIntegerField(null=True, blank=True)  # likelihood after the plan
+    mise_en_oeuvre_le = models.DateTimeField(null=True, blank=True)
+    responsable = models.CharField(max_length=200, blank=True)
+    cree_le = models.DateTimeField(null=True, blank=True)
+    modifie_le = models.DateTimeField(null=True, blank=True)
+    complements = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["reference", "mesure_id", "id"]
+
+
+class AipdCommentaire(models.Model):
+    """A comment left on a question or a measure."""
+
+    aipd = models.ForeignKey(Aipd, on_delete=models.CASCADE, related_name="commentaires")
+    reference = models.JSONField(null=True, blank=True)  # as the tool gave it (a number or a text)
+    mesure = models.ForeignKey(AipdMesure, null=True, blank=True, on_delete=models.CASCADE, related_name="commentaires")
+    description = models.TextField(blank=True)
+    cree_le = models.DateTimeField(null=True, blank=True)
+    modifie_le = models.DateTimeField(null=True, blank=True)
+    complements = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
