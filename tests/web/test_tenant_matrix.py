@@ -58,6 +58,9 @@ RULES = {
     "rgpd-activite-nouvelle": "connecte",
     "rgpd-activite": "connecte",
     "rgpd-export": "connecte",
+    # an impact analysis and its export for the CNIL's PIA tool: tests/apps/rgpd/test_aipd.py
+    "rgpd-aipd": "connecte",
+    "rgpd-aipd-export": "connecte",
     "rgpd-notification": "connecte",
     # public only once its collectivité publishes it (404 before): tests/apps/rgpd
     "registre-public": "public",

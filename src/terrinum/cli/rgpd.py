@@ -250,3 +250,63 @@ def rappels(jours: int = typer.Option(7, "--jours", min=1, max=60, help="Horizon
     for c, recipients, n in sent:
         out.print(f"{c} : {n} échéance(s), à {', '.join(recipients)}", highlight=False)
     out.print(f"{len(sent)} courriel(s) de rappel envoyé(s).")
+
+
+aipd_app = typer.Typer(help="Analyses d'impact (AIPD), au format de l'outil PIA de la CNIL.", no_args_is_help=True)
+app.add_typer(aipd_app, name="aipd")
+
+
+@aipd_app.command("importer")
+def aipd_importer(
+    fichier: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="FICHIER.json", help="Un export JSON de l'outil PIA de la CNIL."),
+    collectivite: str = typer.Option(..., "--collectivite", metavar="NOM", help="La collectivité qui reçoit l'analyse."),
+    compte: str = COMPTE,
+    activite: int = typer.Option(None, "--activite", metavar="ID", help="L'activité du registre que l'analyse porte."),
+) -> None:
+    """Importe une analyse d'impact faite dans l'outil PIA de la CNIL (réponses, mesures,
+    évaluations, commentaires, avis), en une transaction ; la même analyse réimportée (même
+    nom, même date de création) remplace la première."""
+    django_setup()
+    from terrinum.apps.rgpd import aipd, services
+    from terrinum.apps.rgpd.models import Activite
+
+    user, c = _account(compte), _collectivite(collectivite)
+    linked = None
+    if activite is not None:
+        linked = Activite.objects.filter(pk=activite, collectivite=c).first()
+        if linked is None:
+            fail(f"--activite : aucune activité n° {activite} dans le registre de « {c} »")
+    try:
+        made = aipd.import_pia(c, aipd.read_pia(fichier.read_bytes(), fichier.name), user, fichier.name, linked)
+    except services.Refused as exc:
+        fail(str(exc))
+    out.print(
+        f"Analyse n° {made.pk} « {made.nom} » ({made.get_statut_display()}) importée dans « {c} » : {made.reponses.count()} réponse(s), "
+        f"{made.mesures.count()} mesure(s), {made.evaluations.count()} évaluation(s), {made.commentaires.count()} commentaire(s).",
+        highlight=False,
+    )
+
+
+@aipd_app.command("exporter")
+def aipd_exporter(
+    identifiant: int = typer.Argument(..., metavar="ID", help="Le numéro de l'analyse."),
+    compte: str = COMPTE,
+    sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER.json", help="Sans elle : la sortie standard.", callback=output_file),
+) -> None:
+    """Exporte une analyse d'impact au format de l'outil PIA de la CNIL (à importer dans
+    l'outil, ou ici)."""
+    django_setup()
+    from terrinum.accounts import policy
+    from terrinum.apps.rgpd import aipd
+    from terrinum.apps.rgpd.models import Aipd
+
+    user = _account(compte)
+    found = Aipd.objects.filter(pk=identifiant).select_related("collectivite__organisation").first()
+    if found is None or not policy.may_rgpd(user, found, "lire"):
+        fail(f"aucune analyse n° {identifiant} dans le périmètre de « {compte} »")
+    body = json.dumps(aipd.export_pia(found), ensure_ascii=False, indent=2) + "\n"
+    if sortie is None:
+        sys.stdout.write(body)
+        return
+    sortie.write_text(body, encoding="utf-8")
+    out.print(f"Analyse n° {found.pk} « {found.nom} » écrite dans {sortie}.", highlight=False)

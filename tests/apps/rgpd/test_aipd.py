@@ -188,3 +188,63 @@ def test_another_collectivite_s_accounts_cannot_import_or_read(rgpd_world):
     c = col["signy"]
     with pytest.raises(Refused):
         aipd.import_pia(c, _pia_export(), users["dpo-creuse"], "pia.json")
+
+
+def test_the_command_line_imports_and_exports_an_analysis(rgpd_world, tmp_path):
+    from typer.testing import CliRunner
+
+    from terrinum.cli import app
+
+    org, col, users = rgpd_world
+    source = tmp_path / "pia.json"
+    source.write_text(json.dumps(_pia_export()), encoding="utf-8")
+    runner = CliRunner()
+    args = ["rgpd", "aipd", "importer", str(source), "--collectivite", "Commune de Signy-l'Abbaye"]
+    refused = runner.invoke(app, [*args, "--compte", "dpo-creuse"])
+    assert refused.exit_code == 1 and not Aipd.objects.exists()
+    done = runner.invoke(app, [*args, "--compte", "dpo"])
+    assert done.exit_code == 0, done.output
+    assert "5 réponse(s), 2 mesure(s), 4 évaluation(s), 2 commentaire(s)" in " ".join(done.output.split())
+    made = Aipd.objects.get()
+    target = tmp_path / "retour.json"
+    assert runner.invoke(app, ["rgpd", "aipd", "exporter", str(made.pk), "--compte", "dpo-creuse", "--sortie", str(target)]).exit_code == 1
+    assert runner.invoke(app, ["rgpd", "aipd", "exporter", str(made.pk), "--compte", "dpo", "--sortie", str(target)]).exit_code == 0
+    assert _comparable(json.loads(target.read_text(encoding="utf-8"))) == _comparable(_pia_export())
+    broken = tmp_path / "casse.json"
+    broken.write_text('{"pia": {"name": "x"}, "answers": [{"reference_to": 999, "data": {}}]}', encoding="utf-8")
+    wrong = runner.invoke(app, ["rgpd", "aipd", "importer", str(broken), "--collectivite", "Commune de Signy-l'Abbaye", "--compte", "dpo"])
+    assert wrong.exit_code == 1 and "casse.json : answers[0].reference_to : 999" in " ".join(wrong.output.split())
+
+
+def test_the_dpo_works_on_an_analysis_on_the_web(client, rgpd_world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    org, col, users = rgpd_world
+    c = col["signy"]
+    client.force_login(users["dpo"])
+    upload = SimpleUploadedFile("pia.json", json.dumps(_pia_export()).encode(), content_type="application/json")
+    answer = client.post(f"/rgpd/{c.pk}/", {"action": "aipd-importer", "fichier": upload})
+    made = Aipd.objects.get()
+    assert answer.status_code == 302 and answer["Location"] == f"/rgpd/aipd/{made.pk}/"
+    page = client.get(f"/rgpd/aipd/{made.pk}/").content.decode()
+    assert "Six caméras sur la place" in page and "<p>Six" not in page  # the tool's HTML shown as text
+    assert "Accès illégitime à des données" in page and "Masquer les fenêtres" in page  # risk map and action plan
+    saved = client.post(
+        f"/rgpd/aipd/{made.pk}/", {"action": "reponses", "q111": "Six caméras sur la place et les abords de l'école.", "q113": "Code de la sécurité intérieure"}
+    )
+    assert saved.status_code == 200 and "1 réponse(s) enregistrée(s)" in saved.content.decode()  # 111 unchanged: its HTML kept
+    assert made.reponses.get(reference=111).texte.startswith("<p>")
+    evaluated = client.post(f"/rgpd/aipd/{made.pk}/", {"action": "evaluer", "reference": "3.3", "statut": "3", "gravite": "1", "vraisemblance": "1"})
+    assert evaluated.status_code == 200 and "acceptable" in evaluated.content.decode()
+    exported = client.get(f"/rgpd/aipd/{made.pk}/outil-pia.json")
+    assert exported["Content-Type"] == "application/json" and json.loads(exported.content)["pia"]["name"] == "Vidéoprotection du centre-bourg"
+    # the collectivité's account decides, and may not evaluate
+    client.force_login(users["gestionnaire"])
+    refused = client.post(f"/rgpd/aipd/{made.pk}/", {"action": "evaluer", "reference": "1.1", "statut": "3"})
+    assert refused.status_code == 403
+    created = client.post(f"/rgpd/{c.pk}/", {"action": "aipd", "nom": "Dossiers d'aide sociale", "modele": "action-sociale"})
+    assert created.status_code == 302 and Aipd.objects.filter(nom="Dossiers d'aide sociale", modele="action-sociale").exists()
+    # another structure's DPO sees nothing
+    client.force_login(users["dpo-creuse"])
+    assert client.get(f"/rgpd/aipd/{made.pk}/").status_code == 404
+    assert client.get(f"/rgpd/aipd/{made.pk}/outil-pia.json").status_code == 404

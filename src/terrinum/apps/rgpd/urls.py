@@ -11,5 +11,7 @@ urlpatterns = [
     path("rgpd/activites/<int:pk>/", views.activity, name="rgpd-activite"),
     path("rgpd/<int:pk>/registre.<str:fmt>", views.export, name="rgpd-export"),
     path("rgpd/violations/<int:pk>/notification.pdf", views.notification, name="rgpd-notification"),
+    path("rgpd/aipd/<int:pk>/", views.analysis, name="rgpd-aipd"),
+    path("rgpd/aipd/<int:pk>/outil-pia.json", views.analysis_export, name="rgpd-aipd-export"),
     path("registres/<int:pk>/", views.public_register, name="registre-public"),
 ]

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from terrinum.accounts import policy
-from terrinum.apps.rgpd import forms, modeles, services, tableur
-from terrinum.apps.rgpd.models import CLAUSES, Activite, Collectivite, Demande, Violation
+from terrinum.apps.rgpd import aipd, aipd_modeles, forms, modeles, services, tableur
+from terrinum.apps.rgpd.models import CLAUSES, Activite, Aipd, AipdEvaluation, AipdMesure, Collectivite, Demande, Violation
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.models import Territory
 
@@ -123,6 +123,16 @@ def _adhere(request, structures) -> dict:
     return {"ok": True, "texte": f"« {c} » est servie par « {structure.nom} » : son registre est ouvert."}
 
 
+def _own_activity(c, pk) -> Activite | None:
+    """The activity of this collectivité's register named by a form (none chosen: None)."""
+    if not pk:
+        return None
+    found = Activite.objects.filter(pk=pk, collectivite=c).first() if str(pk).isdigit() else None
+    if found is None:
+        raise services.Refused("activité introuvable dans ce registre")
+    return found
+
+
 def _date_time(value):
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
@@ -225,6 +235,18 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
                         "ok": True,
                         "texte": f"Importé : {counts['activites']} activité(s), {counts['sous_traitants']} sous-traitant(s), {counts['actions']} action(s).",
                     }
+            elif action == "aipd":
+                linked = _own_activity(c, request.POST.get("activite"))
+                made = aipd.create(c, user, request.POST.get("nom", ""), linked, request.POST.get("modele", ""))
+                return redirect("rgpd-aipd", pk=made.pk)
+            elif action == "aipd-importer":
+                upload = request.FILES.get("fichier")
+                if upload is None:
+                    raise services.Refused("choisissez le fichier JSON exporté de l'outil PIA de la CNIL")
+                if upload.size > services.MAX_IMPORT_BYTES:
+                    raise services.Refused(f"{upload.name} : fichier trop lourd (5 Mo au plus)")
+                made = aipd.import_pia(c, aipd.read_pia(upload.read(), upload.name), user, upload.name, _own_activity(c, request.POST.get("activite")))
+                return redirect("rgpd-aipd", pk=made.pk)
             elif action == "publier":
                 services.require(user, c, "modifier")
                 c.registre_public = request.POST.get("public") == "1"
@@ -246,6 +268,8 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
         "violations": [(v, v.echeance(), services.breach_late(v, now)) for v in c.violations.all()],
         "sous_traitants": c.sous_traitants.all(),
         "actions": c.actions.all(),
+        "analyses": c.analyses.select_related("activite"),
+        "modeles_aipd": [(k, m.titre) for k, m in aipd_modeles.MODELS.items()],
         "aujourdhui": timezone.localdate(),
         "clauses": CLAUSES,
         "form_demande": request_form,
@@ -352,4 +376,107 @@ def notification(request: HttpRequest, pk: int) -> HttpResponse:
         body = services.notification_pdf(v)
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="violation-{v.pk}-notification.pdf"'
+    return response
+
+
+def _analysis(request, pk: int) -> Aipd:
+    found = Aipd.objects.select_related("collectivite__organisation", "activite").filter(pk=pk).first()
+    if found is None or not policy.may_rgpd(request.user, found, "lire"):
+        raise Http404
+    return found
+
+
+def _optional_int(value):
+    return int(value) if str(value or "").strip().isdigit() else None
+
+
+@login_required
+def analysis(request: HttpRequest, pk: int) -> HttpResponse:
+    """An impact analysis, part by part as the CNIL's method goes: context, principles,
+    measures, the three risks, the DPO's evaluations, the risk map and the action plan,
+    opinions and decision; its export for the CNIL's PIA tool."""
+    a = _analysis(request, pk)
+    user = request.user
+    message, status = None, 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "reponses":
+                answers = {ref: request.POST.get(f"q{ref}", "") for ref in aipd.QUESTIONS if f"q{ref}" in request.POST}
+                n = aipd.save_answers(a, user, answers)
+                message = {"ok": True, "texte": f"{n} réponse(s) enregistrée(s)." if n else "Rien n'a changé."}
+            elif action == "mesure":
+                made = aipd.add_measure(a, user, request.POST.get("titre", ""), request.POST.get("contenu", ""))
+                message = {"ok": True, "texte": f"Mesure « {made.titre} » ajoutée."}
+            elif action == "evaluer":
+                measure = get_object_or_404(AipdMesure, pk=request.POST["mesure"], aipd=a) if request.POST.get("mesure") else None
+                when = request.POST.get("mise_en_oeuvre_le", "").strip()
+                try:
+                    when = timezone.datetime.fromisoformat(when).date() if when else None
+                except ValueError:
+                    raise services.Refused("date de mise en œuvre : une date (AAAA-MM-JJ)") from None
+                e = aipd.evaluate(
+                    a, user, request.POST.get("reference", ""), _optional_int(request.POST.get("statut")) or 0,
+                    request.POST.get("commentaire", ""), request.POST.get("plan_action", ""), request.POST.get("responsable", ""), when,
+                    _optional_int(request.POST.get("gravite")), _optional_int(request.POST.get("vraisemblance")), measure,
+                )  # fmt: skip
+                message = {"ok": True, "texte": f"Évaluation enregistrée : {e.get_statut_display()}."}
+            elif action == "avis-dpo":
+                aipd.give_opinions(
+                    a,
+                    user,
+                    dpo_noms=request.POST.get("dpo_noms", ""),
+                    dpo_avis=request.POST.get("dpo_avis", ""),
+                    dpo_statut=_optional_int(request.POST.get("dpo_statut")),
+                )
+                message = {"ok": True, "texte": "Avis du DPO enregistré."}
+            elif action == "avis-personnes":
+                sought = {"oui": True, "non": False}.get(request.POST.get("personnes_consultees", ""))
+                aipd.give_opinions(
+                    a, user, personnes_consultees=sought, personnes_consultation=request.POST.get("personnes_consultation", ""),
+                    personnes_noms=request.POST.get("personnes_noms", ""), personnes_avis=request.POST.get("personnes_avis", ""),
+                    personnes_statut=_optional_int(request.POST.get("personnes_statut")),
+                )  # fmt: skip
+                message = {"ok": True, "texte": "Avis des personnes concernées enregistré."}
+            elif action == "decider":
+                done = aipd.decide(a, user, _optional_int(request.POST.get("statut")) or 0, request.POST.get("motif", ""), request.POST.get("ajustements", ""))
+                message = {"ok": True, "texte": f"Analyse {done.get_statut_display()}."}
+            else:
+                raise services.Refused("action inconnue")
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+        a = _analysis(request, pk)
+    answers = {r.reference: r for r in a.reponses.all()}
+    evaluations = {(e.reference, e.mesure_id): e for e in a.evaluations.all()}
+    parts = []
+    for (section, item), (title, questions) in aipd.PARTS.items():
+        rows = []
+        for ref, label, kind in questions:
+            r = answers.get(ref)
+            value = aipd.plain(r.texte) if r and kind == "text" else "\n".join(r.liste) if r and kind == "list" else (r.jauge if r else None)
+            rows.append({"ref": ref, "label": label, "kind": kind, "value": value, "evaluation": evaluations.get((f"{section}.{item}.{ref}", None))})
+        parts.append(
+            {"id": f"{section}.{item}", "title": title, "section": section, "questions": rows, "evaluation": evaluations.get((f"{section}.{item}", None))}
+        )
+    context = {
+        "a": a,
+        "parties": parts,
+        "mesures": [(m, evaluations.get(("3.1", m.pk))) for m in a.mesures.all()],
+        "echelle": list(aipd.SCALE.items()),
+        "statuts_evaluation": AipdEvaluation.STATUTS,
+        "carte": aipd.risk_map(a),
+        "plan": aipd.action_plan(a),
+        "modifiable": policy.may_rgpd(user, a, "modifier"),
+        "dpo": policy.may_rgpd(user, a, "verifier"),
+        "message": message,
+    }
+    return render(request, "rgpd/aipd.html", context, status=status)
+
+
+@login_required
+def analysis_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The analysis as a JSON file for the CNIL's PIA tool."""
+    a = _analysis(request, pk)
+    response = HttpResponse(json.dumps(aipd.export_pia(a), ensure_ascii=False, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="aipd-{a.pk}-outil-pia.json"'
     return response
