@@ -240,6 +240,38 @@ def importer(
         err.print(f"  {value}", highlight=False)
 
 
+@app.command("madis")
+def madis_import(
+    fichiers: list[Path] = typer.Argument(
+        ..., exists=True, dir_okay=False, metavar="FICHIER.csv...", help="Les exports CSV de Madis : traitements, sous-traitants."
+    ),
+    structure: str = typer.Option(..., "--structure", help="La structure de mutualisation dont Madis tient les registres."),
+    compte: str = COMPTE,
+    creer: bool = typer.Option(False, "--creer-collectivites", help="Créer et faire adhérer les collectivités que la structure ne sert pas encore."),
+) -> None:
+    """Reprend les registres tenus dans Madis : ses exports CSV des traitements et des
+    sous-traitants, pour toutes les collectivités de la structure ; chaque ligne va au registre
+    de la collectivité qu'elle nomme. Une transaction ; réimporter ne change rien."""
+    django_setup()
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.rgpd import madis, services
+
+    user = _account(compte)
+    host = Organisation.objects.filter(nom=structure, type=Organisation.MUTUALISATION).first()
+    if host is None:
+        fail(f"--structure : aucune structure de mutualisation « {structure} »")
+    try:
+        done = madis.import_files(host, user, [(f.name, f.read_bytes()) for f in fichiers], creer)
+    except services.Refused as exc:
+        fail(str(exc))
+    for kind, report in done:
+        out.print(f"{'Sous-traitants' if kind == 'sous-traitant' else 'Traitements'} : {madis.summary(report, kind)}", highlight=False)
+        for line in [*report.non_importees, *report.valeurs]:
+            err.print(f"  {line}", highlight=False)
+        for column, why in report.ignorees.items():
+            err.print(f"  colonne « {column} » non reprise : {why}", highlight=False)
+
+
 @app.command("rappels")
 def rappels(jours: int = typer.Option(7, "--jours", min=1, max=60, help="Horizon des demandes à rappeler.")) -> None:
     """Écrit à chaque collectivité ses échéances (demandes dues, violations à notifier) : à lancer chaque jour."""

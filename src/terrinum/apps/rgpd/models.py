@@ -165,6 +165,10 @@ class SousTraitant(Owned):
     prestation = models.CharField(max_length=300)
     clauses = models.JSONField(default=list, help_text="Clés de CLAUSES présentes au contrat")
     hors_ue = models.BooleanField(default=False)
+    adresse = models.TextField(blank=True, help_text="Adresse du sous-traitant")
+    dpo_contact = models.TextField(blank=True, help_text="Son délégué à la protection des données : nom, fonction, courriel, téléphone")
+    tient_registre = models.BooleanField(null=True, blank=True, help_text="Tient son propre registre des traitements (art. 30.2)")
+    notes = models.TextField(blank=True, help_text="Autres informations (référent, vérifications)")
 
     class Meta:
         ordering = ["nom"]

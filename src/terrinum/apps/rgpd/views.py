@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from terrinum.accounts import policy
-from terrinum.apps.rgpd import aipd, aipd_modeles, forms, modeles, services, tableur
+from terrinum.apps.rgpd import aipd, aipd_modeles, forms, madis, modeles, services, tableur
 from terrinum.apps.rgpd.models import CLAUSES, Activite, Aipd, AipdEvaluation, AipdMesure, Collectivite, Demande, Violation
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.models import Territory
@@ -68,6 +68,23 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "adherer":
         try:
             message = _adhere(request, structures)
+            collectivites = list(services.readable(user))
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
+    if request.method == "POST" and request.POST.get("action") == "madis":
+        try:
+            structure = next((st for st in structures if str(st.pk) == request.POST.get("structure")), None)
+            if structure is None:
+                raise services.Refused("structure de mutualisation inconnue ou hors de votre périmètre", 403)
+            uploads = [f for f in request.FILES.getlist("fichiers") if f]
+            if not uploads:
+                raise services.Refused("choisissez les exports CSV de Madis (traitements, sous-traitants)")
+            done = madis.import_files(structure, user, [(f.name, f.read()) for f in uploads], request.POST.get("creer") == "1")
+            message = {
+                "ok": True,
+                "texte": " ".join(f"{'Sous-traitants' if kind == 'sous-traitant' else 'Traitements'} : {madis.summary(r, kind)}" for kind, r in done),
+                "madis": done,
+            }
             collectivites = list(services.readable(user))
         except services.Refused as exc:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
