@@ -211,8 +211,9 @@ def test_the_score_adds_the_documented_criteria(rgpd_world):
     org, col, users = rgpd_world
     now = dt.datetime(2026, 6, 1, 12, tzinfo=echeances.PARIS)
     (empty,) = services.dashboard([col["rethel"]], now)
-    # no DPO number, empty register: the criteria with nothing to fail give their points
-    assert empty.score == 10 + 10 + 10 + 10 + 10 and sum(p for _, _, p in services.CRITERIA) == 100
+    # no DPO number, empty register: the criteria with nothing to judge are left out, not given
+    assert empty.score == 0 and sum(p for _, _, p in services.CRITERIA) == 100
+    assert [got for _, got, _ in empty.details()] == [0, 0, 0, None, None, None, None, None]
     for key in ("etat-civil", "listes-electorales", "urbanisme", "salles", "recensement"):
         services.duplicate(key, [col["signy"]], users["dpo"])
     for a in Activite.objects.filter(collectivite=col["signy"])[:2]:
@@ -222,9 +223,13 @@ def test_the_score_adds_the_documented_criteria(rgpd_world):
     services.add_action(col["signy"], users["dpo"], "Relire les contrats", dt.date(2026, 12, 15))
     services.save_processor(col["signy"], users["dpo"], "Éditeur X", "Logiciel d'état civil", [k for k, _ in services.CLAUSES][:5])
     (row,) = services.dashboard([col["signy"]], now)
-    # DPO 10 + register 15 + verified 25×2/5 + DPIA 10 + processors 0 + requests 10 + breaches 10 + actions 10×1/2
-    assert row.score == round(10 + 15 + 10 + 10 + 0 + 10 + 10 + 5)
-    assert [got for _, got, _ in row.details()] == [10, 15, 10, 10, 0, 10, 10, 5]
+    # DPO 10 + register 15 + verified 25×2/5 + processors 0 + actions 10×1/2, over the 70 points
+    # that apply (no analysis required, no request, no breach)
+    assert row.score == round(100 * (10 + 15 + 10 + 0 + 5) / 70) == 57
+    assert [got for _, got, _ in row.details()] == [10, 15, 10, None, 0, None, None, 5]
+    services.record_request(col["signy"], users["dpo"], "acces", now - dt.timedelta(days=3))
+    (row,) = services.dashboard([col["signy"]], now)
+    assert row.score == round(100 * (10 + 15 + 10 + 0 + 5 + 10) / 80)  # a request answered in time: its 10 points count
 
 
 def test_the_register_exports_in_the_cnil_layout(client, rgpd_world):

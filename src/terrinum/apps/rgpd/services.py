@@ -502,33 +502,40 @@ class Row:
     aipd_faites: int = 0
     sous_traitants: int = 0
     sous_traitants_complets: int = 0
+    demandes: int = 0
     demandes_en_retard: int = 0
     demandes_ouvertes: int = 0
+    violations: int = 0
     violations_en_retard: int = 0
     actions: int = 0
     actions_en_retard: int = 0
 
-    def parts(self) -> dict[str, float]:
-        """Each criterion's share met, 0 to 1."""
+    def parts(self) -> dict[str, float | None]:
+        """Each criterion's share met, 0 to 1; None when there is nothing to judge it on (no
+        analysis required, no processor, no request, no breach, no action): such a criterion
+        is left out of the score, never given for free (an empty register scores 0, not 50)."""
         return {
             "dpo": 1.0 if self.collectivite.dpo_designation_cnil else 0.0,
             "registre": min(self.activites, MIN_ACTIVITIES) / MIN_ACTIVITIES,
             "verifiees": self.verifiees / self.activites if self.activites else 0.0,
-            "aipd": self.aipd_faites / self.aipd_requises if self.aipd_requises else 1.0,
-            "sous_traitants": self.sous_traitants_complets / self.sous_traitants if self.sous_traitants else 1.0,
-            "demandes": 0.0 if self.demandes_en_retard else 1.0,
-            "violations": 0.0 if self.violations_en_retard else 1.0,
-            "actions": 1 - self.actions_en_retard / self.actions if self.actions else 1.0,
+            "aipd": self.aipd_faites / self.aipd_requises if self.aipd_requises else None,
+            "sous_traitants": self.sous_traitants_complets / self.sous_traitants if self.sous_traitants else None,
+            "demandes": (0.0 if self.demandes_en_retard else 1.0) if self.demandes else None,
+            "violations": (0.0 if self.violations_en_retard else 1.0) if self.violations else None,
+            "actions": 1 - self.actions_en_retard / self.actions if self.actions else None,
         }
 
     @property
     def score(self) -> int:
+        """Out of 100: the points won over the points of the criteria that apply."""
         parts = self.parts()
-        return round(sum(points * parts[key] for key, _, points in CRITERIA))
+        applicable = [(points, parts[key]) for key, _, points in CRITERIA if parts[key] is not None]
+        return round(100 * sum(p * share for p, share in applicable) / sum(p for p, _ in applicable))
 
-    def details(self) -> list[tuple[str, int, int]]:
+    def details(self) -> list[tuple[str, int | None, int]]:
+        """(criterion, points won or None when it does not apply, its points)."""
         parts = self.parts()
-        return [(label, round(points * parts[key]), points) for key, label, points in CRITERIA]
+        return [(label, None if parts[key] is None else round(points * parts[key]), points) for key, label, points in CRITERIA]
 
 
 def dashboard(collectivites, now: dt.datetime | None = None) -> list[Row]:
@@ -563,9 +570,11 @@ def dashboard(collectivites, now: dt.datetime | None = None) -> list[Row]:
         rows[cid].sous_traitants_complets += all(key in clauses for key, _ in CLAUSES)
     for d in Demande.objects.filter(collectivite_id__in=ids).select_related("collectivite"):
         row = rows[d.collectivite_id]
+        row.demandes += 1
         row.demandes_ouvertes += d.statut == Demande.EN_COURS
         row.demandes_en_retard += request_late(d, now)
     for v in Violation.objects.filter(collectivite_id__in=ids):
+        rows[v.collectivite_id].violations += 1
         rows[v.collectivite_id].violations_en_retard += breach_late(v, now)
     return list(rows.values())
 
