@@ -61,6 +61,9 @@ RULES = {
     # an impact analysis and its export for the CNIL's PIA tool: tests/apps/rgpd/test_aipd.py
     "rgpd-aipd": "connecte",
     "rgpd-aipd-export": "connecte",
+    # the DPO's annual reports: tests/apps/rgpd/test_rapport_annuel.py
+    "rgpd-rapport-annuel": "connecte",
+    "rgpd-rapport-structure": "connecte",
     "rgpd-notification": "connecte",
     # public only once its collectivité publishes it (404 before): tests/apps/rgpd
     "registre-public": "public",

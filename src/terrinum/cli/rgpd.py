@@ -272,6 +272,49 @@ def madis_import(
             err.print(f"  colonne « {column} » non reprise : {why}", highlight=False)
 
 
+@app.command("rapport-annuel")
+def rapport_annuel(
+    sortie: Path = typer.Option(..., "--sortie", metavar="FICHIER", help="Le rapport : .odt ou .pdf selon l'extension.", callback=output_file),
+    compte: str = COMPTE,
+    collectivite: str = typer.Option(None, "--collectivite", metavar="NOM", help="Le rapport d'une collectivité."),
+    structure: str = typer.Option(None, "--structure", metavar="NOM", help="Le rapport de la structure (une ligne par collectivité servie)."),
+    annee: int = typer.Option(None, "--annee", min=2000, max=2100, help="L'année (défaut : l'année en cours)."),
+) -> None:
+    """Écrit le rapport annuel du DPO : registre, analyses d'impact, demandes et violations de
+    l'année, plan d'actions, score ; pour une collectivité ou pour toute la structure."""
+    if sortie.suffix not in (".odt", ".pdf"):
+        fail(f"« {sortie.name} » : extension .odt ou .pdf attendue", 64)
+    if (collectivite is None) == (structure is None):
+        fail("donnez --collectivite ou --structure (l'un des deux)", 64)
+    django_setup()
+    from django.utils import timezone
+
+    from terrinum.accounts import policy
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.rgpd import rapport, services
+
+    user = _account(compte)
+    year = annee or timezone.localdate().year
+    try:
+        if collectivite is not None:
+            c = _collectivite(collectivite)
+            if not policy.may_rgpd(user, c, "lire"):
+                fail(f"« {collectivite} » n'est pas dans le périmètre de « {compte} »")
+            found = rapport.for_collectivite(c, year)
+        else:
+            host = next((s for s in services.hosting_structures(user) if s.nom == structure), None)
+            if host is None:
+                fail(f"--structure : « {structure} » n'est pas une structure dont « {compte} » est DPO ou administrateur")
+            if not Organisation.objects.filter(pk=host.pk).exists():
+                fail(f"--structure : aucune structure « {structure} »")
+            served = [c for c in services.readable(user) if c.organisation in host.collectivites_servies.all()]
+            found = rapport.for_structure(host, served, year)
+    except services.Refused as exc:
+        fail(str(exc))
+    sortie.write_bytes(rapport.as_pdf(found) if sortie.suffix == ".pdf" else rapport.as_odt(found))
+    out.print(f"{found.titre} ({year}) : {sortie}", highlight=False)
+
+
 @app.command("rappels")
 def rappels(jours: int = typer.Option(7, "--jours", min=1, max=60, help="Horizon des demandes à rappeler.")) -> None:
     """Écrit à chaque collectivité ses échéances (demandes dues, violations à notifier) : à lancer chaque jour."""

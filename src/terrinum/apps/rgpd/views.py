@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from terrinum.accounts import policy
-from terrinum.apps.rgpd import aipd, aipd_modeles, forms, madis, modeles, services, tableur
+from terrinum.apps.rgpd import aipd, aipd_modeles, forms, madis, modeles, rapport, services, tableur
 from terrinum.apps.rgpd.models import CLAUSES, Activite, Aipd, AipdEvaluation, AipdMesure, Collectivite, Demande, Violation
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.models import Territory
@@ -497,3 +497,41 @@ def analysis_export(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(json.dumps(aipd.export_pia(a), ensure_ascii=False, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="aipd-{a.pk}-outil-pia.json"'
     return response
+
+
+REPORT_TYPES = {"pdf": "application/pdf", "odt": "application/vnd.oasis.opendocument.text"}
+
+
+def _year(request) -> int:
+    typed = request.GET.get("annee", "")
+    return int(typed) if typed.isdigit() and 2000 <= int(typed) <= 2100 else timezone.localdate().year
+
+
+def _report_response(found: rapport.AnnualReport, fmt: str, name: str) -> HttpResponse:
+    body = rapport.as_pdf(found) if fmt == "pdf" else rapport.as_odt(found)
+    response = HttpResponse(body, content_type=REPORT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="rapport-annuel-dpo-{name}-{found.annee}.{fmt}"'
+    return response
+
+
+@login_required
+def annual_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The DPO's annual report of a collectivité (?annee=AAAA; this year by default)."""
+    c = _collectivite(request, pk)
+    if fmt not in REPORT_TYPES:
+        raise Http404
+    return _report_response(rapport.for_collectivite(c, _year(request)), fmt, str(c.pk))
+
+
+@login_required
+def structure_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The DPO's annual report of the structure: its collectivités, one line each."""
+    structure = next((s for s in services.hosting_structures(request.user) if s.pk == pk), None)
+    if structure is None or fmt not in REPORT_TYPES:
+        raise Http404
+    served = [c for c in services.readable(request.user) if c.organisation in structure.collectivites_servies.all()]
+    try:
+        found = rapport.for_structure(structure, served, _year(request))
+    except services.Refused as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    return _report_response(found, fmt, f"structure-{structure.pk}")
