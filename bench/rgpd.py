@@ -13,7 +13,11 @@ temporary one and works on the copy's SQLite database:
 3. the DPO's dashboard `/rgpd/` (every collectivité, scores, map) against the plain page of a
    territory (`/territoires/departement/08/`, the baseline of the project's page benches) and
    the home page `/` (a form, no data), requested by Django's test client in the same process,
-   alternately, `--repetitions` times each: medians and the ratios (goal ≤ 3× the plain page).
+   alternately, `--repetitions` times each: medians and the ratios (goal ≤ 3× the plain page);
+4. bringing in `--registres` registers from Madis (its CSV export of treatments, `--traitements`
+   per collectivité, the collectivités created on the way), then the same file again (nothing
+   changes), against the same number of activities copied from a model by `services.duplicate`
+   (the baseline: the same writes through the register's service, without reading a file).
 Nothing is asserted: read the figures.
 """
 
@@ -37,6 +41,8 @@ def main() -> None:
     parser.add_argument("--activites", type=int, default=40)
     parser.add_argument("--copies", type=int, default=200)
     parser.add_argument("--repetitions", type=int, default=7)
+    parser.add_argument("--registres", type=int, default=150)
+    parser.add_argument("--traitements", type=int, default=20)
     parser.add_argument("--donnees", type=Path, default=Path(os.environ.get("TERRINUM_DATA_DIR", ROOT / "var")))
     args = parser.parse_args()
     with django_on_copy(args.donnees, "terrinum-rgpd-"):
@@ -52,7 +58,7 @@ def run(args) -> None:
 
     from terrinum.accounts.models import Membership, Organisation
     from terrinum.apps.rgpd import modeles, services
-    from terrinum.apps.rgpd.models import Activite, Demande, Donnee, Violation
+    from terrinum.apps.rgpd.models import Activite, Collectivite, Demande, Donnee, Violation
     from terrinum.territories.models import Territory
 
     communes = list(
@@ -151,6 +157,56 @@ def run(args) -> None:
     print(f"page d'accueil / : {medians['/'] * 1000:.0f} ms ; page d'un territoire {plain} : {medians[plain] * 1000:.0f} ms")
     print(
         f"rapport tableau de bord / page d'un territoire : {medians['/rgpd/'] / medians[plain]:.2f}× (but ≤ 3×) ; / page d'accueil : {medians['/rgpd/'] / medians['/']:.1f}×"
+    )
+
+    # 4. registers brought in from Madis
+    import csv
+    import io
+
+    from terrinum.apps.rgpd import madis
+
+    header = ["Nom", "Structure - Nom", "Structure - Code INSEE", "En tant que", "Finalités", "Base légale", "Justification de la base légale",
+              "Catégorie de données", "Détails - Délai de conservation - Durée", "Détails - Délai de conservation - Sort final",
+              "Détails - Personnes concernées - Usagers", "Mesures de sécurité et confidentialité - Contrôle d'accès", "Gestionnaire"]  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(header)
+    for i in range(args.registres):
+        for k in range(args.traitements):
+            writer.writerow([f"Traitement n° {k}", f"Commune reprise de Madis n° {i}", "", "Responsable de traitement", "Gestion d'un service communal.",
+                             "L'exécution d'une mission d'intérêt public", "Code général des collectivités territoriales", "État civil - Coordonnées postales",
+                             "1: 5 ans", "1: Destruction", "Oui", "Oui", "Service"])  # fmt: skip
+    raw = ("\ufeff" + out.getvalue()).encode("utf-8")
+    rows = args.registres * args.traitements
+    t0 = time.perf_counter()
+    first = madis.import_treatments(structure, raw, "traitements.csv", dpo, create=True)
+    created = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    again = madis.import_treatments(structure, raw, "traitements.csv", dpo, create=True)
+    unchanged = time.perf_counter() - t0
+    assert len(first.creees) == rows and len(again.inchangees) == rows and not again.creees
+    imported = Collectivite.objects.filter(organisation__nom__startswith="Commune reprise de Madis")
+    t0 = time.perf_counter()
+    for k in range(args.traitements):
+        modeles.BY_KEY[f"banc-{k}"] = modeles.Model(
+            f"banc-{k}",
+            f"Modèle du banc n° {k}",
+            "Finalité du banc.",
+            "mission-publique",
+            "Texte du banc.",
+            ["Usagers"],
+            [modeles.Data("Identité", "5 ans")],
+            [],
+            f"banc-{k}",
+        )
+        services.duplicate(f"banc-{k}", list(imported), dpo)
+    baseline = time.perf_counter() - t0
+    print(
+        f"reprise de Madis : {args.registres} registres × {args.traitements} traitements ({len(raw) // 1024} Kio) : {created:.1f} s "
+        f"({rows / created:.0f} activités/s, {args.registres} collectivités créées) ; le même fichier réimporté (rien ne change) : {unchanged:.1f} s"
+    )
+    print(
+        f"référence : les mêmes {rows} activités copiées d'un modèle (services.duplicate) : {baseline:.1f} s ; rapport reprise / copie : {created / baseline:.2f}×"
     )
 
 

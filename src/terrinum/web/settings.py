@@ -106,6 +106,7 @@ WSGI_APPLICATION = "terrinum.web.wsgi.application"
 TERRINUM_LECTURES = {
     "couverture.verifier": "terrinum.pillars.couverture.verification.check",
     "couverture.calques": "terrinum.pillars.couverture.verification.layers",
+    "couverture.sites-new-deal": "terrinum.pillars.couverture.verification.new_deal_sites",
     "pass-numerique.personnes-a-risque": "terrinum.pillars.pass_numerique.reach.people_at_risk",
 }
 

@@ -166,3 +166,27 @@ class EtapeZone(models.Model):
 
     class Meta:
         ordering = ["quand", "id"]
+
+
+class SiteNewDeal(models.Model):
+    """A site of ARCEP's New Deal file (targeted coverage) of a département, as imported, and
+    the zone it answers when one is found (same commune, same order) or chosen by the project
+    team. docs/couverture.md, « Sites du fichier de l'ARCEP »."""
+
+    departement_code = models.CharField(max_length=3, db_index=True)
+    num_arrete = models.CharField(max_length=60)
+    code_commune = models.CharField(max_length=5)
+    operateurs = models.CharField(max_length=60)
+    date_publication = models.DateField()
+    echeance = models.DateField()
+    en_service = models.BooleanField(default=False)
+    date_mise_en_service = models.DateField(null=True, blank=True)
+    millesime = models.CharField(max_length=10)
+    demo = models.BooleanField(default=False)
+    zone = models.ForeignKey(Zone, null=True, blank=True, on_delete=models.SET_NULL, related_name="sites_arcep")
+    lie_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")  # none: matched by Terrinum
+    lie_le = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["departement_code", "num_arrete", "code_commune", "operateurs"], name="site_new_deal_unique")]
+        ordering = ["departement_code", "num_arrete", "code_commune"]

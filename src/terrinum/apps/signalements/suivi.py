@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from terrinum.apps.signalements.models import OPERATORS, Arrete, EtapeZone, Zone
+from terrinum.apps.signalements.models import OPERATORS, Arrete, EtapeZone, SiteNewDeal, Zone
 from terrinum.apps.signalements.services import Refused
 from terrinum.sources.common import Problem
 
@@ -221,3 +221,86 @@ def follow_up(departement: str | None, today: dt.date | None = None) -> FollowUp
     out.delai_median_jours = statistics.median(delays) if delays else None
     out.en_retard.sort(key=lambda x: -x[1])
     return out
+
+
+# --- the sites of ARCEP's New Deal file -----------------------------------------------------
+
+
+def _order_key(numero: str) -> str:
+    """An order's number as written in different files (« n° 2021-123 », « 2021 123 »…)."""
+    text = (numero or "").lower().replace("n°", "").replace("no ", "")
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+@dataclass
+class Matching:
+    millesime: str | None
+    demo: bool
+    lies: list[SiteNewDeal] = field(default_factory=list)  # matched now
+    deja_lies: int = 0
+    mis_en_service: list[Zone] = field(default_factory=list)  # zones the file put in service
+    a_rapprocher: list[SiteNewDeal] = field(default_factory=list)  # sites for a person to match
+    zones_sans_site: list[Zone] = field(default_factory=list)
+
+
+def match_sites(departement: str, user, today: dt.date | None = None) -> Matching:
+    """Bring the département's sites of ARCEP's file in and link each to its zone when exactly
+    one zone has the same order and contains the site's commune (a commune of its reports);
+    a site the file says in service puts its zone in service at that date (its delay kept).
+    The rest are listed for a person to match (`link_site`). Running it again links nothing
+    twice."""
+    from terrinum.config import reading
+
+    found = reading("couverture.sites-new-deal")(departement)
+    out = Matching(found["millesime"], found["demo"])
+    zones = list(Zone.objects.filter(departement_code=departement, arrete__isnull=False).select_related("arrete").prefetch_related("signalements"))
+    communes = {z.pk: {s.commune_code for s in z.signalements.all()} for z in zones}
+    with transaction.atomic():
+        for s in found["sites"]:
+            site, _ = SiteNewDeal.objects.update_or_create(
+                departement_code=departement,
+                num_arrete=s["num_arrete"],
+                code_commune=s["code_commune"],
+                operateurs=s["operateurs"],
+                defaults={k: s[k] for k in ("date_publication", "echeance", "en_service", "date_mise_en_service")}
+                | {"millesime": found["millesime"], "demo": found["demo"]},
+            )
+            if site.zone_id is None:
+                candidates = [z for z in zones if _order_key(z.arrete.numero) == _order_key(site.num_arrete) and site.code_commune in communes[z.pk]]
+                if len(candidates) != 1:
+                    out.a_rapprocher.append(site)
+                    continue
+                site.zone, site.lie_le = candidates[0], timezone.now()
+                site.save(update_fields=["zone", "lie_le"])
+                out.lies.append(site)
+            else:
+                out.deja_lies += 1
+            if _put_in_service(site, user, today):
+                out.mis_en_service.append(site.zone)
+        linked = set(SiteNewDeal.objects.filter(departement_code=departement, zone__isnull=False).values_list("zone_id", flat=True))
+        out.zones_sans_site = [z for z in zones if z.pk not in linked and z.etape != Zone.ABANDONNEE]
+    return out
+
+
+def _put_in_service(site: SiteNewDeal, user, today: dt.date | None) -> bool:
+    zone = Zone.objects.select_related("arrete").get(pk=site.zone_id)
+    if not site.en_service or site.date_mise_en_service is None or zone.etape in (Zone.EN_SERVICE, Zone.ABANDONNEE):
+        return False
+    if site.date_mise_en_service > (today or timezone.localdate()) or site.date_mise_en_service < zone.arrete.date:
+        return False
+    advance(zone, Zone.EN_SERVICE, user, site.date_mise_en_service, f"D'après le fichier des sites de l'ARCEP (millésime {site.millesime}).")
+    return True
+
+
+def link_site(site: SiteNewDeal, zone: Zone, user, today: dt.date | None = None) -> SiteNewDeal:
+    """A person matches a site of the file with a zone of the same département designated by
+    an order (the site's order need not be written the same way)."""
+    if zone.departement_code != site.departement_code:
+        raise Refused([f"la zone {zone.numero} n'est pas du département {site.departement_code}"])
+    if zone.arrete_id is None:
+        raise Refused([f"la zone {zone.numero} n'est désignée par aucun arrêté"])
+    with transaction.atomic():
+        site.zone, site.lie_par, site.lie_le = zone, user, timezone.now()
+        site.save(update_fields=["zone", "lie_par", "lie_le"])
+        _put_in_service(site, user, today)
+    return site

@@ -19,7 +19,7 @@ from terrinum import ods
 from terrinum.accounts import policy
 from terrinum.accounts.models import Organisation
 from terrinum.apps.signalements import forms, services, suivi
-from terrinum.apps.signalements.models import CONCERNED, OPERATORS, USAGES, Signalement, Zone
+from terrinum.apps.signalements.models import CONCERNED, OPERATORS, USAGES, Signalement, SiteNewDeal, Zone
 from terrinum.config import reading
 from terrinum.svg import Feature, Marker, group_of, render_map
 from terrinum.territories.models import Territory
@@ -278,6 +278,20 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
                     raise services.Refused(["date : une date"]) from None
                 zone = suivi.advance(zone, request.POST.get("etape", ""), request.user, date, request.POST.get("motif", ""))
                 message = {"ok": True, "texte": f"Zone {zone.numero} : {zone.get_etape_display().lower()}."}
+            elif request.POST.get("action") == "sites":
+                found = suivi.match_sites(dep.code, request.user)
+                if found.millesime is None:
+                    raise services.Refused(["aucun fichier des sites du dispositif de couverture ciblée importé pour ce département"])
+                message = {
+                    "ok": True,
+                    "texte": f"Fichier de l'ARCEP ({found.millesime}{', démonstration' if found.demo else ''}) : {len(found.lies)} site(s) rapproché(s) de leur zone, "
+                    f"{found.deja_lies} déjà rapproché(s), {len(found.a_rapprocher)} à rapprocher à la main, {len(found.mis_en_service)} zone(s) mise(s) en service.",
+                }
+            elif request.POST.get("action") == "lier_site":
+                site = get_object_or_404(SiteNewDeal, pk=request.POST.get("site"), departement_code=dep.code)
+                zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
+                suivi.link_site(site, zone, request.user)
+                message = {"ok": True, "texte": f"Site de l'arrêté {site.num_arrete} ({site.code_commune}) rapproché de la zone {zone.numero}."}
             elif request.POST.get("action") == "decider":
                 zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
                 form = forms.DecisionForm(request.POST)
@@ -327,6 +341,9 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
             "proposees": [z for z in zones if z.decision == Zone.PROPOSE and z.arrete_id is None],
             "designees": [(z, z.retard_jours(timezone.localdate())) for z in zones if z.arrete_id is not None],
             "operateurs": OPERATORS,
+            "sites_arcep": [
+                (site, names.get(site.code_commune, site.code_commune)) for site in SiteNewDeal.objects.filter(departement_code=dep.code).select_related("zone")
+            ],
         },
         status=400 if message and not message["ok"] else 200,
     )

@@ -262,3 +262,23 @@ def layers(commune: str, bounds: tuple[float, float, float, float] | None = None
             return commune_layers(con, commune, bounds)
     except store.Unavailable:
         return empty_layers()
+
+
+def new_deal_sites(departement: str) -> dict:
+    """The sites of the New Deal targeted-coverage scheme of a département, as ARCEP's file
+    imported last says (the latest vintage, real rows before demonstration ones): the app that
+    follows the orders matches them with its zones (apps/signalements/suivi.py)."""
+    try:
+        with store.reader() as con:
+            millesime, demo = _latest(con, "cm_newdeal", "code_departement = ?", [departement])
+            if millesime is None:
+                return {"millesime": None, "demo": False, "sites": []}
+            rows = con.execute(
+                """SELECT code_commune, num_arrete, date_publication, echeance, operateurs, date_mise_en_service, en_service
+                   FROM cm_newdeal WHERE millesime = ? AND demo = ? AND code_departement = ? ORDER BY num_arrete, code_commune, operateurs""",
+                [millesime, demo, departement],
+            ).fetchall()
+    except store.Unavailable:
+        return {"millesime": None, "demo": False, "sites": []}
+    keys = ["code_commune", "num_arrete", "date_publication", "echeance", "operateurs", "date_mise_en_service", "en_service"]
+    return {"millesime": millesime, "demo": demo, "sites": [dict(zip(keys, r, strict=True)) for r in rows]}
