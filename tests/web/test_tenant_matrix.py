@@ -64,6 +64,9 @@ RULES = {
     # the DPO's annual reports: tests/apps/rgpd/test_rapport_annuel.py
     "rgpd-rapport-annuel": "connecte",
     "rgpd-rapport-structure": "connecte",
+    # a structure's maturity référentiel (the packaged one to any account; its own to its DPO):
+    # tests/apps/rgpd/test_maturite.py
+    "rgpd-referentiel": "connecte",
     "rgpd-notification": "connecte",
     # public only once its collectivité publishes it (404 before): tests/apps/rgpd
     "registre-public": "public",

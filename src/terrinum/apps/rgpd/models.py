@@ -422,3 +422,46 @@ class AipdCommentaire(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class Referentiel(models.Model):
+    """A maturity questionnaire: domains of questions (apps/rgpd/maturite.py). Packaged
+    (no structure) or a structure's own; a new text is a new version, never an edit."""
+
+    structure = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="referentiels_maturite")
+    nom = models.CharField(max_length=200)
+    version = models.PositiveIntegerField(default=1)
+    source = models.CharField(max_length=500, blank=True)
+    domaines = models.JSONField()  # [{cle, titre, questions: [{cle, texte}]}]
+    cree_le = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["structure", "nom", "version"], name="referentiel_version")]
+
+    def __str__(self) -> str:
+        return f"{self.nom} (version {self.version})"
+
+
+class EvaluationMaturite(models.Model):
+    """A collectivité's answers to a référentiel on a day: each question 0 to 3; a domain's
+    score is its mean over 3, out of 100; the overall score the mean of the domains'."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="maturites")
+    referentiel = models.ForeignKey(Referentiel, on_delete=models.PROTECT, related_name="evaluations")
+    reponses = models.JSONField()  # {"domaine.question": 0..3}
+    faite_le = models.DateTimeField()
+    par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-faite_le", "-id"]
+
+    def par_domaine(self) -> list[tuple[str, int]]:
+        out = []
+        for d in self.referentiel.domaines:
+            levels = [self.reponses.get(f"{d['cle']}.{q['cle']}", 0) for q in d["questions"]]
+            out.append((d["titre"], round(100 * sum(levels) / (3 * len(levels)))))
+        return out
+
+    def score(self) -> int:
+        domains = self.par_domaine()
+        return round(sum(s for _, s in domains) / len(domains)) if domains else 0

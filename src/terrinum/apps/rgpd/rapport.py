@@ -88,6 +88,12 @@ def for_collectivite(c: Collectivite, year: int, now: dt.datetime | None = None)
         for a in actions
     ]
     score = [[label, "sans objet" if got is None else got, points] for label, got, points in row.details()]
+    latest = c.maturites.select_related("referentiel").filter(faite_le__gte=start, faite_le__lt=end).first()
+    maturity = Table(
+        f"Maturité (évaluation du {timezone.localtime(latest.faite_le):%d/%m/%Y}, {latest.referentiel})" if latest else f"Maturité ({year})",
+        ["Domaine", "Score sur 100"],
+        [*latest.par_domaine(), ["Ensemble", latest.score()]] if latest else [],
+    )
     dpo = dpo_of(c)
     return AnnualReport(
         f"Rapport annuel du délégué à la protection des données — {c}",
@@ -103,6 +109,7 @@ def for_collectivite(c: Collectivite, year: int, now: dt.datetime | None = None)
             ),  # fmt: skip
             Table(f"Suites données aux demandes de {year}", ["Suite", "Nombre"], sorted([k, v] for k, v in outcomes.items())),
             Table(f"Violations de données connues en {year}", ["Connue le", "Nature", "Risque", "Personnes", "Notifiée à la CNIL", "En retard"], breach_rows),
+            maturity,
             Table("Plan d'actions", ["Action", "Priorité", "Échéance", "État"], plan),
             Table("Score de conformité", ["Critère", "Points obtenus", "Sur"], score),
         ],

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from terrinum.accounts import policy
-from terrinum.apps.rgpd import aipd, aipd_modeles, forms, madis, modeles, rapport, services, tableur
+from terrinum.apps.rgpd import aipd, aipd_modeles, forms, madis, maturite, modeles, rapport, services, tableur
 from terrinum.apps.rgpd.models import CLAUSES, Activite, Aipd, AipdEvaluation, AipdMesure, Collectivite, Demande, Violation
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.models import Territory
@@ -88,6 +88,16 @@ def home(request: HttpRequest) -> HttpResponse:
             collectivites = list(services.readable(user))
         except services.Refused as exc:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
+    if request.method == "POST" and request.POST.get("action") == "referentiel":
+        try:
+            structure = next((st for st in structures if str(st.pk) == request.POST.get("structure")), None)
+            upload = request.FILES.get("fichier")
+            if structure is None or upload is None:
+                raise services.Refused("choisissez la structure et le fichier JSON du référentiel")
+            made = maturite.save_referentiel(structure, user, request.POST.get("nom", ""), upload.read())
+            message = {"ok": True, "texte": f"Référentiel « {made.nom} », version {made.version}, enregistré."}
+        except services.Refused as exc:
+            message, status = {"ok": False, "texte": str(exc)}, exc.status
     if request.method == "POST" and request.POST.get("action") == "dupliquer":
         chosen = [c for c in collectivites if str(c.pk) in request.POST.getlist("collectivites")]
         try:
@@ -118,6 +128,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "criteres": services.CRITERIA,
         "structures": structures,
         "categories": services.CATEGORIES,
+        "referentiel_cnil": maturite.packaged() if structures else None,
     }
     return render(request, "rgpd/accueil.html", context, status=status)
 
@@ -138,6 +149,46 @@ def _adhere(request, structures) -> dict:
         place = found.territoire
     c = services.adhere(structure, request.POST.get("nom", ""), request.POST.get("categorie", ""), place, request.POST.get("designation", ""), request.user)
     return {"ok": True, "texte": f"« {c} » est servie par « {structure.nom} » : son registre est ouvert."}
+
+
+def _maturity(request, c) -> dict:
+    """The maturity section: the history, a chart of the last two evaluations by domain, and
+    the questionnaire of the chosen référentiel."""
+    history = list(c.maturites.select_related("referentiel")[:10])
+    choices = maturite.referentiels_for(c)
+    chosen = next((r for r in choices if str(r.pk) == request.GET.get("referentiel")), choices[0])
+    return {
+        "maturites": [(e, e.score(), e.par_domaine()) for e in history],
+        "maturite_graphique": _maturity_chart(history[:2]),
+        "referentiels": choices,
+        "referentiel": chosen,
+        "niveaux": maturite.LEVELS,
+    }
+
+
+def _maturity_chart(evaluations) -> str:
+    """Horizontal bars per domain, 0 to 100: the latest evaluation, and the one before it."""
+    from django.utils.html import escape
+
+    if not evaluations:
+        return ""
+    latest = evaluations[0].par_domaine()
+    before = dict(evaluations[1].par_domaine()) if len(evaluations) > 1 else {}
+    row, label_w, bar_w = 34, 230, 300
+    height = row * len(latest) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {label_w + bar_w + 60} {height}" class="graphique" role="img" '
+             f'aria-label="Maturité par domaine, sur 100 : la dernière évaluation{" et la précédente" if before else ""} (le tableau ci-dessous donne les chiffres)">']  # fmt: skip
+    for i, (title, score) in enumerate(latest):
+        y = 10 + i * row
+        parts.append(f'<text x="0" y="{y + 14}" font-size="12">{escape(title)}</text>')
+        if title in before:
+            parts.append(
+                f'<rect x="{label_w}" y="{y}" width="{bar_w * before[title] / 100:.1f}" height="8" fill="#b8c4d6"><title>précédente : {before[title]}</title></rect>'
+            )
+        parts.append(f'<rect x="{label_w}" y="{y + 10}" width="{bar_w * score / 100:.1f}" height="12" fill="#1d3557"><title>{score}</title></rect>')
+        parts.append(f'<text x="{label_w + bar_w * score / 100 + 4:.1f}" y="{y + 21}" font-size="11">{score}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def _own_activity(c, pk) -> Activite | None:
@@ -264,6 +315,13 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
                     raise services.Refused(f"{upload.name} : fichier trop lourd (5 Mo au plus)")
                 made = aipd.import_pia(c, aipd.read_pia(upload.read(), upload.name), user, upload.name, _own_activity(c, request.POST.get("activite")))
                 return redirect("rgpd-aipd", pk=made.pk)
+            elif action == "maturite":
+                chosen = next((r for r in maturite.referentiels_for(c) if str(r.pk) == request.POST.get("referentiel")), None)
+                if chosen is None:
+                    raise services.Refused("référentiel inconnu")
+                answers = {k[2:]: int(v) for k, v in request.POST.items() if k.startswith("m-") and v.isdigit()}
+                made = maturite.record(c, user, chosen, answers)
+                message = {"ok": True, "texte": f"Maturité enregistrée : {made.score()} / 100."}
             elif action == "publier":
                 services.require(user, c, "modifier")
                 c.registre_public = request.POST.get("public") == "1"
@@ -286,6 +344,7 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
         "sous_traitants": c.sous_traitants.all(),
         "actions": c.actions.all(),
         "analyses": c.analyses.select_related("activite"),
+        **_maturity(request, c),
         "modeles_aipd": [(k, m.titre) for k, m in aipd_modeles.MODELS.items()],
         "aujourdhui": timezone.localdate(),
         "clauses": CLAUSES,
@@ -535,3 +594,17 @@ def structure_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     except services.Refused as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     return _report_response(found, fmt, f"structure-{structure.pk}")
+
+
+@login_required
+def referentiel(request: HttpRequest, pk: int) -> HttpResponse:
+    """A maturity référentiel as JSON (to copy and adapt into a structure's own)."""
+    from terrinum.apps.rgpd.models import Referentiel
+
+    found = get_object_or_404(Referentiel, pk=pk)
+    if found.structure_id is not None and found.structure not in services.hosting_structures(request.user):
+        raise Http404
+    body = {"nom": found.nom, "version": found.version, "source": found.source, "domaines": found.domaines}
+    response = HttpResponse(json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="referentiel-maturite-{found.pk}.json"'
+    return response
