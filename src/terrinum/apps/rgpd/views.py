@@ -167,26 +167,27 @@ def _maturity(request, c) -> dict:
 
 
 def _maturity_chart(evaluations) -> str:
-    """Horizontal bars per domain, 0 to 100: the latest evaluation, and the one before it."""
+    """Bars per domain, 0 to 100, each labelled above (drawn for a phone): the latest
+    evaluation, and the one before it."""
     from django.utils.html import escape
 
     if not evaluations:
         return ""
     latest = evaluations[0].par_domaine()
     before = dict(evaluations[1].par_domaine()) if len(evaluations) > 1 else {}
-    row, label_w, bar_w = 34, 230, 300
-    height = row * len(latest) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {label_w + bar_w + 60} {height}" class="graphique" role="img" '
+    row, bar_w = 46, 300
+    height = row * len(latest) + 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {bar_w + 40} {height}" class="graphique barres" role="img" '
              f'aria-label="Maturité par domaine, sur 100 : la dernière évaluation{" et la précédente" if before else ""} (le tableau ci-dessous donne les chiffres)">']  # fmt: skip
     for i, (title, score) in enumerate(latest):
-        y = 10 + i * row
-        parts.append(f'<text x="0" y="{y + 14}" font-size="12">{escape(title)}</text>')
+        y = 4 + i * row
+        parts.append(f'<text x="0" y="{y + 12}" class="axe">{escape(title)}</text>')
         if title in before:
             parts.append(
-                f'<rect x="{label_w}" y="{y}" width="{bar_w * before[title] / 100:.1f}" height="8" fill="#b8c4d6"><title>précédente : {before[title]}</title></rect>'
+                f'<rect x="0" y="{y + 17}" width="{bar_w * before[title] / 100:.1f}" height="6" fill="#b8c4d6"><title>précédente : {before[title]}</title></rect>'
             )
-        parts.append(f'<rect x="{label_w}" y="{y + 10}" width="{bar_w * score / 100:.1f}" height="12" fill="#1d3557"><title>{score}</title></rect>')
-        parts.append(f'<text x="{label_w + bar_w * score / 100 + 4:.1f}" y="{y + 21}" font-size="11">{score}</text>')
+        parts.append(f'<rect x="0" y="{y + 25}" width="{bar_w * score / 100:.1f}" height="12" class="barre"><title>{score}</title></rect>')
+        parts.append(f'<text x="{bar_w * score / 100 + 4:.1f}" y="{y + 36}" class="axe">{score}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
