@@ -36,6 +36,8 @@ class Model:
     # The collectivités a model is for (Collectivite.CATEGORIES); empty: any. The social-action
     # model is the CCAS's (or CIAS's): a commune's social aid is instructed by its CCAS.
     categories: tuple[str, ...] = ()
+    # Where the data come from, for a model written from a register (the packaged ones: ORIGINS).
+    origine: str = ""
 
 
 def _agents(*extra):

@@ -465,3 +465,25 @@ class EvaluationMaturite(models.Model):
     def score(self) -> int:
         domains = self.par_domaine()
         return round(sum(s for _, s in domains) / len(domains)) if domains else 0
+
+
+class ModeleActivite(models.Model):
+    """A structure's own model activity, written by its DPO from an activity of a register:
+    its text as a model (the fields of the register and the data categories). A new text under
+    the same name is a new version; copies say which version they came from. The packaged
+    models (apps/rgpd/modeles.py) are Terrinum's and stay as they are."""
+
+    structure = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="modeles_activites")
+    nom = models.CharField(max_length=200)
+    version = models.PositiveIntegerField(default=1)
+    contenu = models.JSONField()
+    cree_le = models.DateTimeField(auto_now_add=True)
+    cree_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["structure", "nom", "version"], name="modele_activite_version")]
+        ordering = ["structure", "nom", "-version"]
+
+    @property
+    def cle(self) -> str:
+        return f"s{self.pk}"

@@ -30,6 +30,7 @@ from terrinum.apps.rgpd.models import (
     Collectivite,
     Demande,
     Donnee,
+    ModeleActivite,
     SousTraitant,
     Trace,
     Violation,
@@ -199,26 +200,105 @@ def _copy(model: modeles.Model, c: Collectivite) -> Activite:
         nom=model.nom,
         finalites=model.finalites,
         base_legale=model.base_legale,
-        justification=modeles.justification_of(model),
+        justification=modeles.justification_of(model) if model.key in modeles.BY_KEY else model.justification,
         personnes=list(model.personnes),
         destinataires=list(model.destinataires),
         mesures=list(model.mesures),
         criteres_aipd=list(model.criteres_aipd),
         aipd_requise=dpia_required(model.criteres_aipd, model.donnees),
         aipd_statut="a-faire" if dpia_required(model.criteres_aipd, model.donnees) else "non-requise",
-        source=modeles.ORIGINS.get(model.key, ""),
+        source=modeles.ORIGINS.get(model.key, "") if model.key in modeles.BY_KEY else model.origine,
         modele=model.key,
     )
 
 
-def duplicate(model_key: str, collectivites: list[Collectivite], who) -> dict:
+MODEL_FIELDS = (
+    "finalites",
+    "base_legale",
+    "justification",
+    "personnes",
+    "destinataires",
+    "mesures",
+    "criteres_aipd",
+    "source",
+    "transferts",
+    "garanties",
+    "logiciels",
+)
+
+
+def activity_as_model(a: Activite, key: str) -> modeles.Model:
+    """An activity of a register as a model to copy (its text and data categories)."""
+    return modeles.Model(
+        key,
+        a.nom,
+        a.finalites,
+        a.base_legale,
+        a.justification,
+        list(a.personnes),
+        [modeles.Data(d.categorie, d.duree, d.sort_final, d.sensible, d.nir) for d in a.donnees.all()],
+        list(a.destinataires),
+        "",
+        list(a.mesures),
+        list(a.criteres_aipd),
+        origine=a.source,
+    )
+
+
+def copy_activity(a: Activite, collectivites: list[Collectivite], who) -> dict:
+    """Copy one register's activity into other registers (one transaction, the same report as
+    a model's duplication)."""
+    require(who, a, "lire")
+    return duplicate(activity_as_model(a, f"activite-{a.pk}"), [c for c in collectivites if c.pk != a.collectivite_id], who)
+
+
+def _own_model(key: str, who) -> modeles.Model | None:
+    """A structure's own model (key « s<id> »), for its DPO or administrator."""
+    if not key.startswith("s") or not key[1:].isdigit():
+        return None
+    found = ModeleActivite.objects.filter(pk=int(key[1:]), structure__in=hosting_structures(who)).first()
+    if found is None:
+        return None
+    c = found.contenu
+    return modeles.Model(
+        key, found.nom, c["finalites"], c["base_legale"], c["justification"], c["personnes"],
+        [modeles.Data(**d) for d in c["donnees"]], c["destinataires"], "", c["mesures"], c["criteres_aipd"], origine=c["source"],
+    )  # fmt: skip
+
+
+def save_as_model(a: Activite, structure: Organisation, who) -> ModeleActivite:
+    """An activity of a register becomes a model of the structure (its DPO or administrator);
+    the same name with another text is a new version, the same text changes nothing."""
+    if structure not in hosting_structures(who):
+        raise Refused("seul le DPO ou un administrateur de la structure écrit ses modèles", 403)
+    require(who, a, "lire")
+    content = {f: getattr(a, f) for f in MODEL_FIELDS} | {
+        "donnees": [{"categorie": d.categorie, "duree": d.duree, "sort_final": d.sort_final, "sensible": d.sensible, "nir": d.nir} for d in a.donnees.all()]
+    }
+    with transaction.atomic():
+        last = ModeleActivite.objects.select_for_update().filter(structure=structure, nom=a.nom).order_by("-version").first()
+        if last is not None and last.contenu == content:
+            return last
+        return ModeleActivite.objects.create(structure=structure, nom=a.nom, version=(last.version + 1) if last else 1, contenu=content, cree_par=who)
+
+
+def own_models(who) -> list:
+    """The latest version of each model of the structures this account runs."""
+    latest = {}
+    for m in ModeleActivite.objects.filter(structure__in=hosting_structures(who)).select_related("structure"):
+        latest.setdefault((m.structure_id, m.nom), m)
+    return list(latest.values())
+
+
+def duplicate(model_key, collectivites: list[Collectivite], who) -> dict:
     """Copy a model activity into each collectivité's register, in one transaction; a
     collectivité that already has an activity of that name keeps it (skipped), one of another
     kind than the model's (modeles.Model.categories) is skipped and counted. Each copy is
-    then the collectivité's own."""
-    model = modeles.BY_KEY.get(model_key)
+    then the collectivité's own. `model_key`: a packaged model's key, a structure's own model
+    (« s<id> »), or a modeles.Model (an activity copied to other registers)."""
+    model = model_key if isinstance(model_key, modeles.Model) else (modeles.BY_KEY.get(model_key) or _own_model(model_key, who))
     if model is None:
-        raise Refused(f"modèle inconnu : {model_key} (attendu : {', '.join(modeles.BY_KEY)})", 404)
+        raise Refused(f"modèle inconnu : {model_key} (attendu : {', '.join(modeles.BY_KEY)} ou un modèle de votre structure)", 404)
     allowed = policy.rgpd_collectivites(who, "modifier")
     outside = [c for c in collectivites if allowed is not None and c.organisation_id not in allowed]
     if outside:
@@ -245,7 +325,7 @@ def duplicate(model_key: str, collectivites: list[Collectivite], who) -> dict:
                     objet="activite",
                     objet_id=a.pk,
                     libelle=a.nom,
-                    action=f"copiée du modèle « {model.key} »",
+                    action=f"copiée du modèle « {model.key} »"[:100],
                 )
                 for a in made
             ],

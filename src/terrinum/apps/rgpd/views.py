@@ -123,6 +123,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "carte": _score_map(rows),
         "legende": fixed_legend(SCORE_BINS, ""),
         "modeles": modeles.MODELS,
+        "modeles_structures": services.own_models(user),
         "modifiables": [c for c in collectivites if editable is None or c.organisation_id in editable],
         "message": message,
         "criteres": services.CRITERIA,
@@ -358,6 +359,10 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
     return render(request, "rgpd/collectivite.html", context, status=status)
 
 
+class _Done(Exception):
+    """An action of the activity page done: the page is shown again with its message."""
+
+
 @login_required
 def activity(request: HttpRequest, pk: int | None = None, collectivite_pk: int | None = None) -> HttpResponse:
     """Create (collectivite_pk) or change (pk) an activity; its data categories below."""
@@ -378,6 +383,23 @@ def activity(request: HttpRequest, pk: int | None = None, collectivite_pk: int |
     message, status = None, 200
     if request.method == "POST":
         try:
+            if request.POST.get("action") in ("modele", "copier") and a.pk is not None:
+                if request.POST["action"] == "modele":
+                    structure = next((st for st in services.hosting_structures(user) if str(st.pk) == request.POST.get("structure")), None)
+                    if structure is None:
+                        raise services.Refused("structure inconnue ou hors de votre périmètre", 403)
+                    made = services.save_as_model(a, structure, user)
+                    message = {"ok": True, "texte": f"Modèle « {made.nom} » de {structure.nom}, version {made.version}."}
+                else:
+                    targets = [t for t in services.readable(user) if str(t.pk) in request.POST.getlist("collectivites")]
+                    if not targets:
+                        raise services.Refused("choisissez au moins une collectivité")
+                    done = services.copy_activity(a, targets, user)
+                    message = {
+                        "ok": True,
+                        "texte": f"Activité copiée dans {done['creees']} registre(s) ; {done['deja_presentes']} en avaient déjà une de ce nom.",
+                    }
+                raise _Done()
             if request.POST.get("action") == "statut":
                 if a.pk is None:
                     raise Http404
@@ -389,9 +411,14 @@ def activity(request: HttpRequest, pk: int | None = None, collectivite_pk: int |
             rows = [f.cleaned_data for f in data.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
             saved = services.save_activity(form.apply(), user, donnees=rows)
             return redirect("rgpd-activite", pk=saved.pk)
+        except _Done:
+            pass
         except services.Refused as exc:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
+    structures = services.hosting_structures(user) if a.pk else []
     context = {
+        "structures": structures,
+        "autres_registres": [t for t in services.readable(user) if t.pk != a.collectivite_id and policy.may_rgpd(user, t, "modifier")] if structures else [],
         "a": a,
         "c": a.collectivite,
         "form": form,
