@@ -44,6 +44,9 @@ RULES = {
     "pass-numerique-releve-pdf": "connecte",
     # a place's document (the place, the funders it applied to) and a funder's payment files
     # (its own accounts): tests/apps/pass_numerique/test_paiement.py
+    # the targeted-coverage follow-up across France (project teams only):
+    # tests/apps/signalements/test_suivi.py
+    "couverture-france": "connecte",
     "pass-numerique-piece": "connecte",
     "pass-numerique-paiement": "connecte",
     # an operator's invoice (its issuer's and its client's accounts only):

@@ -128,3 +128,20 @@ def test_the_project_team_matches_the_sites_on_its_page(coverage_data, world, cl
     assert linked.status_code == 200 and f"rapproché de la zone {zone.numero}" in linked.content.decode()
     client.force_login(users["chef_projet23"])  # another département's team
     assert client.post("/couverture/departements/08/", {"action": "lier_site", "site": site.pk, "zone": zone.pk}).status_code == 404
+
+
+def test_france_s_follow_up_gathers_every_departement(coverage_data, world, client):
+    orgs, users = world
+    zone, _ = _proposed(world)
+    suivi.record_order("08", "2023-1234", dt.date(2023, 6, 1), ["OF"], [zone], users["chef_projet08"])
+    rows = suivi.follow_up_by_departement(dt.date(2026, 12, 1))
+    assert [(code, f.par_etape) for code, f in rows] == [("08", {Zone.ORDONNEE: 1})] and rows[0][1].en_retard[0][1] == (
+        dt.date(2026, 12, 1) - dt.date(2025, 6, 1)
+    ).days
+    client.force_login(users["chef_projet23"])  # another département's team sees France, not the Ardennes' page
+    page = client.get("/couverture/france/").content.decode()
+    assert "Par département" in page and "(08)" in page and "/couverture/departements/08/" not in page
+    client.force_login(users["chef_projet08"])
+    assert "/couverture/departements/08/" in client.get("/couverture/france/").content.decode()
+    client.force_login(users["elu_rethel"])  # a commune: no project team
+    assert client.get("/couverture/france/").status_code == 404

@@ -223,6 +223,13 @@ def follow_up(departement: str | None, today: dt.date | None = None) -> FollowUp
     return out
 
 
+def follow_up_by_departement(today: dt.date | None = None) -> list[tuple[str, FollowUp]]:
+    """The follow-up of every département with designated zones (France's page)."""
+    today = today or timezone.localdate()
+    codes = sorted(set(Zone.objects.filter(arrete__isnull=False).values_list("departement_code", flat=True)))
+    return [(code, follow_up(code, today)) for code in codes]
+
+
 # --- the sites of ARCEP's New Deal file -----------------------------------------------------
 
 

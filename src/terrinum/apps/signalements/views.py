@@ -382,3 +382,31 @@ def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     response = HttpResponse(body, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def france(request: HttpRequest) -> HttpResponse:
+    """The follow-up of the targeted-coverage scheme across France: zones by step, median delay,
+    late zones and late zones per designated operator, then département by département; for
+    the project teams and the platform's administrator."""
+    seen = policy.coverage_departements(request.user, "lire")
+    if seen is not None and not seen:
+        raise Http404
+    today = timezone.localdate()
+    total = suivi.follow_up(None, today)
+    names = dict(Territory.objects.filter(niveau="departement").values_list("code", "nom"))
+    rows = [
+        (code, names.get(code, code), f, sum(f.par_etape.values()), f.par_etape.get(Zone.EN_SERVICE, 0), len(f.en_retard))
+        for code, f in suivi.follow_up_by_departement(today)
+    ]
+    return render(
+        request,
+        "signalements/france.html",
+        {
+            "suivi": total,
+            "etapes": [(label, total.par_etape.get(code, 0)) for code, label in Zone.ETAPES],
+            "retards_operateurs": [(dict(OPERATORS)[o], n) for o, n in sorted(total.retards_par_operateur.items())],
+            "departements": rows,
+            "lisibles": seen,
+        },
+    )
