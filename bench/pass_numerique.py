@@ -119,7 +119,7 @@ with transaction.atomic():
         cur.execute(f"SELECT min(id) FROM {c} WHERE programme_id = %s", [p.pk])
         base = cur.fetchone()[0]
         # the vouchers spread over the places (their ids are consecutive)
-        cur.execute(f"INSERT INTO {ch} (code, programme_id, carnet_id, etat, lieu_id, utilise_le) SELECT 'R' || {pad}, %s, %s + (i - 1) / 10, 'utilise', %s + (i % %s), %s FROM {series}",
+        cur.execute(f"INSERT INTO {ch} (code, programme_id, carnet_id, etat, lieu_id, utilise_le) SELECT 'R' || {pad}, %s, %s + (i - 1) / 10, 'utilise', %s + (i %% %s), %s FROM {series}",
                     [p.pk, base, ids[0], places, when, n])
         cur.execute(f"INSERT INTO {mv} (cheque_id, de, vers, quand, lieu_id) SELECT id, 'attribue', 'utilise', %s, lieu_id FROM {ch} WHERE programme_id = %s", [when, p.pk])
 written = time.perf_counter() - start

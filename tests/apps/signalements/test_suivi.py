@@ -145,3 +145,28 @@ def test_france_s_follow_up_gathers_every_departement(coverage_data, world, clie
     assert "/couverture/departements/08/" in client.get("/couverture/france/").content.decode()
     client.force_login(users["elu_rethel"])  # a commune: no project team
     assert client.get("/couverture/france/").status_code == 404
+
+
+def test_a_year_s_campaign_has_its_allotment_and_its_national_file(coverage_data, world, client):
+    import csv
+    import io
+
+    import time_machine
+
+    orgs, users = world
+    with time_machine.travel(dt.datetime(2027, 3, 15, 10, tzinfo=dt.UTC), tick=False):
+        zone, _ = _proposed(world)
+        suivi.set_allocation("08", 2027, 0, users["chef_projet08"])
+        found = suivi.campaign("08", 2027)
+        assert found.proposees == [zone] and found.au_dela == [zone]  # nothing allotted: beyond
+        with pytest.raises(services.Refused, match="entre 2018"):
+            suivi.set_allocation("08", 2017, 3, users["chef_projet08"])
+        client.force_login(users["chef_projet08"])
+        page = client.post("/couverture/departements/08/", {"action": "dotation", "annee": "2027", "dotation": "4"}).content.decode()
+        assert "Campagne 2027 : dotation de 4 zone(s)" in page and "?campagne=2027" in page
+        body = client.get("/couverture/departements/08/zones.csv?campagne=2027").content.decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(body), delimiter=";"))
+        assert rows[0][:4] == ["Année", "Département", "Dotation", "Dans la dotation"] and rows[1][:4] == ["2027", "08", "4", "oui"] and len(rows) == 2
+        assert client.get("/couverture/departements/08/zones.csv?campagne=2026").content.decode("utf-8-sig").count("\n") == 1  # no proposal that year
+    client.force_login(users["prefecture08"])  # reads, does not set the allotment
+    assert client.post("/couverture/departements/08/", {"action": "dotation", "annee": "2027", "dotation": "9"}).status_code == 404

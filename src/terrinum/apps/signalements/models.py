@@ -190,3 +190,17 @@ class SiteNewDeal(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["departement_code", "num_arrete", "code_commune", "operateurs"], name="site_new_deal_unique")]
         ordering = ["departement_code", "num_arrete", "code_commune"]
+
+
+class Campagne(models.Model):
+    """A year's campaign of the targeted-coverage scheme in a département: the number of zones
+    allotted to it (« dotation »), within which its project team proposes and ranks zones."""
+
+    departement_code = models.CharField(max_length=3)
+    annee = models.PositiveSmallIntegerField()
+    dotation = models.PositiveSmallIntegerField()
+    modifie_le = models.DateTimeField(auto_now=True)
+    modifie_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["departement_code", "annee"], name="campagne_departement_annee")]

@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from terrinum.apps.signalements.models import OPERATORS, Arrete, EtapeZone, SiteNewDeal, Zone
+from terrinum.apps.signalements.models import OPERATORS, Arrete, Campagne, EtapeZone, SiteNewDeal, Zone
 from terrinum.apps.signalements.services import Refused
 from terrinum.sources.common import Problem
 
@@ -311,3 +311,39 @@ def link_site(site: SiteNewDeal, zone: Zone, user, today: dt.date | None = None)
         site.save(update_fields=["zone", "lie_par", "lie_le"])
         _put_in_service(site, user, today)
     return site
+
+
+# --- the year's campaign ----------------------------------------------------------------------
+
+
+@dataclass
+class CampaignView:
+    annee: int
+    dotation: int | None
+    proposees: list[Zone]  # ranked, best first
+
+    @property
+    def au_dela(self) -> list[Zone]:
+        """Proposals beyond the allotment (ranked last): the national level will not take them."""
+        return self.proposees[self.dotation :] if self.dotation is not None else []
+
+
+def set_allocation(departement: str, annee: int, dotation: int, user) -> Campagne:
+    if not 2018 <= annee <= 2100:
+        raise Refused([f"année {annee} : entre 2018 (le New Deal) et 2100"])
+    if not 0 <= dotation <= 500:
+        raise Refused([f"dotation {dotation} : un nombre de zones entre 0 et 500"])
+    found, _ = Campagne.objects.update_or_create(departement_code=departement, annee=annee, defaults={"dotation": dotation, "modifie_par": user})
+    return found
+
+
+def campaign(departement: str, annee: int) -> CampaignView:
+    """The year's allotment and the zones the team proposed that year (decided « proposée »
+    during the year), in the order of their score."""
+    allotted = Campagne.objects.filter(departement_code=departement, annee=annee).values_list("dotation", flat=True).first()
+    proposed = list(
+        Zone.objects.filter(departement_code=departement, decision=Zone.PROPOSE, decide_le__year=annee)
+        .prefetch_related("signalements")
+        .order_by("-score", "numero")
+    )
+    return CampaignView(annee, allotted, proposed)

@@ -292,6 +292,13 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
                 zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
                 suivi.link_site(site, zone, request.user)
                 message = {"ok": True, "texte": f"Site de l'arrêté {site.num_arrete} ({site.code_commune}) rapproché de la zone {zone.numero}."}
+            elif request.POST.get("action") == "dotation":
+                try:
+                    year, allotted = int(request.POST.get("annee", "")), int(request.POST.get("dotation", ""))
+                except ValueError:
+                    raise services.Refused(["année et dotation : des nombres entiers"]) from None
+                suivi.set_allocation(dep.code, year, allotted, request.user)
+                message = {"ok": True, "texte": f"Campagne {year} : dotation de {allotted} zone(s)."}
             elif request.POST.get("action") == "decider":
                 zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
                 form = forms.DecisionForm(request.POST)
@@ -341,6 +348,7 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
             "proposees": [z for z in zones if z.decision == Zone.PROPOSE and z.arrete_id is None],
             "designees": [(z, z.retard_jours(timezone.localdate())) for z in zones if z.arrete_id is not None],
             "operateurs": OPERATORS,
+            "campagne": suivi.campaign(dep.code, timezone.localdate().year),
             "sites_arcep": [
                 (site, names.get(site.code_commune, site.code_commune)) for site in SiteNewDeal.objects.filter(departement_code=dep.code).select_related("zone")
             ],
@@ -359,14 +367,28 @@ def export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     decision = request.GET.get("decision") or None
     if decision and decision not in dict(Zone.DECISIONS):
         raise Http404
-    zones = services.zones_of(dep.code, decision)
-    name = f"terrinum-zones-couverture-{dep.code}{'-' + decision if decision else ''}.{fmt}"
+    year = request.GET.get("campagne", "")
+    if year:  # the file the national level collects: the year's proposals, ranked, against the allotment
+        if not year.isdigit():
+            raise Http404
+        found = suivi.campaign(dep.code, int(year))
+        zones = found.proposees
+        name = f"terrinum-campagne-{year}-couverture-ciblee-{dep.code}.{fmt}"
+    else:
+        zones = services.zones_of(dep.code, decision)
+        name = f"terrinum-zones-couverture-{dep.code}{'-' + decision if decision else ''}.{fmt}"
     if fmt == "geojson":
         body = json.dumps(services.geojson(zones), ensure_ascii=False).encode()
     else:
         rows = services.export_rows(zones)
         header = [label for _, label in services.EXPORT_COLUMNS]
         table = [[r[k] for k, _ in services.EXPORT_COLUMNS] for r in rows]
+        if year:
+            header = ["Année", "Département", "Dotation", "Dans la dotation", *header]
+            table = [
+                [int(year), dep.code, found.dotation, "" if found.dotation is None else ("oui" if i < found.dotation else "non"), *row]
+                for i, row in enumerate(table)
+            ]
         if fmt == "ods":
             body = ods.sheet(f"Zones {dep.code}", header, table)
         else:
