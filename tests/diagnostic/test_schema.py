@@ -46,3 +46,43 @@ def test_the_command_line_writes_the_master_plan(demo_warehouse, tmp_path):
     assert json.loads(out.read_text())["investissement"]["total"] > 0
     wrong = CliRunner().invoke(app, ["schema-directeur", "departement:23", "--cout", "FTTH=3"])
     assert wrong.exit_code == 64 and "FTTH" in wrong.output
+
+
+def test_the_draft_prints_to_pdf_and_opens_in_a_word_processor(demo_warehouse, client, tmp_path):
+    """The same chapters in the PDF (no form, no links) and in the ODT (to amend with the
+    territory's actors), the investment with the reader's cost."""
+    import io
+
+    from odf import opendocument, table, teletype
+    from pypdf import PdfReader
+
+    from terrinum.cli import app
+
+    answer = client.get("/territoires/departement/23/schema-directeur/", {"format": "pdf", "cout_RIP": "1200"})
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(answer.content)).pages).split())
+    assert "6. Stratégie d'investissement" in text and "Calculer" not in text and "Contient des données de démonstration" in text
+    plan = schema.compose(services.get("departement", "23"), {"RIP": 1200.0})
+    total = plan["investissement"]["total"]
+    assert f"{total:,} €".replace(",", " ") in text.replace("\u202f", " ").replace("\xa0", " ")
+    odt = client.get("/territoires/departement/23/schema-directeur/", {"format": "odt", "cout_RIP": "1200"})
+    doc = opendocument.load(io.BytesIO(odt.content))
+    words = " ".join(teletype.extractText(p) for p in doc.text.childNodes)
+    assert "Schéma directeur territorial d'aménagement numérique — projet de la Creuse" in words
+    rows = [
+        [teletype.extractText(c) for c in r.getElementsByType(table.TableCell)]
+        for t in doc.text.getElementsByType(table.Table)
+        for r in t.getElementsByType(table.TableRow)
+    ]
+    assert [
+        "RIP",
+        str(next(i["restants"] for i in plan["investissement"]["lignes"] if i["zone"] == "RIP")),
+        "1200.0",
+        str(next(i["cout_total"] for i in plan["investissement"]["lignes"] if i["zone"] == "RIP")),
+    ] in rows
+    page = client.get("/territoires/departement/23/schema-directeur/", {"cout_RIP": "1200"}).content.decode()
+    assert "?format=odt&amp;cout_RIP=1200" in page
+    missing = CliRunner().invoke(app, ["schema-directeur", "departement:23", "--format", "odt"])
+    assert missing.exit_code == 64 and "--sortie" in missing.output
+    done = CliRunner().invoke(app, ["schema-directeur", "departement:23", "--format", "pdf", "--sortie", str(tmp_path / "s.pdf")])
+    assert done.exit_code == 0 and (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")

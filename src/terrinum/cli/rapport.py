@@ -90,12 +90,14 @@ def _batch(scope, niveau: str, fmt: str, folder: Path, nouveaux: int, rayon: int
 class PlanFormat(str, Enum):
     html = "html"
     json = "json"
+    pdf = "pdf"
+    odt = "odt"
 
 
 @app.command("schema-directeur")
 def schema_directeur(
     territoire: str = typer.Argument(..., metavar="TERRITOIRE", help="Un département ou une région (code, nom, niveau:code)."),
-    format: PlanFormat = typer.Option(PlanFormat.html, "--format", help="html (la page) ou json."),
+    format: PlanFormat = typer.Option(PlanFormat.html, "--format", help="html (la page), json, pdf ou odt (à amender avec les acteurs)."),
     sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", callback=output_file, help="Fichier à écrire (sinon la sortie standard)."),
     cout: list[str] = typer.Option(None, "--cout", metavar="ZONE=EUROS", help="Coût par local restant à raccorder d'une zone (ZTD, AMII, RIP) ; répétable."),
 ) -> None:
@@ -121,11 +123,17 @@ def schema_directeur(
     unknown = sorted(set(costs) - {"ZTD", "AMII", "RIP"})
     if unknown:
         fail(f"--cout : zone(s) inconnue(s) {', '.join(unknown)} (ZTD, AMII ou RIP)", 64)
+    if format in (PlanFormat.pdf, PlanFormat.odt) and sortie is None:
+        fail(f"--sortie : un fichier pour le format {format.value}", 64)
     t = territory(territoire, "le schéma directeur s'arrête")
     try:
         data = schema.compose(t, costs)
     except ValueError as exc:
         fail(str(exc))
+    if format in (PlanFormat.pdf, PlanFormat.odt):
+        sortie.write_bytes(schema.as_pdf(t, data) if format is PlanFormat.pdf else schema.as_odt(t, data))
+        err.print(f"Schéma directeur {t.de_nom} écrit dans {sortie}")
+        return
     if format is PlanFormat.json:
         body = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
     else:

@@ -93,3 +93,62 @@ def _new_deal(t) -> dict | None:
         "en_retard": len(follow.en_retard),
         "delai_median_jours": follow.delai_median_jours,
     }
+
+
+def _number(value) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f") if value is not None else "—"
+
+
+def as_pdf(t, data: dict) -> bytes:
+    """The draft as a tagged PDF (the page's text, without its links and form)."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    return HTML(string=render_to_string("diagnostic/schema_directeur_pdf.html", {"t": t, "s": data, "pdf": True})).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def as_odt(t, data: dict) -> bytes:
+    """The draft as an OpenDocument text, to edit with the territory's actors."""
+    from terrinum import odt
+
+    blocks = [
+        ("titre", 1, f"Schéma directeur territorial d'aménagement numérique — projet {t.de_nom}"),
+        ("paragraphe", f"Premier projet (article L1425-2 du code général des collectivités territoriales) établi par Terrinum le {data['date_edition']:%d/%m/%Y}"
+         " à partir des données ouvertes : à compléter, discuter et valider avec les acteurs du territoire."
+         + (" Contient des données de démonstration." if data["demo"] else "")),
+        ("titre", 2, "1. Diagnostic"),
+        ("tableau", "Diagnostic", ["Indicateur", "Valeur", "Rang"],
+         [[c["libelle"], f"{c['valeur']:.1f} {c['unite']}".strip(), f"{c['rang']} sur {c['sur']}"] for c in data["diagnostic"]["chiffres"]]),
+        *[("paragraphe", f"Priorité : {p}") for p in data["diagnostic"]["priorites"]],
+        ("titre", 2, "2. Zones d'intervention du déploiement de la fibre"),
+        ("tableau", "Zones", ["Zone", "Communes", "Locaux", "Raccordables", "Part (%)"],
+         [[z["libelle"], z["communes"], z["locaux"], z["raccordables"], round(z["part"], 1) if z["part"] is not None else None] for z in data["zones"]["lignes"]]),
+        ("titre", 2, "3. Cible et phasage"),
+        *[("paragraphe", f"{p['libelle']} : {_number(p['restants'])} locaux restant à raccorder ; "
+           + ("tous raccordables." if p["statut"] == "atteint" else f"100 % vers {p['projection_100']} (entre {p['fourchette']})." if p["projection_100"] else f"{p['statut']}."))
+          for p in data["phasage"]],
+        ("titre", 2, "4. Téléphonie mobile"),
+    ]  # fmt: skip
+    new_deal = data["mobile"]["new_deal"]
+    if new_deal:
+        steps = " ; ".join(f"{label.lower()} {n}" for label, n in new_deal["par_etape"].items())
+        blocks.append(("paragraphe", f"New Deal Mobile, zones désignées par arrêté : {steps} ; en retard : {new_deal['en_retard']}."))
+    fragility = data["inclusion"]["fragilite"]
+    blocks.append(("titre", 2, "5. Usages et inclusion numérique"))
+    if fragility:
+        blocks.append(
+            (
+                "paragraphe",
+                f"Personnes à risque d'illectronisme : entre {_number(fragility['personnes_a_risque_bas'])} et {_number(fragility['personnes_a_risque_haut'])}.",
+            )
+        )
+    blocks += [
+        ("titre", 2, "6. Stratégie d'investissement"),
+        ("tableau", "Investissement", ["Zone", "Locaux restants", "Coût par local (€)", "Coût (€)"],
+         [[i["zone"], i["restants"], i["cout_unitaire"], i["cout_total"] if i["cout_total"] is not None else "à renseigner"] for i in data["investissement"]["lignes"]]),
+        ("paragraphe", f"Total : {_number(data['investissement']['total'])} €" if data["investissement"]["total"] is not None else
+         "Coûts unitaires à saisir : Terrinum n'en propose aucun par défaut."),
+        ("titre", 2, "Sources"),
+        *[("paragraphe", f"{src['source']}, {src['millesime']} ({src['fichier']})") for src in data["sources"]],
+    ]  # fmt: skip
+    return odt.document(blocks)

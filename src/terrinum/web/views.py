@@ -429,6 +429,13 @@ def master_plan(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
             value = None
         costs[zone] = value if value is None or 0 <= value <= 100_000 else None
     data = schema.compose(t, costs)
-    if request.GET.get("format") == "json":
+    fmt = request.GET.get("format")
+    if fmt == "json":
         return HttpResponse(json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json; charset=utf-8")
-    return render(request, "diagnostic/schema_directeur.html", {"t": t, "s": data, "couts": costs, "url": territory_url(t)})
+    if fmt in ("pdf", "odt"):
+        body = schema.as_pdf(t, data) if fmt == "pdf" else schema.as_odt(t, data)
+        response = HttpResponse(body, content_type="application/pdf" if fmt == "pdf" else "application/vnd.oasis.opendocument.text")
+        response["Content-Disposition"] = f'attachment; filename="terrinum-schema-directeur-{t.niveau}-{t.code}.{fmt}"'
+        return response
+    query = "".join(f"&cout_{z}={v:g}" for z, v in costs.items() if v is not None)
+    return render(request, "diagnostic/schema_directeur.html", {"t": t, "s": data, "couts": costs, "couts_query": query, "url": territory_url(t)})

@@ -8,12 +8,12 @@ docs/rgpd.md, « Rapport annuel »."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from terrinum import odt
 from terrinum.accounts.models import Organisation
 from terrinum.apps.rgpd.models import Activite, Collectivite, Demande, Violation
 from terrinum.apps.rgpd.services import Refused, breach_late, dashboard, dpo_of, request_late
@@ -182,43 +182,11 @@ def as_pdf(report: AnnualReport) -> bytes:
 
 def as_odt(report: AnnualReport) -> bytes:
     """The same report as an OpenDocument text (headings, paragraphs, tables)."""
-    from odf.opendocument import OpenDocumentText
-    from odf.style import ParagraphProperties, Style, TableColumnProperties, TextProperties
-    from odf.table import Table as OdfTable
-    from odf.table import TableCell, TableColumn, TableRow
-    from odf.text import H, P
-
-    doc = OpenDocumentText()
-    h1 = Style(name="Titre 1", family="paragraph")
-    h1.addElement(TextProperties(fontsize="16pt", fontweight="bold"))
-    h2 = Style(name="Titre 2", family="paragraph")
-    h2.addElement(TextProperties(fontsize="13pt", fontweight="bold"))
-    h2.addElement(ParagraphProperties(margintop="0.4cm"))
-    head = Style(name="Entête", family="paragraph")
-    head.addElement(TextProperties(fontweight="bold"))
-    col = Style(name="Colonne", family="table-column")
-    col.addElement(TableColumnProperties(columnwidth="3cm"))
-    for s in (h1, h2, head):
-        doc.styles.addElement(s)
-    doc.automaticstyles.addElement(col)
-    doc.text.addElement(H(outlinelevel=1, stylename=h1, text=report.titre))
-    doc.text.addElement(P(text=report.sous_titre))
-    doc.text.addElement(P(text=f"Établi le {report.etabli_le:%d/%m/%Y à %H:%M}, d'après le registre à cette date."))
-    for i, t in enumerate(report.tables):
-        doc.text.addElement(H(outlinelevel=2, stylename=h2, text=t.titre))
-        if not t.lignes:
-            doc.text.addElement(P(text="Rien pour cette année."))
-            continue
-        table = OdfTable(name=f"Tableau{i + 1}")
-        table.addElement(TableColumn(numbercolumnsrepeated=len(t.colonnes), stylename=col))
-        for values, style in [(t.colonnes, head), *[(line, None) for line in t.lignes]]:
-            tr = TableRow()
-            for v in values:
-                cell = TableCell(valuetype="float", value=v) if isinstance(v, int | float) and not isinstance(v, bool) else TableCell(valuetype="string")
-                cell.addElement(P(text=str(v), **({"stylename": style} if style else {})))
-                tr.addElement(cell)
-            table.addElement(tr)
-        doc.text.addElement(table)
-    out = io.BytesIO()
-    doc.write(out)
-    return out.getvalue()
+    blocks = [
+        ("titre", 1, report.titre),
+        ("paragraphe", report.sous_titre),
+        ("paragraphe", f"Établi le {report.etabli_le:%d/%m/%Y à %H:%M}, d'après le registre à cette date."),
+    ]
+    for t in report.tables:
+        blocks += [("titre", 2, t.titre), ("tableau", t.titre, t.colonnes, t.lignes)]
+    return odt.document(blocks)
