@@ -67,6 +67,8 @@ RULES = {
     # the DPO's annual reports: tests/apps/rgpd/test_rapport_annuel.py
     "rgpd-rapport-annuel": "connecte",
     "rgpd-rapport-structure": "connecte",
+    # the structure's registers in Madis's columns: tests/apps/rgpd/test_madis.py
+    "rgpd-madis-export": "connecte",
     # a structure's maturity référentiel (the packaged one to any account; its own to its DPO):
     # tests/apps/rgpd/test_maturite.py
     "rgpd-referentiel": "connecte",

@@ -180,3 +180,29 @@ def test_the_dpo_brings_madis_in_from_the_dashboard_and_the_command_line(client,
     done = CliRunner().invoke(app, ["rgpd", "madis", str(tmp_path / "st.csv"), "--structure", "Ardennes Numérique (mutualisation)", "--compte", "dpo"])
     assert done.exit_code == 0, done.output
     assert "1 sous-traitant(s) lu(s) : 1 créé(s)" in " ".join(done.output.split())
+
+
+def test_the_registers_go_back_to_madis_s_format_and_read_back_unchanged(rgpd_world):
+    """Round trip: Madis's export in, Terrinum's export in Madis's columns out, and that file
+    read back changes nothing (what Madis can carry: its measures, its fates)."""
+    org, col, users = rgpd_world
+    madis.import_files(org["ardennes"], users["dpo"], [("traitements.csv", _csv(TREATMENT_HEADER, _treatments()))])
+    exported = madis.export_treatments([col["signy"], col["rethel"]])
+    header = next(csv.reader(io.StringIO(exported.decode("utf-8-sig")), delimiter=";"))
+    assert set(header) <= set(TREATMENT_HEADER) and exported.startswith("\ufeff".encode())
+    again = madis.import_treatments(org["ardennes"], exported, "retour.csv", users["dpo"])
+    assert again.creees == again.mises_a_jour == [] and sorted(again.inchangees) == [
+        "Commune de Rethel : Vidéoprotection",
+        "Commune de Signy-l'Abbaye : État civil",
+    ]
+
+
+def test_the_madis_export_is_for_the_structure_s_dpo(rgpd_world, client):
+    org, col, users = rgpd_world
+    madis.import_files(org["ardennes"], users["dpo"], [("traitements.csv", _csv(TREATMENT_HEADER, _treatments()))])
+    for who, status in (("dpo", 200), ("dpo-creuse", 404), ("gestionnaire", 404)):
+        client.force_login(users[who])
+        assert client.get(f"/rgpd/structures/{org['ardennes'].pk}/traitements-madis.csv").status_code == status, who
+    client.force_login(users["dpo"])
+    body = client.get(f"/rgpd/structures/{org['ardennes'].pk}/traitements-madis.csv").content.decode("utf-8-sig")
+    assert "Vidéoprotection" in body and "État civil" in body

@@ -340,6 +340,47 @@ def import_treatments(structure: Organisation, raw: bytes, name: str, who, creat
     return report
 
 
+def export_treatments(collectivites: list[Collectivite]) -> bytes:
+    """The registers of these collectivités as Madis's treatments export (its columns, `;`,
+    UTF-8 with a BOM): what `import_treatments` reads back (round trip tested), for a DPO who
+    keeps both tools for a while or goes back."""
+    fates = {"destruction": "Destruction", "archives": "Versement", "anonymisation": "Destruction"}
+    bases = {
+        "consentement": "Le consentement", "contrat": "L'exécution d'un contrat", "obligation-legale": "L'obligation légale",
+        "interets-vitaux": "L'intérêt vital", "mission-publique": "L'exécution d'une mission d'intérêt public", "interet-legitime": "L'intérêt légitime",
+    }  # fmt: skip
+    roles = {v: k for k, v in ROLES.items()}
+    header = ["Nom", "Structure - Nom", "Structure - Code INSEE", "En tant que", "Finalités", "Base légale", "Justification de la base légale", "Préconisations",
+              "Catégorie de données", "Destination - Catégorie de destinataires", "Destination - Sous-traitants", "Historique - Date de création",
+              *(PEOPLE_PREFIX + p + suffix for p in PEOPLE for suffix in ("", " - Commentaire")), "Détails - Logiciels et supports", "Détails - Délai de conservation - Durée",
+              "Détails - Délai de conservation - Sort final", "Détails - Origine des données", *(SECURITY_PREFIX + s for s in SECURITY),
+              *(SPECIFIC_PREFIX + s for s in SPECIFIC)]  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", quotechar='"', lineterminator="\n")
+    writer.writerow(header)
+    for c in collectivites:
+        for a in c.activites.prefetch_related("donnees").order_by("nom"):
+            data = list(a.donnees.all())
+            people = {p.split(" (")[0]: p for p in a.personnes}
+            row = {
+                "Nom": a.nom, "Structure - Nom": str(c), "Structure - Code INSEE": c.insee, "En tant que": roles.get(a.role, "Responsable de traitement"),
+                "Finalités": a.finalites, "Base légale": bases[a.base_legale], "Justification de la base légale": a.justification,
+                "Préconisations": a.recommandations, "Catégorie de données": " - ".join(d.categorie for d in data),
+                "Destination - Catégorie de destinataires": " ; ".join(d["nom"] for d in a.destinataires if d.get("type") != "sous-traitant"),
+                "Destination - Sous-traitants": " - ".join(d["nom"] for d in a.destinataires if d.get("type") == "sous-traitant"),
+                "Historique - Date de création": f"{timezone.localtime(a.cree_le):%d/%m/%Y à %H:%M}",
+                "Détails - Logiciels et supports": a.logiciels, "Détails - Origine des données": a.source,
+                "Détails - Délai de conservation - Durée": f"1: {data[0].duree}" if data else "",
+                "Détails - Délai de conservation - Sort final": f"1: {fates[data[0].sort_final]}" if data else "",
+            }  # fmt: skip
+            row |= {PEOPLE_PREFIX + p: "Oui" if p in people else "Non" for p in PEOPLE}
+            row |= {PEOPLE_PREFIX + p + " - Commentaire": people[p][len(p) + 2 : -1] for p in PEOPLE if people.get(p, "").endswith(")")}
+            row |= {SECURITY_PREFIX + label: "Oui" if key in a.mesures else "Non" for label, key in SECURITY.items()}
+            row |= {SPECIFIC_PREFIX + label: "Oui" if key in a.criteres_aipd else "Non" for label, key in SPECIFIC.items()}
+            writer.writerow([row.get(h, "") for h in header])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
 CONTRACTOR_READ = {
     "Nom", "Structure - Nom", "Structure - SIREN", "Structure - Code INSEE", "Agent référent", "Clauses contractuelles vérifiées",
     "Adopte les éléments de sécurité nécessaires", "Tient à jour un registre des traitements", "Envoi des données hors UE", "Autres informations",

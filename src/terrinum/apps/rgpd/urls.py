@@ -15,6 +15,7 @@ urlpatterns = [
     path("rgpd/referentiels/<int:pk>.json", views.referentiel, name="rgpd-referentiel"),
     path("rgpd/<int:pk>/rapport-annuel.<str:fmt>", views.annual_report, name="rgpd-rapport-annuel"),
     path("rgpd/structures/<int:pk>/rapport-annuel.<str:fmt>", views.structure_report, name="rgpd-rapport-structure"),
+    path("rgpd/structures/<int:pk>/traitements-madis.csv", views.madis_export, name="rgpd-madis-export"),
     path("rgpd/aipd/<int:pk>/outil-pia.json", views.analysis_export, name="rgpd-aipd-export"),
     path("registres/<int:pk>/", views.public_register, name="registre-public"),
 ]

@@ -636,3 +636,15 @@ def referentiel(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="referentiel-maturite-{found.pk}.json"'
     return response
+
+
+@login_required
+def madis_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The registers of the structure's collectivités in Madis's treatments columns."""
+    structure = next((s for s in services.hosting_structures(request.user) if s.pk == pk), None)
+    if structure is None:
+        raise Http404
+    served = [c for c in services.readable(request.user) if c.organisation in structure.collectivites_servies.all()]
+    response = HttpResponse(madis.export_treatments(served), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="registres-format-madis-{structure.pk}.csv"'
+    return response
