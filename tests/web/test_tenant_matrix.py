@@ -69,6 +69,8 @@ RULES = {
     "rgpd-rapport-structure": "connecte",
     # the structure's registers in Madis's columns: tests/apps/rgpd/test_madis.py
     "rgpd-madis-export": "connecte",
+    # a proof's document (the collectivité's readers): tests/apps/rgpd/test_preuves.py
+    "rgpd-preuve": "connecte",
     # a structure's maturity référentiel (the packaged one to any account; its own to its DPO):
     # tests/apps/rgpd/test_maturite.py
     "rgpd-referentiel": "connecte",

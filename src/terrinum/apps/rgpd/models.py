@@ -487,3 +487,37 @@ class ModeleActivite(models.Model):
     @property
     def cle(self) -> str:
         return f"s{self.pk}"
+
+
+class Preuve(Owned):
+    """A document proving compliance (a contract with its clauses, a training attendance
+    sheet, a charter, a procedure…), attached to the collectivité, one of its activities or an
+    action of its plan; its date; checked by the DPO. Kept in the database with its hash."""
+
+    NATURES = [
+        ("contrat", "contrat ou avenant"),
+        ("formation", "attestation de formation ou de sensibilisation"),
+        ("charte", "charte ou note de service"),
+        ("procedure", "procédure"),
+        ("information", "mention d'information, affiche"),
+        ("securite", "mesure de sécurité (rapport, audit, test de restauration)"),
+        ("autre", "autre pièce"),
+    ]
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="preuves")
+    activite = models.ForeignKey(Activite, null=True, blank=True, on_delete=models.SET_NULL, related_name="preuves")
+    action = models.ForeignKey("Action", null=True, blank=True, on_delete=models.SET_NULL, related_name="preuves")
+    nature = models.CharField(max_length=12, choices=NATURES)
+    nom = models.CharField(max_length=200)
+    date = models.DateField(help_text="Date de la pièce")
+    type_mime = models.CharField(max_length=80)
+    taille = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    contenu = models.BinaryField()
+    depose_le = models.DateTimeField(auto_now_add=True)
+    depose_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    verifiee_le = models.DateTimeField(null=True, blank=True)
+    verifiee_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-date", "-id"]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("rgpd/<int:pk>/registre.<str:fmt>", views.export, name="rgpd-export"),
     path("rgpd/violations/<int:pk>/notification.pdf", views.notification, name="rgpd-notification"),
     path("rgpd/aipd/<int:pk>/", views.analysis, name="rgpd-aipd"),
+    path("rgpd/preuves/<int:pk>", views.proof, name="rgpd-preuve"),
     path("rgpd/referentiels/<int:pk>.json", views.referentiel, name="rgpd-referentiel"),
     path("rgpd/<int:pk>/rapport-annuel.<str:fmt>", views.annual_report, name="rgpd-rapport-annuel"),
     path("rgpd/structures/<int:pk>/rapport-annuel.<str:fmt>", views.structure_report, name="rgpd-rapport-structure"),

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 from terrinum.accounts import policy
-from terrinum.apps.rgpd import aipd, aipd_modeles, forms, madis, maturite, modeles, rapport, services, tableur
-from terrinum.apps.rgpd.models import CLAUSES, Activite, Aipd, AipdEvaluation, AipdMesure, Collectivite, Demande, Violation
+from terrinum.apps.rgpd import aipd, aipd_modeles, forms, madis, maturite, modeles, preuves, rapport, services, tableur
+from terrinum.apps.rgpd.models import CLAUSES, Activite, Aipd, AipdEvaluation, AipdMesure, Collectivite, Demande, Preuve, Violation
 from terrinum.svg import Feature, fixed_class, fixed_legend, group_of, render_map
 from terrinum.territories.models import Territory
 
@@ -324,6 +324,25 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
                 answers = {k[2:]: int(v) for k, v in request.POST.items() if k.startswith("m-") and v.isdigit()}
                 made = maturite.record(c, user, chosen, answers)
                 message = {"ok": True, "texte": f"Maturité enregistrée : {made.score()} / 100."}
+            elif action == "preuve":
+                upload = request.FILES.get("fichier")
+                if upload is None:
+                    raise services.Refused("choisissez le fichier de la preuve")
+                if upload.size > preuves.MAX_BYTES:
+                    raise services.Refused(f"{upload.name} : au plus 5 Mo")
+                try:
+                    date = timezone.datetime.fromisoformat(request.POST.get("date", "")).date()
+                except ValueError:
+                    raise services.Refused("date de la pièce : une date") from None
+                linked_action = c.actions.filter(pk=request.POST.get("lien_action") or 0).first() if request.POST.get("lien_action") else None
+                made = preuves.add(
+                    c, user, request.POST.get("nature", ""), upload.name, upload.read(), date, _own_activity(c, request.POST.get("activite")), linked_action
+                )
+                message = {"ok": True, "texte": f"Preuve « {made.nom} » déposée."}
+            elif action == "verifier-preuve":
+                found = get_object_or_404(c.preuves, pk=request.POST.get("preuve") or 0)
+                preuves.verify(found, user)
+                message = {"ok": True, "texte": f"Preuve « {found.nom} » vérifiée."}
             elif action == "publier":
                 services.require(user, c, "modifier")
                 c.registre_public = request.POST.get("public") == "1"
@@ -346,6 +365,9 @@ def _collectivite_page(request: HttpRequest, c) -> HttpResponse:
         "sous_traitants": c.sous_traitants.all(),
         "actions": c.actions.all(),
         "analyses": c.analyses.select_related("activite"),
+        "preuves": c.preuves.select_related("activite", "action", "verifiee_par").defer("contenu"),
+        "natures_preuves": Preuve.NATURES,
+        "dpo_verifie": policy.may_rgpd(user, c, "verifier"),
         **_maturity(request, c),
         "modeles_aipd": [(k, m.titre) for k, m in aipd_modeles.MODELS.items()],
         "aujourdhui": timezone.localdate(),
@@ -647,4 +669,17 @@ def madis_export(request: HttpRequest, pk: int) -> HttpResponse:
     served = [c for c in services.readable(request.user) if c.organisation in structure.collectivites_servies.all()]
     response = HttpResponse(madis.export_treatments(served), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="registres-format-madis-{structure.pk}.csv"'
+    return response
+
+
+@login_required
+def proof(request: HttpRequest, pk: int) -> HttpResponse:
+    """A proof's document, for whoever reads the collectivité's register."""
+    found = get_object_or_404(Preuve.objects.select_related("collectivite__organisation"), pk=pk)
+    if not policy.may_rgpd(request.user, found, "lire"):
+        raise Http404
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(found.type_mime, "odt" if "text" in found.type_mime else "ods")
+    response = HttpResponse(bytes(found.contenu), content_type=found.type_mime)
+    response["Content-Disposition"] = f'attachment; filename="preuve-{found.pk}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response
