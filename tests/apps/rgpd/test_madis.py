@@ -112,6 +112,7 @@ def test_a_structure_s_madis_exports_go_to_each_collectivite_s_register(rgpd_wor
     v = Activite.objects.get(collectivite=col["rethel"], nom="Vidéoprotection")
     assert set(v.criteres_aipd) == {"surveillance", "grande-echelle"} and v.aipd_requise
     p = SousTraitant.objects.get(collectivite=col["signy"])
+    assert list(p.activites.values_list("nom", flat=True)) == ["État civil"]  # linked to the activity it serves
     assert p.tient_registre is True and "Paul Martin" in p.dpo_contact and "51100 Reims" in p.adresse and p.clauses == []
     assert "Clauses contractuelles vérifiées (Madis) : Oui" in p.notes
     # the same files again: nothing changes
@@ -206,3 +207,16 @@ def test_the_madis_export_is_for_the_structure_s_dpo(rgpd_world, client):
     client.force_login(users["dpo"])
     body = client.get(f"/rgpd/structures/{org['ardennes'].pk}/traitements-madis.csv").content.decode("utf-8-sig")
     assert "Vidéoprotection" in body and "État civil" in body
+
+
+def test_a_treatment_carried_out_as_processor_goes_to_the_article_30_2_register(rgpd_world, client):
+    org, col, users = rgpd_world
+    rows = _treatments(r0={"En tant que": "Sous-traitant", "Coordonnées du responsable de traitement": "Commune de Launois-sur-Vence, 1 place de la mairie"})
+    madis.import_files(org["ardennes"], users["dpo"], [("traitements.csv", _csv(TREATMENT_HEADER, rows))])
+    a = Activite.objects.get(collectivite=col["signy"], nom="État civil")
+    assert (a.role, a.pour_le_compte_de) == ("sous-traitant", "Commune de Launois-sur-Vence, 1 place de la mairie")
+    assert not Collectivite.objects.get(pk=col["signy"].pk).contact  # not the collectivité's own controller's contact
+    client.force_login(users["dpo"])
+    page = client.get(f"/rgpd/{col['signy'].pk}/").content.decode()
+    assert "registre de l&#x27;article 30.2" in page or "registre de l'article 30.2" in page
+    assert "Commune de Launois-sur-Vence" in page

@@ -29,6 +29,7 @@ class ActivityForm(forms.ModelForm):
             "finalites",
             "role",
             "responsables_conjoints",
+            "pour_le_compte_de",
             "base_legale",
             "justification",
             "transferts",
@@ -41,6 +42,7 @@ class ActivityForm(forms.ModelForm):
             "nom": "Nom de l'activité",
             "finalites": "Finalités",
             "role": "Rôle de la collectivité",
+            "pour_le_compte_de": "Si la collectivité agit en sous-traitant : pour le compte de quels responsables de traitement (noms, coordonnées)",
             "base_legale": "Base légale (art. 6)",
             "justification": "Justification de la base légale",
             "transferts": "Transferts hors de l'Union européenne",
@@ -52,6 +54,7 @@ class ActivityForm(forms.ModelForm):
         widgets = {
             "finalites": forms.Textarea(attrs={"rows": 3}),
             "justification": forms.Textarea(attrs={"rows": 2}),
+            "pour_le_compte_de": forms.Textarea(attrs={"rows": 2}),
             "transferts": forms.Textarea(attrs={"rows": 2}),
             "garanties": forms.Textarea(attrs={"rows": 2}),
         }

@@ -158,7 +158,8 @@ def _require_structure(structure: Organisation, who) -> None:
 
 def import_files(structure: Organisation, who, files: list[tuple[str, bytes]], create: bool = False) -> list[tuple[str, MadisReport]]:
     """Madis's exports, each recognised by its columns (treatments, contractors), in one
-    transaction: contractors first, so that treatments can name them."""
+    transaction: treatments first, so that each contractor is linked to the activities it
+    serves (its « Traitements » column)."""
     kinds = []
     for name, raw in files:
         header = _header(raw)
@@ -172,7 +173,7 @@ def import_files(structure: Organisation, who, files: list[tuple[str, bytes]], c
             )
     out = []
     with transaction.atomic():
-        for kind, name, raw in sorted(kinds, key=lambda k: k[0] != "sous-traitant"):
+        for kind, name, raw in sorted(kinds, key=lambda k: k[0] != "traitement"):
             job = import_contractors if kind == "sous-traitant" else import_treatments
             out.append((kind, job(structure, raw, name, who, create)))
     return out
@@ -264,6 +265,7 @@ def _treatment(row: dict, place: str, report: MadisReport) -> dict | None:
         "base_legale": basis,
         "justification": row.get("Justification de la base légale", ""),
         "responsables_conjoints": "responsabilité conjointe (Madis) : à compléter" if role == "conjoint" else "",
+        "pour_le_compte_de": "",
         "personnes": people,
         "destinataires": recipients,
         "mesures": measures,
@@ -316,6 +318,8 @@ def import_treatments(structure: Organisation, raw: bytes, name: str, who, creat
                 raise Refused(f"{place} : le traitement « {item['nom']} » figure deux fois pour {c}")
             seen.add((c.pk, item["nom"]))
             created, inactive, contact = item.pop("_cree_le"), item.pop("_inactive"), item.pop("_contact")
+            if item["role"] == "sous-traitant":  # art. 30.2: the controller it acts for
+                item["pour_le_compte_de"], contact = contact, ""
             if contact and not c.contact:
                 c.contact = contact
                 c.save(update_fields=["contact"])
@@ -439,8 +443,9 @@ def import_contractors(structure: Organisation, raw: bytes, name: str, who, crea
             require(who, c, "modifier")
             item = _contractor(row)
             label = f"{c} : {item['nom']}"
+            served = set(Activite.objects.filter(collectivite=c, nom__in=[t.strip() for t in (row.get("Traitements", "") or "").split(" - ") if t.strip()]))
             existing = SousTraitant.objects.filter(collectivite=c, nom=item["nom"]).first()
-            if existing is not None and all(getattr(existing, k) == v for k, v in item.items()):
+            if existing is not None and all(getattr(existing, k) == v for k, v in item.items()) and set(existing.activites.all()) == served:
                 report.inchangees.append(label)
                 continue
             found = existing or SousTraitant(collectivite=c, clauses=[])
@@ -448,6 +453,7 @@ def import_contractors(structure: Organisation, raw: bytes, name: str, who, crea
             for k, v in item.items():
                 setattr(found, k, v)
             found.save()
+            found.activites.set(served)
             trace(c, who, "sous-traitant", found, found.nom, "importé de Madis" if existing is None else "mis à jour depuis Madis", before, item)
             (report.mises_a_jour if existing else report.creees).append(label)
     return report

@@ -134,6 +134,11 @@ class Activite(Owned):
     verifie_le = models.DateTimeField(null=True, blank=True)
     modele = models.CharField(max_length=40, blank=True, help_text="Le modèle de la bibliothèque dont elle est la copie")
     responsables_conjoints = models.TextField(blank=True, help_text="Les responsables conjoints et leurs coordonnées (art. 26 et 30.1.a)")
+    # Art. 30.2: an activity the collectivité carries out as processor (a syndicat for its
+    # members): the controllers on whose behalf it acts, with their contact details.
+    pour_le_compte_de = models.TextField(
+        blank=True, help_text="Sous-traitance : les responsables de traitement pour le compte desquels la collectivité agit (art. 30.2.a)"
+    )
     cree_le = models.DateTimeField(default=timezone.now, editable=False)
     modifie_le = models.DateTimeField(auto_now=True)
 
@@ -169,6 +174,7 @@ class SousTraitant(Owned):
     dpo_contact = models.TextField(blank=True, help_text="Son délégué à la protection des données : nom, fonction, courriel, téléphone")
     tient_registre = models.BooleanField(null=True, blank=True, help_text="Tient son propre registre des traitements (art. 30.2)")
     notes = models.TextField(blank=True, help_text="Autres informations (référent, vérifications)")
+    activites = models.ManyToManyField("Activite", blank=True, related_name="sous_traitants_lies", help_text="Les activités du registre qu'il sert")
 
     class Meta:
         ordering = ["nom"]

@@ -879,6 +879,7 @@ ACTIVITY_FIELDS = [
     "nom",
     "finalites",
     "role",
+    "pour_le_compte_de",
     "base_legale",
     "justification",
     "personnes",
