@@ -81,7 +81,7 @@ def server_env(tmp_path_factory, reference_build):
     root = tmp_path_factory.mktemp("terrinum-e2e")
     # Reuse the reference cache built for this session instead of recomputing it.
     (root / "cache").symlink_to(data_dir() / "cache", target_is_directory=True)
-    env = {**os.environ, "TERRINUM_DATA_DIR": str(root)}
+    env = {**os.environ, "TERRINUM_DATA_DIR": str(root), "TERRINUM_COURRIELS_DOSSIER": str(root / "courriels")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     db_url = _e2e_database_url()
     if db_url:

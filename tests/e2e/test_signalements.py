@@ -4,7 +4,12 @@ typing its coordinates; the Ardennes' New Deal project team groups the reports, 
 decides, and exports its proposals; the agent sees the decision. axe finds nothing."""
 
 import csv
+import datetime as dt
 import io
+import re
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
 
 from tests.e2e.conftest import axe_clean, run_cli, sign_in
 
@@ -32,6 +37,8 @@ def test_an_agent_reports_and_the_project_team_decides(server_env, server, brows
         "08419",
         "--role",
         "membre",
+        "--email",
+        "agent@signy-labbaye.fr",
     )
     run_cli(server_env, "compte", "creer", "chef-projet-08", "--organisation", "Équipe projet New Deal des Ardennes", "--type", "equipe_projet",
          "--territoire", "08", "--role", "gestionnaire")  # fmt: skip
@@ -85,12 +92,41 @@ def test_an_agent_reports_and_the_project_team_decides(server_env, server, brows
     assert len(rows) == 1 and rows[0]["Décision"] == "Proposée à l'arrêté" and rows[0]["Signalements"] == "2"
     context.close()
 
+    # 3b. The year's allotment, the campaign file, the order (more than two years ago), the site
+    # put in service yesterday: late, and counted late for good
+    context, page = sign_in(browser, server, "chef-projet-08", "/couverture/departements/08/", 1280)
+    page.get_by_label(re.compile(r"^Dotation \d{4}")).fill("1")
+    page.get_by_role("button", name="Enregistrer la dotation").click()
+    assert re.search(r"Campagne \d{4} : dotation de 1 zone\(s\)", page.get_by_role("status").inner_text())
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"^CSV de la campagne")).click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert [(r["Dotation"], r["Dans la dotation"], r["Signalements"]) for r in rows] == [("1", "oui", "2")]
+    ordered = dt.date.today() - dt.timedelta(days=800)
+    page.get_by_label("Numéro de l'arrêté").fill("2024-0815")
+    page.get_by_label("Date de l'arrêté").fill(ordered.isoformat())
+    page.locator("#op-OF").check()
+    page.get_by_label(re.compile(r"^Zone 1")).check()
+    page.get_by_role("button", name="Enregistrer l'arrêté").click()
+    assert "Arrêté 2024-0815" in page.get_by_role("status").inner_text()
+    in_service = dt.date.today() - dt.timedelta(days=1)
+    late = (in_service - (ordered + relativedelta(months=24))).days
+    page.locator("select[name=etape]").first.select_option("en_service")
+    page.locator("input[name=date][type=date]").first.fill(in_service.isoformat())
+    page.get_by_role("button", name=re.compile("l'étape de la zone 1")).click()
+    assert "Zone 1 : site en service." in page.get_by_role("status").inner_text()
+    axe_clean(page, 1280)
+    context.close()
+    mails = [p.read_text(encoding="utf-8") for p in (Path(server_env["TERRINUM_COURRIELS_DOSSIER"])).glob("*.log")]
+    to_agent = [m for m in mails if "agent@signy-labbaye.fr" in m]
+    assert any(f"{late} jour(s) de retard" in m for m in to_agent), to_agent
+
     # 4. The agent follows the decision; the territory page counts, without names
     context, page = sign_in(browser, server, "agent-signy", "/couverture/", 390)
     assert page.get_by_role("cell", name="Proposée à l'arrêté").count() == 2
     axe_clean(page, 390)
     page.get_by_role("link", name="n°").first.click()
-    assert "Proposée à l'arrêté" in page.content()
+    assert "Proposée à l'arrêté" in page.content() and f"avec {late} jour(s) de retard" in page.content()
     axe_clean(page, 390)
     page.goto(server + "/couverture/")
     page.get_by_role("link", name="Signaler une zone à Signy-l'Abbaye").click()

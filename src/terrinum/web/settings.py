@@ -155,7 +155,8 @@ LOGOUT_REDIRECT_URL = "accueil"
 # Production (TERRINUM_PRODUCTION=1, behind an HTTPS reverse proxy): secure cookies, HTTPS
 # redirect and HSTS; `terrinum` then refuses to start without TERRINUM_SECRET_KEY. With it,
 # `django-admin check --deploy` reports nothing (tested).
-# Mail (RGPD reminders): printed on the console unless an SMTP server is given.
+# Mail (reminders, notices to reporters): sent through an SMTP server when one is given, kept as
+# files in TERRINUM_COURRIELS_DOSSIER when that is set, printed on the console otherwise.
 if os.environ.get("TERRINUM_SMTP_HOTE"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["TERRINUM_SMTP_HOTE"]
@@ -163,6 +164,9 @@ if os.environ.get("TERRINUM_SMTP_HOTE"):
     EMAIL_HOST_USER = os.environ.get("TERRINUM_SMTP_UTILISATEUR", "")
     EMAIL_HOST_PASSWORD = os.environ.get("TERRINUM_SMTP_MOT_DE_PASSE", "")
     EMAIL_USE_TLS = os.environ.get("TERRINUM_SMTP_TLS", "1") == "1"
+elif os.environ.get("TERRINUM_COURRIELS_DOSSIER"):  # no server: each mail kept as a file there (to read or forward)
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["TERRINUM_COURRIELS_DOSSIER"]
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("TERRINUM_COURRIEL_EXPEDITEUR", "terrinum@localhost")
