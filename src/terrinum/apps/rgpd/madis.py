@@ -124,13 +124,28 @@ def _header(raw: bytes) -> list[str]:
     return [h.strip() for h in next(csv.reader(first, delimiter=";"))] if first else []
 
 
-def _served(structure: Organisation) -> dict[str, Collectivite]:
+def _begin(structure: Organisation, raw: bytes, name: str, who, required, read: set[str], what: str) -> tuple[list[dict], MadisReport]:
+    """A Madis export checked (its author, its columns) and read; the report of its columns."""
+    _require_structure(structure, who)
+    header = _header(raw)
+    rows = read_csv(raw, name)
+    _check_header(rows, header, required, name, what)
+    report = MadisReport()
+    _columns(header, read, report)
+    return rows, report
+
+
+def _served(structure: Organisation, rows: list[dict], name: str, create: bool) -> dict[str, Collectivite]:
+    """The collectivités the structure serves, by name and INSEE code; without `create`, the
+    rows naming another are refused (_unknown)."""
     found = Collectivite.objects.filter(organisation__in=structure.collectivites_servies.all()).select_related("organisation")
     out = {}
     for c in found:
         out[tableur._key(c.organisation.nom)] = c
         if c.insee:
             out[f"insee:{c.insee}"] = c
+    if not create:
+        _unknown(rows, out, name)
     return out
 
 
@@ -294,16 +309,9 @@ def _columns(header: list[str], read: set[str], report: MadisReport) -> None:
 
 def import_treatments(structure: Organisation, raw: bytes, name: str, who, create: bool = False) -> MadisReport:
     """The treatments of a Madis export, each into its collectivité's register."""
-    _require_structure(structure, who)
-    header = _header(raw)
-    rows = read_csv(raw, name)
-    _check_header(rows, header, TREATMENT_REQUIRED, name, "traitements")
-    report = MadisReport()
-    _columns(header, TREATMENT_READ, report)
+    rows, report = _begin(structure, raw, name, who, TREATMENT_REQUIRED, TREATMENT_READ, "traitements")
     with transaction.atomic():
-        served = _served(structure)
-        if not create:
-            _unknown(rows, served, name)
+        served = _served(structure, rows, name, create)
         seen = set()
         for row in rows:
             place = f"{name}, ligne {row['__ligne__']}"
@@ -424,16 +432,9 @@ def import_contractors(structure: Organisation, raw: bytes, name: str, who, crea
     """The contractors of a Madis export, each into its collectivité's file. Madis says only
     whether the contract clauses were « verified »: the clauses of article 28.3 are left to
     tick one by one in Terrinum (said in each processor's notes)."""
-    _require_structure(structure, who)
-    header = _header(raw)
-    rows = read_csv(raw, name)
-    _check_header(rows, header, CONTRACTOR_REQUIRED, name, "sous-traitants")
-    report = MadisReport()
-    _columns(header, CONTRACTOR_READ, report)
+    rows, report = _begin(structure, raw, name, who, CONTRACTOR_REQUIRED, CONTRACTOR_READ, "sous-traitants")
     with transaction.atomic():
-        served = _served(structure)
-        if not create:
-            _unknown(rows, served, name)
+        served = _served(structure, rows, name, create)
         for row in rows:
             place = f"{name}, ligne {row['__ligne__']}"
             report.lignes += 1

@@ -73,9 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
     if request.method == "POST" and request.POST.get("action") == "madis":
         try:
-            structure = next((st for st in structures if str(st.pk) == request.POST.get("structure")), None)
-            if structure is None:
-                raise services.Refused("structure de mutualisation inconnue ou hors de votre périmètre", 403)
+            structure = _structure_of(request, structures)
             uploads = [f for f in request.FILES.getlist("fichiers") if f]
             if not uploads:
                 raise services.Refused("choisissez les exports CSV de Madis (traitements, sous-traitants)")
@@ -90,10 +88,10 @@ def home(request: HttpRequest) -> HttpResponse:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
     if request.method == "POST" and request.POST.get("action") == "referentiel":
         try:
-            structure = next((st for st in structures if str(st.pk) == request.POST.get("structure")), None)
+            structure = _structure_of(request, structures)
             upload = request.FILES.get("fichier")
-            if structure is None or upload is None:
-                raise services.Refused("choisissez la structure et le fichier JSON du référentiel")
+            if upload is None:
+                raise services.Refused("choisissez le fichier JSON du référentiel")
             made = maturite.save_referentiel(structure, user, request.POST.get("nom", ""), upload.read())
             message = {"ok": True, "texte": f"Référentiel « {made.nom} », version {made.version}, enregistré."}
         except services.Refused as exc:
@@ -134,13 +132,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "rgpd/accueil.html", context, status=status)
 
 
+def _structure_of(request, structures):
+    """The mutualisation structure a dashboard form names, among those the account runs."""
+    structure = next((s for s in structures if str(s.pk) == request.POST.get("structure")), None)
+    if structure is None:
+        raise services.Refused("structure de mutualisation inconnue ou hors de votre périmètre", 403)
+    return structure
+
+
 def _adhere(request, structures) -> dict:
     """A collectivité joins the DPO's structure, from the dashboard (as `terrinum rgpd adherer`)."""
     from terrinum.territories import services as territories
 
-    structure = next((s for s in structures if str(s.pk) == request.POST.get("structure")), None)
-    if structure is None:
-        raise services.Refused("structure de mutualisation inconnue ou hors de votre périmètre", 403)
+    structure = _structure_of(request, structures)
     typed = request.POST.get("territoire", "").strip()
     place = None
     if typed:
