@@ -86,3 +86,50 @@ def test_the_draft_prints_to_pdf_and_opens_in_a_word_processor(demo_warehouse, c
     assert missing.exit_code == 64 and "--sortie" in missing.output
     done = CliRunner().invoke(app, ["schema-directeur", "departement:23", "--format", "pdf", "--sortie", str(tmp_path / "s.pdf")])
     assert done.exit_code == 0 and (tmp_path / "s.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_financing_plan_splits_the_investment_by_funder_and_year(demo_warehouse, client):
+    """The reader's shares and target years: each scenario's years add up to the investment,
+    each funder's column to its share; the wireless variant moves premises of the public
+    zone to their own unit cost; nothing is assumed without the reader's figures."""
+    import datetime as dt
+
+    creuse = services.get("departement", "23")
+    plain = schema.compose(creuse, {"RIP": 1200.0})
+    assert plain["financement"]["scenarios"] == [] and plain["financement"]["parts"] == {}
+    this_year = dt.date.fromisoformat(plain["date"]).year
+    shares = {"Etat": 40, "Region": 20, "Departement": 30, "EPCI": 10}
+    plan = schema.compose(creuse, {"RIP": 1200.0}, shares, [this_year + 2, this_year + 5], {"part": 10, "cout": 400})
+    total = plan["investissement"]["total"]
+    fibre = [sc for sc in plan["financement"]["scenarios"] if sc["variante"] == "fibre"]
+    assert [sc["cible"] for sc in fibre] == [this_year + 2, this_year + 5] and [len(sc["annees"]) for sc in fibre] == [2, 5]
+    for sc in fibre:
+        assert abs(sum(a["montant"] for a in sc["annees"]) - total) <= len(sc["annees"])  # rounding per year
+        state = sum(a["par_financeur"][0] for a in sc["annees"])
+        assert abs(state - total * 0.40) <= len(sc["annees"])
+    left = next(i["restants"] for i in plan["investissement"]["lignes"] if i["zone"] == "RIP")
+    moved = round(left * 0.10)
+    assert plan["financement"]["hertzien"] == {"locaux": moved, "total": round(total - moved * 1200 + moved * 400), "economie": round(moved * 800)}
+    page = client.get(
+        "/territoires/departement/23/schema-directeur/", {"cout_RIP": "1200", "part_Etat": "40", "part_Region": "20", "cibles": f"{this_year + 2}"}
+    ).content.decode()
+    assert f"achèvement en {this_year + 2}" in page and "Les parts saisies font 60,0 %" in page
+
+
+def test_the_command_line_takes_the_funders_and_the_targets(demo_warehouse, tmp_path):
+    import datetime as dt
+
+    import time_machine
+
+    from terrinum.cli import app
+
+    year = 2029
+    out = tmp_path / "plan.json"
+    with time_machine.travel(dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC), tick=False):
+        done = CliRunner().invoke(app, ["schema-directeur", "departement:23", "--format", "json", "--cout", "RIP=1000", "--part", "Etat=50", "--part", "Departement=50",
+                                        "--cible", str(year), "--sortie", str(out)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    plan = json.loads(out.read_text())
+    assert [sc["cible"] for sc in plan["financement"]["scenarios"]] == [year] and plan["financement"]["somme_parts"] == 100
+    wrong = CliRunner().invoke(app, ["schema-directeur", "departement:23", "--part", "Banque=10"])
+    assert wrong.exit_code == 64 and "Banque" in wrong.output

@@ -100,6 +100,10 @@ def schema_directeur(
     format: PlanFormat = typer.Option(PlanFormat.html, "--format", help="html (la page), json, pdf ou odt (à amender avec les acteurs)."),
     sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", callback=output_file, help="Fichier à écrire (sinon la sortie standard)."),
     cout: list[str] = typer.Option(None, "--cout", metavar="ZONE=EUROS", help="Coût par local restant à raccorder d'une zone (ZTD, AMII, RIP) ; répétable."),
+    part: list[str] = typer.Option(
+        None, "--part", metavar="FINANCEUR=POURCENT", help="Part d'un financeur (Etat, Region, Departement, EPCI, Operateurs) ; répétable."
+    ),
+    cible: list[int] = typer.Option(None, "--cible", metavar="ANNEE", help="Année d'achèvement d'un scénario ; répétable (scénarios comparés)."),
 ) -> None:
     """Le projet de schéma directeur territorial d'aménagement numérique d'un département ou
     d'une région (article L1425-2 du CGCT) : diagnostic, zones d'intervention de la fibre,
@@ -123,11 +127,21 @@ def schema_directeur(
     unknown = sorted(set(costs) - {"ZTD", "AMII", "RIP"})
     if unknown:
         fail(f"--cout : zone(s) inconnue(s) {', '.join(unknown)} (ZTD, AMII ou RIP)", 64)
+    shares = {}
+    for item in part or []:
+        funder, _, value = item.partition("=")
+        try:
+            shares[funder.strip()] = float(value.replace(",", "."))
+        except ValueError:
+            fail(f"--part « {item} » : FINANCEUR=POURCENT attendu (ex. Etat=40)", 64)
+    wrong = sorted(set(shares) - set(schema.FUNDERS))
+    if wrong:
+        fail(f"--part : financeur(s) inconnu(s) {', '.join(wrong)} ({', '.join(schema.FUNDERS)})", 64)
     if format in (PlanFormat.pdf, PlanFormat.odt) and sortie is None:
         fail(f"--sortie : un fichier pour le format {format.value}", 64)
     t = territory(territoire, "le schéma directeur s'arrête")
     try:
-        data = schema.compose(t, costs)
+        data = schema.compose(t, costs, shares, list(cible or []))
     except ValueError as exc:
         fail(str(exc))
     if format in (PlanFormat.pdf, PlanFormat.odt):

@@ -22,7 +22,48 @@ ZONE_LABELS = {
 }
 
 
-def compose(t, unit_costs: dict[str, float] | None = None) -> dict:
+FUNDERS = ("Etat", "Region", "Departement", "EPCI", "Operateurs")
+FUNDER_LABELS = {"Etat": "État", "Region": "Région", "Departement": "Département", "EPCI": "Intercommunalités", "Operateurs": "Opérateurs"}
+
+
+def financing(total: float | None, shares: dict[str, float] | None, targets: list[int] | None, wireless: dict | None, left_rip: int, today: dt.date) -> dict:
+    """The financing plan: the investment split between funders by the shares the reader gives
+    (none by default), spread evenly over the years up to each target year (the scenarios
+    compared), and the variant where a share of the public-initiative zone's last premises is
+    served by a wireless solution at its own unit cost (the reader's too)."""
+    shares = {f: v for f, v in (shares or {}).items() if f in FUNDERS and v is not None and v >= 0}
+    out = {
+        "parts": shares,
+        "somme_parts": sum(shares.values()),
+        "financeurs": [{"code": f, "nom": FUNDER_LABELS[f]} for f in shares],
+        "scenarios": [],
+        "hertzien": None,
+    }
+    if total is None:
+        return out
+    variants = [("fibre", total)]
+    if wireless and wireless.get("part") is not None and wireless.get("cout") is not None and wireless.get("cout_rip") is not None:
+        moved = round(left_rip * wireless["part"] / 100)
+        alternative = total - moved * wireless["cout_rip"] + moved * wireless["cout"]
+        out["hertzien"] = {"locaux": moved, "total": round(alternative), "economie": round(total - alternative)}
+        variants.append(("hertzien", alternative))
+    for target in sorted({y for y in (targets or []) if today.year < y <= today.year + 30}):
+        years = list(range(today.year + 1, target + 1))
+        for name, amount in variants:
+            per_year = amount / len(years)
+            out["scenarios"].append(
+                {
+                    "cible": target,
+                    "variante": name,
+                    "total": round(amount),
+                    "annees": [{"annee": y, "montant": round(per_year), "par_financeur": [round(per_year * v / 100) for v in shares.values()]} for y in years],
+                }
+            )
+    return out
+
+
+def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, float] | None = None, targets: list[int] | None = None,
+            wireless: dict | None = None) -> dict:  # fmt: skip
     """The master plan of a département or a région, as data (the page and the JSON)."""
     if t.niveau not in LEVELS:
         raise ValueError("un schéma directeur se dresse pour un département ou une région")
@@ -43,6 +84,7 @@ def compose(t, unit_costs: dict[str, float] | None = None) -> dict:
         cost = unit_costs.get(z.zone)
         investment.append({"zone": z.zone, "restants": left, "cout_unitaire": cost, "cout_total": round(left * cost) if cost is not None else None})
     facts = report["chiffres"]
+    total = sum(i["cout_total"] for i in investment if i["cout_total"] is not None) if unit_costs else None
     return {
         "territoire": report["territoire"],
         "date": report["date"],
@@ -74,7 +116,15 @@ def compose(t, unit_costs: dict[str, float] | None = None) -> dict:
         "phasage": phasing,
         "mobile": {"couverture": facts.get("mobile"), "new_deal": _new_deal(t)},
         "inclusion": {"fragilite": facts.get("fragilite"), "lieux": facts.get("lieux"), "lieux_pass": facts.get("lieux_pass")},
-        "investissement": {"lignes": investment, "total": sum(i["cout_total"] for i in investment if i["cout_total"] is not None) if unit_costs else None},
+        "investissement": {"lignes": investment, "total": total},
+        "financement": financing(
+            total,
+            shares,
+            targets,
+            {**(wireless or {}), "cout_rip": unit_costs.get("RIP")},
+            next((i["restants"] for i in investment if i["zone"] == "RIP"), 0),
+            dt.date.fromisoformat(report["date"]),
+        ),
         "sources": list({(x["source"], x["millesime"], x["fichier"]): x for x in report["sources"]}.values()),
         "demo": report["demo"] or any(z.demo for z in inventory.zones),
     }
@@ -148,6 +198,9 @@ def as_odt(t, data: dict) -> bytes:
          [[i["zone"], i["restants"], i["cout_unitaire"], i["cout_total"] if i["cout_total"] is not None else "à renseigner"] for i in data["investissement"]["lignes"]]),
         ("paragraphe", f"Total : {_number(data['investissement']['total'])} €" if data["investissement"]["total"] is not None else
          "Coûts unitaires à saisir : Terrinum n'en propose aucun par défaut."),
+        ("titre", 2, "7. Plan de financement et scénarios"),
+        *[("tableau", f"Scénario {sc['cible']}", ["Année", "Investissement (€)", *[f["nom"] for f in data["financement"]["financeurs"]]],
+           [[a["annee"], a["montant"], *a["par_financeur"]] for a in sc["annees"]]) for sc in data["financement"]["scenarios"]],
         ("titre", 2, "Sources"),
         *[("paragraphe", f"{src['source']}, {src['millesime']} ({src['fichier']})") for src in data["sources"]],
     ]  # fmt: skip

@@ -428,7 +428,18 @@ def master_plan(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         except ValueError:
             value = None
         costs[zone] = value if value is None or 0 <= value <= 100_000 else None
-    data = schema.compose(t, costs)
+
+    def number(name: str, top: float):
+        try:
+            value = float(request.GET.get(name, "").replace(",", ".")) if request.GET.get(name) else None
+        except ValueError:
+            return None
+        return value if value is None or 0 <= value <= top else None
+
+    shares = {f: number(f"part_{f}", 100) for f in schema.FUNDERS}
+    targets = [int(y) for y in request.GET.get("cibles", "").replace(";", ",").split(",") if y.strip().isdigit()][:4]
+    wireless = {"part": number("hertzien_part", 100), "cout": number("cout_hertzien", 100_000)}
+    data = schema.compose(t, costs, shares, targets, wireless)
     fmt = request.GET.get("format")
     if fmt == "json":
         return HttpResponse(json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json; charset=utf-8")
@@ -437,5 +448,16 @@ def master_plan(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         response = HttpResponse(body, content_type="application/pdf" if fmt == "pdf" else "application/vnd.oasis.opendocument.text")
         response["Content-Disposition"] = f'attachment; filename="terrinum-schema-directeur-{t.niveau}-{t.code}.{fmt}"'
         return response
-    query = "".join(f"&cout_{z}={v:g}" for z, v in costs.items() if v is not None)
-    return render(request, "diagnostic/schema_directeur.html", {"t": t, "s": data, "couts": costs, "couts_query": query, "url": territory_url(t)})
+    query = "".join(f"&cout_{z}={v:g}" for z, v in costs.items() if v is not None) + "".join(
+        f"&{k}={request.GET[k]}" for k in [*(f"part_{f}" for f in schema.FUNDERS), "cibles", "hertzien_part", "cout_hertzien"] if request.GET.get(k)
+    )
+    context = {
+        "t": t,
+        "s": data,
+        "couts": costs,
+        "couts_query": query,
+        "url": territory_url(t),
+        "financeurs": [(f, schema.FUNDER_LABELS[f], shares[f]) for f in schema.FUNDERS],
+    }
+    context |= {"cibles": request.GET.get("cibles", ""), "hertzien": wireless}
+    return render(request, "diagnostic/schema_directeur.html", context)
