@@ -47,6 +47,7 @@ RULES = {
     # the targeted-coverage follow-up across France (project teams only):
     # tests/apps/signalements/test_suivi.py
     "couverture-france": "connecte",
+    "couverture-photo": "connecte",
     "pass-numerique-piece": "connecte",
     "pass-numerique-paiement": "connecte",
     # an operator's invoice (its issuer's and its client's accounts only):

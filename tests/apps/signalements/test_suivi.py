@@ -170,3 +170,31 @@ def test_a_year_s_campaign_has_its_allotment_and_its_national_file(coverage_data
         assert client.get("/couverture/departements/08/zones.csv?campagne=2026").content.decode("utf-8-sig").count("\n") == 1  # no proposal that year
     client.force_login(users["prefecture08"])  # reads, does not set the allotment
     assert client.post("/couverture/departements/08/", {"action": "dotation", "annee": "2027", "dotation": "9"}).status_code == 404
+
+
+def test_a_zone_s_sheet_has_notes_and_photos_that_go_with_the_campaign_file(coverage_data, world, client):
+    import csv
+    import io
+
+    import time_machine
+
+    orgs, users = world
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    with time_machine.travel(dt.datetime(2027, 3, 15, 10, tzinfo=dt.UTC), tick=False):
+        zone, _ = _proposed(world)
+        client.force_login(users["chef_projet08"])
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        saved = client.post("/couverture/departements/08/", {"action": "fiche", "zone": zone.pk, "notes": "Ferme isolée, pas de réseau au fond du vallon.",
+                                                              "legende": "Vue depuis la D 27", "photo": SimpleUploadedFile("vallon.png", png)})  # fmt: skip
+        assert saved.status_code == 200 and f"Fiche de la zone {zone.numero} enregistrée" in saved.content.decode()
+        wrong = client.post("/couverture/departements/08/", {"action": "fiche", "zone": zone.pk, "photo": SimpleUploadedFile("x.png", b"GIF89a")})
+        assert wrong.status_code == 400 and "PNG ou JPEG" in wrong.content.decode()
+        body = client.get("/couverture/departements/08/zones.csv?campagne=2027").content.decode("utf-8-sig")
+        row = next(csv.DictReader(io.StringIO(body), delimiter=";"))
+        assert row["Notes de l'équipe projet"].startswith("Ferme isolée") and row["Photos"] == "vallon.png (Vue depuis la D 27)"
+    photo = zone.photos.get()
+    client.force_login(users["prefecture08"])
+    assert client.get(f"/couverture/zones/photos/{photo.pk}").content == png
+    client.force_login(users["chef_projet23"])
+    assert client.get(f"/couverture/zones/photos/{photo.pk}").status_code == 404

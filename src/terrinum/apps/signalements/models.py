@@ -84,6 +84,8 @@ class Zone(models.Model):
     etape = models.CharField(max_length=16, choices=ETAPES, blank=True)
     en_service_le = models.DateField(null=True, blank=True)
     etape_motif = models.TextField(blank=True)
+    # The justification sheet: the project team's notes on the zone (what the figures do not say).
+    notes = models.TextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["departement_code", "numero"], name="zone_couverture_numero")]
@@ -204,3 +206,21 @@ class Campagne(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["departement_code", "annee"], name="campagne_departement_annee")]
+
+
+class PhotoZone(models.Model):
+    """A photo joined to a zone's justification sheet (PNG or JPEG read by content, 5 MB at
+    most), kept in the database with its hash."""
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="photos")
+    nom = models.CharField(max_length=200)
+    legende = models.CharField(max_length=300, blank=True)
+    type_mime = models.CharField(max_length=20)
+    taille = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    contenu = models.BinaryField()
+    deposee_le = models.DateTimeField(auto_now_add=True)
+    deposee_par = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["deposee_le", "id"]

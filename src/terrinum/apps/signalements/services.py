@@ -327,11 +327,23 @@ EXPORT_COLUMNS = [
     ("communes", "Communes"), ("signalements", "Signalements"), ("population_500m", "Habitants à moins de 500 m"),
     ("operateurs_absents", "Opérateurs sans bonne couverture 4G"), ("activites", "Activités touchées"),
     ("distance_site_m", "Distance moyenne au site 4G le plus proche (m)"), ("longitude", "Longitude"), ("latitude", "Latitude"),
+    ("notes", "Notes de l'équipe projet"), ("photos", "Photos"),
 ]  # fmt: skip
 
 
+def _photos():
+    from django.db.models import Prefetch
+
+    from terrinum.apps.signalements.models import PhotoZone
+
+    return Prefetch("photos", queryset=PhotoZone.objects.defer("contenu"))
+
+
+PHOTOS = _photos()
+
+
 def zones_of(departement: str, decision: str | None = None) -> list[Zone]:
-    zones = Zone.objects.filter(departement_code=departement).prefetch_related("signalements").order_by("-score", "numero")
+    zones = Zone.objects.filter(departement_code=departement).prefetch_related("signalements", PHOTOS).order_by("-score", "numero")
     return list(zones.filter(decision=decision) if decision else zones)
 
 
@@ -353,6 +365,7 @@ def export_rows(zones: list[Zone]) -> list[dict]:
                 "activites": ", ".join(dict(CONCERNED)[a] for a in d.get("activites", [])),
                 "distance_site_m": round(d["valeurs"]["eloignement"]) if d.get("distance_connue") else None,
                 "longitude": round(centre.x, 6) if centre is not None else None, "latitude": round(centre.y, 6) if centre is not None else None,
+                "notes": z.notes, "photos": " ; ".join(f"{p.nom}{' (' + p.legende + ')' if p.legende else ''}" for p in z.photos.all()),
             }
         )  # fmt: skip
     return rows

@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from terrinum.apps.signalements.models import OPERATORS, Arrete, Campagne, EtapeZone, SiteNewDeal, Zone
+from terrinum.apps.signalements.models import OPERATORS, Arrete, Campagne, EtapeZone, PhotoZone, SiteNewDeal, Zone
 from terrinum.apps.signalements.services import Refused
 from terrinum.sources.common import Problem
 
@@ -347,3 +347,29 @@ def campaign(departement: str, annee: int) -> CampaignView:
         .order_by("-score", "numero")
     )
     return CampaignView(annee, allotted, proposed)
+
+
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+
+
+def annotate(zone: Zone, user, notes: str | None = None, photo: tuple[str, bytes, str] | None = None) -> Zone:
+    """The justification sheet's notes, and a photo (name, content, caption): PNG or JPEG,
+    read by content, 5 MB at most."""
+    import hashlib
+
+    with transaction.atomic():
+        if notes is not None:
+            zone.notes = notes.strip()[:5000]
+            zone.save(update_fields=["notes"])
+        if photo is not None:
+            name, content, caption = photo
+            kind = "image/png" if content.startswith(b"\x89PNG\r\n\x1a\n") else "image/jpeg" if content.startswith(b"\xff\xd8\xff") else None
+            if kind is None:
+                raise Refused([f"{name} : une photo PNG ou JPEG est attendue"])
+            if len(content) > MAX_PHOTO_BYTES:
+                raise Refused([f"{name} : au plus 5 Mo"])
+            PhotoZone.objects.create(
+                zone=zone, nom=name[:200], legende=(caption or "").strip()[:300], type_mime=kind, taille=len(content),
+                sha256=hashlib.sha256(content).hexdigest(), contenu=content, deposee_par=user,
+            )  # fmt: skip
+    return zone

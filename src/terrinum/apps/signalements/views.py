@@ -299,6 +299,13 @@ def departement(request: HttpRequest, code: str) -> HttpResponse:
                     raise services.Refused(["année et dotation : des nombres entiers"]) from None
                 suivi.set_allocation(dep.code, year, allotted, request.user)
                 message = {"ok": True, "texte": f"Campagne {year} : dotation de {allotted} zone(s)."}
+            elif request.POST.get("action") == "fiche":
+                zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
+                upload = request.FILES.get("photo")
+                if upload is not None and upload.size > suivi.MAX_PHOTO_BYTES:
+                    raise services.Refused([f"{upload.name} : au plus 5 Mo"])
+                suivi.annotate(zone, request.user, request.POST.get("notes"), (upload.name, upload.read(), request.POST.get("legende", "")) if upload else None)
+                message = {"ok": True, "texte": f"Fiche de la zone {zone.numero} enregistrée."}
             elif request.POST.get("action") == "decider":
                 zone = get_object_or_404(Zone, pk=request.POST.get("zone"), departement_code=dep.code)
                 form = forms.DecisionForm(request.POST)
@@ -432,3 +439,16 @@ def france(request: HttpRequest) -> HttpResponse:
             "lisibles": seen,
         },
     )
+
+
+@login_required
+def photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A photo of a zone's sheet, for the readers of its département's reports."""
+    from terrinum.apps.signalements.models import PhotoZone
+
+    found = get_object_or_404(PhotoZone.objects.select_related("zone"), pk=pk)
+    _departement(request, found.zone.departement_code, "lire")
+    response = HttpResponse(bytes(found.contenu), content_type=found.type_mime)
+    response["Content-Disposition"] = f'inline; filename="zone-{found.zone.numero}-photo-{found.pk}.{found.type_mime.rsplit("/", 1)[1]}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
