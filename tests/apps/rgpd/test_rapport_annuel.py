@@ -78,6 +78,8 @@ def test_the_structure_s_report_and_who_downloads_what(client, rgpd_world):
     assert answer.status_code == 200 and answer.content.startswith(b"%PDF")
     client.force_login(users["dpo-creuse"])
     assert client.get(f"/rgpd/structures/{org['ardennes'].pk}/rapport-annuel.pdf").status_code == 404
+    empty = rapport.for_structure(org["creuse"], [], 2026, NOW)  # serves nobody yet: an empty report, not an error
+    assert "aucune collectivité" in empty.sous_titre and rapport.as_odt(empty)[:2] == b"PK"
 
 
 def test_the_command_line_writes_the_report(rgpd_world, tmp_path):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from terrinum import odt
 from terrinum.accounts.models import Organisation
 from terrinum.apps.rgpd.models import Activite, Collectivite, Demande, Violation
-from terrinum.apps.rgpd.services import Refused, breach_late, dashboard, dpo_of, request_late
+from terrinum.apps.rgpd.services import breach_late, dashboard, dpo_of, request_late
 
 
 @dataclass
@@ -118,9 +118,8 @@ def for_collectivite(c: Collectivite, year: int, now: dt.datetime | None = None)
 
 
 def for_structure(structure: Organisation, collectivites: list[Collectivite], year: int, now: dt.datetime | None = None) -> AnnualReport:
-    """The structure's report: one line per collectivité it serves (that the reader reads)."""
-    if not collectivites:
-        raise Refused(f"« {structure.nom} » ne sert aucune collectivité que vous lisez")
+    """The structure's report: one line per collectivité it serves (that the reader reads); a
+    structure that serves none yet has an empty table, said in its subtitle."""
     now = now or timezone.now()
     start, end = _year_bounds(year)
     rows = sorted(dashboard(collectivites, now), key=lambda r: str(r.collectivite))
@@ -147,6 +146,11 @@ def for_structure(structure: Organisation, collectivites: list[Collectivite], ye
         ]
         for r in rows
     ]
+    if not rows:
+        return AnnualReport(
+            f"Rapport annuel du délégué à la protection des données — {structure.nom}", year,
+            f"Année {year} : la structure ne sert encore aucune collectivité.", [Table("Collectivités servies", ["Collectivité"], [])], timezone.localtime(now),
+        )  # fmt: skip
     totals = ["Ensemble", round(sum(r.score for r in rows) / len(rows)), sum(r.activites for r in rows), sum(r.verifiees for r in rows),
               f"{sum(r.aipd_faites for r in rows)}/{sum(r.aipd_requises for r in rows)}", *[sum(line[i] for line in lines) for i in (5, 6, 7, 8)]]  # fmt: skip
     return AnnualReport(

@@ -644,11 +644,7 @@ def structure_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if structure is None or fmt not in REPORT_TYPES:
         raise Http404
     served = [c for c in services.readable(request.user) if c.organisation in structure.collectivites_servies.all()]
-    try:
-        found = rapport.for_structure(structure, served, _year(request))
-    except services.Refused as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    return _report_response(found, fmt, f"structure-{structure.pk}")
+    return _report_response(rapport.for_structure(structure, served, _year(request)), fmt, f"structure-{structure.pk}")
 
 
 @login_required
