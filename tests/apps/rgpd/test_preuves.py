@@ -9,6 +9,7 @@ import io
 import zipfile
 
 import pytest
+import time_machine
 
 from terrinum.apps.rgpd import preuves, services
 from terrinum.apps.rgpd.models import Activite, Trace
@@ -16,6 +17,13 @@ from terrinum.apps.rgpd.services import Refused
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    """Every test runs on 1 June 2026 (the pieces' dates are judged against it)."""
+    with time_machine.travel(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), tick=False):
+        yield
 
 
 def _odt() -> bytes:
@@ -38,7 +46,7 @@ def test_a_proof_is_checked_by_content_and_by_the_dpo(rgpd_world, client):
         with pytest.raises(Refused, match=said):
             preuves.add(c, users["gestionnaire"], "contrat", "x.pdf", content, dt.date(2026, 2, 1))
     with pytest.raises(Refused, match="dans le futur"):
-        preuves.add(c, users["gestionnaire"], "contrat", "x.pdf", PDF, dt.date.today() + dt.timedelta(days=2))
+        preuves.add(c, users["gestionnaire"], "contrat", "x.pdf", PDF, dt.date(2026, 6, 3))
     with pytest.raises(Refused):
         preuves.add(col["gueret"], users["gestionnaire"], "contrat", "x.pdf", PDF, dt.date(2026, 2, 1))  # not her collectivité
     with pytest.raises(Refused, match="seul le DPO"):

@@ -79,37 +79,40 @@ def test_the_sites_of_arcep_s_file_are_matched_with_their_zones_or_listed(covera
     Signy designated by « n° 2024-12 » is matched (the number written differently); designated
     by another order, the site is listed for a person to match, and a zone without its site
     is listed too; a site the file says in service puts its zone in service, its delay kept."""
+    import time_machine
+
     from terrinum.apps.signalements.models import SiteNewDeal
 
-    orgs, users = world
-    zone, _ = _proposed(world)
-    other = suivi.record_order("08", "2024-99", dt.date(2024, 5, 1), ["OF"], [zone], users["chef_projet08"])
-    found = suivi.match_sites("08", users["chef_projet08"])
-    assert (found.millesime, found.demo, found.lies) == ("2024", False, [])
-    assert [(s.num_arrete, s.code_commune) for s in found.a_rapprocher] == [("2024-12", "08419")] and found.zones_sans_site == [zone]
-    # the project team says which zone it is
-    site = found.a_rapprocher[0]
-    suivi.link_site(site, zone, users["chef_projet08"])
-    again = suivi.match_sites("08", users["chef_projet08"])
-    assert again.deja_lies == 1 and not again.a_rapprocher and not again.zones_sans_site
-    assert SiteNewDeal.objects.get().lie_par == users["chef_projet08"]
-    # designated by the same order written otherwise: matched by Terrinum
-    Zone.objects.filter(pk=zone.pk).update(arrete=None, etape="")
-    zone.refresh_from_db()
-    other.delete()
-    suivi.record_order("08", "n° 2024-12", dt.date(2024, 3, 1), ["OF", "FREE"], [zone], users["chef_projet08"])
-    SiteNewDeal.objects.update(zone=None, lie_par=None)
-    matched = suivi.match_sites("08", users["chef_projet08"], today=dt.date(2026, 12, 1))
-    assert [s.zone_id for s in matched.lies] == [zone.pk] and SiteNewDeal.objects.get().lie_par is None and not matched.mis_en_service
-    # a later file says the site went into service after its deadline (1 March 2026)
-    site = SiteNewDeal.objects.get()
-    site.en_service, site.date_mise_en_service = True, dt.date(2026, 5, 11)
-    site.save()
-    suivi.link_site(site, zone, users["chef_projet08"], today=dt.date(2026, 12, 1))
-    zone.refresh_from_db()
-    assert (zone.etape, zone.en_service_le, zone.retard_jours(dt.date(2030, 1, 1))) == (Zone.EN_SERVICE, dt.date(2026, 5, 11), 71)
-    with pytest.raises(services.Refused, match="n'est pas du département"):
-        suivi.link_site(SiteNewDeal.objects.get(), Zone(departement_code="23", numero=1), users["chef_projet08"])
+    with time_machine.travel(dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC), tick=False):  # dates of service are judged against today
+        orgs, users = world
+        zone, _ = _proposed(world)
+        other = suivi.record_order("08", "2024-99", dt.date(2024, 5, 1), ["OF"], [zone], users["chef_projet08"])
+        found = suivi.match_sites("08", users["chef_projet08"])
+        assert (found.millesime, found.demo, found.lies) == ("2024", False, [])
+        assert [(s.num_arrete, s.code_commune) for s in found.a_rapprocher] == [("2024-12", "08419")] and found.zones_sans_site == [zone]
+        # the project team says which zone it is
+        site = found.a_rapprocher[0]
+        suivi.link_site(site, zone, users["chef_projet08"])
+        again = suivi.match_sites("08", users["chef_projet08"])
+        assert again.deja_lies == 1 and not again.a_rapprocher and not again.zones_sans_site
+        assert SiteNewDeal.objects.get().lie_par == users["chef_projet08"]
+        # designated by the same order written otherwise: matched by Terrinum
+        Zone.objects.filter(pk=zone.pk).update(arrete=None, etape="")
+        zone.refresh_from_db()
+        other.delete()
+        suivi.record_order("08", "n° 2024-12", dt.date(2024, 3, 1), ["OF", "FREE"], [zone], users["chef_projet08"])
+        SiteNewDeal.objects.update(zone=None, lie_par=None)
+        matched = suivi.match_sites("08", users["chef_projet08"], today=dt.date(2026, 12, 1))
+        assert [s.zone_id for s in matched.lies] == [zone.pk] and SiteNewDeal.objects.get().lie_par is None and not matched.mis_en_service
+        # a later file says the site went into service after its deadline (1 March 2026)
+        site = SiteNewDeal.objects.get()
+        site.en_service, site.date_mise_en_service = True, dt.date(2026, 5, 11)
+        site.save()
+        suivi.link_site(site, zone, users["chef_projet08"], today=dt.date(2026, 12, 1))
+        zone.refresh_from_db()
+        assert (zone.etape, zone.en_service_le, zone.retard_jours(dt.date(2030, 1, 1))) == (Zone.EN_SERVICE, dt.date(2026, 5, 11), 71)
+        with pytest.raises(services.Refused, match="n'est pas du département"):
+            suivi.link_site(SiteNewDeal.objects.get(), Zone(departement_code="23", numero=1), users["chef_projet08"])
 
 
 def test_the_project_team_matches_the_sites_on_its_page(coverage_data, world, client):
