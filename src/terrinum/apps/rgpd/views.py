@@ -65,53 +65,23 @@ def home(request: HttpRequest) -> HttpResponse:
     editable = policy.rgpd_collectivites(user, "modifier")
     collectivites = list(services.readable(user))
     structures = services.hosting_structures(user)
-    if request.method == "POST" and request.POST.get("action") == "adherer":
+    if request.method == "POST":
+        action = request.POST.get("action")
         try:
-            message = _adhere(request, structures)
-            collectivites = list(services.readable(user))
-        except services.Refused as exc:
-            message, status = {"ok": False, "texte": str(exc)}, exc.status
-    if request.method == "POST" and request.POST.get("action") == "madis":
-        try:
-            structure = _structure_of(request, structures)
-            uploads = [f for f in request.FILES.getlist("fichiers") if f]
-            if not uploads:
-                raise services.Refused("choisissez les exports CSV de Madis (traitements, sous-traitants)")
-            done = madis.import_files(structure, user, [(f.name, f.read()) for f in uploads], request.POST.get("creer") == "1")
-            message = {
-                "ok": True,
-                "texte": " ".join(f"{'Sous-traitants' if kind == 'sous-traitant' else 'Traitements'} : {madis.summary(r, kind)}" for kind, r in done),
-                "madis": done,
-            }
-            collectivites = list(services.readable(user))
-        except services.Refused as exc:
-            message, status = {"ok": False, "texte": str(exc)}, exc.status
-    if request.method == "POST" and request.POST.get("action") == "referentiel":
-        try:
-            structure = _structure_of(request, structures)
-            upload = request.FILES.get("fichier")
-            if upload is None:
-                raise services.Refused("choisissez le fichier JSON du référentiel")
-            made = maturite.save_referentiel(structure, user, request.POST.get("nom", ""), upload.read())
-            message = {"ok": True, "texte": f"Référentiel « {made.nom} », version {made.version}, enregistré."}
-        except services.Refused as exc:
-            message, status = {"ok": False, "texte": str(exc)}, exc.status
-    if request.method == "POST" and request.POST.get("action") == "dupliquer":
-        chosen = [c for c in collectivites if str(c.pk) in request.POST.getlist("collectivites")]
-        try:
-            if not chosen:
-                raise services.Refused("choisissez au moins une collectivité")
-            done = services.duplicate(request.POST.get("modele", ""), chosen, user)
-            message = {
-                "ok": True,
-                "texte": f"Modèle copié dans {done['creees']} registre(s) ; {done['deja_presentes']} l'avaient déjà"
-                + (
-                    f" ; {done['autre_categorie']} non copié(s) : ce modèle est celui d'un autre type de collectivité (le CCAS)"
-                    if done.get("autre_categorie")
-                    else ""
-                )
-                + ".",
-            }
+            if action == "adherer":
+                message = _adhere(request, structures)
+            elif action == "madis":
+                message = _bring_madis(request, structures)
+            elif action == "referentiel":
+                structure = _structure_of(request, structures)
+                upload = request.FILES.get("fichier")
+                if upload is None:
+                    raise services.Refused("choisissez le fichier JSON du référentiel")
+                made = maturite.save_referentiel(structure, user, request.POST.get("nom", ""), upload.read())
+                message = {"ok": True, "texte": f"Référentiel « {made.nom} », version {made.version}, enregistré."}
+            elif action == "dupliquer":
+                message = _duplicate(request, collectivites)
+            collectivites = list(services.readable(user))  # an import or an adhesion may have added some
         except services.Refused as exc:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
     rows = sorted(services.dashboard(collectivites), key=lambda r: (r.score, str(r.collectivite)))
@@ -130,6 +100,27 @@ def home(request: HttpRequest) -> HttpResponse:
         "referentiel_cnil": maturite.packaged() if structures else None,
     }
     return render(request, "rgpd/accueil.html", context, status=status)
+
+
+def _bring_madis(request, structures) -> dict:
+    """Madis's exports brought into the structure's registers, from the dashboard."""
+    structure = _structure_of(request, structures)
+    uploads = [f for f in request.FILES.getlist("fichiers") if f]
+    if not uploads:
+        raise services.Refused("choisissez les exports CSV de Madis (traitements, sous-traitants)")
+    done = madis.import_files(structure, request.user, [(f.name, f.read()) for f in uploads], request.POST.get("creer") == "1")
+    texte = " ".join(f"{'Sous-traitants' if kind == 'sous-traitant' else 'Traitements'} : {madis.summary(r, kind)}" for kind, r in done)
+    return {"ok": True, "texte": texte, "madis": done}
+
+
+def _duplicate(request, collectivites) -> dict:
+    """A model copied into the chosen registers, from the dashboard."""
+    chosen = [c for c in collectivites if str(c.pk) in request.POST.getlist("collectivites")]
+    if not chosen:
+        raise services.Refused("choisissez au moins une collectivité")
+    done = services.duplicate(request.POST.get("modele", ""), chosen, request.user)
+    other = f" ; {done['autre_categorie']} non copié(s) : ce modèle est celui d'un autre type de collectivité (le CCAS)" if done.get("autre_categorie") else ""
+    return {"ok": True, "texte": f"Modèle copié dans {done['creees']} registre(s) ; {done['deja_presentes']} l'avaient déjà{other}."}
 
 
 def _structure_of(request, structures):
