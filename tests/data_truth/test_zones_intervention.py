@@ -97,3 +97,61 @@ def test_france_s_zones_and_an_amii_operator(truth):
     assert {"Orange", "SFR", "Orange et SFR"} <= set(amii.operateurs) and all(label.startswith(("Orange", "SFR")) for label in amii.operateurs)
     assert sum(amii.operateurs.values()) == amii.communes
     assert zones.operator_label("FRTE PARTIELLE") == "Orange (engagement partiel)"
+
+
+def test_each_departement_s_inventory_equals_the_pillar_s_published_figures_and_its_epcis_sum(truth):
+    """The schéma directeur's inventory against what the fixed-connectivity pillar publishes for
+    the same département and quarter (its FttH-connectable premises, and its premises where
+    the pillar counts them from the information file), and against its intercommunalities'
+    rows: every count is the sum of theirs, premises left too (counted per commune line, never
+    below zero, so that no level makes up for another)."""
+    from terrinum.pillars.connectivite_fixe import indicators as fixed
+
+    con, expected = truth
+    published = {(r["code"], r["millesime"]): r for r in fixed.indicator_rows(con, "departement")}
+    checked = 0
+    for dep in sorted(c for n, c in expected if n == "departement"):
+        inv = zones.inventory(con, "departement", dep)
+        for quarter in inv.trimestres:
+            row = published.get((dep, quarter))
+            assert row is not None and sum(z.raccordables[quarter] for z in inv.zones) == row["locaux_ftth_raccordables"], (dep, quarter)
+            checked += 1
+        latest = inv.trimestres[-1]
+        for z in inv.zones:
+            mine = [e for e in inv.par_epci if e["zone"] == z.zone]
+            assert (sum(e["locaux"] for e in mine), sum(e["raccordables"] for e in mine), sum(e["restants"] for e in mine)) == (
+                z.locaux, z.raccordables[latest], z.restants,
+            ), (dep, z.zone)  # fmt: skip
+            assert z.locaux - z.raccordables[latest] <= z.restants  # never less than the difference of the totals
+    assert checked >= 300
+
+
+def test_premises_left_per_commune_line_recomputed_from_the_files(truth):
+    """The premises left of each zone of the Creuse and of France, recomputed per line of the
+    files (information premises less the line's connectable premises at 2018 T1, not below
+    zero)."""
+    from tests.conftest import REAL_DATA
+
+    folder = REAL_DATA / "arcep"
+    premises, zone_of, connectable = {}, {}, defaultdict(int)
+    with (folder / "obs_ftth_2018T1_informations_communes.csv").open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f.read().splitlines()[4:]):
+            code = row["Code commune"].strip().zfill(5)
+            if code.startswith(("975", "977", "978", "98")):
+                continue
+            zone_of[code] = "ZTD" if _number(row["Zones très denses"]) == 1 else ("AMII" if row["Engagements L. 33-13"].strip() not in ("", "-") else "RIP")
+            premises[code] = (_number(row["Logements"]) + _number(row["Établissements"]), row["Code département"].strip())
+    with (folder / "obs_ftth_2017T3-2018T1_deploiement_communes.csv").open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f.read().splitlines()[4:]):
+            code = row["Code commune"].strip().zfill(5)
+            if row["Champ"].strip() == "Locaux Raccordables" and code in zone_of:
+                connectable[code] += _number(row["T1 2018"])
+    left: dict = defaultdict(int)
+    for code, (n, dep) in premises.items():
+        gone = max(0, n - connectable[code])
+        left[("pays", zone_of[code])] += gone
+        if dep == "23":
+            left[("23", zone_of[code])] += gone
+    con, _ = truth
+    assert {("pays", z.zone): z.restants for z in zones.inventory(con, "pays", "FR").zones} == {k: v for k, v in left.items() if k[0] == "pays"}
+    assert {("23", z.zone): z.restants for z in zones.inventory(con, "departement", "23").zones} == {k: v for k, v in left.items() if k[0] == "23"}

@@ -96,7 +96,7 @@ class PlanFormat(str, Enum):
 
 @app.command("schema-directeur")
 def schema_directeur(
-    territoire: str = typer.Argument(..., metavar="TERRITOIRE", help="Un département ou une région (code, nom, niveau:code)."),
+    territoire: str = typer.Argument(..., metavar="TERRITOIRE", help="Un département, une région ou une intercommunalité (code, nom, niveau:code)."),
     format: PlanFormat = typer.Option(PlanFormat.html, "--format", help="html (la page), json, pdf ou odt (à amender avec les acteurs)."),
     sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", callback=output_file, help="Fichier à écrire (sinon la sortie standard)."),
     cout: list[str] = typer.Option(None, "--cout", metavar="ZONE=EUROS", help="Coût par local restant à raccorder d'une zone (ZTD, AMII, RIP) ; répétable."),
@@ -106,7 +106,7 @@ def schema_directeur(
     cible: list[int] = typer.Option(None, "--cible", metavar="ANNEE", help="Année d'achèvement d'un scénario ; répétable (scénarios comparés)."),
 ) -> None:
     """Le projet de schéma directeur territorial d'aménagement numérique d'un département ou
-    d'une région (article L1425-2 du CGCT) : diagnostic, zones d'intervention de la fibre,
+    d'une région (article L1425-2 du CGCT), ou la stratégie d'une intercommunalité : diagnostic, zones d'intervention de la fibre,
     phasage, mobile, inclusion, stratégie d'investissement (les coûts unitaires sont les
     vôtres : --cout RIP=1200)."""
     import json
@@ -151,7 +151,7 @@ def schema_directeur(
     if format is PlanFormat.json:
         body = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
     else:
-        body = render_to_string("diagnostic/schema_directeur.html", {"t": t, "s": data, "couts": costs, "url": f"/territoires/{t.niveau}/{t.code}/"})
+        body = render_to_string("diagnostic/schema_directeur.html", {"t": t, "s": data, "url": f"/territoires/{t.niveau}/{t.code}/"})
     if sortie is None:
         sys.stdout.write(body)
         return

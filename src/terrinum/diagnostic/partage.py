@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from terrinum.apps.concertation import services
 from terrinum.apps.concertation.models import Action, Contribution, Demarche
-from terrinum.diagnostic import document
+from terrinum.diagnostic import document, schema
 from terrinum.pillars import publication
 from terrinum.territories.models import Territory
 from terrinum.warehouse import store
@@ -169,6 +169,8 @@ def validate(d: Demarche, who) -> Demarche:
             "ecarts": c["ecarts"],
             "contributions": contributions,
         }
+        if d.livrable == Demarche.SCHEMA:
+            d.gel["schema"] = schema.frozen(schema.compose_with(t, d.parametres))
         d.statut, d.validee_le = Demarche.VALIDEE, timezone.now()
         d.save()
     return d
@@ -189,7 +191,8 @@ def new_version(d: Demarche, who) -> Demarche:
     with transaction.atomic():
         nxt = Demarche.objects.create(
             porteur=d.porteur, territoire_niveau=d.territoire_niveau, territoire_code=d.territoire_code, titre=d.titre, debut=timezone.localdate(),
-            fin=timezone.localdate() + dt.timedelta(days=60), themes=d.themes, version=d.version + 1, precedente=d,
+            fin=timezone.localdate() + dt.timedelta(days=60), themes=d.themes, version=d.version + 1, precedente=d, livrable=d.livrable,
+            parametres=d.parametres,
         )  # fmt: skip
         for p in d.participants.filter(organisation__isnull=False):
             nxt.participants.create(organisation=p.organisation, nom=p.nom)
@@ -221,14 +224,103 @@ def track(d: Demarche, today: dt.date | None = None) -> list[Tracking]:
     out = []
     for a in actions:
         now = current.get(a.indicateur, {}).get("valeur")
-        if now is None or a.valeur_reference is None or a.valeur_cible is None or a.date_cible is None:
-            out.append(Tracking(a, now, "sans-mesure", None))
-            continue
-        span = max((a.date_cible - start).days, 1)
-        elapsed = min(max((today - start).days, 0), span)
-        expected = a.valeur_reference + (a.valeur_cible - a.valeur_reference) * elapsed / span
-        up = a.valeur_cible >= a.valeur_reference
-        reached = now >= a.valeur_cible if up else now <= a.valeur_cible
-        ahead = now >= expected if up else now <= expected
-        out.append(Tracking(a, now, "atteint" if reached else "en-avance" if ahead else "en-retard", expected))
+        out.append(Tracking(a, now, *trajectory_state(a.valeur_reference, a.valeur_cible, a.date_cible, now, start, today)))
+    return out
+
+
+def trajectory_state(reference, target, target_date, now, start: dt.date, today: dt.date) -> tuple[str, float | None]:
+    """Where a value stands against a straight line from its reference at `start` to its
+    target at `target_date`: (state, the value expected today)."""
+    if now is None or reference is None or target is None or target_date is None:
+        return "sans-mesure", None
+    span = max((target_date - start).days, 1)
+    elapsed = min(max((today - start).days, 0), span)
+    expected = reference + (target - reference) * elapsed / span
+    up = target >= reference
+    reached = now >= target if up else now <= target
+    ahead = now >= expected if up else now <= expected
+    return ("atteint" if reached else "en-avance" if ahead else "en-retard"), expected
+
+
+# --- the master plan as the démarche's deliverable (docs/schema-directeur.md) ---------------
+
+
+def set_parameters(d: Demarche, who, form) -> Demarche:
+    """The lead's parameters of the plan (unit costs, funders' shares, target years, wireless
+    variant), until the plan is validated: what is frozen with it."""
+    services.require_lead(who, d)
+    if d.livrable != Demarche.SCHEMA:
+        raise services.Refused("cette démarche valide un diagnostic, pas un schéma directeur", 409)
+    if d.statut in (Demarche.VALIDEE, Demarche.ARCHIVEE):
+        raise services.Refused("le schéma est validé : ouvrez une nouvelle version pour le modifier", 409)
+    d.parametres = schema.parameters(form)
+    d.save(update_fields=["parametres"])
+    return d
+
+
+def plan_of(d: Demarche) -> dict:
+    """The démarche's plan: frozen once validated, otherwise the draft as of now with the
+    lead's parameters."""
+    if d.gel and "schema" in d.gel:
+        return schema.thawed(d.gel["schema"])
+    return schema.compose_with(territory_of(d), d.parametres)
+
+
+def plan_validation(d: Demarche) -> dict | None:
+    """What the validated version says of itself: version, date, lead, participation and the
+    actors' themes (from the frozen snapshot)."""
+    if not d.gel or "schema" not in d.gel:
+        return None
+    return {
+        "version": d.version,
+        "le": d.validee_le,
+        "porteur": d.porteur.nom,
+        "participants": d.participants.count(),
+        "contributions": len(d.gel.get("contributions", [])),
+        "themes": [t for t in d.gel.get("themes", []) if t["reponses"]],
+    }
+
+
+def plan_changes(d: Demarche) -> tuple[Demarche, list[dict]] | None:
+    """What changed since the last validated version of the plan (None: no earlier version)."""
+    before = d.precedente
+    while before is not None and not (before.gel and "schema" in before.gel):
+        before = before.precedente
+    if before is None:
+        return None
+    return before, schema.changes(before.gel["schema"], schema.frozen(plan_of(d)))
+
+
+@dataclass
+class PlanTarget:
+    zone: str
+    libelle: str
+    valeur_validation: float | None
+    trimestre_validation: str | None
+    actuelle: float | None
+    trimestre: str | None
+    cible: float
+    date_cible: dt.date | None
+    etat: str
+    attendue: float | None
+
+
+def track_plan(d: Demarche, today: dt.date | None = None) -> list[PlanTarget]:
+    """The validated plan's target indicators, re-read at each new vintage: each zone's share of
+    FttH-connectable premises, from its value at validation to 100 % at the end of the first
+    target year the lead set (none set: no trajectory, the values only)."""
+    if not d.gel or "schema" not in d.gel:
+        return []
+    today = today or timezone.localdate()
+    frozen_plan = d.gel["schema"]
+    targets = sorted(d.parametres.get("cibles") or [])  # the parameters are frozen with the plan (set_parameters)
+    target_date = dt.date(targets[0], 12, 31) if targets else None
+    now = schema.zone_shares(territory_of(d))
+    start = timezone.localdate(d.validee_le) if d.validee_le else today
+    out = []
+    for z in frozen_plan["zones"]["lignes"]:
+        current = now.get(z["zone"], {})
+        state, expected = trajectory_state(z["part"], 100.0, target_date, current.get("part"), start, today)
+        out.append(PlanTarget(z["zone"], z["libelle"], z["part"], frozen_plan["zones"]["trimestre"], current.get("part"), current.get("trimestre"), 100.0,
+                              target_date, state, expected))  # fmt: skip
     return out

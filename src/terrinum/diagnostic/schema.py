@@ -3,18 +3,22 @@ article L1425-2 of the CGCT), drafted from open data and the other parts of Terr
 diagnosis (the report's figures and priorities), the zones of intervention of the fibre
 rollout and their phasing, mobile coverage and the New Deal's orders, digital inclusion, and
 the investment strategy — whose unit costs the territory enters (no default: none is
-invented). A first draft for a département; docs/schema-directeur.md."""
+invented). A draft for a département or a région, and an intercommunality's strategy with its
+share of the département's networks; a démarche of the shared process validates a frozen
+version (diagnostic.partage) and a new version says what changed. docs/schema-directeur.md."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+from terrinum.apps.concertation.models import Demarche
 from terrinum.diagnostic import document
 from terrinum.pillars.connectivite_fixe import indicators as fixed
 from terrinum.pillars.connectivite_fixe import zones
 from terrinum.warehouse import store
 
-LEVELS = ("departement", "region")
+LEVELS = Demarche.SCHEMA_LEVELS  # a département, a région (article L1425-2), an intercommunality
 ZONE_LABELS = {
     "ZTD": "Zones très denses (déploiement des opérateurs privés)",
     "AMII": "Zone des engagements privés (article L.33-13, dite « AMII »)",
@@ -66,7 +70,7 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
             wireless: dict | None = None) -> dict:  # fmt: skip
     """The master plan of a département or a région, as data (the page and the JSON)."""
     if t.niveau not in LEVELS:
-        raise ValueError("un schéma directeur se dresse pour un département ou une région")
+        raise ValueError("un schéma directeur se dresse pour un département, une région ou une intercommunalité")
     unit_costs = {z: c for z, c in (unit_costs or {}).items() if z in zones.ZONES and c is not None and c >= 0}
     report = document.compose(t)
     try:
@@ -79,7 +83,7 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
     for z in inventory.zones:
         series = [(q, z.raccordables[q]) for q in inventory.trimestres]
         quarter, spread, status = fixed.projection(series, z.locaux, 1.0) if series else (None, None, "pas de projection : aucun trimestre de déploiement")
-        left = max(0, z.locaux - (z.raccordables.get(latest, 0) if latest else 0))
+        left = z.restants
         phasing.append({"zone": z.zone, "libelle": ZONE_LABELS[z.zone], "restants": left, "projection_100": quarter, "fourchette": spread, "statut": status})
         cost = unit_costs.get(z.zone)
         investment.append({"zone": z.zone, "restants": left, "cout_unitaire": cost, "cout_total": round(left * cost) if cost is not None else None})
@@ -112,6 +116,7 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
                 for z in inventory.zones
             ],  # fmt: skip
             "par_epci": inventory.par_epci,
+            "part_departements": _epci_shares(t) if t.niveau == "epci" else [],
         },
         "phasage": phasing,
         "mobile": {"couverture": facts.get("mobile"), "new_deal": _new_deal(t)},
@@ -130,6 +135,33 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
     }
 
 
+def _epci_shares(t) -> list[dict]:
+    """An intercommunality's share of each of its départements' networks: its premises,
+    connectable and left premises per zone against the département's (the same inventory, so
+    that the département's figures are the sum of its intercommunalities')."""
+    out = []
+    try:
+        with store.reader() as con:
+            deps = [r[0] for r in con.execute("SELECT DISTINCT departement_code FROM ref_commune WHERE epci_code = ? ORDER BY 1", [t.code]).fetchall()]
+            names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = 'departement'").fetchall())
+            for dep in deps:
+                whole = zones.inventory(con, "departement", dep)
+                for z in whole.zones:
+                    mine = next((e for e in whole.par_epci if e["epci"] == t.code and e["zone"] == z.zone), None)
+                    if mine is None:
+                        continue
+                    total_connectable = z.raccordables.get(whole.trimestres[-1], 0) if whole.trimestres else 0
+                    out.append({
+                        "departement": dep, "nom": names.get(dep, dep), "zone": z.zone, "libelle": ZONE_LABELS[z.zone],
+                        "locaux": mine["locaux"], "locaux_departement": z.locaux, "raccordables": mine["raccordables"], "raccordables_departement": total_connectable,
+                        "restants": mine["restants"], "restants_departement": z.restants,
+                        "part_restants": round(100 * mine["restants"] / z.restants, 1) if z.restants else None,
+                    })  # fmt: skip
+    except store.Unavailable:
+        return []
+    return out
+
+
 def _new_deal(t) -> dict | None:
     """The New Deal's orders in the département: zones by step, late ones (apps.signalements)."""
     if t.niveau != "departement":
@@ -145,16 +177,23 @@ def _new_deal(t) -> dict | None:
     }
 
 
+def title(t) -> str:
+    return "Stratégie numérique intercommunale" if t.niveau == "epci" else "Schéma directeur territorial d'aménagement numérique"
+
+
 def _number(value) -> str:
     return f"{value:,.0f}".replace(",", "\u202f") if value is not None else "—"
 
 
-def as_pdf(t, data: dict) -> bytes:
-    """The draft as a tagged PDF (the page's text, without its links and form)."""
+def as_pdf(t, data: dict, validation: dict | None = None) -> bytes:
+    """The draft as a tagged PDF (the page's text, without its links and form); with
+    `validation` (version, date, lead, participants, the actors' themes), the validated version
+    of a démarche."""
     from django.template.loader import render_to_string
     from weasyprint import HTML
 
-    return HTML(string=render_to_string("diagnostic/schema_directeur_pdf.html", {"t": t, "s": data, "pdf": True})).write_pdf(pdf_variant="pdf/ua-1")
+    html = render_to_string("diagnostic/schema_directeur_pdf.html", {"t": t, "s": data, "pdf": True, "validation": validation})
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 
 
 def as_odt(t, data: dict) -> bytes:
@@ -162,7 +201,7 @@ def as_odt(t, data: dict) -> bytes:
     from terrinum import odt
 
     blocks = [
-        ("titre", 1, f"Schéma directeur territorial d'aménagement numérique — projet {t.de_nom}"),
+        ("titre", 1, f"{title(t)} — projet {t.de_nom}"),
         ("paragraphe", f"Premier projet (article L1425-2 du code général des collectivités territoriales) établi par Terrinum le {data['date_edition']:%d/%m/%Y}"
          " à partir des données ouvertes : à compléter, discuter et valider avec les acteurs du territoire."
          + (" Contient des données de démonstration." if data["demo"] else "")),
@@ -173,6 +212,10 @@ def as_odt(t, data: dict) -> bytes:
         ("titre", 2, "2. Zones d'intervention du déploiement de la fibre"),
         ("tableau", "Zones", ["Zone", "Communes", "Locaux", "Raccordables", "Part (%)"],
          [[z["libelle"], z["communes"], z["locaux"], z["raccordables"], round(z["part"], 1) if z["part"] is not None else None] for z in data["zones"]["lignes"]]),
+        *([("titre", 3, "Part de l'intercommunalité dans les réseaux du département"),
+           ("tableau", "Part", ["Département", "Zone", "Locaux", "Locaux du département", "Restant à raccorder", "Restant du département", "Part (%)"],
+            [[p["nom"], p["zone"], p["locaux"], p["locaux_departement"], p["restants"], p["restants_departement"], p["part_restants"]]
+             for p in data["zones"]["part_departements"]])] if data["zones"]["part_departements"] else []),
         ("titre", 2, "3. Cible et phasage"),
         *[("paragraphe", f"{p['libelle']} : {_number(p['restants'])} locaux restant à raccorder ; "
            + ("tous raccordables." if p["statut"] == "atteint" else f"100 % vers {p['projection_100']} (entre {p['fourchette']})." if p["projection_100"] else f"{p['statut']}."))
@@ -205,3 +248,140 @@ def as_odt(t, data: dict) -> bytes:
         *[("paragraphe", f"{src['source']}, {src['millesime']} ({src['fichier']})") for src in data["sources"]],
     ]  # fmt: skip
     return odt.document(blocks)
+
+
+# --- the reader's parameters, the frozen version and what changed ---------------------------
+
+PARAMETER_NAMES = ("cout_ZTD", "cout_AMII", "cout_RIP", *(f"part_{f}" for f in FUNDERS), "cibles", "hertzien_part", "cout_hertzien")
+
+
+def parameters(form) -> dict:
+    """The reader's parameters from a form or a query string (a page's GET, a démarche's POST):
+    unit costs per zone, funders' shares, target years, the wireless variant. A value that
+    does not read as a number, or out of bounds, is dropped (the page shows the field empty)."""
+
+    def number(name: str, top: float) -> float | None:
+        text = (form.get(name) or "").strip().replace(",", ".")
+        try:
+            value = float(text) if text else None
+        except ValueError:
+            return None
+        return value if value is None or 0 <= value <= top else None
+
+    return {
+        "couts": {z: number(f"cout_{z}", 100_000) for z in zones.ZONES},
+        "parts": {f: number(f"part_{f}", 100) for f in FUNDERS},
+        "cibles": [int(y) for y in (form.get("cibles") or "").replace(";", ",").split(",") if y.strip().isdigit()][:4],
+        "hertzien": {"part": number("hertzien_part", 100), "cout": number("cout_hertzien", 100_000)},
+    }
+
+
+def query_of(params: dict) -> str:
+    """The parameters as a query string (links to the PDF and ODT keep them)."""
+    pairs = [(f"cout_{z}", v) for z, v in params["couts"].items()] + [(f"part_{f}", v) for f, v in params["parts"].items()]
+    pairs += [("hertzien_part", params["hertzien"]["part"]), ("cout_hertzien", params["hertzien"]["cout"])]
+    query = "".join(f"&{k}={v:g}" for k, v in pairs if v is not None)
+    return query + (f"&cibles={','.join(map(str, params['cibles']))}" if params["cibles"] else "")
+
+
+def compose_with(t, params: dict | None) -> dict:
+    params = params or parameters({})
+    return compose(t, params.get("couts"), params.get("parts"), params.get("cibles"), params.get("hertzien"))
+
+
+def frozen(data: dict) -> dict:
+    """The plan as stored in a validated démarche (JSON: dates as text)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def thawed(stored: dict) -> dict:
+    """A stored plan ready for the templates again."""
+    return {**stored, "date_edition": dt.date.fromisoformat(stored["date_edition"])}
+
+
+def zone_shares(t) -> dict[str, dict]:
+    """Each zone's share of FttH-connectable premises now, with its quarter: the plan's target
+    indicators, re-read at each new vintage of the deployment file."""
+    try:
+        with store.reader() as con:
+            inventory = zones.inventory(con, t.niveau, t.code)
+    except store.Unavailable:
+        return {}
+    latest = inventory.trimestres[-1] if inventory.trimestres else None
+    return {z.zone: {"part": z.part(latest), "trimestre": latest, "restants": z.restants} for z in inventory.zones if latest}
+
+
+def _fr(value, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def changes(old: dict, new: dict) -> list[dict]:
+    """What changed from one version of the plan to the next, chapter by chapter, in words:
+    each zone's premises and connectable premises (and their quarter), the projected
+    completion, the New Deal's orders, the diagnostic's figures and priorities, the unit costs,
+    investment, shares and target years. Nothing listed: nothing changed."""
+    out: list[dict] = []
+
+    def say(chapter: str, text: str) -> None:
+        out.append({"chapitre": chapter, "texte": text})
+
+    old_zones = {z["zone"]: z for z in old["zones"]["lignes"]}
+    new_zones = {z["zone"]: z for z in new["zones"]["lignes"]}
+    quarters = f" ({old['zones']['trimestre'] or '—'} → {new['zones']['trimestre'] or '—'})" if old["zones"]["trimestre"] != new["zones"]["trimestre"] else ""
+    for zone in zones.ZONES:
+        a, b = old_zones.get(zone), new_zones.get(zone)
+        if a is None and b is None:
+            continue
+        label = ZONE_LABELS[zone]
+        if a is None or b is None:
+            say("Zones d'intervention", f"{label} : {'apparaît' if a is None else 'disparaît'} ({_fr((b or a)['communes'])} communes).")
+            continue
+        for key, what in (("communes", "communes"), ("locaux", "locaux"), ("raccordables", "locaux raccordables")):
+            if a[key] != b[key]:
+                extra = f", part {_fr(a['part'], 1)} % → {_fr(b['part'], 1)} %" if key == "raccordables" else ""
+                say("Zones d'intervention", f"{label} : {what} {_fr(a[key])} → {_fr(b[key])}{extra}{quarters if key == 'raccordables' else ''}.")
+    old_phase = {p["zone"]: p for p in old["phasage"]}
+    for p in new["phasage"]:
+        q = old_phase.get(p["zone"])
+        if q is None:
+            continue
+        if q["restants"] != p["restants"]:
+            say("Cible et phasage", f"{p['libelle']} : locaux restant à raccorder {_fr(q['restants'])} → {_fr(p['restants'])}.")
+        if q["projection_100"] != p["projection_100"]:
+            say("Cible et phasage", f"{p['libelle']} : 100 % projeté {q['projection_100'] or '—'} → {p['projection_100'] or '—'}.")
+    a, b = old["mobile"].get("new_deal") or {}, new["mobile"].get("new_deal") or {}
+    for label in sorted(set(a.get("par_etape", {})) | set(b.get("par_etape", {}))):
+        x, y = a.get("par_etape", {}).get(label, 0), b.get("par_etape", {}).get(label, 0)
+        if x != y:
+            say("Téléphonie mobile", f"New Deal Mobile, zones « {label.lower()} » : {x} → {y}.")
+    if a.get("en_retard", 0) != b.get("en_retard", 0):
+        say("Téléphonie mobile", f"New Deal Mobile, zones en retard : {a.get('en_retard', 0)} → {b.get('en_retard', 0)}.")
+    old_figures = {c["libelle"]: c for c in old["diagnostic"]["chiffres"]}
+    for c in new["diagnostic"]["chiffres"]:
+        before = old_figures.get(c["libelle"])
+        if before is not None and round(before["valeur"], 1) != round(c["valeur"], 1):
+            say("Diagnostic", f"{c['libelle']} : {_fr(before['valeur'], 1)} → {_fr(c['valeur'], 1)} {c['unite']}".rstrip() + ".")
+    for p in new["diagnostic"]["priorites"]:
+        if p not in old["diagnostic"]["priorites"]:
+            say("Diagnostic", f"Nouvelle priorité : {p}.")
+    for p in old["diagnostic"]["priorites"]:
+        if p not in new["diagnostic"]["priorites"]:
+            say("Diagnostic", f"Priorité levée : {p}.")
+    old_costs = {i["zone"]: i for i in old["investissement"]["lignes"]}
+    for i in new["investissement"]["lignes"]:
+        before = old_costs.get(i["zone"])
+        if before is not None and before["cout_unitaire"] != i["cout_unitaire"]:
+            say("Stratégie d'investissement", f"Coût par local, zone {i['zone']} : {_fr(before['cout_unitaire'])} € → {_fr(i['cout_unitaire'])} €.")
+    if old["investissement"]["total"] != new["investissement"]["total"]:
+        say("Stratégie d'investissement", f"Investissement total : {_fr(old['investissement']['total'])} € → {_fr(new['investissement']['total'])} €.")
+    old_parts, new_parts = old["financement"]["parts"], new["financement"]["parts"]
+    for f in FUNDERS:
+        if old_parts.get(f) != new_parts.get(f):
+            say("Plan de financement", f"Part {FUNDER_LABELS[f]} : {_fr(old_parts.get(f), 1)} % → {_fr(new_parts.get(f), 1)} %.")
+    old_targets = sorted({s["cible"] for s in old["financement"]["scenarios"]})
+    new_targets = sorted({s["cible"] for s in new["financement"]["scenarios"]})
+    if old_targets != new_targets:
+        say("Plan de financement", f"Années cibles : {', '.join(map(str, old_targets)) or 'aucune'} → {', '.join(map(str, new_targets)) or 'aucune'}.")
+    return out

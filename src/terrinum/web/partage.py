@@ -20,7 +20,7 @@ from terrinum.accounts import policy
 from terrinum.accounts.models import Organisation
 from terrinum.apps.concertation import services
 from terrinum.apps.concertation.models import FINANCERS, REPORT_CATEGORIES, Action, Contribution, Demarche, Participant
-from terrinum.diagnostic import partage
+from terrinum.diagnostic import partage, schema
 from terrinum.svg import Feature, Marker, bar_chart, group_of, line_chart, render_map
 from terrinum.territories.models import Territory
 
@@ -85,11 +85,15 @@ def home(request: HttpRequest) -> HttpResponse:
             d = services.open_demarche(
                 porteur, porteur.territoire_niveau, porteur.territoire_code, request.POST.get("titre", "") or f"Diagnostic numérique partagé — {porteur.nom}",
                 _date(request.POST.get("debut", ""), "début"), _date(request.POST.get("fin", ""), "fin"), user,
+                livrable=request.POST.get("livrable") or Demarche.DIAGNOSTIC,
             )  # fmt: skip
             return redirect("partage-demarche", pk=d.pk)
         except services.Refused as exc:
             message, status = {"ok": False, "texte": str(exc)}, exc.status
-    context = {"demarches": services.visible_to(user), "porteurs": list(leads), "message": message, "aujourdhui": timezone.localdate()}
+    context = {
+        "demarches": services.visible_to(user), "porteurs": list(leads), "message": message, "aujourdhui": timezone.localdate(),
+        "livrables": Demarche.DELIVERABLES,
+    }  # fmt: skip
     return render(request, "web/partage_accueil.html", context, status=status)
 
 
@@ -288,7 +292,11 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
                     partage.validate(d, user)
                     d.gel_pdf = frozen_pdf(d)
                     d.save(update_fields=["gel_pdf"])
-                message = {"ok": True, "texte": "Diagnostic validé : chiffres, priorités et contributions sont figés à ce jour."}
+                message = {"ok": True, "texte": ("Schéma directeur validé" if d.livrable == Demarche.SCHEMA else "Diagnostic validé")
+                           + " : chiffres, priorités et contributions sont figés à ce jour."}  # fmt: skip
+            elif action == "parametres-schema":
+                partage.set_parameters(d, user, request.POST)
+                message = {"ok": True, "texte": "Paramètres du schéma enregistrés."}
             elif action == "publier":
                 services.require_lead(user, d)
                 d.publiee = request.POST.get("publier") == "1" and d.statut == Demarche.VALIDEE
@@ -351,6 +359,8 @@ def demarche(request: HttpRequest, pk: int) -> HttpResponse:
                 .order_by("theme", "participant__nom"),
                 PAGE,
             ).get_page(request.GET.get("moderation"))
+    if d.livrable == Demarche.SCHEMA:
+        context["schema"] = _plan_context(d, t, lead)
     if d.statut in (Demarche.VALIDEE, Demarche.ARCHIVEE):
         plan = services.financing_plan(d)
         context["plan"] = {**plan, **{k: euros(plan[k]) for k in ("cout_centimes", "finance_centimes", "reste_centimes")}}
@@ -390,10 +400,30 @@ def contribute_by_link(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+def _plan_context(d: Demarche, t, lead: bool) -> dict:
+    """The master plan's part of a démarche's page: the lead's parameters, the draft's link,
+    what changed since the last validated version, and once validated its tracked targets."""
+    params = d.parametres or schema.parameters({})
+    found = partage.plan_changes(d)
+    return {
+        "parametres": params,
+        "lien": f"/territoires/{t.niveau}/{t.code}/schema-directeur/?{schema.query_of(params).lstrip('&')}",
+        "financeurs": [(f, schema.FUNDER_LABELS[f], params["parts"][f]) for f in schema.FUNDERS],
+        "cibles": ", ".join(map(str, params["cibles"])),
+        "modifiable": lead and d.statut not in (Demarche.VALIDEE, Demarche.ARCHIVEE),
+        "precedente": found[0] if found else None,
+        "changements": found[1] if found else None,
+        "suivi": partage.track_plan(d),
+    }
+
+
 def frozen_pdf(d: Demarche) -> bytes:
-    """The validated diagnostic as a tagged PDF, written from its frozen snapshot only."""
+    """The validated diagnostic (or master plan) as a tagged PDF, written from its frozen
+    snapshot only."""
     from weasyprint import HTML
 
+    if d.livrable == Demarche.SCHEMA:
+        return schema.as_pdf(partage.territory_of(d), partage.plan_of(d), partage.plan_validation(d))
     html = render_to_string("web/partage_pdf.html", {"d": d, "gel": d.gel, "chiffres_figes": partage.frozen_figures(d.gel), "t": partage.territory_of(d)})
     return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
 

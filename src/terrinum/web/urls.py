@@ -20,7 +20,7 @@ urlpatterns = [
     re_path(r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/implantation/$", views.siting, name="implantation"),
     re_path(r"^territoires/commune/(?P<code>[0-9A-Za-z]{5})/immeubles-sans-tres-haut-debit\.csv$", views.left_behind_csv, name="immeubles-sans-thd"),
     re_path(r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/diagnostic/$", views.diagnostic_page, name="diagnostic"),
-    re_path(r"^territoires/(?P<niveau>departement|region)/(?P<code>[0-9A-Za-z]{1,9})/schema-directeur/$", views.master_plan, name="schema-directeur"),
+    re_path(r"^territoires/(?P<niveau>departement|region|epci)/(?P<code>[0-9A-Za-z]{1,9})/schema-directeur/$", views.master_plan, name="schema-directeur"),
     re_path(
         r"^territoires/(?P<niveau>commune|epci|departement|region|pays)/(?P<code>[0-9A-Za-z]{1,9})/diagnostic\.pdf$",
         views.diagnostic_pdf,

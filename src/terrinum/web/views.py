@@ -421,25 +421,8 @@ def master_plan(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     t = services.get(niveau, code)
     if t is None or t.niveau not in schema.LEVELS:
         raise Http404(f"{niveau}/{code}")
-    costs = {}
-    for zone in ("ZTD", "AMII", "RIP"):
-        try:
-            value = float(request.GET.get(f"cout_{zone}", "").replace(",", ".")) if request.GET.get(f"cout_{zone}") else None
-        except ValueError:
-            value = None
-        costs[zone] = value if value is None or 0 <= value <= 100_000 else None
-
-    def number(name: str, top: float):
-        try:
-            value = float(request.GET.get(name, "").replace(",", ".")) if request.GET.get(name) else None
-        except ValueError:
-            return None
-        return value if value is None or 0 <= value <= top else None
-
-    shares = {f: number(f"part_{f}", 100) for f in schema.FUNDERS}
-    targets = [int(y) for y in request.GET.get("cibles", "").replace(";", ",").split(",") if y.strip().isdigit()][:4]
-    wireless = {"part": number("hertzien_part", 100), "cout": number("cout_hertzien", 100_000)}
-    data = schema.compose(t, costs, shares, targets, wireless)
+    params = schema.parameters(request.GET)
+    data = schema.compose_with(t, params)
     fmt = request.GET.get("format")
     if fmt == "json":
         return HttpResponse(json.dumps(data, ensure_ascii=False, indent=2, default=str), content_type="application/json; charset=utf-8")
@@ -448,16 +431,13 @@ def master_plan(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         response = HttpResponse(body, content_type="application/pdf" if fmt == "pdf" else "application/vnd.oasis.opendocument.text")
         response["Content-Disposition"] = f'attachment; filename="terrinum-schema-directeur-{t.niveau}-{t.code}.{fmt}"'
         return response
-    query = "".join(f"&cout_{z}={v:g}" for z, v in costs.items() if v is not None) + "".join(
-        f"&{k}={request.GET[k]}" for k in [*(f"part_{f}" for f in schema.FUNDERS), "cibles", "hertzien_part", "cout_hertzien"] if request.GET.get(k)
-    )
     context = {
         "t": t,
         "s": data,
-        "couts": costs,
-        "couts_query": query,
+        "couts_query": schema.query_of(params),
         "url": territory_url(t),
-        "financeurs": [(f, schema.FUNDER_LABELS[f], shares[f]) for f in schema.FUNDERS],
+        "financeurs": [(f, schema.FUNDER_LABELS[f], params["parts"][f]) for f in schema.FUNDERS],
+        "cibles": ", ".join(map(str, params["cibles"])),
+        "hertzien": params["hertzien"],
     }
-    context |= {"cibles": request.GET.get("cibles", ""), "hertzien": wireless}
     return render(request, "diagnostic/schema_directeur.html", context)

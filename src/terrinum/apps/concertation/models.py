@@ -37,7 +37,15 @@ class Demarche(models.Model):
         (ARCHIVEE, "Archivée"),
     ]
 
+    DIAGNOSTIC, SCHEMA = "diagnostic", "schema-directeur"
+    DELIVERABLES = [(DIAGNOSTIC, "Diagnostic partagé"), (SCHEMA, "Schéma directeur numérique")]
+    SCHEMA_LEVELS = ("departement", "region", "epci")  # where a master plan is drawn (diagnostic.schema.LEVELS)
+
     porteur = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="demarches")
+    livrable = models.CharField(max_length=20, choices=DELIVERABLES, default=DIAGNOSTIC)
+    parametres = models.JSONField(
+        default=dict, blank=True, help_text="Schéma directeur : coûts unitaires, parts des financeurs, années cibles, variante sans fil"
+    )
     territoire_niveau = models.CharField(max_length=16)
     territoire_code = models.CharField(max_length=9)
     titre = models.CharField(max_length=200)

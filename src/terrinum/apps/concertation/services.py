@@ -95,7 +95,10 @@ def visible_to(user):
 # --- the démarche ---------------------------------------------------------------------------
 
 
-def open_demarche(porteur: Organisation, niveau: str, code: str, titre: str, debut: dt.date, fin: dt.date, who, themes: list[str] | None = None) -> Demarche:
+def open_demarche(
+    porteur: Organisation, niveau: str, code: str, titre: str, debut: dt.date, fin: dt.date, who, themes: list[str] | None = None,
+    livrable: str = Demarche.DIAGNOSTIC,
+) -> Demarche:  # fmt: skip
     if not (who.is_superuser or porteur.pk in policy.acting_organisations(who, porteur.type)):
         raise Refused("vous n'agissez pas pour cette organisation", 403)
     if not Territory.objects.filter(niveau=niveau, code=code).exists():
@@ -106,7 +109,13 @@ def open_demarche(porteur: Organisation, niveau: str, code: str, titre: str, deb
     unknown = [t for t in themes if t not in dict(THEMES)]
     if unknown:
         raise Refused(f"thème(s) inconnu(s) : {', '.join(unknown)}")
-    return Demarche.objects.create(porteur=porteur, territoire_niveau=niveau, territoire_code=code, titre=titre.strip(), debut=debut, fin=fin, themes=themes)
+    if livrable not in dict(Demarche.DELIVERABLES):
+        raise Refused(f"livrable inconnu : {livrable}")
+    if livrable == Demarche.SCHEMA and niveau not in Demarche.SCHEMA_LEVELS:
+        raise Refused("un schéma directeur se dresse pour un département, une région ou une intercommunalité : le territoire du porteur n'en est pas un")
+    return Demarche.objects.create(
+        porteur=porteur, territoire_niveau=niveau, territoire_code=code, titre=titre.strip(), debut=debut, fin=fin, themes=themes, livrable=livrable
+    )
 
 
 def move(d: Demarche, statut: str, who) -> Demarche:

@@ -25,6 +25,7 @@ class ZoneRow:
     raccordables: dict[str, int]  # quarter -> FttH-connectable premises
     operateurs: dict[str, int]  # AMII: committed operator -> communes
     demo: bool
+    restants: int = 0  # premises left to make connectable at the latest quarter, summed per commune line
 
     def part(self, quarter: str) -> float | None:
         return round(100 * self.raccordables.get(quarter, 0) / self.locaux, 1) if self.locaux else None
@@ -35,7 +36,7 @@ class Inventory:
     millesime_informations: str | None
     trimestres: list[str]
     zones: list[ZoneRow]
-    par_epci: list[dict]  # one per EPCI × zone, latest quarter: {epci, nom, zone, locaux, raccordables}
+    par_epci: list[dict]  # one per EPCI × zone, latest quarter: {epci, nom, zone, locaux, raccordables, restants}
     source: str
 
 
@@ -71,7 +72,7 @@ def inventory(con, niveau: str, code: str) -> Inventory:
         return Inventory(latest, [], [], [], "")
     quarters: list[str] = []
     series: dict[tuple[str, str], int] = {}
-    by_epci: dict[tuple[str, str], int] = {}
+    latest_by_line: dict[str, int] = {}
     if store.tables_exist(con, ["cf_ftth"]):
         with_communes = f"WITH c AS ({base}) "
         ftth = con.execute(
@@ -81,14 +82,16 @@ def inventory(con, niveau: str, code: str) -> Inventory:
         quarters = sorted({q for _, q, _ in ftth})
         series = {(z, q): n for z, q, n in ftth}
         if quarters:
-            by_epci = {
-                (e, z): n
-                for e, z, n in con.execute(
+            latest_by_line = dict(
+                con.execute(
                     with_communes
-                    + "SELECT c.epci_code, c.zone, sum(f.locaux_ftth_raccordables) FROM cf_ftth f JOIN c ON c.code_source = f.code_source WHERE f.millesime = ? GROUP BY ALL",
+                    + "SELECT f.code_source, sum(f.locaux_ftth_raccordables) FROM cf_ftth f JOIN c ON c.code_source = f.code_source WHERE f.millesime = ? GROUP BY ALL",
                     [*params, quarters[-1]],
                 ).fetchall()
-            }
+            )
+    # premises left: per line of the file, never below zero (a commune whose connectable premises
+    # outnumber its counted ones does not make up for another's), so that every level adds up
+    left = {c[0]: max(0, c[3] - latest_by_line.get(c[0], 0)) for c in communes}
     rows = []
     for zone in ZONES:
         members = [c for c in communes if c[1] == zone]
@@ -100,15 +103,21 @@ def inventory(con, niveau: str, code: str) -> Inventory:
                 name = operator_label(c[2])
                 operators[name] = operators.get(name, 0) + 1
         rows.append(
-            ZoneRow(zone, len(members), sum(c[3] for c in members), {q: series.get((zone, q), 0) for q in quarters}, operators, any(c[4] for c in members))
-        )
+            ZoneRow(
+                zone, len(members), sum(c[3] for c in members), {q: series.get((zone, q), 0) for q in quarters}, operators, any(c[4] for c in members),
+                sum(left[c[0]] for c in members),
+            )
+        )  # fmt: skip
     names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = 'epci'").fetchall())
-    epci_premises: dict[tuple[str, str], int] = {}
+    by_epci: dict[tuple[str, str], list[int]] = {}
     for c in communes:
-        epci_premises[(c[6], c[1])] = epci_premises.get((c[6], c[1]), 0) + c[3]
+        totals = by_epci.setdefault((c[6], c[1]), [0, 0, 0])
+        totals[0] += c[3]
+        totals[1] += latest_by_line.get(c[0], 0)
+        totals[2] += left[c[0]]
     par_epci = [
-        {"epci": e, "nom": names.get(e, "(sans intercommunalité)"), "zone": z, "locaux": n, "raccordables": by_epci.get((e, z), 0)}
-        for (e, z), n in sorted(epci_premises.items(), key=lambda x: (names.get(x[0][0], ""), ZONES.index(x[0][1])))
+        {"epci": e, "nom": names.get(e, "(sans intercommunalité)"), "zone": z, "locaux": n[0], "raccordables": n[1], "restants": n[2]}
+        for (e, z), n in sorted(by_epci.items(), key=lambda x: (names.get(x[0][0], ""), ZONES.index(x[0][1])))
     ]
     sources = sorted({c[5] for c in communes if c[5]})
     return Inventory(latest, quarters, rows, par_epci, " ; ".join(sources))
