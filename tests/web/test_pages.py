@@ -1,8 +1,11 @@
 """Public pages through Django's test client, on the real reference."""
 
 import re
+from pathlib import Path
 
 import pytest
+
+import terrinum
 
 pytestmark = pytest.mark.django_db
 
@@ -117,7 +120,14 @@ def test_favicon_is_served(client):
     response.close()  # a streamed file; closing ends the request (and its database connection): last
 
 
-@pytest.mark.parametrize("name", ["connectivite-fixe", "connectivite-mobile", "couverture", "diagnostic", "fragilite", "implantation", "lieux", "technologies"])
+METHODOLOGY = sorted(p.name[len("methodologie-") : -len(".md")] for p in (Path(terrinum.__file__).parent / "methodologie").glob("methodologie-*.md"))
+
+
+def test_every_methodology_page_is_checked():
+    assert {"schema-directeur", "couverture", "diagnostic"} <= set(METHODOLOGY)
+
+
+@pytest.mark.parametrize("name", METHODOLOGY)
 def test_public_methodology_has_no_engineering_notes(client, name):
     """The methodology pages are for citizens and élus: benchmark timings, command lines and
     options, column names, library internals (« GEOS libère le verrou de Python ») and work
