@@ -80,6 +80,12 @@ def test_a_master_plan_validated_by_the_shared_process_then_tracked_and_revised(
     # validated: the parameters are frozen with it
     client.force_login(users["creuse"])
     assert client.post(url, {"action": "parametres-schema", "cout_RIP": "9"}).status_code == 409
+    # published: anyone reads the validated plan itself
+    client.post(url, {"action": "publier", "publier": "1"})
+    client.logout()
+    public = client.get(f"/diagnostics-partages/{d.pk}/").content.decode().replace("\u202f", " ").replace("\xa0", " ").replace("&nbsp;", " ")
+    assert "Schéma directeur territorial d'aménagement numérique — version 1 de la Creuse" in public and "Raccorder les hameaux" in public
+    assert f"{frozen['investissement']['total']:,} €".replace(",", " ") in public and "<form" not in public.split("<main", 1)[1]
     # tracked: each zone's share from its value at validation to 100 % at the end of 2030
     with time_machine.travel(VALIDATION, tick=False):
         at_start = {c.zone: c for c in partage.track_plan(d)}

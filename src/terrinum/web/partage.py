@@ -434,7 +434,8 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if not d.gel_pdf:
         raise Http404
     response = HttpResponse(bytes(d.gel_pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="diagnostic-partage-{d.pk}-v{d.version}.pdf"'
+    name = "schema-directeur" if d.livrable == Demarche.SCHEMA else "diagnostic-partage"
+    response["Content-Disposition"] = f'attachment; filename="{name}-{d.pk}-v{d.version}.pdf"'
     return response
 
 
@@ -461,4 +462,6 @@ def public(request: HttpRequest, pk: int) -> HttpResponse:
         "chiffres_figes": partage.frozen_figures(d.gel),
         "t": Territory.objects.get(niveau=d.territoire_niveau, code=d.territoire_code),
     }
+    if d.livrable == Demarche.SCHEMA:  # the validated plan itself, as its PDF reads
+        context |= {"s": partage.plan_of(d), "validation": partage.plan_validation(d)}
     return render(request, "web/partage_public.html", context)
