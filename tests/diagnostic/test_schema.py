@@ -133,3 +133,19 @@ def test_the_command_line_takes_the_funders_and_the_targets(demo_warehouse, tmp_
     assert [sc["cible"] for sc in plan["financement"]["scenarios"]] == [year] and plan["financement"]["somme_parts"] == 100
     wrong = CliRunner().invoke(app, ["schema-directeur", "departement:23", "--part", "Banque=10"])
     assert wrong.exit_code == 64 and "Banque" in wrong.output
+
+
+def test_the_inclusion_chapter_says_where_new_places_should_open(demo_warehouse, client):
+    """The siting page's default proposal in the plan (same parameters, same kept result), and
+    the places' figures it starts from."""
+    from terrinum.planning import proposal
+
+    creuse = services.get("departement", "23")
+    plan = schema.compose(creuse)
+    siting = plan["inclusion"]["implantation"]
+    expected = proposal.kept_result(creuse, proposal.siting_params({}))["r"]
+    assert siting["communes"] == [c["nom"] for c in expected["sites_choisis"]] and siting["part_apres"] == expected["part_couverte_apres"]
+    assert siting["part_apres"] >= siting["part_avant"] and len(siting["communes"]) == siting["nouveaux"] == 2
+    page = client.get("/territoires/departement/23/schema-directeur/").content.decode()
+    assert f"dans les communes de {', '.join(siting['communes'])}" in page
+    assert schema.compose(services.get("region", "75"))["inclusion"]["implantation"] is None  # a région's proposal runs as a job

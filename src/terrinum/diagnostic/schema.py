@@ -120,7 +120,7 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
         },
         "phasage": phasing,
         "mobile": {"couverture": facts.get("mobile"), "new_deal": _new_deal(t)},
-        "inclusion": {"fragilite": facts.get("fragilite"), "lieux": facts.get("lieux"), "lieux_pass": facts.get("lieux_pass")},
+        "inclusion": {"fragilite": facts.get("fragilite"), "lieux": facts.get("lieux"), "lieux_pass": facts.get("lieux_pass"), "implantation": _siting(t)},
         "investissement": {"lignes": investment, "total": total},
         "financement": financing(
             total,
@@ -133,6 +133,27 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
         "sources": list({(x["source"], x["millesime"], x["fichier"]): x for x in report["sources"]}.values()),
         "demo": report["demo"] or any(z.demo for z in inventory.zones),
     }
+
+
+def _siting(t) -> dict | None:
+    """Where new places of accompaniment should open: the siting page's default proposal (the
+    same parameters, the same kept result), for a département or an intercommunality; a
+    région's runs as a job on its own page."""
+    from terrinum.planning import proposal
+
+    if t.niveau not in proposal.SITING_OPEN_LEVELS:
+        return None
+    params = proposal.siting_params({})
+    try:
+        r = proposal.kept_result(t, params)["r"]
+    except (ValueError, RuntimeError):
+        return None
+    if r.get("part_couverte_avant") is None:
+        return None
+    return {
+        "nouveaux": r["nouveaux_sites"], "rayon_km": r["rayon_km"], "poids": r["poids"], "source_poids": r["source_poids"], "demo": r["demo"],
+        "part_avant": r["part_couverte_avant"], "part_apres": r["part_couverte_apres"], "communes": [c["nom"] for c in r["sites_choisis"]],
+    }  # fmt: skip
 
 
 def _epci_shares(t) -> list[dict]:
@@ -235,6 +256,13 @@ def as_odt(t, data: dict) -> bytes:
                 f"Personnes à risque d'illectronisme : entre {_number(fragility['personnes_a_risque_bas'])} et {_number(fragility['personnes_a_risque_haut'])}.",
             )
         )
+    places, siting = data["inclusion"]["lieux"], data["inclusion"]["implantation"]
+    if places:
+        blocks.append(("paragraphe", f"Lieux d'accompagnement : {_number(places['nb_lieux'])} ; {_number(places['pop_au_dela_20km'])} habitants à plus de 20 km "
+                       f"du plus proche ; {data['inclusion']['lieux_pass'] or 0} acceptant le Pass numérique."))  # fmt: skip
+    if siting:
+        blocks.append(("paragraphe", f"Où ouvrir de nouveaux lieux : avec {siting['nouveaux']} nouveaux lieux ({', '.join(siting['communes'])}), la part du poids "
+                       f"« {siting['poids']} » à moins de {siting['rayon_km']:g} km d'un lieu passerait de {siting['part_avant']:.1f} % à {siting['part_apres']:.1f} %."))  # fmt: skip
     blocks += [
         ("titre", 2, "6. Stratégie d'investissement"),
         ("tableau", "Investissement", ["Zone", "Locaux restants", "Coût par local (€)", "Coût (€)"],
