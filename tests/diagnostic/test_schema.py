@@ -144,8 +144,9 @@ def test_the_inclusion_chapter_says_where_new_places_should_open(demo_warehouse,
     plan = schema.compose(creuse)
     siting = plan["inclusion"]["implantation"]
     expected = proposal.kept_result(creuse, proposal.siting_params({}))["r"]
-    assert siting["communes"] == [c["nom"] for c in expected["sites_choisis"]] and siting["part_apres"] == expected["part_couverte_apres"]
+    names = [services.get("commune", c["commune_code"]).nom for c in expected["sites_choisis"]]
+    assert siting["communes"] == names and siting["part_apres"] == expected["part_couverte_apres"]
     assert siting["part_apres"] >= siting["part_avant"] and len(siting["communes"]) == siting["nouveaux"] == 2
     page = client.get("/territoires/departement/23/schema-directeur/").content.decode()
-    assert f"dans les communes de {', '.join(siting['communes'])}" in page
+    assert f"(communes : {', '.join(siting['communes'])})" in page and "la part des personnes à risque d&#x27;illectronisme à moins de 10 km" in page
     assert schema.compose(services.get("region", "75"))["inclusion"]["implantation"] is None  # a région's proposal runs as a job

@@ -26,6 +26,7 @@ ZONE_LABELS = {
 }
 
 
+WEIGHT_LABELS = {"population": "de la population", "fragilite": "des personnes à risque d'illectronisme"}
 FUNDERS = ("Etat", "Region", "Departement", "EPCI", "Operateurs")
 FUNDER_LABELS = {"Etat": "État", "Region": "Région", "Departement": "Département", "EPCI": "Intercommunalités", "Operateurs": "Opérateurs"}
 
@@ -150,9 +151,13 @@ def _siting(t) -> dict | None:
         return None
     if r.get("part_couverte_avant") is None:
         return None
+    from terrinum.territories.models import Territory
+
+    names = dict(Territory.objects.filter(niveau="commune", code__in=[c["commune_code"] for c in r["sites_choisis"]]).values_list("code", "nom"))
     return {
-        "nouveaux": r["nouveaux_sites"], "rayon_km": r["rayon_km"], "poids": r["poids"], "source_poids": r["source_poids"], "demo": r["demo"],
-        "part_avant": r["part_couverte_avant"], "part_apres": r["part_couverte_apres"], "communes": [c["nom"] for c in r["sites_choisis"]],
+        "nouveaux": r["nouveaux_sites"], "rayon_km": r["rayon_km"], "poids": WEIGHT_LABELS.get(r["poids"], r["poids"]), "demo": r["demo"],
+        "existants": r["sites_existants"], "part_avant": r["part_couverte_avant"], "part_apres": r["part_couverte_apres"],
+        "communes": [names.get(c["commune_code"], c["nom"]) for c in r["sites_choisis"]],
     }  # fmt: skip
 
 
@@ -261,8 +266,8 @@ def as_odt(t, data: dict) -> bytes:
         blocks.append(("paragraphe", f"Lieux d'accompagnement : {_number(places['nb_lieux'])} ; {_number(places['pop_au_dela_20km'])} habitants à plus de 20 km "
                        f"du plus proche ; {data['inclusion']['lieux_pass'] or 0} acceptant le Pass numérique."))  # fmt: skip
     if siting:
-        blocks.append(("paragraphe", f"Où ouvrir de nouveaux lieux : avec {siting['nouveaux']} nouveaux lieux ({', '.join(siting['communes'])}), la part du poids "
-                       f"« {siting['poids']} » à moins de {siting['rayon_km']:g} km d'un lieu passerait de {siting['part_avant']:.1f} % à {siting['part_apres']:.1f} %."))  # fmt: skip
+        blocks.append(("paragraphe", f"Où ouvrir de nouveaux lieux : avec {siting['nouveaux']} nouveaux lieux ({', '.join(siting['communes'])}), la part "
+                       f"{siting['poids']} à moins de {siting['rayon_km']:g} km d'un lieu passerait de {siting['part_avant']:.1f} % à {siting['part_apres']:.1f} %."))  # fmt: skip
     blocks += [
         ("titre", 2, "6. Stratégie d'investissement"),
         ("tableau", "Investissement", ["Zone", "Locaux restants", "Coût par local (€)", "Coût (€)"],
