@@ -155,3 +155,49 @@ def test_premises_left_per_commune_line_recomputed_from_the_files(truth):
     con, _ = truth
     assert {("pays", z.zone): z.restants for z in zones.inventory(con, "pays", "FR").zones} == {k: v for k, v in left.items() if k[0] == "pays"}
     assert {("23", z.zone): z.restants for z in zones.inventory(con, "departement", "23").zones} == {k: v for k, v in left.items() if k[0] == "23"}
+
+
+@pytest.mark.django_db
+def test_the_creuse_s_investment_by_zone_and_density_class_from_the_real_files(fresh_data_dir, real_data):
+    """The schéma directeur of the Creuse on ARCEP's real files: premises left per zone and
+    per class of commune (the file's « Commune rurale » flag), recomputed line by line with the
+    csv module; each class's cost is its premises left × its unit cost (the zone's where the
+    class has none), the zone's the sum of its classes', the total the sum of the zones'."""
+    from terrinum.diagnostic import schema
+    from terrinum.pillars import publication
+    from terrinum.territories import services
+
+    folder = real_data / "arcep"
+    with publication.next_version(fresh_data_dir / "warehouse.duckdb") as con:
+        ingest_source(con, "arcep-ftth-informations", folder / "obs_ftth_2018T1_informations_communes.csv")
+        ingest_source(con, "arcep-ftth-communes", folder / "obs_ftth_2017T3-2018T1_deploiement_communes.csv")
+    lines, connectable = {}, defaultdict(int)
+    with (folder / "obs_ftth_2018T1_informations_communes.csv").open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f.read().splitlines()[4:]):
+            if row["Code département"].strip() != "23":
+                continue
+            zone = "ZTD" if _number(row["Zones très denses"]) == 1 else ("AMII" if row["Engagements L. 33-13"].strip() not in ("", "-") else "RIP")
+            density = "rurale" if _number(row["Commune rurale"]) == 1 else "urbaine"
+            lines[row["Code commune"].strip().zfill(5)] = (zone, density, _number(row["Logements"]) + _number(row["Établissements"]))
+    with (folder / "obs_ftth_2017T3-2018T1_deploiement_communes.csv").open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f.read().splitlines()[4:]):
+            code = row["Code commune"].strip().zfill(5)
+            if row["Champ"].strip() == "Locaux Raccordables" and code in lines:
+                connectable[code] += _number(row["T1 2018"])
+    want: dict = defaultdict(int)
+    for code, (zone, density, n) in lines.items():
+        want[(zone, density)] += max(0, n - connectable[code])
+    costs = {"RIP": 1100.0, "RIP_rurale": 1500.0, "AMII": 400.0}
+    plan = schema.compose(services.get("departement", "23"), costs)
+    got = {(i["zone"], c["classe"]): c["restants"] for i in plan["investissement"]["lignes"] for c in i["classes"]}
+    assert got == {k: v for k, v in want.items()} and {d for _, d in got} == {"rurale", "urbaine"}
+    total = 0
+    for i in plan["investissement"]["lignes"]:
+        for c in i["classes"]:
+            cost = costs.get(f"{i['zone']}_{c['classe']}", costs.get(i["zone"]))
+            assert c["cout_total"] == (round(c["restants"] * cost) if cost is not None else None)
+        assert i["restants"] == sum(c["restants"] for c in i["classes"])
+        if i["cout_total"] is not None:
+            assert i["cout_total"] == sum(c["cout_total"] for c in i["classes"])
+            total += i["cout_total"]
+    assert plan["investissement"]["total"] == total > 0 and plan["demo"] is False

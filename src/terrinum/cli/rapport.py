@@ -99,7 +99,12 @@ def schema_directeur(
     territoire: str = typer.Argument(..., metavar="TERRITOIRE", help="Un département, une région ou une intercommunalité (code, nom, niveau:code)."),
     format: PlanFormat = typer.Option(PlanFormat.html, "--format", help="html (la page), json, pdf ou odt (à amender avec les acteurs)."),
     sortie: Path = typer.Option(None, "--sortie", metavar="FICHIER", callback=output_file, help="Fichier à écrire (sinon la sortie standard)."),
-    cout: list[str] = typer.Option(None, "--cout", metavar="ZONE=EUROS", help="Coût par local restant à raccorder d'une zone (ZTD, AMII, RIP) ; répétable."),
+    cout: list[str] = typer.Option(
+        None,
+        "--cout",
+        metavar="ZONE=EUROS",
+        help="Coût par local restant à raccorder d'une zone (ZTD, AMII, RIP) ou d'une classe de communes d'une zone (RIP_rurale, RIP_urbaine) ; répétable.",
+    ),
     part: list[str] = typer.Option(
         None, "--part", metavar="FINANCEUR=POURCENT", help="Part d'un financeur (Etat, Region, Departement, EPCI, Operateurs) ; répétable."
     ),
@@ -121,12 +126,13 @@ def schema_directeur(
     for item in cout or []:
         zone, _, value = item.partition("=")
         try:
-            costs[zone.strip().upper()] = float(value.replace(",", "."))
+            head, _, density = zone.strip().partition("_")
+            costs[head.upper() + (f"_{density.lower()}" if density else "")] = float(value.replace(",", "."))
         except ValueError:
             fail(f"--cout « {item} » : ZONE=EUROS attendu (ex. RIP=1200)", 64)
-    unknown = sorted(set(costs) - {"ZTD", "AMII", "RIP"})
+    unknown = sorted(set(costs) - set(schema.COST_KEYS))
     if unknown:
-        fail(f"--cout : zone(s) inconnue(s) {', '.join(unknown)} (ZTD, AMII ou RIP)", 64)
+        fail(f"--cout : zone(s) inconnue(s) {', '.join(unknown)} (ZTD, AMII ou RIP, ou une classe : RIP_rurale, RIP_urbaine…)", 64)
     shares = {}
     for item in part or []:
         funder, _, value = item.partition("=")

@@ -26,6 +26,7 @@ ZONE_LABELS = {
 }
 
 
+COST_KEYS = (*zones.ZONES, *(f"{z}_{c}" for z in zones.ZONES for c in ("rurale", "urbaine")))  # a zone's cost, or a class's in it
 WEIGHT_LABELS = {"population": "de la population", "fragilite": "des personnes à risque d'illectronisme"}
 FUNDERS = ("Etat", "Region", "Departement", "EPCI", "Operateurs")
 FUNDER_LABELS = {"Etat": "État", "Region": "Région", "Departement": "Département", "EPCI": "Intercommunalités", "Operateurs": "Opérateurs"}
@@ -72,7 +73,7 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
     """The master plan of a département or a région, as data (the page and the JSON)."""
     if t.niveau not in LEVELS:
         raise ValueError("un schéma directeur se dresse pour un département, une région ou une intercommunalité")
-    unit_costs = {z: c for z, c in (unit_costs or {}).items() if z in zones.ZONES and c is not None and c >= 0}
+    unit_costs = {k: c for k, c in (unit_costs or {}).items() if k in COST_KEYS and c is not None and c >= 0}
     report = document.compose(t)
     try:
         with store.reader() as con:
@@ -86,8 +87,7 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
         quarter, spread, status = fixed.projection(series, z.locaux, 1.0) if series else (None, None, "pas de projection : aucun trimestre de déploiement")
         left = z.restants
         phasing.append({"zone": z.zone, "libelle": ZONE_LABELS[z.zone], "restants": left, "projection_100": quarter, "fourchette": spread, "statut": status})
-        cost = unit_costs.get(z.zone)
-        investment.append({"zone": z.zone, "restants": left, "cout_unitaire": cost, "cout_total": round(left * cost) if cost is not None else None})
+        investment.append(_investment(z, unit_costs))
     facts = report["chiffres"]
     total = sum(i["cout_total"] for i in investment if i["cout_total"] is not None) if unit_costs else None
     return {
@@ -127,13 +127,39 @@ def compose(t, unit_costs: dict[str, float] | None = None, shares: dict[str, flo
             total,
             shares,
             targets,
-            {**(wireless or {}), "cout_rip": unit_costs.get("RIP")},
+            {**(wireless or {}), "cout_rip": _mean_cost(next((i for i in investment if i["zone"] == "RIP"), None))},
             next((i["restants"] for i in investment if i["zone"] == "RIP"), 0),
             dt.date.fromisoformat(report["date"]),
         ),
         "sources": list({(x["source"], x["millesime"], x["fichier"]): x for x in report["sources"]}.values()),
         "demo": report["demo"] or any(z.demo for z in inventory.zones),
     }
+
+
+def _investment(z, unit_costs: dict[str, float]) -> dict:
+    """A zone's investment: its premises left × unit cost, per density class where the reader
+    gave a class's cost (`RIP_rurale`), else at the zone's; the zone's total once every class
+    has a cost."""
+    classes = []
+    for c, left in (z.restants_par_classe or {}).items():
+        cost = unit_costs.get(f"{z.zone}_{c}", unit_costs.get(z.zone))
+        classes.append({"classe": c, "libelle": zones.CLASSES[c], "restants": left, "cout_unitaire": cost, "cout_propre": unit_costs.get(f"{z.zone}_{c}"),
+                        "cout_total": round(left * cost) if cost is not None else None})  # fmt: skip
+    priced = classes and all(c["cout_total"] is not None for c in classes)
+    return {
+        "zone": z.zone,
+        "restants": z.restants,
+        "cout_unitaire": unit_costs.get(z.zone),
+        "cout_total": sum(c["cout_total"] for c in classes) if priced else None,
+        "classes": classes,
+    }
+
+
+def _mean_cost(line: dict | None) -> float | None:
+    """The mean cost per premise left of a zone (what a premise served otherwise saves)."""
+    if line is None or line["cout_total"] is None or not line["restants"]:
+        return line["cout_unitaire"] if line else None
+    return line["cout_total"] / line["restants"]
 
 
 def _siting(t) -> dict | None:
@@ -271,7 +297,10 @@ def as_odt(t, data: dict) -> bytes:
     blocks += [
         ("titre", 2, "6. Stratégie d'investissement"),
         ("tableau", "Investissement", ["Zone", "Locaux restants", "Coût par local (€)", "Coût (€)"],
-         [[i["zone"], i["restants"], i["cout_unitaire"], i["cout_total"] if i["cout_total"] is not None else "à renseigner"] for i in data["investissement"]["lignes"]]),
+         [row for i in data["investissement"]["lignes"] for row in
+          [[i["zone"], i["restants"], i["cout_unitaire"], i["cout_total"] if i["cout_total"] is not None else "à renseigner"]]
+          + [[f"{i['zone']}, {c['libelle']}", c["restants"], c["cout_unitaire"], c["cout_total"] if c["cout_total"] is not None else "à renseigner"]
+             for c in i["classes"] if len(i["classes"]) > 1]]),
         ("paragraphe", f"Total : {_number(data['investissement']['total'])} €" if data["investissement"]["total"] is not None else
          "Coûts unitaires à saisir : Terrinum n'en propose aucun par défaut."),
         ("titre", 2, "7. Plan de financement et scénarios"),
@@ -302,7 +331,7 @@ def parameters(form) -> dict:
         return value if value is None or 0 <= value <= top else None
 
     return {
-        "couts": {z: number(f"cout_{z}", 100_000) for z in zones.ZONES},
+        "couts": {k: number(f"cout_{k}", 100_000) for k in COST_KEYS},
         "parts": {f: number(f"part_{f}", 100) for f in FUNDERS},
         "cibles": [int(y) for y in (form.get("cibles") or "").replace(";", ",").split(",") if y.strip().isdigit()][:4],
         "hertzien": {"part": number("hertzien_part", 100), "cout": number("cout_hertzien", 100_000)},
@@ -315,6 +344,26 @@ def query_of(params: dict) -> str:
     pairs += [("hertzien_part", params["hertzien"]["part"]), ("cout_hertzien", params["hertzien"]["cout"])]
     query = "".join(f"&{k}={v:g}" for k, v in pairs if v is not None)
     return query + (f"&cibles={','.join(map(str, params['cibles']))}" if params["cibles"] else "")
+
+
+def cost_fields(params: dict) -> list[tuple[str, str, float | None]]:
+    """The unit-cost fields of a form: (key, label, value), a zone's then its classes'."""
+    out = []
+    for z in zones.ZONES:
+        out.append((z, f"Coût par local, zone {z} (euros)", params["couts"].get(z)))
+        out += [
+            (f"{z}_{c}", f"… dont {zones.CLASSES[c]} (facultatif, sinon le coût de la zone)", params["couts"].get(f"{z}_{c}")) for c in ("rurale", "urbaine")
+        ]
+    return out
+
+
+def kept_fields(params: dict) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The parameters one form of the page carries as hidden fields so that the other's are not
+    lost: (the costs, for the financing form; the financing, for the costs form)."""
+    costs = [(f"cout_{k}", f"{v:g}") for k, v in params["couts"].items() if v is not None]
+    funding = [(f"part_{f}", f"{v:g}") for f, v in params["parts"].items() if v is not None]
+    funding += [(k, f"{params['hertzien'][w]:g}") for k, w in (("hertzien_part", "part"), ("cout_hertzien", "cout")) if params["hertzien"][w] is not None]
+    return costs, funding + ([("cibles", ",".join(map(str, params["cibles"])))] if params["cibles"] else [])
 
 
 def compose_with(t, params: dict | None) -> dict:
@@ -402,11 +451,22 @@ def changes(old: dict, new: dict) -> list[dict]:
     for p in old["diagnostic"]["priorites"]:
         if p not in new["diagnostic"]["priorites"]:
             say("Diagnostic", f"Priorité levée : {p}.")
-    old_costs = {i["zone"]: i for i in old["investissement"]["lignes"]}
+    old_lines = {i["zone"]: i for i in old["investissement"]["lignes"]}
     for i in new["investissement"]["lignes"]:
-        before = old_costs.get(i["zone"])
-        if before is not None and before["cout_unitaire"] != i["cout_unitaire"]:
+        before = old_lines.get(i["zone"])
+        if before is None:
+            continue
+        if before["cout_unitaire"] != i["cout_unitaire"]:
             say("Stratégie d'investissement", f"Coût par local, zone {i['zone']} : {_fr(before['cout_unitaire'])} € → {_fr(i['cout_unitaire'])} €.")
+        old_classes = {c["classe"]: c for c in before.get("classes", [])}
+        for c in i["classes"]:
+            b = old_classes.get(c["classe"])
+            own = b is not None and (b["cout_unitaire"] != before["cout_unitaire"] or c["cout_unitaire"] != i["cout_unitaire"])  # a class's own cost
+            if own and b["cout_unitaire"] != c["cout_unitaire"]:
+                say(
+                    "Stratégie d'investissement",
+                    f"Coût par local, zone {i['zone']}, {c['libelle']} : {_fr(b['cout_unitaire'])} € → {_fr(c['cout_unitaire'])} €.",
+                )
     if old["investissement"]["total"] != new["investissement"]["total"]:
         say("Stratégie d'investissement", f"Investissement total : {_fr(old['investissement']['total'])} € → {_fr(new['investissement']['total'])} €.")
     old_parts, new_parts = old["financement"]["parts"], new["financement"]["parts"]

@@ -407,6 +407,7 @@ def _plan_context(d: Demarche, t, lead: bool) -> dict:
     found = partage.plan_changes(d)
     return {
         "parametres": params,
+        "couts": schema.cost_fields(params),
         "lien": f"/territoires/{t.niveau}/{t.code}/schema-directeur/?{schema.query_of(params).lstrip('&')}",
         "financeurs": [(f, schema.FUNDER_LABELS[f], params["parts"][f]) for f in schema.FUNDERS],
         "cibles": ", ".join(map(str, params["cibles"])),

@@ -440,4 +440,5 @@ def master_plan(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
         "cibles": ", ".join(map(str, params["cibles"])),
         "hertzien": params["hertzien"],
     }
+    context["garde_couts"], context["garde_financement"] = schema.kept_fields(params)
     return render(request, "diagnostic/schema_directeur.html", context)

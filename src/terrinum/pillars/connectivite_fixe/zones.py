@@ -14,6 +14,10 @@ from terrinum.warehouse import store
 from terrinum.warehouse.rollup import JOINS, level_key
 
 ZONES = ("ZTD", "AMII", "RIP")
+# Density class of a commune, as ARCEP's information file flags it (« Commune rurale »): the
+# schéma directeur's unit costs may differ between them; "inconnue" where the file says
+# nothing (demonstration rows).
+CLASSES = {"rurale": "communes rurales", "urbaine": "autres communes", "inconnue": "classe non renseignée"}
 OPERATORS = {"FRTE": "Orange", "SFR0": "SFR"}
 
 
@@ -26,6 +30,7 @@ class ZoneRow:
     operateurs: dict[str, int]  # AMII: committed operator -> communes
     demo: bool
     restants: int = 0  # premises left to make connectable at the latest quarter, summed per commune line
+    restants_par_classe: dict[str, int] | None = None  # the same by density class (CLASSES)
 
     def part(self, quarter: str) -> float | None:
         return round(100 * self.raccordables.get(quarter, 0) / self.locaux, 1) if self.locaux else None
@@ -48,6 +53,13 @@ def operator_label(value: str) -> str:
     return " et ".join(names) + (" (engagement partiel)" if "PARTIELLE" in value.upper() else "")
 
 
+def _by_class(members, left: dict[str, int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in members:
+        out[c[7]] = out.get(c[7], 0) + left[c[0]]
+    return {k: out[k] for k in CLASSES if k in out}
+
+
 def _latest_information(con) -> str | None:
     latest = con.execute("SELECT max(millesime) FROM cf_informations WHERE NOT demo").fetchone()[0]
     return latest or con.execute("SELECT max(millesime) FROM cf_informations").fetchone()[0]
@@ -65,7 +77,8 @@ def inventory(con, niveau: str, code: str) -> Inventory:
     params = [latest] + ([] if niveau == "pays" else [code])
     # one row per line of the information file (a commune merged since keeps its lines), joined
     # to the deployment file's lines by the file's own commune code (`code_source`)
-    base = f"""SELECT t.code_source, t.zone, t.operateur_amii, t.logements + t.etablissements AS locaux, t.demo, t.source, r.epci_code
+    base = f"""SELECT t.code_source, t.zone, t.operateur_amii, t.logements + t.etablissements AS locaux, t.demo, t.source, r.epci_code,
+                      CASE WHEN t.rurale THEN 'rurale' WHEN NOT t.rurale THEN 'urbaine' ELSE 'inconnue' END AS classe
                FROM cf_informations t {JOINS} WHERE t.millesime = ?{scope}"""
     communes = con.execute(base, params).fetchall()
     if not communes:
@@ -105,7 +118,7 @@ def inventory(con, niveau: str, code: str) -> Inventory:
         rows.append(
             ZoneRow(
                 zone, len(members), sum(c[3] for c in members), {q: series.get((zone, q), 0) for q in quarters}, operators, any(c[4] for c in members),
-                sum(left[c[0]] for c in members),
+                sum(left[c[0]] for c in members), _by_class(members, left),
             )
         )  # fmt: skip
     names = dict(con.execute("SELECT code, nom FROM ref_territoire WHERE niveau = 'epci'").fetchall())
