@@ -158,7 +158,7 @@ def test_premises_left_per_commune_line_recomputed_from_the_files(truth):
 
 
 @pytest.mark.django_db
-def test_the_creuse_s_investment_by_zone_and_density_class_from_the_real_files(fresh_data_dir, real_data):
+def test_the_creuse_s_investment_by_zone_and_density_class_from_the_real_files(fresh_data_dir, real_data, client):
     """The schéma directeur of the Creuse on ARCEP's real files: premises left per zone and
     per class of commune (the file's « Commune rurale » flag), recomputed line by line with the
     csv module; each class's cost is its premises left × its unit cost (the zone's where the
@@ -201,3 +201,7 @@ def test_the_creuse_s_investment_by_zone_and_density_class_from_the_real_files(f
             assert i["cout_total"] == sum(c["cout_total"] for c in i["classes"])
             total += i["cout_total"]
     assert plan["investissement"]["total"] == total > 0 and plan["demo"] is False
+    page = client.get("/territoires/departement/23/schema-directeur/", {"cout_RIP": "1100", "cout_RIP_rurale": "1500", "cout_AMII": "400", "part_Etat": "50"})
+    html = page.content.decode()
+    assert '<th scope="row">RIP, communes rurales</th>' in html and 'name="cout_RIP_rurale" min="0" max="100000" step="1" value="1500"' in html
+    assert '<input type="hidden" name="cout_RIP_rurale" value="1500">' in html and '<input type="hidden" name="part_Etat" value="50">' in html
