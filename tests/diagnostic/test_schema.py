@@ -60,6 +60,7 @@ def test_the_draft_prints_to_pdf_and_opens_in_a_word_processor(demo_warehouse, c
 
     answer = client.get("/territoires/departement/23/schema-directeur/", {"format": "pdf", "cout_RIP": "1200"})
     assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    assert "/StructTreeRoot" in PdfReader(io.BytesIO(answer.content)).trailer["/Root"]  # tagged
     text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(answer.content)).pages).split())
     assert "6. Stratégie d'investissement" in text and "Calculer" not in text and "Contient des données de démonstration" in text
     plan = schema.compose(services.get("departement", "23"), {"RIP": 1200.0})

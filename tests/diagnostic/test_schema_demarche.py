@@ -73,6 +73,7 @@ def test_a_master_plan_validated_by_the_shared_process_then_tracked_and_revised(
     draft = schema.compose_with(services.get("departement", "23"), d.parametres)
     rip = next(i for i in draft["investissement"]["lignes"] if i["zone"] == "RIP")
     assert frozen["investissement"]["total"] == draft["investissement"]["total"] == rip["restants"] * 1200
+    assert "/StructTreeRoot" in PdfReader(io.BytesIO(bytes(d.gel_pdf))).trailer["/Root"]  # tagged
     text = _text(bytes(d.gel_pdf))
     assert "Schéma directeur territorial d'aménagement numérique — version 1 de la Creuse" in text
     assert "8. Concertation" in text and "Raccorder les hameaux" in text and f"{frozen['investissement']['total']:,} €".replace(",", " ") in text
