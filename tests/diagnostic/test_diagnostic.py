@@ -216,22 +216,6 @@ def test_the_pdf_holds_the_figures_of_the_page(client, demo_warehouse):
         assert figure in text, figure
 
 
-def test_the_pdf_draws_every_drawing_at_its_size(demo_warehouse):
-    """The maps and charts are laid out in the PDF with a size (a drawing sized only by the
-    page's stylesheet once came out 0 high, invisible, while the text around it passed)."""
-    from weasyprint import HTML
-    from weasyprint.formatting_structure.boxes import ReplacedBox
-
-    from terrinum.diagnostic import rendering as diagnostic
-    from terrinum.territories import services
-
-    page = diagnostic.html(services.get("commune", "23096"), pdf=True)
-    document = HTML(string=page).render()
-    drawn = [box for p in document.pages for box in p._page_box.descendants() if isinstance(box, ReplacedBox)]  # WeasyPrint's layout boxes
-    assert page.count("<svg") >= 3 and len(drawn) == page.count("<svg")
-    assert all(box.width > 100 and box.height > 50 for box in drawn), [(box.width, box.height) for box in drawn]
-
-
 def test_the_api_gives_the_whole_report(client, demo_warehouse):
     body = client.get("/api/v1/territoires/departement/08/diagnostic").json()
     assert body["territoire"]["code"] == "08" and body["pairs"]["pairs"] and body["regles"]
@@ -292,36 +276,107 @@ def test_a_pillar_s_state_says_real_partly_demonstration_or_demonstration(tmp_pa
     assert "démonstration seulement" in texts["Données à compléter : Technologies d'accès"]
 
 
-def test_the_pdf_layout_keeps_things_together_and_on_the_page(demo_warehouse):
-    """Guéret's PDF had 18 pages: a map alone on page 2, pages holding one or two lines (a
-    section per page), captions stranded at page bottoms, tables running off the right edge."""
-    from weasyprint import HTML
-    from weasyprint.formatting_structure import boxes
+def _structure(reader) -> list[dict]:
+    """The PDF's structure elements (the tags a screen reader follows), in order: type, title,
+    alternative text, layout box."""
+    out = []
+
+    def walk(node):
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        if "/S" in node:
+            box = next((a.get("/BBox") for a in node.get("/A", []) if isinstance(a, dict)), None) if isinstance(node.get("/A"), list) else None
+            out.append({"type": node["/S"], "title": node.get("/T"), "alt": node.get("/Alt"), "box": [float(v) for v in box] if box else None})
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            walk(kid)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    return out
+
+
+def _lines(page) -> list[tuple[float, str]]:
+    """A page's lines of text, top to bottom: (height from the page's bottom, text); pieces on
+    the same baseline (within 2 pt) joined left to right."""
+    pieces = []
+
+    def seen(text, cm, tm, font, size):
+        if text.strip():
+            pieces.append((tm[4] * cm[1] + tm[5] * cm[3] + cm[5], tm[4] * cm[0] + tm[5] * cm[2] + cm[4], text.strip()))
+
+    page.extract_text(visitor_text=seen)
+    lines: list[list] = []
+    for y, x, text in sorted(pieces, key=lambda p: -p[0]):
+        if lines and abs(lines[-1][0] - y) <= 2:
+            lines[-1][1].append((x, text))
+        else:
+            lines.append([y, [(x, text)]])
+    return [(y, " ".join(t for _, t in sorted(parts))) for y, parts in lines]
+
+
+def test_the_pdf_is_tagged_for_screen_readers(demo_warehouse):
+    """What PDF/UA asks that can be read back (Typst checks the rest as it writes the file, and
+    refuses to): language, title shown, marked content, one first-level heading, every drawing
+    a figure with its alternative text, every table a header row of header cells."""
+    import pypdf
 
     from terrinum.diagnostic import rendering as diagnostic
     from terrinum.territories import services
 
-    document = HTML(string=diagnostic.html(services.get("commune", "23096"), pdf=True)).render()
-    html = next(b.element for b in document.pages[0]._page_box.descendants() if b.element_tag == "html")
-    parent = {child: node for node in html.iter() for child in node}
-    for number, page in enumerate(document.pages, 1):
-        root = page._page_box  # WeasyPrint's layout boxes
-        content_right = root.content_box_x() + root.width
-        inside = [b for b in root.descendants() if not isinstance(b, boxes.PageBox | boxes.MarginBox) and b.element_tag != "html"]
-        overflowing = {
-            b.element_tag for b in inside if isinstance(b, boxes.TableBox | boxes.TableRowBox) and b.position_x + b.margin_width() > content_right + 1
-        }
-        assert not overflowing, (number, overflowing)
-        texts = [b for b in inside if isinstance(b, boxes.TextBox) and b.text.strip()]
-        if number < len(document.pages):  # only the last page may be short
-            bottom = max(b.position_y + b.height for b in texts)
-            assert bottom - root.content_box_y() > 0.4 * root.height, (number, [b.text for b in texts][:6])
-        rows_here = {
-            id(parent[parent[b.element]]) for b in inside if isinstance(b, boxes.TableRowBox) and b.element is not None and parent[b.element].tag == "tbody"
-        }
-        for caption in (b.element for b in inside if isinstance(b, boxes.TableCaptionBox)):
-            assert id(parent[caption]) in rows_here, (number, "légende séparée de son tableau", "".join(caption.itertext()))
-        last = max(texts, key=lambda b: b.position_y)
-        heading = next((e for e in [last.element] if e is not None and e.tag in ("h2", "h3")), None)
-        assert heading is None, (number, "titre seul en bas de page", last.text)
-    assert len(document.pages) <= 12
+    gueret = services.get("commune", "23096")
+    reader = pypdf.PdfReader(io.BytesIO(diagnostic.pdf(gueret)))
+    root = reader.trailer["/Root"]
+    assert root["/Lang"].startswith("fr") and root["/MarkInfo"]["/Marked"] and root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert reader.metadata.title == "Diagnostic numérique — Guéret" and "<pdfuaid:part>1</pdfuaid:part>" in root["/Metadata"].get_object().get_data().decode()
+    tags = _structure(reader)
+    types = [t["type"] for t in tags]
+    assert types.count("/H1") == 1 and types.count("/H2") >= 10
+    figures = [t for t in tags if t["type"] == "/Figure"]
+    page = diagnostic.html(gueret, pdf=True)
+    assert len(figures) == page.count("<svg") >= 3 and all(f["alt"] for f in figures)
+    assert types.count("/Table") == types.count("/THead") == page.count("<table") and "/TH" in types
+
+
+def test_the_pdf_draws_every_drawing_at_its_size(demo_warehouse):
+    """The maps and charts are laid out in the PDF with a size (a drawing sized only by the
+    page's stylesheet once came out 0 high, invisible, while the text around it passed)."""
+    import pypdf
+
+    from terrinum.diagnostic import rendering as diagnostic
+    from terrinum.territories import services
+
+    reader = pypdf.PdfReader(io.BytesIO(diagnostic.pdf(services.get("commune", "23096"))))
+    boxes = [t["box"] for t in _structure(reader) if t["type"] == "/Figure"]
+    sizes = [(b[2] - b[0], b[3] - b[1]) for b in boxes]
+    assert len(sizes) >= 3 and all(w > 100 and h > 50 for w, h in sizes), sizes
+
+
+def test_the_pdf_layout_keeps_things_together_and_on_the_page(demo_warehouse):
+    """Guéret's PDF had 18 pages: a map alone on page 2, pages holding one or two lines (a
+    section per page), captions stranded at page bottoms, tables running off the right edge."""
+    import re
+    from html import unescape
+
+    import pypdf
+
+    from terrinum.diagnostic import rendering as diagnostic
+    from terrinum.territories import services
+
+    gueret = services.get("commune", "23096")
+    reader = pypdf.PdfReader(io.BytesIO(diagnostic.pdf(gueret)))
+    width, margin = float(reader.pages[0].mediabox.width), 15 * 72 / 25.4
+    tags = _structure(reader)
+    for t in tags:
+        if t["type"] in ("/Table", "/Figure") and t["box"]:  # a table broken over pages has no single box
+            assert margin - 1 <= t["box"][0] and t["box"][2] <= width - margin + 1, t  # inside the text width
+    page = diagnostic.html(gueret, pdf=True)
+    stranded = {unescape(re.sub(r"<[^>]+>|\s+", " ", m)).strip() for m in re.findall(r"<(?:caption|h2|h3)[^>]*>(.*?)</(?:caption|h2|h3)>", page, re.S)}
+    footer = 18 * 72 / 25.4  # the bottom margin: page numbers below it
+    for number, p in enumerate(reader.pages, 1):
+        body = [(y, text) for y, text in _lines(p) if y > footer]
+        last = body[-1][1]
+        assert not (len(last) >= 8 and any(s.startswith(last) for s in stranded)), (number, "titre ou légende seul en bas de page", last)
+        if number < len(reader.pages):  # only the last page may be short
+            assert float(p.mediabox.height) - body[-1][0] > 0.4 * float(p.mediabox.height), (number, [t for _, t in body][:6])
+    assert len(reader.pages) <= 12

@@ -113,6 +113,7 @@ def _context(t, nouveaux: int, rayon: int, reference: str) -> dict:
 DRAWING = re.compile(r"\.(carte|graphique)\b")
 
 
+@lru_cache(maxsize=1)
 def _stylesheets() -> tuple[list[str], list[str]]:
     """(page rules, drawing rules) of the site's stylesheets, for WeasyPrint: it applies to
     an inline SVG only the styles inside it, so the drawing rules (maps, charts) go inside
@@ -168,20 +169,21 @@ def _laid_out(t, drawing: list[str], **options) -> str:
     return re.sub(r"(<svg\b[^>]*>)(.*?</svg>)", lambda m: f"{m.group(1)}<style>{_rules_for(m.group(0), drawing)}</style>{m.group(2)}", page, flags=re.S)
 
 
-@lru_cache(maxsize=8)
-def _parsed(rules: str):
-    """Page rules parsed once per process (WeasyPrint's CSS objects are reusable; the rules
-    kept for the reports of one level are nearly always the same)."""
-    from weasyprint import CSS
+@lru_cache(maxsize=1)
+def colours() -> dict[str, str]:
+    """The site's colour variables (--c0…--c5 of the map's classes, --gris…)."""
+    from pathlib import Path
 
-    return CSS(string=rules)
+    from django.contrib.staticfiles import finders
+
+    css = Path(finders.find("terrinum/terrinum.css")).read_text(encoding="utf-8")
+    return {k: v.strip() for k, v in re.findall(r"--([\w-]+):\s*([^;]+);", css.split("}", 1)[0])}
 
 
 def pdf(t, **options) -> bytes:
-    """The report as a tagged PDF (PDF/UA-1), laid out by WeasyPrint from the same HTML (the
-    page rules given parsed rather than inlined)."""
-    from weasyprint import HTML
+    """The report as a tagged PDF (PDF/UA-1), typeset by Typst from the same HTML
+    (diagnostic.typeset; WeasyPrint took ten times longer, docs/notes-techniques.md)."""
+    from terrinum.diagnostic import typeset
 
-    page_rules, drawing = _stylesheets()
-    page = _laid_out(t, drawing, **options)
-    return HTML(string=page).write_pdf(pdf_variant="pdf/ua-1", stylesheets=[_parsed(_rules_for(page, page_rules))])
+    _, drawing = _stylesheets()
+    return typeset.pdf(_laid_out(t, drawing, **options), colours())
