@@ -126,32 +126,38 @@ def test_each_departement_s_inventory_equals_the_pillar_s_published_figures_and_
     assert checked >= 300
 
 
+def left_per_line(folder) -> dict[str, tuple[str, str, str, int]]:
+    """Each line of the information file: (zone, density class from its « Commune rurale »
+    flag, département, premises left at 2018 T1: its premises less its connectable premises,
+    not below zero)."""
+    lines, connectable = {}, defaultdict(int)
+    with (folder / "obs_ftth_2018T1_informations_communes.csv").open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f.read().splitlines()[4:]):
+            code = row["Code commune"].strip().zfill(5)
+            if code.startswith(("975", "977", "978", "98")):
+                continue
+            zone = "ZTD" if _number(row["Zones très denses"]) == 1 else ("AMII" if row["Engagements L. 33-13"].strip() not in ("", "-") else "RIP")
+            density = "rurale" if _number(row["Commune rurale"]) == 1 else "urbaine"
+            lines[code] = (zone, density, row["Code département"].strip(), _number(row["Logements"]) + _number(row["Établissements"]))
+    with (folder / "obs_ftth_2017T3-2018T1_deploiement_communes.csv").open(encoding="utf-8-sig", newline="") as f:
+        for row in csv.DictReader(f.read().splitlines()[4:]):
+            code = row["Code commune"].strip().zfill(5)
+            if row["Champ"].strip() == "Locaux Raccordables" and code in lines:
+                connectable[code] += _number(row["T1 2018"])
+    return {code: (zone, density, dep, max(0, n - connectable[code])) for code, (zone, density, dep, n) in lines.items()}
+
+
 def test_premises_left_per_commune_line_recomputed_from_the_files(truth):
     """The premises left of each zone of the Creuse and of France, recomputed per line of the
     files (information premises less the line's connectable premises at 2018 T1, not below
     zero)."""
     from tests.conftest import REAL_DATA
 
-    folder = REAL_DATA / "arcep"
-    premises, zone_of, connectable = {}, {}, defaultdict(int)
-    with (folder / "obs_ftth_2018T1_informations_communes.csv").open(encoding="utf-8-sig", newline="") as f:
-        for row in csv.DictReader(f.read().splitlines()[4:]):
-            code = row["Code commune"].strip().zfill(5)
-            if code.startswith(("975", "977", "978", "98")):
-                continue
-            zone_of[code] = "ZTD" if _number(row["Zones très denses"]) == 1 else ("AMII" if row["Engagements L. 33-13"].strip() not in ("", "-") else "RIP")
-            premises[code] = (_number(row["Logements"]) + _number(row["Établissements"]), row["Code département"].strip())
-    with (folder / "obs_ftth_2017T3-2018T1_deploiement_communes.csv").open(encoding="utf-8-sig", newline="") as f:
-        for row in csv.DictReader(f.read().splitlines()[4:]):
-            code = row["Code commune"].strip().zfill(5)
-            if row["Champ"].strip() == "Locaux Raccordables" and code in zone_of:
-                connectable[code] += _number(row["T1 2018"])
     left: dict = defaultdict(int)
-    for code, (n, dep) in premises.items():
-        gone = max(0, n - connectable[code])
-        left[("pays", zone_of[code])] += gone
+    for zone, _, dep, gone in left_per_line(REAL_DATA / "arcep").values():
+        left[("pays", zone)] += gone
         if dep == "23":
-            left[("23", zone_of[code])] += gone
+            left[("23", zone)] += gone
     con, _ = truth
     assert {("pays", z.zone): z.restants for z in zones.inventory(con, "pays", "FR").zones} == {k: v for k, v in left.items() if k[0] == "pays"}
     assert {("23", z.zone): z.restants for z in zones.inventory(con, "departement", "23").zones} == {k: v for k, v in left.items() if k[0] == "23"}
@@ -171,22 +177,10 @@ def test_the_creuse_s_investment_by_zone_and_density_class_from_the_real_files(f
     with publication.next_version(fresh_data_dir / "warehouse.duckdb") as con:
         ingest_source(con, "arcep-ftth-informations", folder / "obs_ftth_2018T1_informations_communes.csv")
         ingest_source(con, "arcep-ftth-communes", folder / "obs_ftth_2017T3-2018T1_deploiement_communes.csv")
-    lines, connectable = {}, defaultdict(int)
-    with (folder / "obs_ftth_2018T1_informations_communes.csv").open(encoding="utf-8-sig", newline="") as f:
-        for row in csv.DictReader(f.read().splitlines()[4:]):
-            if row["Code département"].strip() != "23":
-                continue
-            zone = "ZTD" if _number(row["Zones très denses"]) == 1 else ("AMII" if row["Engagements L. 33-13"].strip() not in ("", "-") else "RIP")
-            density = "rurale" if _number(row["Commune rurale"]) == 1 else "urbaine"
-            lines[row["Code commune"].strip().zfill(5)] = (zone, density, _number(row["Logements"]) + _number(row["Établissements"]))
-    with (folder / "obs_ftth_2017T3-2018T1_deploiement_communes.csv").open(encoding="utf-8-sig", newline="") as f:
-        for row in csv.DictReader(f.read().splitlines()[4:]):
-            code = row["Code commune"].strip().zfill(5)
-            if row["Champ"].strip() == "Locaux Raccordables" and code in lines:
-                connectable[code] += _number(row["T1 2018"])
     want: dict = defaultdict(int)
-    for code, (zone, density, n) in lines.items():
-        want[(zone, density)] += max(0, n - connectable[code])
+    for zone, density, dep, gone in left_per_line(folder).values():
+        if dep == "23":
+            want[(zone, density)] += gone
     costs = {"RIP": 1100.0, "RIP_rurale": 1500.0, "AMII": 400.0}
     plan = schema.compose(services.get("departement", "23"), costs)
     got = {(i["zone"], c["classe"]): c["restants"] for i in plan["investissement"]["lignes"] for c in i["classes"]}
