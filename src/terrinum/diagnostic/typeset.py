@@ -44,7 +44,9 @@ class Typesetter:
         return "".join(out)
 
     def node(self, el) -> str:  # noqa: C901, PLR0911, PLR0912 (one branch per element)
-        tag = el.tag if isinstance(el.tag, str) else ""
+        if not isinstance(el.tag, str):  # a comment or a processing instruction: nothing to print
+            return ""
+        tag = el.tag
         classes = _classes(el)
         if tag in ("h1", "h2", "h3", "h4"):
             return f"\n#heading(level: {tag[1]})[{self.inline(el)}]\n"
