@@ -123,7 +123,7 @@ def _stylesheets() -> tuple[list[str], list[str]]:
     from django.contrib.staticfiles import finders
 
     css = "".join(Path(finders.find(f"terrinum/{name}")).read_text(encoding="utf-8") for name in ("terrinum.css", "diagnostic.css"))
-    variables = dict(re.findall(r"--([\w-]+):\s*([^;]+);", css.split("}", 1)[0]))
+    variables = colours()
     page, drawing, depth = [], [], 0
     for rule in re.findall(r"[^{}]*\{[^{}]*\}|[^{}]*\{|\}", css):  # flat rules, @-blocks opened and closed
         if rule.strip() == "}" or rule.rstrip().endswith("{"):

@@ -340,10 +340,8 @@ def parameters(form) -> dict:
 
 def query_of(params: dict) -> str:
     """The parameters as a query string (links to the PDF and ODT keep them)."""
-    pairs = [(f"cout_{z}", v) for z, v in params["couts"].items()] + [(f"part_{f}", v) for f, v in params["parts"].items()]
-    pairs += [("hertzien_part", params["hertzien"]["part"]), ("cout_hertzien", params["hertzien"]["cout"])]
-    query = "".join(f"&{k}={v:g}" for k, v in pairs if v is not None)
-    return query + (f"&cibles={','.join(map(str, params['cibles']))}" if params["cibles"] else "")
+    costs, funding = kept_fields(params)
+    return "".join(f"&{k}={v}" for k, v in costs + funding)
 
 
 def cost_fields(params: dict) -> list[tuple[str, str, float | None]]:

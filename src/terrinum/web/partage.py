@@ -14,6 +14,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from terrinum.accounts import policy
@@ -408,7 +409,7 @@ def _plan_context(d: Demarche, t, lead: bool) -> dict:
     return {
         "parametres": params,
         "couts": schema.cost_fields(params),
-        "lien": f"/territoires/{t.niveau}/{t.code}/schema-directeur/?{schema.query_of(params).lstrip('&')}",
+        "lien": f"{reverse('schema-directeur', args=[t.niveau, t.code])}?{schema.query_of(params).lstrip('&')}",
         "financeurs": [(f, schema.FUNDER_LABELS[f], params["parts"][f]) for f in schema.FUNDERS],
         "cibles": ", ".join(map(str, params["cibles"])),
         "modifiable": lead and d.statut not in (Demarche.VALIDEE, Demarche.ARCHIVEE),
