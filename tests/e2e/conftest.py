@@ -3,6 +3,7 @@ headless Chromium (Debian's package) driven by Playwright."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import socket
@@ -11,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +21,20 @@ from terrinum.config import data_dir
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BIN = Path(sys.executable).parent
 E2E_PASSWORD = "mot-de-passe-e2e"
+# The day every end-to-end test lives on, whatever the calendar says: the server, its workers,
+# the commands and scripts the tests run (horloge/sitecustomize.py) and the tests themselves
+# (`e2e_now`) read the clock as this instant plus the real time elapsed since the session began.
+E2E_INSTANT = dt.datetime(2027, 3, 15, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
+_ANCHOR = time.time()
+
+
+def e2e_now() -> dt.datetime:
+    """Now on the end-to-end clock (Paris time)."""
+    return E2E_INSTANT + dt.timedelta(seconds=time.time() - _ANCHOR)
+
+
+def e2e_today() -> dt.date:
+    return e2e_now().date()
 
 
 def run_cli(env: dict, *args) -> str:
@@ -81,7 +97,9 @@ def server_env(tmp_path_factory, reference_build):
     root = tmp_path_factory.mktemp("terrinum-e2e")
     # Reuse the reference cache built for this session instead of recomputing it.
     (root / "cache").symlink_to(data_dir() / "cache", target_is_directory=True)
-    env = {**os.environ, "TERRINUM_DATA_DIR": str(root), "TERRINUM_COURRIELS_DOSSIER": str(root / "courriels")}
+    env = {**os.environ, "TERRINUM_DATA_DIR": str(root), "TERRINUM_COURRIELS_DOSSIER": str(root / "courriels"),
+           "TERRINUM_E2E_HORLOGE": f"{E2E_INSTANT.isoformat()}@{_ANCHOR}",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent / "horloge"), os.environ.get("PYTHONPATH")]))}  # fmt: skip
     env.pop("DJANGO_SETTINGS_MODULE", None)
     db_url = _e2e_database_url()
     if db_url:

@@ -7,7 +7,7 @@ nothing on any page."""
 import datetime as dt
 import re
 
-from tests.e2e.conftest import axe_clean, run_cli, sign_in
+from tests.e2e.conftest import axe_clean, e2e_today, run_cli, sign_in
 
 CRETES = "CC des Crêtes Préardennaises (diagnostic partagé)"
 
@@ -52,7 +52,7 @@ def test_a_shared_diagnostic_from_invitation_to_plan(server_env, server, browser
     context, page = sign_in(browser, server, "porteur-cretes", "/diagnostic-partage/")
     try:
         page.get_by_label("Titre").fill("Diagnostic numérique des Crêtes")
-        page.get_by_label("Fin de la consultation").fill((dt.date.today() + dt.timedelta(days=45)).isoformat())
+        page.get_by_label("Fin de la consultation").fill((e2e_today() + dt.timedelta(days=45)).isoformat())
         page.get_by_role("button", name="Ouvrir la démarche").click()
         url = page.url
         axe_clean(page)

@@ -6,10 +6,9 @@ register; the public register. axe finds nothing on any page, at 1280 and 390 px
 import datetime as dt
 import json
 import subprocess
-from zoneinfo import ZoneInfo
 
 from terrinum.apps.rgpd.echeances import request_deadline
-from tests.e2e.conftest import BIN, axe_clean, run_cli, sign_in
+from tests.e2e.conftest import BIN, axe_clean, e2e_now, run_cli, sign_in
 
 STRUCTURE = "Centre de gestion des Ardennes"
 COMMUNES = {"08419": "Commune de Signy-l'Abbaye", "08362": "Commune de Rethel", "08105": "Commune de Charleville-Mézières"}
@@ -53,7 +52,7 @@ def test_the_shared_dpo_and_a_commune_s_secretary(server_env, server, browser):
         assert "Commune de Rethel" not in page.content()
         page.get_by_role("link", name=COMMUNES["08419"]).click()
         page.get_by_label("Droit exercé").select_option(label="Accès (art. 15)")
-        now = dt.datetime.now(ZoneInfo("Europe/Paris"))
+        now = e2e_now()
         page.get_by_label("Reçue le (heure locale de la collectivité)").fill(received_for_a_deadline_this_week(now).strftime("%Y-%m-%dT%H:%M"))
         page.get_by_role("button", name="Enregistrer la demande").click()
         assert "réponse due au plus tard le" in page.get_by_role("status").inner_text()

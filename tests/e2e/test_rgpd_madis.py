@@ -11,13 +11,12 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 
 from tests.apps.rgpd.test_aipd import _pia_export
 from tests.apps.rgpd.test_madis import CONTRACTOR_HEADER, CONTRACTORS, TREATMENT_HEADER, _csv, _treatments
-from tests.e2e.conftest import axe_clean, run_cli, sign_in
+from tests.e2e.conftest import axe_clean, e2e_now, run_cli, sign_in
 from tests.e2e.test_pass_numerique import _python
 
 STRUCTURE = "Syndicat mixte numérique des Ardennes"
@@ -120,7 +119,7 @@ def test_a_dpo_leaves_madis_in_an_afternoon(server_env, server, browser, tmp_pat
 
         # 5. a request refused as manifestly unfounded; a breach notified late, with its reasons
         page.goto(f"{server}/rgpd/{signy}/")
-        now = dt.datetime.now(ZoneInfo("Europe/Paris"))
+        now = e2e_now()
         page.get_by_label("Droit exercé").select_option(label="Accès (art. 15)")
         page.get_by_label("Reçue le (heure locale de la collectivité)").fill((now - dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
         page.get_by_role("button", name="Enregistrer la demande").click()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-from tests.e2e.conftest import axe_clean, run_cli, sign_in
+from tests.e2e.conftest import axe_clean, e2e_today, run_cli, sign_in
 
 SIGNY = (49.7022, 4.3935)  # inside Signy-l'Abbaye
 
@@ -102,14 +102,14 @@ def test_an_agent_reports_and_the_project_team_decides(server_env, server, brows
         page.get_by_role("link", name=re.compile(r"^CSV de la campagne")).click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig")), delimiter=";"))
     assert [(r["Dotation"], r["Dans la dotation"], r["Signalements"]) for r in rows] == [("1", "oui", "2")]
-    ordered = dt.date.today() - dt.timedelta(days=800)
+    ordered = e2e_today() - dt.timedelta(days=800)
     page.get_by_label("Numéro de l'arrêté").fill("2024-0815")
     page.get_by_label("Date de l'arrêté").fill(ordered.isoformat())
     page.locator("#op-OF").check()
     page.get_by_label(re.compile(r"^Zone 1")).check()
     page.get_by_role("button", name="Enregistrer l'arrêté").click()
     assert "Arrêté 2024-0815" in page.get_by_role("status").inner_text()
-    in_service = dt.date.today() - dt.timedelta(days=1)
+    in_service = e2e_today() - dt.timedelta(days=1)
     late = (in_service - (ordered + relativedelta(months=24))).days
     page.locator("select[name=etape]").first.select_option("en_service")
     page.locator("input[name=date][type=date]").first.fill(in_service.isoformat())
