@@ -136,6 +136,9 @@ def test_the_sepa_file_pays_each_private_place_its_month_and_is_valid(world):
     assert Decimal(transfer.findtext("p:Amt/p:InstdAmt", namespaces=NS)) == Decimal("30.00")
     assert transfer.findtext("p:PmtId/p:EndToEndId", namespaces=NS).startswith(f"PASSNUM-{month}-R")
     assert tree.findtext(".//p:ReqdExctnDt", namespaces=NS) == "2030-04-05"
+    Structure.objects.filter(lieu=lieux_["gueret"]).update(bic="PAS-UN-BIC")  # past the file's own checks
+    with pytest.raises(services.Refused, match="pas conforme au schéma pain.001.001.03 : .*BIC.*PAS-UN-BIC"):
+        paiements.sepa_transfers(month, orgs["creuse"])
     with pytest.raises(services.Refused, match="aucun virement"):  # the other funder owes nothing
         dossiers.save_funder_account(orgs["ardennes"], users["financeur08"], "DEPARTEMENT DES ARDENNES", IBAN_FUNDER, BIC_FUNDER)
         paiements.sepa_transfers(month, orgs["ardennes"])

@@ -177,6 +177,33 @@ def test_a_month_is_settled_once(world):
     assert services.check_ledger() == []
 
 
+def test_the_statement_s_lines_and_its_vouchers_are_checked_against_each_other(world):
+    """The settlement writes per programme lines that add up to the statement; the check
+    recounts them from the vouchers, and finds a voucher moved to another month's statement
+    (the column is not a database foreign key: models.Cheque.reglement)."""
+    orgs, lieux_, users, programme = world
+    codes_ = hand_out(programme, orgs)
+    march = dt.datetime(programme.fin_validite.year, 3, 14, 10, tzinfo=timezone.get_current_timezone())
+    for code, when in zip(codes_[:3], [march, march, march + dt.timedelta(days=30)], strict=True):
+        services.redeem(code, lieux_["gueret"], users["conseillere"], now=when)
+    [in_march] = services.settle(f"{march.year}-03", today=dt.date(march.year, 4, 1))
+    [in_april] = services.settle(f"{march.year}-04", today=dt.date(march.year, 5, 1))
+    assert [(line.programme_id, line.cheques, line.montant_centimes) for line in in_march.lignes.all()] == [(programme.pk, 2, 2000)]
+    assert services.check_ledger() == []
+    Cheque.objects.filter(code=codes_[0]).update(reglement=in_april)
+    assert services.check_ledger() == [
+        f"chèque {codes_[0]} : le relevé {in_april.pk} n'est pas celui de son lieu pour le mois de son utilisation",
+        f"relevé {in_march.pk}, programme {programme.pk} : 1 chèque(s) payé(s), 2 à sa ligne",
+        f"relevé {in_april.pk}, programme {programme.pk} : 2 chèque(s) payé(s), 1 à sa ligne",
+    ]
+    Cheque.objects.filter(code=codes_[0]).update(reglement=in_march)
+    in_march.lignes.update(cheques=3)
+    assert services.check_ledger() == [
+        f"relevé {in_march.pk}, programme {programme.pk} : 2 chèque(s) payé(s), 3 à sa ligne",
+        f"relevé {in_march.pk} : ses totaux ne sont pas la somme de ses lignes",
+    ]
+
+
 def test_a_failed_settlement_leaves_nothing(world):
     orgs, lieux_, users, programme = world
     codes_ = hand_out(programme, orgs)

@@ -139,7 +139,7 @@ def statements(request: HttpRequest):
     found = Reglement.objects.select_related("lieu")
     places, funders = policy.reading_scope(request.user, Organisation.LIEU), policy.reading_scope(request.user, Organisation.FINANCEUR)
     if places is not None:
-        found = found.filter(lieu__organisation_id__in=places) | found.filter(cheques_regles__programme__financeur_id__in=funders)
+        found = found.filter(lieu__organisation_id__in=places) | found.filter(lignes__programme__financeur_id__in=funders)
     return [
         {"lieu": r.lieu_id, "lieu_nom": r.lieu.nom, "mois": r.mois, "cheques": r.cheques, "montant_centimes": r.montant_centimes, "etabli_le": r.etabli_le}
         for r in found.distinct().order_by("-mois", "lieu_id")

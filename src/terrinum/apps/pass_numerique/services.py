@@ -26,6 +26,7 @@ from terrinum.apps.pass_numerique.models import (
     Carnet,
     Cheque,
     EssaiCode,
+    LigneReglement,
     Mouvement,
     Programme,
     Qualification,
@@ -425,14 +426,30 @@ def settle(month: str, today: dt.date | None = None, who=None, pause=None) -> li
     try:
         with transaction.atomic():
             due = Cheque.objects.filter(etat=UTILISE, utilise_le__gte=start, utilise_le__lt=end)
-            totals = list(due.values("lieu_id").annotate(n=Count("id"), total=Sum("programme__valeur_centimes")).order_by("lieu_id"))
-            if not totals:
+            per_programme = list(
+                due.values("lieu_id", "programme_id").annotate(n=Count("id"), total=Sum("programme__valeur_centimes")).order_by("lieu_id", "programme_id")
+            )
+            if not per_programme:
                 return []
-            places = [row["lieu_id"] for row in totals]
+            totals: dict[int, list[int]] = {}
+            for row in per_programme:
+                place = totals.setdefault(row["lieu_id"], [0, 0])
+                place[0] += row["n"]
+                place[1] += row["total"]
+            places = list(totals)
             already = Reglement.objects.filter(mois=month, lieu_id__in=places).values_list("lieu_id", flat=True).first()
             if already is not None:
                 raise Refused(f"le lieu {already} a déjà un règlement pour {month} et des chèques non payés : voir docs/pass-numerique.md")
-            Reglement.objects.bulk_create(Reglement(lieu_id=row["lieu_id"], mois=month, cheques=row["n"], montant_centimes=row["total"]) for row in totals)
+            by_place = {
+                r.lieu_id: r
+                for r in Reglement.objects.bulk_create(
+                    Reglement(lieu_id=place, mois=month, cheques=n, montant_centimes=total) for place, (n, total) in totals.items()
+                )
+            }
+            LigneReglement.objects.bulk_create(
+                LigneReglement(reglement=by_place[row["lieu_id"]], programme_id=row["programme_id"], cheques=row["n"], montant_centimes=row["total"])
+                for row in per_programme
+            )
             ids, params = due.values_list("id", flat=True).query.sql_with_params()
             with connection.cursor() as cur:  # the ledger first: the vouchers are still "utilisé"
                 cur.execute(
@@ -450,7 +467,7 @@ def settle(month: str, today: dt.date | None = None, who=None, pause=None) -> li
                     [REMBOURSE, month, *params],
                 )
                 moved = cur.rowcount
-            if not entries == moved == sum(row["n"] for row in totals):
+            if not entries == moved == sum(n for n, _ in totals.values()):
                 raise Refused("des chèques ont changé pendant le règlement : relancez-le")
             made = list(Reglement.objects.filter(mois=month, lieu_id__in=places).order_by("lieu_id"))
             if pause is not None:
@@ -498,8 +515,10 @@ def use_by_commune(programme: Programme) -> list[tuple[str, int]]:
 
 
 def check_ledger() -> list[str]:
-    """Problems where a voucher's state and its ledger disagree, or where the ledger holds a
-    transition the rules do not allow (empty: they agree)."""
+    """Problems where a voucher's state and its ledger disagree, where the ledger holds a
+    transition the rules do not allow, where a paid voucher's statement is not its place's
+    for the month it was used, or where a statement's lines and totals are not what its
+    vouchers add up to (empty: they agree)."""
     problems = []
     last: dict[int, str] = {}
     for cheque_id, de, vers in Mouvement.objects.order_by("cheque_id", "id").values_list("cheque_id", "de", "vers").iterator(chunk_size=10_000):
@@ -507,9 +526,34 @@ def check_ledger() -> list[str]:
         if de != before or vers not in TRANSITIONS.get(before, set()):
             problems.append(f"chèque {cheque_id} : mouvement {de or '∅'} → {vers} après {before or '∅'}")
         last[cheque_id] = vers
-    for cheque_id, code, etat in Cheque.objects.values_list("id", "code", "etat").iterator(chunk_size=10_000):
+    statements = {r.pk: (r, *month_bounds(r.mois)) for r in Reglement.objects.all()}
+    paid: dict[tuple[int, int], list[int]] = {}  # (statement, programme): vouchers, amount
+    values = dict(Programme.objects.values_list("pk", "valeur_centimes"))
+    rows = Cheque.objects.values_list("id", "code", "etat", "lieu_id", "utilise_le", "reglement_id", "programme_id")
+    for cheque_id, code, etat, lieu_id, used, reglement_id, programme_id in rows.iterator(chunk_size=10_000):
         if last.get(cheque_id, "") != etat:
             problems.append(f"chèque {code} : état {etat}, registre {last.get(cheque_id) or 'vide'}")
+        if (etat == REMBOURSE) != (reglement_id is not None):
+            problems.append(f"chèque {code} : état {etat}, {f'relevé {reglement_id}' if reglement_id else 'sans relevé'}")
+        elif reglement_id is not None:
+            r, start, end = statements.get(reglement_id, (None, None, None))
+            if r is None or r.lieu_id != lieu_id or used is None or not start <= used < end:
+                problems.append(f"chèque {code} : le relevé {reglement_id} n'est pas celui de son lieu pour le mois de son utilisation")
+            total = paid.setdefault((reglement_id, programme_id), [0, 0])
+            total[0] += 1
+            total[1] += values[programme_id]
+    lines = {(line.reglement_id, line.programme_id): [line.cheques, line.montant_centimes] for line in LigneReglement.objects.all()}
+    for key in sorted(paid.keys() | lines.keys()):
+        if paid.get(key) != lines.get(key):
+            problems.append(f"relevé {key[0]}, programme {key[1]} : {paid.get(key, [0, 0])[0]} chèque(s) payé(s), {lines.get(key, [0, 0])[0]} à sa ligne")
+    summed: dict[int, list[int]] = {}
+    for (reglement_id, _), (n, amount) in lines.items():
+        total = summed.setdefault(reglement_id, [0, 0])
+        total[0] += n
+        total[1] += amount
+    for r, _, _ in statements.values():
+        if [r.cheques, r.montant_centimes] != summed.get(r.pk, [0, 0]):
+            problems.append(f"relevé {r.pk} : ses totaux ne sont pas la somme de ses lignes")
     return problems
 
 
@@ -526,7 +570,7 @@ def statement_lines(r: Reglement, funders: set[int] | None = None):
     """The vouchers of a statement, as seen by its reader: all of them for the place (and the
     platform's administrator, `funders` None), only those of its own programmes for a funder
     (another funder's voucher codes are not its to see)."""
-    found = r.cheques_regles.order_by("utilise_le", "id")
+    found = Cheque.objects.filter(lieu_id=r.lieu_id, reglement=r).order_by("utilise_le", "id")  # through the place's index
     if funders is not None:
         found = found.filter(programme__financeur_id__in=funders)
     return found.values_list("code", "utilise_le", "programme__valeur_centimes")

@@ -22,6 +22,7 @@ from terrinum.apps.pass_numerique.models import (
     CompteFinanceur,
     Facturation,
     Facture,
+    LigneReglement,
     Piece,
     Programme,
     Qualification,
@@ -169,7 +170,7 @@ def _funder_payments(funders: list[Organisation], operators: list[Organisation])
     for f in [*funders, *operated]:
         mine = f in funders
         months = (
-            Cheque.objects.filter(programme__financeur=f, reglement__isnull=False, **({} if mine else {"programme__operateur__in": operators}))
+            LigneReglement.objects.filter(programme__financeur=f, **({} if mine else {"programme__operateur__in": operators}))
             .values_list("reglement__mois", flat=True)
             .distinct()
             .order_by("-reglement__mois")
@@ -447,7 +448,7 @@ def statement(request: HttpRequest, pk: int, fmt: str = "csv") -> HttpResponse:
     user = request.user
     own_place = policy.reads_for(user, Organisation.LIEU, r.lieu.organisation_id)
     funders = None if own_place else policy.reading_organisations(user, Organisation.FINANCEUR)
-    if not own_place and not r.cheques_regles.filter(programme__financeur_id__in=funders).exists():
+    if not own_place and not r.lignes.filter(programme__financeur_id__in=funders).exists():
         return HttpResponse("Ce relevé n'est pas le vôtre.", status=403, content_type="text/plain; charset=utf-8")
     if fmt == "pdf":  # a funder reads the lines of its own programmes only
         response = HttpResponse(services.statement_pdf(r, funders), content_type="application/pdf")
