@@ -180,9 +180,10 @@ def test_pages_are_kept_for_visitors_and_fresh_for_signed_in_users(client, monke
     from django.contrib.auth.models import User
 
     from terrinum.diagnostic import report
-    from terrinum.web import views
+    from terrinum.web import publies
 
-    views.PAGES.items.clear()
+    publies.PAGES.items.clear()
+    publies.KEPT_PATHS.clear()
     calls = []
     real = report.compose
     monkeypatch.setattr(report, "compose", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -194,6 +195,19 @@ def test_pages_are_kept_for_visitors_and_fresh_for_signed_in_users(client, monke
     client.get("/territoires/departement/23/")
     client.get("/territoires/departement/23/")
     assert len(calls) == 4
+
+
+def test_a_kept_visitor_page_is_served_before_the_session_layers_with_its_headers(client, django_assert_max_num_queries):
+    """Served again to a request without session cookie: the same bytes and the headers the
+    inner layers gave it (content security policy, frame options), with only the key's queries
+    (`change_stamp`, at most 3: the test below)."""
+    first = client.get("/territoires/commune/23096/")
+    with django_assert_max_num_queries(3):
+        again = client.get("/territoires/commune/23096/")
+    assert again.content == first.content and again["Vary"] == "Accept-Encoding, Cookie"
+    for name in ("Content-Security-Policy", "X-Frame-Options", "Content-Type"):
+        assert again[name] == first[name], name
+    assert "default-src 'self'" in again["Content-Security-Policy"]
 
 
 def test_a_kept_visitor_page_is_compressed_once_and_its_key_costs_one_query(client, django_assert_max_num_queries):

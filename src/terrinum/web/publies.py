@@ -11,16 +11,27 @@ new answers.
 
 Only GET and HEAD of the routes listed in PUBLIC are concerned: the routes whose answer
 is read from the published tables alone (no account, no operational data).
+
+`VisitorPages` does the same for the pages a visitor without account reads most (territory
+pages, the fixed-connectivity overview, the diagnostic: views marked `kept_for_visitors`).
+Such a page also depends on the registry state (places, démarches: `change_stamp`) and on
+the day; it is kept with the headers the inner layers gave it (content security policy,
+frame options) and served to the next request without a session cookie before the session,
+authentication and view layers (docs/notes-techniques.md: 0.33× → … the trivial view).
+A request that carries a session cookie always goes through the whole stack.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import re
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 
+from terrinum.pillars import change_stamp
 from terrinum.warehouse import store
 
 PUBLIC = re.compile(r"^/api/v1/(?:(?:connectivite-fixe|connectivite-mobile|fragilite|technologies)/[a-z]+(?:/[0-9A-Za-z]{1,9})?|indicateurs/dictionnaire)$")
@@ -77,4 +88,52 @@ class PublishedAnswers:
         response["ETag"] = tag
         response["Cache-Control"] = f"public, max-age={MAX_AGE}"
         response["Vary"] = "Accept-Encoding"
+        return response
+
+
+PAGES = store.Cache(64)  # (path, warehouse version, registry state, day) → (headers, kept bytes)
+KEPT_PATHS: set[str] = set()  # paths whose page was kept once: only they cost the key's query
+SERVED_HEADERS = {"content-length", "content-encoding", "vary", "set-cookie"}  # set again when served
+
+
+def kept_for_visitors(view):
+    """Marks a view's page as the same for every visitor without account (no form token, no
+    name): `VisitorPages` keeps it and serves it again."""
+    import functools
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if request.method == "GET" and not request.user.is_authenticated:
+            response.kept_for_visitors = True
+        return response
+
+    return wrapper
+
+
+class VisitorPages:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return self.get_response(request)
+        path = request.get_full_path()
+        key = (path, store.version(), change_stamp(), dt.date.today()) if path in KEPT_PATHS else None
+        kept = PAGES.get(key) if key else None
+        if kept is None:
+            response = self.get_response(request)
+            if not getattr(response, "kept_for_visitors", False) or response.status_code != 200 or response.streaming or response.cookies:
+                return response
+            key = key or (path, store.version(), change_stamp(), dt.date.today())
+            # compressed once (Guéret 40 KB → 12 KB, the Creuse 996 KB → 295 KB); no secret in
+            # a visitor's page, so compression leaks nothing
+            kept = ([(k, v) for k, v in response.items() if k.lower() not in SERVED_HEADERS], kept_bytes(response.content))
+            PAGES.put(key, kept)
+            KEPT_PATHS.add(path)
+        headers, answer = kept
+        response = serve_kept(request, answer)
+        for name, value in headers:
+            response[name] = value
+        response["Vary"] = "Accept-Encoding, Cookie"
         return response

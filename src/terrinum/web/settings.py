@@ -48,6 +48,9 @@ MIDDLEWARE = [
     # public indicator answers, the same bytes for everyone until the next publication:
     # served before sessions and authentication, with an entity tag (web/publies.py)
     "terrinum.web.publies.PublishedAnswers",
+    # pages a visitor without account reads most, kept whole per version, registry state and
+    # day: served before sessions too (web/publies.py)
+    "terrinum.web.publies.VisitorPages",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -31,36 +31,6 @@ SORT_KEYS = {
 LONG_TABLE_ROWS = 40
 
 
-PAGES = store.Cache(64)
-
-
-def kept_for_visitors(view):
-    """A page served to visitors without account is kept whole per URL, warehouse version,
-    registry state and day: the next visitor gets it without any computation. Signed-in
-    users (their page shows who they are and a logout form) always get a fresh render."""
-    import functools
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method != "GET" or request.user.is_authenticated:
-            return view(request, *args, **kwargs)
-        key = (view.__name__, request.get_full_path(), store.version(), change_stamp(), date.today())
-        kept = PAGES.get(key)
-        if kept is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code != 200 or response.streaming:
-                return response
-            # compressed once (Guéret 40 KB → 12 KB, the Creuse 996 KB → 295 KB); no secret in
-            # a visitor's page (no form token, no name), so compression leaks nothing
-            kept = publies.kept_bytes(response.content)
-            PAGES.put(key, kept)
-        response = publies.serve_kept(request, kept)
-        response["Vary"] = "Accept-Encoding, Cookie"
-        return response
-
-    return wrapper
-
-
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/accueil.html", {"france": services.get("pays", "FR")})
 
@@ -97,7 +67,7 @@ def _sorted_children(request: HttpRequest, children: list[Territory]):
     return rows, tri, ordre
 
 
-@kept_for_visitors
+@publies.kept_for_visitors
 def territory(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     t = services.get(niveau, code)
     if t is None:
@@ -150,7 +120,7 @@ def _epcis_of(t: Territory):
     return [(e, territory_url(e)) for e in epcis]
 
 
-@kept_for_visitors
+@publies.kept_for_visitors
 def fixed_connectivity_overview(request: HttpRequest) -> HttpResponse:
     """France overview: départements ranked on the Plan France Très Haut Débit targets."""
     from terrinum.pillars import publication
@@ -355,7 +325,7 @@ def _diagnostic_options(request: HttpRequest) -> dict:
     }
 
 
-@kept_for_visitors
+@publies.kept_for_visitors
 def diagnostic_page(request: HttpRequest, niveau: str, code: str) -> HttpResponse:
     """The territory's diagnostic report (every pillar, peers, priorities, sources)."""
     t = services.get(niveau, code)
