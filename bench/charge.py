@@ -10,7 +10,9 @@ trivial view measured in the same run (`/favicon.ico`: a redirect, no database).
 same targets again while `terrinum ingest` imports a fixed-connectivity file into the same
 data directory (the real ARCEP extract when ../shared/data/real is there), and the ratio of
 throughput during the import to without. Stops its server and removes its copy at the end.
-Every client accepts gzip; one target revalidates the API page with its entity tag (304).
+Every client accepts gzip; one target revalidates the API page with its entity tag (304); one
+reads Guéret's page with the session cookie of an account (signed-in pages are rendered for
+each request).
 Nothing is asserted: read the ratios.
 """
 
@@ -40,7 +42,22 @@ TARGETS = {
     "API (une page de liste)": "/api/v1/connectivite-fixe/commune?territoire=23&limit=200",
     "API, page revalidée (304)": "/api/v1/connectivite-fixe/commune?territoire=23&limit=200",
     "recherche de lieux": "/lieux/?q=23000",
+    "page de Guéret, connecté": "/territoires/commune/23096/",
 }
+SIGNED_IN = "page de Guéret, connecté"  # with the session cookie of an account (rendered each time)
+SESSION = """
+import django; django.setup()
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.models import User
+from importlib import import_module
+from django.conf import settings
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
+user = User.objects.create_user("banc-charge", password="banc-charge-mot-de-passe")
+session = SessionStore()
+session.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend", HASH_SESSION_KEY: user.get_session_auth_hash()})
+session.create()
+print(session.session_key)
+"""
 REAL_MCI = ROOT.parent / "shared" / "data" / "real" / "arcep" / "mci_2019T3_communes_debit_beta.csv"
 
 
@@ -80,7 +97,7 @@ def served(env: dict, *options: str):
 # Every client says it accepts gzip (browsers, curl --compressed, requests do); the revalidating
 # client also sends back the entity tag it was given (If-None-Match), filled in by main().
 HEADERS = {"Accept-Encoding": "gzip"}
-REVALIDATING = {"API, page revalidée (304)": {}}
+REVALIDATING = {"API, page revalidée (304)": {}}  # and the signed-in target's cookie: the headers of a target
 
 
 def load(port: int, path: str, clients: int, seconds: float, headers: dict | None = None) -> dict:
@@ -155,12 +172,19 @@ def main() -> None:
         data = Path(tmp) / "donnees"
         shutil.copytree(args.donnees, data, ignore=shutil.ignore_patterns("*.brouillon*", "*.verrou"))
         env = {**os.environ, "TERRINUM_DATA_DIR": str(data)}
+        if SIGNED_IN in TARGETS:
+            made = subprocess.run(
+                [BIN / "python", "-c", SESSION], env={**env, "DJANGO_SETTINGS_MODULE": "terrinum.web.settings"}, capture_output=True, text=True
+            )
+            if made.returncode:
+                sys.exit(made.stderr)
+            REVALIDATING[SIGNED_IN] = {"Cookie": f"sessionid={made.stdout.strip()}"}
         with served(env) as (port, server):
             print((server.stdout.readline() or b"").decode().strip())
             for path in [TRIVIAL, *TARGETS.values()]:  # first requests (each worker computes once per data version)
                 load(port, path, 4, 2)
             for label in REVALIDATING:
-                if label in TARGETS:
+                if label in TARGETS and label != SIGNED_IN:
                     con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                     con.request("GET", TARGETS[label], headers=HEADERS)
                     response = con.getresponse()

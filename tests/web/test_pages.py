@@ -174,9 +174,10 @@ def test_long_sub_territory_tables_are_folded_and_open_when_sorted(client):
     assert "<details" not in client.get("/territoires/region/94/").content.decode()  # Corse: 2 départements
 
 
-def test_pages_are_kept_for_visitors_and_fresh_for_signed_in_users(client, monkeypatch):
+def test_pages_are_kept_for_visitors_and_for_signed_in_users_but_their_account_part(client, monkeypatch):
     """A visitor's territory page is kept whole (per URL, data version, registry state and
-    day); a signed-in user's is rendered each time (it names the user)."""
+    day); a signed-in user gets the kept page with the account part of the navigation
+    rendered for them (links, logout form and its token), which is what a full render gives."""
     from django.contrib.auth.models import User
 
     from terrinum.diagnostic import report
@@ -192,9 +193,19 @@ def test_pages_are_kept_for_visitors_and_fresh_for_signed_in_users(client, monke
     client.get("/territoires/departement/23/?tri=population&ordre=desc")
     assert len(calls) == 2  # another URL, another page
     client.force_login(User.objects.create_user("lecteur", password="x"))
-    client.get("/territoires/departement/23/")
-    client.get("/territoires/departement/23/")
-    assert len(calls) == 4
+    signed_in = client.get("/territoires/departement/23/").content.decode()
+    assert len(calls) == 2  # the kept page, with the reader's account part
+    assert "Se déconnecter" in signed_in and "csrfmiddlewaretoken" in signed_in and "Se connecter<" not in signed_in
+    publies.PAGES.items.clear()
+    fresh = client.get("/territoires/departement/23/").content.decode()
+    assert len(calls) == 3  # none kept: rendered, and the visitor's version kept from it
+
+    def tokenless(html):
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+    assert tokenless(fresh) == tokenless(signed_in)  # the same page as rendered for the reader
+    client.logout()
+    assert client.get("/territoires/departement/23/").content == first and len(calls) == 3
 
 
 def test_a_kept_visitor_page_is_served_before_the_session_layers_with_its_headers(client, django_assert_max_num_queries):

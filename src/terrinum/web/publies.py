@@ -94,18 +94,48 @@ class PublishedAnswers:
 PAGES = store.Cache(64)  # (path, warehouse version, registry state, day) → (headers, kept bytes)
 KEPT_PATHS: set[str] = set()  # paths whose page was kept once: only they cost the key's query
 SERVED_HEADERS = {"content-length", "content-encoding", "vary", "set-cookie"}  # set again when served
+ACCOUNT = re.compile(rb"<!--compte-->.*?<!--/compte-->", re.S)  # web/templates/web/base.html
+
+
+def page_key(request: HttpRequest) -> tuple:
+    return (request.get_full_path(), store.version(), change_stamp(), dt.date.today())
+
+
+def with_account(body: bytes, request: HttpRequest) -> bytes:
+    """A kept page with the navigation's account part as `request`'s reader sees it (the only
+    part of these pages that depends on who reads them: web/_compte.html)."""
+    from django.template.loader import render_to_string
+
+    part = b"<!--compte-->" + render_to_string("web/_compte.html", request=request).encode() + b"<!--/compte-->"
+    return ACCOUNT.sub(lambda _: part, body, count=1)
 
 
 def kept_for_visitors(view):
-    """Marks a view's page as the same for every visitor without account (no form token, no
-    name): `VisitorPages` keeps it and serves it again."""
+    """Marks a view whose page is the same for every reader but for the navigation's account
+    part. A visitor's page is kept and served by `VisitorPages`. A signed-in user's page is the
+    kept one with the user's account part (a form token, the account's links); rendered once
+    when none is kept yet, it leaves the visitor's version to keep."""
     import functools
+
+    from django.contrib.auth.models import AnonymousUser
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        if request.method == "GET" and not request.user.is_authenticated:
+        if request.method != "GET":
+            return view(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            response = view(request, *args, **kwargs)
             response.kept_for_visitors = True
+            return response
+        kept = PAGES.get(page_key(request))
+        if kept is not None:
+            headers, (body, _) = kept
+            return HttpResponse(with_account(body, request), content_type=dict(headers).get("Content-Type"))
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming:
+            visitor = HttpRequest()
+            visitor.user = AnonymousUser()
+            response.visitor_body = with_account(response.content, visitor)
         return response
 
     return wrapper
@@ -116,24 +146,34 @@ class VisitorPages:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
         path = request.get_full_path()
-        key = (path, store.version(), change_stamp(), dt.date.today()) if path in KEPT_PATHS else None
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:  # perhaps signed in: the whole stack
+            response = self.get_response(request)
+            body = getattr(response, "visitor_body", None)
+            if body is not None:  # the headers kept never hold cookies (SERVED_HEADERS, response.cookies)
+                self._keep(page_key(request), path, response, body)
+            return response
+        key = page_key(request) if path in KEPT_PATHS else None
         kept = PAGES.get(key) if key else None
         if kept is None:
             response = self.get_response(request)
             if not getattr(response, "kept_for_visitors", False) or response.status_code != 200 or response.streaming or response.cookies:
                 return response
-            key = key or (path, store.version(), change_stamp(), dt.date.today())
-            # compressed once (Guéret 40 KB → 12 KB, the Creuse 996 KB → 295 KB); no secret in
-            # a visitor's page, so compression leaks nothing
-            kept = ([(k, v) for k, v in response.items() if k.lower() not in SERVED_HEADERS], kept_bytes(response.content))
-            PAGES.put(key, kept)
-            KEPT_PATHS.add(path)
+            kept = self._keep(key or page_key(request), path, response, response.content)
         headers, answer = kept
         response = serve_kept(request, answer)
         for name, value in headers:
             response[name] = value
         response["Vary"] = "Accept-Encoding, Cookie"
         return response
+
+    @staticmethod
+    def _keep(key: tuple, path: str, response: HttpResponse, body: bytes) -> tuple:
+        # compressed once (Guéret 40 KB → 12 KB, the Creuse 996 KB → 295 KB); no secret in a
+        # visitor's page, so compression leaks nothing
+        kept = ([(k, v) for k, v in response.items() if k.lower() not in SERVED_HEADERS], kept_bytes(body))
+        PAGES.put(key, kept)
+        KEPT_PATHS.add(path)
+        return kept
