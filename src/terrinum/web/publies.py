@@ -17,7 +17,8 @@ pages, the fixed-connectivity overview, the diagnostic: views marked `kept_for_v
 Such a page also depends on the registry state (places, démarches: `change_stamp`) and on
 the day; it is kept with the headers the inner layers gave it (content security policy,
 frame options) and served to the next request without a session cookie before the session,
-authentication and view layers (docs/notes-techniques.md: 0.33× → … the trivial view).
+authentication and view layers (docs/notes-techniques.md, « cinquième passe »: Guéret's
+page 0.34× → 0.39× of the trivial view, bound by the key's queries).
 A request that carries a session cookie always goes through the whole stack.
 """
 
@@ -123,11 +124,12 @@ def kept_for_visitors(view):
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method != "GET":
             return view(request, *args, **kwargs)
+        key = page_key(request)  # before rendering: a change during the render makes a new key
         if not request.user.is_authenticated:
             response = view(request, *args, **kwargs)
-            response.kept_for_visitors = True
+            response.kept_as = (key, response.content if response.status_code == 200 and not response.streaming else None)
             return response
-        kept = PAGES.get(page_key(request))
+        kept = PAGES.get(key)
         if kept is not None:
             headers, (body, _) = kept
             return HttpResponse(with_account(body, request), content_type=dict(headers).get("Content-Type"))
@@ -135,7 +137,7 @@ def kept_for_visitors(view):
         if response.status_code == 200 and not response.streaming:
             visitor = HttpRequest()
             visitor.user = AnonymousUser()
-            response.visitor_body = with_account(response.content, visitor)
+            response.kept_as = (key, with_account(response.content, visitor))
         return response
 
     return wrapper
@@ -149,19 +151,18 @@ class VisitorPages:
         if request.method not in ("GET", "HEAD"):
             return self.get_response(request)
         path = request.get_full_path()
-        if settings.SESSION_COOKIE_NAME in request.COOKIES:  # perhaps signed in: the whole stack
-            response = self.get_response(request)
-            body = getattr(response, "visitor_body", None)
-            if body is not None:  # the headers kept never hold cookies (SERVED_HEADERS, response.cookies)
-                self._keep(page_key(request), path, response, body)
-            return response
-        key = page_key(request) if path in KEPT_PATHS else None
-        kept = PAGES.get(key) if key else None
+        signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES  # perhaps: the whole stack
+        kept = PAGES.get(page_key(request)) if path in KEPT_PATHS and not signed_in else None
         if kept is None:
             response = self.get_response(request)
-            if not getattr(response, "kept_for_visitors", False) or response.status_code != 200 or response.streaming or response.cookies:
+            key, body = getattr(response, "kept_as", (None, None))
+            # the headers kept never hold cookies (SERVED_HEADERS; cookies are apart); a
+            # visitor's answer that sets one is not kept
+            if body is None or (not signed_in and response.cookies):
                 return response
-            kept = self._keep(key or page_key(request), path, response, response.content)
+            kept = self._keep(key, path, response, body)
+            if signed_in:
+                return response
         headers, answer = kept
         response = serve_kept(request, answer)
         for name, value in headers:
