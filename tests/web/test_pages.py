@@ -234,3 +234,26 @@ def test_a_kept_visitor_page_is_compressed_once_and_its_key_costs_one_query(clie
     assert "Accept-Encoding" in packed["Vary"] and len(packed.content) < len(plain.content) / 2
     with django_assert_max_num_queries(3):
         change_stamp()
+
+
+def test_the_change_stamp_follows_what_is_not_a_count():
+    """The stamp's row queries (plain SQL): a public register's DPO designation, a register
+    made public, a zone's decision changed with the same counts — each makes a new stamp."""
+    from terrinum.accounts.models import Organisation
+    from terrinum.apps.rgpd.models import Collectivite
+    from terrinum.apps.signalements.models import Zone
+    from terrinum.pillars import change_stamp
+
+    org = Organisation.objects.create(nom="Commune de Signy-l'Abbaye", type=Organisation.COLLECTIVITE)
+    register = Collectivite.objects.create(organisation=org, categorie=Collectivite._meta.get_field("categorie").choices[0][0], insee="08419")
+    zone = Zone.objects.create(departement_code="08", numero=1, distance_m=500, score=1.0)
+    stamps = [change_stamp()]
+    for change in (
+        lambda: Collectivite.objects.filter(pk=register.pk).update(registre_public=True),
+        lambda: Collectivite.objects.filter(pk=register.pk).update(dpo_designation_cnil="DPO-12345"),
+        lambda: Zone.objects.filter(pk=zone.pk).update(decision=Zone.DECISIONS[-1][0]),
+    ):
+        change()
+        stamps.append(change_stamp())
+    assert len(set(stamps)) == 4
+    assert change_stamp() == stamps[-1]  # and nothing else moves it

@@ -128,10 +128,12 @@ class Section:
 class Stamp:
     """What tells that a pillar backed by an operational app changed (the key of kept pages,
     siting results and reports): scalar SQL queries (counts, maxima) of the app's tables,
-    read with every other pillar's in one query, and `extra()` for what is not a scalar."""
+    read with every other pillar's in one query, and `rows`, SQL queries whose whole result
+    is part of the stamp (what is not a scalar). Plain SQL, not the ORM: every visitor's
+    request computes it (two ORM queries took 0.54 of its 0.63 ms)."""
 
     queries: tuple[str, ...]
-    extra: Callable[[], tuple] | None = None
+    rows: tuple[str, ...] = ()
 
 
 def model_table(model) -> str:
@@ -248,8 +250,11 @@ def change_stamp() -> tuple:
     stamps = [p.stamp() for p in all_pillars() if p.stamp is not None]
     scalars = [q for s in stamps for q in s.queries]
     values: tuple = ()
-    if scalars:
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if scalars:
             cursor.execute("SELECT " + ", ".join(f"({q})" for q in scalars))
             values = tuple(cursor.fetchone())
-    return (values, *(s.extra() for s in stamps if s.extra is not None))
+        for query in (q for s in stamps for q in s.rows):
+            cursor.execute(query)
+            values += (tuple(map(tuple, cursor.fetchall())),)
+    return values

@@ -34,5 +34,5 @@ def stamp():
     signalement, zone = model_table(Signalement), model_table(Zone)
     return Stamp(
         (f"SELECT count(*) FROM {signalement}", f"SELECT max(id) FROM {signalement}", f"SELECT max(id) FROM {zone}", f"SELECT max(decide_le) FROM {zone}"),
-        lambda: tuple(Zone.objects.order_by("decision").values_list("decision").annotate(n=Count("pk"))),
+        (f"SELECT decision, count(*) FROM {zone} GROUP BY decision ORDER BY decision",),
     )

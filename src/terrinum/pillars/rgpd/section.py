@@ -33,7 +33,9 @@ def stamp():
     from terrinum.apps.rgpd.models import Action, Activite, Demande, SousTraitant, Violation
     from terrinum.pillars import Stamp, model_table
 
-    activite, demande, violation, action, sous_traitant = (model_table(m) for m in (Activite, Demande, Violation, Action, SousTraitant))
+    activite, demande, violation, action, sous_traitant, collectivite = (
+        model_table(m) for m in (Activite, Demande, Violation, Action, SousTraitant, Collectivite)
+    )
     return Stamp(
         (
             f"SELECT count(*) FROM {activite}",
@@ -47,5 +49,5 @@ def stamp():
             f"SELECT count(*) FROM {sous_traitant}",
             f"SELECT max(id) FROM {sous_traitant}",
         ),
-        lambda: tuple(Collectivite.objects.filter(registre_public=True).order_by("pk").values_list("pk", "dpo_designation_cnil")),
+        (f"SELECT id, dpo_designation_cnil FROM {collectivite} WHERE registre_public ORDER BY id",),
     )
