@@ -17,8 +17,7 @@ pages, the fixed-connectivity overview, the diagnostic: views marked `kept_for_v
 Such a page also depends on the registry state (places, démarches: `change_stamp`) and on
 the day; it is kept with the headers the inner layers gave it (content security policy,
 frame options) and served to the next request without a session cookie before the session,
-authentication and view layers (docs/notes-techniques.md, « cinquième passe »: Guéret's
-page 0.34× → 0.39× of the trivial view, bound by the key's queries).
+authentication and view layers (docs/notes-techniques.md, « cinquième passe »).
 A request that carries a session cookie always goes through the whole stack.
 """
 
