@@ -400,6 +400,13 @@ def expire(today: dt.date | None = None, who=None) -> dict[int, int]:
     return out
 
 
+def _add(totals: dict, key, vouchers: int, centimes: int) -> None:
+    """Adds vouchers and their amount to `totals[key]` ([vouchers, centimes])."""
+    total = totals.setdefault(key, [0, 0])
+    total[0] += vouchers
+    total[1] += centimes
+
+
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     try:
         start = dt.datetime.strptime(month, "%Y-%m")
@@ -433,9 +440,7 @@ def settle(month: str, today: dt.date | None = None, who=None, pause=None) -> li
                 return []
             totals: dict[int, list[int]] = {}
             for row in per_programme:
-                place = totals.setdefault(row["lieu_id"], [0, 0])
-                place[0] += row["n"]
-                place[1] += row["total"]
+                _add(totals, row["lieu_id"], row["n"], row["total"])
             places = list(totals)
             already = Reglement.objects.filter(mois=month, lieu_id__in=places).values_list("lieu_id", flat=True).first()
             if already is not None:
@@ -539,18 +544,14 @@ def check_ledger() -> list[str]:
             r, start, end = statements.get(reglement_id, (None, None, None))
             if r is None or r.lieu_id != lieu_id or used is None or not start <= used < end:
                 problems.append(f"chèque {code} : le relevé {reglement_id} n'est pas celui de son lieu pour le mois de son utilisation")
-            total = paid.setdefault((reglement_id, programme_id), [0, 0])
-            total[0] += 1
-            total[1] += values[programme_id]
+            _add(paid, (reglement_id, programme_id), 1, values[programme_id])
     lines = {(line.reglement_id, line.programme_id): [line.cheques, line.montant_centimes] for line in LigneReglement.objects.all()}
     for key in sorted(paid.keys() | lines.keys()):
         if paid.get(key) != lines.get(key):
             problems.append(f"relevé {key[0]}, programme {key[1]} : {paid.get(key, [0, 0])[0]} chèque(s) payé(s), {lines.get(key, [0, 0])[0]} à sa ligne")
     summed: dict[int, list[int]] = {}
     for (reglement_id, _), (n, amount) in lines.items():
-        total = summed.setdefault(reglement_id, [0, 0])
-        total[0] += n
-        total[1] += amount
+        _add(summed, reglement_id, n, amount)
     for r, _, _ in statements.values():
         if [r.cheques, r.montant_centimes] != summed.get(r.pk, [0, 0]):
             problems.append(f"relevé {r.pk} : ses totaux ne sont pas la somme de ses lignes")
