@@ -97,7 +97,8 @@ def served(env: dict, *options: str):
 # Every client says it accepts gzip (browsers, curl --compressed, requests do); the revalidating
 # client also sends back the entity tag it was given (If-None-Match), filled in by main().
 HEADERS = {"Accept-Encoding": "gzip"}
-REVALIDATING = {"API, page revalidée (304)": {}}  # and the signed-in target's cookie: the headers of a target
+REVALIDATING = "API, page revalidée (304)"  # sent with the entity tag of its first answer
+TARGET_HEADERS: dict[str, dict] = {}  # a target's own headers (entity tag, session cookie), filled at start
 
 
 def load(port: int, path: str, clients: int, seconds: float, headers: dict | None = None) -> dict:
@@ -151,7 +152,7 @@ def round_of(port: int, clients: int, seconds: float, title: str) -> dict:
     show("vue triviale", trivial, trivial)
     out = {"trivial": trivial}
     for label, path in TARGETS.items():
-        out[label] = load(port, path, clients, seconds, REVALIDATING.get(label))
+        out[label] = load(port, path, clients, seconds, TARGET_HEADERS.get(label))
         show(label, out[label], trivial)
     return out
 
@@ -178,19 +179,18 @@ def main() -> None:
             )
             if made.returncode:
                 sys.exit(made.stderr)
-            REVALIDATING[SIGNED_IN] = {"Cookie": f"sessionid={made.stdout.strip()}"}
+            TARGET_HEADERS[SIGNED_IN] = {"Cookie": f"sessionid={made.stdout.strip()}"}
         with served(env) as (port, server):
             print((server.stdout.readline() or b"").decode().strip())
             for path in [TRIVIAL, *TARGETS.values()]:  # first requests (each worker computes once per data version)
                 load(port, path, 4, 2)
-            for label in REVALIDATING:
-                if label in TARGETS and label != SIGNED_IN:
-                    con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                    con.request("GET", TARGETS[label], headers=HEADERS)
-                    response = con.getresponse()
-                    response.read()
-                    REVALIDATING[label] = {"If-None-Match": response.getheader("ETag") or ""}
-                    con.close()
+            if REVALIDATING in TARGETS:
+                con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                con.request("GET", TARGETS[REVALIDATING], headers=HEADERS)
+                response = con.getresponse()
+                response.read()
+                TARGET_HEADERS[REVALIDATING] = {"If-None-Match": response.getheader("ETag") or ""}
+                con.close()
             calm = round_of(port, args.clients, args.secondes, "Sans import")
             if REAL_MCI.exists():
                 source = REAL_MCI
