@@ -445,7 +445,9 @@ def _euros(centimes: int) -> str:
 
 @app.command("verifier")
 def verifier() -> None:
-    """Rejoue le registre de chaque chèque et vérifie qu'il mène à son état (code 1 sinon)."""
+    """Rejoue le registre de chaque chèque et vérifie qu'il mène à son état, que chaque chèque
+    remboursé est au relevé de son lieu pour son mois et que relevés et lignes de relevé sont
+    la somme de leurs chèques (code 1 sinon)."""
     django_setup()
     from terrinum.apps.pass_numerique import services
 
@@ -453,8 +455,8 @@ def verifier() -> None:
     for p in problems[:50]:
         err.print(p)
     if problems:
-        fail(f"{len(problems)} désaccord(s) entre les chèques et leur registre.")
-    out.print("Registre et états des chèques concordent.")
+        fail(f"{len(problems)} désaccord(s) entre les chèques, leur registre et leurs relevés.")
+    out.print("Registre, états des chèques et relevés concordent.")
 
 
 @app.command("purger")
