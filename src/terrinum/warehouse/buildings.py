@@ -8,11 +8,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from terrinum.sources.arcep_batiments import LEFT_BEHIND_FILE, POSITIONS_FILE
-from terrinum.territories.reference import transformer
 
 MANIFEST = "manifest.json"
 
@@ -69,6 +67,10 @@ def points_by_commune(root: Path | None, departements: list[str], target: str) -
     files = [vintages[-1] / POSITIONS_FILE.format(d) for d in departements if (vintages[-1] / POSITIONS_FILE.format(d)).exists()]
     if not files:
         return {}
+    import numpy as np
+
+    from terrinum.territories.reference import transformer  # pyproj: for readers, not for imports (0.1 s)
+
     frame = pl.concat([pl.read_parquet(f) for f in files])
     out = {}
     for crs in frame["crs"].unique().to_list():
@@ -102,6 +104,8 @@ def left_behind(root: Path | None, commune: str) -> tuple[str | None, list[dict]
     frame = frame.filter(pl.col("code") == commune).sort(order, nulls_last=True)
     if not frame.height:
         return vintages[-1].name, []
+    from terrinum.territories.reference import transformer
+
     out = []
     for crs in frame["crs"].unique(maintain_order=True).to_list():
         part = frame.filter(pl.col("crs") == crs)

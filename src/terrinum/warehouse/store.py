@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from terrinum.config import data_dir
 
@@ -418,6 +417,8 @@ def publish_reference(
     transaction. `aliases` are (former or arrondissement code, current commune code[, its own
     population when known]);
     `names` are (niveau, code, nom) of every territory."""
+    import pyarrow as pa  # here only: an import of a pillar's file does not need it (0.08 s)
+
     aliases = list({a[0]: a for a in reversed(list(aliases))}.values())[::-1]  # one row per code, the first given
     tables = {
         "ref_commune": pa.table({k: [c[k] for c in communes] for k in ("code", "nom", "epci_code", "departement_code", "region_code", "population")}),
