@@ -359,7 +359,7 @@ def main() -> None:
     print("Mélange des technologies, sommes nationales (import / requête Polars des mêmes sorties) : "
           + " ; ".join(f"{c} {t[c]:,} / {full[c]:,}".replace(",", " ") for c in MIX_CHECKED))  # fmt: skip
 
-    def ratio(a: str, b: str, imports: bool = True) -> str:
+    def ratio(a: str, b: str) -> str:
         x, y = results[a], results[b]
         with_imports = x["seconds"] / y["seconds"]
         without = (x["seconds"] - x["import_seconds"]) / (y["seconds"] - y["import_seconds"])
