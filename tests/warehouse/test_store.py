@@ -60,3 +60,20 @@ def test_a_kept_result_is_computed_once_for_simultaneous_requests():
     for k in range(6):  # least recently used out
         cache.put(k, k)
     assert cache.get("clé") is None and cache.get(5) == 5 and len(cache.items) == 4
+
+
+def test_a_cache_with_a_budget_keeps_its_total_weight_under_it():
+    from terrinum.warehouse.store import Cache
+
+    cache = Cache(100, weight=len, budget=10)
+    cache.put("a", [0] * 4)
+    cache.put("b", [0] * 4)
+    assert cache.get("a") is not None  # a read makes "a" the most recently used
+    cache.put("c", [0] * 4)  # 12 > 10: the least recently used ("b") goes
+    assert cache.get("b") is None and cache.get("a") and cache.get("c") and cache.total == 8
+    cache.put("c", [0] * 2)  # a value replaced counts once
+    assert cache.total == 6
+    cache.put("d", [0] * 25)  # heavier than the budget alone: kept, every other one goes
+    assert list(cache.items) == ["d"] and cache.total == 25
+    cache.put("e", [0])
+    assert list(cache.items) == ["e"] and cache.total == 1

@@ -3,6 +3,7 @@ warehouse connection of a request and the territory filter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
 from typing import Literal
@@ -39,7 +40,10 @@ class Pages(LimitOffsetPagination):
         super().__init__(max_limit=PAGE_MAX, **kwargs)
 
 
-ROWS = store.Cache(128)
+# Lists of rows kept per version: at most 40,000 rows in all, whatever the options asked (one
+# list of every commune, about 68 MB, or twenty pages of 2,000 rows; docs/exploitation.md).
+ROWS_BUDGET = 40_000
+ROWS = store.Cache(128, weight=lambda value: len(value) if isinstance(value, list) else 1, budget=ROWS_BUDGET)
 
 
 class PublishedRows:
@@ -49,8 +53,9 @@ class PublishedRows:
     milliseconds of DuckDB, but opening the warehouse and filtering on a territory's codes
     made a list page 15 times slower than a territory page under load)."""
 
-    def __init__(self, table: str, niveau: str, scope: TerritorySet | None, millesime: str | None = None):
+    def __init__(self, table: str, niveau: str, scope: TerritorySet | None, millesime: str | None = None, adjust: Callable[[dict], dict] | None = None):
         self.key = (table, niveau, scope, millesime, store.version())
+        self.adjust = adjust
 
     def _read(self, what: str, extra: tuple, read):
         table, niveau, scope, millesime, _ = self.key
@@ -65,21 +70,31 @@ class PublishedRows:
         return self._read("count", (), publication.count)
 
     def __getitem__(self, part: slice) -> list[dict]:
-        return self._read("page", (part.start, part.stop), lambda *q: publication.page(*q, part.start, part.stop - part.start))
+        rows = self._read("page", (part.start, part.stop), lambda *q: publication.page(*q, part.start, part.stop - part.start))
+        return rows if self.adjust is None else [self.adjust(row) for row in rows]
 
 
-def indicator_list(table: str, niveau: str, scope: TerritorySet | None, compute, *, options: tuple = (), millesime: str | None = None):
+def indicator_list(
+    table: str,
+    niveau: str,
+    scope: TerritorySet | None,
+    compute,
+    *,
+    options: tuple = (),
+    millesime: str | None = None,
+    adjust: Callable[[dict], dict] | None = None,
+):
     """A list endpoint's rows: read from the published table when the request asks for the
-    default options (`options`: those it sets, empty for the defaults), else `compute(con)`,
-    kept per version."""
-    if not options:
+    default options (`options`: those it sets, empty for the defaults) or when `adjust`
+    turns a published row into the options' row, else `compute(con)`, kept per version."""
+    if not options or adjust is not None:
 
         def ready():
             with warehouse() as con:
                 return publication.available(con, table)
 
         if ROWS.get_or_compute(("publiee", table, store.version()), ready):
-            return PublishedRows(table, niveau, scope, millesime)
+            return PublishedRows(table, niveau, scope, millesime, adjust)
     return rows_of(table, (niveau, scope, millesime, options), compute)
 
 

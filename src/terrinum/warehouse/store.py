@@ -116,10 +116,18 @@ class Cache:
     """Results computed from a warehouse version, by key (the key holds `version()`), least
     recently used out. Kept in the process (no pickling: results hold drawings and model
     instances) and read only by their users. Pages keep section data and HTML, the API its
-    lists of rows; a publication makes a new version, hence new keys."""
+    lists of rows; a publication makes a new version, hence new keys.
 
-    def __init__(self, size: int = 256):
+    `size` bounds the number of values kept; `weight` and `budget`, when given, also bound
+    their total weight (rows, bytes): without it a cache of national lists grew by 68 MB
+    for each new option asked (docs/notes-techniques.md, « Mémoire d'un processus »). The
+    value just kept stays even when it weighs more than the budget alone."""
+
+    def __init__(self, size: int = 256, weight: Callable[[object], int] | None = None, budget: int | None = None):
         self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+        self.weight, self.budget = weight, budget
+        self.weights: dict = {}  # key -> weight of its value (with `weight` only)
+        self.total = 0  # their sum
         self.computing: dict = {}  # key -> lock of the thread computing it
 
     def get_or_compute(self, key, compute):
@@ -153,8 +161,13 @@ class Cache:
         with self.lock:
             self.items[key] = value
             self.items.move_to_end(key)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            if self.weight is not None:
+                weight = self.weight(value)
+                self.total += weight - self.weights.get(key, 0)
+                self.weights[key] = weight
+            while len(self.items) > 1 and (len(self.items) > self.size or self.budget is not None and self.total > self.budget):
+                old, _ = self.items.popitem(last=False)
+                self.total -= self.weights.pop(old, 0)
 
 
 def version(path: Path | None = None) -> tuple | None:

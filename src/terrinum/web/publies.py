@@ -37,7 +37,8 @@ from terrinum.warehouse import store
 PUBLIC = re.compile(r"^/api/v1/(?:(?:connectivite-fixe|connectivite-mobile|fragilite|technologies)/[a-z]+(?:/[0-9A-Za-z]{1,9})?|indicateurs/dictionnaire)$")
 MAX_KEPT_BYTES = 4_000_000  # a larger answer (a page of 2,000 rows of a wide table) is served as computed
 MAX_AGE = 300  # seconds a client may reuse an answer without asking (a publication is rare)
-ANSWERS = store.Cache(512)
+ANSWERS_BUDGET = 64_000_000  # bytes of kept answers (raw and gzipped) in a process
+ANSWERS = store.Cache(512, weight=lambda kept: len(kept[1][0]) + len(kept[1][1]), budget=ANSWERS_BUDGET)
 
 
 def entity_tag(version: tuple, url: str) -> str:
@@ -91,8 +92,11 @@ class PublishedAnswers:
         return response
 
 
-PAGES = store.Cache(64)  # (path, warehouse version, registry state, day) → (headers, kept bytes)
+PAGES_BUDGET = 32_000_000  # bytes of kept pages (raw and gzipped) in a process
+# (path, warehouse version, registry state, day) → (headers, kept bytes)
+PAGES = store.Cache(64, weight=lambda kept: len(kept[1][0]) + len(kept[1][1]), budget=PAGES_BUDGET)
 KEPT_PATHS: set[str] = set()  # paths whose page was kept once: only they cost the key's query
+MAX_KEPT_PATHS = 100_000
 SERVED_HEADERS = {"content-length", "content-encoding", "vary", "set-cookie"}  # set again when served
 ACCOUNT = re.compile(rb"<!--compte-->.*?<!--/compte-->", re.S)  # web/templates/web/base.html
 
@@ -175,5 +179,7 @@ class VisitorPages:
         # visitor's page, so compression leaks nothing
         kept = ([(k, v) for k, v in response.items() if k.lower() not in SERVED_HEADERS], kept_bytes(body))
         PAGES.put(key, kept)
+        if len(KEPT_PATHS) >= MAX_KEPT_PATHS:  # paths differ by their query string: bounded too
+            KEPT_PATHS.clear()
         KEPT_PATHS.add(path)
         return kept
