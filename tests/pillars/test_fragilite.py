@@ -110,6 +110,29 @@ def test_reference_is_a_separate_reading(insee_warehouse):
         fr.parse_reference("canton:12")
 
 
+@pytest.mark.parametrize("niveau", ["commune", "departement"])
+def test_rows_compared_with_france_read_as_computed_against_another_reference(insee_warehouse, niveau):
+    """What the API serves for another reference from the published rows (compared with
+    France) equals the rows computed with that reference; where a row's own demonstration
+    flag cannot be told from it, there is no shortcut."""
+    con = insee_warehouse
+    against_france = fr.indicator_rows(con, niveau)
+    for reference in ("departement:23", "region:44", "epci:200041523"):
+        compared = fr.compared_with(con, reference)
+        assert [compared(r) for r in against_france] == fr.indicator_rows(con, niveau, reference=reference), reference
+    with pytest.raises(ValueError):
+        fr.compared_with(con, "departement:99")
+    # demonstration values in the Ardennes only: France's inputs hold some, the Creuse's none
+    con.execute(
+        "INSERT INTO fr_valeurs SELECT source, millesime, code_source, code_commune, code_departement, indicateur, valeur, true FROM fr_valeurs WHERE code_commune = '08105' AND indicateur = 'tx_65etplus'"
+    )
+    con.execute("DELETE FROM fr_valeurs WHERE code_commune = '08105' AND indicateur = 'tx_65etplus' AND NOT demo")
+    fr._REFERENCE_CACHE.clear()  # kept per warehouse file; a real import publishes a new file
+    assert fr.compared_with(con, "departement:23") is None
+    compared = fr.compared_with(con, "departement:08")
+    assert [compared(r) for r in fr.indicator_rows(con, niveau)] == fr.indicator_rows(con, niveau, reference="departement:08")
+
+
 _ANY = st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9))
 
 

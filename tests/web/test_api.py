@@ -173,12 +173,27 @@ def test_published_tables_hold_the_rows_the_indicators_compute(client, demo_ware
             assert computed and served == [{k: r[k] for k in page["items"][0]} for r in computed], table
 
 
-def test_a_request_with_an_option_is_computed_not_published(client, demo_warehouse):
+def test_a_request_with_an_option_gives_the_option_s_rows(client, demo_warehouse):
+    """An operator is computed; another reference for the fragility index is read from the
+    published rows (pillars.fragilite.compared_with): either way, the rows the pillar computes
+    with that option, page after page."""
+    from terrinum.pillars.fragilite import indicators as fr
+    from terrinum.pillars.http import within
+    from terrinum.warehouse import store
+
     one = client.get("/api/v1/connectivite-mobile/departement", {"operateur": "OF", "limit": 200}).json()
     assert one["count"] == 101 and {r["operateur"] for r in one["items"]} == {"OF"}
     ref = client.get("/api/v1/fragilite/departement", {"reference": "departement:23", "limit": 200}).json()
     creuse = next(r for r in ref["items"] if r["code"] == "23")
     assert creuse["reference"] == "departement:23" and creuse["ecart_reference"] == 0
+    with store.reader() as con:
+        computed = fr.indicator_rows(con, "commune", within=within("23"), reference="region:75")
+    served = [
+        row
+        for offset in (0, 100, 200)
+        for row in client.get("/api/v1/fragilite/commune", {"territoire": "23", "reference": "region:75", "limit": 100, "offset": offset}).json()["items"]
+    ]
+    assert len(computed) > 200 and served == [{k: r[k] for k in served[0]} for r in computed]
 
 
 def test_a_page_beyond_any_table_is_refused_not_a_server_error(client, demo_warehouse):

@@ -6,7 +6,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from terrinum.pillars.fragilite import indicators as fr
-from terrinum.pillars.http import Niveau, Pages, indicator_list, within
+from terrinum.pillars.http import Niveau, Pages, indicator_list, warehouse, within
 
 
 class FragilityOut(Schema):
@@ -59,12 +59,17 @@ def router() -> Router:
     def fragility(request: HttpRequest, niveau: Niveau, filters: Query[FragilityFilters]):
         scope = within(filters.territoire)
         try:
+            adjust = None
+            if filters.reference != "pays":
+                with warehouse() as con:
+                    adjust = fr.compared_with(con, filters.reference)
             return indicator_list(
                 fr.PILIER,
                 niveau,
                 scope,
                 lambda con: fr.indicator_rows(con, niveau, within=scope, reference=filters.reference),
                 options=(filters.reference,) if filters.reference != "pays" else (),
+                adjust=adjust,
             )
         except ValueError as exc:
             raise HttpError(404, str(exc)) from exc  # no data for this reference

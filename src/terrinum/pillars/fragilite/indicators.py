@@ -13,6 +13,8 @@ reference territory is a separate reading: the gap, in points, between the two i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import numpy as np
 
@@ -305,6 +307,31 @@ def parse_reference(text: str | None) -> tuple[str, str]:
     if niveau not in ("region", "departement", "epci") or not code:
         raise ValueError(f"référence « {text} » invalide : pays, region:CODE, departement:CODE ou epci:CODE")
     return niveau, code.upper()
+
+
+def compared_with(con: duckdb.DuckDBPyConnection, reference: str) -> Callable[[dict], dict] | None:
+    """How a row compared with France (the published rows) reads compared with `reference`:
+    the reference changes the comparison's columns and the demonstration flag, never the
+    index. A function of the row, or None when the row alone cannot say it: France's inputs
+    hold demonstration values and the reference's do not, and whether the row's own do is
+    not in the row. A list of every commune compared with a département is then read from
+    the published table (constant memory) instead of computed again (68 MB kept, 3 s)."""
+    if not store.tables_exist(con, TABLES):
+        return None
+    ref_niveau, ref_code = parse_reference(reference)
+    ref_raw, country = _reference_raw(con, ref_niveau, ref_code), _reference_raw(con, "pays", "FR")
+    if ref_raw is None:
+        raise ValueError(f"pas de données pour la référence {ref_niveau} {ref_code}")
+    if country is None or (country["demo"] and not ref_raw["demo"]):
+        return None
+    label, ref_index = f"{ref_niveau}:{ref_code}" if ref_niveau != "pays" else "pays", index_of(ref_raw)["indice_global"]
+
+    def compared(row: dict) -> dict:
+        index = row["indice_global"]
+        gap = round(index - ref_index, 1) if index is not None and ref_index is not None else None
+        return {**row, "reference": label, "indice_reference": ref_index, "ecart_reference": gap, "demo": row["demo"] or ref_raw["demo"]}
+
+    return compared
 
 
 def indicator_rows(con: duckdb.DuckDBPyConnection, niveau: str, within: TerritorySet | None = None, reference: str | None = None) -> list[dict]:
