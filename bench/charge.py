@@ -21,17 +21,17 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+
+from copie import copied  # bench/copie.py
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -167,11 +167,7 @@ def main() -> None:
     if args.seulement:
         for label in [label for label in TARGETS if args.seulement.lower() not in label.lower()]:
             del TARGETS[label]
-    if not (args.donnees / "warehouse.duckdb").exists():
-        sys.exit(f"{args.donnees} n'est pas un dossier de données initialisé : lancez d'abord ./run.sh --preparer")
-    with tempfile.TemporaryDirectory(prefix="terrinum-charge-") as tmp:
-        data = Path(tmp) / "donnees"
-        shutil.copytree(args.donnees, data, ignore=shutil.ignore_patterns("*.brouillon*", "*.verrou"))
+    with copied(args.donnees, "terrinum-charge-") as data:
         env = {**os.environ, "TERRINUM_DATA_DIR": str(data)}
         if SIGNED_IN in TARGETS:
             made = subprocess.run(

@@ -17,36 +17,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from charge import served  # bench/charge.py: the server of a benchmark
+from copie import copied  # bench/copie.py
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.e2e.test_memoire import HEAVIEST, OTHER_OPTIONS  # noqa: E402  (the memory test's requests)
+from tests.e2e.test_memoire import HEAVIEST, OTHER_OPTIONS, fetch, memory_mb  # noqa: E402  (the memory test's requests)
 
 VARIANTS = {"jemalloc par défaut": "", "Terrinum": None}  # None: Terrinum's own setting
-
-
-def memory(pid: int) -> tuple[float, float]:
-    """(peak, current) resident memory of `pid`, in MB."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
-    return int(fields["VmHWM"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024
-
-
-def fetch(base: str, path: str) -> int:
-    with urllib.request.urlopen(base + path, timeout=300) as response:
-        size = 0
-        while chunk := response.read(1 << 16):
-            size += len(chunk)
-        return size
 
 
 def one_round(data: Path, conf: str | None) -> list[tuple[str, float, float, float]]:
@@ -59,16 +43,16 @@ def one_round(data: Path, conf: str | None) -> list[tuple[str, float, float, flo
         (worker,) = (int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())
         base = f"http://127.0.0.1:{port}"
         fetch(base, "/")
-        steps.append(("démarrage", 0.0, *memory(worker)))
+        steps.append(("démarrage", 0.0, *memory_mb(worker)))
         with ThreadPoolExecutor(4) as pool:
             for path in HEAVIEST:
                 start = time.perf_counter()
-                list(pool.map(lambda p: fetch(base, p), [path] * 4))
-                steps.append((path, time.perf_counter() - start, *memory(worker)))
+                list(pool.map(fetch, [base] * 4, [path] * 4))
+                steps.append((path, time.perf_counter() - start, *memory_mb(worker)))
         for path in OTHER_OPTIONS:
             start = time.perf_counter()
             fetch(base, path)
-            steps.append((path, time.perf_counter() - start, *memory(worker)))
+            steps.append((path, time.perf_counter() - start, *memory_mb(worker)))
     return steps
 
 
@@ -77,12 +61,8 @@ def main() -> None:
     parser.add_argument("--donnees", type=Path, default=Path(os.environ.get("TERRINUM_DATA_DIR", ROOT / "var")))
     parser.add_argument("--tours", type=int, default=2, help="Tours par variante, alternés")
     args = parser.parse_args()
-    if not (args.donnees / "warehouse.duckdb").exists():
-        sys.exit(f"{args.donnees} n'est pas un dossier de données initialisé : lancez d'abord ./run.sh --preparer")
     peaks: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    with tempfile.TemporaryDirectory(prefix="terrinum-memoire-") as tmp:
-        data = Path(tmp) / "donnees"
-        shutil.copytree(args.donnees, data, ignore=shutil.ignore_patterns("*.brouillon*", "*.verrou"))
+    with copied(args.donnees, "terrinum-memoire-") as data:
         for turn in range(args.tours):
             for name, conf in VARIANTS.items():
                 steps = one_round(data, conf)

@@ -29,16 +29,15 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from charge import served  # bench/charge.py: the server of a benchmark
+from copie import copied  # bench/copie.py
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -195,11 +194,7 @@ def main() -> None:
     parser.add_argument("--lieux", type=int, default=5000, help="Lieux entre lesquels se répartissent les chèques du règlement.")
     parser.add_argument("--donnees", type=Path, default=Path(os.environ.get("TERRINUM_DATA_DIR", ROOT / "var")))
     args = parser.parse_args()
-    if not (args.donnees / "warehouse.duckdb").exists():
-        sys.exit(f"{args.donnees} n'est pas un dossier de données initialisé : lancez d'abord ./run.sh --preparer")
-    with tempfile.TemporaryDirectory(prefix="terrinum-pass-") as tmp:
-        data = Path(tmp) / "donnees"
-        shutil.copytree(args.donnees, data, ignore=shutil.ignore_patterns("*.brouillon*", "*.verrou", "exports"))
+    with copied(args.donnees, "terrinum-pass-", "exports") as data:
         env = {**os.environ, "TERRINUM_DATA_DIR": str(data)}
         env.pop("DATABASE_URL", None)
         if args.postgres:

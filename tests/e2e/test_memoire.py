@@ -31,32 +31,32 @@ OTHER_OPTIONS = [
 ]
 
 
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("VmHWM absent")
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(peak, current) resident memory of process `pid`, in MB (also read by bench/memoire.py)."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return int(fields["VmHWM"].split()[0]) / 1024, int(fields["VmRSS"].split()[0]) / 1024
+
+
+def fetch(base: str, path: str) -> tuple[str, int, int]:
+    """(path, status, size) of a whole answer, read as it comes."""
+    with urllib.request.urlopen(base + path, timeout=120) as response:
+        size = 0
+        while chunk := response.read(1 << 16):
+            size += len(chunk)
+        return path, response.status, size
 
 
 def test_four_of_each_heaviest_request_stay_under_the_stated_memory(server_env):
     master, base = start_server(server_env, "--workers", "1", "--threads", "4", "--sans-travaux")
     try:
         (worker,) = (int(p) for p in Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split())
-
-        def fetch(path: str) -> tuple[str, int, int]:
-            with urllib.request.urlopen(base + path, timeout=120) as response:
-                size = 0
-                while chunk := response.read(1 << 16):
-                    size += len(chunk)
-                return path, response.status, size
-
         with ThreadPoolExecutor(4) as pool:
             for path in HEAVIEST:
-                results = list(pool.map(fetch, [path] * 4))
+                results = list(pool.map(fetch, [base] * 4, [path] * 4))
                 assert all(status == 200 and size > 0 for _, status, size in results), results
         for path in OTHER_OPTIONS:
-            assert fetch(path)[1] == 200
-        peak = _peak_rss_mb(worker)
+            assert fetch(base, path)[1] == 200
+        peak, _ = memory_mb(worker)
         assert peak < RSS_BOUND_MB, f"pic de mémoire du processus : {peak:.0f} Mo"
         print(f"pic de mémoire du processus : {peak:.0f} Mo")
     finally:
