@@ -38,7 +38,14 @@ PUBLIC = re.compile(r"^/api/v1/(?:(?:connectivite-fixe|connectivite-mobile|fragi
 MAX_KEPT_BYTES = 4_000_000  # a larger answer (a page of 2,000 rows of a wide table) is served as computed
 MAX_AGE = 300  # seconds a client may reuse an answer without asking (a publication is rare)
 ANSWERS_BUDGET = 64_000_000  # bytes of kept answers (raw and gzipped) in a process
-ANSWERS = store.Cache(512, weight=lambda kept: len(kept[1][0]) + len(kept[1][1]), budget=ANSWERS_BUDGET)
+
+
+def kept_size(kept: tuple) -> int:
+    """The bytes of a kept answer or page: (headers or content type, (raw, gzipped))."""
+    return sum(map(len, kept[1]))
+
+
+ANSWERS = store.Cache(512, weight=kept_size, budget=ANSWERS_BUDGET)
 
 
 def entity_tag(version: tuple, url: str) -> str:
@@ -94,7 +101,7 @@ class PublishedAnswers:
 
 PAGES_BUDGET = 32_000_000  # bytes of kept pages (raw and gzipped) in a process
 # (path, warehouse version, registry state, day) → (headers, kept bytes)
-PAGES = store.Cache(64, weight=lambda kept: len(kept[1][0]) + len(kept[1][1]), budget=PAGES_BUDGET)
+PAGES = store.Cache(64, weight=kept_size, budget=PAGES_BUDGET)
 KEPT_PATHS: set[str] = set()  # paths whose page was kept once: only they cost the key's query
 MAX_KEPT_PATHS = 100_000
 SERVED_HEADERS = {"content-length", "content-encoding", "vary", "set-cookie"}  # set again when served
